@@ -1,0 +1,117 @@
+"""API authentication: a JWT access or context token, and the company it acts for.
+
+The company comes from a context token (`tenant_id` claim) or from an access token plus the
+`X-Company-ID` header. Either way the membership is checked on every request (cached, and the
+cache is invalidated on every membership change), and only then is the tenant activated.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import UntypedToken
+
+from ally360.tenancy import activate_tenant
+
+from .models import Company, User
+from .selectors import membership_role_get
+from .tokens import TOKEN_CLASSES
+
+COMPANY_HEADER = "HTTP_X_COMPANY_ID"
+
+
+@dataclass(frozen=True)
+class TenantAuth:
+    """`request.auth`: the verified token and, when one is selected, the company and role."""
+
+    token: object
+    company_id: uuid.UUID | None = None
+    role: str | None = None
+
+    @property
+    def company(self) -> Company | None:
+        if self.company_id is None:
+            return None
+        return Company.objects.get(pk=self.company_id)
+
+
+class CompanyNotFound(exceptions.NotFound):
+    default_detail = _("Company not found.")
+    default_code = "company_not_found"
+
+
+class TenantJWTAuthentication(BaseAuthentication):
+    www_authenticate_realm = "api"
+
+    def authenticate_header(self, request):
+        return f'Bearer realm="{self.www_authenticate_realm}"'
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != b"bearer":
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(
+                _("The Authorization header must be 'Bearer <token>'."),
+                code="bad_authorization_header",
+            )
+        token = self._validated_token(header[1].decode("latin-1"))
+        user = self._user(token)
+        company_id = self._requested_company(request, token)
+        if company_id is None:
+            return user, TenantAuth(token=token)
+        role = membership_role_get(user_id=user.id, company_id=company_id)
+        if role is None:
+            raise CompanyNotFound()
+        activate_tenant(company_id)
+        return user, TenantAuth(token=token, company_id=company_id, role=role)
+
+    def _validated_token(self, raw: str):
+        try:
+            token_type = UntypedToken(raw).payload.get(jwt_settings.TOKEN_TYPE_CLAIM)
+            token_class = TOKEN_CLASSES.get(token_type)
+            if token_class is None:
+                raise exceptions.AuthenticationFailed(
+                    _("This token cannot be used to call the API."), code="token_not_valid"
+                )
+            return token_class(raw)
+        except TokenError:
+            raise exceptions.AuthenticationFailed(
+                _("The token is invalid or expired."), code="token_not_valid"
+            )
+
+    def _user(self, token) -> User:
+        user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
+        user = User.objects.filter(pk=user_id).first() if user_id else None
+        if user is None or not user.is_active:
+            raise exceptions.AuthenticationFailed(
+                _("User not found or inactive."), code="user_inactive"
+            )
+        return user
+
+    def _requested_company(self, request, token) -> uuid.UUID | None:
+        header_value = request.META.get(COMPANY_HEADER, "").strip()
+        header_company = self._parse_company_id(header_value) if header_value else None
+        token_company = token.payload.get("tenant_id")
+        if token_company is not None:
+            token_company = self._parse_company_id(token_company)
+            if header_company is not None and header_company != token_company:
+                raise exceptions.PermissionDenied(
+                    _("X-Company-ID does not match the company of the context token."),
+                    code="company_mismatch",
+                )
+            return token_company
+        return header_company
+
+    @staticmethod
+    def _parse_company_id(value: str) -> uuid.UUID:
+        try:
+            return uuid.UUID(str(value))
+        except ValueError:
+            raise CompanyNotFound()

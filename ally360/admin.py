@@ -1,0 +1,83 @@
+"""The operator's back-office: the admin site runs every view inside `cross_tenant()`.
+
+Staff see every company's rows through `Model.all_tenants`; related-field choices on a change
+form are limited to the edited object's company, so the back-office cannot link two tenants.
+"""
+
+from functools import wraps
+
+from django.contrib import admin
+
+from .models import TenantModel
+from .tenancy import cross_tenant
+
+
+class Ally360AdminSite(admin.AdminSite):
+    site_header = "Ally360 back-office"
+    site_title = "Ally360"
+    index_title = "Back-office"
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(inner)
+        def cross_tenant_view(request, *args, **kwargs):
+            with cross_tenant():
+                response = inner(request, *args, **kwargs)
+                # Admin querysets are lazy: render while the escape is still active.
+                if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                    response.render()
+                return response
+
+        return cross_tenant_view
+
+
+class TenantModelAdmin(admin.ModelAdmin):
+    """Base admin for TenantModels: cross-tenant list, company column and filter.
+
+    Business rows are created through the product's services (which take the tenant from the
+    context), never from the back-office.
+    """
+
+    list_select_related = ["tenant"]
+    list_filter = ["tenant"]
+    readonly_fields = ["tenant", "created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        return self.model.all_tenants.select_related("tenant")
+
+    def get_list_display(self, request):
+        display = list(super().get_list_display(request))
+        return display if "tenant" in display else [*display, "tenant"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        request._admin_tenant_id = getattr(obj, "tenant_id", None)
+        return obj
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if issubclass(related, TenantModel):
+            tenant_id = getattr(request, "_admin_tenant_id", None)
+            kwargs["queryset"] = related.all_tenants.filter(tenant_id=tenant_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if issubclass(related, TenantModel):
+            tenant_id = getattr(request, "_admin_tenant_id", None)
+            kwargs["queryset"] = related.all_tenants.filter(tenant_id=tenant_id)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ReadOnlyTenantAdmin(TenantModelAdmin):
+    """Issued fiscal documents: visible to staff, never edited from the back-office."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

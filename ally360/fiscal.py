@@ -1,0 +1,53 @@
+"""Colombian fiscal identifiers (python-stdnum implements the DIAN check-digit rule)."""
+
+from __future__ import annotations
+
+from stdnum.co import nit as stdnum_nit
+
+from .exceptions import ValidationFailed
+
+FINAL_CONSUMER_ID = "222222222222"
+
+
+def nit_check_digit(base: str) -> str:
+    return stdnum_nit.calc_check_digit(base)
+
+
+def normalize_nit(
+    number: str, check_digit: str | None = None, *, field: str = "nit"
+) -> tuple[str, str]:
+    """Return (digits, check digit) for a NIT typed as `800197268-4`, `800.197.268` or digits.
+
+    A check digit given either after a dash or separately is verified; when none is given it is
+    computed. A wrong one is refused with a message naming the expected digit.
+    """
+    raw = (number or "").strip()
+    if "-" in raw:
+        raw, _, typed_dv = raw.rpartition("-")
+        if check_digit not in (None, "") and str(check_digit) != typed_dv.strip():
+            raise ValidationFailed(
+                "The check digit after the dash and the check digit field differ.",
+                fields={
+                    field: ["The check digit after the dash and the check digit field differ."]
+                },
+            )
+        check_digit = typed_dv.strip()
+    base = stdnum_nit.compact(raw)
+    if not base.isdigit() or not 5 <= len(base) <= 15:
+        message = "A NIT has 5 to 15 digits, without the check digit."
+        raise ValidationFailed(message, fields={field: [message]})
+    expected = nit_check_digit(base)
+    if check_digit not in (None, ""):
+        check_digit = str(check_digit).strip()
+        if check_digit != expected:
+            message = (
+                f"The check digit {check_digit} is wrong for NIT {base}: the expected check digit "
+                f"is {expected}."
+            )
+            raise ValidationFailed(
+                message,
+                code="invalid_check_digit",
+                fields={field: [message]},
+                extra={"expected_check_digit": expected},
+            )
+    return base, expected

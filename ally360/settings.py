@@ -1,0 +1,307 @@
+"""Ally360 settings, read from the environment.
+
+With no environment at all the project runs on the embedded default: SQLite, local-memory cache,
+Celery tasks executed inline, files on local disk and e-mail printed to the console. Production
+(`compose.yaml`) configures PostgreSQL, Redis, MinIO and SMTP through the variables listed in
+`.env.example`; the names of the original project (`POSTGRES_*`, `REDIS_HOST`, `APP_SECRET_STRING`,
+`ALGORITHM`, `MINIO_*`, `EMAIL_*`, `FRONTEND_URL`) are honoured, as are `DATABASE_URL`/`REDIS_URL`.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "insecure-ally360-development-secret-change-me"
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return default if value is None else int(value)
+
+
+def database_url_from_env() -> str | None:
+    """`DATABASE_URL`, else the original project's `POSTGRES_*` variables, else None."""
+    if env("DATABASE_URL"):
+        return env("DATABASE_URL")
+    if env("POSTGRES_HOST") or env("POSTGRES_DB"):
+        user = env("POSTGRES_USER", "ally360")
+        password = env("POSTGRES_PASSWORD", "")
+        host = env("POSTGRES_HOST", "127.0.0.1")
+        port = env("POSTGRES_PORT", "5432")
+        name = env("POSTGRES_DB", "ally360")
+        return f"postgres://{user}:{password}@{host}:{port}/{name}"
+    return None
+
+
+def redis_url_from_env() -> str | None:
+    if env("REDIS_URL"):
+        return env("REDIS_URL")
+    if env("REDIS_HOST"):
+        return f"redis://{env('REDIS_HOST')}:{env('REDIS_PORT', '6379')}/{env('REDIS_DB', '0')}"
+    return None
+
+
+DATABASE_URL = database_url_from_env()
+REDIS_URL = redis_url_from_env()
+EMBEDDED = DATABASE_URL is None
+
+# The embedded default is a developer's machine; anything configured defaults to production.
+DEBUG = env_bool("DEBUG", default=EMBEDDED)
+SECRET_KEY = env("APP_SECRET_STRING") or env("SECRET_KEY") or DEFAULT_SECRET
+if not DEBUG and SECRET_KEY == DEFAULT_SECRET:
+    raise ImproperlyConfigured(
+        "APP_SECRET_STRING is not set. With DEBUG off Ally360 refuses to start on the default "
+        "secret: set APP_SECRET_STRING to a long random value (or DEBUG=1 for local work)."
+    )
+
+ALLOWED_HOSTS = (env("ALLOWED_HOSTS") or ("*" if DEBUG else "localhost,127.0.0.1")).split(",")
+CSRF_TRUSTED_ORIGINS = [o for o in (env("CSRF_TRUSTED_ORIGINS") or "").split(",") if o]
+FRONTEND_URL = env("FRONTEND_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "ally360.apps.Ally360AdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "ally360.apps.CoreConfig",
+    "accounts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ally360.middleware.TenantContextMiddleware",
+]
+
+ROOT_URLCONF = "ally360.urls"
+WSGI_APPLICATION = "ally360.wsgi.application"
+ASGI_APPLICATION = "ally360.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+
+def database_config(url: str | None) -> dict:
+    if url is None:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env("SQLITE_PATH", str(BASE_DIR / "var" / "ally360.sqlite3")),
+            "ATOMIC_REQUESTS": True,
+            "OPTIONS": {"timeout": 20},
+        }
+    config = dj_database_url.parse(url, conn_max_age=env_int("CONN_MAX_AGE", 60))
+    # Every request runs in one transaction: the tenant's row-level-security setting is
+    # transaction-local, and a failed request leaves nothing behind.
+    config["ATOMIC_REQUESTS"] = True
+    config["CONN_HEALTH_CHECKS"] = True
+    # PgBouncer in transaction mode cannot hold server-side cursors across transactions.
+    config["DISABLE_SERVER_SIDE_CURSORS"] = True
+    config.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    return config
+
+
+DATABASES = {"default": database_config(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+
+def cache_config(url: str | None) -> dict:
+    if url is None:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "ally360",
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            # A dead Redis must cost milliseconds, never hang a worker.
+            "SOCKET_CONNECT_TIMEOUT": float(env("REDIS_CONNECT_TIMEOUT", "0.5")),
+            "SOCKET_TIMEOUT": float(env("REDIS_SOCKET_TIMEOUT", "0.5")),
+            # Redis is only a cache here: an outage degrades to database lookups.
+            "IGNORE_EXCEPTIONS": True,
+        },
+    }
+
+
+CACHES = {"default": cache_config(REDIS_URL)}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "ally360.cache"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_RESET_TIMEOUT = 60 * 60  # the reset link is valid one hour
+EMAIL_VERIFICATION_MAX_AGE = 24 * 60 * 60
+INVITATION_TTL_DAYS = 7
+
+LANGUAGE_CODE = "es-co"
+LANGUAGES = [("es-co", "Español (Colombia)"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "America/Bogota"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TenantJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "ally360.api.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["ally360.api.throttling.TenantRateThrottle"],
+    "EXCEPTION_HANDLER": "ally360.api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+if DEBUG:
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
+        "rest_framework.renderers.BrowsableAPIRenderer"
+    )
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "ALGORITHM": env("ALGORITHM", "HS256"),
+    "SIGNING_KEY": SECRET_KEY,
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+CONTEXT_TOKEN_LIFETIME = timedelta(minutes=env_int("CONTEXT_TOKEN_MINUTES", 15))
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ally360 API",
+    "DESCRIPTION": (
+        "Multi-tenant ERP for small Colombian businesses. Authenticate with `auth/login`, pick a "
+        "company with `auth/select-company` and send the context token as `Authorization: Bearer`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# Rate limits (django-ratelimit over the default cache). See README "Rate limits".
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+RATELIMIT_USE_CACHE = "default"
+# With Redis down the counters cannot be kept: requests are let through (and logged) rather than
+# refusing every request of every company. See README "Rate limits".
+RATELIMIT_FAIL_OPEN = True
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None
+API_RATE_LIMIT = env("API_RATE_LIMIT", "600/m")
+if EMBEDDED or REDIS_URL is None:
+    # A single-process development server keeps its counters in local memory.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Celery: a Redis broker in production; inline execution in the embedded default.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL") or REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=REDIS_URL is None)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "expire-invitations": {
+        "task": "accounts.tasks.expire_invitations",
+        "schedule": 60 * 60,
+    },
+    "resend-pending-emails": {
+        "task": "accounts.tasks.resend_pending_emails",
+        "schedule": 60,
+    },
+}
+
+# E-mail: console in the embedded default, SMTP when EMAIL_HOST (or the seed's
+# EMAIL_SMTP_SERVER) is set.
+EMAIL_HOST = env("EMAIL_HOST") or env("EMAIL_SMTP_SERVER")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env("EMAIL_USERNAME") or env("EMAIL_HOST_USER") or ""
+    EMAIL_HOST_PASSWORD = env("EMAIL_PASSWORD") or env("EMAIL_HOST_PASSWORD") or ""
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+else:
+    EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "Ally360 <no-reply@ally360.co>")
+
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = (
+        ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO", False) else None
+    )
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,27 @@
+"""The base class of every Celery task.
+
+Tasks take ids plus an explicit `tenant_id` keyword and run inside `tenant_context(tenant_id)`;
+a task declared `tenant_required = True` fails loudly without one. Whatever happens, the task
+ends with no tenant set (eager tasks inside a request must not leak theirs into it).
+Enqueue with `delay_on_commit` (inherited from Celery's DjangoTask) so that a task never runs
+before the data it reads is committed.
+"""
+
+from celery.contrib.django.task import DjangoTask
+
+from .tenancy import TenantNotSetError, request_scope, tenant_context
+
+
+class TenantAwareTask(DjangoTask):
+    abstract = True
+    tenant_required = False
+
+    def __call__(self, *args, **kwargs):
+        tenant_id = kwargs.pop("tenant_id", None)
+        if tenant_id is None and self.tenant_required:
+            raise TenantNotSetError(f"Task {self.name} needs a tenant_id keyword argument.")
+        with request_scope():
+            if tenant_id is None:
+                return super().__call__(*args, **kwargs)
+            with tenant_context(tenant_id):
+                return super().__call__(*args, **kwargs)

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from ally360.api.errors import handler404 as api_handler404
+from ally360.api.errors import handler500 as api_handler500
+
+API_APPS = ["accounts"]
+
+
+def health(request):
+    return JsonResponse({"status": "ok"})
+
+
+api_v1 = [path("", include(f"{app}.urls")) for app in API_APPS]
+api_v1.append(path("schema/", SpectacularAPIView.as_view(), name="schema"))
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+    path("health", health, name="health"),
+]
+
+handler404 = api_handler404
+handler500 = api_handler500

@@ -1,0 +1,127 @@
+"""Shared fixtures. Tests run against PostgreSQL (as a non-superuser role) and Redis when they
+are available; see ally360/settings_test.py."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from ally360.roles import Role
+
+pytest_plugins = []
+
+
+def pytest_report_header(config):
+    return f"ally360 test {settings.TEST_SERVICES_LINE}"
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="PostgreSQL not available (see the services line above)")
+    skip_redis = pytest.mark.skip(reason="Redis not available (see the services line above)")
+    for item in items:
+        if "postgres" in item.keywords and not settings.TEST_POSTGRES:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not settings.TEST_REDIS:
+            item.add_marker(skip_redis)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not (settings.TEST_POSTGRES and settings.TEST_REDIS):
+        terminalreporter.write_line(f"NOTE: {settings.TEST_SERVICES_LINE}", yellow=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def make_company(db):
+    from accounts.services import company_create
+
+    counter = {"n": 0}
+
+    def factory(owner=None, name=None, **fields):
+        counter["n"] += 1
+        owner = owner or UserFactory()
+        return company_create(
+            owner=owner,
+            name=name or f"Company {counter['n']}",
+            nit=fields.pop("nit", "800197268"),
+            **fields,
+        )
+
+    return factory
+
+
+@pytest.fixture
+def company_a(make_company):
+    return make_company(name="Tienda A")
+
+
+@pytest.fixture
+def company_b(make_company):
+    return make_company(name="Tienda B")
+
+
+def _member(company, role, **user_fields):
+    from accounts.models import Membership
+
+    user = UserFactory(**user_fields)
+    Membership.objects.create(user=user, company=company, role=role)
+    return user
+
+
+@pytest.fixture
+def make_member(db):
+    return _member
+
+
+def client_for(user, company=None) -> APIClient:
+    """An API client carrying a context token for `company` (or a plain access token)."""
+    from accounts.selectors import membership_role_get
+    from accounts.tokens import context_token_for, tokens_for_user
+
+    client = APIClient()
+    if company is None:
+        token = tokens_for_user(user)["access"]
+    else:
+        role = membership_role_get(user_id=user.id, company_id=company.id)
+        token = str(context_token_for(user, company.id, role))
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def client_as(make_member):
+    """client_as(company, role) -> an API client of a new member with that role."""
+
+    def factory(company, role=Role.OWNER, **user_fields):
+        return client_for(_member(company, role, **user_fields), company)
+
+    return factory
+
+
+@pytest.fixture
+def owner_a(company_a, client_as):
+    return client_as(company_a, Role.OWNER)
+
+
+@pytest.fixture
+def owner_b(company_b, client_as):
+    return client_as(company_b, Role.OWNER)
+
+
+@pytest.fixture
+def password():
+    return DEFAULT_PASSWORD
