@@ -125,3 +125,34 @@ def owner_b(company_b, client_as):
 @pytest.fixture
 def password():
     return DEFAULT_PASSWORD
+
+
+def wait_for(predicate, timeout=20.0, interval=0.1):
+    """Poll until `predicate()` is truthy; return its value or fail after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture
+def celery_worker_redis(transactional_db):
+    """A real Celery worker (thread, solo pool) consuming the Redis broker of the test settings."""
+    from celery.contrib.testing.worker import start_worker
+
+    from ally360.celery import app
+
+    if not settings.TEST_REDIS:
+        pytest.skip("Redis not available")
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, perform_ping_check=False, shutdown_timeout=15):
+            yield app
+    finally:
+        app.conf.task_always_eager = previous

@@ -20,6 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from ally360.api.permissions import RolePermission
 from ally360.api.throttling import rate_limit_hit
 from ally360.api.viewsets import UUID_PATTERN
+from ally360.exceptions import AuthenticationError
 from ally360.roles import Role
 
 from . import services
@@ -226,7 +227,7 @@ class InvitationAcceptSerializer(serializers.Serializer):
 
 
 class MembershipResponseSerializer(serializers.Serializer):
-    company = CompanySerializer(source="company")
+    company = CompanySerializer()
     role = serializers.CharField()
     user = UserSerializer()
 
@@ -338,7 +339,7 @@ class RefreshView(PublicView):
         try:
             serializer.is_valid(raise_exception=True)
         except (TokenError, User.DoesNotExist):
-            raise exceptions.AuthenticationFailed(
+            raise AuthenticationError(
                 _("The refresh token is invalid, expired or already used."), code="token_not_valid"
             )
         return Response(serializer.validated_data)

@@ -475,13 +475,13 @@ def invitation_accept(
     )
     if invitation is None:
         raise NotFound(_("This invitation does not exist."), code="invitation_not_found")
-    if invitation.status == Invitation.Status.PENDING and invitation.is_expired:
-        invitation.status = Invitation.Status.EXPIRED
-        invitation.save(update_fields=["status"])
-    if invitation.status != Invitation.Status.PENDING:
+    status = invitation.status
+    if status == Invitation.Status.PENDING and invitation.is_expired:
+        status = Invitation.Status.EXPIRED  # the hourly beat task records it
+    if status != Invitation.Status.PENDING:
         raise Conflict(
             _("This invitation is no longer valid (%(status)s).")
-            % {"status": invitation.get_status_display()},
+            % {"status": Invitation.Status(status).label},
             code="invitation_not_pending",
         )
     if not invitation.company.is_active:

@@ -1,9 +1,9 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+from ally360.api.routers import Router
 
 from . import api
 
-router = SimpleRouter(trailing_slash=True)
+router = Router()
 router.register("members", api.MemberViewSet, basename="member")
 router.register("invitations", api.InvitationViewSet, basename="invitation")
 

@@ -35,6 +35,11 @@ class ValidationFailed(ServiceError):
     default_code = "validation_error"
 
 
+class AuthenticationError(ServiceError):
+    status_code = 401
+    default_code = "not_authenticated"
+
+
 class PermissionDeniedError(ServiceError):
     status_code = 403
     default_code = "permission_denied"

@@ -1,6 +1,6 @@
 """The base class of every Celery task.
 
-Tasks take ids plus an explicit `tenant_id` keyword and run inside `tenant_context(tenant_id)`;
+Tasks take ids plus an explicit `tenant_id` keyword (part of their signature) and run inside `tenant_context(tenant_id)`;
 a task declared `tenant_required = True` fails loudly without one. Whatever happens, the task
 ends with no tenant set (eager tasks inside a request must not leak theirs into it).
 Enqueue with `delay_on_commit` (inherited from Celery's DjangoTask) so that a task never runs
@@ -17,7 +17,7 @@ class TenantAwareTask(DjangoTask):
     tenant_required = False
 
     def __call__(self, *args, **kwargs):
-        tenant_id = kwargs.pop("tenant_id", None)
+        tenant_id = kwargs.get("tenant_id")
         if tenant_id is None and self.tenant_required:
             raise TenantNotSetError(f"Task {self.name} needs a tenant_id keyword argument.")
         with request_scope():

@@ -1,0 +1,45 @@
+# Ally360 — the two set-up commands are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run test lint format bench worker beat clean
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Ally360 needs Python 3.11 or newer (set PYTHON=python3.x)") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet ".[dev]"
+	@touch $@
+
+install: $(BIN)/.installed
+
+## run: install, migrate, create the demo company on first run, serve http://127.0.0.1:8000
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py bootstrap_demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## test: install and run the whole suite (PostgreSQL and Redis when available, see README)
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## worker / beat: background processes when Redis is configured (REDIS_URL)
+worker: install
+	$(BIN)/celery -A ally360 worker --loglevel=INFO
+
+beat: install
+	$(BIN)/celery -A ally360 beat --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,45 @@
+"""Create the demo company and its owner on first run (used by `make run`)."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Company, User
+from accounts.services import company_create
+
+DEMO_EMAIL = "demo@ally360.co"
+DEMO_PASSWORD = "Demo-Ally360-2026"
+DEMO_NIT = "900123456"
+
+
+class Command(BaseCommand):
+    help = "Create a demo company with an owner user if none exists, and print the login."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--email", default=DEMO_EMAIL)
+        parser.add_argument("--password", default=DEMO_PASSWORD)
+
+    @transaction.atomic
+    def handle(self, *args, email, password, **options):
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=email,
+                password=password,
+                first_name="Demo",
+                last_name="Ally360",
+                email_verified_at=timezone.now(),
+            )
+            self.stdout.write(self.style.SUCCESS(f"Created the demo user {email}."))
+        if not Company.objects.filter(memberships__user=user).exists():
+            company = company_create(
+                owner=user, name="Tienda Demo", nit=DEMO_NIT, city="Bogotá", email=email
+            )
+            self.stdout.write(self.style.SUCCESS(f"Created the demo company {company.name}."))
+        self.stdout.write(
+            "\n  Demo login (local use only):\n"
+            f"    e-mail:   {email}\n"
+            f"    password: {password}\n"
+            "  API:     http://127.0.0.1:8000/api/v1/   Swagger UI: http://127.0.0.1:8000/docs\n"
+            "  Admin:   http://127.0.0.1:8000/admin/ (create staff with `manage.py createsuperuser`)\n"
+        )

@@ -1,0 +1,390 @@
+"""Authentication flows end to end over HTTP."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from accounts.models import Company, Membership, User
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from accounts.tokens import context_token_for
+from ally360.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def error_code(response):
+    return response.json()["error"]["code"]
+
+
+def login(api, email, password=DEFAULT_PASSWORD):
+    return api.post("/api/v1/auth/login", {"email": email, "password": password}, format="json")
+
+
+def bearer(token):
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def token_from_mail(message, param="token"):
+    match = re.search(rf"[?&]{param}=([^&\s]+)", message.body)
+    assert match, message.body
+    from urllib.parse import unquote
+
+    return unquote(match.group(1))
+
+
+def test_register_verify_login_select_company_me(api, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/v1/auth/register",
+            {
+                "email": "Ana@Tienda.co",
+                "password": "Cafe-con-leche-77",
+                "first_name": "Ana",
+                "company": {"name": "Tienda Ana", "nit": "900123456"},
+            },
+            format="json",
+        )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["user"]["email"] == "ana@tienda.co"
+    assert body["user"]["email_verified"] is False
+    assert body["company"]["nit_dv"] == "8"  # computed by python-stdnum
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["ana@tienda.co"]
+    assert "http://frontend.test/verify-email?token=" in mail.outbox[0].body
+
+    unverified = login(api, "ana@tienda.co", "Cafe-con-leche-77")
+    assert unverified.status_code == 403
+    assert error_code(unverified) == "email_not_verified"
+
+    verified = api.post(
+        "/api/v1/auth/verify-email", {"token": token_from_mail(mail.outbox[0])}, format="json"
+    )
+    assert verified.status_code == 200 and verified.json()["email_verified"] is True
+
+    logged_in = login(api, "ana@tienda.co", "Cafe-con-leche-77")
+    assert logged_in.status_code == 200
+    tokens = logged_in.json()
+    assert [c["role"] for c in tokens["companies"]] == ["owner"]
+    company_id = tokens["companies"][0]["id"]
+
+    selected = api.post(
+        "/api/v1/auth/select-company",
+        {"company_id": company_id},
+        format="json",
+        **bearer(tokens["access"]),
+    )
+    assert selected.status_code == 200
+    assert selected.json()["token_type"] == "context"
+    assert selected.json()["role"] == "owner"
+
+    me = api.get("/api/v1/auth/me", **bearer(selected.json()["token"]))
+    assert me.status_code == 200
+    assert me.json()["current_company"]["id"] == company_id
+    assert me.json()["current_role"] == "owner"
+    assert me.json()["user"]["email"] == "ana@tienda.co"
+
+
+def test_register_twice_with_the_same_email_is_a_conflict(api):
+    payload = {"email": "dup@example.co", "password": "Cafe-con-leche-77"}
+    assert api.post("/api/v1/auth/register", payload, format="json").status_code == 201
+    again = api.post("/api/v1/auth/register", {**payload, "email": "DUP@example.co"}, format="json")
+    assert again.status_code == 409
+    assert error_code(again) == "email_taken"
+    assert User.objects.filter(email="dup@example.co").count() == 1
+
+
+def test_register_with_a_wrong_nit_check_digit_names_the_expected_digit(api):
+    response = api.post(
+        "/api/v1/auth/register",
+        {
+            "email": "nit@example.co",
+            "password": "Cafe-con-leche-77",
+            "company": {"name": "X", "nit": "800197268-5"},
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "expected check digit is 4" in response.json()["error"]["message"]
+    assert not User.objects.filter(email="nit@example.co").exists()
+    assert not Company.objects.exists()
+
+
+def test_register_rejects_a_weak_password(api):
+    response = api.post(
+        "/api/v1/auth/register", {"email": "w@example.co", "password": "123"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "password" in response.json()["error"]["fields"]
+    assert not User.objects.filter(email="w@example.co").exists()
+
+
+def test_expired_or_forged_verification_token_is_refused(api, settings):
+    from accounts.services import email_verification_token
+
+    user = UserFactory(email_verified_at=None)
+    forged = email_verification_token(user)[:-2] + "xx"
+    response = api.post("/api/v1/auth/verify-email", {"token": forged}, format="json")
+    assert response.status_code == 400 and error_code(response) == "token_invalid"
+
+    settings.EMAIL_VERIFICATION_MAX_AGE = -1
+    response = api.post(
+        "/api/v1/auth/verify-email", {"token": email_verification_token(user)}, format="json"
+    )
+    assert response.status_code == 400 and error_code(response) == "token_expired"
+    user.refresh_from_db()
+    assert user.email_verified_at is None
+
+
+def test_wrong_password_is_a_generic_error(api):
+    user = UserFactory()
+    response = login(api, user.email, "not-the-password")
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_credentials"
+    unknown = login(api, "nobody@example.co", "whatever-123")
+    assert unknown.json() == response.json()
+
+
+def test_refresh_rotates_and_blacklists_the_old_token(api):
+    user = UserFactory()
+    tokens = login(api, user.email).json()
+    rotated = api.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
+    assert rotated.status_code == 200
+    assert rotated.json()["refresh"] != tokens["refresh"]
+    reused = api.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
+    assert reused.status_code == 401, reused.json()
+    assert error_code(reused) == "token_not_valid"
+    fresh = api.post("/api/v1/auth/refresh", {"refresh": rotated.json()["refresh"]}, format="json")
+    assert fresh.status_code == 200
+
+
+def test_logout_blacklists_the_refresh_token(api):
+    user = UserFactory()
+    tokens = login(api, user.email).json()
+    assert (
+        api.post("/api/v1/auth/logout", {"refresh": tokens["refresh"]}, format="json").status_code
+        == 204
+    )
+    after = api.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
+    assert after.status_code == 401
+
+
+def test_a_refresh_token_is_not_an_access_token(api):
+    user = UserFactory()
+    refresh = login(api, user.email).json()["refresh"]
+    response = api.get("/api/v1/auth/me", **bearer(refresh))
+    assert response.status_code == 401
+    assert error_code(response) == "token_not_valid"
+
+
+def test_expired_forged_and_unsigned_tokens_are_refused(api):
+    import base64
+    import json
+
+    user = UserFactory()
+    expired = AccessToken.for_user(user)
+    expired.set_exp(lifetime=-timedelta(seconds=1))
+    assert api.get("/api/v1/auth/me", **bearer(str(expired))).status_code == 401
+
+    header, payload, signature = str(AccessToken.for_user(user)).split(".")
+    forged = f"{header}.{payload}.{signature[::-1]}"
+    assert api.get("/api/v1/auth/me", **bearer(forged)).status_code == 401
+
+    def b64(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    unsigned = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
+    assert api.get("/api/v1/auth/me", **bearer(unsigned)).status_code == 401
+    assert api.get("/api/v1/auth/me", HTTP_AUTHORIZATION="Bearer").status_code == 401
+
+
+def test_select_company_of_another_company_is_not_found(api, company_a, company_b):
+    user = UserFactory()
+    Membership.objects.create(user=user, company=company_a, role=Role.SELLER)
+    access = login(api, user.email).json()["access"]
+    response = api.post(
+        "/api/v1/auth/select-company",
+        {"company_id": str(company_b.id)},
+        format="json",
+        **bearer(access),
+    )
+    assert response.status_code == 404
+    assert error_code(response) == "company_not_found"
+
+
+def test_access_token_with_company_header(api, company_a, company_b):
+    user = UserFactory()
+    Membership.objects.create(user=user, company=company_a, role=Role.VIEWER)
+    access = login(api, user.email).json()["access"]
+    mine = api.get(
+        "/api/v1/companies/current/", HTTP_X_COMPANY_ID=str(company_a.id), **bearer(access)
+    )
+    assert mine.status_code == 200 and mine.json()["id"] == str(company_a.id)
+    other = api.get(
+        "/api/v1/companies/current/", HTTP_X_COMPANY_ID=str(company_b.id), **bearer(access)
+    )
+    assert other.status_code == 404
+    garbage = api.get("/api/v1/companies/current/", HTTP_X_COMPANY_ID="nope", **bearer(access))
+    assert garbage.status_code == 404
+    none = api.get("/api/v1/companies/current/", **bearer(access))
+    assert none.status_code == 403 and error_code(none) == "company_required"
+
+
+def test_context_token_of_a_with_company_header_of_b_is_refused(api, company_a, company_b):
+    user = UserFactory()
+    Membership.objects.create(user=user, company=company_a, role=Role.OWNER)
+    Membership.objects.create(user=user, company=company_b, role=Role.OWNER)
+    token = context_token_for(user, company_a.id, Role.OWNER)
+    response = api.get(
+        "/api/v1/companies/current/", HTTP_X_COMPANY_ID=str(company_b.id), **bearer(token)
+    )
+    assert response.status_code == 403
+    assert error_code(response) == "company_mismatch"
+
+
+def test_a_removed_member_loses_access_at_once(company_a, owner_a, client_as):
+    seller = client_as(company_a, Role.SELLER)
+    assert seller.get("/api/v1/companies/current/").status_code == 200  # role now cached
+    membership = Membership.objects.get(user=seller.user, company=company_a)
+    assert owner_a.delete(f"/api/v1/members/{membership.id}/").status_code == 204
+    response = seller.get("/api/v1/companies/current/")
+    assert response.status_code == 404
+    assert error_code(response) == "company_not_found"
+
+
+def test_a_deactivated_member_loses_access_and_a_role_change_applies_at_once(
+    company_a, owner_a, client_as
+):
+    member = client_as(company_a, Role.ADMIN)
+    assert (
+        member.patch("/api/v1/companies/current/", {"city": "Cali"}, format="json").status_code
+        == 200
+    )
+    membership = Membership.objects.get(user=member.user, company=company_a)
+    demoted = owner_a.patch(f"/api/v1/members/{membership.id}/", {"role": "viewer"}, format="json")
+    assert demoted.status_code == 200 and demoted.json()["role"] == "viewer"
+    assert (
+        member.patch("/api/v1/companies/current/", {"city": "Pasto"}, format="json").status_code
+        == 403
+    )
+    owner_a.patch(f"/api/v1/members/{membership.id}/", {"is_active": False}, format="json")
+    assert member.get("/api/v1/companies/current/").status_code == 404
+
+
+def test_a_deactivated_user_is_refused_even_with_a_valid_token(company_a, client_as):
+    client = client_as(company_a, Role.SELLER)
+    User.objects.filter(pk=client.user.pk).update(is_active=False)
+    assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_password_reset_flow_without_user_enumeration(api, django_capture_on_commit_callbacks):
+    user = UserFactory(email="reset@example.co")
+    tokens = login(api, user.email).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        known = api.post("/api/v1/auth/password-reset", {"email": user.email}, format="json")
+        unknown = api.post(
+            "/api/v1/auth/password-reset", {"email": "ghost@example.co"}, format="json"
+        )
+    assert known.status_code == unknown.status_code == 200
+    assert known.json() == unknown.json()
+    assert len(mail.outbox) == 1
+    uid, token = token_from_mail(mail.outbox[0], "uid"), token_from_mail(mail.outbox[0])
+
+    confirm = {"uid": uid, "token": token, "new_password": "Nueva-clave-2027"}
+    assert (
+        api.post("/api/v1/auth/password-reset/confirm", confirm, format="json").status_code == 200
+    )
+    again = api.post("/api/v1/auth/password-reset/confirm", confirm, format="json")
+    assert again.status_code == 400 and error_code(again) == "token_invalid"
+    assert login(api, user.email).status_code == 400
+    assert login(api, user.email, "Nueva-clave-2027").status_code == 200
+    # Sessions opened with the old password are over.
+    old = api.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
+    assert old.status_code == 401
+
+
+def test_change_password_closes_other_sessions(api):
+    user = UserFactory()
+    tokens = login(api, user.email).json()
+    wrong = api.post(
+        "/api/v1/auth/change-password",
+        {"current_password": "nope", "new_password": "Otra-clave-2027"},
+        format="json",
+        **bearer(tokens["access"]),
+    )
+    assert wrong.status_code == 400
+    changed = api.post(
+        "/api/v1/auth/change-password",
+        {"current_password": DEFAULT_PASSWORD, "new_password": "Otra-clave-2027"},
+        format="json",
+        **bearer(tokens["access"]),
+    )
+    assert changed.status_code == 200
+    assert (
+        api.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json").status_code
+        == 401
+    )
+    assert login(api, user.email, "Otra-clave-2027").status_code == 200
+
+
+def test_me_update(company_a, client_as):
+    client = client_as(company_a, Role.SELLER)
+    response = client.patch("/api/v1/auth/me", {"phone": "3001234567"}, format="json")
+    assert response.status_code == 200 and response.json()["user"]["phone"] == "3001234567"
+
+
+@pytest.mark.redis
+def test_login_is_rate_limited_per_email(api):
+    user = UserFactory()
+    statuses = [login(api, user.email, "wrong-password").status_code for _ in range(5)]
+    assert statuses == [400] * 5
+    limited = login(api, user.email)
+    assert limited.status_code == 429
+    assert error_code(limited) == "rate_limited"
+    assert 1 <= int(limited["Retry-After"]) <= 60
+
+
+@pytest.mark.redis
+def test_login_is_rate_limited_per_ip(api):
+    statuses = [login(api, f"user{i}@nowhere.co", "wrong").status_code for i in range(11)]
+    assert statuses[:10] == [400] * 10
+    assert statuses[10] == 429
+
+
+@pytest.mark.redis
+def test_register_and_password_reset_are_rate_limited_per_ip(api):
+    statuses = [
+        api.post("/api/v1/auth/password-reset", {"email": f"x{i}@e.co"}, format="json").status_code
+        for i in range(6)
+    ]
+    assert statuses == [200] * 5 + [429]
+    statuses = [
+        api.post(
+            "/api/v1/auth/register",
+            {"email": f"r{i}@e.co", "password": "Cafe-con-leche-77"},
+            format="json",
+        ).status_code
+        for i in range(6)
+    ]
+    assert statuses == [201] * 5 + [429]
+    assert User.objects.filter(email__startswith="r").count() == 5
+
+
+@pytest.mark.redis
+def test_api_rate_limit_per_company(company_a, company_b, client_as, settings):
+    settings.API_RATE_LIMIT = "3/m"
+    client_a = client_as(company_a, Role.VIEWER)
+    client_b = client_as(company_b, Role.VIEWER)
+    statuses = [client_a.get("/api/v1/companies/current/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    # Another company's bucket is separate.
+    assert client_b.get("/api/v1/companies/current/").status_code == 200
+
+
+def test_refresh_token_objects_are_real_tokens(api):
+    user = UserFactory()
+    refresh = login(api, user.email).json()["refresh"]
+    assert RefreshToken(refresh)["user_id"] == str(user.id)

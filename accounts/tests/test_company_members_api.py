@@ -1,0 +1,321 @@
+"""companies/, members/ and invitations/: roles, owner rules, cross-tenant isolation."""
+
+import pytest
+from django.core import mail
+
+from accounts.models import Company, Invitation, Membership
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from ally360.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+ALL_ROLES = [Role.OWNER, Role.ADMIN, Role.ACCOUNTANT, Role.SELLER, Role.VIEWER]
+
+
+def code(response):
+    return response.json()["error"]["code"]
+
+
+# --- companies -----------------------------------------------------------------------------
+
+
+def test_creating_a_company_makes_the_creator_its_owner(company_a, client_as):
+    client = client_as(company_a, Role.VIEWER)
+    response = client.post(
+        "/api/v1/companies/", {"name": "Sucursal", "nit": "901451481-2"}, format="json"
+    )
+    assert response.status_code == 201
+    company = Company.objects.get(pk=response.json()["id"])
+    assert (company.nit, company.nit_dv) == ("901451481", "2")
+    assert Membership.objects.get(company=company, user=client.user).role == Role.OWNER
+    listed = client.get("/api/v1/companies/").json()
+    assert {c["name"]: c["role"] for c in listed} == {"Tienda A": "viewer", "Sucursal": "owner"}
+
+
+@pytest.mark.parametrize(
+    ("role", "read", "write", "delete"),
+    [
+        (Role.OWNER, 200, 200, 204),
+        (Role.ADMIN, 200, 200, 403),
+        (Role.ACCOUNTANT, 200, 403, 403),
+        (Role.SELLER, 200, 403, 403),
+        (Role.VIEWER, 200, 403, 403),
+    ],
+)
+def test_current_company_roles(company_a, client_as, role, read, write, delete):
+    client = client_as(company_a, role)
+    assert client.get("/api/v1/companies/current/").status_code == read
+    response = client.patch("/api/v1/companies/current/", {"city": "Medellín"}, format="json")
+    assert response.status_code == write
+    company_a.refresh_from_db()
+    assert (company_a.city == "Medellín") is (write == 200)
+    assert client.delete("/api/v1/companies/current/").status_code == delete
+    company_a.refresh_from_db()
+    assert company_a.is_active is (delete != 204)
+
+
+def test_a_deactivated_company_locks_everyone_out(company_a, owner_a, client_as):
+    seller = client_as(company_a, Role.SELLER)
+    assert owner_a.delete("/api/v1/companies/current/").status_code == 204
+    assert seller.get("/api/v1/companies/current/").status_code == 404
+    assert owner_a.get("/api/v1/companies/current/").status_code == 404
+
+
+def test_company_update_validates_the_nit(owner_a, company_a):
+    response = owner_a.patch(
+        "/api/v1/companies/current/", {"nit": "800191045", "nit_dv": "2"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["expected_check_digit"] == "1"
+    company_a.refresh_from_db()
+    assert company_a.nit == "800197268"
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [(r, 200 if r in (Role.OWNER, Role.ADMIN) else 403) for r in ALL_ROLES]
+)
+def test_member_list_roles(company_a, client_as, role, status):
+    response = client_as(company_a, role).get("/api/v1/members/")
+    assert response.status_code == status
+    if status == 200:
+        assert response.json()["count"] == 2  # the creator and this member
+
+
+def test_member_list_shows_only_the_current_company(company_a, company_b, owner_a):
+    emails = {m["user"]["email"] for m in owner_a.get("/api/v1/members/").json()["results"]}
+    assert emails == set(
+        Membership.objects.filter(company=company_a).values_list("user__email", flat=True)
+    )
+    assert not emails & set(
+        Membership.objects.filter(company=company_b).values_list("user__email", flat=True)
+    )
+
+
+def test_another_companys_member_is_not_found(company_b, owner_a):
+    other = Membership.objects.filter(company=company_b).first()
+    assert owner_a.get(f"/api/v1/members/{other.id}/").status_code == 404
+    assert (
+        owner_a.patch(f"/api/v1/members/{other.id}/", {"role": "viewer"}, format="json").status_code
+        == 404
+    )
+    assert owner_a.delete(f"/api/v1/members/{other.id}/").status_code == 404
+    other.refresh_from_db()
+    assert other.role == Role.OWNER and other.is_active
+
+
+def test_an_admin_cannot_touch_an_owner_or_make_one(company_a, client_as):
+    admin = client_as(company_a, Role.ADMIN)
+    owner = Membership.objects.get(company=company_a, role=Role.OWNER)
+    seller = Membership.objects.create(user=UserFactory(), company=company_a, role=Role.SELLER)
+    for response in [
+        admin.patch(f"/api/v1/members/{owner.id}/", {"role": "admin"}, format="json"),
+        admin.patch(f"/api/v1/members/{owner.id}/", {"is_active": False}, format="json"),
+        admin.delete(f"/api/v1/members/{owner.id}/"),
+        admin.patch(f"/api/v1/members/{seller.id}/", {"role": "owner"}, format="json"),
+    ]:
+        assert response.status_code == 403
+        assert code(response) == "owner_required"
+    owner.refresh_from_db()
+    seller.refresh_from_db()
+    assert (owner.role, owner.is_active, seller.role) == (Role.OWNER, True, Role.SELLER)
+    ok = admin.patch(f"/api/v1/members/{seller.id}/", {"role": "accountant"}, format="json")
+    assert ok.status_code == 200 and ok.json()["role"] == "accountant"
+
+
+def test_the_last_owner_cannot_leave_but_ownership_can_be_transferred(company_a):
+    from conftest import client_for
+
+    owner_membership = Membership.objects.get(company=company_a, role=Role.OWNER)
+    owner = client_for(owner_membership.user, company_a)
+    for response in [
+        owner.delete(f"/api/v1/members/{owner_membership.id}/"),
+        owner.patch(f"/api/v1/members/{owner_membership.id}/", {"role": "admin"}, format="json"),
+        owner.patch(f"/api/v1/members/{owner_membership.id}/", {"is_active": False}, format="json"),
+    ]:
+        assert response.status_code == 409
+        assert code(response) == "last_owner"
+    successor = Membership.objects.create(user=UserFactory(), company=company_a, role=Role.ADMIN)
+    assert (
+        owner.patch(
+            f"/api/v1/members/{successor.id}/", {"role": "owner"}, format="json"
+        ).status_code
+        == 200
+    )
+    assert owner.delete(f"/api/v1/members/{owner_membership.id}/").status_code == 204
+    assert list(Membership.objects.filter(company=company_a).values_list("role", flat=True)) == [
+        "owner"
+    ]
+
+
+# --- invitations ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [(r, 201 if r in (Role.OWNER, Role.ADMIN) else 403) for r in ALL_ROLES]
+)
+def test_invitation_create_roles(company_a, client_as, role, status):
+    response = client_as(company_a, role).post(
+        "/api/v1/invitations/", {"email": "new@example.co", "role": "seller"}, format="json"
+    )
+    assert response.status_code == status
+    assert Invitation.objects.filter(company=company_a).count() == (1 if status == 201 else 0)
+
+
+def test_an_admin_cannot_invite_an_owner(company_a, client_as):
+    response = client_as(company_a, Role.ADMIN).post(
+        "/api/v1/invitations/", {"email": "boss@example.co", "role": "owner"}, format="json"
+    )
+    assert response.status_code == 403
+    assert not Invitation.objects.exists()
+
+
+def test_duplicate_pending_invitation_and_existing_member_are_conflicts(company_a, owner_a):
+    payload = {"email": "twice@example.co", "role": "viewer"}
+    assert owner_a.post("/api/v1/invitations/", payload, format="json").status_code == 201
+    again = owner_a.post(
+        "/api/v1/invitations/", {**payload, "email": "TWICE@example.co"}, format="json"
+    )
+    assert again.status_code == 409 and code(again) == "invitation_pending"
+    member = owner_a.post(
+        "/api/v1/invitations/", {"email": owner_a.user.email, "role": "viewer"}, format="json"
+    )
+    assert member.status_code == 409 and code(member) == "already_member"
+
+
+def _invite(client, email, capture, role="seller"):
+    from accounts.tests.test_auth_api import token_from_mail
+
+    mail.outbox.clear()
+    with capture(execute=True):
+        response = client.post(
+            "/api/v1/invitations/", {"email": email, "role": role}, format="json"
+        )
+    assert response.status_code == 201
+    return response.json()["id"], token_from_mail(mail.outbox[-1])
+
+
+@pytest.fixture
+def inviting_owner(owner_a, django_capture_on_commit_callbacks):
+    def invite(email, role="seller"):
+        return _invite(owner_a, email, django_capture_on_commit_callbacks, role)
+
+    return invite
+
+
+def test_invitation_accept_by_a_new_user(api, company_a, inviting_owner):
+    _, token = inviting_owner("nuevo@example.co", "accountant")
+    missing_password = api.post("/api/v1/invitations/accept", {"token": token}, format="json")
+    assert missing_password.status_code == 400
+    response = api.post(
+        "/api/v1/invitations/accept",
+        {"token": token, "password": "Clave-segura-2026", "first_name": "Nuevo"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["role"] == "accountant"
+    membership = Membership.objects.get(user__email="nuevo@example.co", company=company_a)
+    assert membership.role == Role.ACCOUNTANT and membership.user.is_email_verified
+    login = api.post(
+        "/api/v1/auth/login",
+        {"email": "nuevo@example.co", "password": "Clave-segura-2026"},
+        format="json",
+    )
+    assert login.status_code == 200
+    reused = api.post(
+        "/api/v1/invitations/accept", {"token": token, "password": "x"}, format="json"
+    )
+    assert reused.status_code == 409
+
+
+def test_invitation_accept_by_an_existing_user_needs_proof(
+    api, company_a, company_b, inviting_owner
+):
+    from conftest import client_for
+
+    existing = UserFactory(email="existe@example.co")
+    Membership.objects.create(user=existing, company=company_b, role=Role.OWNER)
+    _, token = inviting_owner("existe@example.co", "viewer")
+
+    anonymous = api.post("/api/v1/invitations/accept", {"token": token}, format="json")
+    assert anonymous.status_code == 403 and code(anonymous) == "account_exists"
+    wrong = api.post(
+        "/api/v1/invitations/accept", {"token": token, "password": "wrong-pass"}, format="json"
+    )
+    assert wrong.status_code == 403
+    impostor = client_for(UserFactory())
+    assert (
+        impostor.post("/api/v1/invitations/accept", {"token": token}, format="json").status_code
+        == 403
+    )
+    assert not Membership.objects.filter(user=existing, company=company_a).exists()
+
+    logged_in = client_for(existing)
+    accepted = logged_in.post("/api/v1/invitations/accept", {"token": token}, format="json")
+    assert accepted.status_code == 200
+    assert Membership.objects.get(user=existing, company=company_a).role == Role.VIEWER
+
+
+def test_invitation_accept_with_the_existing_password(api, company_a, inviting_owner):
+    existing = UserFactory(email="pw@example.co")
+    _, token = inviting_owner("pw@example.co")
+    response = api.post(
+        "/api/v1/invitations/accept", {"token": token, "password": DEFAULT_PASSWORD}, format="json"
+    )
+    assert response.status_code == 200
+    assert Membership.objects.filter(user=existing, company=company_a, role=Role.SELLER).exists()
+
+
+def test_revoked_and_expired_invitations_cannot_be_accepted(api, owner_a, inviting_owner):
+    from django.utils import timezone
+
+    invitation_id, token = inviting_owner("revoked@example.co")
+    assert owner_a.post(f"/api/v1/invitations/{invitation_id}/revoke").status_code == 200
+    assert owner_a.post(f"/api/v1/invitations/{invitation_id}/revoke").status_code == 409
+    revoked = api.post(
+        "/api/v1/invitations/accept",
+        {"token": token, "password": "Clave-segura-2026"},
+        format="json",
+    )
+    assert revoked.status_code == 409
+
+    _, token = inviting_owner("late@example.co")
+    Invitation.objects.filter(email="late@example.co").update(expires_at=timezone.now())
+    expired = api.post(
+        "/api/v1/invitations/accept",
+        {"token": token, "password": "Clave-segura-2026"},
+        format="json",
+    )
+    assert expired.status_code == 409
+    assert "Expired" in expired.json()["error"]["message"]
+    assert not Membership.objects.filter(user__email="late@example.co").exists()
+    assert (
+        api.post("/api/v1/invitations/accept", {"token": "nope"}, format="json").status_code == 404
+    )
+
+
+def test_another_companys_invitation_is_not_found(
+    company_b, owner_a, owner_b, django_capture_on_commit_callbacks
+):
+    invitation_id, _ = _invite(owner_b, "b-only@example.co", django_capture_on_commit_callbacks)
+    assert owner_a.get(f"/api/v1/invitations/{invitation_id}/").status_code == 404
+    assert owner_a.post(f"/api/v1/invitations/{invitation_id}/revoke").status_code == 404
+    assert Invitation.objects.get(pk=invitation_id).status == Invitation.Status.PENDING
+    assert owner_a.get("/api/v1/invitations/").json()["count"] == 0
+
+
+def test_expire_invitations_task(company_a, owner_a, inviting_owner):
+    from django.utils import timezone
+
+    from accounts.tasks import expire_invitations
+
+    inviting_owner("a@example.co")
+    inviting_owner("b@example.co")
+    Invitation.objects.filter(email="a@example.co").update(expires_at=timezone.now())
+    assert expire_invitations.delay().get() == 1
+    assert dict(Invitation.objects.values_list("email", "status")) == {
+        "a@example.co": "expired",
+        "b@example.co": "pending",
+    }

@@ -1,0 +1,116 @@
+"""The steps of `make run` on the embedded default (SQLite, no services) give a working server."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from accounts.management.commands.bootstrap_demo import DEMO_EMAIL, DEMO_PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_VARIABLES = [
+    "DATABASE_URL",
+    "POSTGRES_HOST",
+    "POSTGRES_DB",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "REDIS_URL",
+    "REDIS_HOST",
+    "APP_SECRET_STRING",
+    "DEBUG",
+    "EMAIL_HOST",
+    "EMAIL_SMTP_SERVER",
+    "DJANGO_SETTINGS_MODULE",
+    "CELERY_BROKER_URL",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def embedded_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    env["SQLITE_PATH"] = str(tmp_path / "ally360.sqlite3")
+    env["MEDIA_ROOT"] = str(tmp_path / "media")
+    return env
+
+
+def manage(env, *args, timeout=120):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
+
+
+def test_make_run_steps_serve_docs_and_login(embedded_env):
+    manage(embedded_env, "migrate", "--noinput")
+    first = manage(embedded_env, "bootstrap_demo").stdout
+    assert "Created the demo company" in first and DEMO_EMAIL in first and DEMO_PASSWORD in first
+    second = manage(embedded_env, "bootstrap_demo").stdout
+    assert "Created" not in second and DEMO_EMAIL in second
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=ROOT,
+        env=embedded_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                docs = requests.get(f"{base}/docs", timeout=2)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert docs.status_code == 200 and "swagger-ui" in docs.text
+        assert "cdn" not in docs.text.lower()  # assets are served locally
+        import re
+
+        bundle = re.search(r'src="([^"]*swagger-ui-bundle\.js)"', docs.text).group(1)
+        assert requests.get(f"{base}{bundle}", timeout=5).status_code == 200
+        schema = requests.get(f"{base}/api/v1/schema/", timeout=5)
+        assert schema.status_code == 200 and "/api/v1/auth/login" in schema.text
+        login = requests.post(
+            f"{base}/api/v1/auth/login",
+            json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD},
+            timeout=5,
+        )
+        assert login.status_code == 200, login.text
+        assert login.json()["companies"][0]["name"] == "Tienda Demo"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_default_secret_is_refused_with_debug_off(embedded_env):
+    env = {**embedded_env, "DEBUG": "0"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "APP_SECRET_STRING is not set" in result.stderr

@@ -1,0 +1,40 @@
+"""Celery tasks carry their tenant explicitly and never leak it."""
+
+import pytest
+
+from ally360.tenancy import TenantNotSetError, get_current_tenant_id, tenant_context
+from ally360.tests.tenancy_app.models import Note
+from ally360.tests.tenancy_app.tasks import current_tenant, note_titles
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def notes(company_a, company_b):
+    with tenant_context(company_a):
+        Note.objects.create(title="a1")
+    with tenant_context(company_b):
+        Note.objects.create(title="b1")
+
+
+def test_a_task_runs_under_the_tenant_it_was_given(notes, company_a, company_b):
+    result = note_titles.delay(tenant_id=str(company_a.id)).get()
+    assert result == {"tenant": str(company_a.id), "titles": ["a1"]}
+    assert note_titles.delay(tenant_id=str(company_b.id)).get()["titles"] == ["b1"]
+
+
+def test_a_tenant_task_without_a_tenant_fails_loudly(notes):
+    with pytest.raises(TenantNotSetError):
+        note_titles.apply(kwargs={"tenant_id": None}).get()
+
+
+def test_an_eager_task_does_not_leak_its_tenant(notes, company_a, company_b):
+    with tenant_context(company_b):
+        assert note_titles.delay(tenant_id=str(company_a.id)).get()["titles"] == ["a1"]
+        assert get_current_tenant_id() == company_b.id
+    assert get_current_tenant_id() is None
+
+
+def test_a_task_without_tenant_id_runs_with_no_tenant_even_inside_a_request(company_a):
+    with tenant_context(company_a):
+        assert current_tenant.delay().get() is None
