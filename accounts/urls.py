@@ -1,4 +1,5 @@
 from django.urls import path
+
 from ally360.api.routers import Router
 
 from . import api
