@@ -27,30 +27,136 @@ def assign_tenant(obj: models.Model) -> None:
         )
 
 
+_NO_TENANT = object()
+
+
 class TenantQuerySet(models.QuerySet):
+    """A queryset that remembers the tenant it was built for and refuses to run for any other.
+
+    Building a queryset (`filter`, `exclude`, `values`, `.query`) never touches the database and
+    is allowed anywhere, so that class-level declarations (filters, serializers) can exist. Every
+    operation that runs SQL checks, at that moment, that the current tenant is the one the
+    queryset was built for: a queryset built without a tenant (e.g. at import time) or for
+    another tenant raises instead of running.
+    """
+
+    _scope = _NO_TENANT  # the tenant id this queryset is filtered on, or "cross" for all_tenants
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._scope = self._scope
+        return clone
+
+    def _check_scope(self) -> None:
+        if self._scope == "cross":
+            if not is_cross_tenant():
+                raise TenantNotSetError(
+                    f"{self.model.__name__}.all_tenants is only usable inside cross_tenant()."
+                )
+            return
+        current = require_tenant_id()
+        if self._scope is _NO_TENANT:
+            raise TenantNotSetError(
+                f"This {self.model.__name__} queryset was built with no tenant active (at import "
+                "time?). Build it inside the request: pass the manager, not a queryset."
+            )
+        if self._scope != current:
+            raise TenantMismatchError(
+                f"This {self.model.__name__} queryset belongs to another tenant than the current one."
+            )
+
+    # Every path that runs SQL goes through one of these.
+    def _fetch_all(self):
+        if self._result_cache is None:
+            self._check_scope()
+        super()._fetch_all()
+
+    def _iterator(self, use_chunked_fetch, chunk_size):
+        self._check_scope()
+        yield from super()._iterator(use_chunked_fetch, chunk_size)
+
+    def aiterator(self, chunk_size=2000):
+        self._check_scope()
+        return super().aiterator(chunk_size)
+
+    def count(self):
+        if self._result_cache is None:
+            self._check_scope()
+        return super().count()
+
+    def exists(self):
+        if self._result_cache is None:
+            self._check_scope()
+        return super().exists()
+
+    def contains(self, obj):
+        self._check_scope()
+        return super().contains(obj)
+
+    def aggregate(self, *args, **kwargs):
+        self._check_scope()
+        return super().aggregate(*args, **kwargs)
+
+    def update(self, **kwargs):
+        self._check_scope()
+        return super().update(**kwargs)
+
+    def _update(self, values):
+        self._check_scope()
+        return super()._update(values)
+
+    def delete(self):
+        self._check_scope()
+        return super().delete()
+
+    def explain(self, *, format=None, **options):
+        self._check_scope()
+        return super().explain(format=format, **options)
+
+    def raw(self, raw_query, params=(), translations=None, using=None):
+        self._check_scope()
+        return super().raw(raw_query, params, translations, using)
+
     def bulk_create(self, objs, *args, **kwargs):
+        self._check_scope()
         objs = list(objs)
         for obj in objs:
             assign_tenant(obj)
         return super().bulk_create(objs, *args, **kwargs)
 
-    async def abulk_create(self, objs, *args, **kwargs):
-        objs = list(objs)
-        for obj in objs:
-            assign_tenant(obj)
-        return await super().abulk_create(objs, *args, **kwargs)
+    def bulk_update(self, objs, fields, batch_size=None):
+        self._check_scope()
+        return super().bulk_update(objs, fields, batch_size)
+
+    def get_or_create(self, defaults=None, **kwargs):
+        self._check_scope()
+        return super().get_or_create(defaults, **kwargs)
+
+    def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
+        self._check_scope()
+        return super().update_or_create(defaults, create_defaults, **kwargs)
+
+    def create(self, **kwargs):
+        self._check_scope()
+        return super().create(**kwargs)
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
-    """Fail-closed: every operation filters on the current tenant, or raises without one.
+    """Fail-closed: querysets are filtered on the current tenant, and no query runs without one.
 
-    Every queryset operation (iteration, get, count, exists, aggregate, update, delete, values,
-    in_bulk, iterator, bulk_create, bulk_update, get_or_create, update_or_create and their async
-    variants) starts from `get_queryset()`, which raises `TenantNotSetError` with no tenant.
+    Every operation that runs SQL (iteration, get, first, count, exists, aggregate, update,
+    delete, values, in_bulk, iterator, bulk_create, bulk_update, get_or_create,
+    update_or_create and their async variants) raises `TenantNotSetError` with no tenant.
     """
 
     def get_queryset(self):
-        return super().get_queryset().filter(tenant_id=require_tenant_id())
+        queryset = super().get_queryset()
+        tenant_id = get_current_tenant_id()
+        if tenant_id is None:
+            return queryset  # unscoped, and refuses to run (see TenantQuerySet)
+        queryset = queryset.filter(tenant_id=tenant_id)
+        queryset._scope = tenant_id
+        return queryset
 
 
 class CrossTenantManager(models.Manager.from_queryset(TenantQuerySet)):
@@ -61,11 +167,9 @@ class CrossTenantManager(models.Manager.from_queryset(TenantQuerySet)):
     """
 
     def get_queryset(self):
-        if not is_cross_tenant():
-            raise TenantNotSetError(
-                f"{self.model.__name__}.all_tenants is only usable inside cross_tenant()."
-            )
-        return super().get_queryset()
+        queryset = super().get_queryset()
+        queryset._scope = "cross"
+        return queryset
 
 
 class TenantModel(models.Model):
@@ -92,4 +196,25 @@ class TenantModel(models.Model):
         super().save(*args, **kwargs)
 
 
-__all__ = ["TenantModel", "TenantManager", "CrossTenantManager", "TenantNotSetError"]
+class DocumentSequence(TenantModel):
+    """The next internal number of one kind of document (see ally360.sequences)."""
+
+    kind = models.CharField(max_length=40)
+    next_value = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "kind"], name="core_sequence_unique_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.next_value}"
+
+
+__all__ = [
+    "TenantModel",
+    "TenantManager",
+    "CrossTenantManager",
+    "TenantNotSetError",
+    "DocumentSequence",
+]

@@ -88,6 +88,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "ally360.apps.CoreConfig",
     "accounts",
+    "pos",
+    "products",
+    "contacts",
 ]
 
 MIDDLEWARE = [
@@ -240,7 +243,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "TaxKindEnum": "products.models.Tax.Kind",
+        "PriceListKindEnum": "products.models.PriceList.Kind",
+    },
 }
 
 # Rate limits (django-ratelimit over the default cache). See README "Rate limits".

@@ -29,7 +29,8 @@ class CompanyRequired(exceptions.PermissionDenied):
 class RolePermission(BasePermission):
     """Checks the role matrix: `view.permission_module` and the action's verb.
 
-    The verb is `view.action_permissions[action]` when declared, else the CRUD default
+    The verb is `view.action_permissions[action]` when declared (a verb, or a dict of verbs per
+    HTTP method), else the CRUD default
     (read/write/delete, with delete falling back to write), else read or write by HTTP method.
     """
 
@@ -47,7 +48,9 @@ class RolePermission(BasePermission):
         action = getattr(view, "action", None)
         declared = getattr(view, "action_permissions", {})
         if action in declared:
-            return declared[action]
+            verb = declared[action]
+            # Per-method verbs for actions answering several methods: {"GET": "read", ...}.
+            return verb[request.method] if isinstance(verb, dict) else verb
         verb = DEFAULT_ACTIONS.get(action)
         if verb is None:
             verb = "read" if request.method in SAFE_METHODS else "write"

@@ -1,9 +1,13 @@
-"""Base viewsets: tenant-scoped querysets, role permissions, UUID lookups."""
+"""Base viewsets: tenant-scoped querysets, role permissions, UUID lookups, service-backed writes."""
 
 from __future__ import annotations
 
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from ally360.roles import can_see_costs
 
 from .permissions import RolePermission, current_role
 
@@ -32,6 +36,11 @@ class TenantViewSet(viewsets.GenericViewSet):
     def base_queryset(self):
         return self.model.objects.all()
 
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["show_costs"] = can_see_costs(self.role) if self.request else False
+        return context
+
     @property
     def role(self) -> str | None:
         return current_role(self.request)
@@ -40,6 +49,68 @@ class TenantViewSet(viewsets.GenericViewSet):
     def tenant_id(self):
         return self.request.auth.company_id
 
+    def validated_input(self, serializer_class=None, *, partial=False, data=None) -> dict:
+        serializer_class = serializer_class or self.input_serializer_class
+        serializer = serializer_class(
+            data=self.request.data if data is None else data,
+            partial=partial,
+            context=self.get_serializer_context(),
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
 
-class TenantModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
-    """Read endpoints come from DRF; writes are explicit methods that call services."""
+    def output(self, instance, *, status_code=status.HTTP_200_OK, serializer_class=None):
+        serializer_class = serializer_class or self.get_serializer_class()
+        data = serializer_class(instance, context=self.get_serializer_context()).data
+        return Response(data, status=status_code)
+
+
+class ReadOnlyTenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    pass
+
+
+class ServiceModelViewSet(ReadOnlyTenantViewSet):
+    """CRUD whose writes call services: subclasses implement `perform_create_service`,
+    `perform_update_service` and `perform_delete_service` as one-line calls."""
+
+    input_serializer_class = None
+
+    def perform_create_service(self, data: dict):
+        raise NotImplementedError
+
+    def perform_update_service(self, instance, data: dict):
+        raise NotImplementedError
+
+    def perform_delete_service(self, instance) -> None:
+        raise NotImplementedError
+
+    def create(self, request, *args, **kwargs):
+        instance = self.perform_create_service(self.validated_input())
+        return self.output(instance, status_code=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        data = self.validated_input(partial=kwargs.pop("partial", False))
+        return self.output(self.perform_update_service(instance, data))
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        self.perform_delete_service(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def service_crud_schema(input_serializer, output_serializer, *, tags):
+    """drf-spectacular schemas for a ServiceModelViewSet's write methods."""
+    write = {"request": input_serializer, "responses": output_serializer, "tags": tags}
+    return {
+        "list": extend_schema(tags=tags),
+        "retrieve": extend_schema(tags=tags),
+        "create": extend_schema(
+            request=input_serializer, responses={201: output_serializer}, tags=tags
+        ),
+        "update": extend_schema(**write),
+        "partial_update": extend_schema(**write),
+        "destroy": extend_schema(tags=tags),
+    }

@@ -34,8 +34,14 @@ def _note(company):
 
 MANAGER_OPERATIONS = {
     "iteration": lambda c: list(Note.objects.all()),
-    "filter": lambda c: Note.objects.filter(title="a1"),
-    "exclude": lambda c: Note.objects.exclude(title="a1"),
+    "filter": lambda c: list(Note.objects.filter(title="a1")),
+    "exclude": lambda c: list(Note.objects.exclude(title="a1")),
+    "select_for_update": lambda c: Note.objects.select_for_update().get(title="a1"),
+    "latest": lambda c: Note.objects.latest("created_at"),
+    "contains": lambda c: Note.objects.contains(_note(c)),
+    "explain": lambda c: Note.objects.explain(),
+    "len": lambda c: len(Note.objects.all()),
+    "bool": lambda c: bool(Note.objects.all()),
     "get": lambda c: Note.objects.get(title="a1"),
     "first": lambda c: Note.objects.first(),
     "last": lambda c: Note.objects.last(),
@@ -44,11 +50,11 @@ MANAGER_OPERATIONS = {
     "aggregate": lambda c: Note.objects.aggregate(
         total=__import__("django").db.models.Sum("amount")
     ),
-    "annotate": lambda c: Note.objects.annotate(n=__import__("django").db.models.Count("id")),
+    "annotate": lambda c: list(Note.objects.annotate(n=__import__("django").db.models.Count("id"))),
     "update": lambda c: Note.objects.update(amount=0),
     "delete": lambda c: Note.objects.all().delete(),
-    "values": lambda c: Note.objects.values("title"),
-    "values_list": lambda c: Note.objects.values_list("title", flat=True),
+    "values": lambda c: list(Note.objects.values("title")),
+    "values_list": lambda c: list(Note.objects.values_list("title", flat=True)),
     "in_bulk": lambda c: Note.objects.in_bulk(),
     "iterator": lambda c: list(Note.objects.iterator()),
     "create": lambda c: Note.objects.create(title="new"),
@@ -59,7 +65,7 @@ MANAGER_OPERATIONS = {
         title="new", defaults={"amount": 1}
     ),
     "raw": lambda c: list(Note.objects.raw("SELECT * FROM tenancy_test_note")),
-    "none": lambda c: Note.objects.none(),
+    "none": lambda c: list(Note.objects.none()),
     "save": lambda c: Note(title="new").save(),
 }
 
@@ -104,6 +110,29 @@ def test_async_iteration_fails_closed_without_a_tenant(notes):
 
     with pytest.raises(TenantNotSetError):
         asyncio.run(run())
+
+
+def test_a_queryset_built_without_a_tenant_never_runs(notes):
+    """The class-level declaration trap: built at import, evaluated in a request."""
+    company_a, _ = notes
+    built_at_import = Note.objects.filter(amount__gte=0)
+    with tenant_context(company_a), pytest.raises(TenantNotSetError):
+        list(built_at_import.all())
+
+
+def test_a_queryset_built_for_one_tenant_never_runs_for_another(notes):
+    company_a, company_b = notes
+    with tenant_context(company_a):
+        mine = Note.objects.all()
+    with tenant_context(company_b), pytest.raises(TenantMismatchError):
+        list(mine)
+    with pytest.raises(TenantNotSetError):
+        mine.count()
+
+
+def test_building_querysets_without_a_tenant_is_allowed(notes):
+    queryset = Note.objects.filter(title="a1").values("title")
+    assert "tenancy_test_note" in str(queryset.query)
 
 
 def test_scoped_manager_sees_only_the_current_tenant(notes):

@@ -1,0 +1,29 @@
+"""Money in COP as Decimal: unit prices to 6 places, quantities to 3, amounts to 2 (ROUND_HALF_UP).
+
+Document totals are sums of rounded lines, never re-rounded aggregates. Floats never appear.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+CENT = Decimal("0.01")
+PRICE_STEP = Decimal("0.000001")
+QUANTITY_STEP = Decimal("0.001")
+
+
+def money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def unit_price(value) -> Decimal:
+    return Decimal(value).quantize(PRICE_STEP, rounding=ROUND_HALF_UP)
+
+
+def quantity(value) -> Decimal:
+    return Decimal(value).quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP)
+
+
+def percent_of(amount: Decimal, rate: Decimal) -> Decimal:
+    """`rate` percent of `amount`, unrounded (callers round once, per line)."""
+    return Decimal(amount) * Decimal(rate) / HUNDRED

@@ -1,0 +1,156 @@
+"""Customers and suppliers."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import Company
+from ally360.exceptions import Conflict, ValidationFailed
+from ally360.fiscal import FINAL_CONSUMER_ID, normalize_nit
+from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
+
+from .models import Contact, IdType, PersonType
+
+NUMERIC_ID_TYPES = {IdType.CC, IdType.TI, IdType.RC, IdType.NUIP, IdType.NIT}
+CONTACT_FIELDS = (
+    "is_customer",
+    "is_supplier",
+    "person_type",
+    "id_type",
+    "id_number",
+    "check_digit",
+    "name",
+    "trade_name",
+    "email",
+    "phones",
+    "fiscal_responsibilities",
+    "tax_regime",
+    "addresses",
+    "city",
+    "payment_term_days",
+    "credit_limit",
+    "default_seller",
+    "default_price_list",
+    "notes",
+    "is_active",
+)
+
+
+def contact_create_final_consumer(*, company: Company) -> Contact:
+    """Company set-up step: the final consumer (222222222222) every POS sale defaults to."""
+    return Contact.objects.create(
+        id_type=IdType.CC,
+        id_number=FINAL_CONSUMER_ID,
+        name="Consumidor final",
+        is_customer=True,
+        is_final_consumer=True,
+    )
+
+
+def final_consumer() -> Contact:
+    return Contact.objects.get(is_final_consumer=True)
+
+
+def _normalized_identification(data: dict) -> dict:
+    """Clean the number per type; compute or verify a NIT's check digit (python-stdnum)."""
+    id_type = data["id_type"]
+    number = (data.get("id_number") or "").strip().upper()
+    if id_type == IdType.NIT:
+        digits, check_digit = normalize_nit(number, data.get("check_digit"), field="id_number")
+        return {"id_number": digits, "check_digit": check_digit}
+    if data.get("check_digit"):
+        message = _("Only a NIT has a check digit.")
+        raise ValidationFailed(message, fields={"check_digit": [message]})
+    number = number.replace(".", "").replace(" ", "").replace("-", "")
+    if id_type in NUMERIC_ID_TYPES and not number.isdigit():
+        message = _("This identification type has digits only.")
+        raise ValidationFailed(message, fields={"id_number": [message]})
+    if not number.isalnum() or not 3 <= len(number) <= 20:
+        message = _("Identification numbers have 3 to 20 letters or digits.")
+        raise ValidationFailed(message, fields={"id_number": [message]})
+    return {"id_number": number, "check_digit": ""}
+
+
+def _validate(data: dict) -> dict:
+    data = dict(data)
+    ensure_tenant(data.get("default_seller"), field="default_seller")
+    ensure_tenant(data.get("default_price_list"), field="default_price_list")
+    data.update(_normalized_identification(data))
+    if data["id_number"] == FINAL_CONSUMER_ID:
+        message = _("222222222222 is reserved for the final consumer.")
+        raise ValidationFailed(message, fields={"id_number": [message]})
+    if data.get("person_type") == PersonType.LEGAL and data["id_type"] not in (
+        IdType.NIT,
+        IdType.FOREIGN_NIT,
+    ):
+        message = _("A legal entity is identified by a NIT.")
+        raise ValidationFailed(message, fields={"id_type": [message]})
+    if not (data.get("is_customer", True) or data.get("is_supplier", False)):
+        message = _("A contact is a customer, a supplier or both.")
+        raise ValidationFailed(message, fields={"is_customer": [message]})
+    if "fiscal_responsibilities" in data:
+        data["fiscal_responsibilities"] = sorted(set(data["fiscal_responsibilities"]))
+    if "addresses" in data:
+        data["city"] = data["addresses"][0].get("city", "") if data["addresses"] else ""
+    return data
+
+
+def _duplicate_check(data: dict, exclude_id=None) -> str:
+    label = IdType(data["id_type"]).label
+    message = _("A contact with %(type)s %(number)s already exists.") % {
+        "type": label,
+        "number": data["id_number"],
+    }
+    exists = Contact.objects.filter(id_type=data["id_type"], id_number=data["id_number"]).exclude(
+        pk=exclude_id
+    )
+    if exists.exists():
+        raise Conflict(message, code="duplicate", fields={"id_number": [message]})
+    return message
+
+
+@transaction.atomic
+def contact_create(**data) -> Contact:
+    data = _validate(data)
+    message = _duplicate_check(data)
+    with unique_or_conflict(message, field="id_number"):
+        return Contact.objects.create(**data)
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, data: dict) -> Contact:
+    merged = {field: getattr(contact, field) for field in CONTACT_FIELDS}
+    if "id_type" in data or "id_number" in data:
+        merged["check_digit"] = ""  # computed again for the new number unless given
+    merged.update(data)
+    if contact.is_final_consumer:
+        locked = ("id_type", "id_number", "check_digit", "is_active", "is_customer")
+        if any(merged[field] != getattr(contact, field) for field in locked):
+            raise Conflict(
+                _("The final consumer keeps its identification and stays active."),
+                code="final_consumer",
+            )
+        if "addresses" in data:
+            merged["city"] = data["addresses"][0].get("city", "") if data["addresses"] else ""
+    else:
+        merged = _validate(merged)
+        _duplicate_check(merged, exclude_id=contact.pk)
+    with unique_or_conflict(
+        _("A contact with this identification already exists."), field="id_number"
+    ):
+        model_update(contact, merged, CONTACT_FIELDS)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact) -> None:
+    if contact.is_final_consumer:
+        raise Conflict(_("The final consumer cannot be deleted."), code="final_consumer")
+    delete_unless_used(
+        contact,
+        message=_(
+            "This contact appears on documents and cannot be deleted: deactivate it instead "
+            "(is_active: false)."
+        ),
+    )

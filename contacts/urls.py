@@ -1,0 +1,8 @@
+from ally360.api.routers import Router
+
+from . import api
+
+router = Router()
+router.register("contacts", api.ContactViewSet, basename="contact")
+
+urlpatterns = router.urls

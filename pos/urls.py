@@ -1,0 +1,9 @@
+from ally360.api.routers import Router
+
+from . import api
+
+router = Router()
+router.register("pdvs", api.PDVViewSet, basename="pdv")
+router.register("sellers", api.SellerViewSet, basename="seller")
+
+urlpatterns = router.urls

@@ -1,0 +1,42 @@
+"""Catalog reads, including the one price resolution every document uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from ally360.money import HUNDRED, unit_price
+
+from .models import PriceList, PriceListItem, Variant
+
+
+def default_price_list() -> PriceList | None:
+    return PriceList.objects.filter(is_default=True).first()
+
+
+def _apply_list(base: Decimal, price_list: PriceList | None, fixed: Decimal | None) -> Decimal:
+    if price_list is None or not price_list.is_active:
+        return unit_price(base)
+    if price_list.kind == PriceList.Kind.FIXED:
+        return unit_price(fixed if fixed is not None else base)
+    return unit_price(base * (HUNDRED - price_list.percentage) / HUNDRED)
+
+
+def variant_prices(variants: Iterable[Variant], price_list: PriceList | None) -> dict:
+    """Price before tax of each variant on `price_list` (base price without a list).
+
+    A fixed list without an entry for a variant falls back to the base price. One query at most.
+    """
+    variants = list(variants)
+    fixed: dict = {}
+    if price_list is not None and price_list.kind == PriceList.Kind.FIXED and variants:
+        fixed = dict(
+            PriceListItem.objects.filter(price_list=price_list, variant__in=variants).values_list(
+                "variant_id", "price"
+            )
+        )
+    return {v.pk: _apply_list(v.price, price_list, fixed.get(v.pk)) for v in variants}
+
+
+def variant_price(variant: Variant, price_list: PriceList | None = None) -> Decimal:
+    return variant_prices([variant], price_list)[variant.pk]

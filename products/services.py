@@ -1,0 +1,587 @@
+"""Catalog writes: categories, brands, taxes, units, products with variants, price lists.
+
+Stock is not this app's business: `inventory.services.product_create_with_stock` wraps
+`product_create` and records the initial stock in the same transaction.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import Company
+from ally360.exceptions import Conflict, ValidationFailed
+from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
+
+from .models import (
+    Brand,
+    Category,
+    PriceList,
+    PriceListItem,
+    Product,
+    ProductTax,
+    Tax,
+    Unit,
+    Variant,
+)
+
+DEFAULT_TAXES = [
+    {
+        "name": "IVA 19%",
+        "kind": Tax.Kind.IVA,
+        "treatment": Tax.Treatment.TAXED,
+        "rate": Decimal("19"),
+    },
+    {
+        "name": "IVA 5%",
+        "kind": Tax.Kind.IVA,
+        "treatment": Tax.Treatment.TAXED,
+        "rate": Decimal("5"),
+    },
+    {
+        "name": "IVA exento 0%",
+        "kind": Tax.Kind.IVA,
+        "treatment": Tax.Treatment.EXEMPT,
+        "rate": Decimal("0"),
+    },
+    {
+        "name": "IVA excluido",
+        "kind": Tax.Kind.IVA,
+        "treatment": Tax.Treatment.EXCLUDED,
+        "rate": Decimal("0"),
+    },
+    {
+        "name": "INC 8%",
+        "kind": Tax.Kind.INC,
+        "treatment": Tax.Treatment.TAXED,
+        "rate": Decimal("8"),
+    },
+]
+DIAN_TAX_CODES = {Tax.Kind.IVA: "01", Tax.Kind.INC: "04"}
+DEFAULT_UNITS = [
+    ("unit", "Unidad", "94", False),
+    ("kg", "Kilogramo", "KGM", True),
+    ("g", "Gramo", "GRM", True),
+    ("l", "Litro", "LTR", True),
+    ("ml", "Mililitro", "MLT", True),
+    ("m", "Metro", "MTR", True),
+    ("box", "Caja", "BX", False),
+    ("pack", "Paquete", "PK", False),
+    ("service", "Servicio", "E48", True),
+]
+DEFAULT_PRICE_LIST = "General"
+
+
+def catalog_seed(*, company: Company) -> None:
+    """Company set-up step: the Colombian taxes, common units and the default price list."""
+    Tax.objects.bulk_create(
+        [Tax(dian_code=DIAN_TAX_CODES[tax["kind"]], **tax) for tax in DEFAULT_TAXES]
+    )
+    Unit.objects.bulk_create(
+        [
+            Unit(code=code, name=name, dian_code=dian, allows_decimals=decimals)
+            for code, name, dian, decimals in DEFAULT_UNITS
+        ]
+    )
+    PriceList.objects.create(name=DEFAULT_PRICE_LIST, is_default=True)
+
+
+def _duplicate(message: str, field: str) -> Conflict:
+    return Conflict(message, code="duplicate", fields={field: [message]})
+
+
+# --- categories ------------------------------------------------------------------------------
+
+
+def _check_category_parent(category: Category | None, parent: Category | None) -> None:
+    ensure_tenant(parent, field="parent")
+    node = parent
+    while node is not None and category is not None:
+        if node.pk == category.pk:
+            message = _("A category cannot be placed under itself or one of its subcategories.")
+            raise ValidationFailed(message, fields={"parent": [message]})
+        node = node.parent
+
+
+@transaction.atomic
+def category_create(
+    *, name: str, parent: Category | None = None, is_active: bool = True
+) -> Category:
+    _check_category_parent(None, parent)
+    message = _("A category named %(name)s already exists here.") % {"name": name}
+    if Category.objects.filter(parent=parent, name__iexact=name).exists():
+        raise _duplicate(message, "name")
+    with unique_or_conflict(message, field="name"):
+        return Category.objects.create(name=name, parent=parent, is_active=is_active)
+
+
+@transaction.atomic
+def category_update(*, category: Category, data: dict) -> Category:
+    if "parent" in data:
+        _check_category_parent(category, data["parent"])
+    parent = data.get("parent", category.parent)
+    name = data.get("name", category.name)
+    message = _("A category named %(name)s already exists here.") % {"name": name}
+    if Category.objects.filter(parent=parent, name__iexact=name).exclude(pk=category.pk).exists():
+        raise _duplicate(message, "name")
+    with unique_or_conflict(message, field="name"):
+        model_update(category, data, ("name", "parent", "is_active"))
+    return category
+
+
+def category_delete(*, category: Category) -> None:
+    delete_unless_used(
+        category,
+        message=_(
+            "This category has products or subcategories: move them or deactivate the category."
+        ),
+    )
+
+
+# --- brands and units ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def brand_create(*, name: str, is_active: bool = True) -> Brand:
+    message = _("A brand named %(name)s already exists.") % {"name": name}
+    if Brand.objects.filter(name__iexact=name).exists():
+        raise _duplicate(message, "name")
+    with unique_or_conflict(message, field="name"):
+        return Brand.objects.create(name=name, is_active=is_active)
+
+
+@transaction.atomic
+def brand_update(*, brand: Brand, data: dict) -> Brand:
+    if (
+        "name" in data
+        and Brand.objects.filter(name__iexact=data["name"]).exclude(pk=brand.pk).exists()
+    ):
+        raise _duplicate(
+            _("A brand named %(name)s already exists.") % {"name": data["name"]}, "name"
+        )
+    with unique_or_conflict(_("A brand with this name already exists."), field="name"):
+        model_update(brand, data, ("name", "is_active"))
+    return brand
+
+
+def brand_delete(*, brand: Brand) -> None:
+    delete_unless_used(brand, message=_("This brand has products: deactivate it instead."))
+
+
+@transaction.atomic
+def unit_create(
+    *, code: str, name: str, dian_code: str = "", allows_decimals: bool = False
+) -> Unit:
+    code = code.strip().lower()
+    message = _("A unit with code %(code)s already exists.") % {"code": code}
+    if Unit.objects.filter(code=code).exists():
+        raise _duplicate(message, "code")
+    with unique_or_conflict(message, field="code"):
+        return Unit.objects.create(
+            code=code, name=name, dian_code=dian_code, allows_decimals=allows_decimals
+        )
+
+
+@transaction.atomic
+def unit_update(*, unit: Unit, data: dict) -> Unit:
+    data = dict(data)
+    if "code" in data:
+        data["code"] = data["code"].strip().lower()
+        if Unit.objects.filter(code=data["code"]).exclude(pk=unit.pk).exists():
+            raise _duplicate(_("A unit with code %(code)s already exists.") % data, "code")
+    with unique_or_conflict(_("A unit with this code already exists."), field="code"):
+        model_update(unit, data, ("code", "name", "dian_code", "allows_decimals"))
+    return unit
+
+
+def unit_delete(*, unit: Unit) -> None:
+    delete_unless_used(unit, message=_("Products use this unit: it cannot be deleted."))
+
+
+# --- taxes -----------------------------------------------------------------------------------
+
+
+def _validate_tax(kind: str, treatment: str, rate: Decimal) -> None:
+    if treatment in (Tax.Treatment.EXEMPT, Tax.Treatment.EXCLUDED) and rate != 0:
+        message = _("Exempt and excluded taxes have a 0 % rate.")
+        raise ValidationFailed(message, fields={"rate": [message]})
+    if treatment == Tax.Treatment.TAXED and rate <= 0:
+        message = _("A taxed rate must be above 0 %; use the exempt treatment for 0 %.")
+        raise ValidationFailed(message, fields={"rate": [message]})
+    if kind == Tax.Kind.INC and treatment != Tax.Treatment.TAXED:
+        message = _("INC has no exempt or excluded treatment.")
+        raise ValidationFailed(message, fields={"treatment": [message]})
+
+
+@transaction.atomic
+def tax_create(
+    *,
+    name: str,
+    kind: str,
+    rate: Decimal,
+    treatment: str = Tax.Treatment.TAXED,
+    dian_code: str | None = None,
+    is_active: bool = True,
+) -> Tax:
+    _validate_tax(kind, treatment, rate)
+    message = _("A tax named %(name)s already exists.") % {"name": name}
+    if Tax.objects.filter(name__iexact=name).exists():
+        raise _duplicate(message, "name")
+    with unique_or_conflict(message, field="name"):
+        return Tax.objects.create(
+            name=name,
+            kind=kind,
+            rate=rate,
+            treatment=treatment,
+            dian_code=dian_code or DIAN_TAX_CODES[kind],
+            is_active=is_active,
+        )
+
+
+@transaction.atomic
+def tax_update(*, tax: Tax, data: dict) -> Tax:
+    _validate_tax(
+        data.get("kind", tax.kind), data.get("treatment", tax.treatment), data.get("rate", tax.rate)
+    )
+    if "name" in data and Tax.objects.filter(name__iexact=data["name"]).exclude(pk=tax.pk).exists():
+        raise _duplicate(_("A tax named %(name)s already exists.") % {"name": data["name"]}, "name")
+    # Documents snapshot their rates per line, so changing a rate never rewrites history.
+    with unique_or_conflict(_("A tax with this name already exists."), field="name"):
+        model_update(tax, data, ("name", "kind", "treatment", "rate", "dian_code", "is_active"))
+    return tax
+
+
+def tax_delete(*, tax: Tax) -> None:
+    delete_unless_used(tax, message=_("Products use this tax: deactivate it instead."))
+
+
+# --- products and variants -------------------------------------------------------------------
+
+
+def _validate_taxes(taxes: list[Tax]) -> None:
+    ensure_tenant(*taxes, field="taxes")
+    kinds = [tax.kind for tax in taxes]
+    for kind in set(kinds):
+        if kinds.count(kind) > 1:
+            message = _("A product has at most one tax of each kind (one IVA, one INC).")
+            raise ValidationFailed(message, fields={"taxes": [message]})
+
+
+def _set_taxes(product: Product, taxes: list[Tax]) -> None:
+    _validate_taxes(taxes)
+    ProductTax.objects.filter(product=product).exclude(tax__in=taxes).delete()
+    existing = set(ProductTax.objects.filter(product=product).values_list("tax_id", flat=True))
+    ProductTax.objects.bulk_create(
+        [ProductTax(product=product, tax=tax) for tax in taxes if tax.pk not in existing]
+    )
+
+
+def _check_sku_and_barcode(sku: str, barcode: str, exclude_id=None, index: int | None = None):
+    prefix = f"variants.{index}." if index is not None else ""
+    if Variant.objects.filter(sku__iexact=sku).exclude(pk=exclude_id).exists():
+        raise _duplicate(_("The SKU %(sku)s is already used.") % {"sku": sku}, f"{prefix}sku")
+    if barcode and Variant.objects.filter(barcode=barcode).exclude(pk=exclude_id).exists():
+        raise _duplicate(
+            _("The barcode %(barcode)s is already used.") % {"barcode": barcode}, f"{prefix}barcode"
+        )
+
+
+def _create_variant(
+    product: Product, spec: dict, index: int | None = None, is_default: bool = False
+) -> Variant:
+    sku = spec["sku"].strip()
+    barcode = (spec.get("barcode") or "").strip()
+    _check_sku_and_barcode(sku, barcode, index=index)
+    with unique_or_conflict(_("The SKU or barcode is already used."), field="sku"):
+        return Variant.objects.create(
+            product=product,
+            sku=sku,
+            barcode=barcode,
+            options=spec.get("options") or {},
+            price=spec["price"],
+            cost=spec.get("cost") or Decimal("0"),
+            is_default=is_default,
+            is_active=spec.get("is_active", True),
+        )
+
+
+def _validate_variant_options(specs: list[dict]) -> None:
+    seen = set()
+    for index, spec in enumerate(specs):
+        options = spec.get("options") or {}
+        if not options:
+            message = _("Each variant of a product with several variants needs its options.")
+            raise ValidationFailed(message, fields={f"variants.{index}.options": [message]})
+        key = tuple(sorted((str(k).lower(), str(v).lower()) for k, v in options.items()))
+        if key in seen:
+            message = _("Two variants have the same options.")
+            raise ValidationFailed(message, fields={f"variants.{index}.options": [message]})
+        seen.add(key)
+    skus = [spec["sku"].strip().lower() for spec in specs]
+    if len(set(skus)) != len(skus):
+        raise ValidationFailed(
+            _("Two variants have the same SKU."),
+            fields={"variants": [_("Two variants have the same SKU.")]},
+        )
+    barcodes = [spec.get("barcode") for spec in specs if spec.get("barcode")]
+    if len(set(barcodes)) != len(barcodes):
+        raise ValidationFailed(
+            _("Two variants have the same barcode."),
+            fields={"variants": [_("Two variants have the same barcode.")]},
+        )
+
+
+@transaction.atomic
+def product_create(
+    *,
+    name: str,
+    unit: Unit,
+    description: str = "",
+    category: Category | None = None,
+    brand: Brand | None = None,
+    taxes: list[Tax] | tuple = (),
+    track_inventory: bool = True,
+    is_active: bool = True,
+    variants: list[dict] | None = None,
+    sku: str | None = None,
+    barcode: str = "",
+    price: Decimal | None = None,
+    cost: Decimal | None = None,
+) -> tuple[Product, list[Variant]]:
+    """Create a product and its variants.
+
+    A simple product is one call with `sku`, `price` (before tax), optional `barcode` and `cost`:
+    it gets exactly one default variant. A product with options passes `variants`, each with its
+    options, sku, barcode, price and cost.
+    """
+    ensure_tenant(unit, field="unit")
+    ensure_tenant(category, field="category")
+    ensure_tenant(brand, field="brand")
+    if variants:
+        if sku or price is not None:
+            message = _("Give either the simple product's sku and price or a list of variants.")
+            raise ValidationFailed(message, fields={"variants": [message]})
+        if len(variants) > 1:
+            _validate_variant_options(variants)
+        specs = variants
+    else:
+        missing = {
+            field: [_("This field is required.")]
+            for field, value in (("sku", sku), ("price", price))
+            if value in (None, "")
+        }
+        if missing:
+            raise ValidationFailed(_("A simple product needs a sku and a price."), fields=missing)
+        specs = [{"sku": sku, "barcode": barcode, "price": price, "cost": cost, "options": {}}]
+    product = Product.objects.create(
+        name=name,
+        description=description,
+        category=category,
+        brand=brand,
+        unit=unit,
+        track_inventory=track_inventory,
+        is_active=is_active,
+    )
+    _set_taxes(product, list(taxes))
+    created = [
+        _create_variant(product, spec, index=index if variants else None, is_default=index == 0)
+        for index, spec in enumerate(specs)
+    ]
+    return product, created
+
+
+PRODUCT_FIELDS = (
+    "name",
+    "description",
+    "category",
+    "brand",
+    "unit",
+    "track_inventory",
+    "is_active",
+)
+
+
+@transaction.atomic
+def product_update(*, product: Product, data: dict) -> Product:
+    data = dict(data)
+    for field in ("category", "brand", "unit"):
+        if field in data:
+            ensure_tenant(data[field], field=field)
+    taxes = data.pop("taxes", None)
+    if "track_inventory" in data and data["track_inventory"] != product.track_inventory:
+        # Stock movements reference the variants: switching after the fact would orphan them.
+        if Variant.objects.filter(product=product, stock_movements__isnull=False).exists():
+            message = _("This product already has stock movements: inventory tracking is fixed.")
+            raise Conflict(message, code="has_movements", fields={"track_inventory": [message]})
+    model_update(product, data, PRODUCT_FIELDS)
+    if taxes is not None:
+        _set_taxes(product, list(taxes))
+    return product
+
+
+def product_delete(*, product: Product) -> None:
+    delete_unless_used(
+        product,
+        message=_(
+            "This product has stock or appears on documents: deactivate it instead of deleting it."
+        ),
+    )
+
+
+@transaction.atomic
+def variant_create(
+    *,
+    product: Product,
+    sku: str,
+    price: Decimal,
+    barcode: str = "",
+    cost: Decimal | None = None,
+    options: dict | None = None,
+    is_active: bool = True,
+) -> Variant:
+    ensure_tenant(product, field="product")
+    if not options:
+        message = _("A new variant needs options that tell it apart (e.g. talla, color).")
+        raise ValidationFailed(message, fields={"options": [message]})
+    siblings = [
+        {"options": v.options, "sku": v.sku, "barcode": v.barcode}
+        for v in Variant.objects.filter(product=product)
+        if v.options
+    ]
+    _validate_variant_options([*siblings, {"options": options, "sku": sku, "barcode": barcode}])
+    return _create_variant(
+        product,
+        {
+            "sku": sku,
+            "barcode": barcode,
+            "price": price,
+            "cost": cost,
+            "options": options,
+            "is_active": is_active,
+        },
+    )
+
+
+@transaction.atomic
+def variant_update(*, variant: Variant, data: dict) -> Variant:
+    data = dict(data)
+    if "sku" in data:
+        data["sku"] = data["sku"].strip()
+    if "barcode" in data:
+        data["barcode"] = (data["barcode"] or "").strip()
+    _check_sku_and_barcode(
+        data.get("sku", variant.sku), data.get("barcode", variant.barcode), exclude_id=variant.pk
+    )
+    with unique_or_conflict(_("The SKU or barcode is already used."), field="sku"):
+        model_update(variant, data, ("sku", "barcode", "options", "price", "cost", "is_active"))
+    return variant
+
+
+def variant_delete(*, variant: Variant) -> None:
+    if variant.is_default:
+        raise Conflict(
+            _(
+                "The default variant goes with its product: delete or deactivate the "
+                "product instead."
+            ),
+            code="default_variant",
+        )
+    delete_unless_used(
+        variant,
+        message=_(
+            "This variant has stock or appears on documents: deactivate it instead of deleting it."
+        ),
+    )
+
+
+# --- price lists -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def price_list_create(
+    *,
+    name: str,
+    kind: str = PriceList.Kind.PERCENTAGE,
+    percentage: Decimal = Decimal("0"),
+    is_default: bool = False,
+    is_active: bool = True,
+) -> PriceList:
+    message = _("A price list named %(name)s already exists.") % {"name": name}
+    if PriceList.objects.filter(name__iexact=name).exists():
+        raise _duplicate(message, "name")
+    if kind == PriceList.Kind.FIXED and percentage:
+        raise ValidationFailed(
+            _("A fixed price list has no percentage."),
+            fields={"percentage": [_("A fixed price list has no percentage.")]},
+        )
+    with unique_or_conflict(message, field="name"):
+        price_list = PriceList.objects.create(
+            name=name, kind=kind, percentage=percentage, is_active=is_active
+        )
+    if is_default:
+        _make_default(price_list)
+    return price_list
+
+
+def _make_default(price_list: PriceList) -> None:
+    for current in (
+        PriceList.objects.select_for_update().filter(is_default=True).exclude(pk=price_list.pk)
+    ):
+        current.is_default = False
+        current.save(update_fields=["is_default", "updated_at"])
+    price_list.is_default = True
+    price_list.is_active = True
+    price_list.save(update_fields=["is_default", "is_active", "updated_at"])
+
+
+@transaction.atomic
+def price_list_update(*, price_list: PriceList, data: dict) -> PriceList:
+    data = dict(data)
+    make_default = data.pop("is_default", None)
+    if price_list.is_default and (make_default is False or data.get("is_active") is False):
+        raise Conflict(_("Make another price list the default first."), code="default_price_list")
+    if (
+        "name" in data
+        and PriceList.objects.filter(name__iexact=data["name"]).exclude(pk=price_list.pk).exists()
+    ):
+        raise _duplicate(_("A price list named %(name)s already exists.") % data, "name")
+    kind = data.get("kind", price_list.kind)
+    if kind == PriceList.Kind.FIXED and data.get("percentage", price_list.percentage):
+        raise ValidationFailed(
+            _("A fixed price list has no percentage."),
+            fields={"percentage": [_("A fixed price list has no percentage.")]},
+        )
+    with unique_or_conflict(_("A price list with this name already exists."), field="name"):
+        model_update(price_list, data, ("name", "kind", "percentage", "is_active"))
+    if make_default and not price_list.is_default:
+        _make_default(price_list)
+    return price_list
+
+
+def price_list_delete(*, price_list: PriceList) -> None:
+    if price_list.is_default:
+        raise Conflict(_("The default price list cannot be deleted."), code="default_price_list")
+    delete_unless_used(
+        price_list, message=_("Contacts or documents use this price list: deactivate it instead.")
+    )
+
+
+@transaction.atomic
+def price_list_item_set(
+    *, price_list: PriceList, variant: Variant, price: Decimal
+) -> PriceListItem:
+    ensure_tenant(price_list, variant, field="variant")
+    if price_list.kind != PriceList.Kind.FIXED:
+        raise Conflict(
+            _("Only a fixed price list holds prices per variant."), code="not_fixed_price_list"
+        )
+    item, _created = PriceListItem.objects.update_or_create(
+        price_list=price_list, variant=variant, defaults={"price": price}
+    )
+    return item
+
+
+def price_list_item_remove(*, item: PriceListItem) -> None:
+    item.delete()
