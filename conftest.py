@@ -156,3 +156,54 @@ def celery_worker_redis(transactional_db):
             yield app
     finally:
         app.conf.task_always_eager = previous
+
+
+ALL_ROLES = [Role.OWNER, Role.ADMIN, Role.ACCOUNTANT, Role.SELLER, Role.VIEWER]
+
+
+def error_code(response) -> str:
+    return response.json()["error"]["code"]
+
+
+@pytest.fixture
+def make_product():
+    """make_product(company, sku=..., price=..., stock={pdv: qty}, **fields) -> Product."""
+    from decimal import Decimal
+
+    from ally360.tenancy import tenant_context
+    from inventory.services import product_create_with_stock
+    from pos.models import PDV
+
+    counter = {"n": 0}
+
+    def factory(company, *, sku=None, price="1000", cost="600", stock=None, **fields):
+        counter["n"] += 1
+        with tenant_context(company):
+            main = PDV.objects.get(is_main=True)
+            initial = [
+                {"pdv": pdv or main, "quantity": Decimal(str(qty)), "unit_cost": Decimal(cost)}
+                for pdv, qty in (stock or {}).items()
+            ]
+            return product_create_with_stock(
+                name=fields.pop("name", f"Producto {counter['n']}"),
+                sku=sku or f"SKU-{counter['n']:04d}",
+                price=Decimal(price),
+                cost=Decimal(cost),
+                initial_stock=initial,
+                **fields,
+            )
+
+    return factory
+
+
+@pytest.fixture
+def main_pdv():
+    """main_pdv(company) -> that company's main point of sale."""
+    from ally360.tenancy import tenant_context
+    from pos.models import PDV
+
+    def get(company):
+        with tenant_context(company):
+            return PDV.objects.get(is_main=True)
+
+    return get

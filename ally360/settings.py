@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "pos",
     "products",
     "contacts",
+    "inventory",
 ]
 
 MIDDLEWARE = [
@@ -201,7 +202,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "ally360.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "ally360.api.filters.TenantFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],

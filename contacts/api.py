@@ -2,6 +2,7 @@ import django_filters
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import serializers
 
+from ally360.api.filters import TenantFilterSet
 from ally360.api.viewsets import ServiceModelViewSet, service_crud_schema
 from pos.models import Seller
 from products.models import PriceList
@@ -114,7 +115,7 @@ class ContactInputSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class ContactFilter(django_filters.FilterSet):
+class ContactFilter(TenantFilterSet):
     city = django_filters.CharFilter(field_name="city", lookup_expr="iexact")
 
     class Meta:

@@ -162,9 +162,11 @@ class ProductTax(TenantModel):
 
 
 class Variant(TenantModel):
+    # Deleting an unused product deletes its variants; stock and documents protect them.
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, related_name="variants", verbose_name=_("product")
+        Product, on_delete=models.CASCADE, related_name="variants", verbose_name=_("product")
     )
+
     sku = models.CharField(_("SKU"), max_length=64)
     barcode = models.CharField(_("barcode"), max_length=64, blank=True)
     options = models.JSONField(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from ally360.money import HUNDRED, unit_price
+from ally360.money import HUNDRED, money, unit_price
 
-from .models import PriceList, PriceListItem, Variant
+from .models import PriceList, PriceListItem, Tax, Unit, Variant
 
 
 def default_price_list() -> PriceList | None:
@@ -40,3 +40,13 @@ def variant_prices(variants: Iterable[Variant], price_list: PriceList | None) ->
 
 def variant_price(variant: Variant, price_list: PriceList | None = None) -> Decimal:
     return variant_prices([variant], price_list)[variant.pk]
+
+
+def price_with_taxes(price: Decimal, taxes: Iterable[Tax]) -> Decimal:
+    """The shelf price: IVA and INC both apply on the price before tax."""
+    rate = sum((tax.rate for tax in taxes), Decimal("0"))
+    return money(price * (HUNDRED + rate) / HUNDRED)
+
+
+def default_unit() -> Unit | None:
+    return Unit.objects.filter(code="unit").first()

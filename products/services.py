@@ -337,7 +337,7 @@ def _validate_variant_options(specs: list[dict]) -> None:
 def product_create(
     *,
     name: str,
-    unit: Unit,
+    unit: Unit | None = None,
     description: str = "",
     category: Category | None = None,
     brand: Brand | None = None,
@@ -356,6 +356,14 @@ def product_create(
     it gets exactly one default variant. A product with options passes `variants`, each with its
     options, sku, barcode, price and cost.
     """
+    if unit is None:
+        from .selectors import default_unit
+
+        unit = default_unit()
+        if unit is None:
+            raise ValidationFailed(
+                _("Choose a unit."), fields={"unit": [_("This field is required.")]}
+            )
     ensure_tenant(unit, field="unit")
     ensure_tenant(category, field="category")
     ensure_tenant(brand, field="brand")
@@ -410,11 +418,16 @@ def product_update(*, product: Product, data: dict) -> Product:
         if field in data:
             ensure_tenant(data[field], field=field)
     taxes = data.pop("taxes", None)
-    if "track_inventory" in data and data["track_inventory"] != product.track_inventory:
-        # Stock movements reference the variants: switching after the fact would orphan them.
-        if Variant.objects.filter(product=product, stock_movements__isnull=False).exists():
-            message = _("This product already has stock movements: inventory tracking is fixed.")
-            raise Conflict(message, code="has_movements", fields={"track_inventory": [message]})
+    # Stock movements reference the variants: switching after the fact would orphan them.
+    switches_tracking = (
+        data.get("track_inventory", product.track_inventory) != product.track_inventory
+    )
+    if (
+        switches_tracking
+        and Variant.objects.filter(product=product, stock_movements__isnull=False).exists()
+    ):
+        message = _("This product already has stock movements: inventory tracking is fixed.")
+        raise Conflict(message, code="has_movements", fields={"track_inventory": [message]})
     model_update(product, data, PRODUCT_FIELDS)
     if taxes is not None:
         _set_taxes(product, list(taxes))

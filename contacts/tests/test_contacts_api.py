@@ -1,0 +1,235 @@
+"""contacts/: Colombian fiscal ids, uniqueness, the final consumer, roles and isolation."""
+
+import pytest
+
+from ally360.roles import Role
+from ally360.tenancy import tenant_context
+from conftest import ALL_ROLES, error_code
+from contacts.models import Contact
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/contacts/"
+
+
+def nit_payload(number="800197268", **extra):
+    return {
+        "id_type": "31",
+        "id_number": number,
+        "name": "Proveedor SAS",
+        "person_type": "legal",
+        "is_supplier": True,
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("number", "digit"), [("800197268", "4"), ("800191045", "1"), ("901451481", "2")]
+)
+def test_nit_check_digit_is_computed_and_verified(owner_a, number, digit):
+    computed = owner_a.post(URL, nit_payload(number), format="json")
+    assert computed.status_code == 201, computed.json()
+    assert computed.json()["check_digit"] == digit
+    assert computed.json()["identification"] == f"{number}-{digit}"
+    owner_a.delete(f"{URL}{computed.json()['id']}/")
+    typed = owner_a.post(URL, nit_payload(f"{number}-{digit}"), format="json")
+    assert typed.status_code == 201
+    separate = owner_a.patch(f"{URL}{typed.json()['id']}/", {"check_digit": digit}, format="json")
+    assert separate.status_code == 200
+
+
+def test_a_wrong_nit_check_digit_names_the_expected_one(owner_a, company_a):
+    response = owner_a.post(URL, nit_payload("800197268-5"), format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["expected_check_digit"] == "4"
+    assert "expected check digit is 4" in error["message"]
+    assert "id_number" in error["fields"]
+    with tenant_context(company_a):
+        assert not Contact.objects.filter(id_number="800197268").exists()
+
+
+def test_identification_rules(owner_a):
+    cc_with_dv = owner_a.post(
+        URL,
+        {"id_type": "13", "id_number": "1020304050", "name": "Ana", "check_digit": "3"},
+        format="json",
+    )
+    assert cc_with_dv.status_code == 400
+    letters_in_cc = owner_a.post(
+        URL, {"id_type": "13", "id_number": "10A20", "name": "Ana"}, format="json"
+    )
+    assert letters_in_cc.status_code == 400
+    passport = owner_a.post(
+        URL, {"id_type": "41", "id_number": "ab12345", "name": "John"}, format="json"
+    )
+    assert passport.status_code == 201 and passport.json()["id_number"] == "AB12345"
+    dotted = owner_a.post(
+        URL, {"id_type": "13", "id_number": "1.020.304.050", "name": "Ana"}, format="json"
+    )
+    assert dotted.status_code == 201 and dotted.json()["id_number"] == "1020304050"
+    legal_with_cc = owner_a.post(
+        URL,
+        {"id_type": "13", "id_number": "99887766", "name": "X SAS", "person_type": "legal"},
+        format="json",
+    )
+    assert legal_with_cc.status_code == 400
+    reserved = owner_a.post(
+        URL, {"id_type": "13", "id_number": "222222222222", "name": "X"}, format="json"
+    )
+    assert reserved.status_code == 400
+
+
+def test_duplicate_identification_is_a_conflict_never_a_500(owner_a, company_a):
+    assert owner_a.post(URL, nit_payload(), format="json").status_code == 201
+    again = owner_a.post(URL, nit_payload("800.197.268-4", name="Otro"), format="json")
+    assert again.status_code == 409
+    assert error_code(again) == "duplicate"
+    other = owner_a.post(
+        URL, {"id_type": "13", "id_number": "12345678", "name": "B"}, format="json"
+    )
+    moved = owner_a.patch(
+        f"{URL}{other.json()['id']}/", {"id_type": "31", "id_number": "800197268"}, format="json"
+    )
+    assert moved.status_code == 409
+    with tenant_context(company_a):
+        assert Contact.objects.filter(id_number="800197268").count() == 1
+
+
+def test_the_same_identification_in_two_companies(owner_a, owner_b):
+    assert owner_a.post(URL, nit_payload(), format="json").status_code == 201
+    assert owner_b.post(URL, nit_payload(), format="json").status_code == 201
+
+
+def test_full_contact_with_addresses_and_responsibilities(owner_a, company_a):
+    payload = nit_payload(
+        trade_name="Distribuidora",
+        email="compras@prov.co",
+        phones=["6015551234", "3001234567"],
+        fiscal_responsibilities=["O-13", "O-15", "O-13"],
+        tax_regime="iva",
+        addresses=[
+            {
+                "label": "Sede",
+                "line": "Cra 7 # 12-34",
+                "city": "Bogotá",
+                "department": "Cundinamarca",
+                "dane_code": "11001",
+            }
+        ],
+        payment_term_days=30,
+        credit_limit="5000000.00",
+        is_customer=True,
+    )
+    response = owner_a.post(URL, payload, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["fiscal_responsibilities"] == ["O-13", "O-15"]
+    assert body["addresses"][0]["country"] == "CO"
+    assert body["city"] == "Bogotá"
+    bad = owner_a.post(
+        URL,
+        {
+            **nit_payload("900123456"),
+            "addresses": [{"line": "x", "city": "Cali", "dane_code": "76"}],
+        },
+        format="json",
+    )
+    assert bad.status_code == 400
+    assert "addresses" in bad.json()["error"]["fields"]
+    bad_responsibility = owner_a.post(
+        URL, nit_payload("900123456", fiscal_responsibilities=["X"]), format="json"
+    )
+    assert bad_responsibility.status_code == 400
+
+
+def test_search_filter_and_order(owner_a):
+    owner_a.post(
+        URL,
+        {
+            "id_type": "13",
+            "id_number": "111111",
+            "name": "Zoila Pérez",
+            "email": "zoila@x.co",
+            "addresses": [{"line": "a", "city": "Cali"}],
+        },
+        format="json",
+    )
+    owner_a.post(
+        URL,
+        nit_payload(
+            name="Acme SAS", trade_name="Tienda Acme", addresses=[{"line": "b", "city": "Bogotá"}]
+        ),
+        format="json",
+    )
+    names = lambda r: [c["name"] for c in r.json()["results"]]  # noqa: E731
+    assert names(owner_a.get(URL, {"search": "acme"})) == ["Acme SAS"]
+    assert names(owner_a.get(URL, {"search": "111111"})) == ["Zoila Pérez"]
+    assert names(owner_a.get(URL, {"search": "zoila@"})) == ["Zoila Pérez"]
+    assert names(owner_a.get(URL, {"is_supplier": "true"})) == ["Acme SAS"]
+    assert names(owner_a.get(URL, {"city": "cali"})) == ["Zoila Pérez"]
+    ordered = names(owner_a.get(URL, {"ordering": "-name", "is_final_consumer": "false"}))
+    assert ordered[0] == "Zoila Pérez"
+
+
+def test_every_company_has_its_final_consumer(owner_a, company_a):
+    found = owner_a.get(URL, {"search": "222222222222"}).json()["results"]
+    assert len(found) == 1 and found[0]["is_final_consumer"] is True
+    contact_id = found[0]["id"]
+    assert error_code(owner_a.delete(f"{URL}{contact_id}/")) == "final_consumer"
+    deactivate = owner_a.patch(f"{URL}{contact_id}/", {"is_active": False}, format="json")
+    assert deactivate.status_code == 409
+    renamed = owner_a.patch(f"{URL}{contact_id}/", {"email": "caja@tienda.co"}, format="json")
+    assert renamed.status_code == 200
+    with tenant_context(company_a):
+        consumer = Contact.objects.get(is_final_consumer=True)
+        assert consumer.is_active and consumer.email == "caja@tienda.co"
+
+
+def test_unused_contact_is_deleted(owner_a, company_a):
+    created = owner_a.post(URL, nit_payload(), format="json").json()
+    assert owner_a.delete(f"{URL}{created['id']}/").status_code == 204
+    with tenant_context(company_a):
+        assert not Contact.objects.filter(pk=created["id"]).exists()
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_contact_roles(company_a, client_as, role):
+    client = client_as(company_a, role)
+    assert client.get(URL).status_code == 200
+    created = client.post(URL, nit_payload(), format="json")
+    can_write = role in {Role.OWNER, Role.ADMIN, Role.ACCOUNTANT, Role.SELLER}
+    assert created.status_code == (201 if can_write else 403)
+    with tenant_context(company_a):
+        contact = Contact.objects.filter(id_number="800197268").first()
+        assert (contact is not None) is can_write
+        if contact is None:
+            contact = Contact.objects.create(id_type="13", id_number="555", name="Seed")
+    patched = client.patch(f"{URL}{contact.id}/", {"name": "Nuevo"}, format="json")
+    assert patched.status_code == (200 if can_write else 403)
+    deleted = client.delete(f"{URL}{contact.id}/")
+    can_delete = role in {Role.OWNER, Role.ADMIN, Role.ACCOUNTANT}
+    assert deleted.status_code == (204 if can_delete else 403)
+
+
+def test_another_companys_contact_is_not_found(owner_a, owner_b, company_b):
+    theirs = owner_b.post(URL, nit_payload(), format="json").json()
+    assert owner_a.get(f"{URL}{theirs['id']}/").status_code == 404
+    assert (
+        owner_a.patch(f"{URL}{theirs['id']}/", {"name": "Hacked"}, format="json").status_code == 404
+    )
+    assert owner_a.delete(f"{URL}{theirs['id']}/").status_code == 404
+    assert theirs["id"] not in [c["id"] for c in owner_a.get(URL).json()["results"]]
+    with tenant_context(company_b):
+        assert Contact.objects.get(pk=theirs["id"]).name == "Proveedor SAS"
+
+
+def test_another_companys_seller_or_price_list_in_a_payload_is_refused(owner_a, owner_b, company_a):
+    seller_b = owner_b.post("/api/v1/sellers/", {"name": "Vendedor B"}, format="json").json()
+    list_b = owner_b.get("/api/v1/price-lists/").json()["results"][0]
+    for field, value in (("default_seller", seller_b["id"]), ("default_price_list", list_b["id"])):
+        response = owner_a.post(URL, nit_payload(**{field: value}), format="json")
+        assert response.status_code == 400
+        assert field in response.json()["error"]["fields"]
+    with tenant_context(company_a):
+        assert not Contact.objects.filter(id_number="800197268").exists()

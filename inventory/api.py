@@ -1,0 +1,777 @@
+"""Inventory API, and the `products/` and `variants/` endpoints (they show stock and take initial
+stock, so they live here, above the products app)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status
+from rest_framework.exceptions import ValidationError
+
+from ally360.api.filters import TenantFilterBackend, TenantFilterSet
+from ally360.api.pagination import CursorPagination
+from ally360.api.viewsets import ReadOnlyTenantViewSet, ServiceModelViewSet, TenantViewSet
+from pos.models import PDV
+from products import services as product_services
+from products.models import Brand, Category, PriceList, Product, Tax, Unit, Variant
+from products.selectors import default_price_list, price_with_taxes, variant_prices
+
+from . import selectors, services
+from .models import Adjustment, AdjustmentLine, Stock, StockMovement, Transfer, TransferLine
+
+QUANTITY = {"max_digits": 18, "decimal_places": 3}
+PRICE = {"max_digits": 18, "decimal_places": 6}
+decimal_field = extend_schema_field(OpenApiTypes.DECIMAL)
+
+
+class CostFieldsMixin:
+    """Drops cost fields for roles that may not see costs (sellers, viewers)."""
+
+    cost_fields: tuple[str, ...] = ()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("show_costs", False):
+            for field in self.cost_fields:
+                data.pop(field, None)
+        return data
+
+
+# --- output shapes -----------------------------------------------------------------------------
+
+
+class StockLevelSerializer(CostFieldsMixin, serializers.ModelSerializer):
+    cost_fields = ("average_cost",)
+    pdv_name = serializers.CharField(source="pdv.name", read_only=True)
+
+    class Meta:
+        model = Stock
+        fields = ["id", "pdv", "pdv_name", "quantity", "min_quantity", "average_cost"]
+        read_only_fields = fields
+
+
+class NamedRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class UnitRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class TaxRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    treatment = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+
+
+def _taxes_of(product: Product) -> list[Tax]:
+    return [link.tax for link in product.product_taxes.all()]
+
+
+class VariantSerializer(CostFieldsMixin, serializers.ModelSerializer):
+    cost_fields = ("cost",)
+    sale_price = serializers.SerializerMethodField(
+        help_text="Price before tax on the requested price list (?price_list=, default list)."
+    )
+    sale_price_with_tax = serializers.SerializerMethodField()
+    stock = StockLevelSerializer(source="stock_levels", many=True, read_only=True)
+    stock_total = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Variant
+        fields = [
+            "id",
+            "product",
+            "sku",
+            "barcode",
+            "options",
+            "price",
+            "sale_price",
+            "sale_price_with_tax",
+            "cost",
+            "is_default",
+            "is_active",
+            "stock",
+            "stock_total",
+        ]
+        read_only_fields = fields
+
+    def _sale_price(self, variant):
+        return self.context.get("prices", {}).get(variant.pk, variant.price)
+
+    @decimal_field
+    def get_sale_price(self, variant):
+        return str(self._sale_price(variant))
+
+    @decimal_field
+    def get_sale_price_with_tax(self, variant):
+        return str(price_with_taxes(self._sale_price(variant), _taxes_of(variant.product)))
+
+    @decimal_field
+    def get_stock_total(self, variant):
+        return str(sum((level.quantity for level in variant.stock_levels.all()), 0))
+
+
+class VariantDetailSerializer(VariantSerializer):
+    product_name = serializers.CharField(source="product.name", read_only=True)
+    unit = serializers.CharField(source="product.unit.code", read_only=True)
+    taxes = serializers.SerializerMethodField()
+
+    class Meta(VariantSerializer.Meta):
+        fields = [*VariantSerializer.Meta.fields, "product_name", "unit", "taxes"]
+        read_only_fields = fields
+
+    @extend_schema_field(TaxRefSerializer(many=True))
+    def get_taxes(self, variant):
+        return TaxRefSerializer(_taxes_of(variant.product), many=True).data
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    category = NamedRefSerializer(allow_null=True, read_only=True)
+    brand = NamedRefSerializer(allow_null=True, read_only=True)
+    unit = UnitRefSerializer(read_only=True)
+    taxes = serializers.SerializerMethodField()
+    variants = VariantSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "name",
+            "description",
+            "category",
+            "brand",
+            "unit",
+            "taxes",
+            "track_inventory",
+            "is_active",
+            "variants",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(TaxRefSerializer(many=True))
+    def get_taxes(self, product):
+        return TaxRefSerializer(_taxes_of(product), many=True).data
+
+
+# --- input shapes ------------------------------------------------------------------------------
+
+
+class InitialStockSerializer(serializers.Serializer):
+    pdv = serializers.PrimaryKeyRelatedField(queryset=PDV.objects)
+    quantity = serializers.DecimalField(min_value=0, **QUANTITY)
+    unit_cost = serializers.DecimalField(min_value=0, required=False, **PRICE)
+
+
+class VariantSpecSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    barcode = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    options = serializers.DictField(child=serializers.CharField(max_length=60), required=False)
+    price = serializers.DecimalField(min_value=0, **PRICE)
+    cost = serializers.DecimalField(min_value=0, required=False, **PRICE)
+    is_active = serializers.BooleanField(required=False)
+    initial_stock = InitialStockSerializer(many=True, required=False)
+
+
+class ProductCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects, required=False, allow_null=True
+    )
+    brand = serializers.PrimaryKeyRelatedField(
+        queryset=Brand.objects, required=False, allow_null=True
+    )
+    unit = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects, required=False, help_text="Defaults to the unit 'unit'."
+    )
+    taxes = serializers.PrimaryKeyRelatedField(queryset=Tax.objects, many=True, required=False)
+    track_inventory = serializers.BooleanField(required=False)
+    is_active = serializers.BooleanField(required=False)
+    sku = serializers.CharField(
+        max_length=64, required=False, help_text="Simple product: its single variant's SKU."
+    )
+    barcode = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    price = serializers.DecimalField(min_value=0, required=False, help_text="Before tax.", **PRICE)
+    cost = serializers.DecimalField(min_value=0, required=False, **PRICE)
+    initial_stock = InitialStockSerializer(many=True, required=False)
+    variants = VariantSpecSerializer(
+        many=True, required=False, help_text="A product with options: one entry per variant."
+    )
+
+
+class ProductUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(allow_blank=True)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects, allow_null=True)
+    brand = serializers.PrimaryKeyRelatedField(queryset=Brand.objects, allow_null=True)
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects)
+    taxes = serializers.PrimaryKeyRelatedField(queryset=Tax.objects, many=True)
+    track_inventory = serializers.BooleanField()
+    is_active = serializers.BooleanField()
+
+
+class VariantCreateSerializer(VariantSpecSerializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects)
+    options = serializers.DictField(child=serializers.CharField(max_length=60))
+
+
+class VariantUpdateSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    barcode = serializers.CharField(max_length=64, allow_blank=True)
+    options = serializers.DictField(child=serializers.CharField(max_length=60))
+    price = serializers.DecimalField(min_value=0, **PRICE)
+    cost = serializers.DecimalField(min_value=0, **PRICE)
+    is_active = serializers.BooleanField()
+
+
+# --- products/ and variants/ -------------------------------------------------------------------
+
+
+PRICE_LIST_PARAMETER = OpenApiParameter(
+    "price_list",
+    OpenApiTypes.UUID,
+    description="Resolve sale prices on this list (default list when omitted).",
+)
+
+
+class PricedListMixin:
+    """Resolves the page's prices on `?price_list=` (or the default list) in one query."""
+
+    def price_list(self) -> PriceList | None:
+        value = self.request.query_params.get("price_list")
+        if not value:
+            return default_price_list()
+        price_list = PriceList.objects.filter(pk=value).first() if _is_uuid(value) else None
+        if price_list is None:
+            raise ValidationError({"price_list": ["This price list does not exist."]})
+        return price_list
+
+    def page_variants(self, objects) -> list[Variant]:
+        raise NotImplementedError
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context.setdefault("prices", {})
+        return context
+
+    def priced_response(self, objects, *, many: bool):
+        prices = variant_prices(
+            self.page_variants(objects if many else [objects]), self.price_list()
+        )
+        context = {**self.get_serializer_context(), "prices": prices}
+        return self.get_serializer_class()(objects, many=many, context=context).data
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+class ProductFilter(TenantFilterSet):
+    low_stock = django_filters.BooleanFilter(
+        method="filter_low_stock",
+        help_text="Products with a variant at or under its minimum at some point of sale.",
+    )
+    pdv = django_filters.UUIDFilter(
+        method="filter_pdv", help_text="With low_stock: only at this point of sale."
+    )
+
+    class Meta:
+        model = Product
+        fields = ["category", "brand", "is_active", "track_inventory"]
+
+    def filter_pdv(self, queryset, name, value):
+        return queryset  # read by filter_low_stock
+
+    def filter_low_stock(self, queryset, name, value):
+        pdv = self.data.get("pdv") if _is_uuid(self.data.get("pdv", "")) else None
+        low = Exists(
+            Variant.objects.filter(product=OuterRef("pk")).filter(
+                selectors.low_stock_condition("variant", pdv_id=pdv)
+            )
+        )
+        return queryset.filter(low) if value else queryset.exclude(low)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["catalog"], parameters=[PRICE_LIST_PARAMETER]),
+    retrieve=extend_schema(tags=["catalog"], parameters=[PRICE_LIST_PARAMETER]),
+    create=extend_schema(
+        request=ProductCreateSerializer, responses={201: ProductSerializer}, tags=["catalog"]
+    ),
+    update=extend_schema(
+        request=ProductUpdateSerializer, responses=ProductSerializer, tags=["catalog"]
+    ),
+    partial_update=extend_schema(
+        request=ProductUpdateSerializer, responses=ProductSerializer, tags=["catalog"]
+    ),
+    destroy=extend_schema(tags=["catalog"]),
+)
+class ProductViewSet(PricedListMixin, ServiceModelViewSet):
+    """Products with their variants, stock per point of sale and sale price, in one response.
+
+    A simple product is created in one call (`sku`, `price`, `initial_stock`); a product with
+    options passes `variants`. Search covers name, SKU and barcode.
+    """
+
+    model = Product
+    permission_module = "catalog"
+    serializer_class = ProductSerializer
+    input_serializer_class = ProductCreateSerializer
+    filterset_class = ProductFilter
+    search_fields = ["name", "variants__sku", "variants__barcode"]
+    ordering_fields = ["name", "created_at", "updated_at"]
+    ordering = ["name"]
+
+    def base_queryset(self):
+        return selectors.product_catalog()
+
+    def page_variants(self, objects):
+        return [variant for product in objects for variant in product.variants.all()]
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.priced_response(page, many=True))
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._respond(self.get_object())
+
+    def _respond(self, product, status_code=status.HTTP_200_OK):
+        from rest_framework.response import Response
+
+        product = selectors.product_catalog().get(pk=product.pk)
+        return Response(self.priced_response(product, many=False), status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        product = services.product_create_with_stock(user=request.user, **self.validated_input())
+        return self._respond(product, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        data = self.validated_input(ProductUpdateSerializer, partial=kwargs.pop("partial", False))
+        product = product_services.product_update(product=self.get_object(), data=data)
+        return self._respond(product)
+
+    def perform_delete_service(self, instance):
+        product_services.product_delete(product=instance)
+
+
+class VariantFilter(TenantFilterSet):
+    barcode = django_filters.CharFilter(
+        field_name="barcode", lookup_expr="exact", help_text="Exact match: the scanner's fast path."
+    )
+    sku = django_filters.CharFilter(field_name="sku", lookup_expr="iexact")
+    low_stock = django_filters.BooleanFilter(method="filter_low_stock")
+
+    class Meta:
+        model = Variant
+        fields = ["product", "is_active", "barcode", "sku"]
+
+    def filter_low_stock(self, queryset, name, value):
+        low = selectors.low_stock_condition("variant")
+        return queryset.filter(low) if value else queryset.exclude(low)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["catalog"], parameters=[PRICE_LIST_PARAMETER]),
+    retrieve=extend_schema(tags=["catalog"], parameters=[PRICE_LIST_PARAMETER]),
+    create=extend_schema(
+        request=VariantCreateSerializer, responses={201: VariantDetailSerializer}, tags=["catalog"]
+    ),
+    update=extend_schema(
+        request=VariantUpdateSerializer, responses=VariantDetailSerializer, tags=["catalog"]
+    ),
+    partial_update=extend_schema(
+        request=VariantUpdateSerializer, responses=VariantDetailSerializer, tags=["catalog"]
+    ),
+    destroy=extend_schema(tags=["catalog"]),
+)
+class VariantViewSet(PricedListMixin, ServiceModelViewSet):
+    """Variants with price and stock. `?barcode=` is an exact, indexed lookup for scanners."""
+
+    model = Variant
+    permission_module = "catalog"
+    serializer_class = VariantDetailSerializer
+    input_serializer_class = VariantCreateSerializer
+    filterset_class = VariantFilter
+    search_fields = ["sku", "barcode", "product__name"]
+    ordering_fields = ["sku", "created_at"]
+    ordering = ["sku"]
+
+    def base_queryset(self):
+        return selectors.variant_catalog()
+
+    def page_variants(self, objects):
+        return list(objects)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.priced_response(page, many=True))
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._respond(self.get_object())
+
+    def _respond(self, variant, status_code=status.HTTP_200_OK):
+        from rest_framework.response import Response
+
+        variant = selectors.variant_catalog().get(pk=variant.pk)
+        return Response(self.priced_response(variant, many=False), status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        variant = services.variant_create_with_stock(user=request.user, **self.validated_input())
+        return self._respond(variant, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        data = self.validated_input(VariantUpdateSerializer, partial=kwargs.pop("partial", False))
+        variant = product_services.variant_update(variant=self.get_object(), data=data)
+        return self._respond(variant)
+
+    def perform_delete_service(self, instance):
+        product_services.variant_delete(variant=instance)
+
+
+# --- stock, movements, kardex ------------------------------------------------------------------
+
+
+class StockSerializer(CostFieldsMixin, serializers.ModelSerializer):
+    cost_fields = ("average_cost", "value")
+    sku = serializers.CharField(source="variant.sku", read_only=True)
+    product_name = serializers.CharField(source="variant.product.name", read_only=True)
+    pdv_name = serializers.CharField(source="pdv.name", read_only=True)
+    value = serializers.SerializerMethodField()
+    is_low = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Stock
+        fields = [
+            "id",
+            "variant",
+            "sku",
+            "product_name",
+            "pdv",
+            "pdv_name",
+            "quantity",
+            "min_quantity",
+            "is_low",
+            "average_cost",
+            "value",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @decimal_field
+    def get_value(self, stock):
+        from ally360.money import money
+
+        return str(money(stock.quantity * stock.average_cost))
+
+    def get_is_low(self, stock) -> bool:
+        return stock.min_quantity > 0 and stock.quantity <= stock.min_quantity
+
+
+class StockMinimumSerializer(serializers.Serializer):
+    min_quantity = serializers.DecimalField(min_value=0, **QUANTITY)
+
+
+class StockFilter(TenantFilterSet):
+    low = django_filters.BooleanFilter(method="filter_low")
+    product = django_filters.UUIDFilter(field_name="variant__product")
+
+    class Meta:
+        model = Stock
+        fields = ["pdv", "variant", "product"]
+
+    def filter_low(self, queryset, name, value):
+        from django.db.models import F
+
+        low = Q(min_quantity__gt=0, quantity__lte=F("min_quantity"))
+        return queryset.filter(low) if value else queryset.exclude(low)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["inventory"]),
+    retrieve=extend_schema(tags=["inventory"]),
+    partial_update=extend_schema(
+        request=StockMinimumSerializer, responses=StockSerializer, tags=["inventory"]
+    ),
+)
+class StockViewSet(mixins.UpdateModelMixin, ReadOnlyTenantViewSet):
+    """Balances per variant and point of sale. PATCH sets the minimum quantity (low-stock alert);
+    quantities change only through documents (adjustments, transfers, invoices, bills)."""
+
+    model = Stock
+    permission_module = "stock"
+    serializer_class = StockSerializer
+    filterset_class = StockFilter
+    search_fields = ["variant__sku", "variant__barcode", "variant__product__name"]
+    ordering_fields = ["quantity", "updated_at", "variant__sku"]
+    ordering = ["variant__sku"]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def base_queryset(self):
+        return Stock.objects.select_related("variant", "variant__product", "pdv")
+
+    def partial_update(self, request, *args, **kwargs):
+        data = self.validated_input(StockMinimumSerializer)
+        return self.output(services.stock_set_minimum(stock=self.get_object(), **data))
+
+
+class StockMovementSerializer(CostFieldsMixin, serializers.ModelSerializer):
+    cost_fields = ("unit_cost", "average_cost_after", "value_after")
+    sku = serializers.CharField(source="variant.sku", read_only=True)
+    pdv_name = serializers.CharField(source="pdv.name", read_only=True)
+    user_email = serializers.EmailField(source="user.email", read_only=True, default=None)
+    value_after = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id",
+            "created_at",
+            "kind",
+            "variant",
+            "sku",
+            "pdv",
+            "pdv_name",
+            "quantity",
+            "unit_cost",
+            "balance_after",
+            "average_cost_after",
+            "value_after",
+            "reference_type",
+            "reference_id",
+            "reference_number",
+            "user_email",
+            "note",
+        ]
+        read_only_fields = fields
+
+    @decimal_field
+    def get_value_after(self, movement):
+        from ally360.money import money
+
+        return str(money(movement.balance_after * movement.average_cost_after))
+
+
+class StockMovementFilter(TenantFilterSet):
+    created_from = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_to = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+
+    class Meta:
+        model = StockMovement
+        fields = ["variant", "pdv", "kind", "reference_type", "reference_id"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["inventory"]), retrieve=extend_schema(tags=["inventory"])
+)
+class StockMovementViewSet(ReadOnlyTenantViewSet):
+    """The ledger, newest first (cursor pagination: `?cursor=`, `?limit=`)."""
+
+    model = StockMovement
+    permission_module = "stock"
+    serializer_class = StockMovementSerializer
+    filterset_class = StockMovementFilter
+    pagination_class = CursorPagination
+    filter_backends = [TenantFilterBackend]  # the cursor owns the ordering
+
+    def base_queryset(self):
+        return StockMovement.objects.select_related("variant", "pdv", "user")
+
+
+class KardexQuerySerializer(serializers.Serializer):
+    variant = serializers.PrimaryKeyRelatedField(queryset=Variant.objects)
+    pdv = serializers.PrimaryKeyRelatedField(queryset=PDV.objects, required=False)
+
+
+@extend_schema(
+    tags=["inventory"],
+    parameters=[
+        OpenApiParameter("variant", OpenApiTypes.UUID, required=True),
+        OpenApiParameter("pdv", OpenApiTypes.UUID),
+    ],
+    responses=StockMovementSerializer(many=True),
+)
+class KardexViewSet(mixins.ListModelMixin, TenantViewSet):
+    """The kardex of a variant (at one point of sale, or all): movements oldest first, each with
+    the running balance, average cost and value after it."""
+
+    model = StockMovement
+    permission_module = "stock"
+    serializer_class = StockMovementSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return super().get_queryset()
+        query = KardexQuerySerializer(
+            data=self.request.query_params, context=self.get_serializer_context()
+        )
+        query.is_valid(raise_exception=True)
+        return selectors.kardex(**query.validated_data)
+
+
+# --- adjustments and transfers -----------------------------------------------------------------
+
+
+class AdjustmentLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
+    cost_fields = ("unit_cost",)
+    sku = serializers.CharField(source="variant.sku", read_only=True)
+
+    class Meta:
+        model = AdjustmentLine
+        fields = ["variant", "sku", "counted_quantity", "previous_quantity", "delta", "unit_cost"]
+        read_only_fields = fields
+
+
+class AdjustmentSerializer(serializers.ModelSerializer):
+    lines = AdjustmentLineSerializer(many=True, read_only=True)
+    user_email = serializers.EmailField(source="user.email", read_only=True, default=None)
+
+    class Meta:
+        model = Adjustment
+        fields = ["id", "number", "pdv", "reason", "note", "user_email", "lines", "created_at"]
+        read_only_fields = fields
+
+
+class AdjustmentLineInputSerializer(serializers.Serializer):
+    variant = serializers.PrimaryKeyRelatedField(queryset=Variant.objects)
+    counted_quantity = serializers.DecimalField(
+        min_value=0, required=False, **QUANTITY, help_text="Set the balance to this count."
+    )
+    delta = serializers.DecimalField(
+        required=False, **QUANTITY, help_text="Or change the balance by this signed quantity."
+    )
+    unit_cost = serializers.DecimalField(min_value=0, required=False, **PRICE)
+
+    def validate(self, attrs):
+        if ("counted_quantity" in attrs) == ("delta" in attrs):
+            raise serializers.ValidationError("Give either counted_quantity or delta.")
+        if "delta" in attrs and attrs["delta"] == 0:
+            raise serializers.ValidationError({"delta": ["A change of 0 changes nothing."]})
+        return attrs
+
+
+class AdjustmentInputSerializer(serializers.Serializer):
+    pdv = serializers.PrimaryKeyRelatedField(queryset=PDV.objects)
+    reason = serializers.ChoiceField(choices=Adjustment.Reason.choices)
+    note = serializers.CharField(required=False, allow_blank=True)
+    lines = AdjustmentLineInputSerializer(many=True, allow_empty=False)
+
+
+class DocumentCreateViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
+    create_service = None
+
+    def create(self, request, *args, **kwargs):
+        document = type(self).create_service(user=request.user, **self.validated_input())
+        document = self.get_queryset().get(pk=document.pk)
+        return self.output(document, status_code=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["inventory"]),
+    retrieve=extend_schema(tags=["inventory"]),
+    create=extend_schema(
+        request=AdjustmentInputSerializer, responses={201: AdjustmentSerializer}, tags=["inventory"]
+    ),
+)
+class AdjustmentViewSet(DocumentCreateViewSet):
+    """Stock adjustments: counted quantities or signed changes, with a reason; numbered AJ-…"""
+
+    model = Adjustment
+    permission_module = "stock"
+    serializer_class = AdjustmentSerializer
+    input_serializer_class = AdjustmentInputSerializer
+    filterset_fields = ["pdv", "reason"]
+    search_fields = ["number", "note"]
+    ordering_fields = ["created_at", "number"]
+    create_service = services.adjustment_create
+
+    def base_queryset(self):
+        return Adjustment.objects.select_related("user").prefetch_related("lines", "lines__variant")
+
+
+class TransferLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
+    cost_fields = ("unit_cost",)
+    sku = serializers.CharField(source="variant.sku", read_only=True)
+
+    class Meta:
+        model = TransferLine
+        fields = ["variant", "sku", "quantity", "unit_cost"]
+        read_only_fields = fields
+
+
+class TransferSerializer(serializers.ModelSerializer):
+    lines = TransferLineSerializer(many=True, read_only=True)
+    user_email = serializers.EmailField(source="user.email", read_only=True, default=None)
+
+    class Meta:
+        model = Transfer
+        fields = [
+            "id",
+            "number",
+            "origin",
+            "destination",
+            "note",
+            "user_email",
+            "lines",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class TransferLineInputSerializer(serializers.Serializer):
+    variant = serializers.PrimaryKeyRelatedField(queryset=Variant.objects)
+    quantity = serializers.DecimalField(min_value=Decimal("0.001"), **QUANTITY)
+
+
+class TransferInputSerializer(serializers.Serializer):
+    origin = serializers.PrimaryKeyRelatedField(queryset=PDV.objects)
+    destination = serializers.PrimaryKeyRelatedField(queryset=PDV.objects)
+    note = serializers.CharField(required=False, allow_blank=True)
+    lines = TransferLineInputSerializer(many=True, allow_empty=False)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["inventory"]),
+    retrieve=extend_schema(tags=["inventory"]),
+    create=extend_schema(
+        request=TransferInputSerializer, responses={201: TransferSerializer}, tags=["inventory"]
+    ),
+)
+class TransferViewSet(DocumentCreateViewSet):
+    """Transfers between points of sale: one numbered document (TR-…), stock out of the origin
+    and into the destination at the origin's average cost, atomically."""
+
+    model = Transfer
+    permission_module = "stock"
+    serializer_class = TransferSerializer
+    input_serializer_class = TransferInputSerializer
+    filterset_fields = ["origin", "destination"]
+    search_fields = ["number", "note"]
+    ordering_fields = ["created_at", "number"]
+    create_service = services.transfer_create
+
+    def base_queryset(self):
+        return Transfer.objects.select_related("user").prefetch_related("lines", "lines__variant")

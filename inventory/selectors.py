@@ -1,0 +1,57 @@
+"""Inventory reads: the product list with variants, stock per PDV and prices; kardex; low stock."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
+
+from products.models import Product, ProductTax, Variant
+
+from .models import Stock, StockMovement
+
+
+def _stock_levels() -> Prefetch:
+    return Prefetch(
+        "stock_levels", queryset=Stock.objects.select_related("pdv").order_by("pdv__name")
+    )
+
+
+def product_catalog() -> QuerySet[Product]:
+    """Products with category, brand, unit, taxes, variants and their stock per PDV.
+
+    A constant number of queries whatever the page size: one per prefetched level.
+    """
+    return Product.objects.select_related("category", "brand", "unit").prefetch_related(
+        Prefetch(
+            "product_taxes", queryset=ProductTax.objects.select_related("tax").order_by("tax__kind")
+        ),
+        Prefetch(
+            "variants",
+            queryset=Variant.objects.order_by("-is_default", "sku").prefetch_related(
+                _stock_levels()
+            ),
+        ),
+    )
+
+
+def variant_catalog() -> QuerySet[Variant]:
+    return Variant.objects.select_related("product", "product__unit").prefetch_related(
+        _stock_levels(),
+        Prefetch("product__product_taxes", queryset=ProductTax.objects.select_related("tax")),
+    )
+
+
+def low_stock_condition(variant_path: str = "variant", pdv_id=None):
+    """Exists(a stock row of the variant at or under its minimum) for filtering."""
+    rows = Stock.objects.filter(min_quantity__gt=0, quantity__lte=F("min_quantity"))
+    if pdv_id is not None:
+        rows = rows.filter(pdv_id=pdv_id)
+    return Exists(rows.filter(**{variant_path: OuterRef("pk")}))
+
+
+def kardex(*, variant, pdv=None) -> QuerySet[StockMovement]:
+    """The movements of a variant (at one PDV or all), oldest first, each with its balance and
+    average cost after it."""
+    movements = StockMovement.objects.filter(variant=variant).select_related("pdv", "user")
+    if pdv is not None:
+        movements = movements.filter(pdv=pdv)
+    return movements.order_by("created_at", "id")

@@ -1,0 +1,424 @@
+"""Stock: the one movement service, initial stock, adjustments and transfers.
+
+`stock_apply` is the only code that changes a stock balance. Invoices, bills, credit and debit
+notes, adjustments and transfers all call it, inside their own transaction, with the document they
+come from. It locks the stock rows in a fixed order (no deadlocks between concurrent documents),
+refuses shortages unless the company allows negative stock, keeps the weighted-average cost, and
+writes one ledger row per line with the balance after it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Company
+from ally360.exceptions import Conflict, ValidationFailed
+from ally360.money import ZERO, quantity, unit_price
+from ally360.sequences import next_number
+from ally360.services import ensure_tenant
+from ally360.tenancy import require_tenant_id
+from pos.models import PDV
+from products.models import Product, Variant
+from products.services import product_create, variant_create
+
+from .models import Adjustment, AdjustmentLine, Stock, StockMovement, Transfer, TransferLine
+
+Kind = StockMovement.Kind
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One line to apply: a signed quantity of a variant at a point of sale."""
+
+    variant: Variant
+    pdv: PDV
+    quantity: Decimal
+    kind: str
+    unit_cost: Decimal | None = None  # incoming: its cost; outgoing: None (the average is used)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The document a movement comes from."""
+
+    type: str
+    id: object = None
+    number: str = ""
+
+
+def _key(variant_id, pdv_id) -> tuple[str, str]:
+    return (str(variant_id), str(pdv_id))
+
+
+def lock_stocks(pairs: set[tuple]) -> dict[tuple[str, str], Stock]:
+    """Create missing stock rows and lock all of them, in (variant, pdv) order.
+
+    The fixed order means two documents touching the same rows always queue instead of
+    deadlocking. Must run inside the caller's transaction.
+    """
+    keys = sorted({_key(variant_id, pdv_id) for variant_id, pdv_id in pairs})
+    if not keys:
+        return {}
+    variant_ids = {variant_id for variant_id, _pdv in keys}
+    pdv_ids = {pdv_id for _variant, pdv_id in keys}
+    existing = {
+        _key(v, p)
+        for v, p in Stock.objects.filter(
+            variant_id__in=variant_ids, pdv_id__in=pdv_ids
+        ).values_list("variant_id", "pdv_id")
+    }
+    missing = [key for key in keys if key not in existing]
+    if missing:
+        Stock.objects.bulk_create(
+            [Stock(variant_id=v, pdv_id=p) for v, p in missing], ignore_conflicts=True
+        )
+    locked = (
+        Stock.objects.select_for_update()
+        .filter(variant_id__in=variant_ids, pdv_id__in=pdv_ids)
+        .order_by("variant_id", "pdv_id")
+    )
+    stocks = {_key(stock.variant_id, stock.pdv_id): stock for stock in locked}
+    return {key: stocks[key] for key in keys}
+
+
+def _shortage_error(shortages: list[dict]) -> Conflict:
+    parts = [
+        _("%(sku)s at %(pdv)s: %(available)s available, %(requested)s requested") % shortage
+        for shortage in shortages
+    ]
+    return Conflict(
+        _("Not enough stock. %(items)s.") % {"items": "; ".join(parts)},
+        code="insufficient_stock",
+        extra={
+            "items": [
+                {k: v for k, v in shortage.items() if k != "pdv"} | {"pdv_name": shortage["pdv"]}
+                for shortage in shortages
+            ]
+        },
+    )
+
+
+def _tracked(movements: list[Movement]) -> list[Movement]:
+    """Services and other untracked products never move stock."""
+    ids = {m.variant.pk for m in movements}
+    tracked = set(
+        Variant.objects.filter(pk__in=ids, product__track_inventory=True).values_list(
+            "pk", flat=True
+        )
+    )
+    return [m for m in movements if m.variant.pk in tracked]
+
+
+def stock_apply(
+    movements: list[Movement],
+    *,
+    reference: Reference,
+    user=None,
+    allow_negative: bool | None = None,
+) -> list[StockMovement]:
+    """Apply movements atomically: all of them, or none and a 409 naming each short item."""
+    if not movements:
+        return []
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("stock_apply() must run inside the document's transaction.")
+    ensure_tenant(*(m.variant for m in movements), field="variant")
+    ensure_tenant(*(m.pdv for m in movements), field="pdv")
+    movements = _tracked(movements)
+    if not movements:
+        return []
+    stocks = lock_stocks({(m.variant.pk, m.pdv.pk) for m in movements})
+
+    if allow_negative is None:
+        allow_negative = Company.objects.values_list("allow_negative_stock", flat=True).get(
+            pk=require_tenant_id()
+        )
+    net: dict[tuple, Decimal] = defaultdict(Decimal)
+    for m in movements:
+        net[_key(m.variant.pk, m.pdv.pk)] += quantity(m.quantity)
+    if not allow_negative:
+        shortages = []
+        seen = set()
+        for m in movements:
+            key = _key(m.variant.pk, m.pdv.pk)
+            stock = stocks[key]
+            if key in seen or net[key] >= 0 or stock.quantity + net[key] >= 0:
+                continue
+            seen.add(key)
+            shortages.append(
+                {
+                    "variant_id": str(m.variant.pk),
+                    "sku": m.variant.sku,
+                    "pdv_id": str(m.pdv.pk),
+                    "pdv": m.pdv.name,
+                    "available": str(stock.quantity),
+                    "requested": str(-net[key]),
+                }
+            )
+        if shortages:
+            raise _shortage_error(shortages)
+
+    ledger = []
+    now = timezone.now()
+    for m in movements:
+        stock = stocks[_key(m.variant.pk, m.pdv.pk)]
+        qty = quantity(m.quantity)
+        if qty > 0:
+            # Incoming: its own cost (purchase, initial, return, transfer) enters the average.
+            cost = unit_price(
+                m.unit_cost if m.unit_cost is not None else stock.average_cost or m.variant.cost
+            )
+            if stock.quantity > 0:
+                stock.average_cost = unit_price(
+                    (stock.quantity * stock.average_cost + qty * cost) / (stock.quantity + qty)
+                )
+            else:
+                stock.average_cost = cost
+        else:
+            # Outgoing: valued at the current average cost; the average does not change.
+            cost = stock.average_cost or unit_price(m.variant.cost)
+        stock.quantity += qty
+        stock.updated_at = now
+        ledger.append(
+            StockMovement(
+                variant=m.variant,
+                pdv=m.pdv,
+                kind=m.kind,
+                quantity=qty,
+                unit_cost=cost,
+                balance_after=stock.quantity,
+                average_cost_after=stock.average_cost,
+                reference_type=reference.type,
+                reference_id=reference.id,
+                reference_number=reference.number,
+                user=user,
+                note=m.note[:255],
+            )
+        )
+    Stock.objects.bulk_update(list(stocks.values()), ["quantity", "average_cost", "updated_at"])
+    return StockMovement.objects.bulk_create(ledger)
+
+
+# --- products with their initial stock --------------------------------------------------------
+
+
+def _initial_movements(variant: Variant, entries: list[dict]) -> list[Movement]:
+    ensure_tenant(*(entry["pdv"] for entry in entries), field="initial_stock")
+    pdvs = [entry["pdv"].pk for entry in entries]
+    if len(set(pdvs)) != len(pdvs):
+        message = _("Each point of sale appears once in the initial stock.")
+        raise ValidationFailed(message, fields={"initial_stock": [message]})
+    return [
+        Movement(
+            variant=variant,
+            pdv=entry["pdv"],
+            quantity=entry["quantity"],
+            kind=Kind.INITIAL,
+            unit_cost=entry.get("unit_cost", variant.cost),
+        )
+        for entry in entries
+        if entry["quantity"] > 0
+    ]
+
+
+def _record_initial_stock(product: Product, movements: list[Movement], user) -> None:
+    if movements and not product.track_inventory:
+        message = _("A product without inventory tracking has no stock.")
+        raise ValidationFailed(message, fields={"initial_stock": [message]})
+    stock_apply(movements, reference=Reference("product", product.pk, ""), user=user)
+
+
+@transaction.atomic
+def product_create_with_stock(
+    *,
+    user=None,
+    initial_stock: list[dict] | None = None,
+    variants: list[dict] | None = None,
+    **product_fields,
+):
+    """Create a product (simple, or with variants) and record its initial stock per PDV.
+
+    A simple product takes `initial_stock`; each variant spec may carry its own.
+    """
+    per_variant = [spec.pop("initial_stock", []) for spec in variants] if variants else None
+    if variants and initial_stock:
+        message = _("With variants, give the initial stock inside each variant.")
+        raise ValidationFailed(message, fields={"initial_stock": [message]})
+    product, created = product_create(variants=variants, **product_fields)
+    entries = per_variant if variants else [initial_stock or []]
+    movements = [
+        m
+        for variant, stock in zip(created, entries, strict=True)
+        for m in _initial_movements(variant, stock)
+    ]
+    _record_initial_stock(product, movements, user)
+    return product
+
+
+@transaction.atomic
+def variant_create_with_stock(
+    *, user=None, initial_stock: list[dict] | None = None, **variant_fields
+) -> Variant:
+    variant = variant_create(**variant_fields)
+    _record_initial_stock(variant.product, _initial_movements(variant, initial_stock or []), user)
+    return variant
+
+
+# --- minimum quantities -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def stock_set_minimum(*, stock: Stock, min_quantity: Decimal) -> Stock:
+    stock.min_quantity = quantity(min_quantity)
+    stock.save(update_fields=["min_quantity", "updated_at"])
+    return stock
+
+
+# --- adjustments ------------------------------------------------------------------------------
+
+
+def _check_lines_unique(lines: list[dict], field: str = "lines") -> None:
+    ids = [line["variant"].pk for line in lines]
+    if len(set(ids)) != len(ids):
+        message = _("Each variant appears once per document.")
+        raise ValidationFailed(message, fields={field: [message]})
+
+
+def _check_tracked(lines: list[dict]) -> None:
+    untracked = set(
+        Variant.objects.filter(
+            pk__in=[line["variant"].pk for line in lines],
+            product__track_inventory=False,
+        ).values_list("pk", flat=True)
+    )
+    for index, line in enumerate(lines):
+        if line["variant"].pk in untracked:
+            message = _("%(sku)s does not track inventory.") % {"sku": line["variant"].sku}
+            raise ValidationFailed(message, fields={f"lines.{index}.variant": [message]})
+
+
+def _check_pdv_active(pdv: PDV, field: str) -> None:
+    if not pdv.is_active:
+        message = _("The point of sale %(name)s is inactive.") % {"name": pdv.name}
+        raise ValidationFailed(message, fields={field: [message]})
+
+
+@transaction.atomic
+def adjustment_create(
+    *, pdv: PDV, reason: str, lines: list[dict], note: str = "", user=None
+) -> Adjustment:
+    """Set counted quantities (`counted_quantity`) or apply changes (`delta`), with a reason."""
+    ensure_tenant(pdv, field="pdv")
+    ensure_tenant(*(line["variant"] for line in lines), field="lines")
+    _check_pdv_active(pdv, "pdv")
+    _check_lines_unique(lines)
+    _check_tracked(lines)
+    stocks = lock_stocks({(line["variant"].pk, pdv.pk) for line in lines})
+    adjustment = Adjustment.objects.create(
+        number=next_number("adjustment", prefix="AJ-"),
+        pdv=pdv,
+        reason=reason,
+        note=note,
+        user=user,
+    )
+    records, movements = [], []
+    for line in lines:
+        variant = line["variant"]
+        stock = stocks[_key(variant.pk, pdv.pk)]
+        counted = line.get("counted_quantity")
+        delta = (
+            quantity(counted - stock.quantity) if counted is not None else quantity(line["delta"])
+        )
+        cost = unit_price(line.get("unit_cost") or stock.average_cost or variant.cost)
+        records.append(
+            AdjustmentLine(
+                adjustment=adjustment,
+                variant=variant,
+                counted_quantity=counted,
+                previous_quantity=stock.quantity,
+                delta=delta,
+                unit_cost=cost,
+            )
+        )
+        if delta != ZERO:
+            movements.append(
+                Movement(
+                    variant=variant,
+                    pdv=pdv,
+                    quantity=delta,
+                    kind=Kind.ADJUSTMENT,
+                    unit_cost=cost,
+                    note=adjustment.get_reason_display(),
+                )
+            )
+    AdjustmentLine.objects.bulk_create(records)
+    stock_apply(
+        movements, reference=Reference("adjustment", adjustment.pk, adjustment.number), user=user
+    )
+    return adjustment
+
+
+# --- transfers --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def transfer_create(
+    *, origin: PDV, destination: PDV, lines: list[dict], note: str = "", user=None
+) -> Transfer:
+    """Move stock between two points of sale: one document, an atomic pair of movements per
+    line, the destination receiving the origin's average cost."""
+    ensure_tenant(origin, field="origin")
+    ensure_tenant(destination, field="destination")
+    ensure_tenant(*(line["variant"] for line in lines), field="lines")
+    if origin.pk == destination.pk:
+        message = _("Origin and destination must be different points of sale.")
+        raise ValidationFailed(message, fields={"destination": [message]})
+    _check_pdv_active(origin, "origin")
+    _check_pdv_active(destination, "destination")
+    _check_lines_unique(lines)
+    _check_tracked(lines)
+    stocks = lock_stocks(
+        {(line["variant"].pk, pdv.pk) for line in lines for pdv in (origin, destination)}
+    )
+    transfer = Transfer.objects.create(
+        number=next_number("transfer", prefix="TR-"),
+        origin=origin,
+        destination=destination,
+        note=note,
+        user=user,
+    )
+    records, movements = [], []
+    for line in lines:
+        variant, qty = line["variant"], quantity(line["quantity"])
+        cost = stocks[_key(variant.pk, origin.pk)].average_cost or variant.cost
+        records.append(
+            TransferLine(transfer=transfer, variant=variant, quantity=qty, unit_cost=cost)
+        )
+        movements.append(
+            Movement(
+                variant=variant,
+                pdv=origin,
+                quantity=-qty,
+                kind=Kind.TRANSFER_OUT,
+                note=destination.name,
+            )
+        )
+        movements.append(
+            Movement(
+                variant=variant,
+                pdv=destination,
+                quantity=qty,
+                kind=Kind.TRANSFER_IN,
+                unit_cost=cost,
+                note=origin.name,
+            )
+        )
+    TransferLine.objects.bulk_create(records)
+    stock_apply(movements, reference=Reference("transfer", transfer.pk, transfer.number), user=user)
+    return transfer
