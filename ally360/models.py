@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -209,6 +210,27 @@ class DocumentSequence(TenantModel):
 
     def __str__(self):
         return f"{self.kind}: {self.next_value}"
+
+
+class IdempotencyRecord(TenantModel):
+    """The first answer to a request sent with an `Idempotency-Key` (see ally360.idempotency)."""
+
+    key = models.CharField(max_length=100)
+    scope = models.CharField(max_length=255, help_text="Method and path of the request.")
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "scope", "key"], name="core_idempotency_unique_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self):
+        return f"{self.scope} {self.key}"
 
 
 __all__ = [

@@ -92,7 +92,9 @@ INSTALLED_APPS = [
     "products",
     "contacts",
     "inventory",
+    "invoices",
 ]
+
 
 MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
@@ -247,10 +249,30 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TaxKindEnum": "products.models.Tax.Kind",
         "PriceListKindEnum": "products.models.PriceList.Kind",
+        "InvoiceKindEnum": "invoices.models.Invoice.Kind",
+        "InvoiceStatusEnum": "invoices.models.Invoice.Status",
+        "PaymentStatusEnum": "invoices.models.Payment.Status",
+        "PaymentMethodEnum": "invoices.models.PaymentMethod",
+        "CashMovementKindEnum": "pos.models.CashMovement.Kind",
+        "StockMovementKindEnum": "inventory.models.StockMovement.Kind",
+        "ShiftStatusEnum": "pos.models.Shift.Status",
+        "InvitationStatusEnum": "accounts.models.Invitation.Status",
     },
 }
 
+# UVT (Unidad de Valor Tributario) per year, in pesos: yearly configuration, not code. The POS
+# rule "an identified customer above 5 UVT before tax" reads it. Override with
+# UVT_VALUES="2026:52374,2027:...". Check each December against the DIAN resolution.
+UVT_VALUES = {2024: 47065, 2025: 49799, 2026: 52374}
+if env("UVT_VALUES"):
+    UVT_VALUES = {
+        int(year): int(value)
+        for year, value in (item.split(":") for item in env("UVT_VALUES").split(","))
+    }
+POS_MAX_UVT = 5
+
 # Rate limits (django-ratelimit over the default cache). See README "Rate limits".
+
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 RATELIMIT_USE_CACHE = "default"
 # With Redis down the counters cannot be kept: requests are let through (and logged) rather than

@@ -1,8 +1,8 @@
 from django.contrib import admin
 
-from ally360.admin import TenantModelAdmin
+from ally360.admin import ReadOnlyTenantAdmin, TenantModelAdmin
 
-from .models import PDV, Seller
+from .models import PDV, CashMovement, CashRegister, Seller, Shift
 
 
 @admin.register(PDV)
@@ -18,3 +18,37 @@ class SellerAdmin(TenantModelAdmin):
     list_filter = ["tenant", "is_active"]
     search_fields = ["name", "identification", "email"]
     raw_id_fields = ["user"]
+
+
+@admin.register(CashRegister)
+class CashRegisterAdmin(TenantModelAdmin):
+    list_display = ["name", "pdv", "is_active"]
+
+
+class CashMovementInline(admin.TabularInline):
+    model = CashMovement
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "amount", "reason", "user", "created_at"]
+
+    def get_queryset(self, request):
+        return CashMovement.all_tenants.all()
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Shift)
+class ShiftAdmin(ReadOnlyTenantAdmin):
+    list_display = [
+        "register",
+        "user",
+        "status",
+        "opened_at",
+        "closed_at",
+        "expected_cash",
+        "counted_cash",
+        "difference",
+    ]
+    list_filter = ["tenant", "status"]
+    inlines = [CashMovementInline]

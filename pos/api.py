@@ -1,14 +1,19 @@
-from drf_spectacular.utils import extend_schema_view
+from drf_spectacular.utils import extend_schema_field, extend_schema_view
 from rest_framework import serializers
 
 from accounts.models import User
 from ally360.api.viewsets import ServiceModelViewSet, service_crud_schema
 
 from . import services
-from .models import PDV, Seller
+from .models import PDV, CashRegister, Seller
 
 
 class PDVSerializer(serializers.ModelSerializer):
+    allowed_users = serializers.SerializerMethodField(
+        help_text="Users allowed to sell here; empty means every member. Owners and admins "
+        "are allowed everywhere."
+    )
+
     class Meta:
         model = PDV
         fields = [
@@ -20,10 +25,15 @@ class PDVSerializer(serializers.ModelSerializer):
             "phone",
             "is_main",
             "is_active",
+            "allowed_users",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_allowed_users(self, pdv):
+        return [str(access.user_id) for access in pdv.access.all()]
 
 
 class PDVInputSerializer(serializers.Serializer):
@@ -34,12 +44,15 @@ class PDVInputSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     is_main = serializers.BooleanField(required=False)
     is_active = serializers.BooleanField(required=False)
+    allowed_users = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects, many=True, required=False
+    )
 
 
 @extend_schema_view(**service_crud_schema(PDVInputSerializer, PDVSerializer, tags=["pos"]))
 class PDVViewSet(ServiceModelViewSet):
     """Points of sale. Exactly one is main; one holding stock or documents is deactivated
-    (`is_active: false`), not deleted (409)."""
+    (`is_active: false`), not deleted (409). `allowed_users` restricts who may open shifts here."""
 
     model = PDV
     permission_module = "pdvs"
@@ -49,11 +62,22 @@ class PDVViewSet(ServiceModelViewSet):
     search_fields = ["name", "code", "city"]
     ordering_fields = ["name", "code", "created_at"]
 
+    def base_queryset(self):
+        return PDV.objects.prefetch_related("access")
+
     def perform_create_service(self, data):
-        return services.pdv_create(**data)
+        users = data.pop("allowed_users", None)
+        pdv = services.pdv_create(**data)
+        if users is not None:
+            services.pdv_set_allowed_users(pdv=pdv, users=users)
+        return self.base_queryset().get(pk=pdv.pk)
 
     def perform_update_service(self, instance, data):
-        return services.pdv_update(pdv=instance, data=data)
+        users = data.pop("allowed_users", None)
+        pdv = services.pdv_update(pdv=instance, data=data)
+        if users is not None:
+            services.pdv_set_allowed_users(pdv=pdv, users=users)
+        return self.base_queryset().get(pk=pdv.pk)
 
     def perform_delete_service(self, instance):
         services.pdv_delete(pdv=instance)
@@ -109,3 +133,47 @@ class SellerViewSet(ServiceModelViewSet):
 
     def perform_delete_service(self, instance):
         services.seller_delete(seller=instance)
+
+
+class CashRegisterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CashRegister
+        fields = ["id", "pdv", "name", "is_active", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class CashRegisterInputSerializer(serializers.Serializer):
+    pdv = serializers.PrimaryKeyRelatedField(queryset=PDV.objects)
+    name = serializers.CharField(max_length=80)
+    is_active = serializers.BooleanField(required=False)
+
+
+class CashRegisterUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+    is_active = serializers.BooleanField()
+
+
+@extend_schema_view(
+    **service_crud_schema(CashRegisterInputSerializer, CashRegisterSerializer, tags=["pos"])
+)
+class CashRegisterViewSet(ServiceModelViewSet):
+    """Cash registers of a point of sale; shifts are opened on them (`shifts/`)."""
+
+    model = CashRegister
+    permission_module = "cash_registers"
+    serializer_class = CashRegisterSerializer
+    input_serializer_class = CashRegisterInputSerializer
+    filterset_fields = ["pdv", "is_active"]
+    search_fields = ["name"]
+
+    def perform_create_service(self, data):
+        return services.cash_register_create(**data)
+
+    def update(self, request, *args, **kwargs):
+        data = self.validated_input(
+            CashRegisterUpdateSerializer, partial=kwargs.pop("partial", False)
+        )
+        return self.output(services.cash_register_update(register=self.get_object(), data=data))
+
+    def perform_delete_service(self, instance):
+        services.cash_register_delete(register=instance)

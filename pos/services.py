@@ -6,11 +6,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, Membership
-from ally360.exceptions import Conflict, ValidationFailed
+from ally360.exceptions import Conflict, NotFound, PermissionDeniedError, ValidationFailed
+from ally360.money import money
+from ally360.roles import has_permission
 from ally360.services import delete_unless_used, model_update, unique_or_conflict
 from ally360.tenancy import require_tenant_id
 
-from .models import PDV, Seller
+from .models import PDV, CashMovement, CashRegister, PDVAccess, Seller, Shift
 
 PDV_FIELDS = ("name", "code", "address", "city", "phone", "is_active")
 SELLER_FIELDS = ("name", "identification", "email", "phone", "commission_pct", "user", "is_active")
@@ -112,3 +114,135 @@ def seller_delete(*, seller: Seller) -> None:
     delete_unless_used(
         seller, message=_("This seller appears on documents: deactivate it instead of deleting it.")
     )
+
+
+# --- who may sell where ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pdv_set_allowed_users(*, pdv: PDV, users: list) -> PDV:
+    """Restrict a PDV to these users (an empty list opens it to every member again)."""
+    company_id = require_tenant_id()
+    members = set(
+        Membership.objects.filter(
+            company_id=company_id, user__in=users, is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    outsiders = [user for user in users if user.pk not in members]
+    if outsiders:
+        message = _("Only active members of the company can be allowed at a point of sale.")
+        raise ValidationFailed(message, fields={"allowed_users": [message]})
+    PDVAccess.objects.filter(pdv=pdv).exclude(user__in=users).delete()
+    existing = set(PDVAccess.objects.filter(pdv=pdv).values_list("user_id", flat=True))
+    PDVAccess.objects.bulk_create(
+        [PDVAccess(pdv=pdv, user=user) for user in users if user.pk not in existing]
+    )
+    return pdv
+
+
+def user_allowed_at_pdv(*, user, role: str, pdv: PDV) -> bool:
+    if has_permission(role, "shifts", "manage_any"):
+        return True
+    access = PDVAccess.objects.filter(pdv=pdv)
+    return not access.exists() or access.filter(user=user).exists()
+
+
+# --- cash registers ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def cash_register_create(*, pdv: PDV, name: str, is_active: bool = True) -> CashRegister:
+    from ally360.services import ensure_tenant
+
+    ensure_tenant(pdv, field="pdv")
+    message = _("This point of sale already has a register named %(name)s.") % {"name": name}
+    if CashRegister.objects.filter(pdv=pdv, name__iexact=name).exists():
+        raise Conflict(message, code="duplicate", fields={"name": [message]})
+    with unique_or_conflict(message, field="name"):
+        return CashRegister.objects.create(pdv=pdv, name=name, is_active=is_active)
+
+
+@transaction.atomic
+def cash_register_update(*, register: CashRegister, data: dict) -> CashRegister:
+    if data.get("is_active") is False and register.shifts.filter(status=Shift.Status.OPEN).exists():
+        raise Conflict(
+            _("Close the open shift before deactivating the register."), code="shift_open"
+        )
+    with unique_or_conflict(
+        _("This point of sale already has a register with this name."), field="name"
+    ):
+        model_update(register, data, ("name", "is_active"))
+    return register
+
+
+def cash_register_delete(*, register: CashRegister) -> None:
+    delete_unless_used(
+        register, message=_("This register has shifts: deactivate it instead of deleting it.")
+    )
+
+
+# --- shifts ------------------------------------------------------------------------------------
+
+
+def shift_open_for_user(user) -> Shift | None:
+    return (
+        Shift.objects.select_related("register", "register__pdv")
+        .filter(user=user, status=Shift.Status.OPEN)
+        .first()
+    )
+
+
+def shift_check_actor(*, shift: Shift, user, role: str) -> None:
+    """Sellers act on their own shift; owners and admins on any."""
+    if shift.user_id != user.pk and not has_permission(role, "shifts", "manage_any"):
+        raise PermissionDeniedError(_("This is another cashier's shift."), code="not_your_shift")
+
+
+@transaction.atomic
+def shift_open(*, register: CashRegister, user, role: str, opening_cash, notes: str = "") -> Shift:
+    from ally360.services import ensure_tenant
+
+    ensure_tenant(register, field="register")
+    register = CashRegister.objects.select_related("pdv").get(pk=register.pk)
+    if not (register.is_active and register.pdv.is_active):
+        message = _("This register or its point of sale is inactive.")
+        raise ValidationFailed(message, fields={"register": [message]})
+    if not user_allowed_at_pdv(user=user, role=role, pdv=register.pdv):
+        raise PermissionDeniedError(
+            _("You are not allowed to sell at %(pdv)s.") % {"pdv": register.pdv.name},
+            code="pdv_not_allowed",
+        )
+    if Shift.objects.filter(register=register, status=Shift.Status.OPEN).exists():
+        raise Conflict(_("This register already has an open shift."), code="shift_already_open")
+    if Shift.objects.filter(user=user, status=Shift.Status.OPEN).exists():
+        raise Conflict(_("You already have an open shift: close it first."), code="user_shift_open")
+    with unique_or_conflict(
+        _("This register or cashier already has an open shift."), code="shift_already_open"
+    ):
+        return Shift.objects.create(
+            register=register, user=user, opening_cash=money(opening_cash), notes=notes
+        )
+
+
+@transaction.atomic
+def shift_cash_movement(
+    *, shift: Shift, user, role: str, kind: str, amount, reason: str
+) -> CashMovement:
+    shift = Shift.objects.select_for_update().get(pk=shift.pk)
+    shift_check_actor(shift=shift, user=user, role=role)
+    if shift.status != Shift.Status.OPEN:
+        raise Conflict(_("This shift is closed."), code="shift_closed")
+    if not reason.strip():
+        raise ValidationFailed(
+            _("Give the reason."), fields={"reason": [_("This field is required.")]}
+        )
+    return CashMovement.objects.create(
+        shift=shift, kind=kind, amount=money(amount), reason=reason.strip(), user=user
+    )
+
+
+def shift_get(*, pk) -> Shift:
+    shift = Shift.objects.filter(pk=pk).first()
+    if shift is None:
+        raise NotFound(_("Shift not found."))
+    return shift

@@ -5,5 +5,7 @@ from . import api
 router = Router()
 router.register("pdvs", api.PDVViewSet, basename="pdv")
 router.register("sellers", api.SellerViewSet, basename="seller")
+router.register("cash-registers", api.CashRegisterViewSet, basename="cash-register")
+
 
 urlpatterns = router.urls

@@ -41,10 +41,14 @@ def test_weighted_average_cost_after_several_receipts(company_a, stocked):
     variant, pdv = stocked
     with tenant_context(company_a), transaction.atomic():
         for qty, cost in (("5", "900"), ("15", "700")):
-            stock_apply([Movement(variant, pdv, Decimal(qty), "purchase", Decimal(cost))],
-                        reference=Reference("bill", None, "FC-1"))
-        stock_apply([Movement(variant, pdv, Decimal("-4"), "sale")],
-                    reference=Reference("invoice", None, "FV-1"))
+            stock_apply(
+                [Movement(variant, pdv, Decimal(qty), "purchase", Decimal(cost))],
+                reference=Reference("bill", None, "FC-1"),
+            )
+        stock_apply(
+            [Movement(variant, pdv, Decimal("-4"), "sale")],
+            reference=Reference("invoice", None, "FV-1"),
+        )
         stock = Stock.objects.get(variant=variant, pdv=pdv)
         # (10*600 + 5*900 + 15*700) / 30 = 700; a sale leaves the average alone.
         assert stock.average_cost == Decimal("700")
@@ -54,19 +58,25 @@ def test_weighted_average_cost_after_several_receipts(company_a, stocked):
     assert balance(company_a, variant, pdv) == 26
 
 
-def test_shortage_is_refused_with_each_short_item_and_nothing_changes(company_a, stocked,
-                                                                      make_product):
+def test_shortage_is_refused_with_each_short_item_and_nothing_changes(
+    company_a, stocked, make_product
+):
     variant, pdv = stocked
     with tenant_context(company_a):
         other = Variant.objects.get(product=make_product(company_a, sku="OTRO", stock={None: 1}))
         with pytest.raises(Conflict) as error, transaction.atomic():
-            stock_apply([
-                Movement(variant, pdv, Decimal("-7"), "sale"),
-                Movement(variant, pdv, Decimal("-4"), "sale"),
-                Movement(other, pdv, Decimal("-2"), "sale"),
-            ], reference=Reference("invoice"))
-        items = {item["sku"]: (item["available"], item["requested"])
-                 for item in error.value.extra["items"]}
+            stock_apply(
+                [
+                    Movement(variant, pdv, Decimal("-7"), "sale"),
+                    Movement(variant, pdv, Decimal("-4"), "sale"),
+                    Movement(other, pdv, Decimal("-2"), "sale"),
+                ],
+                reference=Reference("invoice"),
+            )
+        items = {
+            item["sku"]: (item["available"], item["requested"])
+            for item in error.value.extra["items"]
+        }
         assert items == {"ARZ-1": ("10.000", "11.000"), "OTRO": ("1.000", "2.000")}
         assert error.value.code == "insufficient_stock"
         assert StockMovement.objects.filter(kind="sale").count() == 0
@@ -85,8 +95,13 @@ def test_services_never_move_stock(company_a, make_product, main_pdv):
     service = make_product(company_a, track_inventory=False)
     with tenant_context(company_a), transaction.atomic():
         variant = Variant.objects.get(product=service)
-        assert stock_apply([Movement(variant, main_pdv(company_a), Decimal("-3"), "sale")],
-                           reference=Reference("invoice")) == []
+        assert (
+            stock_apply(
+                [Movement(variant, main_pdv(company_a), Decimal("-3"), "sale")],
+                reference=Reference("invoice"),
+            )
+            == []
+        )
         assert not Stock.objects.exists()
 
 
@@ -94,11 +109,19 @@ def test_adjustment_by_count_and_by_delta(owner_a, company_a, stocked, make_prod
     variant, pdv = stocked
     with tenant_context(company_a):
         other = Variant.objects.get(product=make_product(company_a, sku="B", stock={None: 3}))
-    response = owner_a.post("/api/v1/adjustments/", {
-        "pdv": str(pdv.id), "reason": "count", "note": "Inventario de fin de mes",
-        "lines": [{"variant": str(variant.id), "counted_quantity": "7"},
-                  {"variant": str(other.id), "delta": "2.5"}],
-    }, format="json")
+    response = owner_a.post(
+        "/api/v1/adjustments/",
+        {
+            "pdv": str(pdv.id),
+            "reason": "count",
+            "note": "Inventario de fin de mes",
+            "lines": [
+                {"variant": str(variant.id), "counted_quantity": "7"},
+                {"variant": str(other.id), "delta": "2.5"},
+            ],
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["number"] == "AJ-00001"
@@ -107,9 +130,15 @@ def test_adjustment_by_count_and_by_delta(owner_a, company_a, stocked, make_prod
     assert lines["B"]["delta"] == "2.500"
     assert balance(company_a, variant, pdv) == 7
     assert balance(company_a, other, pdv) == Decimal("5.5")
-    second = owner_a.post("/api/v1/adjustments/", {
-        "pdv": str(pdv.id), "reason": "damage",
-        "lines": [{"variant": str(variant.id), "delta": "-1"}]}, format="json")
+    second = owner_a.post(
+        "/api/v1/adjustments/",
+        {
+            "pdv": str(pdv.id),
+            "reason": "damage",
+            "lines": [{"variant": str(variant.id), "delta": "-1"}],
+        },
+        format="json",
+    )
     assert second.json()["number"] == "AJ-00002"
     with tenant_context(company_a):
         movement = StockMovement.objects.filter(reference_number="AJ-00002").get()
@@ -118,10 +147,19 @@ def test_adjustment_by_count_and_by_delta(owner_a, company_a, stocked, make_prod
 
 def test_adjustment_validation(owner_a, company_a, stocked):
     variant, pdv = stocked
-    post = lambda lines, reason="count": owner_a.post("/api/v1/adjustments/", {  # noqa: E731
-        "pdv": str(pdv.id), "reason": reason, "lines": lines}, format="json")
+
+    def post(lines, reason="count"):
+        return owner_a.post(
+            "/api/v1/adjustments/",
+            {"pdv": str(pdv.id), "reason": reason, "lines": lines},
+            format="json",
+        )
+
     assert post([{"variant": str(variant.id)}]).status_code == 400
-    assert post([{"variant": str(variant.id), "delta": "1", "counted_quantity": "1"}]).status_code == 400
+    assert (
+        post([{"variant": str(variant.id), "delta": "1", "counted_quantity": "1"}]).status_code
+        == 400
+    )
     assert post([{"variant": str(variant.id), "delta": "0"}]).status_code == 400
     assert post([{"variant": str(variant.id), "delta": "1"}] * 2).status_code == 400
     assert post([{"variant": str(variant.id), "delta": "1"}], reason="whim").status_code == 400
@@ -137,9 +175,16 @@ def test_adjustment_validation(owner_a, company_a, stocked):
 def test_transfer_moves_stock_at_the_origin_average_cost(owner_a, company_a, stocked):
     variant, pdv = stocked
     norte = owner_a.post("/api/v1/pdvs/", {"name": "Norte", "code": "N1"}, format="json").json()
-    response = owner_a.post("/api/v1/transfers/", {
-        "origin": str(pdv.id), "destination": norte["id"], "note": "Reposición",
-        "lines": [{"variant": str(variant.id), "quantity": "4"}]}, format="json")
+    response = owner_a.post(
+        "/api/v1/transfers/",
+        {
+            "origin": str(pdv.id),
+            "destination": norte["id"],
+            "note": "Reposición",
+            "lines": [{"variant": str(variant.id), "quantity": "4"}],
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["number"] == "TR-00001"
     assert response.json()["lines"][0]["unit_cost"] == "600.000000"
@@ -150,13 +195,25 @@ def test_transfer_moves_stock_at_the_origin_average_cost(owner_a, company_a, sto
         assert Stock.objects.get(variant=variant, pdv=destination).average_cost == 600
     assert balance(company_a, variant, pdv) == 6
     assert balance(company_a, variant, destination) == 4
-    too_much = owner_a.post("/api/v1/transfers/", {
-        "origin": str(pdv.id), "destination": norte["id"],
-        "lines": [{"variant": str(variant.id), "quantity": "7"}]}, format="json")
+    too_much = owner_a.post(
+        "/api/v1/transfers/",
+        {
+            "origin": str(pdv.id),
+            "destination": norte["id"],
+            "lines": [{"variant": str(variant.id), "quantity": "7"}],
+        },
+        format="json",
+    )
     assert too_much.status_code == 409
-    same = owner_a.post("/api/v1/transfers/", {
-        "origin": str(pdv.id), "destination": str(pdv.id),
-        "lines": [{"variant": str(variant.id), "quantity": "1"}]}, format="json")
+    same = owner_a.post(
+        "/api/v1/transfers/",
+        {
+            "origin": str(pdv.id),
+            "destination": str(pdv.id),
+            "lines": [{"variant": str(variant.id), "quantity": "1"}],
+        },
+        format="json",
+    )
     assert same.status_code == 400
     with tenant_context(company_a):
         assert Transfer.objects.count() == 1
@@ -165,14 +222,21 @@ def test_transfer_moves_stock_at_the_origin_average_cost(owner_a, company_a, sto
 def test_kardex_has_the_running_balance_and_value(owner_a, company_a, stocked):
     variant, pdv = stocked
     with tenant_context(company_a), transaction.atomic():
-        stock_apply([Movement(variant, pdv, Decimal("10"), "purchase", Decimal("800"))],
-                    reference=Reference("bill", None, "FC-9"))
-        stock_apply([Movement(variant, pdv, Decimal("-5"), "sale")],
-                    reference=Reference("invoice", None, "FV-3"))
-    rows = owner_a.get("/api/v1/kardex/", {"variant": str(variant.id),
-                                            "pdv": str(pdv.id)}).json()["results"]
-    assert [(r["kind"], r["quantity"], r["balance_after"], r["average_cost_after"],
-             r["value_after"]) for r in rows] == [
+        stock_apply(
+            [Movement(variant, pdv, Decimal("10"), "purchase", Decimal("800"))],
+            reference=Reference("bill", None, "FC-9"),
+        )
+        stock_apply(
+            [Movement(variant, pdv, Decimal("-5"), "sale")],
+            reference=Reference("invoice", None, "FV-3"),
+        )
+    rows = owner_a.get("/api/v1/kardex/", {"variant": str(variant.id), "pdv": str(pdv.id)}).json()[
+        "results"
+    ]
+    assert [
+        (r["kind"], r["quantity"], r["balance_after"], r["average_cost_after"], r["value_after"])
+        for r in rows
+    ] == [
         ("initial", "10.000", "10.000", "600.000000", "6000.00"),
         ("purchase", "10.000", "20.000", "700.000000", "14000.00"),
         ("sale", "-5.000", "15.000", "700.000000", "10500.00"),
@@ -188,9 +252,9 @@ def test_stock_list_minimum_and_low_flag(owner_a, company_a, stocked):
     updated = owner_a.patch(f"/api/v1/stock/{row['id']}/", {"min_quantity": "12"}, format="json")
     assert updated.json()["is_low"] is True
     assert owner_a.get("/api/v1/stock/", {"low": "true"}).json()["count"] == 1
-    quantity_untouched = owner_a.patch(f"/api/v1/stock/{row['id']}/", {"quantity": "99",
-                                                                        "min_quantity": "1"},
-                                       format="json")
+    quantity_untouched = owner_a.patch(
+        f"/api/v1/stock/{row['id']}/", {"quantity": "99", "min_quantity": "1"}, format="json"
+    )
     assert quantity_untouched.json()["quantity"] == "10.000"
     assert owner_a.put(f"/api/v1/stock/{row['id']}/", {}, format="json").status_code == 405
 
@@ -198,9 +262,15 @@ def test_stock_list_minimum_and_low_flag(owner_a, company_a, stocked):
 def test_stock_movements_ledger_is_cursor_paginated(owner_a, company_a, stocked):
     variant, pdv = stocked
     for _ in range(3):
-        owner_a.post("/api/v1/adjustments/", {"pdv": str(pdv.id), "reason": "correction",
-                                              "lines": [{"variant": str(variant.id), "delta": "1"}]},
-                     format="json")
+        owner_a.post(
+            "/api/v1/adjustments/",
+            {
+                "pdv": str(pdv.id),
+                "reason": "correction",
+                "lines": [{"variant": str(variant.id), "delta": "1"}],
+            },
+            format="json",
+        )
     page = owner_a.get("/api/v1/stock-movements/", {"limit": 2}).json()
     assert len(page["results"]) == 2 and page["next"]
     assert page["results"][0]["balance_after"] == "13.000"
@@ -215,43 +285,88 @@ def test_inventory_roles(company_a, client_as, stocked, role):
     variant, pdv = stocked
     client = client_as(company_a, role)
     allowed = role in BACK_OFFICE
-    for url in ("/api/v1/stock/", "/api/v1/stock-movements/", "/api/v1/adjustments/",
-                "/api/v1/transfers/"):
+    for url in (
+        "/api/v1/stock/",
+        "/api/v1/stock-movements/",
+        "/api/v1/adjustments/",
+        "/api/v1/transfers/",
+    ):
         assert client.get(url).status_code == 200
     assert client.get("/api/v1/kardex/", {"variant": str(variant.id)}).status_code == 200
-    adjusted = client.post("/api/v1/adjustments/", {
-        "pdv": str(pdv.id), "reason": "count",
-        "lines": [{"variant": str(variant.id), "counted_quantity": "9"}]}, format="json")
+    adjusted = client.post(
+        "/api/v1/adjustments/",
+        {
+            "pdv": str(pdv.id),
+            "reason": "count",
+            "lines": [{"variant": str(variant.id), "counted_quantity": "9"}],
+        },
+        format="json",
+    )
     assert adjusted.status_code == (201 if allowed else 403)
-    norte = client_as(company_a, Role.OWNER).post("/api/v1/pdvs/", {"name": "N", "code": "N"},
-                                                  format="json").json()
-    moved = client.post("/api/v1/transfers/", {
-        "origin": str(pdv.id), "destination": norte["id"],
-        "lines": [{"variant": str(variant.id), "quantity": "1"}]}, format="json")
+    norte = (
+        client_as(company_a, Role.OWNER)
+        .post("/api/v1/pdvs/", {"name": "N", "code": "N"}, format="json")
+        .json()
+    )
+    moved = client.post(
+        "/api/v1/transfers/",
+        {
+            "origin": str(pdv.id),
+            "destination": norte["id"],
+            "lines": [{"variant": str(variant.id), "quantity": "1"}],
+        },
+        format="json",
+    )
     assert moved.status_code == (201 if allowed else 403)
     stock_row = client.get("/api/v1/stock/").json()["results"][0]
-    minimum = client.patch(f"/api/v1/stock/{stock_row['id']}/", {"min_quantity": "1"},
-                           format="json")
+    minimum = client.patch(
+        f"/api/v1/stock/{stock_row['id']}/", {"min_quantity": "1"}, format="json"
+    )
     assert minimum.status_code == (200 if allowed else 403)
     assert balance(company_a, variant, pdv) == (8 if allowed else 10)
 
 
-def test_cross_tenant_ids_in_inventory_payloads_change_nothing(owner_a, company_a, company_b,
-                                                             stocked, make_product, main_pdv):
+def test_cross_tenant_ids_in_inventory_payloads_change_nothing(
+    owner_a, company_a, company_b, stocked, make_product, main_pdv
+):
     variant, pdv = stocked
     variant_b = make_product(company_b, sku="B-1", stock={None: 5}).variants
     with tenant_context(company_b):
         variant_b = variant_b.get()
     pdv_b = main_pdv(company_b)
     attempts = [
-        ("/api/v1/adjustments/", {"pdv": str(pdv.id), "reason": "count",
-                                  "lines": [{"variant": str(variant_b.id), "delta": "5"}]}),
-        ("/api/v1/adjustments/", {"pdv": str(pdv_b.id), "reason": "count",
-                                  "lines": [{"variant": str(variant.id), "delta": "5"}]}),
-        ("/api/v1/transfers/", {"origin": str(pdv.id), "destination": str(pdv_b.id),
-                                "lines": [{"variant": str(variant.id), "quantity": "5"}]}),
-        ("/api/v1/transfers/", {"origin": str(pdv_b.id), "destination": str(pdv.id),
-                                "lines": [{"variant": str(variant_b.id), "quantity": "5"}]}),
+        (
+            "/api/v1/adjustments/",
+            {
+                "pdv": str(pdv.id),
+                "reason": "count",
+                "lines": [{"variant": str(variant_b.id), "delta": "5"}],
+            },
+        ),
+        (
+            "/api/v1/adjustments/",
+            {
+                "pdv": str(pdv_b.id),
+                "reason": "count",
+                "lines": [{"variant": str(variant.id), "delta": "5"}],
+            },
+        ),
+        (
+            "/api/v1/transfers/",
+            {
+                "origin": str(pdv.id),
+                "destination": str(pdv_b.id),
+                "lines": [{"variant": str(variant.id), "quantity": "5"}],
+            },
+        ),
+        (
+            "/api/v1/transfers/",
+            {
+                "origin": str(pdv_b.id),
+                "destination": str(pdv.id),
+                "lines": [{"variant": str(variant_b.id), "quantity": "5"}],
+            },
+        ),
     ]
     for url, payload in attempts:
         response = owner_a.post(url, payload, format="json")
@@ -264,11 +379,17 @@ def test_cross_tenant_ids_in_inventory_payloads_change_nothing(owner_a, company_
         stock_b = Stock.objects.get(variant=variant_b)
         adjustment_b = Adjustment.objects.create(number="AJ-X", pdv=pdv_b, reason="count")
     assert owner_a.get(f"/api/v1/stock/{stock_b.id}/").status_code == 404
-    assert owner_a.patch(f"/api/v1/stock/{stock_b.id}/", {"min_quantity": "3"},
-                         format="json").status_code == 404
+    assert (
+        owner_a.patch(
+            f"/api/v1/stock/{stock_b.id}/", {"min_quantity": "3"}, format="json"
+        ).status_code
+        == 404
+    )
     assert owner_a.get(f"/api/v1/adjustments/{adjustment_b.id}/").status_code == 404
     assert owner_a.get("/api/v1/kardex/", {"variant": str(variant_b.id)}).status_code == 400
-    assert owner_a.get("/api/v1/stock-movements/", {"variant": str(variant_b.id)}).status_code == 400
+    assert (
+        owner_a.get("/api/v1/stock-movements/", {"variant": str(variant_b.id)}).status_code == 400
+    )
     assert owner_a.get("/api/v1/stock/", {"pdv": str(pdv_b.id)}).status_code == 400
 
 

@@ -55,8 +55,10 @@ def test_twenty_sellers_racing_for_ten_units(company_a, make_product, main_pdv):
 
     def sell(index):
         with tenant_context(company_a), transaction.atomic():
-            stock_apply([Movement(variant, pdv, Decimal("-1"), "sale")],
-                        reference=Reference("invoice", None, f"T{index}"))
+            stock_apply(
+                [Movement(variant, pdv, Decimal("-1"), "sale")],
+                reference=Reference("invoice", None, f"T{index}"),
+            )
         return "sold"
 
     results, errors = run_in_threads(20, sell)
@@ -66,8 +68,9 @@ def test_twenty_sellers_racing_for_ten_units(company_a, make_product, main_pdv):
     assert ledger_matches(company_a, variant, pdv) == 0
 
 
-def test_crossing_movements_on_two_rows_never_lose_an_update_or_deadlock(company_a, make_product,
-                                                                        main_pdv):
+def test_crossing_movements_on_two_rows_never_lose_an_update_or_deadlock(
+    company_a, make_product, main_pdv
+):
     first = make_product(company_a, sku="V1", stock={None: 100})
     second = make_product(company_a, sku="V2", stock={None: 100})
     pdv = main_pdv(company_a)
@@ -78,10 +81,13 @@ def test_crossing_movements_on_two_rows_never_lose_an_update_or_deadlock(company
         # Half the threads list the rows in one order, half in the other.
         out_variant, in_variant = (v1, v2) if index % 2 else (v2, v1)
         with tenant_context(company_a), transaction.atomic():
-            stock_apply([
-                Movement(out_variant, pdv, Decimal("-3"), "sale"),
-                Movement(in_variant, pdv, Decimal("2"), "sale_return", Decimal("500")),
-            ], reference=Reference("test", None, str(index)))
+            stock_apply(
+                [
+                    Movement(out_variant, pdv, Decimal("-3"), "sale"),
+                    Movement(in_variant, pdv, Decimal("2"), "sale_return", Decimal("500")),
+                ],
+                reference=Reference("test", None, str(index)),
+            )
         return index
 
     results, errors = run_in_threads(24, swap)
@@ -102,8 +108,11 @@ def test_concurrent_transfers_keep_both_points_of_sale_exact(company_a, make_pro
     def move(index):
         source, target = (origin, destination) if index % 4 else (destination, origin)
         with tenant_context(company_a):
-            transfer_create(origin=source, destination=target,
-                            lines=[{"variant": variant, "quantity": Decimal("1")}])
+            transfer_create(
+                origin=source,
+                destination=target,
+                lines=[{"variant": variant, "quantity": Decimal("1")}],
+            )
         return index
 
     results, errors = run_in_threads(16, move)
@@ -113,6 +122,9 @@ def test_concurrent_transfers_keep_both_points_of_sale_exact(company_a, make_pro
     at_destination = ledger_matches(company_a, variant, destination)
     assert at_origin + at_destination == 50
     with tenant_context(company_a):
-        numbers = sorted(StockMovement.objects.filter(kind="transfer_out")
-                         .values_list("reference_number", flat=True))
+        numbers = sorted(
+            StockMovement.objects.filter(kind="transfer_out").values_list(
+                "reference_number", flat=True
+            )
+        )
     assert numbers == [f"TR-{n:05d}" for n in range(1, len(results) + 1)]

@@ -2,7 +2,6 @@
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
-
 from django.db.models.functions import Coalesce
 
 from ally360.tenancy import cross_tenant

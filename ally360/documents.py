@@ -1,0 +1,138 @@
+"""Document arithmetic shared by invoices, credit notes, bills and debit notes.
+
+Per line: subtotal = quantity × unit price, discount = subtotal × discount %, base = subtotal −
+discount, each tax = base × rate; every amount rounded to the peso cent with ROUND_HALF_UP. The
+document's figures are sums of the rounded lines, never recomputed from aggregates. Taxes are
+given as plain snapshots so this module depends on no app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .money import ZERO, money, percent_of, quantity, unit_price
+
+
+@dataclass(frozen=True)
+class TaxRate:
+    """A tax as it was when the line was written (its id, name, kind, treatment and rate)."""
+
+    tax_id: str | None
+    name: str
+    kind: str
+    treatment: str
+    rate: Decimal
+    dian_code: str = ""
+
+    @classmethod
+    def of(cls, tax) -> TaxRate:
+        return cls(str(tax.pk), tax.name, tax.kind, tax.treatment, Decimal(tax.rate), tax.dian_code)
+
+    @classmethod
+    def from_snapshot(cls, data: dict) -> TaxRate:
+        return cls(
+            data.get("tax_id"),
+            data["name"],
+            data["kind"],
+            data["treatment"],
+            Decimal(data["rate"]),
+            data.get("dian_code", ""),
+        )
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    quantity: Decimal
+    unit_price: Decimal
+    discount_pct: Decimal
+    subtotal: Decimal
+    discount: Decimal
+    base: Decimal
+    taxes: list[dict] = field(default_factory=list)
+    tax_total: Decimal = ZERO
+    total: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class DocumentTotals:
+    subtotal: Decimal
+    discount: Decimal
+    base: Decimal
+    tax_total: Decimal
+    total: Decimal
+    tax_breakdown: list[dict]
+
+
+def compute_line(
+    *,
+    quantity_: Decimal,
+    unit_price_: Decimal,
+    discount_pct: Decimal = ZERO,
+    taxes: Iterable[TaxRate] = (),
+) -> LineAmounts:
+    qty, price, pct = quantity(quantity_), unit_price(unit_price_), Decimal(discount_pct)
+    subtotal = money(qty * price)
+    discount = money(percent_of(subtotal, pct))
+    base = subtotal - discount
+    snapshots = []
+    for tax in taxes:
+        amount = money(percent_of(base, tax.rate))
+        snapshots.append(
+            {
+                "tax_id": tax.tax_id,
+                "name": tax.name,
+                "kind": tax.kind,
+                "treatment": tax.treatment,
+                "rate": str(tax.rate),
+                "dian_code": tax.dian_code,
+                "base": str(base),
+                "amount": str(amount),
+            }
+        )
+    tax_total = sum((Decimal(s["amount"]) for s in snapshots), ZERO)
+    return LineAmounts(
+        qty, price, pct, subtotal, discount, base, snapshots, tax_total, base + tax_total
+    )
+
+
+def compute_totals(lines: Iterable) -> DocumentTotals:
+    """Sum rounded lines (objects with subtotal, discount, tax_total, total and taxes)."""
+    lines = list(lines)
+    breakdown: dict[tuple, dict] = {}
+    for line in lines:
+        for tax in line.taxes:
+            key = (tax["name"], tax["kind"], tax["treatment"], tax["rate"])
+            entry = breakdown.setdefault(
+                key,
+                {
+                    "tax_id": tax.get("tax_id"),
+                    "name": tax["name"],
+                    "kind": tax["kind"],
+                    "treatment": tax["treatment"],
+                    "rate": tax["rate"],
+                    "dian_code": tax.get("dian_code", ""),
+                    "base": ZERO,
+                    "amount": ZERO,
+                },
+            )
+            entry["base"] += Decimal(tax["base"])
+            entry["amount"] += Decimal(tax["amount"])
+    subtotal = sum((line.subtotal for line in lines), ZERO)
+    discount = sum((line.discount for line in lines), ZERO)
+    tax_total = sum((line.tax_total for line in lines), ZERO)
+    total = sum((line.total for line in lines), ZERO)
+    return DocumentTotals(
+        subtotal=subtotal,
+        discount=discount,
+        base=subtotal - discount,
+        tax_total=tax_total,
+        total=total,
+        tax_breakdown=[
+            {**e, "base": str(e["base"]), "amount": str(e["amount"])}
+            for e in sorted(
+                breakdown.values(), key=lambda e: (e["kind"], -Decimal(e["rate"]), e["name"])
+            )
+        ],
+    )

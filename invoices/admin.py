@@ -1,0 +1,77 @@
+from django.contrib import admin
+
+from ally360.admin import ReadOnlyTenantAdmin, TenantModelAdmin
+
+from .models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, NumberingRange, Payment
+
+
+@admin.register(NumberingRange)
+class NumberingRangeAdmin(TenantModelAdmin):
+    list_display = [
+        "pdv",
+        "document_type",
+        "prefix",
+        "range_from",
+        "range_to",
+        "next_number",
+        "valid_from",
+        "valid_to",
+        "is_active",
+    ]
+    list_filter = ["tenant", "document_type", "is_active"]
+    readonly_fields = ["tenant", "next_number", "created_at", "updated_at"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return self.model.all_tenants.all()
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class InvoiceLineInline(ReadOnlyInline):
+    model = InvoiceLine
+    fields = ["description", "quantity", "unit_price", "discount_pct", "tax_total", "total"]
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ["date", "method", "amount", "applied", "status"]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyTenantAdmin):
+    """Issued documents never change: the back-office only reads them."""
+
+    list_display = ["full_number", "kind", "status", "customer", "issue_date", "total", "balance"]
+    list_filter = ["tenant", "kind", "status"]
+    search_fields = ["full_number", "customer__name", "customer__id_number"]
+    list_select_related = ["tenant", "customer"]
+    inlines = [InvoiceLineInline, PaymentInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyTenantAdmin):
+    list_display = ["invoice", "date", "method", "amount", "applied", "status"]
+    list_filter = ["tenant", "method", "status"]
+    list_select_related = ["tenant", "invoice"]
+
+
+class CreditNoteLineInline(ReadOnlyInline):
+    model = CreditNoteLine
+    fields = ["description", "quantity", "unit_price", "total"]
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyTenantAdmin):
+    list_display = ["full_number", "invoice", "concept", "issue_date", "total", "refund_amount"]
+    list_filter = ["tenant", "concept"]
+    list_select_related = ["tenant", "invoice"]
+    inlines = [CreditNoteLineInline]

@@ -1,0 +1,936 @@
+"""Sales API: numbering ranges, invoices, payments, credit notes, receivables, shifts, POS sales."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ally360.api.filters import TenantFilterSet
+from ally360.api.pagination import CursorPagination
+from ally360.api.viewsets import ReadOnlyTenantViewSet, ServiceModelViewSet, TenantViewSet
+from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
+from ally360.idempotency import idempotent
+from ally360.roles import Role
+from contacts.models import Contact
+from inventory.api import CostFieldsMixin
+from pos.models import PDV, CashMovement, CashRegister, Seller, Shift
+from pos.services import shift_cash_movement, shift_open
+from products.models import PriceList, Variant
+
+from . import selectors, services
+from .models import (
+    CreditNote,
+    CreditNoteLine,
+    DocumentType,
+    Invoice,
+    InvoiceLine,
+    NumberingRange,
+    Payment,
+    PaymentMethod,
+)
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+QUANTITY = {"max_digits": 18, "decimal_places": 3}
+PRICE = {"max_digits": 18, "decimal_places": 6}
+POSITIVE_QUANTITY = Decimal("0.001")
+
+# --- numbering ranges --------------------------------------------------------------------------
+
+
+class NumberingRangeSerializer(serializers.ModelSerializer):
+    warnings = serializers.SerializerMethodField()
+    remaining = serializers.SerializerMethodField()
+
+    class Meta:
+        model = NumberingRange
+        fields = [
+            "id",
+            "pdv",
+            "document_type",
+            "resolution_number",
+            "prefix",
+            "range_from",
+            "range_to",
+            "next_number",
+            "remaining",
+            "valid_from",
+            "valid_to",
+            "technical_key",
+            "is_active",
+            "warnings",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_remaining(self, numbering) -> int:
+        return max(0, numbering.range_to - numbering.next_number + 1)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_warnings(self, numbering):
+        return services.range_warnings(numbering)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if self.context.get("role") not in ("owner", "admin"):
+            data.pop("technical_key", None)  # never shown to sellers (or anyone but managers)
+        return data
+
+
+class NumberingRangeInputSerializer(serializers.Serializer):
+    pdv = serializers.PrimaryKeyRelatedField(queryset=PDV.objects)
+    document_type = serializers.ChoiceField(choices=DocumentType.choices)
+    resolution_number = serializers.CharField(max_length=40)
+    prefix = serializers.CharField(max_length=4, required=False, allow_blank=True)
+    range_from = serializers.IntegerField(min_value=1)
+    range_to = serializers.IntegerField(min_value=1)
+    next_number = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="Defaults to 'from' (a range already in use elsewhere may start later).",
+    )
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField()
+    technical_key = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class NumberingRangeUpdateSerializer(NumberingRangeInputSerializer):
+    pdv = None
+    document_type = None
+    next_number = None
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["sales"]),
+    retrieve=extend_schema(tags=["sales"]),
+    create=extend_schema(
+        request=NumberingRangeInputSerializer,
+        responses={201: NumberingRangeSerializer},
+        tags=["sales"],
+    ),
+    partial_update=extend_schema(
+        request=NumberingRangeUpdateSerializer, responses=NumberingRangeSerializer, tags=["sales"]
+    ),
+    update=extend_schema(
+        request=NumberingRangeUpdateSerializer, responses=NumberingRangeSerializer, tags=["sales"]
+    ),
+    destroy=extend_schema(tags=["sales"]),
+)
+class NumberingRangeViewSet(ServiceModelViewSet):
+    """DIAN numbering authorizations per point of sale and document type (invoice, pos,
+    credit_note). A new active range replaces the previous active one."""
+
+    model = NumberingRange
+    permission_module = "numbering"
+    serializer_class = NumberingRangeSerializer
+    input_serializer_class = NumberingRangeInputSerializer
+    filterset_fields = ["pdv", "document_type", "is_active"]
+    ordering_fields = ["valid_to", "created_at"]
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "role": self.role}
+
+    def perform_create_service(self, data):
+        return services.numbering_range_create(**data)
+
+    def update(self, request, *args, **kwargs):
+        data = self.validated_input(
+            NumberingRangeUpdateSerializer, partial=kwargs.pop("partial", False)
+        )
+        return self.output(services.numbering_range_update(numbering=self.get_object(), data=data))
+
+    def perform_delete_service(self, instance):
+        services.numbering_range_delete(numbering=instance)
+
+
+# --- invoices ----------------------------------------------------------------------------------
+
+
+class ContactRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    identification = serializers.CharField()
+
+
+class InvoiceLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
+    cost_fields = ("unit_cost",)
+
+    class Meta:
+        model = InvoiceLine
+        fields = [
+            "id",
+            "position",
+            "variant",
+            "description",
+            "quantity",
+            "unit_price",
+            "discount_pct",
+            "subtotal",
+            "discount",
+            "tax_total",
+            "total",
+            "taxes",
+            "unit_cost",
+        ]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    invoice_number = serializers.CharField(source="invoice.full_number", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "invoice",
+            "invoice_number",
+            "shift",
+            "date",
+            "method",
+            "amount",
+            "retefuente",
+            "reteiva",
+            "reteica",
+            "applied",
+            "tendered",
+            "change",
+            "reference",
+            "status",
+            "void_reason",
+            "voided_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CreditNoteSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CreditNote
+        fields = ["id", "full_number", "concept", "issue_date", "total", "refund_amount"]
+        read_only_fields = fields
+
+
+class InvoiceListSerializer(serializers.ModelSerializer):
+    customer = ContactRefSerializer(read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "full_number",
+            "pdv",
+            "customer",
+            "seller",
+            "shift",
+            "issue_date",
+            "due_date",
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "total",
+            "amount_paid",
+            "credited_total",
+            "balance",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class InvoiceSerializer(InvoiceListSerializer):
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+    payments = PaymentSerializer(many=True, read_only=True)
+    credit_notes = CreditNoteSummarySerializer(many=True, read_only=True)
+
+    class Meta(InvoiceListSerializer.Meta):
+        fields = [
+            *InvoiceListSerializer.Meta.fields,
+            "prefix",
+            "number",
+            "price_list",
+            "notes",
+            "tax_breakdown",
+            "issued_at",
+            "voided_at",
+            "void_reason",
+            "lines",
+            "payments",
+            "credit_notes",
+        ]
+        read_only_fields = fields
+
+
+class InvoiceIssuedSerializer(InvoiceSerializer):
+    warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta(InvoiceSerializer.Meta):
+        fields = [*InvoiceSerializer.Meta.fields, "warnings"]
+        read_only_fields = fields
+
+
+class LineInputSerializer(serializers.Serializer):
+    variant = serializers.PrimaryKeyRelatedField(queryset=Variant.objects)
+    quantity = serializers.DecimalField(min_value=POSITIVE_QUANTITY, **QUANTITY)
+    unit_price = serializers.DecimalField(
+        min_value=0, required=False, **PRICE, help_text="Before tax; defaults from the price list."
+    )
+    discount_pct = serializers.DecimalField(
+        min_value=0, max_value=100, required=False, max_digits=5, decimal_places=2
+    )
+    description = serializers.CharField(max_length=255, required=False)
+
+
+class InvoiceInputSerializer(serializers.Serializer):
+    pdv = serializers.PrimaryKeyRelatedField(queryset=PDV.objects)
+    customer = serializers.PrimaryKeyRelatedField(queryset=Contact.objects)
+    seller = serializers.PrimaryKeyRelatedField(
+        queryset=Seller.objects, required=False, allow_null=True
+    )
+    price_list = serializers.PrimaryKeyRelatedField(
+        queryset=PriceList.objects, required=False, allow_null=True
+    )
+    due_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Defaults to the issue date + the customer's term.",
+    )
+    notes = serializers.CharField(required=False, allow_blank=True)
+    lines = LineInputSerializer(many=True, allow_empty=False)
+
+
+class InvoiceCreateSerializer(InvoiceInputSerializer):
+    issue = serializers.BooleanField(
+        required=False, default=False, help_text="Issue at once (number, stock out)."
+    )
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255)
+
+
+class PaymentInputSerializer(serializers.Serializer):
+    date = serializers.DateField(required=False)
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    amount = serializers.DecimalField(min_value=0, help_text="Money received.", **MONEY)
+    retefuente = serializers.DecimalField(min_value=0, required=False, **MONEY)
+    reteiva = serializers.DecimalField(min_value=0, required=False, **MONEY)
+    reteica = serializers.DecimalField(min_value=0, required=False, **MONEY)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class PaymentCreateSerializer(PaymentInputSerializer):
+    invoice = serializers.PrimaryKeyRelatedField(queryset=Invoice.objects)
+
+
+class InvoiceFilter(TenantFilterSet):
+    issued_from = django_filters.DateFilter(field_name="issue_date", lookup_expr="gte")
+    issued_to = django_filters.DateFilter(field_name="issue_date", lookup_expr="lte")
+    number = django_filters.CharFilter(field_name="full_number", lookup_expr="iexact")
+
+    class Meta:
+        model = Invoice
+        fields = ["status", "kind", "customer", "pdv", "seller", "shift"]
+
+
+def _payment_args(data: dict) -> dict:
+    data = dict(data)
+    if "date" in data:
+        data["date_"] = data.pop("date")
+    return data
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["sales"], responses=InvoiceListSerializer(many=True)),
+    retrieve=extend_schema(tags=["sales"]),
+    create=extend_schema(
+        request=InvoiceCreateSerializer,
+        responses={201: InvoiceIssuedSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["sales"],
+    ),
+    partial_update=extend_schema(
+        request=InvoiceInputSerializer, responses=InvoiceSerializer, tags=["sales"]
+    ),
+    update=extend_schema(
+        request=InvoiceInputSerializer, responses=InvoiceSerializer, tags=["sales"]
+    ),
+    destroy=extend_schema(tags=["sales"]),
+)
+class InvoiceViewSet(ServiceModelViewSet):
+    """Sales invoices and POS sales. Drafts are edited freely; `issue` takes the number and
+    moves the stock; issued invoices are only voided or corrected with credit notes."""
+
+    model = Invoice
+    permission_module = "invoices"
+    serializer_class = InvoiceSerializer
+    input_serializer_class = InvoiceInputSerializer
+    filterset_class = InvoiceFilter
+    search_fields = ["full_number", "customer__name", "customer__id_number"]
+    pagination_class = CursorPagination
+    action_permissions = {
+        "issue": "write",
+        "void": "void",
+        "payments": {"GET": "payments.read", "POST": "payments.write"},
+    }
+
+    def base_queryset(self):
+        if self.action == "list":
+            return selectors.invoice_list()
+        return selectors.invoice_detail()
+
+    def get_serializer_class(self):
+        return InvoiceListSerializer if self.action == "list" else InvoiceSerializer
+
+    def _issued(self, invoice, warnings, status_code=status.HTTP_200_OK):
+        invoice = selectors.invoice_detail().get(pk=invoice.pk)
+        invoice.warnings = warnings
+        return self.output(
+            invoice, status_code=status_code, serializer_class=InvoiceIssuedSerializer
+        )
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        data = dict(self.validated_input(InvoiceCreateSerializer))
+        issue = data.pop("issue")
+        invoice = services.invoice_create(user=request.user, **data)
+        warnings = []
+        if issue:
+            invoice, warnings = services.invoice_issue(invoice=invoice, user=request.user)
+        return self._issued(invoice, warnings, status.HTTP_201_CREATED)
+
+    def perform_update_service(self, instance, data):
+        return services.invoice_update(invoice=instance, data=data)
+
+    def perform_delete_service(self, instance):
+        services.invoice_delete(invoice=instance)
+
+    @extend_schema(request=None, responses=InvoiceIssuedSerializer, tags=["sales"])
+    @action(detail=True, methods=["post"])
+    def issue(self, request, pk=None):
+        invoice, warnings = services.invoice_issue(invoice=self.get_object(), user=request.user)
+        return self._issued(invoice, warnings)
+
+    @extend_schema(request=VoidSerializer, responses=InvoiceSerializer, tags=["sales"])
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        data = self.validated_input(VoidSerializer)
+        invoice = services.invoice_void(invoice=self.get_object(), user=request.user, **data)
+        return self.output(selectors.invoice_detail().get(pk=invoice.pk))
+
+    @extend_schema(methods=["GET"], responses=PaymentSerializer(many=True), tags=["sales"])
+    @extend_schema(
+        methods=["POST"],
+        request=PaymentInputSerializer,
+        responses={201: PaymentSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["sales"],
+    )
+    @action(detail=True, methods=["get", "post"])
+    @idempotent
+    def payments(self, request, pk=None):
+        invoice = self.get_object()
+        if request.method == "GET":
+            payments = Payment.objects.filter(invoice=invoice).select_related("invoice")
+            return Response(PaymentSerializer(payments, many=True).data)
+        data = _payment_args(self.validated_input(PaymentInputSerializer))
+        payment = services.payment_create(
+            invoice=invoice, user=request.user, role=self.role, **data
+        )
+        return self.output(
+            payment, status_code=status.HTTP_201_CREATED, serializer_class=PaymentSerializer
+        )
+
+
+# --- payments ----------------------------------------------------------------------------------
+
+
+class PaymentFilter(TenantFilterSet):
+    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    customer = django_filters.UUIDFilter(field_name="invoice__customer")
+
+    class Meta:
+        model = Payment
+        fields = ["invoice", "method", "status", "shift", "customer"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["sales"]),
+    retrieve=extend_schema(tags=["sales"]),
+    create=extend_schema(
+        request=PaymentCreateSerializer,
+        responses={201: PaymentSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["sales"],
+    ),
+)
+class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
+    """Customer payments. Withholdings the customer practised (ReteFuente, ReteIVA, ReteICA)
+    reduce the cash received but count toward the balance."""
+
+    model = Payment
+    permission_module = "payments"
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilter
+    search_fields = ["reference", "invoice__full_number"]
+    ordering_fields = ["date", "created_at"]
+    action_permissions = {"void": "void"}
+
+    def base_queryset(self):
+        return Payment.objects.select_related("invoice")
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        data = _payment_args(self.validated_input(PaymentCreateSerializer))
+        payment = services.payment_create(user=request.user, role=self.role, **data)
+        return self.output(payment, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=VoidSerializer, responses=PaymentSerializer, tags=["sales"])
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        data = self.validated_input(VoidSerializer)
+        return self.output(
+            services.payment_void(payment=self.get_object(), user=request.user, **data)
+        )
+
+
+# --- credit notes ------------------------------------------------------------------------------
+
+
+class CreditNoteLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CreditNoteLine
+        fields = [
+            "id",
+            "invoice_line",
+            "description",
+            "quantity",
+            "unit_price",
+            "discount_pct",
+            "subtotal",
+            "discount",
+            "tax_total",
+            "total",
+            "taxes",
+        ]
+        read_only_fields = fields
+
+
+class CreditNoteSerializer(serializers.ModelSerializer):
+    invoice_number = serializers.CharField(source="invoice.full_number", read_only=True)
+    lines = CreditNoteLineSerializer(many=True, read_only=True)
+    warnings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CreditNote
+        fields = [
+            "id",
+            "invoice",
+            "invoice_number",
+            "concept",
+            "reason",
+            "prefix",
+            "number",
+            "full_number",
+            "issue_date",
+            "return_stock",
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "total",
+            "tax_breakdown",
+            "refund_amount",
+            "refund_method",
+            "shift",
+            "lines",
+            "warnings",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_warnings(self, note):
+        return getattr(note, "warnings", [])
+
+
+class CreditNoteLineInputSerializer(serializers.Serializer):
+    invoice_line = serializers.PrimaryKeyRelatedField(queryset=InvoiceLine.objects)
+    quantity = serializers.DecimalField(min_value=POSITIVE_QUANTITY, **QUANTITY)
+    unit_price = serializers.DecimalField(
+        min_value=0,
+        required=False,
+        **PRICE,
+        help_text="Defaults to the invoiced price; lower it for a price adjustment or discount.",
+    )
+
+
+class CreditNoteInputSerializer(serializers.Serializer):
+    invoice = serializers.PrimaryKeyRelatedField(queryset=Invoice.objects)
+    concept = serializers.ChoiceField(choices=CreditNote.Concept.choices)
+    reason = serializers.CharField(max_length=255)
+    lines = CreditNoteLineInputSerializer(many=True, required=False)
+    return_stock = serializers.BooleanField(required=False, default=False)
+    refund_method = serializers.ChoiceField(
+        choices=PaymentMethod.choices,
+        required=False,
+        help_text="When the invoice was paid: how the refund is given (default cash).",
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["sales"]),
+    retrieve=extend_schema(tags=["sales"]),
+    create=extend_schema(
+        request=CreditNoteInputSerializer,
+        responses={201: CreditNoteSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["sales"],
+    ),
+)
+class CreditNoteViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
+    """Credit notes with the DIAN concepts (1 partial return, 2 annulment, 3 discount, 4 price
+    adjustment, 5 other), their own numbering range and optional stock return."""
+
+    model = CreditNote
+    permission_module = "credit_notes"
+    serializer_class = CreditNoteSerializer
+    filterset_fields = ["invoice", "concept"]
+    search_fields = ["full_number", "invoice__full_number", "reason"]
+    ordering_fields = ["created_at", "number"]
+
+    def base_queryset(self):
+        return CreditNote.objects.select_related("invoice").prefetch_related("lines")
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        data = self.validated_input(CreditNoteInputSerializer)
+        note = services.credit_note_create(user=request.user, **data)
+        warnings = note.warnings
+        note = self.get_queryset().get(pk=note.pk)
+        note.warnings = warnings
+        return self.output(note, status_code=status.HTTP_201_CREATED)
+
+
+# --- receivables -------------------------------------------------------------------------------
+
+
+def _aging_fields():
+    return {name: serializers.DecimalField(**MONEY) for name in selectors.AGING_BUCKETS}
+
+
+class CustomerReceivableSerializer(serializers.Serializer):
+    customer_id = serializers.UUIDField()
+    customer__name = serializers.CharField()
+    customer__id_number = serializers.CharField()
+    invoices = serializers.IntegerField()
+    balance = serializers.DecimalField(**MONEY)
+    current = serializers.DecimalField(**MONEY)
+    days_1_30 = serializers.DecimalField(**MONEY)
+    days_31_60 = serializers.DecimalField(**MONEY)
+    days_61_90 = serializers.DecimalField(**MONEY)
+    over_90 = serializers.DecimalField(**MONEY)
+
+
+class OpenInvoiceSerializer(InvoiceListSerializer):
+    days_overdue = serializers.SerializerMethodField()
+    bucket = serializers.SerializerMethodField()
+
+    class Meta(InvoiceListSerializer.Meta):
+        fields = [*InvoiceListSerializer.Meta.fields, "days_overdue", "bucket"]
+        read_only_fields = fields
+
+    def get_days_overdue(self, invoice) -> int:
+        if invoice.due_date is None:
+            return 0
+        return max(0, (self.context["as_of"] - invoice.due_date).days)
+
+    def get_bucket(self, invoice) -> str:
+        return selectors.aging_bucket(self.get_days_overdue(invoice))
+
+
+@extend_schema(tags=["sales"], parameters=[OpenApiParameter("as_of", str)])
+class ReceivableViewSet(TenantViewSet):
+    """Accounts receivable: balance per customer in aging buckets (current, 1–30, 31–60, 61–90,
+    over 90 days past due), and the open invoices behind it."""
+
+    model = Invoice
+    permission_module = "receivables"
+    serializer_class = OpenInvoiceSerializer
+    filter_backends: list = []
+
+    def _as_of(self):
+        value = self.request.query_params.get("as_of")
+        field = serializers.DateField()
+        return field.run_validation(value) if value else None
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Receivables",
+            {
+                "as_of": serializers.DateField(),
+                "totals": inline_serializer(
+                    "ReceivableTotals",
+                    {
+                        "invoices": serializers.IntegerField(),
+                        "balance": serializers.DecimalField(**MONEY),
+                        **_aging_fields(),
+                    },
+                ),
+                "customers": CustomerReceivableSerializer(many=True),
+            },
+        )
+    )
+    def list(self, request):
+        from django.utils import timezone
+
+        as_of = self._as_of() or timezone.localdate()
+        customers = selectors.receivables_by_customer(as_of=as_of)
+        page = self.paginate_queryset(customers)
+        totals = selectors.receivables_totals(as_of=as_of)
+        data = {
+            "as_of": as_of,
+            "totals": {k: (str(v) if k != "invoices" else v) for k, v in totals.items()},
+            "customers": [
+                {**row, **{k: str(row[k]) for k in (*selectors.AGING_BUCKETS, "balance")}}
+                for row in page
+            ],
+        }
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        responses=OpenInvoiceSerializer(many=True),
+        parameters=[OpenApiParameter("customer", str), OpenApiParameter("overdue", bool)],
+    )
+    @action(detail=False, methods=["get"])
+    def invoices(self, request):
+        from django.utils import timezone
+
+        as_of = self._as_of() or timezone.localdate()
+        invoices = selectors.open_invoices().select_related("customer").order_by("due_date")
+        customer = request.query_params.get("customer")
+        if customer:
+            contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects)
+            invoices = invoices.filter(customer=contact.run_validation(customer))
+        if request.query_params.get("overdue") in ("true", "1"):
+            invoices = invoices.filter(due_date__lt=as_of)
+        page = self.paginate_queryset(invoices)
+        data = OpenInvoiceSerializer(page, many=True, context={"as_of": as_of}).data
+        return self.get_paginated_response(data)
+
+
+# --- shifts and POS sales ----------------------------------------------------------------------
+
+
+class CashMovementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CashMovement
+        fields = ["id", "kind", "amount", "reason", "user", "created_at"]
+        read_only_fields = fields
+
+
+class CashMovementInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=CashMovement.Kind.choices)
+    amount = serializers.DecimalField(min_value=Decimal("0.01"), **MONEY)
+    reason = serializers.CharField(max_length=255)
+
+
+class ShiftSerializer(serializers.ModelSerializer):
+    pdv = serializers.UUIDField(source="register.pdv_id", read_only=True)
+    cashier = serializers.EmailField(source="user.email", read_only=True)
+
+    class Meta:
+        model = Shift
+        fields = [
+            "id",
+            "register",
+            "pdv",
+            "user",
+            "cashier",
+            "status",
+            "opening_cash",
+            "opened_at",
+            "closed_at",
+            "closed_by",
+            "expected",
+            "counted",
+            "expected_cash",
+            "counted_cash",
+            "difference",
+            "notes",
+        ]
+        read_only_fields = fields
+
+
+class ShiftOpenSerializer(serializers.Serializer):
+    register = serializers.PrimaryKeyRelatedField(queryset=CashRegister.objects)
+    opening_cash = serializers.DecimalField(min_value=0, **MONEY)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class ShiftCloseSerializer(serializers.Serializer):
+    counted = serializers.DictField(
+        child=serializers.DecimalField(min_value=0, **MONEY),
+        help_text='Counted amount per method, at least cash: {"cash": "152000", "credit_card": '
+        '"48000"}.',
+    )
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+    def validate_counted(self, value):
+        unknown = set(value) - set(PaymentMethod.values)
+        if unknown:
+            raise serializers.ValidationError(f"Unknown methods: {', '.join(sorted(unknown))}.")
+        return value
+
+
+class ShiftFilter(TenantFilterSet):
+    class Meta:
+        model = Shift
+        fields = ["register", "user", "status"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["pos"]),
+    retrieve=extend_schema(tags=["pos"]),
+    create=extend_schema(
+        request=ShiftOpenSerializer, responses={201: ShiftSerializer}, tags=["pos"]
+    ),
+)
+class ShiftViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
+    """Cash-register shifts: open with an opening float, cash in/out with a reason, close with
+    the counted amounts; expected = opening + cash sales − cash refunds ± movements. Sellers see
+    and work their own shifts; owners and admins any."""
+
+    model = Shift
+    permission_module = "shifts"
+    serializer_class = ShiftSerializer
+    filterset_class = ShiftFilter
+    ordering_fields = ["opened_at", "closed_at"]
+    action_permissions = {
+        "close": "write",
+        "report": "read",
+        "cash_movements": {"GET": "read", "POST": "write"},
+    }
+
+    def base_queryset(self):
+        shifts = Shift.objects.select_related("register", "user")
+        if self.role == Role.SELLER:
+            shifts = shifts.filter(user=self.request.user)
+        return shifts
+
+    def create(self, request, *args, **kwargs):
+        data = self.validated_input(ShiftOpenSerializer)
+        shift = shift_open(user=request.user, role=self.role, **data)
+        return self.output(shift, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ShiftCloseSerializer,
+        responses=inline_serializer(
+            "ShiftClosed", {"shift": ShiftSerializer(), "report": serializers.DictField()}
+        ),
+        tags=["pos"],
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        data = self.validated_input(ShiftCloseSerializer)
+        shift = services.shift_close(
+            shift=self.get_object(), user=request.user, role=self.role, **data
+        )
+        return Response(
+            {"shift": ShiftSerializer(shift).data, "report": selectors.shift_report(shift)}
+        )
+
+    @extend_schema(responses=OpenApiTypes.OBJECT, tags=["pos"])
+    @action(detail=True, methods=["get"])
+    def report(self, request, pk=None):
+        return Response(selectors.shift_report(self.get_object()))
+
+    @extend_schema(methods=["GET"], responses=CashMovementSerializer(many=True), tags=["pos"])
+    @extend_schema(
+        methods=["POST"],
+        request=CashMovementInputSerializer,
+        responses={201: CashMovementSerializer},
+        tags=["pos"],
+    )
+    @action(detail=True, methods=["get", "post"], url_path="cash-movements")
+    def cash_movements(self, request, pk=None):
+        shift = self.get_object()
+        if request.method == "GET":
+            return Response(CashMovementSerializer(shift.cash_movements.all(), many=True).data)
+        data = self.validated_input(CashMovementInputSerializer)
+        movement = shift_cash_movement(shift=shift, user=request.user, role=self.role, **data)
+        return self.output(
+            movement, status_code=status.HTTP_201_CREATED, serializer_class=CashMovementSerializer
+        )
+
+
+class TenderSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    amount = serializers.DecimalField(min_value=Decimal("0.01"), **MONEY)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class PosSaleInputSerializer(serializers.Serializer):
+    customer = serializers.PrimaryKeyRelatedField(
+        queryset=Contact.objects,
+        required=False,
+        allow_null=True,
+        help_text="Defaults to the final consumer.",
+    )
+    seller = serializers.PrimaryKeyRelatedField(
+        queryset=Seller.objects, required=False, allow_null=True
+    )
+    price_list = serializers.PrimaryKeyRelatedField(
+        queryset=PriceList.objects, required=False, allow_null=True
+    )
+    notes = serializers.CharField(required=False, allow_blank=True)
+    lines = LineInputSerializer(many=True, allow_empty=False)
+    tenders = TenderSerializer(many=True, allow_empty=False)
+
+
+class PosSaleSerializer(serializers.Serializer):
+    invoice = InvoiceSerializer()
+    change = serializers.DecimalField(**MONEY)
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+@extend_schema(tags=["pos"])
+class PosSaleViewSet(TenantViewSet):
+    """POST pos/sales/: one request creates, issues and pays a POS sale in your open shift."""
+
+    model = Invoice
+    permission_module = "pos_sales"
+    serializer_class = PosSaleSerializer
+
+    @extend_schema(
+        request=PosSaleInputSerializer,
+        responses={201: PosSaleSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def create(self, request):
+        data = self.validated_input(PosSaleInputSerializer)
+        sale = services.pos_sale_create(user=request.user, role=self.role, **data)
+        invoice = selectors.invoice_detail().get(pk=sale.invoice.pk)
+        context = self.get_serializer_context()
+        return Response(
+            {
+                "invoice": InvoiceSerializer(invoice, context=context).data,
+                "change": str(sale.change),
+                "warnings": sale.warnings,
+            },
+            status=status.HTTP_201_CREATED,
+        )

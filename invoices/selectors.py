@@ -1,0 +1,181 @@
+"""Sales reads: invoice lists, receivables with aging, the shift report."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, Max, Min, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ally360.money import ZERO
+from pos.models import CashMovement, Shift
+
+from .models import CreditNote, Invoice, InvoiceLine, Payment, PaymentMethod
+
+AGING_BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "over_90")
+
+
+def invoice_list() -> QuerySet[Invoice]:
+    return Invoice.objects.select_related("customer", "pdv", "seller")
+
+
+def invoice_detail() -> QuerySet[Invoice]:
+    return (
+        invoice_list()
+        .select_related("price_list", "created_by")
+        .prefetch_related("lines", "payments", "credit_notes")
+    )
+
+
+def aging_bucket(days_overdue: int) -> str:
+    if days_overdue <= 0:
+        return "current"
+    if days_overdue <= 30:
+        return "days_1_30"
+    if days_overdue <= 60:
+        return "days_31_60"
+    if days_overdue <= 90:
+        return "days_61_90"
+    return "over_90"
+
+
+def _bucket_filters(as_of: date) -> dict[str, Q]:
+    from datetime import timedelta
+
+    day = timedelta(days=1)
+    return {
+        "current": Q(due_date__gte=as_of) | Q(due_date__isnull=True),
+        "days_1_30": Q(due_date__lt=as_of, due_date__gte=as_of - 30 * day),
+        "days_31_60": Q(due_date__lt=as_of - 30 * day, due_date__gte=as_of - 60 * day),
+        "days_61_90": Q(due_date__lt=as_of - 60 * day, due_date__gte=as_of - 90 * day),
+        "over_90": Q(due_date__lt=as_of - 90 * day),
+    }
+
+
+def open_invoices() -> QuerySet[Invoice]:
+    return Invoice.objects.filter(status=Invoice.Status.OPEN, balance__gt=0)
+
+
+def receivables_by_customer(*, as_of: date | None = None) -> QuerySet:
+    """Balance per customer split in aging buckets (days past the due date), one query."""
+    as_of = as_of or timezone.localdate()
+    zero = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decimal_places=2))
+    buckets = {
+        name: Coalesce(Sum("balance", filter=condition), zero)
+        for name, condition in _bucket_filters(as_of).items()
+    }
+    return (
+        open_invoices()
+        .values("customer_id", "customer__name", "customer__id_number")
+        .annotate(invoices=Count("id"), balance=Sum("balance"), **buckets)
+        .order_by("-balance", "customer__name")
+    )
+
+
+def receivables_totals(*, as_of: date | None = None) -> dict:
+    as_of = as_of or timezone.localdate()
+    zero = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decimal_places=2))
+    return open_invoices().aggregate(
+        balance=Coalesce(Sum("balance"), zero),
+        invoices=Count("id"),
+        **{
+            name: Coalesce(Sum("balance", filter=condition), zero)
+            for name, condition in _bucket_filters(as_of).items()
+        },
+    )
+
+
+def shift_report(shift: Shift) -> dict:
+    """Sales per method, numbers used, taxes, top items and the cash summary of a shift."""
+    from .services import shift_expected
+
+    invoices = Invoice.objects.filter(shift=shift).exclude(status=Invoice.Status.DRAFT)
+    issued = invoices.exclude(status=Invoice.Status.VOID)
+    payments = Payment.objects.filter(shift=shift, status=Payment.Status.ACTIVE)
+    by_method = {
+        row["method"]: {"count": row["count"], "amount": str(row["amount"])}
+        for row in payments.values("method").annotate(count=Count("id"), amount=Sum("amount"))
+    }
+    ranges = []
+    for row in (
+        invoices.values("numbering_range_id", "prefix", "kind")
+        .annotate(first=Min("number"), last=Max("number"), count=Count("id"))
+        .order_by("prefix")
+    ):
+        ranges.append(
+            {
+                "prefix": row["prefix"],
+                "kind": row["kind"],
+                "first": f"{row['prefix']}{row['first']}",
+                "last": f"{row['prefix']}{row['last']}",
+                "count": row["count"],
+            }
+        )
+    taxes: dict = defaultdict(lambda: {"base": ZERO, "amount": ZERO})
+    for breakdown in issued.values_list("tax_breakdown", flat=True):
+        for tax in breakdown:
+            entry = taxes[(tax["name"], tax["rate"])]
+            entry["base"] += Decimal(tax["base"])
+            entry["amount"] += Decimal(tax["amount"])
+    top_items = list(
+        InvoiceLine.objects.filter(invoice__in=issued)
+        .values("variant_id", "variant__sku", "description")
+        .annotate(quantity=Sum("quantity"), total=Sum("total"))
+        .order_by("-quantity", "variant__sku")[:10]
+    )
+    totals = issued.aggregate(
+        sales=Coalesce(Sum("total"), Value(ZERO)), taxes=Coalesce(Sum("tax_total"), Value(ZERO))
+    )
+    moves = {
+        row["kind"]: row["amount"]
+        for row in CashMovement.objects.filter(shift=shift)
+        .values("kind")
+        .annotate(amount=Sum("amount"))
+    }
+    refunds = (
+        CreditNote.objects.filter(shift=shift, refund_method=PaymentMethod.CASH).aggregate(
+            s=Sum("refund_amount")
+        )["s"]
+        or ZERO
+    )
+    expected = (
+        {method: Decimal(amount) for method, amount in shift.expected.items()}
+        if shift.status == Shift.Status.CLOSED
+        else shift_expected(shift)
+    )
+    return {
+        "invoices": issued.count(),
+        "voided": invoices.filter(status=Invoice.Status.VOID).count(),
+        "sales_total": str(totals["sales"]),
+        "tax_total": str(totals["taxes"]),
+        "sales_by_method": by_method,
+        "numbers_used": ranges,
+        "taxes": [
+            {"name": name, "rate": rate, "base": str(v["base"]), "amount": str(v["amount"])}
+            for (name, rate), v in sorted(taxes.items())
+        ],
+        "top_items": [
+            {
+                "variant": str(item["variant_id"]),
+                "sku": item["variant__sku"],
+                "description": item["description"],
+                "quantity": str(item["quantity"]),
+                "total": str(item["total"]),
+            }
+            for item in top_items
+        ],
+        "cash": {
+            "opening": str(shift.opening_cash),
+            "cash_sales": str(by_method.get(PaymentMethod.CASH, {}).get("amount", "0.00")),
+            "cash_refunds": str(refunds),
+            "cash_in": str(moves.get("in", ZERO)),
+            "cash_out": str(moves.get("out", ZERO)),
+            "expected": str(expected[PaymentMethod.CASH]),
+            "counted": None if shift.counted_cash is None else str(shift.counted_cash),
+            "difference": None if shift.difference is None else str(shift.difference),
+        },
+        "expected_by_method": {m: str(a) for m, a in expected.items() if a},
+    }

@@ -1,0 +1,1050 @@
+"""Sales: numbering ranges, invoices and POS sales, payments, credit notes, shift close.
+
+Every state change runs in one transaction that locks the document (and the numbering range,
+and the stock rows through `inventory.services.stock_apply`), so a number is taken only when a
+document is issued, never twice and never with a gap, and stock never goes wrong under
+concurrency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Prefetch, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ally360.documents import LineAmounts, TaxRate, compute_line, compute_totals
+from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
+from ally360.money import ZERO, money
+from ally360.services import delete_unless_used, ensure_tenant, model_update
+from contacts.models import Contact
+from contacts.services import final_consumer
+from inventory.services import Movement, Reference, stock_apply
+from pos.models import PDV, CashMovement, Shift
+from pos.services import shift_check_actor, shift_open_for_user
+from products.models import PriceList, ProductTax, Variant
+from products.selectors import default_price_list, variant_prices
+
+from .models import (
+    CreditNote,
+    CreditNoteLine,
+    DocumentType,
+    Invoice,
+    InvoiceLine,
+    NumberingRange,
+    Payment,
+    PaymentMethod,
+)
+
+# --------------------------------------------------------------------------------------------
+# Numbering ranges
+# --------------------------------------------------------------------------------------------
+
+WARN_REMAINING_SHARE = Decimal("0.10")
+WARN_DAYS = 10
+RANGE_FIELDS = (
+    "resolution_number",
+    "prefix",
+    "range_from",
+    "range_to",
+    "valid_from",
+    "valid_to",
+    "technical_key",
+    "is_active",
+)
+
+
+def range_warnings(numbering: NumberingRange, today: date | None = None) -> list[str]:
+    """Warn when fewer than 10 % of the numbers or fewer than 10 days remain."""
+    today = today or timezone.localdate()
+    warnings = []
+    size = numbering.range_to - numbering.range_from + 1
+    remaining = max(0, numbering.range_to - numbering.next_number + 1)
+    if remaining < size * WARN_REMAINING_SHARE:
+        warnings.append(
+            _(
+                "Only %(remaining)s numbers remain in range %(range)s: request a new "
+                "DIAN resolution."
+            )
+            % {"remaining": remaining, "range": str(numbering)}
+        )
+    days_left = (numbering.valid_to - today).days
+    if days_left < WARN_DAYS:
+        warnings.append(
+            _("Range %(range)s expires on %(date)s (%(days)s days): request a new DIAN resolution.")
+            % {"range": str(numbering), "date": numbering.valid_to, "days": max(days_left, 0)}
+        )
+    return warnings
+
+
+def _validate_range(data: dict, exclude_id=None) -> None:
+    prefix = data.get("prefix", "")
+    if prefix and not prefix.isalnum():
+        raise ValidationFailed(
+            _("The prefix has up to 4 letters or digits."),
+            fields={"prefix": [_("The prefix has up to 4 letters or digits.")]},
+        )
+    if data["range_from"] > data["range_to"]:
+        raise ValidationFailed(
+            _("'from' must not be above 'to'."),
+            fields={"range_to": [_("'from' must not be above 'to'.")]},
+        )
+    if data["valid_from"] > data["valid_to"]:
+        raise ValidationFailed(
+            _("The validity ends before it starts."),
+            fields={"valid_to": [_("The validity ends before it starts.")]},
+        )
+    overlapping = NumberingRange.objects.filter(
+        prefix=prefix,
+        range_from__lte=data["range_to"],
+        range_to__gte=data["range_from"],
+    ).exclude(pk=exclude_id)
+    if overlapping.exists():
+        message = _(
+            "Another range with prefix '%(prefix)s' already covers some of these numbers."
+        ) % {"prefix": prefix}
+        raise ValidationFailed(message, fields={"range_from": [message]})
+
+
+def _deactivate_others(numbering: NumberingRange) -> None:
+    """A new active resolution replaces the previous one for that PDV and document type."""
+    (
+        NumberingRange.objects.select_for_update()
+        .filter(pdv=numbering.pdv, document_type=numbering.document_type, is_active=True)
+        .exclude(pk=numbering.pk)
+        .update(is_active=False, updated_at=timezone.now())
+    )
+
+
+@transaction.atomic
+def numbering_range_create(*, pdv: PDV, document_type: str, **data) -> NumberingRange:
+    ensure_tenant(pdv, field="pdv")
+    data["prefix"] = data.get("prefix", "").strip().upper()
+    _validate_range(data)
+    numbering = NumberingRange(
+        pdv=pdv,
+        document_type=document_type,
+        next_number=data.get("next_number") or data["range_from"],
+        **{k: v for k, v in data.items() if k != "next_number"},
+    )
+    if not numbering.range_from <= numbering.next_number <= numbering.range_to + 1:
+        raise ValidationFailed(
+            _("The next number must lie inside the range."),
+            fields={"next_number": [_("The next number must lie inside the range.")]},
+        )
+    if numbering.is_active:
+        _deactivate_others(numbering)
+    numbering.save()
+    return numbering
+
+
+@transaction.atomic
+def numbering_range_update(*, numbering: NumberingRange, data: dict) -> NumberingRange:
+    numbering = NumberingRange.objects.select_for_update().get(pk=numbering.pk)
+    data = dict(data)
+    if "prefix" in data:
+        data["prefix"] = data["prefix"].strip().upper()
+    used = numbering.next_number > numbering.range_from
+    if used:
+        locked = {"prefix", "range_from", "resolution_number", "valid_from"}
+        changed = [f for f in locked if f in data and data[f] != getattr(numbering, f)]
+        if changed:
+            raise Conflict(
+                _(
+                    "Numbers of this range were already used: %(fields)s cannot change. "
+                    "Load the new resolution as a new range."
+                )
+                % {"fields": ", ".join(sorted(changed))},
+                code="range_in_use",
+            )
+        if data.get("range_to", numbering.range_to) < numbering.next_number - 1:
+            raise ValidationFailed(
+                _("'to' cannot be below the last number used."),
+                fields={"range_to": [_("'to' cannot be below the last number used.")]},
+            )
+    merged = {f: data.get(f, getattr(numbering, f)) for f in RANGE_FIELDS}
+    _validate_range(merged, exclude_id=numbering.pk)
+    if not used:
+        numbering.next_number = merged["range_from"]
+        data["range_from"] = merged["range_from"]
+    model_update(numbering, data, RANGE_FIELDS)
+    if numbering.next_number != merged["range_from"] and not used:
+        numbering.save(update_fields=["next_number", "updated_at"])
+    if data.get("is_active"):
+        _deactivate_others(numbering)
+    return numbering
+
+
+def numbering_range_delete(*, numbering: NumberingRange) -> None:
+    if numbering.next_number > numbering.range_from:
+        raise Conflict(_("Numbers of this range were used: deactivate it instead."), code="in_use")
+    delete_unless_used(numbering, message=_("This range is in use: deactivate it instead."))
+
+
+@dataclass(frozen=True)
+class TakenNumber:
+    numbering: NumberingRange
+    number: int
+    warnings: list[str]
+
+    @property
+    def prefix(self) -> str:
+        return self.numbering.prefix
+
+    @property
+    def full_number(self) -> str:
+        return f"{self.numbering.prefix}{self.number}"
+
+
+def number_take(*, pdv: PDV, document_type: str, on_date: date) -> TakenNumber:
+    """Take the next number of the PDV's active range, under a row lock, inside the issuing
+    transaction: a rollback gives it back, so numbers are gap-free and unique."""
+    numbering = (
+        NumberingRange.objects.select_for_update()
+        .filter(pdv=pdv, document_type=document_type, is_active=True)
+        .first()
+    )
+    label = DocumentType(document_type).label
+    if numbering is None:
+        raise Conflict(
+            _(
+                "%(pdv)s has no active numbering range for %(type)s: load the DIAN "
+                "resolution in numbering-ranges/."
+            )
+            % {"pdv": pdv.name, "type": label},
+            code="no_numbering_range",
+        )
+    if not numbering.valid_from <= on_date <= numbering.valid_to:
+        raise Conflict(
+            _(
+                "The numbering range %(range)s is valid from %(start)s to %(end)s; the "
+                "document's date is %(date)s."
+            )
+            % {
+                "range": str(numbering),
+                "start": numbering.valid_from,
+                "end": numbering.valid_to,
+                "date": on_date,
+            },
+            code="numbering_range_expired",
+        )
+    if numbering.next_number > numbering.range_to:
+        raise Conflict(
+            _(
+                "The numbering range %(range)s is used up (last number %(to)s): load a "
+                "new DIAN resolution."
+            )
+            % {"range": str(numbering), "to": numbering.range_to},
+            code="numbering_range_exhausted",
+        )
+    number = numbering.next_number
+    numbering.next_number = number + 1
+    numbering.save(update_fields=["next_number", "updated_at"])
+    return TakenNumber(numbering, number, range_warnings(numbering, on_date))
+
+
+# --------------------------------------------------------------------------------------------
+# Lines and totals
+# --------------------------------------------------------------------------------------------
+
+
+def _variants_for(specs: list[dict]) -> dict:
+    ids = [spec["variant"].pk for spec in specs]
+    ensure_tenant(*(spec["variant"] for spec in specs), field="lines")
+    variants = (
+        Variant.objects.filter(pk__in=ids)
+        .select_related("product", "product__unit")
+        .prefetch_related(
+            Prefetch("product__product_taxes", queryset=ProductTax.objects.select_related("tax"))
+        )
+    )
+    return {variant.pk: variant for variant in variants}
+
+
+def _line_description(variant: Variant) -> str:
+    options = ", ".join(str(value) for value in (variant.options or {}).values())
+    return f"{variant.product.name} ({options})" if options else variant.product.name
+
+
+def build_lines(specs: list[dict], price_list: PriceList | None) -> list[tuple[dict, LineAmounts]]:
+    """Validate line specs and compute their amounts (prices from the list when not given)."""
+    if not specs:
+        raise ValidationFailed(
+            _("A document needs at least one line."),
+            fields={"lines": [_("A document needs at least one line.")]},
+        )
+    variants = _variants_for(specs)
+    prices = variant_prices(variants.values(), price_list)
+    built = []
+    for index, spec in enumerate(specs):
+        variant = variants[spec["variant"].pk]
+        field = f"lines.{index}"
+        if not (variant.is_active and variant.product.is_active):
+            message = _("%(sku)s is inactive.") % {"sku": variant.sku}
+            raise ValidationFailed(message, fields={f"{field}.variant": [message]})
+        qty = spec["quantity"]
+        if qty <= 0:
+            raise ValidationFailed(
+                _("Quantities are above 0."),
+                fields={f"{field}.quantity": [_("Quantities are above 0.")]},
+            )
+        if not variant.product.unit.allows_decimals and qty != qty.to_integral_value():
+            message = _("%(unit)s is sold in whole units.") % {"unit": variant.product.unit.name}
+            raise ValidationFailed(message, fields={f"{field}.quantity": [message]})
+        unit_price = spec.get("unit_price")
+        amounts = compute_line(
+            quantity_=qty,
+            unit_price_=prices[variant.pk] if unit_price is None else unit_price,
+            discount_pct=spec.get("discount_pct") or ZERO,
+            taxes=[TaxRate.of(link.tax) for link in variant.product.product_taxes.all()],
+        )
+        built.append(
+            (
+                {
+                    **spec,
+                    "variant": variant,
+                    "description": spec.get("description") or _line_description(variant),
+                },
+                amounts,
+            )
+        )
+    return built
+
+
+def _apply_totals(document, amounts: list[LineAmounts]) -> None:
+    totals = compute_totals(amounts)
+    document.subtotal = totals.subtotal
+    document.discount_total = totals.discount
+    document.tax_total = totals.tax_total
+    document.total = totals.total
+    document.tax_breakdown = totals.tax_breakdown
+
+
+def _line_kwargs(amounts: LineAmounts) -> dict:
+    return {
+        "quantity": amounts.quantity,
+        "unit_price": amounts.unit_price,
+        "discount_pct": amounts.discount_pct,
+        "subtotal": amounts.subtotal,
+        "discount": amounts.discount,
+        "tax_total": amounts.tax_total,
+        "total": amounts.total,
+        "taxes": amounts.taxes,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Invoices
+# --------------------------------------------------------------------------------------------
+
+
+def _resolve_price_list(customer: Contact, price_list: PriceList | None) -> PriceList | None:
+    return price_list or customer.default_price_list or default_price_list()
+
+
+def _check_parties(pdv: PDV, customer: Contact, seller) -> None:
+    ensure_tenant(pdv, field="pdv")
+    ensure_tenant(customer, field="customer")
+    ensure_tenant(seller, field="seller")
+    if not pdv.is_active:
+        raise ValidationFailed(
+            _("The point of sale is inactive."),
+            fields={"pdv": [_("The point of sale is inactive.")]},
+        )
+    if not (customer.is_active and customer.is_customer):
+        message = _("%(name)s is not an active customer.") % {"name": customer.name}
+        raise ValidationFailed(message, fields={"customer": [message]})
+    if seller is not None and not seller.is_active:
+        raise ValidationFailed(
+            _("The seller is inactive."), fields={"seller": [_("The seller is inactive.")]}
+        )
+
+
+def _write_lines(invoice: Invoice, built: list) -> None:
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(
+                invoice=invoice,
+                position=index,
+                variant=spec["variant"],
+                description=spec["description"][:255],
+                **_line_kwargs(amounts),
+            )
+            for index, (spec, amounts) in enumerate(built)
+        ]
+    )
+    _apply_totals(invoice, [amounts for _spec, amounts in built])
+    invoice.balance = invoice.total
+
+
+@transaction.atomic
+def invoice_create(
+    *,
+    user,
+    pdv: PDV,
+    customer: Contact,
+    lines: list[dict],
+    kind: str = Invoice.Kind.SALE,
+    seller=None,
+    price_list: PriceList | None = None,
+    due_date: date | None = None,
+    notes: str = "",
+    shift: Shift | None = None,
+) -> Invoice:
+    """A draft: no number, no stock movement, freely editable until issued."""
+    _check_parties(pdv, customer, seller)
+    ensure_tenant(price_list, field="price_list")
+    price_list = _resolve_price_list(customer, price_list)
+    built = build_lines(lines, price_list)
+    invoice = Invoice(
+        kind=kind,
+        pdv=pdv,
+        customer=customer,
+        seller=seller or customer.default_seller,
+        price_list=price_list,
+        issue_date=timezone.localdate(),
+        due_date=due_date,
+        notes=notes,
+        created_by=user,
+        shift=shift,
+    )
+    _apply_totals(invoice, [amounts for _spec, amounts in built])
+    invoice.balance = invoice.total
+    invoice.save()
+    _write_lines(invoice, built)
+    return invoice
+
+
+def _lock(invoice: Invoice, *related: str) -> Invoice:
+    """Lock the invoice row (only it, not joined rows) for the rest of the transaction."""
+    return (
+        Invoice.objects.select_for_update(of=("self",)).select_related(*related).get(pk=invoice.pk)
+    )
+
+
+def _require_draft(invoice: Invoice) -> None:
+    if invoice.status != Invoice.Status.DRAFT:
+        raise Conflict(
+            _(
+                "Invoice %(number)s is issued: it is never edited or deleted; void it or "
+                "issue a credit note."
+            )
+            % {"number": invoice.full_number},
+            code="invoice_issued",
+        )
+
+
+INVOICE_DRAFT_FIELDS = ("pdv", "customer", "seller", "price_list", "due_date", "notes")
+
+
+@transaction.atomic
+def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
+    invoice = _lock(invoice)
+    _require_draft(invoice)
+    data = dict(data)
+    lines = data.pop("lines", None)
+    merged = {f: data.get(f, getattr(invoice, f)) for f in INVOICE_DRAFT_FIELDS}
+    _check_parties(merged["pdv"], merged["customer"], merged["seller"])
+    ensure_tenant(merged["price_list"], field="price_list")
+    model_update(invoice, data, INVOICE_DRAFT_FIELDS)
+    if lines is not None:
+        built = build_lines(lines, _resolve_price_list(invoice.customer, invoice.price_list))
+        invoice.lines.all().delete()
+        _write_lines(invoice, built)
+        invoice.save()
+    return invoice
+
+
+@transaction.atomic
+def invoice_delete(*, invoice: Invoice) -> None:
+    invoice = _lock(invoice)
+    _require_draft(invoice)
+    invoice.delete()
+
+
+def _check_credit_limit(invoice: Invoice) -> None:
+    customer = invoice.customer
+    if invoice.kind != Invoice.Kind.SALE or customer.credit_limit <= 0:
+        return
+    open_balance = (
+        Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN).aggregate(
+            total=Sum("balance")
+        )["total"]
+        or ZERO
+    )
+    if open_balance + invoice.total > customer.credit_limit:
+        raise Conflict(
+            _("%(customer)s would owe %(owed)s, above the credit limit of %(limit)s.")
+            % {
+                "customer": customer.name,
+                "owed": open_balance + invoice.total,
+                "limit": customer.credit_limit,
+            },
+            code="credit_limit_exceeded",
+            extra={"open_balance": str(open_balance), "credit_limit": str(customer.credit_limit)},
+        )
+
+
+def _document_type(invoice: Invoice) -> str:
+    return DocumentType.POS if invoice.kind == Invoice.Kind.POS else DocumentType.INVOICE
+
+
+@transaction.atomic
+def invoice_issue(*, invoice: Invoice, user) -> tuple[Invoice, list[str]]:
+    """Take the number, move the stock out and open the invoice: all or nothing."""
+    invoice = _lock(invoice, "customer", "pdv")
+    _require_draft(invoice)
+    # Electronic invoices carry the date they are issued on (no back-dating since 2024).
+    invoice.issue_date = timezone.localdate()
+    lines = list(invoice.lines.select_related("variant"))
+
+    if not lines:
+        raise Conflict(_("An invoice without lines cannot be issued."), code="no_lines")
+    if not invoice.pdv.is_active:
+        raise Conflict(_("The point of sale is inactive."), code="pdv_inactive")
+    _check_credit_limit(invoice)
+    taken = number_take(
+        pdv=invoice.pdv, document_type=_document_type(invoice), on_date=invoice.issue_date
+    )
+    ledger = stock_apply(
+        [Movement(line.variant, invoice.pdv, -line.quantity, "sale") for line in lines],
+        reference=Reference("invoice", invoice.pk, taken.full_number),
+        user=user,
+    )
+    costs = {movement.variant_id: movement.unit_cost for movement in ledger}
+    for line in lines:
+        line.unit_cost = costs.get(line.variant_id)
+    InvoiceLine.objects.bulk_update(lines, ["unit_cost"])
+    invoice.numbering_range = taken.numbering
+    invoice.prefix, invoice.number, invoice.full_number = (
+        taken.prefix,
+        taken.number,
+        taken.full_number,
+    )
+    invoice.issued_at = timezone.now()
+    if invoice.due_date is None or invoice.due_date < invoice.issue_date:
+        invoice.due_date = invoice.issue_date + timedelta(days=invoice.customer.payment_term_days)
+    invoice.status = Invoice.Status.OPEN
+    invoice.save()
+    _refresh_balance(invoice)
+    return invoice, taken.warnings
+
+
+@transaction.atomic
+def invoice_void(*, invoice: Invoice, user, reason: str) -> Invoice:
+    """Void an open invoice without payments or credit notes; the stock comes back, the number
+    stays used."""
+    invoice = _lock(invoice)
+    if not (reason or "").strip():
+        raise ValidationFailed(
+            _("Give the reason for voiding."), fields={"reason": [_("This field is required.")]}
+        )
+    if invoice.status != Invoice.Status.OPEN:
+        raise Conflict(
+            _("Only an open invoice can be voided (this one is %(status)s).")
+            % {"status": invoice.get_status_display()},
+            code="invoice_not_open",
+        )
+    if invoice.payments.filter(status=Payment.Status.ACTIVE).exists():
+        raise Conflict(
+            _("The invoice has payments: void them first, or issue a credit note."),
+            code="invoice_has_payments",
+        )
+    if invoice.credit_notes.exists():
+        raise Conflict(
+            _("The invoice has credit notes: it cannot be voided."), code="invoice_has_credit_notes"
+        )
+    lines = list(invoice.lines.select_related("variant"))
+    stock_apply(
+        [
+            Movement(
+                line.variant,
+                invoice.pdv,
+                line.quantity,
+                "sale_return",
+                line.unit_cost,
+                note=_("Void"),
+            )
+            for line in lines
+        ],
+        reference=Reference("invoice_void", invoice.pk, invoice.full_number),
+        user=user,
+        allow_negative=True,
+    )
+    invoice.status = Invoice.Status.VOID
+    invoice.void_reason = reason.strip()[:255]
+    invoice.voided_at = timezone.now()
+    invoice.balance = ZERO
+    invoice.save(update_fields=["status", "void_reason", "voided_at", "balance", "updated_at"])
+    return invoice
+
+
+def _refresh_balance(invoice: Invoice) -> Invoice:
+    """balance = total − payments applied − credit notes + refunds; paid at zero."""
+    paid = (
+        invoice.payments.filter(status=Payment.Status.ACTIVE).aggregate(s=Sum("applied"))["s"]
+        or ZERO
+    )
+    notes = invoice.credit_notes.aggregate(credited=Sum("total"), refunded=Sum("refund_amount"))
+    credited, refunded = notes["credited"] or ZERO, notes["refunded"] or ZERO
+    invoice.amount_paid = paid
+    invoice.credited_total = credited
+    invoice.balance = invoice.total - paid - credited + refunded
+    if invoice.status in (Invoice.Status.OPEN, Invoice.Status.PAID):
+        invoice.status = Invoice.Status.PAID if invoice.balance == ZERO else Invoice.Status.OPEN
+    invoice.save(update_fields=["amount_paid", "credited_total", "balance", "status", "updated_at"])
+    return invoice
+
+
+# --------------------------------------------------------------------------------------------
+# Payments
+# --------------------------------------------------------------------------------------------
+
+
+def _check_own_document(invoice: Invoice, user, role: str) -> None:
+    """Sellers register payments on their own documents only."""
+    if role == "seller" and invoice.created_by_id != user.pk:
+        raise PermissionDeniedError(
+            _("Sellers register payments on their own invoices only."), code="not_your_invoice"
+        )
+
+
+@transaction.atomic
+def payment_create(
+    *,
+    invoice: Invoice,
+    user,
+    role: str,
+    method: str,
+    amount: Decimal,
+    date_: date | None = None,
+    retefuente: Decimal = ZERO,
+    reteiva: Decimal = ZERO,
+    reteica: Decimal = ZERO,
+    reference: str = "",
+    shift: Shift | None = None,
+    tendered: Decimal | None = None,
+    change: Decimal = ZERO,
+) -> Payment:
+    invoice = _lock(invoice)
+    _check_own_document(invoice, user, role)
+    if invoice.status == Invoice.Status.DRAFT:
+        raise Conflict(_("Issue the invoice before registering payments."), code="invoice_draft")
+    if invoice.status == Invoice.Status.VOID:
+        raise Conflict(_("The invoice is void."), code="invoice_void")
+    withholdings = money(retefuente) + money(reteiva) + money(reteica)
+    applied = money(amount) + withholdings
+    if applied <= 0:
+        raise ValidationFailed(
+            _("The payment must be above 0."),
+            fields={"amount": [_("The payment must be above 0.")]},
+        )
+    if applied > invoice.balance:
+        message = _(
+            "The payment (%(applied)s with withholdings) is above the balance of %(balance)s."
+        ) % {"applied": applied, "balance": invoice.balance}
+        raise ValidationFailed(message, code="payment_above_balance", fields={"amount": [message]})
+    if shift is None and method == PaymentMethod.CASH:
+        # Cash collected by a cashier with an open shift belongs to that drawer.
+        shift = shift_open_for_user(user)
+    payment = Payment.objects.create(
+        invoice=invoice,
+        shift=shift,
+        date=date_ or timezone.localdate(),
+        method=method,
+        amount=money(amount),
+        retefuente=money(retefuente),
+        reteiva=money(reteiva),
+        reteica=money(reteica),
+        applied=applied,
+        tendered=tendered,
+        change=money(change),
+        reference=reference,
+        created_by=user,
+    )
+    _refresh_balance(invoice)
+    return payment
+
+
+@transaction.atomic
+def payment_void(*, payment: Payment, user, reason: str) -> Payment:
+    payment = Payment.objects.select_for_update().select_related("shift").get(pk=payment.pk)
+    if not (reason or "").strip():
+        raise ValidationFailed(
+            _("Give the reason for voiding."), fields={"reason": [_("This field is required.")]}
+        )
+    if payment.status != Payment.Status.ACTIVE:
+        raise Conflict(_("The payment is already void."), code="payment_void")
+    if payment.shift is not None and payment.shift.status == Shift.Status.CLOSED:
+        raise Conflict(
+            _("The payment belongs to a closed shift; its cash was already counted."),
+            code="shift_closed",
+        )
+    invoice = _lock(payment.invoice)
+    if invoice.status == Invoice.Status.VOID:
+        raise Conflict(_("The invoice is void."), code="invoice_void")
+    payment.status = Payment.Status.VOID
+    payment.void_reason = reason.strip()[:255]
+    payment.voided_at = timezone.now()
+    payment.save(update_fields=["status", "void_reason", "voided_at", "updated_at"])
+    _refresh_balance(invoice)
+    return payment
+
+
+# --------------------------------------------------------------------------------------------
+# Credit notes
+# --------------------------------------------------------------------------------------------
+
+RETURN_CONCEPTS = {CreditNote.Concept.PARTIAL_RETURN, CreditNote.Concept.ANNULMENT}
+
+
+def _credited_so_far(invoice: Invoice) -> dict:
+    rows = (
+        CreditNoteLine.objects.filter(credit_note__invoice=invoice)
+        .values("invoice_line_id", "credit_note__concept")
+        .annotate(quantity=Sum("quantity"), total=Sum("total"))
+    )
+    so_far: dict = {}
+    for row in rows:
+        entry = so_far.setdefault(row["invoice_line_id"], {"returned": ZERO, "total": ZERO})
+        entry["total"] += row["total"]
+        if row["credit_note__concept"] in RETURN_CONCEPTS:
+            entry["returned"] += row["quantity"]
+    return so_far
+
+
+@transaction.atomic
+def credit_note_create(
+    *,
+    invoice: Invoice,
+    user,
+    concept: str,
+    reason: str,
+    lines: list[dict] | None = None,
+    return_stock: bool = False,
+    refund_method: str = "",
+    issue_date: date | None = None,
+) -> CreditNote:
+    """Correct an issued invoice: quantities returned and amounts credited never exceed what was
+    invoiced minus earlier notes. The note lowers the balance; beyond it, it is a refund."""
+    invoice = _lock(invoice)
+    if invoice.status not in (Invoice.Status.OPEN, Invoice.Status.PAID):
+        raise Conflict(
+            _("Credit notes apply to issued, non-void invoices."), code="invoice_not_issued"
+        )
+    if not (reason or "").strip():
+        raise ValidationFailed(
+            _("Give the reason."), fields={"reason": [_("This field is required.")]}
+        )
+    if return_stock and concept not in RETURN_CONCEPTS:
+        message = _("Only returns (concepts 1 and 2) give stock back.")
+        raise ValidationFailed(message, fields={"return_stock": [message]})
+    invoice_lines = {line.pk: line for line in invoice.lines.select_related("variant")}
+    so_far = _credited_so_far(invoice)
+    if concept == CreditNote.Concept.ANNULMENT:
+        if lines:
+            raise ValidationFailed(
+                _("An annulment credits every remaining line: send no lines."),
+                fields={"lines": [_("An annulment takes no lines.")]},
+            )
+        if invoice.credit_notes.exclude(concept__in=RETURN_CONCEPTS).exists():
+            raise Conflict(
+                _(
+                    "After a discount or price-adjustment note an annulment cannot "
+                    "credit whole lines: credit the remaining value with concept 5."
+                ),
+                code="annulment_not_possible",
+            )
+        lines = []
+        for line in invoice_lines.values():
+            remaining = line.quantity - so_far.get(line.pk, {}).get("returned", ZERO)
+            if remaining > 0:
+                lines.append({"invoice_line": line, "quantity": remaining})
+        if not lines:
+            raise Conflict(
+                _("Everything on this invoice was already credited."), code="nothing_to_credit"
+            )
+    if not lines:
+        raise ValidationFailed(
+            _("A credit note needs at least one line."),
+            fields={"lines": [_("A credit note needs at least one line.")]},
+        )
+
+    built = []
+    seen = set()
+    for index, spec in enumerate(lines):
+        field = f"lines.{index}"
+        line = invoice_lines.get(spec["invoice_line"].pk)
+        if line is None:
+            message = _("This line is not on invoice %(number)s.") % {"number": invoice.full_number}
+            raise ValidationFailed(message, fields={f"{field}.invoice_line": [message]})
+        if line.pk in seen:
+            raise ValidationFailed(
+                _("Each invoice line appears once per note."),
+                fields={f"{field}.invoice_line": [_("Repeated line.")]},
+            )
+        seen.add(line.pk)
+        qty = spec["quantity"]
+        previous = so_far.get(line.pk, {"returned": ZERO, "total": ZERO})
+        if concept in RETURN_CONCEPTS and qty > line.quantity - previous["returned"]:
+            message = _("At most %(max)s of %(item)s can still be returned.") % {
+                "max": line.quantity - previous["returned"],
+                "item": line.description,
+            }
+            raise ValidationFailed(
+                message, code="above_invoiced", fields={f"{field}.quantity": [message]}
+            )
+        if qty > line.quantity:
+            message = _("At most %(max)s were invoiced.") % {"max": line.quantity}
+            raise ValidationFailed(
+                message, code="above_invoiced", fields={f"{field}.quantity": [message]}
+            )
+        amounts = compute_line(
+            quantity_=qty,
+            unit_price_=spec.get("unit_price", line.unit_price),
+            discount_pct=line.discount_pct,
+            taxes=[TaxRate.from_snapshot(tax) for tax in line.taxes],
+        )
+        if amounts.total > line.total - previous["total"]:
+            message = _("At most %(max)s of %(item)s can still be credited.") % {
+                "max": line.total - previous["total"],
+                "item": line.description,
+            }
+            raise ValidationFailed(
+                message, code="above_invoiced", fields={f"{field}.quantity": [message]}
+            )
+        built.append((line, amounts))
+
+    taken = number_take(
+        pdv=invoice.pdv,
+        document_type=DocumentType.CREDIT_NOTE,
+        on_date=issue_date or timezone.localdate(),
+    )
+    note = CreditNote(
+        invoice=invoice,
+        concept=concept,
+        reason=reason.strip()[:255],
+        numbering_range=taken.numbering,
+        prefix=taken.prefix,
+        number=taken.number,
+        full_number=taken.full_number,
+        issue_date=issue_date or timezone.localdate(),
+        return_stock=return_stock,
+        created_by=user,
+    )
+    _apply_totals(note, [amounts for _line, amounts in built])
+    refund = max(ZERO, note.total - invoice.balance)
+    if refund > 0:
+        note.refund_amount = refund
+        note.refund_method = refund_method or PaymentMethod.CASH
+        if note.refund_method == PaymentMethod.CASH:
+            note.shift = shift_open_for_user(user)
+    note.save()
+    CreditNoteLine.objects.bulk_create(
+        [
+            CreditNoteLine(
+                credit_note=note,
+                invoice_line=line,
+                description=line.description,
+                **_line_kwargs(amounts),
+            )
+            for line, amounts in built
+        ]
+    )
+    if return_stock:
+        stock_apply(
+            [
+                Movement(line.variant, invoice.pdv, amounts.quantity, "sale_return", line.unit_cost)
+                for line, amounts in built
+            ],
+            reference=Reference("credit_note", note.pk, note.full_number),
+            user=user,
+        )
+    _refresh_balance(invoice)
+    note.warnings = taken.warnings
+    return note
+
+
+# --------------------------------------------------------------------------------------------
+# POS
+# --------------------------------------------------------------------------------------------
+
+
+def uvt_value(year: int) -> Decimal:
+    known = sorted(settings.UVT_VALUES)
+    year = max([y for y in known if y <= year] or known[:1])
+    return Decimal(settings.UVT_VALUES[year])
+
+
+@dataclass
+class PosSale:
+    invoice: Invoice
+    change: Decimal
+    warnings: list[str]
+
+
+def _tender_payments(total: Decimal, tenders: list[dict]) -> tuple[list[dict], Decimal]:
+    """Split tenders into payments and the cash change."""
+    if not tenders:
+        raise ValidationFailed(
+            _("Give at least one tender."), fields={"tenders": [_("Give at least one tender.")]}
+        )
+    cash = sum((money(t["amount"]) for t in tenders if t["method"] == PaymentMethod.CASH), ZERO)
+    other = [t for t in tenders if t["method"] != PaymentMethod.CASH]
+    other_total = sum((money(t["amount"]) for t in other), ZERO)
+    if any(money(t["amount"]) <= 0 for t in tenders):
+        raise ValidationFailed(
+            _("Tenders are above 0."), fields={"tenders": [_("Tenders are above 0.")]}
+        )
+    if other_total > total:
+        message = _(
+            "Card, transfer and wallet tenders (%(other)s) exceed the total %(total)s: "
+            "only cash gives change."
+        ) % {"other": other_total, "total": total}
+        raise ValidationFailed(message, code="tender_above_total", fields={"tenders": [message]})
+    if cash + other_total < total:
+        message = _("The tenders (%(paid)s) do not cover the total %(total)s.") % {
+            "paid": cash + other_total,
+            "total": total,
+        }
+        raise ValidationFailed(message, code="tenders_short", fields={"tenders": [message]})
+    cash_applied = total - other_total
+    if cash > 0 and cash_applied == 0:
+        message = _("No cash is needed: the other tenders cover the total.")
+        raise ValidationFailed(message, fields={"tenders": [message]})
+    payments = [
+        {"method": t["method"], "amount": money(t["amount"]), "reference": t.get("reference", "")}
+        for t in other
+    ]
+    if cash > 0:
+        payments.append(
+            {
+                "method": PaymentMethod.CASH,
+                "amount": cash_applied,
+                "tendered": cash,
+                "change": cash - cash_applied,
+                "reference": "",
+            }
+        )
+    return payments, cash - cash_applied
+
+
+@transaction.atomic
+def pos_sale_create(
+    *,
+    user,
+    role: str,
+    lines: list[dict],
+    tenders: list[dict],
+    customer: Contact | None = None,
+    seller=None,
+    price_list: PriceList | None = None,
+    notes: str = "",
+) -> PosSale:
+    """One request: create, issue and pay a POS sale in the cashier's open shift.
+
+    Above 5 UVT before tax the DIAN requires an electronic invoice with an identified customer:
+    without one the sale is refused (409); with one it is issued as a sales invoice from the
+    PDV's invoice range.
+    """
+    shift = shift_open_for_user(user)
+    if shift is None:
+        raise Conflict(_("Open a shift before selling."), code="no_open_shift")
+    customer = customer or final_consumer()
+    invoice = invoice_create(
+        user=user,
+        kind=Invoice.Kind.POS,
+        pdv=shift.register.pdv,
+        customer=customer,
+        seller=seller,
+        price_list=price_list,
+        notes=notes,
+        lines=lines,
+        shift=shift,
+    )
+    limit = settings.POS_MAX_UVT * uvt_value(invoice.issue_date.year)
+    base = invoice.subtotal - invoice.discount_total
+    if base > limit:
+        if customer.is_final_consumer:
+            raise Conflict(
+                _(
+                    "This sale is %(base)s before tax, above %(n)s UVT (%(limit)s): the DIAN requires "
+                    "an electronic invoice with an identified customer. Choose the customer."
+                )
+                % {"base": base, "n": settings.POS_MAX_UVT, "limit": limit},
+                code="identified_customer_required",
+                extra={"limit": str(limit), "base": str(base)},
+            )
+        invoice.kind = Invoice.Kind.SALE
+        invoice.save(update_fields=["kind", "updated_at"])
+    payments, change = _tender_payments(invoice.total, tenders)
+    invoice, warnings = invoice_issue(invoice=invoice, user=user)
+    for payment in payments:
+        payment_create(invoice=invoice, user=user, role=role, shift=shift, **payment)
+    invoice.refresh_from_db()
+    return PosSale(invoice=invoice, change=change, warnings=warnings)
+
+
+# --------------------------------------------------------------------------------------------
+# Shifts: close
+# --------------------------------------------------------------------------------------------
+
+
+def shift_expected(shift: Shift) -> dict[str, Decimal]:
+    """What the drawer should hold per method: opening cash + cash received − cash refunds ±
+    cash movements; other methods are what was received with them."""
+    expected = {method: ZERO for method in PaymentMethod.values}
+    for row in (
+        Payment.objects.filter(shift=shift, status=Payment.Status.ACTIVE)
+        .values("method")
+        .annotate(amount=Sum("amount"))
+    ):
+        expected[row["method"]] += row["amount"]
+    refunds = (
+        CreditNote.objects.filter(shift=shift, refund_method=PaymentMethod.CASH).aggregate(
+            s=Sum("refund_amount")
+        )["s"]
+        or ZERO
+    )
+    moves = {
+        row["kind"]: row["amount"]
+        for row in CashMovement.objects.filter(shift=shift)
+        .values("kind")
+        .annotate(amount=Sum("amount"))
+    }
+    expected[PaymentMethod.CASH] += (
+        shift.opening_cash - refunds + moves.get("in", ZERO) - moves.get("out", ZERO)
+    )
+    return expected
+
+
+@transaction.atomic
+def shift_close(*, shift: Shift, user, role: str, counted: dict, notes: str = "") -> Shift:
+    shift = Shift.objects.select_for_update().get(pk=shift.pk)
+    shift_check_actor(shift=shift, user=user, role=role)
+    if shift.status != Shift.Status.OPEN:
+        raise Conflict(_("This shift is already closed."), code="shift_closed")
+    if PaymentMethod.CASH not in counted:
+        raise ValidationFailed(
+            _("Count the cash in the drawer."),
+            fields={"counted.cash": [_("This field is required.")]},
+        )
+    expected = shift_expected(shift)
+    counted = {method: money(amount) for method, amount in counted.items()}
+    shift.expected = {method: str(amount) for method, amount in expected.items()}
+    shift.counted = {method: str(amount) for method, amount in counted.items()}
+    shift.expected_cash = expected[PaymentMethod.CASH]
+    shift.counted_cash = counted[PaymentMethod.CASH]
+    shift.difference = shift.counted_cash - shift.expected_cash
+    shift.status = Shift.Status.CLOSED
+    shift.closed_at = timezone.now()
+    shift.closed_by = user
+    if notes:
+        shift.notes = f"{shift.notes}\n{notes}".strip()
+    shift.save()
+    return shift
