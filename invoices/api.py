@@ -690,7 +690,10 @@ class ReceivableViewSet(TenantViewSet):
                         **_aging_fields(),
                     },
                 ),
-                "customers": CustomerReceivableSerializer(many=True),
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": CustomerReceivableSerializer(many=True),
             },
         )
     )
@@ -701,15 +704,28 @@ class ReceivableViewSet(TenantViewSet):
         customers = selectors.receivables_by_customer(as_of=as_of)
         page = self.paginate_queryset(customers)
         totals = selectors.receivables_totals(as_of=as_of)
-        data = {
+        rows = [
+            {
+                "customer_id": row["customer_id"],
+                "customer__name": row["customer__name"],
+                "customer__id_number": row["customer__id_number"],
+                "invoices": row["invoices"],
+                "balance": str(row["open_balance"]),
+                **{k: str(row[k]) for k in selectors.AGING_BUCKETS},
+            }
+            for row in page
+        ]
+        response = self.get_paginated_response(rows)
+        response.data = {
             "as_of": as_of,
-            "totals": {k: (str(v) if k != "invoices" else v) for k, v in totals.items()},
-            "customers": [
-                {**row, **{k: str(row[k]) for k in (*selectors.AGING_BUCKETS, "balance")}}
-                for row in page
-            ],
+            "totals": {
+                "invoices": totals["invoices"],
+                "balance": str(totals["open_balance"]),
+                **{k: str(totals[k]) for k in selectors.AGING_BUCKETS},
+            },
+            **response.data,
         }
-        return self.get_paginated_response(data)
+        return response
 
     @extend_schema(
         responses=OpenInvoiceSerializer(many=True),

@@ -70,8 +70,8 @@ def receivables_by_customer(*, as_of: date | None = None) -> QuerySet:
     return (
         open_invoices()
         .values("customer_id", "customer__name", "customer__id_number")
-        .annotate(invoices=Count("id"), balance=Sum("balance"), **buckets)
-        .order_by("-balance", "customer__name")
+        .annotate(invoices=Count("id"), open_balance=Sum("balance"), **buckets)
+        .order_by("-open_balance", "customer__name")
     )
 
 
@@ -79,7 +79,7 @@ def receivables_totals(*, as_of: date | None = None) -> dict:
     as_of = as_of or timezone.localdate()
     zero = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decimal_places=2))
     return open_invoices().aggregate(
-        balance=Coalesce(Sum("balance"), zero),
+        open_balance=Coalesce(Sum("balance"), zero),
         invoices=Count("id"),
         **{
             name: Coalesce(Sum("balance", filter=condition), zero)

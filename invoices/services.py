@@ -673,7 +673,10 @@ def payment_create(
 
 @transaction.atomic
 def payment_void(*, payment: Payment, user, reason: str) -> Payment:
-    payment = Payment.objects.select_for_update().select_related("shift").get(pk=payment.pk)
+    payment = (
+        Payment.objects.select_for_update(of=("self",)).select_related("shift").get(pk=payment.pk)
+    )
+
     if not (reason or "").strip():
         raise ValidationFailed(
             _("Give the reason for voiding."), fields={"reason": [_("This field is required.")]}

@@ -1,0 +1,679 @@
+"""Invoices over HTTP: totals, drafts, issue, numbering, void, payments, credit notes,
+receivables, idempotency, roles and isolation."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from ally360.roles import Role
+from ally360.tenancy import tenant_context
+from conftest import ALL_ROLES, error_code
+from contacts.models import Contact
+from inventory.models import Stock, StockMovement
+from invoices.models import CreditNote, Invoice, NumberingRange, Payment
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/invoices/"
+
+
+def stock_of(shop, name):
+    with tenant_context(shop.company):
+        return Stock.objects.get(variant=shop.variants[name], pdv=shop.pdv).quantity
+
+
+def draft(client, shop, lines=None, customer=None, **extra):
+    lines = lines or [{"variant": shop.v("iva19"), "quantity": "2"}]
+    response = client.post(
+        URL,
+        {
+            "pdv": str(shop.pdv.id),
+            "customer": str((customer or shop.customer).id),
+            "lines": lines,
+            **extra,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def issued(client, shop, **kwargs):
+    invoice = draft(client, shop, issue=True, **kwargs)
+    assert invoice["status"] == "open"
+    return invoice
+
+
+MIXED_LINES = [
+    ("iva19", "2", "10"),
+    ("iva5", "3", "0"),
+    ("exento", "1.5", "0"),
+    ("excluido", "1", "0"),
+    ("inc8", "4", "5"),
+    ("rounding", "3", "0"),
+]
+
+
+def test_totals_with_every_tax_treatment_equal_hand_computed_values(owner_a, shop_a):
+    invoice = draft(
+        owner_a,
+        shop_a,
+        lines=[
+            {"variant": shop_a.v(name), "quantity": qty, "discount_pct": pct}
+            for name, qty, pct in MIXED_LINES
+        ],
+    )
+    lines = {line["description"]: line for line in invoice["lines"]}
+    # name: (subtotal, discount, tax, total) computed by hand, rounded per line.
+    assert {
+        name: (
+            lines[name]["subtotal"],
+            lines[name]["discount"],
+            lines[name]["tax_total"],
+            lines[name]["total"],
+        )
+        for name in lines
+    } == {
+        "iva19": ("20000.00", "2000.00", "3420.00", "21420.00"),
+        "iva5": ("10000.00", "0.00", "500.00", "10500.00"),
+        "exento": ("7499.99", "0.00", "0.00", "7499.99"),
+        "excluido": ("12345.67", "0.00", "0.00", "12345.67"),
+        "inc8": ("34000.00", "1700.00", "2584.00", "34884.00"),
+        "rounding": ("1000.01", "0.00", "190.00", "1190.01"),
+    }
+    assert (
+        invoice["subtotal"],
+        invoice["discount_total"],
+        invoice["tax_total"],
+        invoice["total"],
+        invoice["balance"],
+    ) == ("84845.67", "3700.00", "6694.00", "87839.67", "87839.67")
+    breakdown = {(t["name"], t["base"], t["amount"]) for t in invoice["tax_breakdown"]}
+    assert breakdown == {
+        ("IVA 19%", "19000.01", "3610.00"),
+        ("IVA 5%", "10000.00", "500.00"),
+        ("IVA exento 0%", "7499.99", "0.00"),
+        ("IVA excluido", "12345.67", "0.00"),
+        ("INC 8%", "32300.00", "2584.00"),
+    }
+    assert invoice["status"] == "draft" and invoice["full_number"] == ""
+
+
+def test_prices_default_from_the_price_list_and_can_be_given(owner_a, shop_a):
+    vip = owner_a.post(
+        "/api/v1/price-lists/", {"name": "VIP", "percentage": "10"}, format="json"
+    ).json()
+    invoice = draft(
+        owner_a,
+        shop_a,
+        price_list=vip["id"],
+        lines=[
+            {"variant": shop_a.v("iva19"), "quantity": "1"},
+            {"variant": shop_a.v("inc8"), "quantity": "1", "unit_price": "8000"},
+        ],
+    )
+    prices = [line["unit_price"] for line in invoice["lines"]]
+    assert prices == ["9000.000000", "8000.000000"]
+
+
+def test_whole_units_and_inactive_items_are_refused(owner_a, shop_a, company_a):
+    fraction = owner_a.post(
+        URL,
+        {
+            "pdv": str(shop_a.pdv.id),
+            "customer": str(shop_a.customer.id),
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1.5"}],
+        },
+        format="json",
+    )
+    assert fraction.status_code == 400
+    with tenant_context(company_a):
+        shop_a.variants["iva5"].product.__class__.objects.filter(
+            pk=shop_a.variants["iva5"].product_id
+        ).update(is_active=False)
+    inactive = owner_a.post(
+        URL,
+        {
+            "pdv": str(shop_a.pdv.id),
+            "customer": str(shop_a.customer.id),
+            "lines": [{"variant": shop_a.v("iva5"), "quantity": "1"}],
+        },
+        format="json",
+    )
+    assert inactive.status_code == 400
+    with tenant_context(company_a):
+        assert not Invoice.objects.exists()
+
+
+def test_draft_edit_and_delete_then_issue_moves_stock_and_takes_the_number(owner_a, shop_a):
+    invoice = draft(owner_a, shop_a)
+    edited = owner_a.patch(
+        f"{URL}{invoice['id']}/",
+        {"lines": [{"variant": shop_a.v("iva19"), "quantity": "3"}], "notes": "Entrega martes"},
+        format="json",
+    )
+    assert edited.status_code == 200 and edited.json()["total"] == "35700.00"
+    assert stock_of(shop_a, "iva19") == 100
+    response = owner_a.post(f"{URL}{invoice['id']}/issue")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["status"], body["full_number"], body["number"]) == ("open", "FV1", 1)
+    assert body["due_date"] == str(timezone.localdate() + timedelta(days=30))
+    assert body["lines"][0]["unit_cost"] == "6000.000000"
+    assert body["warnings"] == []
+    assert stock_of(shop_a, "iva19") == 97
+    again = owner_a.post(f"{URL}{invoice['id']}/issue")
+    assert again.status_code == 409 and error_code(again) == "invoice_issued"
+    assert owner_a.patch(f"{URL}{invoice['id']}/", {"notes": "x"}, format="json").status_code == 409
+    assert owner_a.delete(f"{URL}{invoice['id']}/").status_code == 409
+    other = draft(owner_a, shop_a)
+    assert owner_a.delete(f"{URL}{other['id']}/").status_code == 204
+    third = issued(owner_a, shop_a)
+    assert third["full_number"] == "FV2"  # drafts never consume numbers
+
+
+def test_issue_refuses_a_shortage_and_changes_nothing(owner_a, shop_a, company_a):
+    invoice = draft(
+        owner_a,
+        shop_a,
+        lines=[
+            {"variant": shop_a.v("iva19"), "quantity": "101"},
+            {"variant": shop_a.v("iva5"), "quantity": "1"},
+        ],
+    )
+    response = owner_a.post(f"{URL}{invoice['id']}/issue")
+    assert response.status_code == 409 and error_code(response) == "insufficient_stock"
+    assert [i["sku"] for i in response.json()["error"]["items"]] == ["FV-iva19"]
+    with tenant_context(company_a):
+        assert Invoice.objects.get(pk=invoice["id"]).status == "draft"
+        assert NumberingRange.objects.get(document_type="invoice").next_number == 1
+        assert not StockMovement.objects.filter(kind="sale").exists()
+    assert stock_of(shop_a, "iva5") == 100
+
+
+def test_numbering_outside_dates_or_range_is_a_clear_409_and_warns_near_the_end(
+    owner_a, shop_a, company_a
+):
+    with tenant_context(company_a):
+        numbering = NumberingRange.objects.get(document_type="invoice")
+        NumberingRange.objects.filter(pk=numbering.pk).update(
+            valid_to=timezone.localdate() - timedelta(days=1)
+        )
+    expired = owner_a.post(f"{URL}{draft(owner_a, shop_a)['id']}/issue")
+    assert expired.status_code == 409 and error_code(expired) == "numbering_range_expired"
+    with tenant_context(company_a):
+        NumberingRange.objects.filter(pk=numbering.pk).update(
+            valid_to=timezone.localdate() + timedelta(days=5), range_to=3, next_number=3
+        )
+    near = owner_a.post(f"{URL}{draft(owner_a, shop_a)['id']}/issue")
+    assert near.status_code == 200
+    assert near.json()["full_number"] == "FV3"
+    assert len(near.json()["warnings"]) == 2  # < 10 % left and < 10 days left
+    ranges = owner_a.get("/api/v1/numbering-ranges/", {"document_type": "invoice"}).json()
+    assert ranges["results"][0]["remaining"] == 0 and ranges["results"][0]["warnings"]
+    exhausted = owner_a.post(f"{URL}{draft(owner_a, shop_a)['id']}/issue")
+    assert exhausted.status_code == 409 and error_code(exhausted) == "numbering_range_exhausted"
+
+
+def test_numbering_range_rules(owner_a, shop_a):
+    today = timezone.localdate()
+    base = {
+        "pdv": str(shop_a.pdv.id),
+        "document_type": "invoice",
+        "resolution_number": "1876",
+        "prefix": "fe",
+        "range_from": 5000,
+        "range_to": 6000,
+        "valid_from": str(today),
+        "valid_to": str(today + timedelta(days=365)),
+    }
+    overlap = owner_a.post(
+        "/api/v1/numbering-ranges/",
+        {**base, "prefix": "FV", "range_from": 900, "range_to": 2000},
+        format="json",
+    )
+    assert overlap.status_code == 400
+    too_long = owner_a.post("/api/v1/numbering-ranges/", {**base, "prefix": "ABCDE"}, format="json")
+    assert too_long.status_code == 400
+    backwards = owner_a.post("/api/v1/numbering-ranges/", {**base, "range_to": 10}, format="json")
+    assert backwards.status_code == 400
+    created = owner_a.post("/api/v1/numbering-ranges/", base, format="json")
+    assert created.status_code == 201 and created.json()["prefix"] == "FE"
+    active = owner_a.get(
+        "/api/v1/numbering-ranges/", {"document_type": "invoice", "is_active": "true"}
+    ).json()["results"]
+    assert [r["prefix"] for r in active] == ["FE"]  # the new resolution replaced the old one
+    invoice = issued(owner_a, shop_a)
+    assert invoice["full_number"] == "FE5000"
+    locked = owner_a.patch(
+        f"/api/v1/numbering-ranges/{created.json()['id']}/", {"prefix": "FX"}, format="json"
+    )
+    assert locked.status_code == 409
+    extended = owner_a.patch(
+        f"/api/v1/numbering-ranges/{created.json()['id']}/", {"range_to": 9000}, format="json"
+    )
+    assert extended.status_code == 200 and extended.json()["range_to"] == 9000
+    assert owner_a.delete(f"/api/v1/numbering-ranges/{created.json()['id']}/").status_code == 409
+
+
+def test_technical_key_is_shown_to_managers_only(shop_a, company_a, client_as):
+    for role, shown in (
+        (Role.OWNER, True),
+        (Role.ADMIN, True),
+        (Role.ACCOUNTANT, False),
+        (Role.SELLER, False),
+    ):
+        row = client_as(company_a, role).get("/api/v1/numbering-ranges/").json()["results"][0]
+        assert ("technical_key" in row) is shown
+    assert client_as(company_a, Role.VIEWER).get("/api/v1/numbering-ranges/").status_code == 403
+
+
+def test_void_restores_stock_keeps_the_number_and_needs_a_reason(owner_a, shop_a, company_a):
+    invoice = issued(owner_a, shop_a)
+    assert stock_of(shop_a, "iva19") == 98
+    no_reason = owner_a.post(f"{URL}{invoice['id']}/void", {"reason": ""}, format="json")
+    assert no_reason.status_code == 400
+    voided = owner_a.post(
+        f"{URL}{invoice['id']}/void", {"reason": "Cliente desistió"}, format="json"
+    )
+    assert voided.status_code == 200
+    assert (voided.json()["status"], voided.json()["full_number"]) == ("void", "FV1")
+    assert stock_of(shop_a, "iva19") == 100
+    assert (
+        owner_a.post(f"{URL}{invoice['id']}/void", {"reason": "x"}, format="json").status_code
+        == 409
+    )
+    assert issued(owner_a, shop_a)["full_number"] == "FV2"
+    assert (
+        owner_a.post(
+            f"{URL}{draft(owner_a, shop_a)['id']}/void", {"reason": "x"}, format="json"
+        ).status_code
+        == 409
+    )
+
+
+def test_payments_with_withholdings_until_paid_and_void(owner_a, shop_a, company_a):
+    invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "10"}])
+    assert invoice["total"] == "119000.00"
+    pay = lambda **data: owner_a.post(
+        f"{URL}{invoice['id']}/payments",  # noqa: E731
+        {"method": "transfer", **data},
+        format="json",
+    )
+    above = pay(amount="119000.01")
+    assert above.status_code == 400 and error_code(above) == "payment_above_balance"
+    # The customer withholds ReteFuente 2.5 % of the base and ReteIVA 15 % of the IVA.
+    first = pay(amount="50000", retefuente="2500", reteiva="2850", reference="TRX-1")
+    assert first.status_code == 201, first.json()
+    assert first.json()["applied"] == "55350.00"
+    state = owner_a.get(f"{URL}{invoice['id']}/").json()
+    assert (state["status"], state["amount_paid"], state["balance"]) == (
+        "open",
+        "55350.00",
+        "63650.00",
+    )
+    last = pay(amount="63650")
+    assert last.status_code == 201
+    assert owner_a.get(f"{URL}{invoice['id']}/").json()["status"] == "paid"
+    assert pay(amount="1").status_code == 400
+    listed = owner_a.get(f"{URL}{invoice['id']}/payments").json()
+    assert len(listed) == 2
+    voided = owner_a.post(
+        f"/api/v1/payments/{last.json()['id']}/void", {"reason": "Rebotó"}, format="json"
+    )
+    assert voided.status_code == 200 and voided.json()["status"] == "void"
+    state = owner_a.get(f"{URL}{invoice['id']}/").json()
+    assert (state["status"], state["balance"]) == ("open", "63650.00")
+    voiding_invoice = owner_a.post(f"{URL}{invoice['id']}/void", {"reason": "x"}, format="json")
+    assert (
+        voiding_invoice.status_code == 409 and error_code(voiding_invoice) == "invoice_has_payments"
+    )
+    via_collection = owner_a.post(
+        "/api/v1/payments/",
+        {"invoice": invoice["id"], "method": "cash", "amount": "63650"},
+        format="json",
+    )
+    assert via_collection.status_code == 201
+    assert owner_a.get(f"{URL}{invoice['id']}/").json()["status"] == "paid"
+    draft_invoice = draft(owner_a, shop_a)
+    assert (
+        owner_a.post(
+            f"{URL}{draft_invoice['id']}/payments", {"method": "cash", "amount": "1"}, format="json"
+        ).status_code
+        == 409
+    )
+
+
+def test_credit_notes_return_stock_reduce_the_balance_and_refund_when_paid(
+    owner_a, shop_a, company_a
+):
+    invoice = issued(
+        owner_a,
+        shop_a,
+        lines=[
+            {"variant": shop_a.v("iva19"), "quantity": "5"},
+            {"variant": shop_a.v("inc8"), "quantity": "2"},
+        ],
+    )
+    line19, line_inc = invoice["lines"]
+    post = lambda **data: owner_a.post(
+        "/api/v1/credit-notes/",  # noqa: E731
+        {"invoice": invoice["id"], "reason": "Devolución", **data},
+        format="json",
+    )
+    partial = post(
+        concept="1", return_stock=True, lines=[{"invoice_line": line19["id"], "quantity": "2"}]
+    )
+    assert partial.status_code == 201, partial.json()
+    assert (partial.json()["full_number"], partial.json()["total"]) == ("NFV1", "23800.00")
+    assert stock_of(shop_a, "iva19") == 97
+    state = owner_a.get(f"{URL}{invoice['id']}/").json()
+    assert (state["credited_total"], state["balance"]) == (
+        "23800.00",
+        str(Decimal(invoice["total"]) - Decimal("23800.00")),
+    )
+    too_many = post(concept="1", lines=[{"invoice_line": line19["id"], "quantity": "4"}])
+    assert too_many.status_code == 400 and error_code(too_many) == "above_invoiced"
+    discount = post(
+        concept="3", lines=[{"invoice_line": line_inc["id"], "quantity": "2", "unit_price": "1000"}]
+    )
+    assert discount.status_code == 201 and discount.json()["total"] == "2160.00"
+    no_stock_for_discount = post(
+        concept="3", return_stock=True, lines=[{"invoice_line": line_inc["id"], "quantity": "1"}]
+    )
+    assert no_stock_for_discount.status_code == 400
+    # Pay the rest, then a return refunds the customer.
+    balance = owner_a.get(f"{URL}{invoice['id']}/").json()["balance"]
+    owner_a.post(
+        f"{URL}{invoice['id']}/payments", {"method": "cash", "amount": balance}, format="json"
+    )
+    refund = post(
+        concept="1",
+        return_stock=True,
+        refund_method="transfer",
+        lines=[{"invoice_line": line19["id"], "quantity": "1"}],
+    )
+    assert refund.status_code == 201
+    assert (refund.json()["refund_amount"], refund.json()["refund_method"]) == (
+        "11900.00",
+        "transfer",
+    )
+    state = owner_a.get(f"{URL}{invoice['id']}/").json()
+    assert (state["status"], state["balance"]) == ("paid", "0.00")
+    assert stock_of(shop_a, "iva19") == 98
+    assert (
+        owner_a.post(f"{URL}{invoice['id']}/void", {"reason": "x"}, format="json").status_code
+        == 409
+    )
+
+
+def test_annulment_credits_everything_left(owner_a, shop_a):
+    invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva5"), "quantity": "3"}])
+    owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            "invoice": invoice["id"],
+            "concept": "1",
+            "reason": "r",
+            "return_stock": True,
+            "lines": [{"invoice_line": invoice["lines"][0]["id"], "quantity": "1"}],
+        },
+        format="json",
+    )
+    annul = owner_a.post(
+        "/api/v1/credit-notes/",
+        {"invoice": invoice["id"], "concept": "2", "reason": "Anulación", "return_stock": True},
+        format="json",
+    )
+    assert annul.status_code == 201
+    assert annul.json()["lines"][0]["quantity"] == "2.000"
+    state = owner_a.get(f"{URL}{invoice['id']}/").json()
+    assert (state["balance"], state["credited_total"]) == ("0.00", state["total"])
+    assert stock_of(shop_a, "iva5") == 100
+    again = owner_a.post(
+        "/api/v1/credit-notes/",
+        {"invoice": invoice["id"], "concept": "2", "reason": "x"},
+        format="json",
+    )
+    assert again.status_code == 409
+
+
+def test_receivables_aging_buckets(owner_a, shop_a, company_a):
+    today = timezone.localdate()
+    amounts = {}
+    for days_overdue in (0, 10, 45, 75, 120):
+        invoice = issued(owner_a, shop_a)
+        with tenant_context(company_a):
+            Invoice.objects.filter(pk=invoice["id"]).update(
+                due_date=today - timedelta(days=days_overdue)
+            )
+        amounts[days_overdue] = invoice["total"]
+    report = owner_a.get("/api/v1/receivables/").json()
+    totals = report["totals"]
+    assert (
+        totals["current"],
+        totals["days_1_30"],
+        totals["days_31_60"],
+        totals["days_61_90"],
+        totals["over_90"],
+    ) == (amounts[0], amounts[10], amounts[45], amounts[75], amounts[120])
+    assert totals["invoices"] == 5
+    (customer,) = report["results"]
+    assert customer["customer__name"] == "Cliente SAS"
+    assert customer["balance"] == str(Decimal(amounts[0]) * 5)
+    overdue = owner_a.get("/api/v1/receivables/invoices", {"overdue": "true"}).json()["results"]
+    assert sorted(row["days_overdue"] for row in overdue) == [10, 45, 75, 120]
+    assert {row["bucket"] for row in overdue} == {
+        "days_1_30",
+        "days_31_60",
+        "days_61_90",
+        "over_90",
+    }
+
+
+def test_credit_limit_is_enforced_on_issue(owner_a, shop_a, company_a):
+    with tenant_context(company_a):
+        Contact.objects.filter(pk=shop_a.customer.pk).update(credit_limit=Decimal("30000"))
+    issued(owner_a, shop_a)  # 23,800
+    second = owner_a.post(f"{URL}{draft(owner_a, shop_a)['id']}/issue")
+    assert second.status_code == 409 and error_code(second) == "credit_limit_exceeded"
+
+
+def test_idempotent_invoice_creation_and_payment(owner_a, shop_a, company_a):
+    body = {
+        "pdv": str(shop_a.pdv.id),
+        "customer": str(shop_a.customer.id),
+        "issue": True,
+        "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+    }
+    first = owner_a.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="order-1")
+    retry = owner_a.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="order-1")
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json() and retry["Idempotent-Replayed"] == "true"
+    different = owner_a.post(
+        URL, {**body, "notes": "other"}, format="json", HTTP_IDEMPOTENCY_KEY="order-1"
+    )
+    assert different.status_code == 409 and error_code(different) == "idempotency_key_reused"
+    with tenant_context(company_a):
+        assert Invoice.objects.count() == 1
+    assert stock_of(shop_a, "iva19") == 99
+    pay = {"method": "cash", "amount": "5000"}
+    url = f"{URL}{first.json()['id']}/payments"
+    assert owner_a.post(url, pay, format="json", HTTP_IDEMPOTENCY_KEY="pay-1").status_code == 201
+    assert owner_a.post(url, pay, format="json", HTTP_IDEMPOTENCY_KEY="pay-1").status_code == 201
+    with tenant_context(company_a):
+        assert Payment.objects.count() == 1
+    # A failed request leaves its key unused: fixing the body and retrying works.
+    failing = owner_a.post(
+        URL,
+        {**body, "lines": [{"variant": shop_a.v("iva19"), "quantity": "1000"}]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="order-2",
+    )
+    assert failing.status_code == 409
+    fixed = owner_a.post(
+        URL,
+        {**body, "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="order-2",
+    )
+    assert fixed.status_code == 201
+
+
+def test_invoice_list_filters_and_cursor(owner_a, shop_a):
+    numbers = [issued(owner_a, shop_a)["full_number"] for _ in range(3)]
+    draft(owner_a, shop_a)
+    page = owner_a.get(URL, {"limit": 2, "status": "open"}).json()
+    assert [i["full_number"] for i in page["results"]] == ["FV3", "FV2"]
+    rest = owner_a.get(page["next"]).json()
+    assert [i["full_number"] for i in rest["results"]] == ["FV1"]
+    assert owner_a.get(URL, {"number": "fv2"}).json()["results"][0]["full_number"] == "FV2"
+    assert len(owner_a.get(URL, {"status": "draft"}).json()["results"]) == 1
+    assert sorted(numbers) == ["FV1", "FV2", "FV3"]
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_invoice_roles(shop_a, company_a, client_as, owner_a, role):
+    client = client_as(company_a, role)
+    sells = role in {Role.OWNER, Role.ADMIN, Role.SELLER}
+    assert client.get(URL).status_code == 200
+    created = client.post(
+        URL,
+        {
+            "pdv": str(shop_a.pdv.id),
+            "customer": str(shop_a.customer.id),
+            "issue": True,
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    )
+    assert created.status_code == (201 if sells else 403)
+    target = created.json() if sells else issued(owner_a, shop_a)
+    can_void = role in {Role.OWNER, Role.ADMIN}
+    voided = client.post(f"{URL}{target['id']}/void", {"reason": "x"}, format="json")
+    assert voided.status_code == (200 if can_void else 403)
+    if not can_void:
+        pays = role in {Role.OWNER, Role.ADMIN, Role.SELLER, Role.ACCOUNTANT}
+        paid = client.post(
+            f"{URL}{target['id']}/payments", {"method": "cash", "amount": "100"}, format="json"
+        )
+        assert paid.status_code == (201 if pays else 403)
+        note = client.post(
+            "/api/v1/credit-notes/",
+            {
+                "invoice": target["id"],
+                "concept": "5",
+                "reason": "x",
+                "lines": [
+                    {"invoice_line": target["lines"][0]["id"], "quantity": "1", "unit_price": "10"}
+                ],
+            },
+            format="json",
+        )
+        credits = role in {Role.OWNER, Role.ADMIN, Role.ACCOUNTANT}
+        assert note.status_code == (201 if credits else 403)
+    assert client.get("/api/v1/receivables/").status_code == 200
+
+
+def test_sellers_pay_only_their_own_invoices_and_never_see_costs(
+    shop_a, company_a, owner_a, seller_a
+):
+    mine = seller_a.post(
+        URL,
+        {
+            "pdv": str(shop_a.pdv.id),
+            "customer": str(shop_a.customer.id),
+            "issue": True,
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    ).json()
+    assert "unit_cost" not in mine["lines"][0]
+    assert "unit_cost" in owner_a.get(f"{URL}{mine['id']}/").json()["lines"][0]
+    theirs = issued(owner_a, shop_a)
+    assert (
+        seller_a.post(
+            f"{URL}{mine['id']}/payments", {"method": "cash", "amount": "100"}, format="json"
+        ).status_code
+        == 201
+    )
+    refused = seller_a.post(
+        f"{URL}{theirs['id']}/payments", {"method": "cash", "amount": "100"}, format="json"
+    )
+    assert refused.status_code == 403 and error_code(refused) == "not_your_invoice"
+    payment_id = seller_a.get(f"{URL}{mine['id']}/payments").json()[0]["id"]
+    assert (
+        seller_a.post(
+            f"/api/v1/payments/{payment_id}/void", {"reason": "x"}, format="json"
+        ).status_code
+        == 403
+    )
+
+
+def test_cross_tenant_ids_in_sales_payloads_and_urls(owner_a, shop_a, shop_b, company_a, company_b):
+    with tenant_context(company_b):
+        from pos.models import Seller
+
+        seller_b = Seller.objects.create(name="B")
+    base = {
+        "pdv": str(shop_a.pdv.id),
+        "customer": str(shop_a.customer.id),
+        "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+    }
+    for field, value in (
+        ("pdv", str(shop_b.pdv.id)),
+        ("customer", str(shop_b.customer.id)),
+        ("seller", str(seller_b.id)),
+        ("lines", [{"variant": shop_b.v("iva19"), "quantity": "1"}]),
+    ):
+        response = owner_a.post(URL, {**base, field: value}, format="json")
+        assert response.status_code == 400, field
+        assert field in response.json()["error"]["fields"]
+    with tenant_context(company_a):
+        assert not Invoice.objects.exists()
+    from accounts.models import Membership
+    from conftest import client_for
+
+    owner_b = client_for(
+        Membership.objects.filter(company=company_b, role="owner").first().user, company_b
+    )
+    invoice_b = issued(owner_b, shop_b)
+    for method, url, payload in (
+        ("get", f"{URL}{invoice_b['id']}/", None),
+        ("post", f"{URL}{invoice_b['id']}/issue", {}),
+        ("post", f"{URL}{invoice_b['id']}/void", {"reason": "x"}),
+        ("post", f"{URL}{invoice_b['id']}/payments", {"method": "cash", "amount": "1"}),
+        ("get", f"{URL}{invoice_b['id']}/payments", None),
+    ):
+        assert getattr(owner_a, method)(url, payload, format="json").status_code == 404, url
+    for payload in ({"invoice": invoice_b["id"], "method": "cash", "amount": "1"},):
+        assert owner_a.post("/api/v1/payments/", payload, format="json").status_code == 400
+    note = owner_a.post(
+        "/api/v1/credit-notes/",
+        {"invoice": invoice_b["id"], "concept": "5", "reason": "x"},
+        format="json",
+    )
+    assert note.status_code == 400
+    own = issued(owner_a, shop_a)
+    foreign_line = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            "invoice": own["id"],
+            "concept": "1",
+            "reason": "x",
+            "lines": [{"invoice_line": invoice_b["lines"][0]["id"], "quantity": "1"}],
+        },
+        format="json",
+    )
+    assert foreign_line.status_code == 400
+    with tenant_context(company_b):
+        assert Invoice.objects.get(pk=invoice_b["id"]).status == "open"
+        assert not Payment.objects.exists() and not CreditNote.objects.exists()
+    assert (
+        owner_a.get(
+            "/api/v1/receivables/invoices", {"customer": str(shop_b.customer.id)}
+        ).status_code
+        == 400
+    )
