@@ -162,7 +162,7 @@ def test_search_filter_and_order(owner_a):
         ),
         format="json",
     )
-    names = lambda r: [c["name"] for c in r.json()["results"]]  # noqa: E731
+    names = lambda r: [c["name"] for c in r.json()["results"]]
     assert names(owner_a.get(URL, {"search": "acme"})) == ["Acme SAS"]
     assert names(owner_a.get(URL, {"search": "111111"})) == ["Zoila Pérez"]
     assert names(owner_a.get(URL, {"search": "zoila@"})) == ["Zoila Pérez"]

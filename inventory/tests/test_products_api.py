@@ -182,7 +182,7 @@ def test_a_service_takes_no_stock(owner_a, company_a, main_pdv):
 def test_search_by_name_sku_and_barcode(owner_a, company_a, make_product):
     make_product(company_a, name="Arroz Diana 500g", sku="ARZ-500", barcode="7702511000014")
     make_product(company_a, name="Aceite", sku="ACE-1")
-    names = lambda **q: [p["name"] for p in owner_a.get(URL, q).json()["results"]]  # noqa: E731
+    names = lambda **q: [p["name"] for p in owner_a.get(URL, q).json()["results"]]
     assert names(search="diana") == ["Arroz Diana 500g"]
     assert names(search="ACE-1") == ["Aceite"]
     assert names(search="7702511000014") == ["Arroz Diana 500g"]
@@ -210,7 +210,7 @@ def test_filters_category_brand_active_and_low_stock(owner_a, company_a, make_pr
     make_product(company_a, name="Viejo", is_active=False)
     with tenant_context(company_a):
         Stock.objects.filter(variant__product=low).update(min_quantity=5)
-    names = lambda **q: sorted(p["name"] for p in owner_a.get(URL, q).json()["results"])  # noqa: E731
+    names = lambda **q: sorted(p["name"] for p in owner_a.get(URL, q).json()["results"])
     assert names(category=category["id"]) == ["Cloro", "Jabón"]
     assert names(brand=brand["id"]) == ["Jabón"]
     assert names(is_active="false") == ["Viejo"]

@@ -298,7 +298,7 @@ def test_payments_with_withholdings_until_paid_and_void(owner_a, shop_a, company
     invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "10"}])
     assert invoice["total"] == "119000.00"
     pay = lambda **data: owner_a.post(
-        f"{URL}{invoice['id']}/payments",  # noqa: E731
+        f"{URL}{invoice['id']}/payments",
         {"method": "transfer", **data},
         format="json",
     )
@@ -359,7 +359,7 @@ def test_credit_notes_return_stock_reduce_the_balance_and_refund_when_paid(
     )
     line19, line_inc = invoice["lines"]
     post = lambda **data: owner_a.post(
-        "/api/v1/credit-notes/",  # noqa: E731
+        "/api/v1/credit-notes/",
         {"invoice": invoice["id"], "reason": "Devolución", **data},
         format="json",
     )

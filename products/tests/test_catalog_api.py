@@ -59,7 +59,7 @@ def test_a_tax_used_by_products_is_not_deleted(owner_a, company_a, make_product)
 
 
 def test_category_tree_rules(owner_a, company_a):
-    post = lambda **data: owner_a.post("/api/v1/categories/", data, format="json")  # noqa: E731
+    post = lambda **data: owner_a.post("/api/v1/categories/", data, format="json")
     bebidas = post(name="Bebidas").json()
     gaseosas = post(name="Gaseosas", parent=bebidas["id"]).json()
     assert gaseosas["parent"] == bebidas["id"]
