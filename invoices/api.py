@@ -584,6 +584,11 @@ class CreditNoteInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=255)
     lines = CreditNoteLineInputSerializer(many=True, required=False)
     return_stock = serializers.BooleanField(required=False, default=False)
+    refund_shift = serializers.PrimaryKeyRelatedField(
+        queryset=Shift.objects,
+        required=False,
+        help_text="A cash refund comes out of this open shift's drawer (default: your open shift).",
+    )
     refund_method = serializers.ChoiceField(
         choices=PaymentMethod.choices,
         required=False,
@@ -618,7 +623,8 @@ class CreditNoteViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
     @idempotent
     def create(self, request, *args, **kwargs):
         data = self.validated_input(CreditNoteInputSerializer)
-        note = services.credit_note_create(user=request.user, **data)
+        note = services.credit_note_create(user=request.user, role=self.role, **data)
+
         warnings = note.warnings
         note = self.get_queryset().get(pk=note.pk)
         note.warnings = warnings

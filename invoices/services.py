@@ -706,6 +706,18 @@ def payment_void(*, payment: Payment, user, reason: str) -> Payment:
 RETURN_CONCEPTS = {CreditNote.Concept.PARTIAL_RETURN, CreditNote.Concept.ANNULMENT}
 
 
+def _refund_shift(shift: Shift | None, user, role: str) -> Shift | None:
+    if shift is None:
+        return shift_open_for_user(user)
+    ensure_tenant(shift, field="refund_shift")
+    shift = Shift.objects.select_for_update().get(pk=shift.pk)
+    shift_check_actor(shift=shift, user=user, role=role)
+    if shift.status != Shift.Status.OPEN:
+        message = _("The refund comes out of an open shift's drawer.")
+        raise ValidationFailed(message, fields={"refund_shift": [message]})
+    return shift
+
+
 def _credited_so_far(invoice: Invoice) -> dict:
     rows = (
         CreditNoteLine.objects.filter(credit_note__invoice=invoice)
@@ -731,10 +743,13 @@ def credit_note_create(
     lines: list[dict] | None = None,
     return_stock: bool = False,
     refund_method: str = "",
+    refund_shift: Shift | None = None,
+    role: str = "",
     issue_date: date | None = None,
 ) -> CreditNote:
     """Correct an issued invoice: quantities returned and amounts credited never exceed what was
-    invoiced minus earlier notes. The note lowers the balance; beyond it, it is a refund."""
+    invoiced minus earlier notes. The note lowers the balance; beyond it, it is a refund, paid
+    in cash from `refund_shift` (or the user's open shift) so the drawer's count knows it."""
     invoice = _lock(invoice)
     if invoice.status not in (Invoice.Status.OPEN, Invoice.Status.PAID):
         raise Conflict(
@@ -846,7 +861,8 @@ def credit_note_create(
         note.refund_amount = refund
         note.refund_method = refund_method or PaymentMethod.CASH
         if note.refund_method == PaymentMethod.CASH:
-            note.shift = shift_open_for_user(user)
+            note.shift = _refund_shift(refund_shift, user, role)
+
     note.save()
     CreditNoteLine.objects.bulk_create(
         [

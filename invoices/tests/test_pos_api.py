@@ -1,0 +1,369 @@
+"""Shifts and POS sales over HTTP."""
+
+import pytest
+
+from ally360.roles import Role
+from ally360.tenancy import tenant_context
+from conftest import ALL_ROLES, error_code
+from invoices.models import Invoice, Payment
+from pos.models import CashMovement, PDVAccess, Shift
+
+pytestmark = pytest.mark.django_db
+
+SALES = "/api/v1/pos/sales/"
+
+
+def open_shift(client, shop, cash="100000"):
+    response = client.post(
+        "/api/v1/shifts/", {"register": str(shop.register.id), "opening_cash": cash}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def sell(client, shop, lines, tenders, **extra):
+    return client.post(SALES, {"lines": lines, "tenders": tenders, **extra}, format="json")
+
+
+def test_pos_sale_with_change(seller_a, shop_a, company_a):
+    open_shift(seller_a, shop_a)
+    response = sell(
+        seller_a,
+        shop_a,
+        [
+            {"variant": shop_a.v("iva19"), "quantity": "2"},
+            {"variant": shop_a.v("inc8"), "quantity": "1"},
+        ],
+        [{"method": "cash", "amount": "50000"}],
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    invoice = body["invoice"]
+    # 2 x 10,000 + 19 % = 23,800; 8,500 + 8 % = 9,180 -> 32,980; change from 50,000.
+    assert (invoice["kind"], invoice["status"], invoice["full_number"]) == ("pos", "paid", "PFV1")
+    assert invoice["total"] == "32980.00" and body["change"] == "17020.00"
+    assert invoice["customer"]["identification"] == "222222222222"
+    (payment,) = invoice["payments"]
+    assert (payment["method"], payment["amount"], payment["tendered"], payment["change"]) == (
+        "cash",
+        "32980.00",
+        "50000.00",
+        "17020.00",
+    )
+    with tenant_context(company_a):
+        assert Invoice.objects.get().shift.user_id == seller_a.user.id
+
+
+def test_several_tenders(seller_a, shop_a):
+    open_shift(seller_a, shop_a)
+    lines = [{"variant": shop_a.v("iva19"), "quantity": "1"}]  # 11,900
+    split = sell(
+        seller_a,
+        shop_a,
+        lines,
+        [
+            {"method": "nequi", "amount": "5000", "reference": "N1"},
+            {"method": "debit_card", "amount": "4000"},
+            {"method": "cash", "amount": "5000"},
+        ],
+    )
+    assert split.status_code == 201
+    methods = {p["method"]: (p["amount"], p["change"]) for p in split.json()["invoice"]["payments"]}
+    assert methods == {
+        "nequi": ("5000.00", "0.00"),
+        "debit_card": ("4000.00", "0.00"),
+        "cash": ("2900.00", "2100.00"),
+    }
+    short = sell(seller_a, shop_a, lines, [{"method": "cash", "amount": "11899.99"}])
+    assert short.status_code == 400 and error_code(short) == "tenders_short"
+    card_over = sell(seller_a, shop_a, lines, [{"method": "credit_card", "amount": "20000"}])
+    assert card_over.status_code == 400 and error_code(card_over) == "tender_above_total"
+    no_tenders = sell(seller_a, shop_a, lines, [])
+    assert no_tenders.status_code == 400
+
+
+def test_a_sale_needs_an_open_shift(seller_a, shop_a, company_a):
+    response = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        [{"method": "cash", "amount": "20000"}],
+    )
+    assert response.status_code == 409 and error_code(response) == "no_open_shift"
+    with tenant_context(company_a):
+        assert not Invoice.objects.exists()
+
+
+def test_above_five_uvt_an_identified_customer_is_required(seller_a, shop_a, settings, company_a):
+    settings.UVT_VALUES = {2020: 10000}  # 5 UVT = 50,000 before tax
+    open_shift(seller_a, shop_a)
+    lines = [{"variant": shop_a.v("iva19"), "quantity": "6"}]  # 60,000 before tax
+    refused = sell(seller_a, shop_a, lines, [{"method": "cash", "amount": "71400"}])
+    assert refused.status_code == 409 and error_code(refused) == "identified_customer_required"
+    assert refused.json()["error"]["limit"] == "50000"
+    with tenant_context(company_a):
+        assert not Invoice.objects.exists()
+    identified = sell(
+        seller_a,
+        shop_a,
+        lines,
+        [{"method": "cash", "amount": "71400"}],
+        customer=str(shop_a.customer.id),
+    )
+    assert identified.status_code == 201
+    invoice = identified.json()["invoice"]
+    # Issued as a sales invoice from the PDV's invoice range, paid in the shift.
+    assert (invoice["kind"], invoice["full_number"], invoice["status"]) == ("sale", "FV1", "paid")
+    below = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "5"}],
+        [{"method": "cash", "amount": "59500"}],
+    )
+    assert below.status_code == 201 and below.json()["invoice"]["kind"] == "pos"
+
+
+def test_shift_rules(seller_a, shop_a, company_a, client_as):
+    shift = open_shift(seller_a, shop_a)
+    again = seller_a.post(
+        "/api/v1/shifts/", {"register": str(shop_a.register.id), "opening_cash": "0"}, format="json"
+    )
+    assert again.status_code == 409
+    other_seller = client_as(company_a, Role.SELLER)
+    busy = other_seller.post(
+        "/api/v1/shifts/", {"register": str(shop_a.register.id), "opening_cash": "0"}, format="json"
+    )
+    assert busy.status_code == 409 and error_code(busy) == "shift_already_open"
+    assert (
+        other_seller.post(
+            f"/api/v1/shifts/{shift['id']}/cash-movements",
+            {"kind": "in", "amount": "1", "reason": "x"},
+            format="json",
+        ).status_code
+        == 404
+    )  # sellers see their own shifts
+    with tenant_context(company_a):
+        PDVAccess.objects.create(pdv=shop_a.pdv, user=seller_a.user)
+        from pos.models import CashRegister
+
+        register2 = CashRegister.objects.create(pdv=shop_a.pdv, name="Caja 2")
+    not_allowed = other_seller.post(
+        "/api/v1/shifts/", {"register": str(register2.id), "opening_cash": "0"}, format="json"
+    )
+    assert not_allowed.status_code == 403 and error_code(not_allowed) == "pdv_not_allowed"
+
+
+def test_closing_a_shift_computes_expected_cash_and_the_difference(
+    seller_a, owner_a, shop_a, company_a
+):
+    shift = open_shift(seller_a, shop_a, cash="100000")
+    sale = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "2"}],
+        [{"method": "cash", "amount": "30000"}],
+    ).json()  # 23,800 cash
+    sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva5"), "quantity": "3"}],
+        [{"method": "credit_card", "amount": "10500"}],
+    )
+    for kind, amount in (("in", "20000"), ("out", "15000")):
+        moved = seller_a.post(
+            f"/api/v1/shifts/{shift['id']}/cash-movements",
+            {"kind": kind, "amount": amount, "reason": "Sencillo / proveedor"},
+            format="json",
+        )
+        assert moved.status_code == 201
+    # A cash refund from a return lowers the cash expected in the drawer.
+    refund = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            "invoice": sale["invoice"]["id"],
+            "concept": "1",
+            "reason": "Devolución",
+            "return_stock": True,
+            "refund_shift": shift["id"],
+            "lines": [{"invoice_line": sale["invoice"]["lines"][0]["id"], "quantity": "1"}],
+        },
+        format="json",
+    )
+    assert refund.status_code == 201, refund.json()
+    assert (refund.json()["refund_amount"], refund.json()["shift"]) == ("11900.00", shift["id"])
+    report = seller_a.get(f"/api/v1/shifts/{shift['id']}/report").json()
+    # 100,000 + 23,800 - 11,900 + 20,000 - 15,000
+    assert report["cash"]["expected"] == "116900.00"
+    closed = seller_a.post(
+        f"/api/v1/shifts/{shift['id']}/close",
+        {"counted": {"cash": "116500", "credit_card": "10500"}},
+        format="json",
+    )
+    assert closed.status_code == 200, closed.json()
+    data = closed.json()
+    assert (
+        data["shift"]["status"],
+        data["shift"]["expected_cash"],
+        data["shift"]["counted_cash"],
+        data["shift"]["difference"],
+    ) == ("closed", "116900.00", "116500.00", "-400.00")
+    report = data["report"]
+    assert report["sales_by_method"] == {
+        "cash": {"count": 1, "amount": "23800.00"},
+        "credit_card": {"count": 1, "amount": "10500.00"},
+    }
+    assert report["numbers_used"] == [
+        {"prefix": "PFV", "kind": "pos", "first": "PFV1", "last": "PFV2", "count": 2}
+    ]
+    assert report["sales_total"] == "34300.00" and report["tax_total"] == "4300.00"
+    assert {t["name"]: t["amount"] for t in report["taxes"]} == {
+        "IVA 19%": "3800.00",
+        "IVA 5%": "500.00",
+    }
+    assert report["top_items"][0]["sku"] == "FV-iva5"
+    assert (
+        seller_a.post(
+            f"/api/v1/shifts/{shift['id']}/close", {"counted": {"cash": "1"}}, format="json"
+        ).status_code
+        == 409
+    )
+    late = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        [{"method": "cash", "amount": "20000"}],
+    )
+    assert late.status_code == 409
+    with tenant_context(company_a):
+        payment = Payment.objects.filter(method="cash").first()
+    closed_void = owner_a.post(
+        f"/api/v1/payments/{payment.id}/void", {"reason": "x"}, format="json"
+    )
+    assert closed_void.status_code == 409 and error_code(closed_void) == "shift_closed"
+
+
+def test_close_needs_the_cash_count_and_known_methods(seller_a, shop_a):
+    shift = open_shift(seller_a, shop_a)
+    assert (
+        seller_a.post(
+            f"/api/v1/shifts/{shift['id']}/close", {"counted": {}}, format="json"
+        ).status_code
+        == 400
+    )
+    assert (
+        seller_a.post(
+            f"/api/v1/shifts/{shift['id']}/close",
+            {"counted": {"cash": "1", "bitcoin": "2"}},
+            format="json",
+        ).status_code
+        == 400
+    )
+
+
+def test_an_admin_closes_another_cashiers_shift_a_seller_cannot(
+    seller_a, shop_a, company_a, client_as
+):
+    shift = open_shift(seller_a, shop_a)
+    other = client_as(company_a, Role.SELLER)
+    assert (
+        other.post(
+            f"/api/v1/shifts/{shift['id']}/close", {"counted": {"cash": "0"}}, format="json"
+        ).status_code
+        == 404
+    )
+    admin = client_as(company_a, Role.ADMIN)
+    closed = admin.post(
+        f"/api/v1/shifts/{shift['id']}/close", {"counted": {"cash": "100000"}}, format="json"
+    )
+    assert closed.status_code == 200 and closed.json()["shift"]["difference"] == "0.00"
+
+
+def test_idempotent_pos_sale(seller_a, shop_a, company_a):
+    open_shift(seller_a, shop_a)
+    body = {
+        "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        "tenders": [{"method": "cash", "amount": "20000"}],
+    }
+    first = seller_a.post(SALES, body, format="json", HTTP_IDEMPOTENCY_KEY="ticket-77")
+    retry = seller_a.post(SALES, body, format="json", HTTP_IDEMPOTENCY_KEY="ticket-77")
+    assert first.status_code == retry.status_code == 201
+    assert retry.json()["invoice"]["id"] == first.json()["invoice"]["id"]
+    assert (
+        seller_a.post(
+            SALES, {**body, "notes": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="ticket-77"
+        ).status_code
+        == 409
+    )
+    with tenant_context(company_a):
+        assert Invoice.objects.count() == 1 and Payment.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_pos_roles(shop_a, company_a, client_as, role):
+    client = client_as(company_a, role)
+    sells = role in {Role.OWNER, Role.ADMIN, Role.SELLER}
+    opened = client.post(
+        "/api/v1/shifts/", {"register": str(shop_a.register.id), "opening_cash": "0"}, format="json"
+    )
+    assert opened.status_code == (201 if sells else 403)
+    sale = sell(
+        client,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        [{"method": "cash", "amount": "11900"}],
+    )
+    assert sale.status_code == (201 if sells else 403)
+    assert client.get("/api/v1/shifts/").status_code == 200
+    registers = client.post(
+        "/api/v1/cash-registers/", {"pdv": str(shop_a.pdv.id), "name": "Caja X"}, format="json"
+    )
+    assert registers.status_code == (201 if role in {Role.OWNER, Role.ADMIN} else 403)
+    with tenant_context(company_a):
+        assert Shift.objects.count() == (1 if sells else 0)
+
+
+def test_cross_tenant_ids_in_pos_payloads(seller_a, shop_a, shop_b, company_a, company_b, owner_a):
+    open_shift(seller_a, shop_a)
+    own_line = [{"variant": shop_a.v("iva19"), "quantity": "1"}]
+    cash = [{"method": "cash", "amount": "20000"}]
+    for payload in (
+        {"customer": str(shop_b.customer.id)},
+        {"lines": [{"variant": shop_b.v("iva19"), "quantity": "1"}]},
+    ):
+        response = seller_a.post(
+            SALES, {"lines": own_line, "tenders": cash, **payload}, format="json"
+        )
+        assert response.status_code == 400, payload
+    with tenant_context(company_b):
+        from pos.models import CashRegister
+
+        register_b = CashRegister.objects.get()
+        shift_b = Shift.objects.create(register=register_b, user=seller_a.user, opening_cash=0)
+    assert (
+        seller_a.post(
+            "/api/v1/shifts/", {"register": str(register_b.id), "opening_cash": "0"}, format="json"
+        ).status_code
+        == 400
+    )
+    for url in (f"/api/v1/shifts/{shift_b.id}/", f"/api/v1/shifts/{shift_b.id}/report"):
+        assert owner_a.get(url).status_code == 404
+    assert (
+        owner_a.post(
+            f"/api/v1/shifts/{shift_b.id}/close", {"counted": {"cash": "0"}}, format="json"
+        ).status_code
+        == 404
+    )
+    assert (
+        owner_a.post(
+            f"/api/v1/shifts/{shift_b.id}/cash-movements",
+            {"kind": "out", "amount": "5", "reason": "x"},
+            format="json",
+        ).status_code
+        == 404
+    )
+    assert owner_a.get(f"/api/v1/cash-registers/{register_b.id}/").status_code == 404
+    with tenant_context(company_a):
+        assert not Invoice.objects.exists()
+    with tenant_context(company_b):
+        assert Shift.objects.get(pk=shift_b.pk).status == "open"
+        assert not CashMovement.objects.exists()

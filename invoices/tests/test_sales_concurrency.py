@@ -1,0 +1,105 @@
+"""32 threads selling on one point of sale, over HTTP, on PostgreSQL."""
+
+import pytest
+from django.db.models import Sum
+
+from accounts.models import Membership
+from accounts.tests.factories import UserFactory
+from ally360.roles import Role
+from ally360.tenancy import tenant_context
+from conftest import client_for
+from inventory.models import Stock, StockMovement
+from inventory.tests.test_stock_concurrency import run_in_threads
+from invoices.models import Invoice, Payment
+from pos.models import CashRegister
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_32_threads_issue_invoices_and_pos_sales_with_gap_free_numbers_and_exact_stock(
+    company_a, make_shop
+):
+    shop = make_shop(company_a, stock=1000)
+    clients = []
+    for index in range(32):
+        user = UserFactory()
+        Membership.objects.create(user=user, company=company_a, role=Role.SELLER)
+        client = client_for(user, company_a)
+        if index % 2:
+            with tenant_context(company_a):
+                register = CashRegister.objects.create(pdv=shop.pdv, name=f"Caja T{index}")
+            opened = client.post(
+                "/api/v1/shifts/",
+                {"register": str(register.id), "opening_cash": "0"},
+                format="json",
+            )
+            assert opened.status_code == 201
+        clients.append(client)
+
+    def sell(index):
+        client = clients[index]
+        lines = [
+            {"variant": shop.v("iva19"), "quantity": "2"},
+            {"variant": shop.v("inc8"), "quantity": "1"},
+        ]
+        if index % 2:
+            response = client.post(
+                "/api/v1/pos/sales/",
+                {"lines": lines, "tenders": [{"method": "cash", "amount": "50000"}]},
+                format="json",
+            )
+            return response.status_code, response.json()["invoice"]["full_number"]
+        response = client.post(
+            "/api/v1/invoices/",
+            {
+                "pdv": str(shop.pdv.id),
+                "customer": str(shop.customer.id),
+                "issue": True,
+                "lines": lines,
+            },
+            format="json",
+        )
+        return response.status_code, response.json()["full_number"]
+
+    results, errors = run_in_threads(32, sell)
+    assert errors == {}
+    assert {status for status, _ in results.values()} == {201}
+    numbers = [number for _, number in results.values()]
+    invoices = sorted(int(n[2:]) for n in numbers if n.startswith("FV"))
+    tickets = sorted(int(n[3:]) for n in numbers if n.startswith("PFV"))
+    assert invoices == list(range(1, 17))
+    assert tickets == list(range(1, 17))
+    with tenant_context(company_a):
+        assert Invoice.objects.filter(status__in=["open", "paid"]).count() == 32
+        assert Payment.objects.count() == 16
+        for name, sold in (("iva19", 64), ("inc8", 32)):
+            stock = Stock.objects.get(variant=shop.variants[name], pdv=shop.pdv)
+            ledger = StockMovement.objects.filter(variant=shop.variants[name]).aggregate(
+                total=Sum("quantity")
+            )["total"]
+            assert stock.quantity == ledger == 1000 - sold
+
+
+def test_concurrent_retries_with_one_idempotency_key_create_one_invoice(company_a, make_shop):
+    shop = make_shop(company_a)
+    owner = Membership.objects.get(company=company_a, role=Role.OWNER).user
+    body = {
+        "pdv": str(shop.pdv.id),
+        "customer": str(shop.customer.id),
+        "issue": True,
+        "lines": [{"variant": shop.v("iva19"), "quantity": "1"}],
+    }
+
+    def post(index):
+        response = client_for(owner, company_a).post(
+            "/api/v1/invoices/", body, format="json", HTTP_IDEMPOTENCY_KEY="same-order"
+        )
+        return response.status_code, response.json()["id"]
+
+    results, errors = run_in_threads(8, post)
+    assert errors == {}
+    assert {status for status, _ in results.values()} == {201}
+    assert len({invoice_id for _, invoice_id in results.values()}) == 1
+    with tenant_context(company_a):
+        assert Invoice.objects.count() == 1
+        assert Stock.objects.get(variant=shop.variants["iva19"], pdv=shop.pdv).quantity == 99
