@@ -685,13 +685,20 @@ def test_master_data_used_by_documents_is_deactivated_not_deleted(owner_a, shop_
     assert contact.status_code == 409 and error_code(contact) == "in_use"
     with tenant_context(company_a):
         assert Contact.objects.filter(pk=shop_a.customer.pk).exists()
-    deactivated = owner_a.patch(f"/api/v1/contacts/{shop_a.customer.id}/", {"is_active": False},
-                                format="json")
+    deactivated = owner_a.patch(
+        f"/api/v1/contacts/{shop_a.customer.id}/", {"is_active": False}, format="json"
+    )
     assert deactivated.status_code == 200
     # An inactive customer cannot be invoiced again.
-    refused = owner_a.post(URL, {"pdv": str(shop_a.pdv.id), "customer": str(shop_a.customer.id),
-                                 "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}]},
-                           format="json")
+    refused = owner_a.post(
+        URL,
+        {
+            "pdv": str(shop_a.pdv.id),
+            "customer": str(shop_a.customer.id),
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    )
     assert refused.status_code == 400
     assert invoice["id"]
 
@@ -709,9 +716,25 @@ def test_pdv_allowed_users(owner_a, shop_a, company_a, make_member):
     assert allowed.json()["allowed_users"] == [str(seller.id)]
     from conftest import client_for
 
-    assert client_for(outsider, company_a).post("/api/v1/shifts/", {
-        "register": str(shop_a.register.id), "opening_cash": "0"}, format="json").status_code == 403
-    assert client_for(seller, company_a).post("/api/v1/shifts/", {
-        "register": str(shop_a.register.id), "opening_cash": "0"}, format="json").status_code == 201
+    assert (
+        client_for(outsider, company_a)
+        .post(
+            "/api/v1/shifts/",
+            {"register": str(shop_a.register.id), "opening_cash": "0"},
+            format="json",
+        )
+        .status_code
+        == 403
+    )
+    assert (
+        client_for(seller, company_a)
+        .post(
+            "/api/v1/shifts/",
+            {"register": str(shop_a.register.id), "opening_cash": "0"},
+            format="json",
+        )
+        .status_code
+        == 201
+    )
     reopened = owner_a.patch(url, {"allowed_users": []}, format="json")
     assert reopened.json()["allowed_users"] == []
