@@ -10,9 +10,58 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
 from .money import ZERO, money, percent_of, quantity, unit_price
+
+
+class PaymentMethod(models.TextChoices):
+    """How money moves, for customer and supplier payments alike."""
+
+    CASH = "cash", _("Cash")
+    DEBIT_CARD = "debit_card", _("Debit card")
+    CREDIT_CARD = "credit_card", _("Credit card")
+    TRANSFER = "transfer", _("Bank transfer")
+    NEQUI = "nequi", "Nequi"
+    DAVIPLATA = "daviplata", "Daviplata"
+    OTHER = "other", _("Other")
+
+
+AGING_BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "over_90")
+
+
+def aging_bucket(days_overdue: int) -> str:
+    """The aging bucket of a document this many days past its due date."""
+    if days_overdue <= 0:
+        return "current"
+    if days_overdue <= 30:
+        return "days_1_30"
+    if days_overdue <= 60:
+        return "days_31_60"
+    if days_overdue <= 90:
+        return "days_61_90"
+    return "over_90"
+
+
+def aging_filters(as_of: date, field: str = "due_date") -> dict[str, Q]:
+    """One filter per aging bucket on a due-date field, for conditional aggregation."""
+    day = timedelta(days=1)
+
+    def before(days):
+        return as_of - days * day
+
+    return {
+        "current": Q(**{f"{field}__gte": as_of}) | Q(**{f"{field}__isnull": True}),
+        "days_1_30": Q(**{f"{field}__lt": as_of, f"{field}__gte": before(30)}),
+        "days_31_60": Q(**{f"{field}__lt": before(30), f"{field}__gte": before(60)}),
+        "days_61_90": Q(**{f"{field}__lt": before(60), f"{field}__gte": before(90)}),
+        "over_90": Q(**{f"{field}__lt": before(90)}),
+    }
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from ally360.api.filters import TenantFilterSet
 from ally360.api.pagination import CursorPagination
 from ally360.api.viewsets import ReadOnlyTenantViewSet, ServiceModelViewSet, TenantViewSet
+from ally360.documents import AGING_BUCKETS, PaymentMethod, aging_bucket
 from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ally360.idempotency import idempotent
 from ally360.roles import Role
@@ -38,7 +39,6 @@ from .models import (
     InvoiceLine,
     NumberingRange,
     Payment,
-    PaymentMethod,
 )
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
@@ -635,7 +635,7 @@ class CreditNoteViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
 
 
 def _aging_fields():
-    return {name: serializers.DecimalField(**MONEY) for name in selectors.AGING_BUCKETS}
+    return {name: serializers.DecimalField(**MONEY) for name in AGING_BUCKETS}
 
 
 class CustomerReceivableSerializer(serializers.Serializer):
@@ -665,7 +665,7 @@ class OpenInvoiceSerializer(InvoiceListSerializer):
         return max(0, (self.context["as_of"] - invoice.due_date).days)
 
     def get_bucket(self, invoice) -> str:
-        return selectors.aging_bucket(self.get_days_overdue(invoice))
+        return aging_bucket(self.get_days_overdue(invoice))
 
 
 @extend_schema(tags=["sales"], parameters=[OpenApiParameter("as_of", str)])
@@ -717,7 +717,7 @@ class ReceivableViewSet(TenantViewSet):
                 "customer__id_number": row["customer__id_number"],
                 "invoices": row["invoices"],
                 "balance": str(row["open_balance"]),
-                **{k: str(row[k]) for k in selectors.AGING_BUCKETS},
+                **{k: str(row[k]) for k in AGING_BUCKETS},
             }
             for row in page
         ]
@@ -727,7 +727,7 @@ class ReceivableViewSet(TenantViewSet):
             "totals": {
                 "invoices": totals["invoices"],
                 "balance": str(totals["open_balance"]),
-                **{k: str(totals[k]) for k in selectors.AGING_BUCKETS},
+                **{k: str(totals[k]) for k in AGING_BUCKETS},
             },
             **response.data,
         }

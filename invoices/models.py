@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ally360.documents import PaymentMethod
 from ally360.models import TenantModel
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "default": Decimal("0")}
@@ -77,16 +78,6 @@ class NumberingRange(TenantModel):
         return (
             f"{self.prefix}{self.range_from}-{self.range_to} ({self.get_document_type_display()})"
         )
-
-
-class PaymentMethod(models.TextChoices):
-    CASH = "cash", _("Cash")
-    DEBIT_CARD = "debit_card", _("Debit card")
-    CREDIT_CARD = "credit_card", _("Credit card")
-    TRANSFER = "transfer", _("Bank transfer")
-    NEQUI = "nequi", "Nequi"
-    DAVIPLATA = "daviplata", "Daviplata"
-    OTHER = "other", _("Other")
 
 
 class Invoice(TenantModel):

@@ -6,16 +6,15 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Max, Min, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Max, Min, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from ally360.documents import PaymentMethod, aging_filters
 from ally360.money import ZERO
 from pos.models import CashMovement, Shift
 
-from .models import CreditNote, Invoice, InvoiceLine, Payment, PaymentMethod
-
-AGING_BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "over_90")
+from .models import CreditNote, Invoice, InvoiceLine, Payment
 
 
 def invoice_list() -> QuerySet[Invoice]:
@@ -30,31 +29,6 @@ def invoice_detail() -> QuerySet[Invoice]:
     )
 
 
-def aging_bucket(days_overdue: int) -> str:
-    if days_overdue <= 0:
-        return "current"
-    if days_overdue <= 30:
-        return "days_1_30"
-    if days_overdue <= 60:
-        return "days_31_60"
-    if days_overdue <= 90:
-        return "days_61_90"
-    return "over_90"
-
-
-def _bucket_filters(as_of: date) -> dict[str, Q]:
-    from datetime import timedelta
-
-    day = timedelta(days=1)
-    return {
-        "current": Q(due_date__gte=as_of) | Q(due_date__isnull=True),
-        "days_1_30": Q(due_date__lt=as_of, due_date__gte=as_of - 30 * day),
-        "days_31_60": Q(due_date__lt=as_of - 30 * day, due_date__gte=as_of - 60 * day),
-        "days_61_90": Q(due_date__lt=as_of - 60 * day, due_date__gte=as_of - 90 * day),
-        "over_90": Q(due_date__lt=as_of - 90 * day),
-    }
-
-
 def open_invoices() -> QuerySet[Invoice]:
     return Invoice.objects.filter(status=Invoice.Status.OPEN, balance__gt=0)
 
@@ -65,7 +39,7 @@ def receivables_by_customer(*, as_of: date | None = None) -> QuerySet:
     zero = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decimal_places=2))
     buckets = {
         name: Coalesce(Sum("balance", filter=condition), zero)
-        for name, condition in _bucket_filters(as_of).items()
+        for name, condition in aging_filters(as_of).items()
     }
     return (
         open_invoices()
@@ -83,7 +57,7 @@ def receivables_totals(*, as_of: date | None = None) -> dict:
         invoices=Count("id"),
         **{
             name: Coalesce(Sum("balance", filter=condition), zero)
-            for name, condition in _bucket_filters(as_of).items()
+            for name, condition in aging_filters(as_of).items()
         },
     )
 

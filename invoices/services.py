@@ -18,7 +18,13 @@ from django.db.models import Prefetch, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ally360.documents import LineAmounts, TaxRate, compute_line, compute_totals
+from ally360.documents import (
+    LineAmounts,
+    PaymentMethod,
+    TaxRate,
+    compute_line,
+    compute_totals,
+)
 from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
 from ally360.money import ZERO, money
 from ally360.services import delete_unless_used, ensure_tenant, model_update
@@ -38,7 +44,6 @@ from .models import (
     InvoiceLine,
     NumberingRange,
     Payment,
-    PaymentMethod,
 )
 
 # --------------------------------------------------------------------------------------------
