@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.conf import settings
 from stdnum.co import nit as stdnum_nit
 
 from .exceptions import ValidationFailed
@@ -51,3 +54,10 @@ def normalize_nit(
                 extra={"expected_check_digit": expected},
             )
     return base, expected
+
+
+def uvt_value(year: int) -> Decimal:
+    """The UVT of a year from configuration (`UVT_VALUES`); the closest earlier year otherwise."""
+    known = sorted(settings.UVT_VALUES)
+    chosen = max([y for y in known if y <= year] or known[:1])
+    return Decimal(settings.UVT_VALUES[chosen])

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "contacts",
     "inventory",
     "invoices",
+    "bills",
 ]
 
 
@@ -250,13 +251,15 @@ SPECTACULAR_SETTINGS = {
         "TaxKindEnum": "products.models.Tax.Kind",
         "PriceListKindEnum": "products.models.PriceList.Kind",
         "InvoiceKindEnum": "invoices.models.Invoice.Kind",
-        "InvoiceStatusEnum": "invoices.models.Invoice.Status",
-        "PaymentStatusEnum": "invoices.models.Payment.Status",
+        # Invoices and bills share draft/open/paid/void; payments share active/void.
+        "DocumentStatusEnum": "invoices.models.Invoice.Status",
+        "ActiveOrVoidEnum": "invoices.models.Payment.Status",
         "PaymentMethodEnum": "invoices.models.PaymentMethod",
         "CashMovementKindEnum": "pos.models.CashMovement.Kind",
         "StockMovementKindEnum": "inventory.models.StockMovement.Kind",
         "ShiftStatusEnum": "pos.models.Shift.Status",
         "InvitationStatusEnum": "accounts.models.Invitation.Status",
+        "WithholdingKindEnum": "bills.models.WithholdingConcept.Kind",
     },
 }
 

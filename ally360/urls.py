@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from ally360.api.errors import handler404 as api_handler404
 from ally360.api.errors import handler500 as api_handler500
 
-API_APPS = ["accounts", "pos", "products", "contacts", "inventory", "invoices"]
+API_APPS = ["accounts", "pos", "products", "contacts", "inventory", "invoices", "bills"]
 
 
 def health(request):

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from ally360.api.filters import TenantFilterSet
 from ally360.api.pagination import CursorPagination
+from ally360.api.serializers import ContactRefSerializer, VoidSerializer
 from ally360.api.viewsets import ReadOnlyTenantViewSet, ServiceModelViewSet, TenantViewSet
 from ally360.documents import AGING_BUCKETS, PaymentMethod, aging_bucket
 from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
@@ -157,12 +158,6 @@ class NumberingRangeViewSet(ServiceModelViewSet):
 
 
 # --- invoices ----------------------------------------------------------------------------------
-
-
-class ContactRefSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-    identification = serializers.CharField()
 
 
 class InvoiceLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
@@ -316,10 +311,6 @@ class InvoiceCreateSerializer(InvoiceInputSerializer):
     issue = serializers.BooleanField(
         required=False, default=False, help_text="Issue at once (number, stock out)."
     )
-
-
-class VoidSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=255)
 
 
 class PaymentInputSerializer(serializers.Serializer):

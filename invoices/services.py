@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,7 @@ from ally360.documents import (
     compute_totals,
 )
 from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
+from ally360.fiscal import uvt_value
 from ally360.money import ZERO, money
 from ally360.services import delete_unless_used, ensure_tenant, model_update
 from contacts.models import Contact
@@ -33,8 +34,13 @@ from contacts.services import final_consumer
 from inventory.services import Movement, Reference, stock_apply
 from pos.models import PDV, CashMovement, Shift
 from pos.services import shift_check_actor, shift_open_for_user
-from products.models import PriceList, ProductTax, Variant
-from products.selectors import default_price_list, variant_prices
+from products.models import PriceList
+from products.selectors import (
+    default_price_list,
+    variant_description,
+    variant_prices,
+    variants_with_taxes,
+)
 
 from .models import (
     CreditNote,
@@ -258,24 +264,6 @@ def number_take(*, pdv: PDV, document_type: str, on_date: date) -> TakenNumber:
 # --------------------------------------------------------------------------------------------
 
 
-def _variants_for(specs: list[dict]) -> dict:
-    ids = [spec["variant"].pk for spec in specs]
-    ensure_tenant(*(spec["variant"] for spec in specs), field="lines")
-    variants = (
-        Variant.objects.filter(pk__in=ids)
-        .select_related("product", "product__unit")
-        .prefetch_related(
-            Prefetch("product__product_taxes", queryset=ProductTax.objects.select_related("tax"))
-        )
-    )
-    return {variant.pk: variant for variant in variants}
-
-
-def _line_description(variant: Variant) -> str:
-    options = ", ".join(str(value) for value in (variant.options or {}).values())
-    return f"{variant.product.name} ({options})" if options else variant.product.name
-
-
 def build_lines(specs: list[dict], price_list: PriceList | None) -> list[tuple[dict, LineAmounts]]:
     """Validate line specs and compute their amounts (prices from the list when not given)."""
     if not specs:
@@ -283,7 +271,8 @@ def build_lines(specs: list[dict], price_list: PriceList | None) -> list[tuple[d
             _("A document needs at least one line."),
             fields={"lines": [_("A document needs at least one line.")]},
         )
-    variants = _variants_for(specs)
+    ensure_tenant(*(spec["variant"] for spec in specs), field="lines")
+    variants = variants_with_taxes([spec["variant"].pk for spec in specs])
     prices = variant_prices(variants.values(), price_list)
     built = []
     for index, spec in enumerate(specs):
@@ -313,7 +302,7 @@ def build_lines(specs: list[dict], price_list: PriceList | None) -> list[tuple[d
                 {
                     **spec,
                     "variant": variant,
-                    "description": spec.get("description") or _line_description(variant),
+                    "description": spec.get("description") or variant_description(variant),
                 },
                 amounts,
             )
@@ -897,12 +886,6 @@ def credit_note_create(
 # --------------------------------------------------------------------------------------------
 # POS
 # --------------------------------------------------------------------------------------------
-
-
-def uvt_value(year: int) -> Decimal:
-    known = sorted(settings.UVT_VALUES)
-    year = max([y for y in known if y <= year] or known[:1])
-    return Decimal(settings.UVT_VALUES[year])
 
 
 @dataclass

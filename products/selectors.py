@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.db.models import Prefetch
+
 from ally360.money import HUNDRED, money, unit_price
 
-from .models import PriceList, PriceListItem, Tax, Unit, Variant
+from .models import PriceList, PriceListItem, ProductTax, Tax, Unit, Variant
 
 
 def default_price_list() -> PriceList | None:
@@ -50,3 +52,21 @@ def price_with_taxes(price: Decimal, taxes: Iterable[Tax]) -> Decimal:
 
 def default_unit() -> Unit | None:
     return Unit.objects.filter(code="unit").first()
+
+
+def variants_with_taxes(ids) -> dict:
+    """Variants by id with product, unit and taxes loaded (two queries), for document lines."""
+    variants = (
+        Variant.objects.filter(pk__in=ids)
+        .select_related("product", "product__unit")
+        .prefetch_related(
+            Prefetch("product__product_taxes", queryset=ProductTax.objects.select_related("tax"))
+        )
+    )
+    return {variant.pk: variant for variant in variants}
+
+
+def variant_description(variant: Variant) -> str:
+    """The line description a document snapshots: product name and option values."""
+    options = ", ".join(str(value) for value in (variant.options or {}).values())
+    return f"{variant.product.name} ({options})" if options else variant.product.name

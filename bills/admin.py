@@ -1,0 +1,66 @@
+from django.contrib import admin
+
+from ally360.admin import ReadOnlyTenantAdmin, TenantModelAdmin
+
+from .models import Bill, BillLine, DebitNote, SupplierPayment, Withholding, WithholdingConcept
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return self.model.all_tenants.all()
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class BillLineInline(ReadOnlyInline):
+    model = BillLine
+    fields = ["description", "quantity", "unit_cost", "discount_pct", "tax_total", "total"]
+
+
+@admin.register(Bill)
+class BillAdmin(ReadOnlyTenantAdmin):
+    list_display = [
+        "number",
+        "supplier_invoice_number",
+        "supplier",
+        "status",
+        "issue_date",
+        "total",
+        "balance",
+    ]
+    list_filter = ["tenant", "status"]
+    search_fields = ["number", "supplier_invoice_number", "supplier__name"]
+    list_select_related = ["tenant", "supplier"]
+    inlines = [BillLineInline]
+
+
+class WithholdingInline(ReadOnlyInline):
+    model = Withholding
+    fields = ["bill", "kind", "name", "base", "rate", "amount"]
+
+
+@admin.register(SupplierPayment)
+class SupplierPaymentAdmin(ReadOnlyTenantAdmin):
+    list_display = ["number", "supplier", "date", "method", "amount", "withholding_total", "status"]
+    list_filter = ["tenant", "method", "status"]
+    list_select_related = ["tenant", "supplier"]
+    inlines = [WithholdingInline]
+
+
+@admin.register(WithholdingConcept)
+class WithholdingConceptAdmin(TenantModelAdmin):
+    list_display = ["name", "kind", "rate", "min_base_uvt", "is_active"]
+    list_filter = ["tenant", "kind"]
+
+
+@admin.register(DebitNote)
+class DebitNoteAdmin(ReadOnlyTenantAdmin):
+    list_display = ["number", "bill", "issue_date", "total", "refund_amount"]
+    list_select_related = ["tenant", "bill"]

@@ -1,0 +1,74 @@
+"""Purchase reads: bill lists, payables with aging, withholding certificates."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ally360.documents import aging_filters
+
+from .models import Bill, SupplierPayment, Withholding
+
+ZERO_MONEY = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decimal_places=2))
+
+
+def bill_list() -> QuerySet[Bill]:
+    return Bill.objects.select_related("supplier", "pdv")
+
+
+def bill_detail() -> QuerySet[Bill]:
+    return bill_list().prefetch_related("lines", "allocations__payment", "debit_notes")
+
+
+def open_bills() -> QuerySet[Bill]:
+    return Bill.objects.filter(status=Bill.Status.OPEN, balance__gt=0)
+
+
+def payables_by_supplier(*, as_of: date | None = None) -> QuerySet:
+    """Balance per supplier in aging buckets (days past the due date), one query."""
+    as_of = as_of or timezone.localdate()
+    buckets = {
+        name: Coalesce(Sum("balance", filter=condition), ZERO_MONEY)
+        for name, condition in aging_filters(as_of).items()
+    }
+    return (
+        open_bills()
+        .values("supplier_id", "supplier__name", "supplier__id_number")
+        .annotate(bills=Count("id"), open_balance=Sum("balance"), **buckets)
+        .order_by("-open_balance", "supplier__name")
+    )
+
+
+def payables_totals(*, as_of: date | None = None) -> dict:
+    as_of = as_of or timezone.localdate()
+    return open_bills().aggregate(
+        open_balance=Coalesce(Sum("balance"), ZERO_MONEY),
+        bills=Count("id"),
+        **{
+            name: Coalesce(Sum("balance", filter=condition), ZERO_MONEY)
+            for name, condition in aging_filters(as_of).items()
+        },
+    )
+
+
+def withholding_certificate(*, supplier, year: int) -> list[dict]:
+    """What was withheld from a supplier in a year, per kind and concept (base, amount): the
+    figures of the yearly withholding certificates."""
+    rows = (
+        Withholding.objects.filter(
+            payment__supplier=supplier,
+            payment__date__year=year,
+            payment__status=SupplierPayment.Status.ACTIVE,
+        )
+        .values("kind", "name", "rate")
+        .annotate(base=Sum("base"), amount=Sum("amount"), payments=Count("payment", distinct=True))
+        .order_by("kind", "name")
+    )
+    return [
+        {**row, "base": str(row["base"]), "amount": str(row["amount"]), "rate": str(row["rate"])}
+        for row in rows
+    ]

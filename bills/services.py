@@ -1,0 +1,693 @@
+"""Purchases: supplier bills, withholdings, supplier payments, debit notes.
+
+Mirrors sales: the same document arithmetic (`ally360.documents`), the same stock service
+(`inventory.services.stock_apply`, which keeps the weighted-average cost), the same gap-free
+internal numbering (`ally360.sequences`) and the same `Idempotency-Key` handling in the API.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Company
+from ally360.documents import LineAmounts, TaxRate, compute_line, compute_totals
+from ally360.exceptions import Conflict, ValidationFailed
+from ally360.fiscal import uvt_value
+from ally360.money import ZERO, money, percent_of, unit_price
+from ally360.sequences import next_number
+from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
+from contacts.models import Contact
+from inventory.services import Movement, Reference, stock_apply
+from pos.models import PDV
+from products.selectors import variant_description, variants_with_taxes
+
+from .models import (
+    Bill,
+    BillLine,
+    DebitNote,
+    DebitNoteLine,
+    PaymentAllocation,
+    SupplierPayment,
+    Withholding,
+    WithholdingConcept,
+)
+
+Kind = WithholdingConcept.Kind
+
+# --------------------------------------------------------------------------------------------
+# Withholding concepts (rates are data)
+# --------------------------------------------------------------------------------------------
+
+DEFAULT_CONCEPTS = [
+    (Kind.RETEFUENTE, "Compras generales (declarantes)", "2.5", "10"),
+    (Kind.RETEFUENTE, "Compras generales (no declarantes)", "3.5", "10"),
+    (Kind.RETEFUENTE, "Servicios generales (declarantes)", "4", "2"),
+    (Kind.RETEFUENTE, "Servicios generales (no declarantes)", "6", "2"),
+    (Kind.RETEFUENTE, "Compras con tarjeta débito o crédito", "1.5", "0"),
+    (Kind.RETEIVA, "ReteIVA 15 %", "15", "0"),
+    (Kind.RETEICA, "ReteICA (ajuste la tarifa de su municipio)", "9.66", "0"),
+]
+
+
+def withholding_concepts_seed(*, company: Company) -> None:
+    """Company set-up step: common withholding concepts, to be adjusted by each company."""
+    WithholdingConcept.objects.bulk_create(
+        [
+            WithholdingConcept(kind=kind, name=name, rate=Decimal(rate), min_base_uvt=Decimal(uvt))
+            for kind, name, rate, uvt in DEFAULT_CONCEPTS
+        ]
+    )
+
+
+@transaction.atomic
+def withholding_concept_create(
+    *, kind: str, name: str, rate: Decimal, min_base_uvt: Decimal = ZERO, is_active: bool = True
+) -> WithholdingConcept:
+    message = _("A concept with this name already exists.")
+    if WithholdingConcept.objects.filter(kind=kind, name__iexact=name).exists():
+        raise Conflict(message, code="duplicate", fields={"name": [message]})
+    with unique_or_conflict(message, field="name"):
+        return WithholdingConcept.objects.create(
+            kind=kind, name=name, rate=rate, min_base_uvt=min_base_uvt, is_active=is_active
+        )
+
+
+@transaction.atomic
+def withholding_concept_update(*, concept: WithholdingConcept, data: dict) -> WithholdingConcept:
+    # Practised withholdings snapshot the rate, so a new rate never rewrites history.
+    with unique_or_conflict(_("A concept with this name already exists."), field="name"):
+        model_update(concept, data, ("name", "rate", "min_base_uvt", "is_active"))
+    return concept
+
+
+def withholding_concept_delete(*, concept: WithholdingConcept) -> None:
+    delete_unless_used(concept, message=_("Payments used this concept: deactivate it instead."))
+
+
+# --------------------------------------------------------------------------------------------
+# Bills
+# --------------------------------------------------------------------------------------------
+
+
+def _check_supplier(supplier: Contact, field: str = "supplier") -> None:
+    ensure_tenant(supplier, field=field)
+    if not (supplier.is_supplier and supplier.is_active):
+        message = _("%(name)s is not an active supplier.") % {"name": supplier.name}
+        raise ValidationFailed(message, fields={field: [message]})
+
+
+def _check_pdv(pdv: PDV) -> None:
+    ensure_tenant(pdv, field="pdv")
+    if not pdv.is_active:
+        raise ValidationFailed(
+            _("The point of sale is inactive."),
+            fields={"pdv": [_("The point of sale is inactive.")]},
+        )
+
+
+def _check_supplier_number(supplier: Contact, number: str, exclude_id=None) -> None:
+    taken = (
+        Bill.objects.filter(supplier=supplier, supplier_invoice_number__iexact=number)
+        .exclude(status=Bill.Status.VOID)
+        .exclude(pk=exclude_id)
+    )
+    if taken.exists():
+        message = _("%(supplier)s's invoice %(number)s is already registered.") % {
+            "supplier": supplier.name,
+            "number": number,
+        }
+        raise Conflict(
+            message,
+            code="duplicate_supplier_invoice",
+            fields={"supplier_invoice_number": [message]},
+        )
+
+
+def _build_lines(specs: list[dict]) -> list[tuple[dict, LineAmounts]]:
+    if not specs:
+        raise ValidationFailed(
+            _("A document needs at least one line."),
+            fields={"lines": [_("A document needs at least one line.")]},
+        )
+    ensure_tenant(*(spec["variant"] for spec in specs), field="lines")
+    variants = variants_with_taxes([spec["variant"].pk for spec in specs])
+    built = []
+    for index, spec in enumerate(specs):
+        variant = variants[spec["variant"].pk]
+        taxes = spec.get("taxes")
+        if taxes is None:
+            taxes = [link.tax for link in variant.product.product_taxes.all()]
+        else:
+            ensure_tenant(*taxes, field=f"lines.{index}.taxes")
+        amounts = compute_line(
+            quantity_=spec["quantity"],
+            unit_price_=spec["unit_cost"],
+            discount_pct=spec.get("discount_pct") or ZERO,
+            taxes=[TaxRate.of(tax) for tax in taxes],
+        )
+        built.append(
+            (
+                {
+                    **spec,
+                    "variant": variant,
+                    "description": spec.get("description") or variant_description(variant),
+                },
+                amounts,
+            )
+        )
+    return built
+
+
+def _apply_totals(document, amounts: list[LineAmounts]) -> None:
+    totals = compute_totals(amounts)
+    document.subtotal = totals.subtotal
+    document.discount_total = totals.discount
+    document.tax_total = totals.tax_total
+    document.total = totals.total
+    document.tax_breakdown = totals.tax_breakdown
+
+
+def _line_fields(amounts: LineAmounts) -> dict:
+    return {
+        "quantity": amounts.quantity,
+        "unit_cost": amounts.unit_price,
+        "discount_pct": amounts.discount_pct,
+        "subtotal": amounts.subtotal,
+        "discount": amounts.discount,
+        "tax_total": amounts.tax_total,
+        "total": amounts.total,
+        "taxes": amounts.taxes,
+    }
+
+
+def _write_lines(bill: Bill, built: list) -> None:
+    BillLine.objects.bulk_create(
+        [
+            BillLine(
+                bill=bill,
+                position=index,
+                variant=spec["variant"],
+                description=spec["description"][:255],
+                **_line_fields(amounts),
+            )
+            for index, (spec, amounts) in enumerate(built)
+        ]
+    )
+    _apply_totals(bill, [amounts for _spec, amounts in built])
+    bill.balance = bill.total
+
+
+@transaction.atomic
+def bill_create(
+    *,
+    user,
+    supplier: Contact,
+    pdv: PDV,
+    supplier_invoice_number: str,
+    lines: list[dict],
+    issue_date: date | None = None,
+    due_date: date | None = None,
+    notes: str = "",
+) -> Bill:
+    _check_supplier(supplier)
+    _check_pdv(pdv)
+    number = supplier_invoice_number.strip()
+    _check_supplier_number(supplier, number)
+    built = _build_lines(lines)
+    bill = Bill(
+        supplier=supplier,
+        pdv=pdv,
+        supplier_invoice_number=number,
+        issue_date=issue_date or timezone.localdate(),
+        due_date=due_date,
+        notes=notes,
+        created_by=user,
+    )
+    _apply_totals(bill, [amounts for _spec, amounts in built])
+    with unique_or_conflict(
+        _("This supplier invoice is already registered."),
+        field="supplier_invoice_number",
+        code="duplicate_supplier_invoice",
+    ):
+        bill.save()
+    _write_lines(bill, built)
+    bill.save()
+    return bill
+
+
+def _lock(bill: Bill, *related: str) -> Bill:
+    return Bill.objects.select_for_update(of=("self",)).select_related(*related).get(pk=bill.pk)
+
+
+def _require_draft(bill: Bill) -> None:
+    if bill.status != Bill.Status.DRAFT:
+        raise Conflict(
+            _("Bill %(number)s was received: it is only voided or corrected with a debit note.")
+            % {"number": bill.number},
+            code="bill_issued",
+        )
+
+
+BILL_DRAFT_FIELDS = (
+    "supplier",
+    "pdv",
+    "supplier_invoice_number",
+    "issue_date",
+    "due_date",
+    "notes",
+)
+
+
+@transaction.atomic
+def bill_update(*, bill: Bill, data: dict) -> Bill:
+    bill = _lock(bill)
+    _require_draft(bill)
+    data = dict(data)
+    lines = data.pop("lines", None)
+    supplier = data.get("supplier", bill.supplier)
+    _check_supplier(supplier)
+    _check_pdv(data.get("pdv", bill.pdv))
+    if "supplier_invoice_number" in data:
+        data["supplier_invoice_number"] = data["supplier_invoice_number"].strip()
+    _check_supplier_number(
+        supplier,
+        data.get("supplier_invoice_number", bill.supplier_invoice_number),
+        exclude_id=bill.pk,
+    )
+    with unique_or_conflict(
+        _("This supplier invoice is already registered."),
+        field="supplier_invoice_number",
+        code="duplicate_supplier_invoice",
+    ):
+        model_update(bill, data, BILL_DRAFT_FIELDS)
+    if lines is not None:
+        built = _build_lines(lines)
+        bill.lines.all().delete()
+        _write_lines(bill, built)
+        bill.save()
+    return bill
+
+
+@transaction.atomic
+def bill_delete(*, bill: Bill) -> None:
+    bill = _lock(bill)
+    _require_draft(bill)
+    bill.delete()
+
+
+def _net_unit_cost(line: BillLine) -> Decimal:
+    """The cost that enters the weighted average: the line's base (after discount, before the
+    recoverable IVA) per unit."""
+    return unit_price((line.subtotal - line.discount) / line.quantity)
+
+
+@transaction.atomic
+def bill_issue(*, bill: Bill, user) -> Bill:
+    """Receive the bill: internal number, stock in at its net cost (weighted average), open."""
+    bill = _lock(bill, "supplier", "pdv")
+    _require_draft(bill)
+    lines = list(bill.lines.select_related("variant"))
+    if not lines:
+        raise Conflict(_("A bill without lines cannot be received."), code="no_lines")
+    if not bill.pdv.is_active:
+        raise Conflict(_("The point of sale is inactive."), code="pdv_inactive")
+    bill.number = next_number("bill", prefix="FC-")
+    stock_apply(
+        [
+            Movement(line.variant, bill.pdv, line.quantity, "purchase", _net_unit_cost(line))
+            for line in lines
+        ],
+        reference=Reference("bill", bill.pk, bill.number),
+        user=user,
+    )
+    bill.status = Bill.Status.OPEN
+    bill.issued_at = timezone.now()
+    if bill.due_date is None:
+        bill.due_date = bill.issue_date + timedelta(days=bill.supplier.payment_term_days)
+    bill.save()
+    return _refresh_balance(bill)
+
+
+@transaction.atomic
+def bill_void(*, bill: Bill, user, reason: str) -> Bill:
+    """Undo a received bill without payments or returns: the goods leave stock again. When
+    they were already sold (and negative stock is not allowed) the answer is a 409."""
+    bill = _lock(bill, "pdv")
+    if not (reason or "").strip():
+        raise ValidationFailed(
+            _("Give the reason for voiding."), fields={"reason": [_("This field is required.")]}
+        )
+    if bill.status != Bill.Status.OPEN:
+        raise Conflict(
+            _("Only an open bill can be voided (this one is %(status)s).")
+            % {"status": bill.get_status_display()},
+            code="bill_not_open",
+        )
+    if bill.allocations.filter(payment__status=SupplierPayment.Status.ACTIVE).exists():
+        raise Conflict(_("The bill has payments: void them first."), code="bill_has_payments")
+    if bill.debit_notes.exists():
+        raise Conflict(
+            _("The bill has debit notes: it cannot be voided."), code="bill_has_debit_notes"
+        )
+    lines = list(bill.lines.select_related("variant"))
+    try:
+        stock_apply(
+            [Movement(line.variant, bill.pdv, -line.quantity, "purchase_return") for line in lines],
+            reference=Reference("bill_void", bill.pk, bill.number),
+            user=user,
+        )
+    except Conflict as exc:
+        if exc.code != "insufficient_stock":
+            raise
+        raise Conflict(
+            _(
+                "The goods of this bill were already sold, so voiding it would leave negative "
+                "stock. %(detail)s"
+            )
+            % {"detail": exc.message},
+            code="stock_already_sold",
+            extra=exc.extra,
+        )
+    bill.status = Bill.Status.VOID
+    bill.void_reason = reason.strip()[:255]
+    bill.voided_at = timezone.now()
+    bill.balance = ZERO
+    bill.save(update_fields=["status", "void_reason", "voided_at", "balance", "updated_at"])
+    return bill
+
+
+def _refresh_balance(bill: Bill) -> Bill:
+    """balance = total − payments applied − debit notes + refunds due; paid at zero."""
+    paid = (
+        bill.allocations.filter(payment__status=SupplierPayment.Status.ACTIVE).aggregate(
+            s=Sum("amount")
+        )["s"]
+        or ZERO
+    )
+    notes = bill.debit_notes.aggregate(debited=Sum("total"), refunded=Sum("refund_amount"))
+    debited, refunded = notes["debited"] or ZERO, notes["refunded"] or ZERO
+    bill.amount_paid = paid
+    bill.debited_total = debited
+    bill.balance = bill.total - paid - debited + refunded
+    if bill.status in (Bill.Status.OPEN, Bill.Status.PAID):
+        bill.status = Bill.Status.PAID if bill.balance == ZERO else Bill.Status.OPEN
+    bill.save(update_fields=["amount_paid", "debited_total", "balance", "status", "updated_at"])
+    return bill
+
+
+# --------------------------------------------------------------------------------------------
+# Withholdings and supplier payments
+# --------------------------------------------------------------------------------------------
+
+
+def _bill_base_and_iva(bill: Bill) -> tuple[Decimal, Decimal]:
+    base = bill.subtotal - bill.discount_total
+    iva = sum((Decimal(t["amount"]) for t in bill.tax_breakdown if t["kind"] == "iva"), ZERO)
+    return base, iva
+
+
+def _already_withheld(bill: Bill) -> dict:
+    rows = (
+        Withholding.objects.filter(bill=bill, payment__status=SupplierPayment.Status.ACTIVE)
+        .values("kind")
+        .annotate(amount=Sum("amount"))
+    )
+    return {row["kind"]: row["amount"] for row in rows}
+
+
+def withholding_amount(concept: WithholdingConcept, base: Decimal) -> Decimal:
+    rate = concept.rate / Decimal("10") if concept.kind == Kind.RETEICA else concept.rate
+    return money(percent_of(base, rate))
+
+
+def withholdings_suggest(*, bills: list[Bill], concepts: list[WithholdingConcept]) -> list[dict]:
+    """Withholdings to practise on these bills with these concepts: ReteFuente on the base when
+    it reaches the concept's minimum (UVT of the bill's year), ReteIVA on the IVA, ReteICA per
+    mil of the base; minus what earlier payments already withheld. Editable by the user."""
+    ensure_tenant(*bills, field="bills")
+    ensure_tenant(*concepts, field="concepts")
+    kinds = [concept.kind for concept in concepts]
+    if len(set(kinds)) != len(kinds):
+        message = _("Choose at most one concept of each kind.")
+        raise ValidationFailed(message, fields={"concepts": [message]})
+    suggestions = []
+    for bill in bills:
+        base, iva = _bill_base_and_iva(bill)
+        done = _already_withheld(bill)
+        for concept in concepts:
+            if concept.kind == Kind.RETEFUENTE and base < concept.min_base_uvt * uvt_value(
+                bill.issue_date.year
+            ):
+                continue
+            taxed = iva if concept.kind == Kind.RETEIVA else base
+            amount = withholding_amount(concept, taxed) - done.get(concept.kind, ZERO)
+            if amount > 0:
+                suggestions.append(
+                    {
+                        "bill": bill,
+                        "concept": concept,
+                        "kind": concept.kind,
+                        "name": concept.name,
+                        "base": taxed,
+                        "rate": concept.rate,
+                        "amount": amount,
+                    }
+                )
+    return suggestions
+
+
+@transaction.atomic
+def supplier_payment_create(
+    *,
+    user,
+    supplier: Contact,
+    method: str,
+    allocations: list[dict],
+    withholdings: list[dict] | None = None,
+    date_: date | None = None,
+    reference: str = "",
+) -> SupplierPayment:
+    """Pay one or more bills of a supplier; withholdings practised reduce the money paid but
+    count toward each bill's balance."""
+    _check_supplier(supplier)
+    withholdings = withholdings or []
+    if not allocations:
+        raise ValidationFailed(
+            _("Allocate the payment to at least one bill."),
+            fields={"allocations": [_("This field is required.")]},
+        )
+    bill_ids = [item["bill"].pk for item in allocations]
+    if len(set(bill_ids)) != len(bill_ids):
+        raise ValidationFailed(
+            _("Each bill appears once per payment."),
+            fields={"allocations": [_("Each bill appears once per payment.")]},
+        )
+    ensure_tenant(*(item["bill"] for item in allocations), field="allocations")
+    bills = {
+        bill.pk: bill
+        for bill in Bill.objects.select_for_update().filter(pk__in=bill_ids).order_by("pk")
+    }
+    for index, item in enumerate(allocations):
+        bill = bills[item["bill"].pk]
+        field = f"allocations.{index}"
+        if bill.supplier_id != supplier.pk:
+            message = _("Bill %(number)s is not from %(supplier)s.") % {
+                "number": bill.number or bill.supplier_invoice_number,
+                "supplier": supplier.name,
+            }
+            raise ValidationFailed(message, fields={f"{field}.bill": [message]})
+        if bill.status != Bill.Status.OPEN:
+            message = _("Bill %(number)s is not open (%(status)s).") % {
+                "number": bill.number or bill.supplier_invoice_number,
+                "status": bill.get_status_display(),
+            }
+            raise ValidationFailed(
+                message, code="bill_not_open", fields={f"{field}.bill": [message]}
+            )
+        if money(item["amount"]) > bill.balance:
+            message = _("%(amount)s is above the balance of bill %(number)s (%(balance)s).") % {
+                "amount": money(item["amount"]),
+                "number": bill.number,
+                "balance": bill.balance,
+            }
+            raise ValidationFailed(
+                message, code="payment_above_balance", fields={f"{field}.amount": [message]}
+            )
+    per_bill = defaultdict(Decimal)
+    rows = []
+    for index, item in enumerate(withholdings):
+        field = f"withholdings.{index}"
+        concept, bill = item["concept"], item["bill"]
+        ensure_tenant(concept, bill, field=field)
+        if bill.pk not in bills:
+            message = _("A withholding applies to a bill of this payment.")
+            raise ValidationFailed(message, fields={f"{field}.bill": [message]})
+        if not concept.is_active:
+            message = _("The concept %(name)s is inactive.") % {"name": concept.name}
+            raise ValidationFailed(message, fields={f"{field}.concept": [message]})
+        amount = money(item["amount"])
+        per_bill[bill.pk] += amount
+        rows.append(
+            Withholding(
+                bill=bill,
+                concept=concept,
+                kind=concept.kind,
+                name=concept.name,
+                base=money(item["base"]),
+                rate=concept.rate,
+                amount=amount,
+            )
+        )
+    applied = {item["bill"].pk: money(item["amount"]) for item in allocations}
+    for bill_id, withheld in per_bill.items():
+        if withheld > applied[bill_id]:
+            message = _("The withholdings on a bill cannot exceed what the payment applies to it.")
+            raise ValidationFailed(message, fields={"withholdings": [message]})
+    applied_total = sum(applied.values(), ZERO)
+    withholding_total = sum(per_bill.values(), ZERO)
+    payment = SupplierPayment.objects.create(
+        number=next_number("supplier_payment", prefix="CE-"),
+        supplier=supplier,
+        date=date_ or timezone.localdate(),
+        method=method,
+        reference=reference,
+        applied_total=applied_total,
+        withholding_total=withholding_total,
+        amount=applied_total - withholding_total,
+        created_by=user,
+    )
+    PaymentAllocation.objects.bulk_create(
+        [
+            PaymentAllocation(payment=payment, bill=bills[bill_id], amount=amount)
+            for bill_id, amount in applied.items()
+        ]
+    )
+    for row in rows:
+        row.payment = payment
+    Withholding.objects.bulk_create(rows)
+    for bill in bills.values():
+        _refresh_balance(bill)
+    return payment
+
+
+@transaction.atomic
+def supplier_payment_void(*, payment: SupplierPayment, user, reason: str) -> SupplierPayment:
+    payment = SupplierPayment.objects.select_for_update().get(pk=payment.pk)
+    if not (reason or "").strip():
+        raise ValidationFailed(
+            _("Give the reason for voiding."), fields={"reason": [_("This field is required.")]}
+        )
+    if payment.status != SupplierPayment.Status.ACTIVE:
+        raise Conflict(_("The payment is already void."), code="payment_void")
+    bills = list(
+        Bill.objects.select_for_update().filter(allocations__payment=payment).order_by("pk")
+    )
+    if any(bill.status == Bill.Status.VOID for bill in bills):
+        raise Conflict(_("A bill of this payment is void."), code="bill_void")
+    payment.status = SupplierPayment.Status.VOID
+    payment.void_reason = reason.strip()[:255]
+    payment.voided_at = timezone.now()
+    payment.save(update_fields=["status", "void_reason", "voided_at", "updated_at"])
+    for bill in bills:
+        _refresh_balance(bill)
+    return payment
+
+
+# --------------------------------------------------------------------------------------------
+# Debit notes (returns to the supplier)
+# --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def debit_note_create(
+    *, bill: Bill, user, reason: str, lines: list[dict], issue_date: date | None = None
+) -> DebitNote:
+    """Return goods to the supplier: quantities never above what was received minus earlier
+    returns; the goods leave stock; the bill's balance goes down (beyond it, the supplier owes
+    the difference back)."""
+    bill = _lock(bill, "pdv")
+    if bill.status not in (Bill.Status.OPEN, Bill.Status.PAID):
+        raise Conflict(_("Debit notes apply to received, non-void bills."), code="bill_not_issued")
+    if not (reason or "").strip():
+        raise ValidationFailed(
+            _("Give the reason."), fields={"reason": [_("This field is required.")]}
+        )
+    if not lines:
+        raise ValidationFailed(
+            _("A debit note needs at least one line."),
+            fields={"lines": [_("A debit note needs at least one line.")]},
+        )
+    bill_lines = {line.pk: line for line in bill.lines.select_related("variant")}
+    returned = dict(
+        DebitNoteLine.objects.filter(debit_note__bill=bill)
+        .values("bill_line_id")
+        .annotate(q=Sum("quantity"))
+        .values_list("bill_line_id", "q")
+    )
+    built, seen = [], set()
+    for index, spec in enumerate(lines):
+        field = f"lines.{index}"
+        line = bill_lines.get(spec["bill_line"].pk)
+        if line is None:
+            message = _("This line is not on bill %(number)s.") % {"number": bill.number}
+            raise ValidationFailed(message, fields={f"{field}.bill_line": [message]})
+        if line.pk in seen:
+            raise ValidationFailed(
+                _("Each bill line appears once per note."),
+                fields={f"{field}.bill_line": [_("Repeated line.")]},
+            )
+        seen.add(line.pk)
+        available = line.quantity - returned.get(line.pk, ZERO)
+        if spec["quantity"] > available:
+            message = _("At most %(max)s of %(item)s can still be returned.") % {
+                "max": available,
+                "item": line.description,
+            }
+            raise ValidationFailed(
+                message, code="above_received", fields={f"{field}.quantity": [message]}
+            )
+        amounts = compute_line(
+            quantity_=spec["quantity"],
+            unit_price_=line.unit_cost,
+            discount_pct=line.discount_pct,
+            taxes=[TaxRate.from_snapshot(tax) for tax in line.taxes],
+        )
+        built.append((line, amounts))
+    note = DebitNote(
+        bill=bill,
+        number=next_number("debit_note", prefix="ND-"),
+        reason=reason.strip()[:255],
+        issue_date=issue_date or timezone.localdate(),
+        created_by=user,
+    )
+    _apply_totals(note, [amounts for _line, amounts in built])
+    note.refund_amount = max(ZERO, note.total - bill.balance)
+    note.save()
+    DebitNoteLine.objects.bulk_create(
+        [
+            DebitNoteLine(
+                debit_note=note,
+                bill_line=line,
+                description=line.description,
+                **_line_fields(amounts),
+            )
+            for line, amounts in built
+        ]
+    )
+    stock_apply(
+        [
+            Movement(line.variant, bill.pdv, -amounts.quantity, "purchase_return")
+            for line, amounts in built
+        ],
+        reference=Reference("debit_note", note.pk, note.number),
+        user=user,
+    )
+    _refresh_balance(bill)
+    return note

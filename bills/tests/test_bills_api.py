@@ -1,0 +1,592 @@
+"""Purchases over HTTP: receiving at weighted-average cost, void and its 409, supplier numbers,
+payments over several bills with withholdings, debit notes, payables, roles and isolation."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from ally360.roles import Role
+from ally360.tenancy import tenant_context
+from bills.models import Bill, SupplierPayment, Withholding, WithholdingConcept
+from conftest import ALL_ROLES, error_code
+from contacts.models import Contact
+from inventory.models import Stock, StockMovement
+from pos.models import PDV
+from products.models import Tax, Variant
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/bills/"
+BACK_OFFICE = {Role.OWNER, Role.ADMIN, Role.ACCOUNTANT}
+
+
+class Purchases:
+    def __init__(self, company, make_product, name="A"):
+        self.company = company
+        with tenant_context(company):
+            self.pdv = PDV.objects.get(is_main=True)
+            self.iva = Tax.objects.get(name="IVA 19%")
+            self.supplier = Contact.objects.create(
+                id_type="31",
+                id_number="800197268",
+                check_digit="4",
+                name=f"Proveedor {name}",
+                is_supplier=True,
+                is_customer=False,
+                person_type="legal",
+                payment_term_days=30,
+            )
+            self.other_supplier = Contact.objects.create(
+                id_type="31",
+                id_number="800191045",
+                check_digit="1",
+                name=f"Otro {name}",
+                is_supplier=True,
+                is_customer=False,
+                person_type="legal",
+            )
+            self.concepts = {c.name: c for c in WithholdingConcept.objects.all()}
+        product = make_product(
+            company, sku=f"{name}-ARROZ", cost="600", stock={self.pdv: 10}, taxes=[self.iva]
+        )
+        with tenant_context(company):
+            self.variant = Variant.objects.get(product=product)
+
+    def stock(self):
+        with tenant_context(self.company):
+            return Stock.objects.get(variant=self.variant, pdv=self.pdv)
+
+    def concept(self, prefix):
+        return next(c for name, c in self.concepts.items() if name.startswith(prefix))
+
+
+@pytest.fixture
+def buy_a(company_a, make_product):
+    return Purchases(company_a, make_product)
+
+
+@pytest.fixture
+def buy_b(company_b, make_product):
+    return Purchases(company_b, make_product, name="B")
+
+
+def bill_payload(buy, number="F-1001", lines=None, **extra):
+    return {
+        "supplier": str(buy.supplier.id),
+        "pdv": str(buy.pdv.id),
+        "supplier_invoice_number": number,
+        "lines": lines
+        or [
+            {
+                "variant": str(buy.variant.id),
+                "quantity": "20",
+                "unit_cost": "900",
+                "discount_pct": "10",
+            }
+        ],
+        **extra,
+    }
+
+
+def receive(client, buy, **kwargs):
+    response = client.post(URL, {**bill_payload(buy, **kwargs), "issue": True}, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def test_weighted_average_cost_after_several_receipts(owner_a, buy_a):
+    first = receive(owner_a, buy_a)  # 20 at 900 less 10 % = 810 net
+    assert (first["status"], first["number"]) == ("open", "FC-00001")
+    assert buy_a.stock().average_cost == Decimal("740")  # (10*600 + 20*810) / 30
+    second = receive(
+        owner_a,
+        buy_a,
+        number="F-1002",
+        lines=[{"variant": str(buy_a.variant.id), "quantity": "5", "unit_cost": "1000"}],
+    )
+    # The recoverable IVA is not cost: (30*740 + 5*1000) / 35
+    assert second["tax_total"] == "950.00"
+    stock = buy_a.stock()
+    assert stock.average_cost == Decimal("777.142857")
+    assert stock.quantity == 35
+    with tenant_context(buy_a.company):
+        purchase = StockMovement.objects.filter(kind="purchase").order_by("created_at").first()
+        assert (purchase.unit_cost, purchase.reference_number) == (Decimal("810"), "FC-00001")
+
+
+def test_bill_totals_due_date_and_draft_editing(owner_a, buy_a):
+    draft = owner_a.post(
+        URL, bill_payload(buy_a, issue_date=str(timezone.localdate())), format="json"
+    ).json()
+    assert (draft["status"], draft["number"]) == ("draft", "")
+    # 20 x 900 = 18,000, 10 % off = 16,200, IVA 19 % = 3,078
+    assert (draft["subtotal"], draft["discount_total"], draft["tax_total"], draft["total"]) == (
+        "18000.00",
+        "1800.00",
+        "3078.00",
+        "19278.00",
+    )
+    assert buy_a.stock().quantity == 10
+    edited = owner_a.patch(
+        f"{URL}{draft['id']}/",
+        {
+            "lines": [
+                {"variant": str(buy_a.variant.id), "quantity": "1", "unit_cost": "500", "taxes": []}
+            ]
+        },
+        format="json",
+    )
+    assert edited.status_code == 200 and edited.json()["total"] == "500.00"
+    issued = owner_a.post(f"{URL}{draft['id']}/issue").json()
+    assert issued["due_date"] == str(timezone.localdate() + timedelta(days=30))
+    assert owner_a.patch(f"{URL}{draft['id']}/", {"notes": "x"}, format="json").status_code == 409
+    assert owner_a.delete(f"{URL}{draft['id']}/").status_code == 409
+
+
+def test_the_supplier_invoice_number_is_unique_per_supplier(owner_a, buy_a, owner_b, buy_b):
+    first = receive(owner_a, buy_a, number="F-77")
+    again = owner_a.post(URL, bill_payload(buy_a, number="f-77"), format="json")
+    assert again.status_code == 409 and error_code(again) == "duplicate_supplier_invoice"
+    other = owner_a.post(
+        URL,
+        {**bill_payload(buy_a, number="F-77"), "supplier": str(buy_a.other_supplier.id)},
+        format="json",
+    )
+    assert other.status_code == 201
+    assert owner_b.post(URL, bill_payload(buy_b, number="F-77"), format="json").status_code == 201
+    owner_a.post(f"{URL}{first['id']}/void", {"reason": "Mal digitada"}, format="json")
+    assert owner_a.post(URL, bill_payload(buy_a, number="F-77"), format="json").status_code == 201
+
+
+def test_void_reverses_the_receipt_or_answers_409_when_already_sold(owner_a, buy_a):
+    bill = receive(owner_a, buy_a)
+    assert buy_a.stock().quantity == 30
+    voided = owner_a.post(f"{URL}{bill['id']}/void", {"reason": "Devuelta completa"}, format="json")
+    assert voided.status_code == 200 and voided.json()["status"] == "void"
+    assert buy_a.stock().quantity == 10
+    sold_out = receive(owner_a, buy_a, number="F-2")
+    adjust = owner_a.post(
+        "/api/v1/adjustments/",
+        {
+            "pdv": str(buy_a.pdv.id),
+            "reason": "loss",
+            "lines": [{"variant": str(buy_a.variant.id), "delta": "-25"}],
+        },
+        format="json",
+    )
+    assert adjust.status_code == 201
+    refused = owner_a.post(f"{URL}{sold_out['id']}/void", {"reason": "x"}, format="json")
+    assert refused.status_code == 409 and error_code(refused) == "stock_already_sold"
+    assert refused.json()["error"]["items"][0]["available"] == "5.000"
+    with tenant_context(buy_a.company):
+        assert Bill.objects.get(pk=sold_out["id"]).status == "open"
+    assert buy_a.stock().quantity == 5
+
+
+def test_withholding_arithmetic_and_suggestions(owner_a, buy_a):
+    big = receive(
+        owner_a,
+        buy_a,
+        number="F-10",
+        lines=[{"variant": str(buy_a.variant.id), "quantity": "1000", "unit_cost": "1000"}],
+    )
+    small = receive(
+        owner_a,
+        buy_a,
+        number="F-11",
+        lines=[{"variant": str(buy_a.variant.id), "quantity": "100", "unit_cost": "1000"}],
+    )
+    assert big["total"] == "1190000.00"
+    concepts = [
+        buy_a.concept("Compras generales (declarantes)"),
+        buy_a.concept("ReteIVA"),
+        buy_a.concept("ReteICA"),
+    ]
+    suggested = owner_a.post(
+        "/api/v1/supplier-payments/suggest",
+        {"bills": [big["id"], small["id"]], "concepts": [str(c.id) for c in concepts]},
+        format="json",
+    )
+    assert suggested.status_code == 200, suggested.json()
+    rows = {(r["bill"], r["kind"]): (r["base"], r["amount"]) for r in suggested.json()}
+    # ReteFuente 2.5 % of the base (1,000,000 >= 10 UVT); ReteIVA 15 % of the IVA; ReteICA
+    # 9.66 per mil of the base. The small bill (100,000) is under 10 UVT: no ReteFuente.
+    assert rows == {
+        (big["id"], "retefuente"): ("1000000.00", "25000.00"),
+        (big["id"], "reteiva"): ("190000.00", "28500.00"),
+        (big["id"], "reteica"): ("1000000.00", "9660.00"),
+        (small["id"], "reteiva"): ("19000.00", "2850.00"),
+        (small["id"], "reteica"): ("100000.00", "966.00"),
+    }
+    two_of_a_kind = owner_a.post(
+        "/api/v1/supplier-payments/suggest",
+        {
+            "bills": [big["id"]],
+            "concepts": [
+                str(buy_a.concept("Compras generales (d").id),
+                str(buy_a.concept("Servicios").id),
+            ],
+        },
+        format="json",
+    )
+    assert two_of_a_kind.status_code == 400
+
+
+def test_one_payment_over_two_bills_with_withholdings(owner_a, buy_a):
+    big = receive(
+        owner_a,
+        buy_a,
+        number="F-10",
+        lines=[{"variant": str(buy_a.variant.id), "quantity": "1000", "unit_cost": "1000"}],
+    )
+    small = receive(
+        owner_a,
+        buy_a,
+        number="F-11",
+        lines=[{"variant": str(buy_a.variant.id), "quantity": "100", "unit_cost": "1000"}],
+    )
+    retefuente = buy_a.concept("Compras generales (declarantes)")
+    reteiva = buy_a.concept("ReteIVA")
+    response = owner_a.post(
+        "/api/v1/supplier-payments/",
+        {
+            "supplier": str(buy_a.supplier.id),
+            "method": "transfer",
+            "reference": "PSE-1",
+            "allocations": [
+                {"bill": big["id"], "amount": "1190000"},
+                {"bill": small["id"], "amount": "50000"},
+            ],
+            "withholdings": [
+                {
+                    "bill": big["id"],
+                    "concept": str(retefuente.id),
+                    "base": "1000000",
+                    "amount": "25000",
+                },
+                {
+                    "bill": big["id"],
+                    "concept": str(reteiva.id),
+                    "base": "190000",
+                    "amount": "28500",
+                },
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    payment = response.json()
+    assert (
+        payment["number"],
+        payment["applied_total"],
+        payment["withholding_total"],
+        payment["amount"],
+    ) == ("CE-00001", "1240000.00", "53500.00", "1186500.00")
+    big_now = owner_a.get(f"{URL}{big['id']}/").json()
+    small_now = owner_a.get(f"{URL}{small['id']}/").json()
+    assert (big_now["status"], big_now["balance"]) == ("paid", "0.00")
+    assert (small_now["status"], small_now["balance"]) == ("open", "69000.00")
+    # A second suggestion no longer proposes what was already withheld.
+    again = owner_a.post(
+        "/api/v1/supplier-payments/suggest",
+        {"bills": [big["id"]], "concepts": [str(retefuente.id), str(reteiva.id)]},
+        format="json",
+    )
+    assert again.json() == []
+    certificate = owner_a.get(
+        "/api/v1/supplier-payments/certificate", {"supplier": str(buy_a.supplier.id)}
+    ).json()
+    assert {(w["kind"], w["base"], w["amount"]) for w in certificate["withholdings"]} == {
+        ("retefuente", "1000000.00", "25000.00"),
+        ("reteiva", "190000.00", "28500.00"),
+    }
+    voided = owner_a.post(
+        f"/api/v1/supplier-payments/{payment['id']}/void",
+        {"reason": "Transferencia rechazada"},
+        format="json",
+    )
+    assert voided.status_code == 200
+    assert owner_a.get(f"{URL}{big['id']}/").json()["balance"] == "1190000.00"
+    assert (
+        owner_a.get(
+            "/api/v1/supplier-payments/certificate", {"supplier": str(buy_a.supplier.id)}
+        ).json()["withholdings"]
+        == []
+    )
+
+
+def test_supplier_payment_validation_changes_nothing(owner_a, buy_a, company_a):
+    bill = receive(owner_a, buy_a)
+    other = owner_a.post(
+        URL,
+        {
+            **bill_payload(buy_a, number="X1"),
+            "issue": True,
+            "supplier": str(buy_a.other_supplier.id),
+        },
+        format="json",
+    ).json()
+    draft = owner_a.post(URL, bill_payload(buy_a, number="D1"), format="json").json()
+    retefuente = buy_a.concept("Compras generales (declarantes)")
+    base = {"supplier": str(buy_a.supplier.id), "method": "cash"}
+    cases = [
+        {"allocations": [{"bill": bill["id"], "amount": "99999999"}]},
+        {"allocations": [{"bill": other["id"], "amount": "10"}]},
+        {"allocations": [{"bill": draft["id"], "amount": "10"}]},
+        {
+            "allocations": [
+                {"bill": bill["id"], "amount": "10"},
+                {"bill": bill["id"], "amount": "5"},
+            ]
+        },
+        {
+            "allocations": [{"bill": bill["id"], "amount": "10"}],
+            "withholdings": [
+                {"bill": bill["id"], "concept": str(retefuente.id), "base": "1", "amount": "11"}
+            ],
+        },
+        {
+            "allocations": [{"bill": bill["id"], "amount": "10"}],
+            "withholdings": [
+                {"bill": other["id"], "concept": str(retefuente.id), "base": "1", "amount": "1"}
+            ],
+        },
+        {"allocations": []},
+    ]
+    for case in cases:
+        response = owner_a.post("/api/v1/supplier-payments/", {**base, **case}, format="json")
+        assert response.status_code == 400, case
+    with tenant_context(company_a):
+        assert not SupplierPayment.objects.exists() and not Withholding.objects.exists()
+
+
+def test_debit_note_returns_goods_and_lowers_the_balance(owner_a, buy_a):
+    bill = receive(owner_a, buy_a)  # 20 units, total 19,278
+    line = bill["lines"][0]
+    too_many = owner_a.post(
+        "/api/v1/debit-notes/",
+        {
+            "bill": bill["id"],
+            "reason": "Averiado",
+            "lines": [{"bill_line": line["id"], "quantity": "21"}],
+        },
+        format="json",
+    )
+    assert too_many.status_code == 400 and error_code(too_many) == "above_received"
+    note = owner_a.post(
+        "/api/v1/debit-notes/",
+        {
+            "bill": bill["id"],
+            "reason": "Averiado",
+            "lines": [{"bill_line": line["id"], "quantity": "5"}],
+        },
+        format="json",
+    )
+    assert note.status_code == 201, note.json()
+    # 5 x 900 - 10 % = 4,050 + IVA 769.50 = 4,819.50
+    assert (note.json()["number"], note.json()["total"]) == ("ND-00001", "4819.50")
+    assert buy_a.stock().quantity == 25
+    state = owner_a.get(f"{URL}{bill['id']}/").json()
+    assert (state["debited_total"], state["balance"]) == ("4819.50", "14458.50")
+    owner_a.post(
+        "/api/v1/supplier-payments/",
+        {
+            "supplier": str(buy_a.supplier.id),
+            "method": "cash",
+            "allocations": [{"bill": bill["id"], "amount": "14458.50"}],
+        },
+        format="json",
+    )
+    assert owner_a.get(f"{URL}{bill['id']}/").json()["status"] == "paid"
+    refund = owner_a.post(
+        "/api/v1/debit-notes/",
+        {
+            "bill": bill["id"],
+            "reason": "Vencido",
+            "lines": [{"bill_line": line["id"], "quantity": "15"}],
+        },
+        format="json",
+    )
+    assert refund.status_code == 201 and refund.json()["refund_amount"] == refund.json()["total"]
+    assert buy_a.stock().quantity == 10
+    assert (
+        owner_a.post(
+            "/api/v1/debit-notes/",
+            {
+                "bill": bill["id"],
+                "reason": "x",
+                "lines": [{"bill_line": line["id"], "quantity": "1"}],
+            },
+            format="json",
+        ).status_code
+        == 400
+    )
+
+
+def test_payables_aging(owner_a, buy_a):
+    today = timezone.localdate()
+    totals = {}
+    for days, number in ((0, "A"), (40, "B"), (100, "C")):
+        bill = receive(owner_a, buy_a, number=number)
+        with tenant_context(buy_a.company):
+            Bill.objects.filter(pk=bill["id"]).update(due_date=today - timedelta(days=days))
+        totals[days] = bill["total"]
+    report = owner_a.get("/api/v1/payables/").json()
+    assert (
+        report["totals"]["current"],
+        report["totals"]["days_31_60"],
+        report["totals"]["over_90"],
+        report["totals"]["bills"],
+    ) == (totals[0], totals[40], totals[100], 3)
+    assert report["results"][0]["supplier__name"] == "Proveedor A"
+    overdue = owner_a.get("/api/v1/payables/bills", {"overdue": "true"}).json()["results"]
+    assert sorted(b["days_overdue"] for b in overdue) == [40, 100]
+
+
+def test_idempotent_bill_and_payment(owner_a, buy_a, company_a):
+    body = {**bill_payload(buy_a), "issue": True}
+    first = owner_a.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="bill-1")
+    again = owner_a.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="bill-1")
+    assert first.json() == again.json()
+    assert buy_a.stock().quantity == 30
+    with tenant_context(company_a):
+        assert Bill.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_purchase_roles(company_a, client_as, buy_a, owner_a, role):
+    client = client_as(company_a, role)
+    allowed = role in BACK_OFFICE
+    expected_read = 200 if allowed else 403
+    for url in (
+        URL,
+        "/api/v1/supplier-payments/",
+        "/api/v1/debit-notes/",
+        "/api/v1/payables/",
+        "/api/v1/withholding-concepts/",
+    ):
+        assert client.get(url).status_code == expected_read, url
+    created = client.post(URL, {**bill_payload(buy_a), "issue": True}, format="json")
+    assert created.status_code == (201 if allowed else 403)
+    bill = created.json() if allowed else receive(owner_a, buy_a, number="R-1")
+    paid = client.post(
+        "/api/v1/supplier-payments/",
+        {
+            "supplier": str(buy_a.supplier.id),
+            "method": "cash",
+            "allocations": [{"bill": bill["id"], "amount": "100"}],
+        },
+        format="json",
+    )
+    assert paid.status_code == (201 if allowed else 403)
+    noted = client.post(
+        "/api/v1/debit-notes/",
+        {
+            "bill": bill["id"],
+            "reason": "x",
+            "lines": [{"bill_line": bill["lines"][0]["id"], "quantity": "1"}],
+        },
+        format="json",
+    )
+    assert noted.status_code == (201 if allowed else 403)
+    with tenant_context(company_a):
+        assert Bill.objects.count() == 1
+
+
+def test_cross_tenant_ids_in_purchase_payloads_and_urls(
+    owner_a, owner_b, buy_a, buy_b, company_a, company_b
+):
+    for field, value in (
+        ("supplier", str(buy_b.supplier.id)),
+        ("pdv", str(buy_b.pdv.id)),
+        ("lines", [{"variant": str(buy_b.variant.id), "quantity": "1", "unit_cost": "1"}]),
+        (
+            "lines",
+            [
+                {
+                    "variant": str(buy_a.variant.id),
+                    "quantity": "1",
+                    "unit_cost": "1",
+                    "taxes": [str(buy_b.iva.id)],
+                }
+            ],
+        ),
+    ):
+        response = owner_a.post(URL, {**bill_payload(buy_a), field: value}, format="json")
+        assert response.status_code == 400, field
+    with tenant_context(company_a):
+        assert not Bill.objects.exists()
+    bill_b = receive(owner_b, buy_b)
+    for method, url, payload in (
+        ("get", f"{URL}{bill_b['id']}/", None),
+        ("post", f"{URL}{bill_b['id']}/issue", {}),
+        ("post", f"{URL}{bill_b['id']}/void", {"reason": "x"}),
+        ("delete", f"{URL}{bill_b['id']}/", None),
+    ):
+        assert getattr(owner_a, method)(url, payload, format="json").status_code == 404
+    bill_a = receive(owner_a, buy_a)
+    refused = [
+        owner_a.post(
+            "/api/v1/supplier-payments/",
+            {
+                "supplier": str(buy_a.supplier.id),
+                "method": "cash",
+                "allocations": [{"bill": bill_b["id"], "amount": "1"}],
+            },
+            format="json",
+        ),
+        owner_a.post(
+            "/api/v1/supplier-payments/",
+            {
+                "supplier": str(buy_a.supplier.id),
+                "method": "cash",
+                "allocations": [{"bill": bill_a["id"], "amount": "10"}],
+                "withholdings": [
+                    {
+                        "bill": bill_a["id"],
+                        "concept": str(buy_b.concept("ReteIVA").id),
+                        "base": "1",
+                        "amount": "1",
+                    }
+                ],
+            },
+            format="json",
+        ),
+        owner_a.post(
+            "/api/v1/debit-notes/",
+            {
+                "bill": bill_b["id"],
+                "reason": "x",
+                "lines": [{"bill_line": bill_b["lines"][0]["id"], "quantity": "1"}],
+            },
+            format="json",
+        ),
+        owner_a.post(
+            "/api/v1/debit-notes/",
+            {
+                "bill": bill_a["id"],
+                "reason": "x",
+                "lines": [{"bill_line": bill_b["lines"][0]["id"], "quantity": "1"}],
+            },
+            format="json",
+        ),
+        owner_a.post(
+            "/api/v1/supplier-payments/suggest",
+            {"bills": [bill_b["id"]], "concepts": []},
+            format="json",
+        ),
+    ]
+    assert [r.status_code for r in refused] == [400] * 5
+    assert (
+        owner_a.get(
+            "/api/v1/supplier-payments/certificate", {"supplier": str(buy_b.supplier.id)}
+        ).status_code
+        == 400
+    )
+    with tenant_context(company_b):
+        assert Bill.objects.get(pk=bill_b["id"]).balance == Decimal(bill_b["total"])
+        assert Stock.objects.get(variant=buy_b.variant).quantity == 30
+    with tenant_context(company_a):
+        assert not SupplierPayment.objects.exists()
