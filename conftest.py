@@ -207,3 +207,68 @@ def main_pdv():
             return PDV.objects.get(is_main=True)
 
     return get
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto's S3 in server mode, over real HTTP on loopback (MinIO is not installable here)."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield port
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(moto_server, settings):
+    """Switch the file storage to S3 on the moto server: internal endpoint 127.0.0.1, public
+    (signing) endpoint `localhost` on the same port, so URLs prove they carry the public host."""
+    import uuid
+
+    import boto3
+
+    from ally360.settings import storages_config
+
+    bucket = f"ally360-{uuid.uuid4().hex[:8]}"
+    settings.FILE_STORAGE = "s3"
+    settings.FILE_BUCKET = bucket
+    settings.S3_ENDPOINT_URL = f"http://127.0.0.1:{moto_server}"
+    settings.S3_PUBLIC_ENDPOINT_URL = f"http://localhost:{moto_server}"
+    settings.S3_ACCESS_KEY = "testing"
+    settings.S3_SECRET_KEY = "testing"
+    stores = storages_config("s3")
+    stores["default"]["OPTIONS"].update(
+        bucket_name=bucket,
+        endpoint_url=settings.S3_ENDPOINT_URL,
+        access_key="testing",
+        secret_key="testing",
+    )
+    settings.STORAGES = stores
+    boto3.client(
+        "s3",
+        endpoint_url=settings.S3_ENDPOINT_URL,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    ).create_bucket(Bucket=bucket)
+    return bucket
+
+
+def png_bytes(size=(32, 32), color=(200, 30, 30)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format="PNG")
+    return buffer.getvalue()

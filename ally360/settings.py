@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from botocore.config import Config as BotoConfig
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -88,6 +89,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "ally360.apps.CoreConfig",
     "accounts",
+    "files",
     "pos",
     "products",
     "contacts",
@@ -199,6 +201,71 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 
+# Files: MinIO/S3 when configured (MINIO_HOST or AWS_S3_ENDPOINT_URL), else local disk with
+# Django-signed URLs. Either way the API hands out upload and download URLs; file bytes never
+# pass through the API. See README "Files".
+FILE_STORAGE = env("FILE_STORAGE") or (
+    "s3" if env("MINIO_HOST") or env("AWS_S3_ENDPOINT_URL") else "local"
+)
+FILE_BUCKET = env("MINIO_BUCKET", "ally360")
+FILE_KEY_PREFIX = "ally360"
+FILE_UPLOAD_EXPIRY = 15 * 60
+FILE_DOWNLOAD_EXPIRY = 60 * 60
+_minio_port = env("MINIO_PORT", "9000")
+_minio_scheme = "https" if env_bool("MINIO_SECURE") else "http"
+S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL") or (
+    f"{_minio_scheme}://{env('MINIO_HOST', 'localhost')}:{_minio_port}"
+)
+# URLs given to clients are signed for the public host: SigV4 covers the host header.
+S3_PUBLIC_ENDPOINT_URL = env("S3_PUBLIC_ENDPOINT_URL") or (
+    f"{'https' if env_bool('MINIO_PUBLIC_SECURE', env_bool('MINIO_SECURE')) else 'http'}://"
+    f"{env('MINIO_PUBLIC_HOST', 'localhost')}:{env('MINIO_PUBLIC_PORT', _minio_port)}"
+)
+S3_ACCESS_KEY = env("MINIO_ACCESS_KEY") or env("AWS_ACCESS_KEY_ID") or "minioadmin"
+S3_SECRET_KEY = env("MINIO_SECRET_KEY") or env("AWS_SECRET_ACCESS_KEY") or "minioadmin"
+S3_REGION = env("MINIO_REGION", "us-east-1")
+
+
+def storages_config(kind: str, media_root: Path = MEDIA_ROOT) -> dict:
+    static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    if kind == "s3":
+        return {
+            "default": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {
+                    "bucket_name": FILE_BUCKET,
+                    "access_key": S3_ACCESS_KEY,
+                    "secret_key": S3_SECRET_KEY,
+                    "endpoint_url": S3_ENDPOINT_URL,
+                    "region_name": S3_REGION,
+                    "signature_version": "s3v4",
+                    "addressing_style": "path",
+                    "file_overwrite": True,
+                    "default_acl": None,
+                    # A dead object store must fail in seconds, not hang a worker.
+                    "client_config": BotoConfig(
+                        connect_timeout=2,
+                        read_timeout=10,
+                        retries={"max_attempts": 2, "mode": "standard"},
+                        s3={"addressing_style": "path"},
+                        signature_version="s3v4",
+                    ),
+                },
+            },
+            "staticfiles": static,
+        }
+    return {
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media_root)},
+        },
+        "staticfiles": static,
+    }
+
+
+STORAGES = storages_config(FILE_STORAGE)
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TenantJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -305,6 +372,14 @@ CELERY_BEAT_SCHEDULE = {
     "resend-pending-emails": {
         "task": "accounts.tasks.resend_pending_emails",
         "schedule": 60,
+    },
+    "purge-stale-uploads": {
+        "task": "files.tasks.purge_stale_uploads",
+        "schedule": 60 * 60,
+    },
+    "purge-idempotency-records": {
+        "task": "ally360.tasks.purge_idempotency_records",
+        "schedule": 60 * 60,
     },
 }
 

@@ -96,6 +96,9 @@ CELERY_BROKER_URL = TEST_REDIS_URL or "memory://"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = base.BASE_DIR / "var" / "test-media"
+FILE_STORAGE = "local"
+STORAGES = base.storages_config("local", MEDIA_ROOT)
+
 FRONTEND_URL = "http://frontend.test"
 
 INSTALLED_APPS = [*INSTALLED_APPS, "ally360.tests.tenancy_app"]  # noqa: F405

@@ -25,3 +25,18 @@ class TenantAwareTask(DjangoTask):
                 return super().__call__(*args, **kwargs)
             with tenant_context(tenant_id):
                 return super().__call__(*args, **kwargs)
+
+
+def purge_idempotency_records() -> int:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import IdempotencyRecord
+    from .tenancy import cross_tenant
+
+    with cross_tenant():
+        deleted, _ = IdempotencyRecord.all_tenants.filter(
+            created_at__lt=timezone.now() - timedelta(hours=24)
+        ).delete()
+    return deleted

@@ -5,8 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ally360.api.errors import handler404 as api_handler404
 from ally360.api.errors import handler500 as api_handler500
+from files.views import local_download, local_upload
 
-API_APPS = ["accounts", "pos", "products", "contacts", "inventory", "invoices", "bills"]
+API_APPS = ["accounts", "files", "pos", "products", "contacts", "inventory", "invoices", "bills"]
 
 
 def health(request):
@@ -21,6 +22,8 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
     path("health", health, name="health"),
+    path("files/local/upload/<str:token>", local_upload, name="files-local-upload"),
+    path("files/local/download/<str:token>", local_download, name="files-local-download"),
 ]
 
 handler404 = api_handler404

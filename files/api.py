@@ -1,0 +1,120 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ally360.api.viewsets import ReadOnlyTenantViewSet
+
+from . import services
+from .models import FileObject
+
+
+class FileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FileObject
+        fields = [
+            "id",
+            "module",
+            "purpose",
+            "original_name",
+            "content_type",
+            "size",
+            "status",
+            "confirmed_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class UploadRequestSerializer(serializers.Serializer):
+    module = serializers.ChoiceField(choices=sorted(services.MODULE_RULES))
+    name = serializers.CharField(max_length=255)
+    content_type = serializers.CharField(max_length=120)
+    size = serializers.IntegerField(min_value=1, help_text="Bytes.")
+
+
+UploadSerializer = inline_serializer(
+    "UploadInstructions",
+    {
+        "url": serializers.URLField(),
+        "method": serializers.CharField(),
+        "fields": serializers.DictField(
+            child=serializers.CharField(),
+            help_text="Send these form fields, then the file as `file`.",
+        ),
+        "headers": serializers.DictField(child=serializers.CharField()),
+    },
+)
+
+
+class UploadResponseSerializer(serializers.Serializer):
+    file = FileSerializer()
+    upload = UploadSerializer
+    expires_at = serializers.DateTimeField()
+
+
+class DownloadSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    expires_at = serializers.DateTimeField()
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["files"]),
+    retrieve=extend_schema(tags=["files"]),
+    destroy=extend_schema(tags=["files"]),
+)
+class FileViewSet(mixins.DestroyModelMixin, ReadOnlyTenantViewSet):
+    """Files go straight between the client and storage: ask for an upload URL, send the file
+    there (a multipart POST with the returned fields, the file last as `file`), then confirm."""
+
+    model = FileObject
+    permission_module = "files"
+    serializer_class = FileSerializer
+    filterset_fields = ["module", "status", "purpose"]
+    search_fields = ["original_name"]
+    action_permissions = {
+        "upload": "write",
+        "confirm": "write",
+        "download": "read",
+        "destroy": "write",
+    }
+
+    def base_url(self) -> str:
+        return self.request.build_absolute_uri("/")
+
+    @extend_schema(
+        request=UploadRequestSerializer, responses={201: UploadResponseSerializer}, tags=["files"]
+    )
+    @action(detail=False, methods=["post"])
+    def upload(self, request):
+        data = self.validated_input(UploadRequestSerializer)
+        start = services.file_upload_start(user=request.user, base_url=self.base_url(), **data)
+        upload = start.upload
+        return Response(
+            {
+                "file": FileSerializer(start.file).data,
+                "upload": {
+                    "url": upload.url,
+                    "method": upload.method,
+                    "fields": upload.fields,
+                    "headers": upload.headers,
+                },
+                "expires_at": start.expires_at,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=None, responses=FileSerializer, tags=["files"])
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        return self.output(services.file_upload_confirm(file=self.get_object()))
+
+    @extend_schema(responses=DownloadSerializer, tags=["files"])
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        url, expires_at = services.file_download(file=self.get_object(), base_url=self.base_url())
+        return Response({"url": url, "expires_at": expires_at})
+
+    def destroy(self, request, *args, **kwargs):
+        services.file_delete(file=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,43 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ally360.models import TenantModel
+
+
+class FileObject(TenantModel):
+    """Metadata of one stored object; the bytes live in S3/MinIO or on local disk."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for upload")
+        READY = "ready", _("Ready")
+        DELETED = "deleted", _("Deleted")
+
+    module = models.CharField(_("module"), max_length=20)
+    purpose = models.CharField(
+        _("purpose"), max_length=20, blank=True, help_text=_("e.g. logo, thumbnail, pdf")
+    )
+    key = models.CharField(_("object key"), max_length=255, unique=True)
+    original_name = models.CharField(_("original name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=120)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("file")
+        verbose_name_plural = _("files")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["tenant", "module", "status"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
+
+    def __str__(self):
+        return self.original_name

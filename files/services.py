@@ -1,0 +1,275 @@
+"""Files: request an upload URL, confirm the stored object, download URLs, server-side writes.
+
+Object keys are `ally360/{tenant_id}/{module}/{yyyy}/{mm}/{dd}/{uuid}`: every key of a company
+starts with its own prefix, and an upload URL is valid for exactly one key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ally360.exceptions import Conflict, ServiceUnavailable, ValidationFailed
+from ally360.tenancy import require_tenant_id
+
+from .backends import StorageUnavailable, UploadInstructions, backend
+from .models import FileObject
+
+MB = 1024 * 1024
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCUMENT_TYPES = {"application/pdf", "application/xml", "text/xml", "text/csv", XLSX}
+
+
+@dataclass(frozen=True)
+class ModuleRule:
+    types: frozenset[str]
+    max_size: int
+
+
+IMAGES = ModuleRule(frozenset(IMAGE_TYPES), 5 * MB)
+DOCUMENTS = ModuleRule(frozenset(DOCUMENT_TYPES), 10 * MB)
+MODULE_RULES = {
+    "products": IMAGES,
+    "company": IMAGES,
+    "documents": DOCUMENTS,
+    "invoices": DOCUMENTS,
+    "bills": DOCUMENTS,
+    "contacts": DOCUMENTS,
+}
+
+
+def _unavailable(exc: Exception) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        _("File storage is unavailable right now; try again shortly."), code="storage_unavailable"
+    )
+
+
+def object_key(module: str, when: datetime | None = None) -> str:
+    when = timezone.localtime(when or timezone.now())
+    return (
+        f"{settings.FILE_KEY_PREFIX}/{require_tenant_id()}/{module}/{when:%Y/%m/%d}/{uuid.uuid4()}"
+    )
+
+
+def _check_declared(module: str, content_type: str, size: int) -> ModuleRule:
+    rule = MODULE_RULES.get(module)
+    if rule is None:
+        message = _("Unknown module. Use one of: %(modules)s.") % {
+            "modules": ", ".join(sorted(MODULE_RULES))
+        }
+        raise ValidationFailed(message, fields={"module": [message]})
+    if content_type not in rule.types:
+        message = _("%(type)s is not accepted here. Accepted: %(types)s.") % {
+            "type": content_type,
+            "types": ", ".join(sorted(rule.types)),
+        }
+        raise ValidationFailed(message, code="type_not_allowed", fields={"content_type": [message]})
+    if not 1 <= size <= rule.max_size:
+        message = _("The size must be between 1 byte and %(max)s MB.") % {
+            "max": rule.max_size // MB
+        }
+        raise ValidationFailed(message, code="size_not_allowed", fields={"size": [message]})
+    return rule
+
+
+@dataclass
+class UploadStart:
+    file: FileObject
+    upload: UploadInstructions
+    expires_at: datetime
+
+
+@transaction.atomic
+def file_upload_start(
+    *, module: str, name: str, content_type: str, size: int, user, base_url: str
+) -> UploadStart:
+    """Register a pending file and sign a direct upload for exactly its key (15 minutes)."""
+    rule = _check_declared(module, content_type, size)
+    try:
+        backend().ping()  # signing is local: make sure the upload has somewhere to go
+    except StorageUnavailable as exc:
+        raise _unavailable(exc)
+    file = FileObject.objects.create(
+        module=module,
+        key=object_key(module),
+        original_name=name.strip()[:255] or "file",
+        content_type=content_type,
+        size=size,
+        uploaded_by=user,
+    )
+    upload = backend().upload_instructions(
+        key=file.key,
+        content_type=content_type,
+        max_size=rule.max_size,
+        expires=settings.FILE_UPLOAD_EXPIRY,
+        base_url=base_url,
+    )
+    expires_at = timezone.now() + timedelta(seconds=settings.FILE_UPLOAD_EXPIRY)
+    return UploadStart(file=file, upload=upload, expires_at=expires_at)
+
+
+MAGIC = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "application/pdf": (b"%PDF-",),
+    XLSX: (b"PK\x03\x04",),
+}
+
+
+def content_matches(content_type: str, head: bytes) -> bool:
+    """Do the first bytes look like the declared type?"""
+    if content_type == "image/webp":
+        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    if content_type in MAGIC:
+        return head.startswith(MAGIC[content_type])
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if content_type in ("application/xml", "text/xml"):
+        return text.startswith(b"<")
+    if content_type == "text/csv":
+        return b"\x00" not in head
+    return False
+
+
+@transaction.atomic
+def file_upload_confirm(*, file: FileObject) -> FileObject:
+    """Check the stored object against what was declared; a mismatch deletes it (400)."""
+    file = FileObject.objects.select_for_update().get(pk=file.pk)
+    if file.status == FileObject.Status.READY:
+        return file
+    if file.status != FileObject.Status.PENDING:
+        raise Conflict(_("This file was deleted."), code="file_deleted")
+    store = backend()
+    try:
+        info = store.info(file.key)
+        if info is None:
+            raise ValidationFailed(
+                _("Nothing was uploaded for this file yet."), code="not_uploaded"
+            )
+        problems = []
+        if info.size != file.size:
+            problems.append(
+                _("the stored size is %(actual)s bytes, %(declared)s were declared")
+                % {"actual": info.size, "declared": file.size}
+            )
+        stored_type = (info.content_type or "").split(";")[0].strip().lower()
+        if stored_type and stored_type != file.content_type:
+            problems.append(_("it was stored as %(type)s") % {"type": stored_type})
+        if not content_matches(file.content_type, info.head):
+            problems.append(_("its content is not %(type)s") % {"type": file.content_type})
+        if problems:
+            store.delete(file.key)
+            raise ValidationFailed(
+                _(
+                    "The upload does not match what was declared: %(problems)s. It was deleted; "
+                    "request a new upload."
+                )
+                % {"problems": "; ".join(problems)},
+                code="upload_mismatch",
+            )
+    except StorageUnavailable as exc:
+        raise _unavailable(exc)
+    file.status = FileObject.Status.READY
+    file.confirmed_at = timezone.now()
+    file.save(update_fields=["status", "confirmed_at", "updated_at"])
+    return file
+
+
+def file_download(*, file: FileObject, base_url: str) -> tuple[str, datetime]:
+    if file.status != FileObject.Status.READY:
+        raise Conflict(
+            _("This file is not ready (%(status)s).") % {"status": file.get_status_display()},
+            code="file_not_ready",
+        )
+    store = backend()
+    try:
+        store.ping()
+    except StorageUnavailable as exc:
+        raise _unavailable(exc)
+    url = store.download_url(
+        key=file.key,
+        filename=file.original_name,
+        content_type=file.content_type,
+        expires=settings.FILE_DOWNLOAD_EXPIRY,
+        base_url=base_url,
+    )
+
+    return url, timezone.now() + timedelta(seconds=settings.FILE_DOWNLOAD_EXPIRY)
+
+
+@transaction.atomic
+def file_delete(*, file: FileObject) -> FileObject:
+    file = FileObject.objects.select_for_update().get(pk=file.pk)
+    if file.status == FileObject.Status.DELETED:
+        return file
+    try:
+        backend().delete(file.key)
+    except StorageUnavailable as exc:
+        raise _unavailable(exc)
+    file.status = FileObject.Status.DELETED
+    file.deleted_at = timezone.now()
+    file.save(update_fields=["status", "deleted_at", "updated_at"])
+    return file
+
+
+@transaction.atomic
+def file_store(
+    *, module: str, name: str, content_type: str, content: bytes, purpose: str = "", user=None
+) -> FileObject:
+    """Write bytes produced on the server (thumbnails, PDFs) as a ready file."""
+    file = FileObject(
+        module=module,
+        purpose=purpose,
+        key=object_key(module),
+        original_name=name,
+        content_type=content_type,
+        size=len(content),
+        uploaded_by=user,
+        status=FileObject.Status.READY,
+        confirmed_at=timezone.now(),
+    )
+    backend().save(file.key, content, content_type)
+    file.save()
+    return file
+
+
+def file_read(*, file: FileObject) -> bytes:
+    return backend().read(file.key)
+
+
+def require_ready(
+    file: FileObject, *, module: str, types: set[str] | None = None, field: str = "file"
+) -> FileObject:
+    """A file another app wants to use: confirmed, of the right module and type."""
+    if file.status != FileObject.Status.READY:
+        message = _("Confirm the upload first.")
+        raise ValidationFailed(message, fields={field: [message]})
+    if file.module != module or (types and file.content_type not in types):
+        message = _("This file cannot be used here.")
+        raise ValidationFailed(message, fields={field: [message]})
+    return file
+
+
+STALE_AFTER = timedelta(hours=24)
+
+
+def purge_stale_uploads(older_than: timedelta = STALE_AFTER) -> int:
+    """Delete the current tenant's uploads never confirmed, with their objects."""
+    purged = 0
+    store = backend()
+    stale = FileObject.objects.filter(
+        status=FileObject.Status.PENDING, created_at__lt=timezone.now() - older_than
+    )
+    for file in stale.select_for_update(skip_locked=True)[:1000]:
+        store.delete(file.key)
+        file.status = FileObject.Status.DELETED
+        file.deleted_at = timezone.now()
+        file.save(update_fields=["status", "deleted_at", "updated_at"])
+        purged += 1
+    return purged

@@ -1,0 +1,226 @@
+"""files/: the upload flow on local disk and on S3 (moto's server over real HTTP)."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import requests
+from django.core.files.storage import storages
+from django.test import Client
+
+from ally360.roles import Role
+from ally360.tenancy import tenant_context
+from conftest import ALL_ROLES, error_code, png_bytes
+from files.backends import backend
+from files.models import FileObject
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def request_upload(
+    client, content, *, module="products", name="foto.png", content_type="image/png", size=None
+):
+    response = client.post(
+        "/api/v1/files/upload",
+        {
+            "module": module,
+            "name": name,
+            "content_type": content_type,
+            "size": len(content) if size is None else size,
+        },
+        format="json",
+    )
+    return response
+
+
+def local_put(upload, content, content_type="image/png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    path = re.sub(r"^https?://[^/]+", "", upload["url"])
+    return Client().post(
+        path, {**upload["fields"], "file": SimpleUploadedFile("x", content, content_type)}
+    )
+
+
+def s3_put(upload, content, content_type="image/png"):
+    return requests.post(
+        upload["url"],
+        data=upload["fields"],
+        files={"file": ("x", content, content_type)},
+        timeout=10,
+    )
+
+
+def test_local_upload_confirm_and_download(owner_a, company_a):
+    content = png_bytes()
+    started = request_upload(owner_a, content, name="Logo tienda.png")
+    assert started.status_code == 201, started.json()
+    body = started.json()
+    assert body["file"]["status"] == "pending"
+    assert body["upload"]["method"] == "POST"
+    assert local_put(body["upload"], content).status_code == 201
+    confirmed = owner_a.post(f"/api/v1/files/{body['file']['id']}/confirm")
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "ready"
+    with tenant_context(company_a):
+        key = FileObject.objects.get().key
+    assert re.match(
+        rf"^ally360/{company_a.id}/products/\d{{4}}/\d{{2}}/\d{{2}}/[0-9a-f-]{{36}}$", key
+    )
+    download = owner_a.get(f"/api/v1/files/{body['file']['id']}/download").json()
+    response = Client().get(re.sub(r"^https?://[^/]+", "", download["url"]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == content
+    assert 'filename="Logo tienda.png"' in response["Content-Disposition"]
+
+
+def test_declared_limits_are_enforced_at_request(owner_a, company_a):
+    too_big = request_upload(owner_a, b"", size=5 * 1024 * 1024 + 1)
+    assert too_big.status_code == 400 and error_code(too_big) == "size_not_allowed"
+    wrong_type = request_upload(owner_a, b"x", content_type="image/gif")
+    assert wrong_type.status_code == 400 and error_code(wrong_type) == "type_not_allowed"
+    pdf_as_image = request_upload(owner_a, PDF, content_type="application/pdf")
+    assert pdf_as_image.status_code == 400
+    unknown = request_upload(owner_a, PDF, module="secrets", content_type="application/pdf")
+    assert unknown.status_code == 400
+    document = request_upload(
+        owner_a, b"x" * (10 * 1024 * 1024), module="documents", content_type="application/pdf"
+    )
+    assert document.status_code == 201
+    with tenant_context(company_a):
+        assert FileObject.objects.count() == 1
+
+
+def test_confirm_refuses_a_mismatch_and_deletes_the_object(owner_a, company_a):
+    content = png_bytes()
+    lying_size = request_upload(owner_a, content, size=len(content) + 10).json()
+    local_put(lying_size["upload"], content)
+    refused = owner_a.post(f"/api/v1/files/{lying_size['file']['id']}/confirm")
+    assert refused.status_code == 400 and error_code(refused) == "upload_mismatch"
+    with tenant_context(company_a):
+        key = FileObject.objects.get(pk=lying_size["file"]["id"]).key
+    assert backend().info(key) is None
+    disguised = request_upload(owner_a, PDF, content_type="image/png").json()
+    local_put(disguised["upload"], PDF)
+    refused = owner_a.post(f"/api/v1/files/{disguised['file']['id']}/confirm")
+    assert refused.status_code == 400
+    assert "is not image/png" in refused.json()["error"]["message"]
+    never_sent = request_upload(owner_a, content).json()
+    missing = owner_a.post(f"/api/v1/files/{never_sent['file']['id']}/confirm")
+    assert missing.status_code == 400 and error_code(missing) == "not_uploaded"
+
+
+def test_local_upload_limit_and_expired_urls_are_refused(owner_a, settings):
+    content = png_bytes()
+    started = request_upload(owner_a, content).json()
+    settings.FILE_UPLOAD_EXPIRY = -1
+    assert local_put(started["upload"], content).status_code == 403
+    settings.FILE_UPLOAD_EXPIRY = 900
+    assert local_put(started["upload"], b"\x89PNG" + b"0" * (6 * 1024 * 1024)).status_code == 400
+    assert local_put(started["upload"], content).status_code == 201
+    owner_a.post(f"/api/v1/files/{started['file']['id']}/confirm")
+    url = owner_a.get(f"/api/v1/files/{started['file']['id']}/download").json()["url"]
+    settings.FILE_DOWNLOAD_EXPIRY = -1
+    assert Client().get(re.sub(r"^https?://[^/]+", "", url)).status_code == 403
+    forged = re.sub(r"download/([^/]+)$", lambda m: "download/" + m.group(1)[::-1], url)
+    settings.FILE_DOWNLOAD_EXPIRY = 3600
+    assert Client().get(re.sub(r"^https?://[^/]+", "", forged)).status_code == 403
+
+
+def test_list_delete_and_another_tenants_file(owner_a, owner_b, company_b):
+    content = png_bytes()
+    theirs = request_upload(owner_b, content).json()
+    local_put(theirs["upload"], content)
+    owner_b.post(f"/api/v1/files/{theirs['file']['id']}/confirm")
+    file_id = theirs["file"]["id"]
+    assert owner_a.get(f"/api/v1/files/{file_id}/").status_code == 404
+    assert owner_a.get(f"/api/v1/files/{file_id}/download").status_code == 404
+    assert owner_a.post(f"/api/v1/files/{file_id}/confirm").status_code == 404
+    assert owner_a.delete(f"/api/v1/files/{file_id}/").status_code == 404
+    assert owner_a.get("/api/v1/files/").json()["count"] == 0
+    with tenant_context(company_b):
+        assert FileObject.objects.get(pk=file_id).status == "ready"
+    assert owner_b.get("/api/v1/files/", {"module": "products"}).json()["count"] == 1
+    assert owner_b.delete(f"/api/v1/files/{file_id}/").status_code == 204
+    with tenant_context(company_b):
+        file = FileObject.objects.get(pk=file_id)
+        assert file.status == "deleted"
+    assert not storages["default"].exists(file.key)
+    assert owner_b.get(f"/api/v1/files/{file_id}/download").status_code == 409
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_file_roles(company_a, client_as, role):
+    client = client_as(company_a, role)
+    allowed = role != Role.VIEWER
+    response = request_upload(client, png_bytes())
+    assert response.status_code == (201 if allowed else 403)
+    assert client.get("/api/v1/files/").status_code == 200
+
+
+def test_the_beat_job_purges_stale_uploads_with_their_objects(owner_a, company_a):
+    from django.utils import timezone
+
+    from files.tasks import purge_stale_uploads
+
+    content = png_bytes()
+    stale = request_upload(owner_a, content).json()
+    local_put(stale["upload"], content)
+    fresh = request_upload(owner_a, content).json()
+    with tenant_context(company_a):
+        FileObject.objects.filter(pk=stale["file"]["id"]).update(
+            created_at=timezone.now() - timedelta(hours=25)
+        )
+        key = FileObject.objects.get(pk=stale["file"]["id"]).key
+    assert purge_stale_uploads.delay().get() == 1
+    with tenant_context(company_a):
+        assert FileObject.objects.get(pk=stale["file"]["id"]).status == "deleted"
+        assert FileObject.objects.get(pk=fresh["file"]["id"]).status == "pending"
+    assert not storages["default"].exists(key)
+
+
+# --- S3 over HTTP (moto server) ----------------------------------------------------------------
+
+
+def test_s3_upload_confirm_download_over_http(owner_a, company_a, s3_storage, moto_server):
+    content = png_bytes()
+    started = request_upload(owner_a, content, name="Camiseta roja.png").json()
+    upload = started["upload"]
+    # Signed for the public host, restricted to one key under this company's prefix.
+    assert upload["url"].startswith(f"http://localhost:{moto_server}/")
+    assert upload["fields"]["key"].startswith(f"ally360/{company_a.id}/products/")
+    assert upload["fields"]["Content-Type"] == "image/png"
+    import base64
+    import json
+
+    policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
+    assert ["content-length-range", 1, 5 * 1024 * 1024] in policy["conditions"]
+    assert ["eq", "$key", upload["fields"]["key"]] in policy["conditions"]
+    assert s3_put(upload, content).status_code in (200, 201, 204)
+    confirmed = owner_a.post(f"/api/v1/files/{started['file']['id']}/confirm")
+    assert confirmed.status_code == 200, confirmed.json()
+    download = owner_a.get(f"/api/v1/files/{started['file']['id']}/download").json()
+    assert download["url"].startswith(f"http://localhost:{moto_server}/{s3_storage}/ally360/")
+    assert "X-Amz-Signature=" in download["url"] and "X-Amz-Expires=3600" in download["url"]
+    fetched = requests.get(download["url"], timeout=10)
+    assert fetched.status_code == 200 and fetched.content == content
+
+
+def test_s3_confirm_refuses_a_mismatch_and_deletes_the_object(owner_a, company_a, s3_storage):
+    content = png_bytes()
+    started = request_upload(owner_a, content, size=len(content) + 1).json()
+    s3_put(started["upload"], content)
+    refused = owner_a.post(f"/api/v1/files/{started['file']['id']}/confirm")
+    assert refused.status_code == 400
+    with tenant_context(company_a):
+        key = FileObject.objects.get(pk=started["file"]["id"]).key
+    assert backend().info(key) is None
+
+
+def test_s3_down_answers_503_and_the_rest_of_the_api_works(owner_a, s3_storage, settings):
+    settings.STORAGES["default"]["OPTIONS"]["endpoint_url"] = "http://127.0.0.1:9"
+    settings.STORAGES = dict(settings.STORAGES)  # reset the storage handler
+    response = request_upload(owner_a, png_bytes())
+    assert response.status_code == 503 and error_code(response) == "storage_unavailable"
+    assert owner_a.get("/api/v1/contacts/").status_code == 200
