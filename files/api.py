@@ -3,7 +3,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ally360.api.viewsets import ReadOnlyTenantViewSet
+from ally360.api.viewsets import ReadOnlyTenantViewSet, TenantViewSet
 
 from . import services
 from .models import FileObject
@@ -117,4 +117,48 @@ class FileViewSet(mixins.DestroyModelMixin, ReadOnlyTenantViewSet):
 
     def destroy(self, request, *args, **kwargs):
         services.file_delete(file=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoInputSerializer(serializers.Serializer):
+    file = serializers.PrimaryKeyRelatedField(
+        queryset=FileObject.objects,
+        help_text="A confirmed upload of module `company` (jpeg, png or webp).",
+    )
+
+
+class LogoSerializer(serializers.Serializer):
+    file = FileSerializer(allow_null=True)
+    url = serializers.URLField(allow_null=True)
+
+
+class CompanyLogoView(TenantViewSet):
+    """The company logo (printed on invoices): upload it through files/ with module `company`,
+    then attach it here."""
+
+    model = FileObject
+    permission_module = "company"
+    serializer_class = LogoSerializer
+    action_permissions = {"retrieve": "read", "set": "write", "remove": "write"}
+
+    def _payload(self, logo):
+        url = (
+            services.signed_url(logo, base_url=self.request.build_absolute_uri("/"))
+            if logo
+            else None
+        )
+        return {"file": FileSerializer(logo).data if logo else None, "url": url}
+
+    @extend_schema(responses=LogoSerializer, tags=["companies"])
+    def retrieve(self, request):
+        return Response(self._payload(services.company_logo()))
+
+    @extend_schema(request=LogoInputSerializer, responses=LogoSerializer, tags=["companies"])
+    def set(self, request):
+        data = self.validated_input(LogoInputSerializer)
+        return Response(self._payload(services.company_logo_set(**data)))
+
+    @extend_schema(responses={204: None}, tags=["companies"])
+    def remove(self, request):
+        services.company_logo_remove()
         return Response(status=status.HTTP_204_NO_CONTENT)

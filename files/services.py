@@ -273,3 +273,43 @@ def purge_stale_uploads(older_than: timedelta = STALE_AFTER) -> int:
         file.save(update_fields=["status", "deleted_at", "updated_at"])
         purged += 1
     return purged
+
+
+def signed_url(file: FileObject, *, base_url: str) -> str:
+    """A download URL to embed in a response (signing only, no round trip to storage)."""
+    return backend().download_url(
+        key=file.key,
+        filename=file.original_name,
+        content_type=file.content_type,
+        expires=settings.FILE_DOWNLOAD_EXPIRY,
+        base_url=base_url,
+    )
+
+
+# --- the company logo --------------------------------------------------------------------------
+
+
+def company_logo() -> FileObject | None:
+    return (
+        FileObject.objects.filter(module="company", purpose="logo", status=FileObject.Status.READY)
+        .order_by("-confirmed_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def company_logo_set(*, file: FileObject) -> FileObject:
+    require_ready(file, module="company", types=IMAGE_TYPES)
+    previous = company_logo()
+    file.purpose = "logo"
+    file.save(update_fields=["purpose", "updated_at"])
+    if previous is not None and previous.pk != file.pk:
+        file_delete(file=previous)
+    return file
+
+
+@transaction.atomic
+def company_logo_remove() -> None:
+    logo = company_logo()
+    if logo is not None:
+        file_delete(file=logo)

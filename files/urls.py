@@ -1,3 +1,5 @@
+from django.urls import path
+
 from ally360.api.routers import Router
 
 from . import api
@@ -5,4 +7,11 @@ from . import api
 router = Router()
 router.register("files", api.FileViewSet, basename="file")
 
-urlpatterns = router.urls
+company_logo = api.CompanyLogoView.as_view(
+    {"get": "retrieve", "put": "set", "post": "set", "delete": "remove"}
+)
+
+urlpatterns = [
+    path("companies/current/logo", company_logo, name="company-logo"),
+    *router.urls,
+]

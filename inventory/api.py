@@ -16,13 +16,29 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
 from ally360.api.filters import TenantFilterBackend, TenantFilterSet
 from ally360.api.pagination import CursorPagination
-from ally360.api.viewsets import ReadOnlyTenantViewSet, ServiceModelViewSet, TenantViewSet
+from ally360.api.viewsets import (
+    ReadOnlyTenantViewSet,
+    ServiceModelViewSet,
+    TenantViewSet,
+)
+from files.models import FileObject
+from files.services import signed_url
 from pos.models import PDV
 from products import services as product_services
-from products.models import Brand, Category, PriceList, Product, Tax, Unit, Variant
+from products.models import (
+    Brand,
+    Category,
+    PriceList,
+    Product,
+    ProductImage,
+    Tax,
+    Unit,
+    Variant,
+)
 from products.selectors import default_price_list, price_with_taxes, variant_prices
 
 from . import selectors, services
@@ -145,6 +161,9 @@ class ProductSerializer(serializers.ModelSerializer):
     brand = NamedRefSerializer(allow_null=True, read_only=True)
     unit = UnitRefSerializer(read_only=True)
     taxes = serializers.SerializerMethodField()
+    image = serializers.SerializerMethodField(
+        help_text="The main image's thumbnail (or the image while the thumbnail is being made)."
+    )
     variants = VariantSerializer(many=True, read_only=True)
 
     class Meta:
@@ -157,6 +176,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "brand",
             "unit",
             "taxes",
+            "image",
             "track_inventory",
             "is_active",
             "variants",
@@ -164,6 +184,14 @@ class ProductSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_image(self, product):
+        images = getattr(product, "main_images", None)
+        if not images:
+            return None
+        main = images[0]
+        return signed_url(main.thumbnail or main.file, base_url=self.context["base_url"])
 
     @extend_schema_field(TaxRefSerializer(many=True))
     def get_taxes(self, product):
@@ -269,6 +297,7 @@ class PricedListMixin:
     def get_serializer_context(self):
         context = super().get_serializer_context()
         context.setdefault("prices", {})
+        context["base_url"] = self.request.build_absolute_uri("/")
         return context
 
     def priced_response(self, objects, *, many: bool):
@@ -359,8 +388,6 @@ class ProductViewSet(PricedListMixin, ServiceModelViewSet):
         return self._respond(self.get_object())
 
     def _respond(self, product, status_code=status.HTTP_200_OK):
-        from rest_framework.response import Response
-
         product = selectors.product_catalog().get(pk=product.pk)
         return Response(self.priced_response(product, many=False), status=status_code)
 
@@ -375,6 +402,102 @@ class ProductViewSet(PricedListMixin, ServiceModelViewSet):
 
     def perform_delete_service(self, instance):
         product_services.product_delete(product=instance)
+
+
+# --- product images ----------------------------------------------------------------------------
+
+
+class ProductImageSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProductImage
+        fields = ["id", "file", "url", "thumbnail_url", "position", "is_main", "created_at"]
+        read_only_fields = fields
+
+    def get_url(self, image) -> str:
+        return signed_url(image.file, base_url=self.context["base_url"])
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_thumbnail_url(self, image):
+        if image.thumbnail is None:
+            return None
+        return signed_url(image.thumbnail, base_url=self.context["base_url"])
+
+
+class ProductImageInputSerializer(serializers.Serializer):
+    file = serializers.PrimaryKeyRelatedField(
+        queryset=FileObject.objects, help_text="A confirmed upload of module `products`."
+    )
+    is_main = serializers.BooleanField(required=False, default=False)
+    position = serializers.IntegerField(min_value=0, required=False)
+
+
+class ProductImageUpdateSerializer(serializers.Serializer):
+    is_main = serializers.BooleanField(required=False)
+    position = serializers.IntegerField(min_value=0, required=False)
+
+
+class ProductImageViewSet(TenantViewSet):
+    """`products/{id}/images`: attach confirmed uploads, order them, pick the main one, remove.
+    Thumbnails are made in the background (Pillow, WebP, 320 px)."""
+
+    model = ProductImage
+    permission_module = "catalog"
+    serializer_class = ProductImageSerializer
+    action_permissions = {
+        "list": "read",
+        "create": "write",
+        "partial_update": "write",
+        "destroy": "write",
+    }
+
+    def get_serializer_context(self):
+        return {
+            **super().get_serializer_context(),
+            "base_url": self.request.build_absolute_uri("/"),
+        }
+
+    def product(self) -> Product:
+        from django.shortcuts import get_object_or_404
+
+        return get_object_or_404(Product.objects.all(), pk=self.kwargs["product_pk"])
+
+    def base_queryset(self):
+        return ProductImage.objects.filter(product=self.product()).select_related(
+            "file", "thumbnail"
+        )
+
+    @extend_schema(responses=ProductImageSerializer(many=True), tags=["catalog"])
+    def list(self, request, product_pk=None):
+        images = self.get_queryset()
+        return Response(self.get_serializer(images, many=True).data)
+
+    @extend_schema(
+        request=ProductImageInputSerializer,
+        responses={201: ProductImageSerializer},
+        tags=["catalog"],
+    )
+    def create(self, request, product_pk=None):
+        data = self.validated_input(ProductImageInputSerializer)
+        image = product_services.product_image_attach(product=self.product(), **data)
+        return self.output(
+            self.get_queryset().get(pk=image.pk), status_code=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        request=ProductImageUpdateSerializer, responses=ProductImageSerializer, tags=["catalog"]
+    )
+    def partial_update(self, request, product_pk=None, pk=None):
+        data = self.validated_input(ProductImageUpdateSerializer)
+        image = product_services.product_image_update(image=self.get_object(), data=data)
+        return self.output(self.get_queryset().get(pk=image.pk))
+
+    @extend_schema(responses={204: None}, tags=["catalog"])
+    def destroy(self, request, product_pk=None, pk=None):
+        product_services.product_image_remove(image=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class VariantFilter(TenantFilterSet):
@@ -433,8 +556,6 @@ class VariantViewSet(PricedListMixin, ServiceModelViewSet):
         return self._respond(self.get_object())
 
     def _respond(self, variant, status_code=status.HTTP_200_OK):
-        from rest_framework.response import Response
-
         variant = selectors.variant_catalog().get(pk=variant.pk)
         return Response(self.priced_response(variant, many=False), status=status_code)
 

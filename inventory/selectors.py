@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 
-from products.models import Product, ProductTax, Variant
+from products.models import Product, ProductImage, ProductTax, Variant
 
 from .models import Stock, StockMovement
 
@@ -29,6 +29,11 @@ def product_catalog() -> QuerySet[Product]:
             queryset=Variant.objects.order_by("-is_default", "sku").prefetch_related(
                 _stock_levels()
             ),
+        ),
+        Prefetch(
+            "images",
+            queryset=ProductImage.objects.filter(is_main=True).select_related("file", "thumbnail"),
+            to_attr="main_images",
         ),
     )
 

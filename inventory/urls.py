@@ -1,4 +1,7 @@
+from django.urls import re_path
+
 from ally360.api.routers import Router
+from ally360.api.viewsets import UUID_PATTERN
 
 from . import api
 
@@ -11,4 +14,14 @@ router.register("adjustments", api.AdjustmentViewSet, basename="adjustment")
 router.register("transfers", api.TransferViewSet, basename="transfer")
 router.register("kardex", api.KardexViewSet, basename="kardex")
 
-urlpatterns = router.urls
+images = api.ProductImageViewSet.as_view({"get": "list", "post": "create"})
+image = api.ProductImageViewSet.as_view({"patch": "partial_update", "delete": "destroy"})
+UUID = UUID_PATTERN
+
+urlpatterns = [
+    re_path(rf"^products/(?P<product_pk>{UUID})/images/?$", images, name="product-images"),
+    re_path(
+        rf"^products/(?P<product_pk>{UUID})/images/(?P<pk>{UUID})/?$", image, name="product-image"
+    ),
+    *router.urls,
+]

@@ -157,6 +157,30 @@ class NumberingRangeViewSet(ServiceModelViewSet):
         services.numbering_range_delete(numbering=instance)
 
 
+# --- PDFs --------------------------------------------------------------------------------------
+
+
+class PdfSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ready", "generating"])
+    url = serializers.URLField(required=False)
+    expires_at = serializers.DateTimeField(required=False)
+
+
+class SendSerializer(serializers.Serializer):
+    to = serializers.EmailField(required=False, help_text="Defaults to the customer's e-mail.")
+
+
+def pdf_response(request, document):
+    """200 with a download URL when the PDF is fresh; 202 while a worker generates it."""
+    from files.services import file_download
+
+    pdf = services.document_pdf_request(document=document)
+    if pdf is None:
+        return Response({"status": "generating"}, status=status.HTTP_202_ACCEPTED)
+    url, expires_at = file_download(file=pdf, base_url=request.build_absolute_uri("/"))
+    return Response({"status": "ready", "url": url, "expires_at": expires_at})
+
+
 # --- invoices ----------------------------------------------------------------------------------
 
 
@@ -374,6 +398,8 @@ class InvoiceViewSet(ServiceModelViewSet):
     pagination_class = CursorPagination
     action_permissions = {
         "issue": "write",
+        "pdf": "read",
+        "send": "write",
         "void": "void",
         "payments": {"GET": "payments.read", "POST": "payments.write"},
     }
@@ -421,6 +447,28 @@ class InvoiceViewSet(ServiceModelViewSet):
         data = self.validated_input(VoidSerializer)
         invoice = services.invoice_void(invoice=self.get_object(), user=request.user, **data)
         return self.output(selectors.invoice_detail().get(pk=invoice.pk))
+
+    @extend_schema(responses={200: PdfSerializer, 202: PdfSerializer}, tags=["sales"])
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        return pdf_response(request, self.get_object())
+
+    @extend_schema(
+        request=SendSerializer,
+        responses={
+            202: inline_serializer(
+                "InvoiceSent", {"status": serializers.CharField(), "to": serializers.EmailField()}
+            )
+        },
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["sales"],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def send(self, request, pk=None):
+        data = self.validated_input(SendSerializer)
+        recipient = services.invoice_send(invoice=self.get_object(), to=data.get("to"))
+        return Response({"status": "queued", "to": recipient}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(methods=["GET"], responses=PaymentSerializer(many=True), tags=["sales"])
     @extend_schema(
@@ -608,8 +656,15 @@ class CreditNoteViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
     search_fields = ["full_number", "invoice__full_number", "reason"]
     ordering_fields = ["created_at", "number"]
 
+    action_permissions = {"pdf": "read"}
+
     def base_queryset(self):
         return CreditNote.objects.select_related("invoice").prefetch_related("lines")
+
+    @extend_schema(responses={200: PdfSerializer, 202: PdfSerializer}, tags=["sales"])
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        return pdf_response(request, self.get_object())
 
     @idempotent
     def create(self, request, *args, **kwargs):

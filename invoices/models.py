@@ -135,6 +135,10 @@ class Invoice(TenantModel):
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     void_reason = models.CharField(_("void reason"), max_length=255, blank=True)
+    pdf = models.ForeignKey(
+        "files.FileObject", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    pdf_generated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("invoice")
@@ -269,6 +273,10 @@ class CreditNote(TenantModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    pdf = models.ForeignKey(
+        "files.FileObject", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    pdf_generated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("credit note")

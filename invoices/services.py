@@ -1055,3 +1055,99 @@ def shift_close(*, shift: Shift, user, role: str, counted: dict, notes: str = ""
         shift.notes = f"{shift.notes}\n{notes}".strip()
     shift.save()
     return shift
+
+
+# --------------------------------------------------------------------------------------------
+# PDFs and e-mail
+# --------------------------------------------------------------------------------------------
+
+
+def document_pdf_is_fresh(document: Invoice | CreditNote) -> bool:
+    """A PDF is reused until the document changes (a payment, a credit note...)."""
+    return bool(
+        document.pdf_id
+        and document.pdf_generated_at
+        and document.pdf_generated_at >= document.updated_at
+    )
+
+
+@transaction.atomic
+def document_pdf_generate(*, document: Invoice | CreditNote):
+    """Render and store the PDF unless a fresh one exists (idempotent)."""
+    from files.services import file_delete, file_store
+
+    from .pdf import render_document_pdf
+
+    model = type(document)
+    document = (
+        model.objects.select_for_update(of=("self",)).select_related("pdf").get(pk=document.pk)
+    )
+    if isinstance(document, Invoice) and document.status == Invoice.Status.DRAFT:
+        raise Conflict(_("Drafts have no PDF: issue the invoice first."), code="invoice_draft")
+    if document_pdf_is_fresh(document):
+        return document.pdf
+    file = file_store(
+        module="invoices",
+        purpose="pdf",
+        name=f"{document.full_number}.pdf",
+        content_type="application/pdf",
+        content=render_document_pdf(document),
+    )
+    previous = document.pdf
+    # update() leaves updated_at alone, so the PDF counts as fresh until the next change.
+    model.objects.filter(pk=document.pk).update(pdf=file, pdf_generated_at=timezone.now())
+    if previous is not None:
+        file_delete(file=previous)
+    return file
+
+
+def document_pdf_request(*, document: Invoice | CreditNote):
+    """The fresh PDF, or None after queuing its generation for when this transaction commits."""
+    from .tasks import generate_document_pdf
+
+    if isinstance(document, Invoice) and document.status == Invoice.Status.DRAFT:
+        raise Conflict(_("Drafts have no PDF: issue the invoice first."), code="invoice_draft")
+    if document_pdf_is_fresh(document):
+        return document.pdf
+    kind = "invoice" if isinstance(document, Invoice) else "credit_note"
+    generate_document_pdf.delay_on_commit(kind, str(document.pk), tenant_id=str(document.tenant_id))
+    return None
+
+
+def invoice_send(*, invoice: Invoice, to: str | None = None) -> str:
+    """Queue the invoice PDF by e-mail to the customer (or `to`)."""
+    from .tasks import email_invoice
+
+    if invoice.status == Invoice.Status.DRAFT:
+        raise Conflict(_("Issue the invoice before sending it."), code="invoice_draft")
+    recipient = (to or invoice.customer.email or "").strip()
+    if not recipient:
+        message = _("The customer has no e-mail address: give one in `to`.")
+        raise ValidationFailed(message, fields={"to": [message]})
+    email_invoice.delay_on_commit(str(invoice.pk), recipient, tenant_id=str(invoice.tenant_id))
+    return recipient
+
+
+@transaction.atomic
+def invoice_email(*, invoice: Invoice, to: str) -> None:
+    """Task body: make sure the PDF exists, then put the e-mail in the outbox."""
+    from accounts.models import Company
+    from accounts.services import email_queue
+
+    pdf = document_pdf_generate(document=invoice)
+    invoice.refresh_from_db()
+    company = Company.objects.get(pk=invoice.tenant_id)
+    email_queue(
+        kind="invoice",
+        to=to,
+        company=company,
+        template="emails/invoice.txt",
+        context={"invoice": invoice, "company": company},
+        attachments=[
+            {
+                "storage_key": pdf.key,
+                "filename": f"{invoice.full_number}.pdf",
+                "content_type": "application/pdf",
+            }
+        ],
+    )

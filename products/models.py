@@ -252,3 +252,26 @@ class PriceListItem(TenantModel):
                 condition=models.Q(price__gte=0), name="products_pricelistitem_price_not_negative"
             ),
         ]
+
+
+class ProductImage(TenantModel):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    file = models.ForeignKey("files.FileObject", on_delete=models.PROTECT, related_name="+")
+    thumbnail = models.ForeignKey(
+        "files.FileObject", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_main = models.BooleanField(_("main image"), default=False)
+
+    class Meta:
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
+        ordering = ["-is_main", "position", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "product"],
+                condition=models.Q(is_main=True),
+                name="products_image_one_main",
+            ),
+            models.UniqueConstraint(fields=["tenant", "file"], name="products_image_unique_file"),
+        ]

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Company
 from ally360.exceptions import Conflict, ValidationFailed
 from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
+from files.models import FileObject
+from files.services import IMAGE_TYPES, file_delete, require_ready
 
 from .models import (
     Brand,
@@ -21,6 +23,7 @@ from .models import (
     PriceList,
     PriceListItem,
     Product,
+    ProductImage,
     ProductTax,
     Tax,
     Unit,
@@ -598,3 +601,100 @@ def price_list_item_set(
 
 def price_list_item_remove(*, item: PriceListItem) -> None:
     item.delete()
+
+
+# --- images ------------------------------------------------------------------------------------
+
+
+def _make_main(image: ProductImage) -> None:
+    ProductImage.objects.filter(product_id=image.product_id, is_main=True).exclude(
+        pk=image.pk
+    ).update(is_main=False)
+    if not image.is_main:
+        image.is_main = True
+        image.save(update_fields=["is_main", "updated_at"])
+
+
+@transaction.atomic
+def product_image_attach(
+    *, product: Product, file: FileObject, is_main: bool = False, position: int | None = None
+) -> ProductImage:
+    """Attach a confirmed image; a thumbnail is made in the background."""
+    from .tasks import product_image_thumbnail
+
+    ensure_tenant(product, field="product")
+    ensure_tenant(file, field="file")
+    require_ready(file, module="products", types=IMAGE_TYPES)
+    if ProductImage.objects.filter(file=file).exists():
+        raise Conflict(_("This file is already attached to a product."), code="duplicate")
+    Product.objects.select_for_update().filter(pk=product.pk).first()  # serialize main switching
+    existing = ProductImage.objects.filter(product=product)
+    if position is None:
+        position = existing.count()
+    image = ProductImage.objects.create(product=product, file=file, position=position)
+    if is_main or not existing.exclude(pk=image.pk).exists():
+        _make_main(image)
+    product_image_thumbnail.delay_on_commit(str(image.pk), tenant_id=str(image.tenant_id))
+    return image
+
+
+@transaction.atomic
+def product_image_update(*, image: ProductImage, data: dict) -> ProductImage:
+    Product.objects.select_for_update().filter(pk=image.product_id).first()
+    if "position" in data:
+        image.position = data["position"]
+        image.save(update_fields=["position", "updated_at"])
+    if data.get("is_main"):
+        _make_main(image)
+    return image
+
+
+@transaction.atomic
+def product_image_remove(*, image: ProductImage) -> None:
+    Product.objects.select_for_update().filter(pk=image.product_id).first()
+    files = [image.file] + ([image.thumbnail] if image.thumbnail else [])
+    was_main = image.is_main
+    product_id = image.product_id
+    image.delete()
+    for file in files:
+        file_delete(file=file)
+    if was_main:
+        successor = (
+            ProductImage.objects.filter(product_id=product_id)
+            .order_by("position", "created_at")
+            .first()
+        )
+        if successor is not None:
+            _make_main(successor)
+
+
+THUMBNAIL_SIZE = (320, 320)
+
+
+@transaction.atomic
+def product_image_make_thumbnail(*, image: ProductImage) -> ProductImage:
+    """Idempotent: an image with a thumbnail is left alone."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    from files.services import file_read, file_store
+
+    image = ProductImage.objects.select_for_update().select_related("file").get(pk=image.pk)
+    if image.thumbnail_id is not None:
+        return image
+    with Image.open(io.BytesIO(file_read(file=image.file))) as picture:
+        picture = ImageOps.exif_transpose(picture)
+        picture.thumbnail(THUMBNAIL_SIZE)
+        buffer = io.BytesIO()
+        picture.convert("RGB").save(buffer, format="WEBP", quality=82)
+    stem = image.file.original_name.rsplit(".", 1)[0]
+    image.thumbnail = file_store(
+        module="products",
+        purpose="thumbnail",
+        name=f"{stem}-thumb.webp",
+        content_type="image/webp",
+        content=buffer.getvalue(),
+    )
+    image.save(update_fields=["thumbnail", "updated_at"])
+    return image

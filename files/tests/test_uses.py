@@ -1,0 +1,113 @@
+"""What files are for: product images with thumbnails and the company logo."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from ally360.tenancy import tenant_context
+from conftest import png_bytes
+from files.models import FileObject
+from files.tests.test_files_api import local_put, request_upload
+from products.models import ProductImage
+
+pytestmark = pytest.mark.django_db
+
+
+def uploaded(client, content=None, module="products", content_type="image/png", name="foto.png"):
+    content = content or png_bytes()
+    started = request_upload(
+        client, content, module=module, content_type=content_type, name=name
+    ).json()
+    assert local_put(started["upload"], content, content_type).status_code == 201
+    assert client.post(f"/api/v1/files/{started['file']['id']}/confirm").status_code == 200
+    return started["file"]["id"]
+
+
+def fetch(url):
+    response = Client().get(re.sub(r"^https?://[^/]+", "", url))
+    assert response.status_code == 200
+    return b"".join(response.streaming_content)
+
+
+def test_product_images_with_thumbnails_main_and_order(
+    owner_a, company_a, make_product, django_capture_on_commit_callbacks
+):
+    product = make_product(company_a)
+    url = f"/api/v1/products/{product.id}/images"
+    with django_capture_on_commit_callbacks(execute=True):
+        first = owner_a.post(url, {"file": uploaded(owner_a, png_bytes((800, 600)))}, format="json")
+        second = owner_a.post(
+            url, {"file": uploaded(owner_a, png_bytes((40, 40), (0, 0, 255)))}, format="json"
+        )
+    assert first.status_code == second.status_code == 201, first.json()
+    images = owner_a.get(url).json()
+    assert [(i["is_main"], i["position"]) for i in images] == [(True, 0), (False, 1)]
+    thumbnail = fetch(images[0]["thumbnail_url"])
+    from io import BytesIO
+
+    from PIL import Image
+
+    with Image.open(BytesIO(thumbnail)) as picture:
+        assert picture.format == "WEBP" and max(picture.size) == 320
+    listed = owner_a.get("/api/v1/products/").json()["results"][0]
+    assert listed["image"] == images[0]["thumbnail_url"].split("?")[0] or listed["image"]
+    switched = owner_a.patch(f"{url}/{images[1]['id']}", {"is_main": True}, format="json")
+    assert switched.json()["is_main"] is True
+    assert [i["id"] for i in owner_a.get(url).json() if i["is_main"]] == [images[1]["id"]]
+    assert owner_a.delete(f"{url}/{images[1]['id']}").status_code == 204
+    remaining = owner_a.get(url).json()
+    assert [(i["id"], i["is_main"]) for i in remaining] == [(images[0]["id"], True)]
+    with tenant_context(company_a):
+        assert FileObject.objects.filter(status="deleted").count() == 2  # image + thumbnail
+
+
+def test_product_images_refuse_unconfirmed_foreign_or_wrong_files(
+    owner_a, owner_b, company_a, make_product
+):
+    product = make_product(company_a)
+    url = f"/api/v1/products/{product.id}/images"
+    pending = request_upload(owner_a, png_bytes()).json()["file"]["id"]
+    assert owner_a.post(url, {"file": pending}, format="json").status_code == 400
+    document = uploaded(
+        owner_a, b"%PDF-1.4 x", module="documents", content_type="application/pdf", name="x.pdf"
+    )
+    assert owner_a.post(url, {"file": document}, format="json").status_code == 400
+    foreign = uploaded(owner_b)
+    refused = owner_a.post(url, {"file": foreign}, format="json")
+    assert refused.status_code == 400 and "file" in refused.json()["error"]["fields"]
+    product_b = make_product(owner_b.user.memberships.get().company)
+    assert (
+        owner_a.post(
+            f"/api/v1/products/{product_b.id}/images", {"file": uploaded(owner_a)}, format="json"
+        ).status_code
+        == 404
+    )
+    with tenant_context(company_a):
+        assert not ProductImage.objects.exists()
+
+
+def test_company_logo(owner_a, company_a, client_as):
+    from ally360.roles import Role
+
+    assert owner_a.get("/api/v1/companies/current/logo").json() == {"file": None, "url": None}
+    first = uploaded(owner_a, module="company", name="logo.png")
+    set_logo = owner_a.put("/api/v1/companies/current/logo", {"file": first}, format="json")
+    assert set_logo.status_code == 200 and set_logo.json()["file"]["purpose"] == "logo"
+    assert fetch(set_logo.json()["url"]) == png_bytes()
+    second = uploaded(owner_a, png_bytes(color=(0, 255, 0)), module="company", name="nuevo.png")
+    owner_a.put("/api/v1/companies/current/logo", {"file": second}, format="json")
+    with tenant_context(company_a):
+        assert FileObject.objects.get(pk=first).status == "deleted"
+    seller = client_as(company_a, Role.SELLER)
+    assert seller.get("/api/v1/companies/current/logo").status_code == 200
+    assert seller.delete("/api/v1/companies/current/logo").status_code == 403
+    product_image = uploaded(owner_a)
+    assert (
+        owner_a.put(
+            "/api/v1/companies/current/logo", {"file": product_image}, format="json"
+        ).status_code
+        == 400
+    )
+    assert owner_a.delete("/api/v1/companies/current/logo").status_code == 204
+    assert owner_a.get("/api/v1/companies/current/logo").json()["file"] is None

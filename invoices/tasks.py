@@ -1,0 +1,38 @@
+from celery import shared_task
+
+from files.backends import StorageUnavailable
+
+from . import services
+from .models import CreditNote, Invoice
+
+DOCUMENTS = {"invoice": Invoice, "credit_note": CreditNote}
+
+
+@shared_task(
+    tenant_required=True,
+    autoretry_for=(StorageUnavailable,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=6,
+)
+def generate_document_pdf(kind: str, document_id: str, *, tenant_id: str) -> str:
+    """Idempotent: a fresh PDF is kept."""
+    document = DOCUMENTS[kind].objects.filter(pk=document_id).first()
+    if document is None:
+        return "gone"
+    return services.document_pdf_generate(document=document).key
+
+
+@shared_task(
+    tenant_required=True,
+    autoretry_for=(StorageUnavailable,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=6,
+)
+def email_invoice(invoice_id: str, to: str, *, tenant_id: str) -> str:
+    invoice = Invoice.objects.select_related("customer").filter(pk=invoice_id).first()
+    if invoice is None:
+        return "gone"
+    services.invoice_email(invoice=invoice, to=to)
+    return "queued"

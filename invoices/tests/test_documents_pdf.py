@@ -1,0 +1,122 @@
+"""Invoice and credit-note PDFs (WeasyPrint, stored as files) and the invoice e-mail."""
+
+import pytest
+from django.core import mail
+
+from ally360.tenancy import tenant_context
+from conftest import error_code
+from files.models import FileObject
+from files.services import file_read
+from files.tests.test_uses import fetch
+from invoices.models import Invoice
+
+pytestmark = pytest.mark.django_db
+
+
+def _issued_invoice(client, shop):
+    response = client.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop.pdv.id),
+            "customer": str(shop.customer.id),
+            "issue": True,
+            "lines": [
+                {"variant": shop.v("iva19"), "quantity": "2"},
+                {"variant": shop.v("inc8"), "quantity": "1"},
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    return response.json()
+
+
+def test_invoice_pdf_is_generated_stored_reused_and_refreshed(
+    owner_a, company_a, make_shop, django_capture_on_commit_callbacks
+):
+    shop = make_shop(company_a)
+    invoice = _issued_invoice(owner_a, shop)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf")
+    assert first.status_code == 202 and first.json()["status"] == "generating"
+    ready = owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf")
+    assert ready.status_code == 200, ready.json()
+    pdf = fetch(ready.json()["url"])
+    assert pdf.startswith(b"%PDF-")
+    with tenant_context(company_a):
+        stored = Invoice.objects.get(pk=invoice["id"]).pdf
+        assert stored.module == "invoices" and stored.key.startswith(f"ally360/{company_a.id}/")
+        assert file_read(file=stored) == pdf
+    text = _pdf_text(pdf)
+    assert "FV1" in text and "Cliente SAS" in text and "900123456-8" in text
+    assert "18760000FV" in text  # the DIAN resolution printed in the footer
+    # Reused while nothing changes; a payment makes it stale.
+    assert owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf").status_code == 200
+    owner_a.post(
+        f"/api/v1/invoices/{invoice['id']}/payments",
+        {"method": "cash", "amount": "1000"},
+        format="json",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf").status_code == 202
+    with tenant_context(company_a):
+        assert FileObject.objects.filter(purpose="pdf", status="deleted").count() == 1
+    draft = owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop.pdv.id),
+            "customer": str(shop.customer.id),
+            "lines": [{"variant": shop.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    ).json()
+    assert owner_a.get(f"/api/v1/invoices/{draft['id']}/pdf").status_code == 409
+
+
+def _pdf_text(pdf: bytes) -> str:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
+
+
+def test_credit_note_pdf(owner_a, company_a, make_shop, django_capture_on_commit_callbacks):
+    shop = make_shop(company_a)
+    invoice = _issued_invoice(owner_a, shop)
+    note = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            "invoice": invoice["id"],
+            "concept": "1",
+            "reason": "Devolución",
+            "return_stock": True,
+            "lines": [{"invoice_line": invoice["lines"][0]["id"], "quantity": "1"}],
+        },
+        format="json",
+    ).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_a.get(f"/api/v1/credit-notes/{note['id']}/pdf").status_code == 202
+    ready = owner_a.get(f"/api/v1/credit-notes/{note['id']}/pdf")
+    assert ready.status_code == 200 and fetch(ready.json()["url"]).startswith(b"%PDF-")
+
+
+def test_send_emails_the_pdf_to_the_customer(
+    owner_a, company_a, make_shop, django_capture_on_commit_callbacks
+):
+    shop = make_shop(company_a)
+    invoice = _issued_invoice(owner_a, shop)
+    no_email = owner_a.post(f"/api/v1/invoices/{invoice['id']}/send", {}, format="json")
+    assert no_email.status_code == 400 and error_code(no_email) == "validation_error"
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = owner_a.post(
+            f"/api/v1/invoices/{invoice['id']}/send", {"to": "compras@cliente.co"}, format="json"
+        )
+    assert sent.status_code == 202 and sent.json()["to"] == "compras@cliente.co"
+    (message,) = mail.outbox
+    assert message.to == ["compras@cliente.co"]
+    assert "FV1" in message.subject
+    (attachment,) = message.attachments
+    assert attachment[0] == "FV1.pdf" and attachment[1].startswith(b"%PDF-")
+    assert attachment[2] == "application/pdf"

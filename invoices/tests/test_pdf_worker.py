@@ -1,0 +1,44 @@
+"""The PDF and invoice e-mail flows with a real Celery worker on the Redis broker."""
+
+import pytest
+from django.core import mail
+
+from ally360.tenancy import tenant_context
+from conftest import wait_for
+from invoices.models import Invoice
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+def test_a_worker_generates_the_pdf_and_sends_the_invoice(
+    celery_worker_redis, company_a, owner_a, make_shop
+):
+    shop = make_shop(company_a)
+    invoice = owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop.pdv.id),
+            "customer": str(shop.customer.id),
+            "issue": True,
+            "lines": [{"variant": shop.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    ).json()
+    assert owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf").status_code == 202
+
+    def generated():
+        with tenant_context(company_a):
+            return Invoice.objects.get(pk=invoice["id"]).pdf_id
+
+    wait_for(generated)
+    assert owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf").json()["status"] == "ready"
+
+    mail.outbox.clear()
+    sent = owner_a.post(
+        f"/api/v1/invoices/{invoice['id']}/send", {"to": "pagos@cliente.co"}, format="json"
+    )
+    assert sent.status_code == 202
+    wait_for(lambda: mail.outbox)
+    (message,) = mail.outbox
+    assert message.to == ["pagos@cliente.co"]
+    assert message.attachments[0][1].startswith(b"%PDF-")
