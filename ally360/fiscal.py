@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from stdnum.co import nit as stdnum_nit
 
 from .exceptions import ValidationFailed
@@ -26,27 +27,24 @@ def normalize_nit(
     """
     raw = (number or "").strip()
     if "-" in raw:
-        raw, _, typed_dv = raw.rpartition("-")
+        raw, _dash, typed_dv = raw.rpartition("-")
         if check_digit not in (None, "") and str(check_digit) != typed_dv.strip():
-            raise ValidationFailed(
-                "The check digit after the dash and the check digit field differ.",
-                fields={
-                    field: ["The check digit after the dash and the check digit field differ."]
-                },
-            )
+            message = _("The check digit after the dash and the check digit field differ.")
+            raise ValidationFailed(message, fields={field: [message]})
         check_digit = typed_dv.strip()
     base = stdnum_nit.compact(raw)
     if not base.isdigit() or not 5 <= len(base) <= 15:
-        message = "A NIT has 5 to 15 digits, without the check digit."
+        message = _("A NIT has 5 to 15 digits, without the check digit.")
         raise ValidationFailed(message, fields={field: [message]})
     expected = nit_check_digit(base)
     if check_digit not in (None, ""):
         check_digit = str(check_digit).strip()
         if check_digit != expected:
-            message = (
-                f"The check digit {check_digit} is wrong for NIT {base}: the expected check digit "
-                f"is {expected}."
-            )
+            message = _(
+                "The check digit %(given)s is wrong for NIT %(nit)s: the expected check digit "
+                "is %(expected)s."
+            ) % {"given": check_digit, "nit": base, "expected": expected}
+
             raise ValidationFailed(
                 message,
                 code="invalid_check_digit",

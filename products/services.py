@@ -208,10 +208,10 @@ def unit_delete(*, unit: Unit) -> None:
 
 def _validate_tax(kind: str, treatment: str, rate: Decimal) -> None:
     if treatment in (Tax.Treatment.EXEMPT, Tax.Treatment.EXCLUDED) and rate != 0:
-        message = _("Exempt and excluded taxes have a 0 % rate.")
+        message = _("Exempt and excluded taxes have a zero rate.")
         raise ValidationFailed(message, fields={"rate": [message]})
     if treatment == Tax.Treatment.TAXED and rate <= 0:
-        message = _("A taxed rate must be above 0 %; use the exempt treatment for 0 %.")
+        message = _("A taxed rate must be above zero; use the exempt treatment for a zero rate.")
         raise ValidationFailed(message, fields={"rate": [message]})
     if kind == Tax.Kind.INC and treatment != Tax.Treatment.TAXED:
         message = _("INC has no exempt or excluded treatment.")

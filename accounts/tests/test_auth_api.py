@@ -107,7 +107,7 @@ def test_register_with_a_wrong_nit_check_digit_names_the_expected_digit(api):
         format="json",
     )
     assert response.status_code == 400
-    assert "expected check digit is 4" in response.json()["error"]["message"]
+    assert "el dígito esperado es 4" in response.json()["error"]["message"]
     assert not User.objects.filter(email="nit@example.co").exists()
     assert not Company.objects.exists()
 

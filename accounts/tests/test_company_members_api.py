@@ -289,7 +289,7 @@ def test_revoked_and_expired_invitations_cannot_be_accepted(api, owner_a, inviti
         format="json",
     )
     assert expired.status_code == 409
-    assert "Expired" in expired.json()["error"]["message"]
+    assert "Vencida" in expired.json()["error"]["message"]  # Spanish by default
     assert not Membership.objects.filter(user__email="late@example.co").exists()
     assert (
         api.post("/api/v1/invitations/accept", {"token": "nope"}, format="json").status_code == 404

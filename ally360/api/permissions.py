@@ -39,7 +39,7 @@ class RolePermission(BasePermission):
             raise CompanyRequired()
         verb = self.verb(request, view)
         # An action may name another module's rule: "payments.write".
-        module, _, verb = (
+        module, _sep, verb = (
             verb.rpartition(".") if "." in verb else (view.permission_module, "", verb)
         )
         return has_permission(current_role(request), module, verb)

@@ -43,7 +43,7 @@ def test_a_wrong_nit_check_digit_names_the_expected_one(owner_a, company_a):
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["expected_check_digit"] == "4"
-    assert "expected check digit is 4" in error["message"]
+    assert "el dígito esperado es 4" in error["message"]
     assert "id_number" in error["fields"]
     with tenant_context(company_a):
         assert not Contact.objects.filter(id_number="800197268").exists()

@@ -105,7 +105,7 @@ def test_confirm_refuses_a_mismatch_and_deletes_the_object(owner_a, company_a):
     local_put(disguised["upload"], PDF)
     refused = owner_a.post(f"/api/v1/files/{disguised['file']['id']}/confirm")
     assert refused.status_code == 400
-    assert "is not image/png" in refused.json()["error"]["message"]
+    assert "su contenido no es image/png" in refused.json()["error"]["message"]
     never_sent = request_upload(owner_a, content).json()
     missing = owner_a.post(f"/api/v1/files/{never_sent['file']['id']}/confirm")
     assert missing.status_code == 400 and error_code(missing) == "not_uploaded"
