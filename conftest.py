@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from ally360.roles import Role
 
-pytest_plugins = []
+pytest_plugins = ["invoices.tests.fixtures"]
 
 
 def pytest_report_header(config):

@@ -233,6 +233,25 @@ class IdempotencyRecord(TenantModel):
         return f"{self.scope} {self.key}"
 
 
+class TaskOutbox(models.Model):
+    """A task to publish to the broker, written in the same transaction as the data it is about.
+
+    After the commit the task is published and its row deleted; when the broker is down the row
+    stays, and the beat job `publish_pending_tasks` publishes it once the broker is back. Tasks
+    are idempotent, so the rare double publication (a crash between publish and delete) is safe.
+    """
+
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list, encoder=DjangoJSONEncoder)
+    kwargs = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self):
+        return self.task_name
+
+
 __all__ = [
     "TenantModel",
     "TenantManager",

@@ -363,6 +363,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing happens after a commit (ally360.outbox): fail fast and leave the task in the outbox
+# rather than holding a request while the broker is away.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "expire-invitations": {
@@ -376,6 +386,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-stale-uploads": {
         "task": "files.tasks.purge_stale_uploads",
         "schedule": 60 * 60,
+    },
+    "publish-pending-tasks": {
+        "task": "ally360.tasks.publish_pending_tasks",
+        "schedule": 30,
     },
     "purge-idempotency-records": {
         "task": "ally360.tasks.purge_idempotency_records",

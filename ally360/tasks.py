@@ -16,6 +16,17 @@ class TenantAwareTask(DjangoTask):
     abstract = True
     tenant_required = False
 
+    def delay_on_commit(self, *args, **kwargs):
+        """Publish after the commit through the outbox: a broker outage loses nothing."""
+        from .outbox import enqueue_on_commit
+
+        return enqueue_on_commit(self, args, kwargs)
+
+    def apply_async_on_commit(self, args=None, kwargs=None, **options):
+        if options:
+            raise NotImplementedError("Publishing options are not kept in the outbox.")
+        return self.delay_on_commit(*(args or ()), **(kwargs or {}))
+
     def __call__(self, *args, **kwargs):
         tenant_id = kwargs.get("tenant_id")
         if tenant_id is None and self.tenant_required:

@@ -6,7 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django_ratelimit.exceptions import Ratelimited
@@ -43,6 +43,19 @@ def _error_code(detail, default: str) -> str:
 def exception_handler(exc, context):
     """DRF exception handler; every failed request is also rolled back."""
     headers = {}
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database went away mid-request (restart, failover, killed connection): the
+        # transaction is lost as a whole, so nothing was written.
+        logger.error("Database unavailable during %s: %s", context.get("view"), exc)
+        set_rollback()
+        return Response(
+            error_body(
+                "database_unavailable",
+                _("The database is unavailable. Nothing was saved; try again."),
+            ),
+            status=503,
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, ServiceError):
         set_rollback()
         body = error_body(exc.code, exc.message, exc.fields, **exc.extra)
@@ -105,10 +118,4 @@ def handler500(request):
     return server_error(request)
 
 
-class DatabaseUnavailable(exceptions.APIException):
-    status_code = 503
-    default_code = "database_unavailable"
-    default_detail = "The database is unavailable. Try again shortly."
-
-
-__all__ = ["exception_handler", "handler404", "handler500", "error_body", "DatabaseError"]
+__all__ = ["exception_handler", "handler404", "handler500", "error_body"]

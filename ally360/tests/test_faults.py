@@ -1,0 +1,173 @@
+"""Faults: the database connection dies mid-request; the Celery broker is down at commit time."""
+
+import shutil
+import subprocess
+import time
+from datetime import timedelta
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.db import connection
+
+from ally360.models import TaskOutbox
+from ally360.tenancy import tenant_context
+from conftest import free_port, wait_for
+from inventory.models import Stock, StockMovement
+from invoices.models import Invoice, NumberingRange
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_connection_killed_mid_request_answers_an_error_and_writes_nothing(
+    company_a, owner_a, make_shop
+):
+    shop = make_shop(company_a)
+    dsn = settings.TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]
+    killed = {}
+
+    def kill_before_lines(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "invoices_invoiceline"') and not killed:
+            pid = context["connection"].connection.info.backend_pid
+            with psycopg.connect(dsn, autocommit=True) as killer:
+                killer.execute("SELECT pg_terminate_backend(%s)", [pid])
+            killed["pid"] = pid
+        return execute(sql, params, many, context)
+
+    owner_a.raise_request_exception = False
+    with connection.execute_wrapper(kill_before_lines):
+        response = owner_a.post(
+            "/api/v1/invoices/",
+            {
+                "pdv": str(shop.pdv.id),
+                "customer": str(shop.customer.id),
+                "issue": True,
+                "lines": [{"variant": shop.v("iva19"), "quantity": "2"}],
+            },
+            format="json",
+        )
+    connection.close()
+    assert killed, "the connection was not killed"
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "database_unavailable"
+    assert response["Retry-After"] == "5"
+
+    with tenant_context(company_a):
+        assert not Invoice.objects.exists()
+        assert NumberingRange.objects.get(document_type="invoice").next_number == 1
+        assert not StockMovement.objects.filter(kind="sale").exists()
+        assert Stock.objects.get(variant=shop.variants["iva19"], pdv=shop.pdv).quantity == 100
+    # The next request gets a fresh connection and works.
+    again = owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop.pdv.id),
+            "customer": str(shop.customer.id),
+            "issue": True,
+            "lines": [{"variant": shop.v("iva19"), "quantity": "2"}],
+        },
+        format="json",
+    )
+    assert again.status_code == 201 and again.json()["full_number"] == "FV1"
+
+
+class Broker:
+    """A Redis server of our own to stop and start as the Celery broker."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        import redis
+
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis(port=self.port).ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+@pytest.fixture
+def broker():
+    from ally360.celery import app
+
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is needed for the broker fault test")
+    broker = Broker()
+    previous = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url = broker.url
+    app.conf.task_always_eager = False
+    app._pool = None
+    app.amqp._producer_pool = None
+    yield broker
+    if broker.process and broker.process.poll() is None:
+        broker.stop()
+    app.conf.broker_url, app.conf.task_always_eager = previous
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_with_the_broker_down_the_request_commits_and_the_task_runs_once_it_is_back(
+    broker, company_a, owner_a, make_shop
+):
+    from celery.contrib.testing.worker import start_worker
+
+    from ally360.celery import app
+    from ally360.outbox import publish_pending
+
+    shop = make_shop(company_a)
+    sale = owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop.pdv.id),
+            "customer": str(shop.customer.id),
+            "issue": True,
+            "lines": [{"variant": shop.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    ).json()
+    mail.outbox.clear()
+    # Broker down: the request still answers and its data is committed.
+    sent = owner_a.post(
+        f"/api/v1/invoices/{sale['id']}/send", {"to": "cliente@correo.co"}, format="json"
+    )
+    assert sent.status_code == 202
+    assert TaskOutbox.objects.filter(task_name="invoices.tasks.email_invoice").count() == 1
+    assert mail.outbox == []
+    # Broker back: the sweeper publishes the waiting task and a worker runs it.
+    broker.start()
+    app._pool = None
+    app.amqp._producer_pool = None
+    with start_worker(app, perform_ping_check=False, shutdown_timeout=15):
+        assert publish_pending(older_than=timedelta(0)) == 1
+        wait_for(lambda: mail.outbox, timeout=30)
+    assert mail.outbox[0].to == ["cliente@correo.co"]
+    assert mail.outbox[0].attachments[0][0] == f"{sale['full_number']}.pdf"
+    assert not TaskOutbox.objects.exists()
