@@ -51,6 +51,9 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class CompanySerializer(serializers.ModelSerializer):
+    # May be blank: a plain string, not format "email", in the schema.
+    email = serializers.CharField(read_only=True)
+
     class Meta:
         model = Company
         fields = [
@@ -321,7 +324,9 @@ class LoginView(PublicView):
     @extend_schema(request=LoginSerializer, responses=LoginResponseSerializer, tags=["auth"])
     def post(self, request):
         enforce_limit(request, group="auth.login.ip", key=f"ip:{client_ip(request)}", rate="10/m")
-        email = services.normalize_email(str(request.data.get("email", "")))
+        body = request.data if isinstance(request.data, dict) else {}
+        email = services.normalize_email(str(body.get("email", "")))
+
         if email:
             enforce_limit(request, group="auth.login.email", key=f"email:{email}", rate="5/m")
         data = validated(LoginSerializer, request)

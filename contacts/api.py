@@ -34,6 +34,11 @@ class ContactSerializer(serializers.ModelSerializer):
     phones = serializers.ListField(child=serializers.CharField(), read_only=True)
     fiscal_responsibilities = serializers.ListField(child=serializers.CharField(), read_only=True)
     identification = serializers.CharField(read_only=True)
+    # May be blank: plain strings in the schema (no e-mail format, "" is a valid regime).
+    email = serializers.CharField(read_only=True)
+    tax_regime = serializers.ChoiceField(
+        choices=TaxRegime.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Contact

@@ -25,6 +25,7 @@ from ally360.api.viewsets import (
     ServiceModelViewSet,
     TenantViewSet,
 )
+from ally360.money import ZERO, money, quantity
 from files.models import FileObject
 from files.services import signed_url
 from pos.models import PDV
@@ -46,7 +47,10 @@ from .models import Adjustment, AdjustmentLine, Stock, StockMovement, Transfer, 
 
 QUANTITY = {"max_digits": 18, "decimal_places": 3}
 PRICE = {"max_digits": 18, "decimal_places": 6}
-decimal_field = extend_schema_field(OpenApiTypes.DECIMAL)
+# Method fields return decimals as strings, like DRF's DecimalField (COERCE_DECIMAL_TO_STRING).
+money_field = extend_schema_field(serializers.DecimalField(max_digits=18, decimal_places=2))
+price_field = extend_schema_field(serializers.DecimalField(max_digits=18, decimal_places=6))
+quantity_field = extend_schema_field(serializers.DecimalField(max_digits=18, decimal_places=3))
 
 
 class CostFieldsMixin:
@@ -129,17 +133,17 @@ class VariantSerializer(CostFieldsMixin, serializers.ModelSerializer):
     def _sale_price(self, variant):
         return self.context.get("prices", {}).get(variant.pk, variant.price)
 
-    @decimal_field
+    @price_field
     def get_sale_price(self, variant):
         return str(self._sale_price(variant))
 
-    @decimal_field
+    @money_field
     def get_sale_price_with_tax(self, variant):
         return str(price_with_taxes(self._sale_price(variant), _taxes_of(variant.product)))
 
-    @decimal_field
+    @quantity_field
     def get_stock_total(self, variant):
-        return str(sum((level.quantity for level in variant.stock_levels.all()), 0))
+        return str(quantity(sum((level.quantity for level in variant.stock_levels.all()), ZERO)))
 
 
 class VariantDetailSerializer(VariantSerializer):
@@ -601,9 +605,8 @@ class StockSerializer(CostFieldsMixin, serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @decimal_field
+    @money_field
     def get_value(self, stock):
-        from ally360.money import money
 
         return str(money(stock.quantity * stock.average_cost))
 
@@ -662,7 +665,9 @@ class StockMovementSerializer(CostFieldsMixin, serializers.ModelSerializer):
     cost_fields = ("unit_cost", "average_cost_after", "value_after")
     sku = serializers.CharField(source="variant.sku", read_only=True)
     pdv_name = serializers.CharField(source="pdv.name", read_only=True)
-    user_email = serializers.EmailField(source="user.email", read_only=True, default=None)
+    user_email = serializers.CharField(
+        source="user.email", read_only=True, default=None, allow_null=True
+    )
     value_after = serializers.SerializerMethodField()
 
     class Meta:
@@ -688,9 +693,8 @@ class StockMovementSerializer(CostFieldsMixin, serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @decimal_field
+    @money_field
     def get_value_after(self, movement):
-        from ally360.money import money
 
         return str(money(movement.balance_after * movement.average_cost_after))
 
@@ -721,6 +725,11 @@ class StockMovementViewSet(ReadOnlyTenantViewSet):
         return StockMovement.objects.select_related("variant", "pdv", "user")
 
 
+class KardexEntrySerializer(StockMovementSerializer):
+    """A kardex line (its own schema component: the kardex pages by offset, the ledger by
+    cursor)."""
+
+
 class KardexQuerySerializer(serializers.Serializer):
     variant = serializers.PrimaryKeyRelatedField(queryset=Variant.objects)
     pdv = serializers.PrimaryKeyRelatedField(queryset=PDV.objects, required=False)
@@ -732,7 +741,7 @@ class KardexQuerySerializer(serializers.Serializer):
         OpenApiParameter("variant", OpenApiTypes.UUID, required=True),
         OpenApiParameter("pdv", OpenApiTypes.UUID),
     ],
-    responses=StockMovementSerializer(many=True),
+    responses=KardexEntrySerializer(many=True),
 )
 class KardexViewSet(mixins.ListModelMixin, TenantViewSet):
     """The kardex of a variant (at one point of sale, or all): movements oldest first, each with
@@ -740,7 +749,7 @@ class KardexViewSet(mixins.ListModelMixin, TenantViewSet):
 
     model = StockMovement
     permission_module = "stock"
-    serializer_class = StockMovementSerializer
+    serializer_class = KardexEntrySerializer
     filter_backends: list = []
 
     def get_queryset(self):
@@ -768,7 +777,9 @@ class AdjustmentLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
 
 class AdjustmentSerializer(serializers.ModelSerializer):
     lines = AdjustmentLineSerializer(many=True, read_only=True)
-    user_email = serializers.EmailField(source="user.email", read_only=True, default=None)
+    user_email = serializers.CharField(
+        source="user.email", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Adjustment
@@ -845,7 +856,9 @@ class TransferLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
 
 class TransferSerializer(serializers.ModelSerializer):
     lines = TransferLineSerializer(many=True, read_only=True)
-    user_email = serializers.EmailField(source="user.email", read_only=True, default=None)
+    user_email = serializers.CharField(
+        source="user.email", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Transfer

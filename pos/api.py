@@ -84,6 +84,8 @@ class PDVViewSet(ServiceModelViewSet):
 
 
 class SellerSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True)
+
     class Meta:
         model = Seller
         fields = [

@@ -6,7 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django_ratelimit.exceptions import Ratelimited
@@ -43,6 +43,15 @@ def _error_code(detail, default: str) -> str:
 def exception_handler(exc, context):
     """DRF exception handler; every failed request is also rolled back."""
     headers = {}
+    if isinstance(exc, DataError):
+        # A value the database cannot store or compare (an out-of-range number or time zone in a
+        # filter): the client's input, not a server fault.
+        logger.warning("Value out of range in %s: %s", context.get("view"), exc)
+        set_rollback()
+        return Response(
+            error_body("value_out_of_range", _("A value in the request is out of range.")),
+            status=400,
+        )
     if isinstance(exc, (OperationalError, InterfaceError)):
         # The database went away mid-request (restart, failover, killed connection): the
         # transaction is lost as a whole, so nothing was written.
