@@ -17,7 +17,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ally360.api.filters import TenantFilterSet
+from ally360.api.filters import TenantChoiceFilter, TenantFilterSet
 from ally360.api.pagination import CursorPagination
 from ally360.api.serializers import ContactRefSerializer, VoidSerializer
 from ally360.api.viewsets import (
@@ -399,7 +399,7 @@ class SuggestionSerializer(serializers.Serializer):
 class SupplierPaymentFilter(TenantFilterSet):
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
-    bill = django_filters.UUIDFilter(field_name="allocations__bill")
+    bill = TenantChoiceFilter("bills.Bill", field_name="allocations__bill")
 
     class Meta:
         model = SupplierPayment

@@ -18,7 +18,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from ally360.api.filters import TenantFilterBackend, TenantFilterSet
+from ally360.api.filters import TenantChoiceFilter, TenantFilterBackend, TenantFilterSet
 from ally360.api.pagination import CursorPagination
 from ally360.api.viewsets import (
     ReadOnlyTenantViewSet,
@@ -327,8 +327,8 @@ class ProductFilter(TenantFilterSet):
         method="filter_low_stock",
         help_text="Products with a variant at or under its minimum at some point of sale.",
     )
-    pdv = django_filters.UUIDFilter(
-        method="filter_pdv", help_text="With low_stock: only at this point of sale."
+    pdv = TenantChoiceFilter(
+        "pos.PDV", method="filter_pdv", help_text="With low_stock: only at this point of sale."
     )
 
     class Meta:
@@ -339,7 +339,8 @@ class ProductFilter(TenantFilterSet):
         return queryset  # read by filter_low_stock
 
     def filter_low_stock(self, queryset, name, value):
-        pdv = self.data.get("pdv") if _is_uuid(self.data.get("pdv", "")) else None
+        pdv = self.form.cleaned_data.get("pdv")
+        pdv = pdv.pk if pdv else None
         low = Exists(
             Variant.objects.filter(product=OuterRef("pk")).filter(
                 selectors.low_stock_condition("variant", pdv_id=pdv)
@@ -620,7 +621,7 @@ class StockMinimumSerializer(serializers.Serializer):
 
 class StockFilter(TenantFilterSet):
     low = django_filters.BooleanFilter(method="filter_low")
-    product = django_filters.UUIDFilter(field_name="variant__product")
+    product = TenantChoiceFilter("products.Product", field_name="variant__product")
 
     class Meta:
         model = Stock

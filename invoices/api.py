@@ -17,7 +17,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ally360.api.filters import TenantFilterSet
+from ally360.api.filters import TenantChoiceFilter, TenantFilterSet
 from ally360.api.pagination import CursorPagination
 from ally360.api.serializers import ContactRefSerializer, VoidSerializer
 from ally360.api.viewsets import ReadOnlyTenantViewSet, ServiceModelViewSet, TenantViewSet
@@ -500,7 +500,7 @@ class InvoiceViewSet(ServiceModelViewSet):
 class PaymentFilter(TenantFilterSet):
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
-    customer = django_filters.UUIDFilter(field_name="invoice__customer")
+    customer = TenantChoiceFilter("contacts.Contact", field_name="invoice__customer")
 
     class Meta:
         model = Payment

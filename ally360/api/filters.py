@@ -2,18 +2,32 @@
 
 django-filter builds a model-choice filter's queryset when the FilterSet class is created, which
 for a module-level class is import time: a queryset frozen for whichever tenant (or none) was
-active then. Here every model-choice filter resolves its queryset per request instead.
+active then. Here every model-choice filter resolves its queryset per request instead, so another
+company's id in a filter is "not a valid choice" (400), as in a payload.
 """
 
 import django_filters
+from django.apps import apps
+from django.conf import settings
 from django_filters.rest_framework import DjangoFilterBackend
 
+from ally360.tenancy import get_current_tenant_id
 
-def _per_request(model, limit_choices_to):
+
+def _per_request(model, limit_choices_to=None):
     def queryset(request):
+        if model._meta.label == settings.AUTH_USER_MODEL:
+            # Users are not tenant rows: only the current company's members are choices.
+            return model._default_manager.filter(memberships__company_id=get_current_tenant_id())
         return model._default_manager.complex_filter(limit_choices_to or {})
 
     return queryset
+
+
+def TenantChoiceFilter(model: str, **kwargs) -> django_filters.ModelChoiceFilter:  # noqa: N802
+    """A filter on another model's id, e.g. TenantChoiceFilter("contacts.Contact",
+    field_name="invoice__customer")."""
+    return django_filters.ModelChoiceFilter(queryset=_per_request(apps.get_model(model)), **kwargs)
 
 
 class TenantFilterSet(django_filters.FilterSet):
