@@ -10,6 +10,8 @@ import django_filters
 from django.apps import apps
 from django.conf import settings
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from ally360.tenancy import get_current_tenant_id
 
@@ -24,10 +26,15 @@ def _per_request(model, limit_choices_to=None):
     return queryset
 
 
-def TenantChoiceFilter(model: str, **kwargs) -> django_filters.ModelChoiceFilter:  # noqa: N802
+@extend_schema_field(OpenApiTypes.UUID)
+class IdChoiceFilter(django_filters.ModelChoiceFilter):
+    """A model-choice filter documented as a UUID (also when it filters through a method)."""
+
+
+def TenantChoiceFilter(model: str, **kwargs) -> IdChoiceFilter:  # noqa: N802
     """A filter on another model's id, e.g. TenantChoiceFilter("contacts.Contact",
     field_name="invoice__customer")."""
-    return django_filters.ModelChoiceFilter(queryset=_per_request(apps.get_model(model)), **kwargs)
+    return IdChoiceFilter(queryset=_per_request(apps.get_model(model)), **kwargs)
 
 
 class TenantFilterSet(django_filters.FilterSet):
