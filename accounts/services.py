@@ -468,7 +468,7 @@ def invitation_accept(
     invitation e-mail proves the address, so it starts verified.
     """
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("company")
         .filter(token_hash=_token_hash(token or ""))
         .first()

@@ -587,7 +587,9 @@ def supplier_payment_void(*, payment: SupplierPayment, user, reason: str) -> Sup
     if payment.status != SupplierPayment.Status.ACTIVE:
         raise Conflict(_("The payment is already void."), code="payment_void")
     bills = list(
-        Bill.objects.select_for_update().filter(allocations__payment=payment).order_by("pk")
+        Bill.objects.select_for_update(of=("self",))
+        .filter(allocations__payment=payment)
+        .order_by("pk")
     )
     if any(bill.status == Bill.Status.VOID for bill in bills):
         raise Conflict(_("A bill of this payment is void."), code="bill_void")

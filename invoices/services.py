@@ -125,7 +125,7 @@ def _validate_range(data: dict, exclude_id=None) -> None:
 def _deactivate_others(numbering: NumberingRange) -> None:
     """A new active resolution replaces the previous one for that PDV and document type."""
     (
-        NumberingRange.objects.select_for_update()
+        NumberingRange.objects.select_for_update(of=("self",))
         .filter(pdv=numbering.pdv, document_type=numbering.document_type, is_active=True)
         .exclude(pk=numbering.pk)
         .update(is_active=False, updated_at=timezone.now())
@@ -156,7 +156,7 @@ def numbering_range_create(*, pdv: PDV, document_type: str, **data) -> Numbering
 
 @transaction.atomic
 def numbering_range_update(*, numbering: NumberingRange, data: dict) -> NumberingRange:
-    numbering = NumberingRange.objects.select_for_update().get(pk=numbering.pk)
+    numbering = NumberingRange.objects.select_for_update(of=("self",)).get(pk=numbering.pk)
     data = dict(data)
     if "prefix" in data:
         data["prefix"] = data["prefix"].strip().upper()
@@ -215,9 +215,12 @@ class TakenNumber:
 def number_take(*, pdv: PDV, document_type: str, on_date: date) -> TakenNumber:
     """Take the next number of the PDV's active range, under a row lock, inside the issuing
     transaction: a rollback gives it back, so numbers are gap-free and unique."""
+    # Lock only the range row: the model's default ordering joins the PDV, and a plain FOR
+    # UPDATE would lock the PDV row too (and deadlock against every FK check on it).
     numbering = (
-        NumberingRange.objects.select_for_update()
+        NumberingRange.objects.select_for_update(of=("self",))
         .filter(pdv=pdv, document_type=document_type, is_active=True)
+        .order_by("pk")
         .first()
     )
     label = DocumentType(document_type).label

@@ -680,7 +680,9 @@ def product_image_make_thumbnail(*, image: ProductImage) -> ProductImage:
 
     from files.services import file_read, file_store
 
-    image = ProductImage.objects.select_for_update().select_related("file").get(pk=image.pk)
+    image = (
+        ProductImage.objects.select_for_update(of=("self",)).select_related("file").get(pk=image.pk)
+    )
     if image.thumbnail_id is not None:
         return image
     with Image.open(io.BytesIO(file_read(file=image.file))) as picture:
