@@ -34,7 +34,26 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## bench: generate the data set once (1,000 companies, 1,000,000 invoices), then load a
+## gunicorn server with every scenario; results in bench/results/ (see README, Benchmarks)
+BENCH_DB        ?= ally360_bench
+BENCH_APP_URL   ?= postgres://ally360:ally360@127.0.0.1:5432/$(BENCH_DB)
+BENCH_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
+BENCH_DATA_ARGS ?=
+BENCH_ARGS      ?=
+
+$(BIN)/.bench: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet ".[dev,bench]"
+	@touch $@
+
+bench: $(BIN)/.bench
+	$(BIN)/python bench/generate.py --if-missing --database-url $(BENCH_APP_URL) \
+		--admin-url $(BENCH_ADMIN_URL) $(BENCH_DATA_ARGS)
+	$(BIN)/python bench/run.py --database-url $(BENCH_APP_URL) \
+		--admin-url $(BENCH_ADMIN_URL) $(BENCH_ARGS)
+
 ## worker / beat: background processes when Redis is configured (REDIS_URL)
+
 worker: install
 	$(BIN)/celery -A ally360 worker --loglevel=INFO
 

@@ -14,3 +14,26 @@ class TenantContextMiddleware:
     def __call__(self, request):
         with request_scope():
             return self.get_response(request)
+
+
+class QueryCountHeaderMiddleware:
+    """Benchmarks only (`QUERY_COUNT_HEADER=1`): every answer carries `X-Query-Count`, the SQL
+    statements the request ran, so a load run can report queries per request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.db import connection
+
+        executed = 0
+
+        def count(execute, sql, params, many, context):
+            nonlocal executed
+            executed += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            response = self.get_response(request)
+        response["X-Query-Count"] = str(executed)
+        return response

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import IntegrityError, models, transaction
@@ -10,6 +11,23 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 
 from .exceptions import Conflict, ValidationFailed
 from .tenancy import require_tenant_id
+
+
+def atomic_service(func: Callable) -> Callable:
+    """`@transaction.atomic` for a service, plus `service.within(...)`: the same body without a
+    savepoint of its own, for another service that composes it inside its transaction (each
+    nested atomic block costs two round trips, SAVEPOINT and RELEASE, and the composite rolls
+    back as a whole anyway)."""
+
+    @functools.wraps(func)
+    def within(*args, **kwargs):
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError(f"{func.__name__}.within() must run inside a transaction.")
+        return func(*args, **kwargs)
+
+    service = transaction.atomic(func)
+    service.within = within
+    return service
 
 
 def ensure_tenant(*objects, field: str | None = None) -> None:

@@ -111,6 +111,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ally360.middleware.TenantContextMiddleware",
 ]
+if env_bool("QUERY_COUNT_HEADER", False):  # set by bench/run.py; off in production
+    MIDDLEWARE.insert(0, "ally360.middleware.QueryCountHeaderMiddleware")
+
 
 ROOT_URLCONF = "ally360.urls"
 WSGI_APPLICATION = "ally360.wsgi.application"

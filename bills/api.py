@@ -19,7 +19,12 @@ from rest_framework.response import Response
 
 from ally360.api.filters import TenantChoiceFilter, TenantFilterSet
 from ally360.api.pagination import CursorPagination
-from ally360.api.serializers import ContactRefSerializer, VoidSerializer
+from ally360.api.serializers import (
+    BulkLookupListSerializer,
+    BulkRelatedField,
+    ContactRefSerializer,
+    VoidSerializer,
+)
 from ally360.api.viewsets import (
     ReadOnlyTenantViewSet,
     ServiceModelViewSet,
@@ -139,7 +144,10 @@ class BillSerializer(BillListSerializer):
 
 
 class BillLineInputSerializer(serializers.Serializer):
-    variant = serializers.PrimaryKeyRelatedField(queryset=Variant.objects)
+    class Meta:
+        list_serializer_class = BulkLookupListSerializer
+
+    variant = BulkRelatedField(queryset=Variant.objects)
     quantity = serializers.DecimalField(min_value=POSITIVE_QUANTITY, **QUANTITY)
     unit_cost = serializers.DecimalField(min_value=0, help_text="Before tax.", **PRICE)
     discount_pct = serializers.DecimalField(
@@ -552,7 +560,10 @@ class DebitNoteSerializer(serializers.ModelSerializer):
 
 
 class DebitNoteLineInputSerializer(serializers.Serializer):
-    bill_line = serializers.PrimaryKeyRelatedField(queryset=BillLine.objects)
+    class Meta:
+        list_serializer_class = BulkLookupListSerializer
+
+    bill_line = BulkRelatedField(queryset=BillLine.objects)
     quantity = serializers.DecimalField(min_value=POSITIVE_QUANTITY, **QUANTITY)
 
 

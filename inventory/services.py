@@ -107,13 +107,20 @@ def _shortage_error(shortages: list[dict]) -> Conflict:
 
 def _tracked(movements: list[Movement]) -> list[Movement]:
     """Services and other untracked products never move stock."""
-    ids = {m.variant.pk for m in movements}
-    tracked = set(
-        Variant.objects.filter(pk__in=ids, product__track_inventory=True).values_list(
-            "pk", flat=True
+    loaded = {m.variant.pk: m.variant.product for m in movements if _product_loaded(m.variant)}
+    unknown = {m.variant.pk for m in movements} - loaded.keys()
+    tracked = {pk for pk, product in loaded.items() if product.track_inventory}
+    if unknown:
+        tracked |= set(
+            Variant.objects.filter(pk__in=unknown, product__track_inventory=True).values_list(
+                "pk", flat=True
+            )
         )
-    )
     return [m for m in movements if m.variant.pk in tracked]
+
+
+def _product_loaded(variant: Variant) -> bool:
+    return Variant.product.is_cached(variant)
 
 
 def stock_apply(

@@ -19,7 +19,12 @@ from rest_framework.response import Response
 
 from ally360.api.filters import TenantChoiceFilter, TenantFilterSet
 from ally360.api.pagination import CursorPagination
-from ally360.api.serializers import ContactRefSerializer, VoidSerializer
+from ally360.api.serializers import (
+    BulkLookupListSerializer,
+    BulkRelatedField,
+    ContactRefSerializer,
+    VoidSerializer,
+)
 from ally360.api.viewsets import ReadOnlyTenantViewSet, ServiceModelViewSet, TenantViewSet
 from ally360.documents import AGING_BUCKETS, PaymentMethod, aging_bucket
 from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
@@ -302,7 +307,10 @@ class InvoiceIssuedSerializer(InvoiceSerializer):
 
 
 class LineInputSerializer(serializers.Serializer):
-    variant = serializers.PrimaryKeyRelatedField(queryset=Variant.objects)
+    class Meta:
+        list_serializer_class = BulkLookupListSerializer
+
+    variant = BulkRelatedField(queryset=Variant.objects)
     quantity = serializers.DecimalField(min_value=POSITIVE_QUANTITY, **QUANTITY)
     unit_price = serializers.DecimalField(
         min_value=0, required=False, **PRICE, help_text="Before tax; defaults from the price list."
@@ -607,7 +615,10 @@ class CreditNoteSerializer(serializers.ModelSerializer):
 
 
 class CreditNoteLineInputSerializer(serializers.Serializer):
-    invoice_line = serializers.PrimaryKeyRelatedField(queryset=InvoiceLine.objects)
+    class Meta:
+        list_serializer_class = BulkLookupListSerializer
+
+    invoice_line = BulkRelatedField(queryset=InvoiceLine.objects)
     quantity = serializers.DecimalField(min_value=POSITIVE_QUANTITY, **QUANTITY)
     unit_price = serializers.DecimalField(
         min_value=0,

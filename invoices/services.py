@@ -28,7 +28,7 @@ from ally360.documents import (
 from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
 from ally360.fiscal import uvt_value
 from ally360.money import ZERO, money
-from ally360.services import delete_unless_used, ensure_tenant, model_update
+from ally360.services import atomic_service, delete_unless_used, ensure_tenant, model_update
 from contacts.models import Contact
 from contacts.services import final_consumer
 from inventory.services import Movement, Reference, stock_apply
@@ -379,7 +379,7 @@ def _write_lines(invoice: Invoice, built: list) -> None:
     invoice.balance = invoice.total
 
 
-@transaction.atomic
+@atomic_service
 def invoice_create(
     *,
     user,
@@ -491,14 +491,14 @@ def _document_type(invoice: Invoice) -> str:
     return DocumentType.POS if invoice.kind == Invoice.Kind.POS else DocumentType.INVOICE
 
 
-@transaction.atomic
+@atomic_service
 def invoice_issue(*, invoice: Invoice, user) -> tuple[Invoice, list[str]]:
     """Take the number, move the stock out and open the invoice: all or nothing."""
     invoice = _lock(invoice, "customer", "pdv")
     _require_draft(invoice)
     # Electronic invoices carry the date they are issued on (no back-dating since 2024).
     invoice.issue_date = timezone.localdate()
-    lines = list(invoice.lines.select_related("variant"))
+    lines = list(invoice.lines.select_related("variant__product"))
 
     if not lines:
         raise Conflict(_("An invoice without lines cannot be issued."), code="no_lines")
@@ -527,8 +527,10 @@ def invoice_issue(*, invoice: Invoice, user) -> tuple[Invoice, list[str]]:
     if invoice.due_date is None or invoice.due_date < invoice.issue_date:
         invoice.due_date = invoice.issue_date + timedelta(days=invoice.customer.payment_term_days)
     invoice.status = Invoice.Status.OPEN
+    # A draft has no payments or credit notes (both need an issued invoice): it opens owing all.
+    invoice.amount_paid = invoice.credited_total = ZERO
+    invoice.balance = invoice.total
     invoice.save()
-    _refresh_balance(invoice)
     return invoice, taken.warnings
 
 
@@ -611,7 +613,7 @@ def _check_own_document(invoice: Invoice, user, role: str) -> None:
         )
 
 
-@transaction.atomic
+@atomic_service
 def payment_create(
     *,
     invoice: Invoice,
@@ -664,7 +666,11 @@ def payment_create(
         reference=reference,
         created_by=user,
     )
-    _refresh_balance(invoice)
+    # The invoice row is locked, so its running totals move by exactly this payment.
+    invoice.amount_paid += applied
+    invoice.balance -= applied
+    invoice.status = Invoice.Status.PAID if invoice.balance == ZERO else Invoice.Status.OPEN
+    invoice.save(update_fields=["amount_paid", "balance", "status", "updated_at"])
     return payment
 
 
@@ -966,7 +972,7 @@ def pos_sale_create(
     if shift is None:
         raise Conflict(_("Open a shift before selling."), code="no_open_shift")
     customer = customer or final_consumer()
-    invoice = invoice_create(
+    invoice = invoice_create.within(
         user=user,
         kind=Invoice.Kind.POS,
         pdv=shift.register.pdv,
@@ -993,10 +999,12 @@ def pos_sale_create(
         invoice.kind = Invoice.Kind.SALE
         invoice.save(update_fields=["kind", "updated_at"])
     payments, change = _tender_payments(invoice.total, tenders)
-    invoice, warnings = invoice_issue(invoice=invoice, user=user)
+    invoice, warnings = invoice_issue.within(invoice=invoice, user=user)
     for payment in payments:
-        payment_create(invoice=invoice, user=user, role=role, shift=shift, **payment)
-    invoice.refresh_from_db()
+        # payment_create locks and updates its own copy of the invoice: carry that one on.
+        invoice = payment_create.within(
+            invoice=invoice, user=user, role=role, shift=shift, **payment
+        ).invoice
     return PosSale(invoice=invoice, change=change, warnings=warnings)
 
 

@@ -367,3 +367,23 @@ def test_cross_tenant_ids_in_pos_payloads(seller_a, shop_a, shop_b, company_a, c
     with tenant_context(company_b):
         assert Shift.objects.get(pk=shift_b.pk).status == "open"
         assert not CashMovement.objects.exists()
+
+
+def test_pos_sale_queries_do_not_grow_with_lines(seller_a, shop_a):
+    """Variants are resolved, priced, locked and moved in bulk: one line or five cost the same
+    number of SQL statements (the cashier's scanner adds lines, not round trips)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    open_shift(seller_a, shop_a)
+    names = ["iva19", "iva5", "excluido", "inc8", "rounding"]
+    counts = []
+    for chosen in (names[:1], names):
+        lines = [{"variant": shop_a.v(name), "quantity": "1"} for name in chosen]
+        with CaptureQueriesContext(connection) as queries:
+            response = sell(seller_a, shop_a, lines, [{"method": "cash", "amount": "100000"}])
+        assert response.status_code == 201, response.json()
+        assert len(response.json()["invoice"]["lines"]) == len(chosen)
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    assert counts[0] <= 40, counts

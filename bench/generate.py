@@ -1,0 +1,548 @@
+"""Generate a large, reproducible data set with COPY (not the API).
+
+    python bench/generate.py --database-url postgres://ally360@127.0.0.1/ally360_bench \
+        --admin-url postgres://postgres@127.0.0.1/ally360_bench --tenants 1000 \
+        --invoices 1000000 --big 100000 --seed 42
+
+Migrations run as the application role; the rows are loaded as a superuser (PostgreSQL refuses
+COPY FROM into tables under row-level security). Every stock balance equals the sum of its
+movements, so `manage.py check_stock` holds on the result. Column lists come from the Django
+models, so the generator follows the schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BOGOTA = ZoneInfo("America/Bogota")
+PASSWORD = "Bench-Ally360-2026"
+CENT = Decimal("0.01")
+
+
+def setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("APP_SECRET_STRING", "bench-secret-not-for-production-0123456789")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ally360.settings")
+    import django
+
+    django.setup()
+
+
+class Loader:
+    """Streams rows into tables with COPY, the columns taken from the models."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.counts: dict[str, int] = defaultdict(int)
+
+    def copy(self, model, rows) -> None:
+        from psycopg.types.json import Jsonb
+
+        fields = [f for f in model._meta.concrete_fields]
+        columns = ", ".join(f'"{f.column}"' for f in fields)
+        now = datetime.now(BOGOTA)
+        defaults = {}
+        for f in fields:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                defaults[f.attname] = now
+            else:  # the model default, or "" for a blank text field as Django would save it
+                defaults[f.attname] = f.get_default
+
+        json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+        table = model._meta.db_table
+        with (
+            self.connection.cursor() as cursor,
+            cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy,
+        ):
+            for row in rows:
+                values = []
+                for f in fields:
+                    if f.attname in row:
+                        value = row[f.attname]
+                    else:
+                        default = defaults.get(f.attname)
+                        value = default() if callable(default) else default
+                    if f.attname in json_fields:
+                        value = Jsonb(value)
+                    values.append(value)
+                copy.write_row(values)
+                self.counts[table] += 1
+
+
+def flush(load: Loader, invoices: list, lines: list, payments: list, movements: list) -> None:
+    """COPY a batch of documents (parents first) and empty the lists."""
+    from inventory.models import StockMovement
+    from invoices.models import Invoice, InvoiceLine, Payment
+
+    for model, rows in (
+        (Invoice, invoices),
+        (InvoiceLine, lines),
+        (Payment, payments),
+        (StockMovement, movements),
+    ):
+        load.copy(model, rows)
+        rows.clear()
+
+
+def money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def generate(args) -> dict:
+    import psycopg
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import Company, Membership, User
+    from contacts.models import Contact
+    from inventory.models import Stock, StockMovement
+    from invoices.models import NumberingRange
+    from pos.models import PDV, CashRegister
+    from products.models import PriceList, Product, ProductTax, Tax, Unit, Variant
+
+    rng = random.Random(args.seed)
+
+    def new_id() -> uuid.UUID:
+        return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+    password_hash = make_password(PASSWORD)
+    today = date.today()
+    start = datetime.now(BOGOTA) - timedelta(days=365)
+    small_invoices = (args.invoices - args.big) // max(args.tenants, 1)
+    plan = [("big", args.big, 2000, 500)] + [
+        (f"t{index:05d}", small_invoices, 20, 5) for index in range(args.tenants)
+    ]
+    manifest = {"seed": args.seed, "password": PASSWORD, "tenants": []}
+    started = time.monotonic()
+
+    with psycopg.connect(args.admin_url, autocommit=False) as connection:
+        connection.execute("SET session_replication_role = replica")  # skip FK triggers
+        load = Loader(connection)
+        for position, (label, invoice_count, product_count, customer_count) in enumerate(plan):
+            company_id, owner_id = new_id(), new_id()
+            load.copy(
+                Company,
+                [
+                    {
+                        "id": company_id,
+                        "name": f"Empresa {label}",
+                        "nit": f"{900000000 + position}",
+                        "nit_dv": "0",
+                        "city": "Bogotá",
+                        "allow_negative_stock": True,
+                    }
+                ],
+            )
+            load.copy(
+                User,
+                [
+                    {
+                        "id": owner_id,
+                        "email": f"owner-{label}@bench.ally360.co",
+                        "password": password_hash,
+                        "first_name": "Owner",
+                        "email_verified_at": start,
+                    }
+                ],
+            )
+            load.copy(
+                Membership,
+                [{"id": new_id(), "user_id": owner_id, "company_id": company_id, "role": "owner"}],
+            )
+            tenant = {"tenant_id": company_id}
+            pdv_id = new_id()
+            load.copy(
+                PDV,
+                [
+                    {
+                        **tenant,
+                        "id": pdv_id,
+                        "name": "Principal",
+                        "code": "PRINCIPAL",
+                        "is_main": True,
+                    }
+                ],
+            )
+            load.copy(
+                CashRegister, [{**tenant, "id": new_id(), "pdv_id": pdv_id, "name": "Caja 1"}]
+            )
+            tax_id, inc_id = new_id(), new_id()
+            load.copy(
+                Tax,
+                [
+                    {
+                        **tenant,
+                        "id": tax_id,
+                        "name": "IVA 19%",
+                        "kind": "iva",
+                        "treatment": "taxed",
+                        "rate": Decimal("19"),
+                        "dian_code": "01",
+                    },
+                    {
+                        **tenant,
+                        "id": inc_id,
+                        "name": "INC 8%",
+                        "kind": "inc",
+                        "treatment": "taxed",
+                        "rate": Decimal("8"),
+                        "dian_code": "04",
+                    },
+                ],
+            )
+            unit_id = new_id()
+            load.copy(
+                Unit,
+                [{**tenant, "id": unit_id, "code": "unit", "name": "Unidad", "dian_code": "94"}],
+            )
+            load.copy(
+                PriceList, [{**tenant, "id": new_id(), "name": "General", "is_default": True}]
+            )
+            consumer_id = new_id()
+            customers = [new_id() for _ in range(customer_count)]
+            load.copy(
+                Contact,
+                [
+                    {
+                        **tenant,
+                        "id": consumer_id,
+                        "id_type": "13",
+                        "id_number": "222222222222",
+                        "name": "Consumidor final",
+                        "is_final_consumer": True,
+                        "is_customer": True,
+                    }
+                ]
+                + [
+                    {
+                        **tenant,
+                        "id": customer,
+                        "id_type": "13",
+                        "id_number": f"{10000000 + i}",
+                        "name": f"Cliente {i}",
+                        "is_customer": True,
+                        "payment_term_days": 30,
+                    }
+                    for i, customer in enumerate(customers)
+                ],
+            )
+            products, variants = [], []
+            for i in range(product_count):
+                product_id, variant_id = new_id(), new_id()
+                price = Decimal(rng.randrange(1000, 200000))
+                products.append(
+                    {
+                        **tenant,
+                        "id": product_id,
+                        "name": f"Producto {i:05d}",
+                        "unit_id": unit_id,
+                        "track_inventory": True,
+                    }
+                )
+                variants.append(
+                    {
+                        **tenant,
+                        "id": variant_id,
+                        "product_id": product_id,
+                        "sku": f"SKU-{i:06d}",
+                        "barcode": f"77{position:05d}{i:06d}",
+                        "price": price,
+                        "cost": (price * Decimal("0.6")).quantize(CENT),
+                        "is_default": True,
+                    }
+                )
+            load.copy(Product, products)
+            load.copy(
+                ProductTax,
+                [
+                    {**tenant, "id": new_id(), "product_id": p["id"], "tax_id": tax_id}
+                    for p in products
+                ],
+            )
+            load.copy(Variant, variants)
+            ranges = {kind: new_id() for kind in ("invoice", "pos", "credit_note")}
+            load.copy(
+                NumberingRange,
+                [
+                    {
+                        **tenant,
+                        "id": ranges[kind],
+                        "pdv_id": pdv_id,
+                        "document_type": kind,
+                        "resolution_number": "18764000000000",
+                        "prefix": prefix,
+                        "range_from": 1,
+                        "range_to": 100_000_000,
+                        "next_number": (invoice_count // 2 + 1) if kind != "credit_note" else 1,
+                        "valid_from": today - timedelta(days=400),
+                        "valid_to": today + timedelta(days=730),
+                    }
+                    for kind, prefix in (("invoice", "FE"), ("pos", "POS"), ("credit_note", "NC"))
+                ],
+            )
+
+            sold: dict = defaultdict(Decimal)
+            invoices, lines, payments, movements = [], [], [], []
+            step = timedelta(seconds=max(1, int(365 * 86400 / max(invoice_count, 1))))
+            counters = {"invoice": 0, "pos": 0}
+            created = start
+
+            for n in range(invoice_count):
+                created += step
+                kind = "pos" if n % 2 else "sale"
+                counter_key = "pos" if kind == "pos" else "invoice"
+                counters[counter_key] += 1
+                number = counters[counter_key]
+                prefix = "POS" if kind == "pos" else "FE"
+                invoice_id = new_id()
+                chosen = rng.sample(variants, 3)
+                total = subtotal = tax_total = Decimal(0)
+                for line_no, variant in enumerate(chosen):
+                    quantity = Decimal(rng.randint(1, 3))
+                    line_subtotal = money(quantity * variant["price"])
+                    line_tax = money(line_subtotal * Decimal("0.19"))
+                    subtotal += line_subtotal
+                    tax_total += line_tax
+                    total += line_subtotal + line_tax
+                    lines.append(
+                        {
+                            **tenant,
+                            "id": new_id(),
+                            "invoice_id": invoice_id,
+                            "position": line_no,
+                            "variant_id": variant["id"],
+                            "description": "Producto",
+                            "quantity": quantity,
+                            "unit_price": variant["price"],
+                            "subtotal": line_subtotal,
+                            "tax_total": line_tax,
+                            "total": line_subtotal + line_tax,
+                            "taxes": [
+                                {
+                                    "tax_id": str(tax_id),
+                                    "name": "IVA 19%",
+                                    "kind": "iva",
+                                    "treatment": "taxed",
+                                    "rate": "19",
+                                    "base": str(line_subtotal),
+                                    "amount": str(line_tax),
+                                }
+                            ],
+                            "unit_cost": variant["cost"],
+                            "created_at": created,
+                            "updated_at": created,
+                        }
+                    )
+                    key = (variant["id"], pdv_id)
+                    sold[key] += quantity
+                    movements.append(
+                        {
+                            **tenant,
+                            "id": new_id(),
+                            "variant_id": variant["id"],
+                            "pdv_id": pdv_id,
+                            "kind": "sale",
+                            "quantity": -quantity,
+                            "unit_cost": variant["cost"],
+                            "balance_after": Decimal(0),
+                            "average_cost_after": variant["cost"],
+                            "reference_type": "invoice",
+                            "reference_id": invoice_id,
+                            "reference_number": f"{prefix}{number}",
+                            "created_at": created,
+                            "updated_at": created,
+                        }
+                    )
+                is_open = kind == "sale" and n % 5 == 0
+                customer = consumer_id if kind == "pos" else rng.choice(customers)
+                invoices.append(
+                    {
+                        **tenant,
+                        "id": invoice_id,
+                        "kind": kind,
+                        "status": "open" if is_open else "paid",
+                        "pdv_id": pdv_id,
+                        "customer_id": customer,
+                        "numbering_range_id": ranges[counter_key],
+                        "prefix": prefix,
+                        "number": number,
+                        "full_number": f"{prefix}{number}",
+                        "issue_date": created.date(),
+                        "due_date": created.date() + timedelta(days=30),
+                        "subtotal": subtotal,
+                        "tax_total": tax_total,
+                        "total": total,
+                        "tax_breakdown": [
+                            {
+                                "name": "IVA 19%",
+                                "kind": "iva",
+                                "treatment": "taxed",
+                                "rate": "19",
+                                "base": str(subtotal),
+                                "amount": str(tax_total),
+                            }
+                        ],
+                        "amount_paid": Decimal(0) if is_open else total,
+                        "balance": total if is_open else Decimal(0),
+                        "created_by_id": owner_id,
+                        "issued_at": created,
+                        "created_at": created,
+                        "updated_at": created,
+                    }
+                )
+                if not is_open:
+                    payments.append(
+                        {
+                            **tenant,
+                            "id": new_id(),
+                            "invoice_id": invoice_id,
+                            "date": created.date(),
+                            "method": "cash",
+                            "amount": total,
+                            "applied": total,
+                            "created_by_id": owner_id,
+                            "created_at": created,
+                            "updated_at": created,
+                        }
+                    )
+                if len(invoices) >= 5000:
+                    flush(load, invoices, lines, payments, movements)
+            flush(load, invoices, lines, payments, movements)
+            # Opening stock: large enough for every benchmark sale; balance = sum of movements.
+            opening = Decimal(10_000_000)
+            load.copy(
+                StockMovement,
+                [
+                    {
+                        **tenant,
+                        "id": new_id(),
+                        "variant_id": v["id"],
+                        "pdv_id": pdv_id,
+                        "kind": "initial",
+                        "quantity": opening,
+                        "unit_cost": v["cost"],
+                        "balance_after": opening,
+                        "average_cost_after": v["cost"],
+                        "reference_type": "product",
+                        "reference_id": v["product_id"],
+                        "created_at": start,
+                        "updated_at": start,
+                    }
+                    for v in variants
+                ],
+            )
+            load.copy(
+                Stock,
+                [
+                    {
+                        **tenant,
+                        "id": new_id(),
+                        "variant_id": v["id"],
+                        "pdv_id": pdv_id,
+                        "quantity": opening - sold[(v["id"], pdv_id)],
+                        "average_cost": v["cost"],
+                    }
+                    for v in variants
+                ],
+            )
+            manifest["tenants"].append(
+                {
+                    "label": label,
+                    "company_id": str(company_id),
+                    "owner": f"owner-{label}@bench.ally360.co",
+                    "invoices": invoice_count,
+                    "barcodes": [v["barcode"] for v in variants[:200]],
+                    "variants": [[str(v["id"]), str(v["price"])] for v in variants[:200]],
+                }
+            )
+            connection.commit()
+            if position % 100 == 0:
+                print(f"{position + 1}/{len(plan)} companies, {dict(load.counts)}", flush=True)
+        connection.execute("RESET session_replication_role")
+        connection.commit()
+    with psycopg.connect(args.admin_url, autocommit=True) as connection:
+        connection.execute("ANALYZE")
+    manifest["rows"] = dict(load.counts)
+    manifest["seconds"] = round(time.monotonic() - started, 1)
+    return manifest
+
+
+def recreate_database(args) -> None:
+    """Drop and create the benchmark database, owned by the application role."""
+    import psycopg
+    from psycopg import sql
+
+    target = urlparse(args.database_url)
+    name, owner = target.path.lstrip("/"), target.username
+    maintenance = urlparse(args.admin_url)._replace(path="/postgres").geturl()
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        connection.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(name), sql.Identifier(owner)
+            )
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--database-url", required=True, help="the application role (migrations run as it)"
+    )
+    parser.add_argument("--admin-url", required=True, help="a superuser, for COPY")
+    parser.add_argument("--tenants", type=int, default=1000)
+    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--big", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--manifest", default=str(ROOT / "bench" / "results" / "dataset.json"))
+    parser.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="keep an existing data set generated with the same parameters",
+    )
+    args = parser.parse_args()
+    params = {
+        "tenants": args.tenants,
+        "invoices": args.invoices,
+        "big": args.big,
+        "seed": args.seed,
+        "database": urlparse(args.database_url).path.lstrip("/"),
+    }
+    manifest_path = Path(args.manifest)
+    existing = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    if args.if_missing and existing.get("params") == params:
+        print(f"Data set already generated ({params}); --if-missing keeps it.")
+        return
+
+    manifest_path.unlink(missing_ok=True)  # a half-built data set must not look complete
+    recreate_database(args)
+
+    setup_django(args.database_url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    manifest = generate(args)
+    manifest["params"] = params
+
+    Path(args.manifest).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.manifest).write_text(json.dumps(manifest, indent=1))
+    print(json.dumps({k: v for k, v in manifest.items() if k != "tenants"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,643 @@
+"""Load a production-like Ally360 server and report requests/s, latency, SQL and memory.
+
+    python bench/run.py                       # after bench/generate.py (make bench does both)
+    python bench/run.py --scenarios pos_sale --concurrency 8 --duration 10 --profile
+
+The server is gunicorn (2 workers, DEBUG off) on PostgreSQL and Redis over loopback; the load
+comes from a closed-loop asyncio client (aiohttp): N connections, each sends its next request as
+soon as the previous answer arrives. Every answer carries `X-Query-Count` (QUERY_COUNT_HEADER=1),
+so queries per request are measured, not guessed. The raw-SQL baseline replays the statements of
+one POS sale (bench/pos_sale.sql) with pgbench at the same concurrency.
+
+Results: bench/results/results.json and a table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter, defaultdict
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+SECRET = "bench-only-secret-0f3c9a7d21e84b6f9d0c5a3e7b1f2d48"
+SCENARIOS = [
+    "pos_sale",
+    "invoice_list_first",
+    "invoice_list_deep",
+    "barcode_lookup",
+    "product_list",
+    "receivables",
+    "login",
+]
+CHEAP = 80_000  # 3 lines of at most this stay under the 5 UVT POS limit
+
+
+def server_env(args) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "REDIS_URL": args.redis_url,
+        "APP_SECRET_STRING": SECRET,
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "QUERY_COUNT_HEADER": "1",
+        # The per-company limit (600/min) would refuse a load test by design; the counters still
+        # run on every request. Login limits key on the client IP, which the client varies.
+        "API_RATE_LIMIT": "100000000/m",
+        "RATELIMIT_IP_META_KEY": "HTTP_X_REAL_IP",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "DJANGO_SETTINGS_MODULE": "ally360.settings",
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Preparation (in-process Django, before the server starts)
+# --------------------------------------------------------------------------------------------
+
+
+def cursor_for(position) -> str:
+    """DRF's CursorPagination encoding of a position, to jump to a deep page directly."""
+    return base64.b64encode(urlencode({"p": str(position)}).encode("ascii")).decode("ascii")
+
+
+def prepare(args, manifest: dict) -> dict:
+    """Open a shift for each selling company, mint context tokens, find a deep cursor."""
+    os.environ.update(server_env(args))
+    import django
+
+    django.setup()
+    from accounts.models import User
+    from accounts.tokens import context_token_for
+    from ally360.tenancy import tenant_context
+    from contacts.models import Contact
+    from inventory.models import Stock
+    from invoices.models import Invoice, NumberingRange
+    from pos.models import CashRegister, Shift
+    from pos.services import shift_open
+    from products.models import PriceList
+
+    tenants = manifest["tenants"]
+    big, small = tenants[0], tenants[1:]
+    sellers_needed = max(args.concurrency)
+    if len(small) < sellers_needed:
+        sys.exit(f"The data set has {len(small)} small companies; {sellers_needed} are needed.")
+
+    def token(tenant) -> str:
+        user = User.objects.get(email=tenant["owner"])
+        return str(context_token_for(user, tenant["company_id"], "owner")), user
+
+    sellers = []
+    for tenant in small[:sellers_needed]:
+        access, user = token(tenant)
+        with tenant_context(tenant["company_id"]):
+            register = CashRegister.objects.select_related("pdv").order_by("created_at").first()
+            shift = Shift.objects.filter(register=register, status=Shift.Status.OPEN).first()
+            if shift is None:
+                shift = shift_open(register=register, user=user, role="owner", opening_cash=0)
+            cheap = [v for v, price in tenant["variants"] if float(price) <= CHEAP][:3]
+            stocks = dict(
+                Stock.objects.filter(variant_id__in=cheap, pdv=register.pdv).values_list(
+                    "variant_id", "id"
+                )
+            )
+            sellers.append(
+                {
+                    "token": access,
+                    "body": {
+                        "lines": [{"variant": v, "quantity": "1"} for v in cheap],
+                        "tenders": [{"method": "cash", "amount": "1000000"}],
+                    },
+                    "row": {
+                        "tenant_id": tenant["company_id"],
+                        "user_id": str(user.pk),
+                        "pdv_id": str(register.pdv_id),
+                        "range_id": str(
+                            NumberingRange.objects.get(pdv=register.pdv, document_type="pos").pk
+                        ),
+                        "shift_id": str(shift.pk),
+                        "consumer_id": str(Contact.objects.get(is_final_consumer=True).pk),
+                        "price_list_id": str(PriceList.objects.get(is_default=True).pk),
+                        **{f"v{i + 1}": v for i, v in enumerate(cheap)},
+                        **{f"s{i + 1}": str(stocks[uuid.UUID(v)]) for i, v in enumerate(cheap)},
+                    },
+                }
+            )
+    big_token, _ = token(big)
+    with tenant_context(big["company_id"]):
+        depth = min(args.deep_offset, Invoice.objects.count() - 1)
+        position = Invoice.objects.order_by("-created_at").values_list("created_at", flat=True)[
+            depth
+        ]
+    return {
+        "sellers": sellers,
+        "big_token": big_token,
+        "deep_cursor": cursor_for(position),
+        "deep_offset": depth,
+        "barcodes": big["barcodes"],
+        "logins": [t["owner"] for t in tenants],
+        "password": manifest["password"],
+    }
+
+
+def fill_pgbench_targets(args, sellers: list[dict]) -> None:
+    import psycopg
+    from psycopg import sql
+
+    columns = list(sellers[0]["row"])
+    app_role = re.match(r"postgres(?:ql)?://([^:@/]+)", args.database_url).group(1)
+    with psycopg.connect(args.admin_url, autocommit=True) as connection:
+        connection.execute("DROP TABLE IF EXISTS bench_pos_target")
+        definitions = sql.SQL(", ").join(
+            sql.SQL("{} uuid NOT NULL").format(sql.Identifier(c)) for c in columns
+        )
+        connection.execute(
+            sql.SQL("CREATE TABLE bench_pos_target (idx int PRIMARY KEY, {})").format(definitions)
+        )
+        connection.execute(
+            sql.SQL("GRANT SELECT ON bench_pos_target TO {}").format(sql.Identifier(app_role))
+        )
+        insert = sql.SQL("INSERT INTO bench_pos_target (idx, {}) VALUES (%s, {})").format(
+            sql.SQL(", ").join(map(sql.Identifier, columns)),
+            sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                insert, [[i, *seller["row"].values()] for i, seller in enumerate(sellers)]
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# Server
+# --------------------------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, args):
+        self.args = args
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = [
+            str(BIN / "gunicorn"),
+            "ally360.wsgi:application",
+            "--workers",
+            str(self.args.workers),
+            "--worker-class",
+            self.args.worker_class,
+            "--threads",
+            str(self.args.threads),
+            "--bind",
+            f"127.0.0.1:{self.args.port}",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ]
+        self.log = open(RESULTS / "server.log", "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=server_env(self.args), stdout=self.log, stderr=self.log
+        )
+        import urllib.request
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.base}/health", timeout=1)  # noqa: S310
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        sys.exit(f"gunicorn did not answer; see {RESULTS / 'server.log'}")
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.args.port}"
+
+    def worker_pids(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
+
+    def rss_mib(self) -> dict:
+        def rss(pid: int) -> float:
+            status = Path(f"/proc/{pid}/status").read_text()
+            return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+
+        workers = [rss(pid) for pid in self.worker_pids()]
+        return {
+            "worker_max_mib": round(max(workers), 1),
+            "total_mib": round(sum(workers) + rss(self.process.pid), 1),
+        }
+
+    def cpu_seconds(self) -> float:
+        return sum(process_cpu_seconds(pid) for pid in self.worker_pids())
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def postgres_cpu_seconds() -> float:
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += process_cpu_seconds(int(entry.name))
+            except OSError:
+                continue  # the process ended meanwhile
+    return total
+
+
+# --------------------------------------------------------------------------------------------
+# Load client
+# --------------------------------------------------------------------------------------------
+
+
+def scenario_requests(name: str, ctx: dict):
+    """A function (client index, request number) -> (method, path, headers, json body)."""
+    big = {"Authorization": f"Bearer {ctx['big_token']}"}
+    if name == "pos_sale":
+
+        def request(client, _n):
+            seller = ctx["sellers"][client % len(ctx["sellers"])]
+            headers = {
+                "Authorization": f"Bearer {seller['token']}",
+                "Idempotency-Key": str(uuid.uuid4()),
+            }
+            return "POST", "/api/v1/pos/sales/", headers, seller["body"]
+
+    elif name == "invoice_list_first":
+
+        def request(_client, _n):
+            return "GET", "/api/v1/invoices/", big, None
+
+    elif name == "invoice_list_deep":
+
+        def request(_client, _n):
+            return "GET", f"/api/v1/invoices/?cursor={ctx['deep_cursor']}", big, None
+
+    elif name == "barcode_lookup":
+
+        def request(_client, _n):
+            return "GET", f"/api/v1/variants/?barcode={random.choice(ctx['barcodes'])}", big, None
+
+    elif name == "product_list":
+
+        def request(_client, n):
+            return "GET", f"/api/v1/products/?limit=20&offset={(n % 50) * 20}", big, None
+
+    elif name == "receivables":
+
+        def request(_client, _n):
+            return "GET", "/api/v1/receivables/", big, None
+
+    elif name == "login":
+        counter = iter(range(10**9))
+
+        def request(_client, _n):
+            index = next(counter)
+            # Rotate e-mails and client addresses: the limits (5/min per e-mail, 10/min per IP)
+            # stay in the path but do not refuse the load.
+            email = ctx["logins"][index % len(ctx["logins"])]
+            ip = f"10.{index // 65536 % 256}.{index // 256 % 256}.{index % 256}"
+            body = {"email": email, "password": ctx["password"]}
+            return "POST", "/api/v1/auth/login", {"X-Real-IP": ip}, body
+
+    else:
+        raise SystemExit(f"unknown scenario {name}")
+    return request
+
+
+async def load(base: str, request, concurrency: int, duration: float, warmup: float) -> dict:
+    import aiohttp
+
+    latencies: list[float] = []
+    queries: list[int] = []
+    statuses: Counter = Counter()
+    errors: list[str] = []
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    measure_from, stop_at = started + warmup, started + warmup + duration
+    connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(base, connector=connector, timeout=timeout) as session:
+
+        async def client(index: int):
+            n = 0
+            while loop.time() < stop_at:
+                method, path, headers, body = request(index, n)
+                n += 1
+                begin = loop.time()
+                try:
+                    async with session.request(method, path, headers=headers, json=body) as resp:
+                        payload = await resp.read()
+                        status = resp.status
+                        count = resp.headers.get("X-Query-Count")
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    status, payload, count = 599, str(exc).encode(), None
+                end = loop.time()
+                if begin < measure_from or end > stop_at:
+                    continue
+                latencies.append(end - begin)
+                statuses[status] += 1
+                if count is not None:
+                    queries.append(int(count))
+                if status >= 400 and len(errors) < 5:
+                    errors.append(f"{status} {payload[:300]!r}")
+
+        await asyncio.gather(*(client(i) for i in range(concurrency)))
+    ok = sum(count for status, count in statuses.items() if status < 400)
+    latencies.sort()
+
+    def percentile(p: float) -> float:
+        if not latencies:
+            return float("nan")
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1)
+
+    return {
+        "requests": len(latencies),
+        "ok": ok,
+        "errors": len(latencies) - ok,
+        "rps": round(ok / duration, 1),
+        "p50_ms": percentile(0.50),
+        "p99_ms": percentile(0.99),
+        "queries_per_request": round(statistics.mean(queries), 1) if queries else None,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "error_samples": errors,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# pgbench baseline and profiling
+# --------------------------------------------------------------------------------------------
+
+
+def pgbench(args, concurrency: int) -> dict:
+    command = [
+        "pgbench",
+        "--no-vacuum",
+        "-M",
+        "prepared",
+        "-f",
+        str(BENCH / "pos_sale.sql"),
+        "-c",
+        str(concurrency),
+        "-j",
+        "2",
+        "-T",
+        str(int(args.duration)),
+        "-r",
+        args.database_url,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return {"error": (done.stderr or done.stdout)[-800:]}
+    tps = re.search(r"tps = ([\d.]+) \(without initial", done.stdout)
+    latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
+    failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
+    return {
+        "tps": float(tps.group(1)) if tps else None,
+        "latency_avg_ms": float(latency.group(1)) if latency else None,
+        "failed": int(failed.group(1)) if failed else 0,
+    }
+
+
+def profile(server: Server, name: str, seconds: float) -> subprocess.Popen:
+    """py-spy samples one worker while the load runs; raw (collapsed) stacks to a file."""
+    worker = server.worker_pids()
+    command = [str(BIN / "py-spy"), "record", "--format", "raw", "--rate", "100"]
+    command += ["--duration", str(int(seconds)), "-o", str(RESULTS / f"{name}.profile.txt")]
+    command += ["--pid", str(worker[0])]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+# Where a sample's innermost frame is decides its bucket (self time), first match wins.
+PROFILE_BUCKETS = [
+    ("waiting for PostgreSQL", ("Connection.wait", "wait_conn", "PGconn")),
+    ("psycopg: adapt/load values", ("psycopg/",)),
+    ("Redis (rate limit, cache)", ("redis/", "django_redis", "django_ratelimit")),
+    (
+        "ORM: build and compile SQL",
+        (
+            "django/db/models/sql/",
+            "django/db/models/lookups",
+            "django/db/models/expressions",
+            "django/db/models/query_utils",
+            "django/db/backends/",
+        ),
+    ),
+    ("ORM: querysets and model instances", ("django/db/models/",)),
+    (
+        "DRF: serializers and fields",
+        (
+            "rest_framework/serializers",
+            "rest_framework/fields",
+            "rest_framework/relations",
+            "rest_framework/utils",
+        ),
+    ),
+    ("JWT and authentication", ("simplejwt", "jwt/", "accounts/authentication")),
+    ("JSON encode/decode", ("json/", "rest_framework/renderers", "rest_framework/parsers")),
+    (
+        "Ally360 code (services, selectors)",
+        (
+            "/work/",
+            "ally360/",
+            "invoices/",
+            "inventory/",
+            "products/",
+            "accounts/",
+            "pos/",
+            "contacts/",
+        ),
+    ),
+    ("Django request handling, middleware", ("django/",)),
+    ("gunicorn, Python runtime, other", ("",)),
+]
+
+
+def summarize_profile(name: str) -> list[dict]:
+    """Self time per bucket, from py-spy's collapsed stacks (idle accept() excluded)."""
+    path = RESULTS / f"{name}.profile.txt"
+    if not path.exists():
+        return []
+    totals: Counter = Counter()
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit() or "handle_request" not in stack:
+            continue  # a worker blocked in accept() is idle, not slow
+        frames = stack.split(";")
+        innermost = frames[-1]
+        if any("Connection.wait" in frame or "_wait_conn" in frame for frame in frames[-4:]):
+            innermost = "Connection.wait"
+        for label, needles in PROFILE_BUCKETS:
+            if any(needle in innermost for needle in needles):
+                totals[label] += int(count)
+                break
+    busy = sum(totals.values())
+    return [
+        {"where": label, "share": round(totals[label] / busy, 3)}
+        for label, _ in PROFILE_BUCKETS
+        if busy and totals[label]
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def table(results: dict) -> str:
+    rows = [
+        "scenario              conc    req/s  p50 ms  p99 ms errors SQL/req RSS MiB "
+        "CPU ms/req app+db",
+        "-" * 96,
+    ]
+    for name, by_concurrency in results["scenarios"].items():
+        for concurrency, r in by_concurrency.items():
+            cpu = r["cpu_ms_per_request"]
+            rows.append(
+                f"{name:<21} {concurrency:>4} {r['rps']:>8} {r['p50_ms']:>7} {r['p99_ms']:>7} "
+                f"{r['errors']:>6} {r['queries_per_request'] or '-':>7} "
+                f"{r['rss']['worker_max_mib']:>7} {cpu['app']:>8} + {cpu['postgres']}"
+            )
+    for concurrency, raw in results.get("pgbench", {}).items():
+        api = results["scenarios"].get("pos_sale", {}).get(concurrency)
+        ratio = f"{api['rps'] / raw['tps']:.2f}" if api and raw.get("tps") else "-"
+        rows.append(
+            f"{'raw SQL POS sale':<21} {concurrency:>4} {raw.get('tps') or '-':>8} "
+            f"{raw.get('latency_avg_ms') or '-':>7} (avg)  failed {raw.get('failed', '-')}"
+            f"   API/raw = {ratio}"
+        )
+
+    for name, buckets in results.get("profile", {}).items():
+        rows.append(f"\nwhere a {name} request spends its worker time (py-spy, self time):")
+        rows.extend(f"  {item['share']:>6.1%}  {item['where']}" for item in buckets)
+
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url", default="postgres://ally360:ally360@127.0.0.1/ally360_bench"
+    )
+    parser.add_argument("--admin-url", default="postgres://postgres@127.0.0.1/ally360_bench")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--port", type=int, default=8401)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--duration", type=float, default=15)
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--deep-offset", type=int, default=50_000)
+    parser.add_argument("--scenarios", nargs="+", default=SCENARIOS, choices=SCENARIOS)
+    parser.add_argument("--no-pgbench", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="py-spy one worker during pos_sale")
+    parser.add_argument("--output", default=str(RESULTS / "results.json"))
+    args = parser.parse_args()
+
+    manifest_path = RESULTS / "dataset.json"
+    if not manifest_path.exists():
+        sys.exit("No data set: run bench/generate.py first (make bench does).")
+    manifest = json.loads(manifest_path.read_text())
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    ctx = prepare(args, manifest)
+    if not args.no_pgbench:
+        fill_pgbench_targets(args, ctx["sellers"])
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+
+    results: dict = {
+        "dataset": {k: v for k, v in manifest.items() if k != "tenants"},
+        "server": {
+            "workers": args.workers,
+            "worker_class": args.worker_class,
+            "threads": args.threads,
+            "cpus": os.cpu_count(),
+        },
+        "duration_s": args.duration,
+        "deep_offset": ctx["deep_offset"],
+        "scenarios": defaultdict(dict),
+    }
+    server = Server(args)
+    server.start()
+    try:
+        for name in args.scenarios:
+            for concurrency in args.concurrency:
+                spy = None
+                if args.profile and concurrency == args.concurrency[0]:
+                    spy = profile(server, name, args.warmup + args.duration)
+                request = scenario_requests(name, ctx)
+                cpu_before = server.cpu_seconds(), postgres_cpu_seconds(), time.process_time()
+                result = asyncio.run(
+                    load(server.base, request, concurrency, args.duration, args.warmup)
+                )
+                cpu_after = server.cpu_seconds(), postgres_cpu_seconds(), time.process_time()
+                result["rss"] = server.rss_mib()
+                # CPU per answered request (warm-up included in both, so slightly high)
+                answered = (
+                    max(result["requests"], 1) * (args.warmup + args.duration) / args.duration
+                )
+                app, db, client = (
+                    after - before for after, before in zip(cpu_after, cpu_before, strict=True)
+                )
+                result["cpu_ms_per_request"] = {
+                    "app": round(app * 1000 / answered, 2),
+                    "postgres": round(db * 1000 / answered, 2),
+                    "load_client": round(client * 1000 / answered, 2),
+                }
+
+                results["scenarios"][name][str(concurrency)] = result
+                print(
+                    f"{name} c={concurrency}: {result['rps']} req/s, p99 {result['p99_ms']} ms,"
+                    f" {result['errors']} errors",
+                    flush=True,
+                )
+                if spy:
+                    spy.wait(timeout=120)
+    finally:
+        server.stop()
+    if not args.no_pgbench and "pos_sale" in args.scenarios:
+        results["pgbench"] = {str(c): pgbench(args, c) for c in args.concurrency}
+    if args.profile:
+        results["profile"] = {name: summarize_profile(name) for name in args.scenarios}
+    Path(args.output).write_text(json.dumps(results, indent=1))
+    print(table(results))
+    print(f"\nwritten: {args.output}")
+
+
+if __name__ == "__main__":
+    main()
