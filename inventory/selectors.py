@@ -56,7 +56,9 @@ def low_stock_condition(variant_path: str = "variant", pdv_id=None):
 def kardex(*, variant, pdv=None) -> QuerySet[StockMovement]:
     """The movements of a variant (at one PDV or all), oldest first, each with its balance and
     average cost after it."""
-    movements = StockMovement.objects.filter(variant=variant).select_related("pdv", "user")
+    movements = StockMovement.objects.filter(variant=variant).select_related(
+        "variant", "pdv", "user"
+    )
     if pdv is not None:
         movements = movements.filter(pdv=pdv)
     return movements.order_by("created_at", "id")

@@ -36,3 +36,27 @@ def test_logins_and_company_requests_work_and_limits_fail_open(redis_down, api, 
         assert owner_a.get("/api/v1/companies/current/").status_code == 200
         assert owner_a.get("/api/v1/contacts/").status_code == 200
     assert any("Connection" in record.getMessage() or record.exc_info for record in caplog.records)
+
+
+def test_a_pos_sale_goes_through_with_redis_down(shop_a, seller_a, redis_down):
+    """The counter keeps selling: shift, sale with change, and the sale is in the shift report."""
+    shift = seller_a.post(
+        "/api/v1/shifts/",
+        {"register": str(shop_a.register.id), "opening_cash": "50000"},
+        format="json",
+    )
+    assert shift.status_code == 201, shift.json()
+    sale = seller_a.post(
+        "/api/v1/pos/sales/",
+        {
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+            "tenders": [{"method": "cash", "amount": "20000"}],
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="redis-down-sale-1",
+    )
+    assert sale.status_code == 201, sale.json()
+    assert (sale.json()["invoice"]["status"], sale.json()["change"]) == ("paid", "8100.00")
+    report = seller_a.get(f"/api/v1/shifts/{shift.json()['id']}/report")
+    assert report.status_code == 200
+    assert report.json()["cash"]["expected"] == "61900.00"
