@@ -430,7 +430,7 @@ def pgbench(args, concurrency: int) -> dict:
     latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
     failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
     return {
-        "tps": float(tps.group(1)) if tps else None,
+        "tps": round(float(tps.group(1)), 1) if tps else None,
         "latency_avg_ms": float(latency.group(1)) if latency else None,
         "failed": int(failed.group(1)) if failed else 0,
     }
