@@ -81,3 +81,20 @@ class ReadOnlyTenantAdmin(TenantModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyTenantInline(admin.TabularInline):
+    """The lines of an issued document inside its read-only admin page (all companies)."""
+
+    extra = 0
+    can_delete = False
+    related: tuple = ()  # joined in the inline's query
+
+    def get_queryset(self, request):
+        return self.model.all_tenants.select_related(*self.related)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -103,6 +103,19 @@ class LineAmounts:
     tax_total: Decimal = ZERO
     total: Decimal = ZERO
 
+    def as_fields(self, *, price_field: str = "unit_price") -> dict:
+        """The stored columns of a document line (bills name the price `unit_cost`)."""
+        return {
+            "quantity": self.quantity,
+            price_field: self.unit_price,
+            "discount_pct": self.discount_pct,
+            "subtotal": self.subtotal,
+            "discount": self.discount,
+            "tax_total": self.tax_total,
+            "total": self.total,
+            "taxes": self.taxes,
+        }
+
 
 @dataclass(frozen=True)
 class DocumentTotals:
@@ -185,3 +198,14 @@ def compute_totals(lines: Iterable) -> DocumentTotals:
             )
         ],
     )
+
+
+def apply_totals(document, lines: Iterable) -> None:
+    """Set a document's stored totals (subtotal, discount, taxes, total, breakdown) from its
+    computed lines."""
+    totals = compute_totals(lines)
+    document.subtotal = totals.subtotal
+    document.discount_total = totals.discount
+    document.tax_total = totals.tax_total
+    document.total = totals.total
+    document.tax_breakdown = totals.tax_breakdown

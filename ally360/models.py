@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .money import MONEY
 from .tenancy import (
     TenantMismatchError,
     TenantNotSetError,
@@ -195,6 +197,23 @@ class TenantModel(models.Model):
         if not is_cross_tenant():
             assign_tenant(self)
         super().save(*args, **kwargs)
+
+
+MONEY_FIELD = {**MONEY, "default": Decimal("0")}
+
+
+class DocumentTotalsFields(models.Model):
+    """The stored totals of a fiscal document (invoice, credit note, bill, debit note), set from
+    its lines by `ally360.documents.apply_totals`."""
+
+    subtotal = models.DecimalField(_("subtotal"), **MONEY_FIELD)
+    discount_total = models.DecimalField(_("discount"), **MONEY_FIELD)
+    tax_total = models.DecimalField(_("taxes"), **MONEY_FIELD)
+    total = models.DecimalField(_("total"), **MONEY_FIELD)
+    tax_breakdown = models.JSONField(_("taxes per tax"), default=list, blank=True)
+
+    class Meta:
+        abstract = True
 
 
 class DocumentSequence(TenantModel):

@@ -11,6 +11,11 @@ CENT = Decimal("0.01")
 PRICE_STEP = Decimal("0.000001")
 QUANTITY_STEP = Decimal("0.001")
 
+# Column and API field precisions, one place for models and serializers alike.
+MONEY = {"max_digits": 18, "decimal_places": 2}
+QUANTITY = {"max_digits": 18, "decimal_places": 3}
+PRICE = {"max_digits": 18, "decimal_places": 6}
+
 
 def money(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -1,25 +1,11 @@
 from django.contrib import admin
 
-from ally360.admin import ReadOnlyTenantAdmin, TenantModelAdmin
+from ally360.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline, TenantModelAdmin
 
 from .models import Bill, BillLine, DebitNote, SupplierPayment, Withholding, WithholdingConcept
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def get_queryset(self, request):
-        return self.model.all_tenants.all()
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class BillLineInline(ReadOnlyInline):
+class BillLineInline(ReadOnlyTenantInline):
     model = BillLine
     fields = ["description", "quantity", "unit_cost", "discount_pct", "tax_total", "total"]
 
@@ -41,7 +27,7 @@ class BillAdmin(ReadOnlyTenantAdmin):
     inlines = [BillLineInline]
 
 
-class WithholdingInline(ReadOnlyInline):
+class WithholdingInline(ReadOnlyTenantInline):
     model = Withholding
     fields = ["bill", "kind", "name", "base", "rate", "amount"]
 

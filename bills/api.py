@@ -20,10 +20,13 @@ from rest_framework.response import Response
 from ally360.api.filters import TenantChoiceFilter, TenantFilterSet
 from ally360.api.pagination import CursorPagination
 from ally360.api.serializers import (
+    AgingBalanceSerializer,
     BulkLookupListSerializer,
     BulkRelatedField,
     ContactRefSerializer,
+    OverdueFieldsMixin,
     VoidSerializer,
+    as_of_date,
 )
 from ally360.api.viewsets import (
     ReadOnlyTenantViewSet,
@@ -31,9 +34,10 @@ from ally360.api.viewsets import (
     TenantViewSet,
     service_crud_schema,
 )
-from ally360.documents import AGING_BUCKETS, PaymentMethod, aging_bucket
+from ally360.documents import PaymentMethod
 from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ally360.idempotency import idempotent
+from ally360.money import MONEY, PRICE, QUANTITY
 from contacts.models import Contact
 from pos.models import PDV
 from products.models import Tax, Variant
@@ -50,9 +54,6 @@ from .models import (
     WithholdingConcept,
 )
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
-QUANTITY = {"max_digits": 18, "decimal_places": 3}
-PRICE = {"max_digits": 18, "decimal_places": 6}
 POSITIVE_QUANTITY = Decimal("0.001")
 
 
@@ -609,36 +610,21 @@ class DebitNoteViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
 # --- payables ----------------------------------------------------------------------------------
 
 
-class SupplierPayableSerializer(serializers.Serializer):
+class PayableTotalsSerializer(AgingBalanceSerializer):
+    bills = serializers.IntegerField()
+
+
+class SupplierPayableSerializer(AgingBalanceSerializer):
     supplier_id = serializers.UUIDField()
     supplier__name = serializers.CharField()
     supplier__id_number = serializers.CharField()
     bills = serializers.IntegerField()
-    balance = serializers.DecimalField(**MONEY)
-    current = serializers.DecimalField(**MONEY)
-    days_1_30 = serializers.DecimalField(**MONEY)
-    days_31_60 = serializers.DecimalField(**MONEY)
-    days_61_90 = serializers.DecimalField(**MONEY)
-    over_90 = serializers.DecimalField(**MONEY)
 
 
-class OpenBillSerializer(BillListSerializer):
-    days_overdue = serializers.SerializerMethodField()
-    bucket = serializers.SerializerMethodField()
-
+class OpenBillSerializer(OverdueFieldsMixin, BillListSerializer):
     class Meta(BillListSerializer.Meta):
         fields = [*BillListSerializer.Meta.fields, "days_overdue", "bucket"]
         read_only_fields = fields
-
-    def get_days_overdue(self, bill) -> int:
-        return 0 if bill.due_date is None else max(0, (self.context["as_of"] - bill.due_date).days)
-
-    def get_bucket(self, bill) -> str:
-        return aging_bucket(self.get_days_overdue(bill))
-
-
-def _money_fields():
-    return {name: serializers.DecimalField(**MONEY) for name in AGING_BUCKETS}
 
 
 @extend_schema(tags=["purchases"], parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE)])
@@ -650,23 +636,12 @@ class PayableViewSet(TenantViewSet):
     serializer_class = OpenBillSerializer
     filter_backends: list = []
 
-    def _as_of(self):
-        value = self.request.query_params.get("as_of")
-        return serializers.DateField().run_validation(value) if value else timezone.localdate()
-
     @extend_schema(
         responses=inline_serializer(
             "Payables",
             {
                 "as_of": serializers.DateField(),
-                "totals": inline_serializer(
-                    "PayableTotals",
-                    {
-                        "bills": serializers.IntegerField(),
-                        "balance": serializers.DecimalField(**MONEY),
-                        **_money_fields(),
-                    },
-                ),
+                "totals": PayableTotalsSerializer(),
                 "count": serializers.IntegerField(),
                 "next": serializers.URLField(allow_null=True),
                 "previous": serializers.URLField(allow_null=True),
@@ -675,28 +650,13 @@ class PayableViewSet(TenantViewSet):
         )
     )
     def list(self, request):
-        as_of = self._as_of()
+        as_of = as_of_date(request)
         page = self.paginate_queryset(selectors.payables_by_supplier(as_of=as_of))
-        rows = [
-            {
-                "supplier_id": row["supplier_id"],
-                "supplier__name": row["supplier__name"],
-                "supplier__id_number": row["supplier__id_number"],
-                "bills": row["bills"],
-                "balance": str(row["open_balance"]),
-                **{k: str(row[k]) for k in AGING_BUCKETS},
-            }
-            for row in page
-        ]
         totals = selectors.payables_totals(as_of=as_of)
-        response = self.get_paginated_response(rows)
+        response = self.get_paginated_response(SupplierPayableSerializer(page, many=True).data)
         response.data = {
             "as_of": as_of,
-            "totals": {
-                "bills": totals["bills"],
-                "balance": str(totals["open_balance"]),
-                **{k: str(totals[k]) for k in AGING_BUCKETS},
-            },
+            "totals": PayableTotalsSerializer(totals).data,
             **response.data,
         }
         return response
@@ -710,7 +670,7 @@ class PayableViewSet(TenantViewSet):
     )
     @action(detail=False, methods=["get"])
     def bills(self, request):
-        as_of = self._as_of()
+        as_of = as_of_date(request)
         bills = selectors.open_bills().select_related("supplier").order_by("due_date")
         supplier = request.query_params.get("supplier")
         if supplier:

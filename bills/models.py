@@ -6,11 +6,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ally360.documents import PaymentMethod
-from ally360.models import TenantModel
+from ally360.models import DocumentTotalsFields, TenantModel
+from ally360.money import MONEY as MONEY_DIGITS
+from ally360.money import PRICE, QUANTITY
 
-MONEY = {"max_digits": 18, "decimal_places": 2, "default": Decimal("0")}
-QUANTITY = {"max_digits": 18, "decimal_places": 3}
-PRICE = {"max_digits": 18, "decimal_places": 6}
+MONEY = {**MONEY_DIGITS, "default": Decimal("0")}  # stored amounts start at zero
 PERCENT = {
     "max_digits": 5,
     "decimal_places": 2,
@@ -19,7 +19,7 @@ PERCENT = {
 }
 
 
-class Bill(TenantModel):
+class Bill(TenantModel, DocumentTotalsFields):
     """A supplier's invoice: receiving it puts the goods in stock at its cost."""
 
     class Status(models.TextChoices):
@@ -43,11 +43,6 @@ class Bill(TenantModel):
     issue_date = models.DateField(_("issue date"))
     due_date = models.DateField(_("due date"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    subtotal = models.DecimalField(_("subtotal"), **MONEY)
-    discount_total = models.DecimalField(_("discount"), **MONEY)
-    tax_total = models.DecimalField(_("taxes"), **MONEY)
-    total = models.DecimalField(_("total"), **MONEY)
-    tax_breakdown = models.JSONField(_("taxes per tax"), default=list, blank=True)
     amount_paid = models.DecimalField(_("paid"), **MONEY)
     debited_total = models.DecimalField(_("returned"), **MONEY)
     balance = models.DecimalField(_("balance"), **MONEY)
@@ -218,18 +213,13 @@ class Withholding(TenantModel):
         indexes = [models.Index(fields=["tenant", "kind"])]
 
 
-class DebitNote(TenantModel):
+class DebitNote(TenantModel, DocumentTotalsFields):
     """A return to the supplier: goods leave stock and the bill's balance goes down."""
 
     bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="debit_notes")
     number = models.CharField(_("number"), max_length=20)
     reason = models.CharField(_("reason"), max_length=255)
     issue_date = models.DateField(_("issue date"))
-    subtotal = models.DecimalField(_("subtotal"), **MONEY)
-    discount_total = models.DecimalField(_("discount"), **MONEY)
-    tax_total = models.DecimalField(_("taxes"), **MONEY)
-    total = models.DecimalField(_("total"), **MONEY)
-    tax_breakdown = models.JSONField(_("taxes per tax"), default=list, blank=True)
     # When the bill was already paid: what the supplier now owes back.
     refund_amount = models.DecimalField(_("refund due"), **MONEY)
     created_by = models.ForeignKey(

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company
-from ally360.documents import LineAmounts, TaxRate, compute_line, compute_totals
+from ally360.documents import LineAmounts, TaxRate, apply_totals, compute_line
 from ally360.exceptions import Conflict, ValidationFailed
 from ally360.fiscal import uvt_value
 from ally360.money import ZERO, money, percent_of, unit_price
@@ -165,28 +165,6 @@ def _build_lines(specs: list[dict]) -> list[tuple[dict, LineAmounts]]:
     return built
 
 
-def _apply_totals(document, amounts: list[LineAmounts]) -> None:
-    totals = compute_totals(amounts)
-    document.subtotal = totals.subtotal
-    document.discount_total = totals.discount
-    document.tax_total = totals.tax_total
-    document.total = totals.total
-    document.tax_breakdown = totals.tax_breakdown
-
-
-def _line_fields(amounts: LineAmounts) -> dict:
-    return {
-        "quantity": amounts.quantity,
-        "unit_cost": amounts.unit_price,
-        "discount_pct": amounts.discount_pct,
-        "subtotal": amounts.subtotal,
-        "discount": amounts.discount,
-        "tax_total": amounts.tax_total,
-        "total": amounts.total,
-        "taxes": amounts.taxes,
-    }
-
-
 def _write_lines(bill: Bill, built: list) -> None:
     BillLine.objects.bulk_create(
         [
@@ -195,12 +173,12 @@ def _write_lines(bill: Bill, built: list) -> None:
                 position=index,
                 variant=spec["variant"],
                 description=spec["description"][:255],
-                **_line_fields(amounts),
+                **amounts.as_fields(price_field="unit_cost"),
             )
             for index, (spec, amounts) in enumerate(built)
         ]
     )
-    _apply_totals(bill, [amounts for _spec, amounts in built])
+    apply_totals(bill, [amounts for _spec, amounts in built])
     bill.balance = bill.total
 
 
@@ -230,7 +208,7 @@ def bill_create(
         notes=notes,
         created_by=user,
     )
-    _apply_totals(bill, [amounts for _spec, amounts in built])
+    apply_totals(bill, [amounts for _spec, amounts in built])
     with unique_or_conflict(
         _("This supplier invoice is already registered."),
         field="supplier_invoice_number",
@@ -669,7 +647,7 @@ def debit_note_create(
         issue_date=issue_date or timezone.localdate(),
         created_by=user,
     )
-    _apply_totals(note, [amounts for _line, amounts in built])
+    apply_totals(note, [amounts for _line, amounts in built])
     note.refund_amount = max(ZERO, note.total - bill.balance)
     note.save()
     DebitNoteLine.objects.bulk_create(
@@ -678,7 +656,7 @@ def debit_note_create(
                 debit_note=note,
                 bill_line=line,
                 description=line.description,
-                **_line_fields(amounts),
+                **amounts.as_fields(price_field="unit_cost"),
             )
             for line, amounts in built
         ]

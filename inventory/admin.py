@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ally360.admin import ReadOnlyTenantAdmin
+from ally360.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline
 
 from .models import Adjustment, AdjustmentLine, Stock, StockMovement, Transfer, TransferLine
 
@@ -31,17 +31,10 @@ class StockMovementAdmin(ReadOnlyTenantAdmin):
     search_fields = ["variant__sku", "reference_number"]
 
 
-class AdjustmentLineInline(admin.TabularInline):
+class AdjustmentLineInline(ReadOnlyTenantInline):
     model = AdjustmentLine
-    extra = 0
-    can_delete = False
-    readonly_fields = ["variant", "counted_quantity", "previous_quantity", "delta", "unit_cost"]
-
-    def get_queryset(self, request):
-        return AdjustmentLine.all_tenants.select_related("variant")
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["variant", "counted_quantity", "previous_quantity", "delta", "unit_cost"]
+    related = ("variant",)
 
 
 @admin.register(Adjustment)
@@ -52,17 +45,10 @@ class AdjustmentAdmin(ReadOnlyTenantAdmin):
     inlines = [AdjustmentLineInline]
 
 
-class TransferLineInline(admin.TabularInline):
+class TransferLineInline(ReadOnlyTenantInline):
     model = TransferLine
-    extra = 0
-    can_delete = False
-    readonly_fields = ["variant", "quantity", "unit_cost"]
-
-    def get_queryset(self, request):
-        return TransferLine.all_tenants.select_related("variant")
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["variant", "quantity", "unit_cost"]
+    related = ("variant",)
 
 
 @admin.register(Transfer)

@@ -25,7 +25,7 @@ from ally360.api.viewsets import (
     ServiceModelViewSet,
     TenantViewSet,
 )
-from ally360.money import ZERO, money, quantity
+from ally360.money import PRICE, QUANTITY, ZERO, money, quantity
 from files.models import FileObject
 from files.services import signed_url
 from pos.models import PDV
@@ -45,8 +45,6 @@ from products.selectors import default_price_list, price_with_taxes, variant_pri
 from . import selectors, services
 from .models import Adjustment, AdjustmentLine, Stock, StockMovement, Transfer, TransferLine
 
-QUANTITY = {"max_digits": 18, "decimal_places": 3}
-PRICE = {"max_digits": 18, "decimal_places": 6}
 # Method fields return decimals as strings, like DRF's DecimalField (COERCE_DECIMAL_TO_STRING).
 money_field = extend_schema_field(serializers.DecimalField(max_digits=18, decimal_places=2))
 price_field = extend_schema_field(serializers.DecimalField(max_digits=18, decimal_places=6))
@@ -284,7 +282,8 @@ PRICE_LIST_PARAMETER = OpenApiParameter(
 
 
 class PricedListMixin:
-    """Resolves the page's prices on `?price_list=` (or the default list) in one query."""
+    """Lists and reads priced on `?price_list=` (or the default list), resolved in one query per
+    page."""
 
     def price_list(self) -> PriceList | None:
         value = self.request.query_params.get("price_list")
@@ -310,6 +309,18 @@ class PricedListMixin:
         )
         context = {**self.get_serializer_context(), "prices": prices}
         return self.get_serializer_class()(objects, many=many, context=context).data
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.priced_response(page, many=True))
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._respond(self.get_object())
+
+    def _respond(self, instance, status_code=status.HTTP_200_OK):
+        """The instance re-read with its catalog relations, priced."""
+        instance = self.base_queryset().get(pk=instance.pk)
+        return Response(self.priced_response(instance, many=False), status=status_code)
 
 
 def _is_uuid(value: str) -> bool:
@@ -384,17 +395,6 @@ class ProductViewSet(PricedListMixin, ServiceModelViewSet):
 
     def page_variants(self, objects):
         return [variant for product in objects for variant in product.variants.all()]
-
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.priced_response(page, many=True))
-
-    def retrieve(self, request, *args, **kwargs):
-        return self._respond(self.get_object())
-
-    def _respond(self, product, status_code=status.HTTP_200_OK):
-        product = selectors.product_catalog().get(pk=product.pk)
-        return Response(self.priced_response(product, many=False), status=status_code)
 
     def create(self, request, *args, **kwargs):
         product = services.product_create_with_stock(user=request.user, **self.validated_input())
@@ -552,17 +552,6 @@ class VariantViewSet(PricedListMixin, ServiceModelViewSet):
 
     def page_variants(self, objects):
         return list(objects)
-
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.priced_response(page, many=True))
-
-    def retrieve(self, request, *args, **kwargs):
-        return self._respond(self.get_object())
-
-    def _respond(self, variant, status_code=status.HTTP_200_OK):
-        variant = selectors.variant_catalog().get(pk=variant.pk)
-        return Response(self.priced_response(variant, many=False), status=status_code)
 
     def create(self, request, *args, **kwargs):
         variant = services.variant_create_with_stock(user=request.user, **self.validated_input())

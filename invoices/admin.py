@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ally360.admin import ReadOnlyTenantAdmin, TenantModelAdmin
+from ally360.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline, TenantModelAdmin
 
 from .models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, NumberingRange, Payment
 
@@ -22,26 +22,12 @@ class NumberingRangeAdmin(TenantModelAdmin):
     readonly_fields = ["tenant", "next_number", "created_at", "updated_at"]
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def get_queryset(self, request):
-        return self.model.all_tenants.all()
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class InvoiceLineInline(ReadOnlyInline):
+class InvoiceLineInline(ReadOnlyTenantInline):
     model = InvoiceLine
     fields = ["description", "quantity", "unit_price", "discount_pct", "tax_total", "total"]
 
 
-class PaymentInline(ReadOnlyInline):
+class PaymentInline(ReadOnlyTenantInline):
     model = Payment
     fields = ["date", "method", "amount", "applied", "status"]
 
@@ -64,7 +50,7 @@ class PaymentAdmin(ReadOnlyTenantAdmin):
     list_select_related = ["tenant", "invoice"]
 
 
-class CreditNoteLineInline(ReadOnlyInline):
+class CreditNoteLineInline(ReadOnlyTenantInline):
     model = CreditNoteLine
     fields = ["description", "quantity", "unit_price", "total"]
 

@@ -20,15 +20,19 @@ from rest_framework.response import Response
 from ally360.api.filters import TenantChoiceFilter, TenantFilterSet
 from ally360.api.pagination import CursorPagination
 from ally360.api.serializers import (
+    AgingBalanceSerializer,
     BulkLookupListSerializer,
     BulkRelatedField,
     ContactRefSerializer,
+    OverdueFieldsMixin,
     VoidSerializer,
+    as_of_date,
 )
 from ally360.api.viewsets import ReadOnlyTenantViewSet, ServiceModelViewSet, TenantViewSet
-from ally360.documents import AGING_BUCKETS, PaymentMethod, aging_bucket
+from ally360.documents import PaymentMethod
 from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ally360.idempotency import idempotent
+from ally360.money import MONEY, PRICE, QUANTITY
 from ally360.roles import Role
 from contacts.models import Contact
 from inventory.api import CostFieldsMixin
@@ -47,9 +51,6 @@ from .models import (
     Payment,
 )
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
-QUANTITY = {"max_digits": 18, "decimal_places": 3}
-PRICE = {"max_digits": 18, "decimal_places": 6}
 POSITIVE_QUANTITY = Decimal("0.001")
 
 # --- numbering ranges --------------------------------------------------------------------------
@@ -691,41 +692,24 @@ class CreditNoteViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
 # --- receivables -------------------------------------------------------------------------------
 
 
-def _aging_fields():
-    return {name: serializers.DecimalField(**MONEY) for name in AGING_BUCKETS}
+class ReceivableTotalsSerializer(AgingBalanceSerializer):
+    invoices = serializers.IntegerField()
 
 
-class CustomerReceivableSerializer(serializers.Serializer):
+class CustomerReceivableSerializer(AgingBalanceSerializer):
     customer_id = serializers.UUIDField()
     customer__name = serializers.CharField()
     customer__id_number = serializers.CharField()
     invoices = serializers.IntegerField()
-    balance = serializers.DecimalField(**MONEY)
-    current = serializers.DecimalField(**MONEY)
-    days_1_30 = serializers.DecimalField(**MONEY)
-    days_31_60 = serializers.DecimalField(**MONEY)
-    days_61_90 = serializers.DecimalField(**MONEY)
-    over_90 = serializers.DecimalField(**MONEY)
 
 
-class OpenInvoiceSerializer(InvoiceListSerializer):
-    days_overdue = serializers.SerializerMethodField()
-    bucket = serializers.SerializerMethodField()
-
+class OpenInvoiceSerializer(OverdueFieldsMixin, InvoiceListSerializer):
     class Meta(InvoiceListSerializer.Meta):
         fields = [*InvoiceListSerializer.Meta.fields, "days_overdue", "bucket"]
         read_only_fields = fields
 
-    def get_days_overdue(self, invoice) -> int:
-        if invoice.due_date is None:
-            return 0
-        return max(0, (self.context["as_of"] - invoice.due_date).days)
 
-    def get_bucket(self, invoice) -> str:
-        return aging_bucket(self.get_days_overdue(invoice))
-
-
-@extend_schema(tags=["sales"], parameters=[OpenApiParameter("as_of", str)])
+@extend_schema(tags=["sales"], parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE)])
 class ReceivableViewSet(TenantViewSet):
     """Accounts receivable: balance per customer in aging buckets (current, 1–30, 31–60, 61–90,
     over 90 days past due), and the open invoices behind it."""
@@ -735,24 +719,12 @@ class ReceivableViewSet(TenantViewSet):
     serializer_class = OpenInvoiceSerializer
     filter_backends: list = []
 
-    def _as_of(self):
-        value = self.request.query_params.get("as_of")
-        field = serializers.DateField()
-        return field.run_validation(value) if value else None
-
     @extend_schema(
         responses=inline_serializer(
             "Receivables",
             {
                 "as_of": serializers.DateField(),
-                "totals": inline_serializer(
-                    "ReceivableTotals",
-                    {
-                        "invoices": serializers.IntegerField(),
-                        "balance": serializers.DecimalField(**MONEY),
-                        **_aging_fields(),
-                    },
-                ),
+                "totals": ReceivableTotalsSerializer(),
                 "count": serializers.IntegerField(),
                 "next": serializers.URLField(allow_null=True),
                 "previous": serializers.URLField(allow_null=True),
@@ -761,31 +733,14 @@ class ReceivableViewSet(TenantViewSet):
         )
     )
     def list(self, request):
-        from django.utils import timezone
-
-        as_of = self._as_of() or timezone.localdate()
+        as_of = as_of_date(request)
         customers = selectors.receivables_by_customer(as_of=as_of)
         page = self.paginate_queryset(customers)
         totals = selectors.receivables_totals(as_of=as_of)
-        rows = [
-            {
-                "customer_id": row["customer_id"],
-                "customer__name": row["customer__name"],
-                "customer__id_number": row["customer__id_number"],
-                "invoices": row["invoices"],
-                "balance": str(row["open_balance"]),
-                **{k: str(row[k]) for k in AGING_BUCKETS},
-            }
-            for row in page
-        ]
-        response = self.get_paginated_response(rows)
+        response = self.get_paginated_response(CustomerReceivableSerializer(page, many=True).data)
         response.data = {
             "as_of": as_of,
-            "totals": {
-                "invoices": totals["invoices"],
-                "balance": str(totals["open_balance"]),
-                **{k: str(totals[k]) for k in AGING_BUCKETS},
-            },
+            "totals": ReceivableTotalsSerializer(totals).data,
             **response.data,
         }
         return response
@@ -796,9 +751,7 @@ class ReceivableViewSet(TenantViewSet):
     )
     @action(detail=False, methods=["get"])
     def invoices(self, request):
-        from django.utils import timezone
-
-        as_of = self._as_of() or timezone.localdate()
+        as_of = as_of_date(request)
         invoices = selectors.open_invoices().select_related("customer").order_by("due_date")
         customer = request.query_params.get("customer")
         if customer:

@@ -6,11 +6,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ally360.documents import PaymentMethod
-from ally360.models import TenantModel
+from ally360.models import DocumentTotalsFields, TenantModel
+from ally360.money import MONEY as MONEY_DIGITS
+from ally360.money import PRICE, QUANTITY
 
-MONEY = {"max_digits": 18, "decimal_places": 2, "default": Decimal("0")}
-QUANTITY = {"max_digits": 18, "decimal_places": 3}
-PRICE = {"max_digits": 18, "decimal_places": 6}
+MONEY = {**MONEY_DIGITS, "default": Decimal("0")}  # stored amounts start at zero
 PERCENT = {
     "max_digits": 5,
     "decimal_places": 2,
@@ -80,7 +80,7 @@ class NumberingRange(TenantModel):
         )
 
 
-class Invoice(TenantModel):
+class Invoice(TenantModel, DocumentTotalsFields):
     class Kind(models.TextChoices):
         SALE = "sale", _("Sales invoice")
         POS = "pos", _("POS sale")
@@ -121,11 +121,6 @@ class Invoice(TenantModel):
     issue_date = models.DateField(_("issue date"))
     due_date = models.DateField(_("due date"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    subtotal = models.DecimalField(_("subtotal"), **MONEY)
-    discount_total = models.DecimalField(_("discount"), **MONEY)
-    tax_total = models.DecimalField(_("taxes"), **MONEY)
-    total = models.DecimalField(_("total"), **MONEY)
-    tax_breakdown = models.JSONField(_("taxes per tax"), default=list, blank=True)
     amount_paid = models.DecimalField(_("paid"), **MONEY)
     credited_total = models.DecimalField(_("credited"), **MONEY)
     balance = models.DecimalField(_("balance"), **MONEY)
@@ -238,7 +233,7 @@ class Payment(TenantModel):
         ]
 
 
-class CreditNote(TenantModel):
+class CreditNote(TenantModel, DocumentTotalsFields):
     class Concept(models.TextChoices):
         PARTIAL_RETURN = "1", _("1 Partial return")
         ANNULMENT = "2", _("2 Annulment")
@@ -257,11 +252,6 @@ class CreditNote(TenantModel):
     full_number = models.CharField(_("number"), max_length=24)
     issue_date = models.DateField(_("issue date"))
     return_stock = models.BooleanField(_("return stock"), default=False)
-    subtotal = models.DecimalField(_("subtotal"), **MONEY)
-    discount_total = models.DecimalField(_("discount"), **MONEY)
-    tax_total = models.DecimalField(_("taxes"), **MONEY)
-    total = models.DecimalField(_("total"), **MONEY)
-    tax_breakdown = models.JSONField(_("taxes per tax"), default=list, blank=True)
     # When the invoice was already paid, what the note gives back to the customer.
     refund_amount = models.DecimalField(_("refund"), **MONEY)
     refund_method = models.CharField(

@@ -22,8 +22,8 @@ from ally360.documents import (
     LineAmounts,
     PaymentMethod,
     TaxRate,
+    apply_totals,
     compute_line,
-    compute_totals,
 )
 from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
 from ally360.fiscal import uvt_value
@@ -313,28 +313,6 @@ def build_lines(specs: list[dict], price_list: PriceList | None) -> list[tuple[d
     return built
 
 
-def _apply_totals(document, amounts: list[LineAmounts]) -> None:
-    totals = compute_totals(amounts)
-    document.subtotal = totals.subtotal
-    document.discount_total = totals.discount
-    document.tax_total = totals.tax_total
-    document.total = totals.total
-    document.tax_breakdown = totals.tax_breakdown
-
-
-def _line_kwargs(amounts: LineAmounts) -> dict:
-    return {
-        "quantity": amounts.quantity,
-        "unit_price": amounts.unit_price,
-        "discount_pct": amounts.discount_pct,
-        "subtotal": amounts.subtotal,
-        "discount": amounts.discount,
-        "tax_total": amounts.tax_total,
-        "total": amounts.total,
-        "taxes": amounts.taxes,
-    }
-
-
 # --------------------------------------------------------------------------------------------
 # Invoices
 # --------------------------------------------------------------------------------------------
@@ -370,12 +348,12 @@ def _write_lines(invoice: Invoice, built: list) -> None:
                 position=index,
                 variant=spec["variant"],
                 description=spec["description"][:255],
-                **_line_kwargs(amounts),
+                **amounts.as_fields(),
             )
             for index, (spec, amounts) in enumerate(built)
         ]
     )
-    _apply_totals(invoice, [amounts for _spec, amounts in built])
+    apply_totals(invoice, [amounts for _spec, amounts in built])
     invoice.balance = invoice.total
 
 
@@ -410,7 +388,7 @@ def invoice_create(
         created_by=user,
         shift=shift,
     )
-    _apply_totals(invoice, [amounts for _spec, amounts in built])
+    apply_totals(invoice, [amounts for _spec, amounts in built])
     invoice.balance = invoice.total
     invoice.save()
     _write_lines(invoice, built)
@@ -858,7 +836,7 @@ def credit_note_create(
         return_stock=return_stock,
         created_by=user,
     )
-    _apply_totals(note, [amounts for _line, amounts in built])
+    apply_totals(note, [amounts for _line, amounts in built])
     refund = max(ZERO, note.total - invoice.balance)
     if refund > 0:
         note.refund_amount = refund
@@ -873,7 +851,7 @@ def credit_note_create(
                 credit_note=note,
                 invoice_line=line,
                 description=line.description,
-                **_line_kwargs(amounts),
+                **amounts.as_fields(),
             )
             for line, amounts in built
         ]

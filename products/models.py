@@ -5,8 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ally360.models import TenantModel
+from ally360.money import PRICE
 
-PRICE = {"max_digits": 18, "decimal_places": 6}
 PERCENT = {
     "max_digits": 5,
     "decimal_places": 2,

@@ -1,8 +1,13 @@
 """Serializers shared by several apps' APIs."""
 
 import uuid
+from datetime import date
 
+from django.utils import timezone
 from rest_framework import serializers
+
+from ally360.documents import aging_bucket
+from ally360.money import MONEY
 
 
 class ContactRefSerializer(serializers.Serializer):
@@ -53,3 +58,36 @@ def _uuid_key(value) -> str | None:
         return str(uuid.UUID(str(value)))
     except (TypeError, ValueError, AttributeError):
         return None
+
+
+class AgingBalanceSerializer(serializers.Serializer):
+    """An open balance and its split by days past due (`ally360.documents.AGING_BUCKETS`):
+    receivables per customer, payables per supplier, and their totals."""
+
+    balance = serializers.DecimalField(source="open_balance", **MONEY)
+    current = serializers.DecimalField(**MONEY)
+    days_1_30 = serializers.DecimalField(**MONEY)
+    days_31_60 = serializers.DecimalField(**MONEY)
+    days_61_90 = serializers.DecimalField(**MONEY)
+    over_90 = serializers.DecimalField(**MONEY)
+
+
+def as_of_date(request) -> date:
+    """`?as_of=` (an ISO date; 400 when malformed) or today in the company's time zone."""
+    value = request.query_params.get("as_of")
+    return serializers.DateField().run_validation(value) if value else timezone.localdate()
+
+
+class OverdueFieldsMixin(serializers.Serializer):
+    """Days past due and aging bucket of an open invoice or bill, as of `context["as_of"]`."""
+
+    days_overdue = serializers.SerializerMethodField()
+    bucket = serializers.SerializerMethodField()
+
+    def get_days_overdue(self, document) -> int:
+        if document.due_date is None:
+            return 0
+        return max(0, (self.context["as_of"] - document.due_date).days)
+
+    def get_bucket(self, document) -> str:
+        return aging_bucket(self.get_days_overdue(document))
