@@ -80,7 +80,9 @@ class VariantAdmin(TenantModelAdmin):
 class PriceListItemInline(admin.TabularInline):
     model = PriceListItem
     extra = 0
-    raw_id_fields = ["variant"]
+    # Read-only: a raw-id widget would look the variant up outside any company (and fail).
+    readonly_fields = ["variant"]
+
 
     def get_queryset(self, request):
         return PriceListItem.all_tenants.all()
