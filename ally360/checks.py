@@ -20,3 +20,34 @@ def check_row_level_security(app_configs, databases=None, **kwargs):
                 )
             )
     return errors
+
+
+@register(Tags.models)
+def check_newest_first_lists_are_indexed(app_configs, **kwargs):
+    """A TenantModel listed newest first by a date grows without bound: its page must come from
+    an index on (tenant, that date), never from sorting the company's rows."""
+    from django.apps import apps
+
+    from .models import TenantModel
+
+    errors = []
+    for model in apps.get_models():
+        ordering = model._meta.ordering
+        if not issubclass(model, TenantModel) or not ordering or not ordering[0].startswith("-"):
+            continue
+        field = ordering[0].lstrip("-")
+        if model._meta.get_field(field).get_internal_type() not in ("DateField", "DateTimeField"):
+            continue
+
+        leading = [[name.lstrip("-") for name in index.fields[:2]] for index in model._meta.indexes]
+        if ["tenant", field] not in leading:
+            errors.append(
+                Error(
+                    f"{model._meta.label} is listed newest first by {field} without an index "
+                    f"on (tenant, {field}).",
+                    hint=f'Add models.Index(fields=["tenant", "-{field}"]) to its Meta.indexes.',
+                    obj=model,
+                    id="ally360.E002",
+                )
+            )
+    return errors

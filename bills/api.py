@@ -440,11 +440,9 @@ class SupplierPaymentViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
     action_permissions = {"void": "void", "suggest": "read", "certificate": "read"}
 
     def base_queryset(self):
-        return (
-            SupplierPayment.objects.select_related("supplier")
-            .prefetch_related("allocations__payment", "withholdings")
-            .distinct()
-        )
+        return SupplierPayment.objects.prefetch_related(
+            "supplier", "allocations__payment", "withholdings"
+        ).distinct()
 
     @idempotent
     def create(self, request, *args, **kwargs):
@@ -597,7 +595,7 @@ class DebitNoteViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
     ordering_fields = ["created_at"]
 
     def base_queryset(self):
-        return DebitNote.objects.select_related("bill").prefetch_related("lines")
+        return DebitNote.objects.prefetch_related("bill", "lines")
 
     @idempotent
     def create(self, request, *args, **kwargs):
@@ -671,7 +669,7 @@ class PayableViewSet(TenantViewSet):
     @action(detail=False, methods=["get"])
     def bills(self, request):
         as_of = as_of_date(request)
-        bills = selectors.open_bills().select_related("supplier").order_by("due_date")
+        bills = selectors.open_bills().prefetch_related("supplier").order_by("due_date")
         supplier = request.query_params.get("supplier")
         if supplier:
             field = serializers.PrimaryKeyRelatedField(queryset=Contact.objects)

@@ -171,6 +171,7 @@ class SupplierPayment(TenantModel):
                 fields=["tenant", "number"], name="bills_supplierpayment_unique_number"
             ),
         ]
+        indexes = [models.Index(fields=["tenant", "-created_at"])]
 
     def __str__(self):
         return self.number
@@ -235,6 +236,7 @@ class DebitNote(TenantModel, DocumentTotalsFields):
                 fields=["tenant", "number"], name="bills_debitnote_unique_number"
             ),
         ]
+        indexes = [models.Index(fields=["tenant", "-created_at"])]
 
     def __str__(self):
         return self.number

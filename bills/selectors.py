@@ -17,7 +17,8 @@ ZERO_MONEY = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decima
 
 
 def bill_list() -> QuerySet[Bill]:
-    return Bill.objects.select_related("supplier", "pdv")
+    # Prefetched, not joined: see invoices.selectors.invoice_list.
+    return Bill.objects.prefetch_related("supplier")
 
 
 def bill_detail() -> QuerySet[Bill]:

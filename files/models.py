@@ -35,6 +35,7 @@ class FileObject(TenantModel):
         verbose_name_plural = _("files")
         ordering = ["-created_at"]
         indexes = [
+            models.Index(fields=["tenant", "-created_at"]),
             models.Index(fields=["tenant", "module", "status"]),
             models.Index(fields=["status", "created_at"]),
         ]

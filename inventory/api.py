@@ -712,7 +712,7 @@ class StockMovementViewSet(ReadOnlyTenantViewSet):
     filter_backends = [TenantFilterBackend]  # the cursor owns the ordering
 
     def base_queryset(self):
-        return StockMovement.objects.select_related("variant", "pdv", "user")
+        return StockMovement.objects.prefetch_related("variant", "pdv", "user")
 
 
 class KardexEntrySerializer(StockMovementSerializer):
@@ -831,7 +831,7 @@ class AdjustmentViewSet(DocumentCreateViewSet):
     create_service = services.adjustment_create
 
     def base_queryset(self):
-        return Adjustment.objects.select_related("user").prefetch_related("lines", "lines__variant")
+        return Adjustment.objects.prefetch_related("user", "lines", "lines__variant")
 
 
 class TransferLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
@@ -898,4 +898,4 @@ class TransferViewSet(DocumentCreateViewSet):
     create_service = services.transfer_create
 
     def base_queryset(self):
-        return Transfer.objects.select_related("user").prefetch_related("lines", "lines__variant")
+        return Transfer.objects.prefetch_related("user", "lines", "lines__variant")

@@ -118,6 +118,7 @@ class Adjustment(TenantModel):
                 fields=["tenant", "number"], name="inventory_adjustment_number"
             ),
         ]
+        indexes = [models.Index(fields=["tenant", "-created_at"])]
 
     def __str__(self):
         return self.number
@@ -156,6 +157,7 @@ class Transfer(TenantModel):
                 name="inventory_transfer_distinct_pdvs",
             ),
         ]
+        indexes = [models.Index(fields=["tenant", "-created_at"])]
 
     def __str__(self):
         return self.number

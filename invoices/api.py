@@ -539,7 +539,7 @@ class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
     action_permissions = {"void": "void"}
 
     def base_queryset(self):
-        return Payment.objects.select_related("invoice")
+        return Payment.objects.prefetch_related("invoice")
 
     @idempotent
     def create(self, request, *args, **kwargs):
@@ -671,7 +671,7 @@ class CreditNoteViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
     action_permissions = {"pdf": "read"}
 
     def base_queryset(self):
-        return CreditNote.objects.select_related("invoice").prefetch_related("lines")
+        return CreditNote.objects.prefetch_related("invoice", "lines")
 
     @extend_schema(responses={200: PdfSerializer, 202: PdfSerializer}, tags=["sales"])
     @action(detail=True, methods=["get"])
@@ -752,7 +752,7 @@ class ReceivableViewSet(TenantViewSet):
     @action(detail=False, methods=["get"])
     def invoices(self, request):
         as_of = as_of_date(request)
-        invoices = selectors.open_invoices().select_related("customer").order_by("due_date")
+        invoices = selectors.open_invoices().prefetch_related("customer").order_by("due_date")
         customer = request.query_params.get("customer")
         if customer:
             contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects)
@@ -858,7 +858,7 @@ class ShiftViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
     }
 
     def base_queryset(self):
-        shifts = Shift.objects.select_related("register", "user")
+        shifts = Shift.objects.prefetch_related("register", "user")
         if self.role == Role.SELLER:
             shifts = shifts.filter(user=self.request.user)
         return shifts

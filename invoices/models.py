@@ -223,6 +223,7 @@ class Payment(TenantModel):
         verbose_name_plural = _("payments")
         ordering = ["-created_at"]
         indexes = [
+            models.Index(fields=["tenant", "-created_at"]),
             models.Index(fields=["tenant", "invoice"]),
             models.Index(fields=["tenant", "shift"]),
         ]
@@ -277,6 +278,7 @@ class CreditNote(TenantModel, DocumentTotalsFields):
                 fields=["tenant", "prefix", "number"], name="invoices_creditnote_unique_number"
             ),
         ]
+        indexes = [models.Index(fields=["tenant", "-created_at"])]
 
     def __str__(self):
         return self.full_number

@@ -172,6 +172,7 @@ class Shift(TenantModel):
                 name="pos_shift_one_open_per_user",
             ),
         ]
+        indexes = [models.Index(fields=["tenant", "-opened_at"])]
 
     def __str__(self):
         return f"{self.register} {self.opened_at:%Y-%m-%d %H:%M}"

@@ -83,7 +83,6 @@ class PriceListItemInline(admin.TabularInline):
     # Read-only: a raw-id widget would look the variant up outside any company (and fail).
     readonly_fields = ["variant"]
 
-
     def get_queryset(self, request):
         return PriceListItem.all_tenants.all()
 

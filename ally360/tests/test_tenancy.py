@@ -292,3 +292,14 @@ def test_the_tenant_setting_does_not_survive_the_transaction(company_a):
         assert cursor.fetchone() in {("", ""), (None, None), ("", None), (None, "")}
         cursor.execute("SELECT count(*) FROM tenancy_test_note")
         assert cursor.fetchone()[0] == 0
+
+
+def test_newest_first_lists_must_be_indexed_per_company(monkeypatch):
+    """ally360.E002: every model listed newest first has its (tenant, date) index; a model that
+    lacks it is named."""
+    from ally360.checks import check_newest_first_lists_are_indexed
+
+    assert check_newest_first_lists_are_indexed(None) == []
+    monkeypatch.setattr(Note._meta, "ordering", ["-created_at"])
+    (error,) = check_newest_first_lists_are_indexed(None)
+    assert error.id == "ally360.E002" and error.obj is Note
