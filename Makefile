@@ -51,6 +51,8 @@ bench: $(BIN)/.bench
 		--admin-url $(BENCH_ADMIN_URL) $(BENCH_DATA_ARGS)
 	$(BIN)/python bench/run.py --database-url $(BENCH_APP_URL) \
 		--admin-url $(BENCH_ADMIN_URL) $(BENCH_ARGS)
+	$(BIN)/python bench/lists.py --database-url $(BENCH_APP_URL)
+
 
 ## worker / beat: background processes when Redis is configured (REDIS_URL)
 
