@@ -102,6 +102,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (Swagger UI's assets, the admin's CSS) straight from the app server, also with
+    # DEBUG off; compressed and cached. Production has no separate static server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -202,6 +205,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Serve from the apps' static folders too, so a server started without `collectstatic` (make
+# run, bench, a plain gunicorn) still serves them; the Docker image collects them at build time.
+WHITENOISE_USE_FINDERS = True
+
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 
 # Files: MinIO/S3 when configured (MINIO_HOST or AWS_S3_ENDPOINT_URL), else local disk with
