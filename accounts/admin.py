@@ -3,6 +3,13 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .models import Company, Invitation, Membership, OutboundEmail, User
+from .services import membership_cache_invalidate
+
+
+def forget_cached_roles(memberships) -> None:
+    """Operator edits reach the API at once: the cached role of each membership is dropped."""
+    for membership in memberships:
+        membership_cache_invalidate(user_id=membership.user_id, company_id=membership.company_id)
 
 
 class MembershipInline(admin.TabularInline):
@@ -61,6 +68,16 @@ class CompanyAdmin(admin.ModelAdmin):
     search_fields = ["name", "legal_name", "nit", "email"]
     inlines = [MembershipInline]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data:
+            forget_cached_roles(Membership.objects.filter(company=obj))
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        changed = [membership for membership, _fields in formset.changed_objects]
+        forget_cached_roles([*formset.new_objects, *changed, *formset.deleted_objects])
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
@@ -68,6 +85,22 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "is_active", "company"]
     search_fields = ["user__email", "company__name"]
     autocomplete_fields = ["user", "company"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            # The membership may have moved to another user or company: forget the old pair too.
+            forget_cached_roles([Membership.objects.get(pk=obj.pk)])
+        super().save_model(request, obj, form, change)
+        forget_cached_roles([obj])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        forget_cached_roles([obj])
+
+    def delete_queryset(self, request, queryset):
+        memberships = list(queryset)
+        super().delete_queryset(request, queryset)
+        forget_cached_roles(memberships)
 
 
 @admin.register(Invitation)

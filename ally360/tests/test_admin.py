@@ -61,3 +61,41 @@ def test_non_staff_are_sent_to_the_login_page(owner_a):
     client.force_login(owner_a.user)
     response = client.get("/admin/invoices/invoice/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_operator_edits_of_memberships_reach_the_api_at_once(company_a, make_member):
+    """The API caches each member's role; a role change, deactivation or removal made in the
+    back-office drops it, so the member's next request sees the change."""
+    from django.core.cache import cache
+
+    from accounts.models import Membership
+    from accounts.selectors import membership_cache_key
+    from ally360.roles import Role
+    from conftest import client_for, error_code
+
+    member = make_member(company_a, Role.ADMIN)
+    api = client_for(member, company_a)
+    assert api.get("/api/v1/members/").status_code == 200  # caches "admin"
+    membership = Membership.objects.get(user=member, company=company_a)
+    assert cache.get(membership_cache_key(member.id, company_a.id)) == "admin"
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True, is_superuser=True))
+    change = admin_url(Membership, f"{membership.pk}/change/")
+    form = {
+        "user": str(member.id),
+        "company": str(company_a.id),
+        "role": "viewer",
+        "is_active": "on",
+    }
+    assert staff.post(change, form).status_code == 302
+    assert api.get("/api/v1/members/").status_code == 403  # a viewer now
+    form.pop("is_active")
+    assert staff.post(change, form).status_code == 302
+    gone = api.get("/api/v1/contacts/")  # an inactive member: the company is not theirs
+    assert gone.status_code == 404 and error_code(gone) == "company_not_found"
+    form["is_active"] = "on"
+    assert staff.post(change, form).status_code == 302
+    assert api.get("/api/v1/contacts/").status_code == 200  # active again, at once
+    delete = staff.post(admin_url(Membership, f"{membership.pk}/delete/"), {"post": "yes"})
+    assert delete.status_code == 302
+    assert api.get("/api/v1/contacts/").status_code == 404
