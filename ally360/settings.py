@@ -10,6 +10,7 @@ Celery tasks executed inline, files on local disk and e-mail printed to the cons
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import dj_database_url
 from botocore.config import Config as BotoConfig
@@ -46,7 +47,9 @@ def database_url_from_env() -> str | None:
         host = env("POSTGRES_HOST", "127.0.0.1")
         port = env("POSTGRES_PORT", "5432")
         name = env("POSTGRES_DB", "ally360")
-        return f"postgres://{user}:{password}@{host}:{port}/{name}"
+        # Quoted: a generated password may hold @ : / # and would otherwise break the URL.
+        return f"postgres://{quote(user, safe='')}:{quote(password, safe='')}@{host}:{port}/{name}"
+
     return None
 
 

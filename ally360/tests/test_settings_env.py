@@ -1,0 +1,37 @@
+"""Configuration from the environment: the original project's variable names still work."""
+
+import dj_database_url
+
+from ally360.settings import database_url_from_env, redis_url_from_env
+
+
+def test_postgres_variables_build_a_url_even_with_a_generated_password(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    for name, value in {
+        "POSTGRES_HOST": "db",
+        "POSTGRES_PORT": "6543",
+        "POSTGRES_DB": "erp",
+        "POSTGRES_USER": "app",
+        "POSTGRES_PASSWORD": "p@ss:w/rd#1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    parsed = dj_database_url.parse(database_url_from_env())
+    assert (parsed["HOST"], parsed["PORT"], parsed["NAME"]) == ("db", 6543, "erp")
+    assert (parsed["USER"], parsed["PASSWORD"]) == ("app", "p@ss:w/rd#1")
+
+
+def test_database_url_wins_and_nothing_configured_means_embedded(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://a:b@h:5432/d")
+    monkeypatch.setenv("POSTGRES_HOST", "ignored")
+    assert database_url_from_env() == "postgres://a:b@h:5432/d"
+    for name in ("DATABASE_URL", "POSTGRES_HOST", "POSTGRES_DB"):
+        monkeypatch.delenv(name, raising=False)
+    assert database_url_from_env() is None
+
+
+def test_redis_host_variables(monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("REDIS_HOST", "cache")
+    monkeypatch.setenv("REDIS_PORT", "6380")
+    monkeypatch.setenv("REDIS_DB", "2")
+    assert redis_url_from_env() == "redis://cache:6380/2"
