@@ -21,10 +21,16 @@ from .tenancy import (
 
 def assign_tenant(obj: models.Model) -> None:
     """Writes take the tenant from the context, never from input."""
-    current = get_current_tenant_id()
     if obj.tenant_id is None:
         obj.tenant_id = require_tenant_id()
-    elif current is not None and obj.tenant_id != current:
+    else:
+        check_same_tenant(obj)
+
+
+def check_same_tenant(obj: models.Model) -> None:
+    """An instance is saved, deleted or reloaded only inside its own tenant's context (or the
+    explicit cross-tenant escape): the same fail-closed rule as the manager's querysets."""
+    if obj.tenant_id != require_tenant_id():
         raise TenantMismatchError(
             f"{obj.__class__.__name__} belongs to another tenant than the current one."
         )
@@ -197,6 +203,16 @@ class TenantModel(models.Model):
         if not is_cross_tenant():
             assign_tenant(self)
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not is_cross_tenant():
+            check_same_tenant(self)
+        return super().delete(*args, **kwargs)
+
+    def refresh_from_db(self, *args, **kwargs):
+        if not is_cross_tenant():
+            check_same_tenant(self)
+        super().refresh_from_db(*args, **kwargs)
 
 
 MONEY_FIELD = {**MONEY, "default": Decimal("0")}

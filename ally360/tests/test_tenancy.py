@@ -303,3 +303,21 @@ def test_newest_first_lists_must_be_indexed_per_company(monkeypatch):
     monkeypatch.setattr(Note._meta, "ordering", ["-created_at"])
     (error,) = check_newest_first_lists_are_indexed(None)
     assert error.id == "ally360.E002" and error.obj is Note
+
+
+@pytest.mark.parametrize("operation", ["save", "delete", "refresh_from_db"])
+def test_an_instance_is_written_or_reloaded_only_in_its_own_tenant(notes, operation):
+    """save(), delete() and refresh_from_db() go through Django's base manager, not ours: the
+    instance itself checks the tenant, so a stray object cannot be written or read back outside
+    its company (also on SQLite, where no row-level security backs it up)."""
+    company_a, company_b = notes
+    with tenant_context(company_a):
+        note = Note.objects.get(title="a1")
+    with pytest.raises(TenantNotSetError):
+        getattr(note, operation)()
+    with tenant_context(company_b), pytest.raises(TenantMismatchError):
+        getattr(note, operation)()
+    with tenant_context(company_a):
+        getattr(note, operation)()  # its own tenant: allowed
+    with cross_tenant():
+        assert Note.all_tenants.filter(title="a1").exists() == (operation != "delete")
