@@ -2,7 +2,16 @@ from django.contrib import admin
 
 from ally360.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline, TenantModelAdmin
 
-from .models import Bill, BillLine, DebitNote, SupplierPayment, Withholding, WithholdingConcept
+from .models import (
+    Bill,
+    BillLine,
+    DebitNote,
+    DebitNoteLine,
+    PaymentAllocation,
+    SupplierPayment,
+    Withholding,
+    WithholdingConcept,
+)
 
 
 class BillLineInline(ReadOnlyTenantInline):
@@ -32,12 +41,18 @@ class WithholdingInline(ReadOnlyTenantInline):
     fields = ["bill", "kind", "name", "base", "rate", "amount"]
 
 
+class AllocationInline(ReadOnlyTenantInline):
+    model = PaymentAllocation
+    fields = ["bill", "amount"]
+    related = ("bill",)
+
+
 @admin.register(SupplierPayment)
 class SupplierPaymentAdmin(ReadOnlyTenantAdmin):
     list_display = ["number", "supplier", "date", "method", "amount", "withholding_total", "status"]
     list_filter = ["tenant", "method", "status"]
     list_select_related = ["tenant", "supplier"]
-    inlines = [WithholdingInline]
+    inlines = [AllocationInline, WithholdingInline]
 
 
 @admin.register(WithholdingConcept)
@@ -46,7 +61,13 @@ class WithholdingConceptAdmin(TenantModelAdmin):
     list_filter = ["tenant", "kind"]
 
 
+class DebitNoteLineInline(ReadOnlyTenantInline):
+    model = DebitNoteLine
+    fields = ["description", "quantity", "unit_cost", "tax_total", "total"]
+
+
 @admin.register(DebitNote)
 class DebitNoteAdmin(ReadOnlyTenantAdmin):
     list_display = ["number", "bill", "issue_date", "total", "refund_amount"]
     list_select_related = ["tenant", "bill"]
+    inlines = [DebitNoteLineInline]

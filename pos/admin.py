@@ -1,8 +1,16 @@
 from django.contrib import admin
 
-from ally360.admin import ReadOnlyTenantAdmin, TenantModelAdmin
+from ally360.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline, TenantModelAdmin
 
-from .models import PDV, CashMovement, CashRegister, Seller, Shift
+from .models import PDV, CashMovement, CashRegister, PDVAccess, Seller, Shift
+
+
+class PDVAccessInline(ReadOnlyTenantInline):
+    """Who may sell here (empty: everyone with a selling role); changed through the API."""
+
+    model = PDVAccess
+    fields = ["user"]
+    related = ("user",)
 
 
 @admin.register(PDV)
@@ -10,6 +18,7 @@ class PDVAdmin(TenantModelAdmin):
     list_display = ["name", "code", "city", "is_main", "is_active"]
     list_filter = ["tenant", "is_main", "is_active"]
     search_fields = ["name", "code", "city"]
+    inlines = [PDVAccessInline]
 
 
 @admin.register(Seller)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ally360.admin import TenantModelAdmin
+from ally360.admin import ReadOnlyTenantInline, TenantModelAdmin
 
 from .models import (
     Brand,
@@ -8,6 +8,7 @@ from .models import (
     PriceList,
     PriceListItem,
     Product,
+    ProductImage,
     ProductTax,
     Tax,
     Unit,
@@ -62,12 +63,18 @@ class ProductTaxInline(admin.TabularInline):
         return False
 
 
+class ProductImageInline(ReadOnlyTenantInline):
+    model = ProductImage
+    fields = ["file", "thumbnail", "position", "is_main"]
+    related = ("file", "thumbnail")
+
+
 @admin.register(Product)
 class ProductAdmin(TenantModelAdmin):
     list_display = ["name", "category", "brand", "unit", "track_inventory", "is_active"]
     list_filter = ["tenant", "track_inventory", "is_active"]
     search_fields = ["name", "variants__sku", "variants__barcode"]
-    inlines = [VariantInline, ProductTaxInline]
+    inlines = [VariantInline, ProductTaxInline, ProductImageInline]
 
 
 @admin.register(Variant)

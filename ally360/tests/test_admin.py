@@ -56,7 +56,25 @@ def test_staff_see_every_model_of_every_company_and_cannot_edit_issued_documents
     assert len(opened) >= 25, opened
 
 
+def test_every_business_model_is_in_the_back_office():
+    """Each tenant model has its own admin page or shows inside its parent's; only the internal
+    bookkeeping (numbering counters, idempotency records) and the test app's model do not."""
+    internal = {"core.DocumentSequence", "core.IdempotencyRecord", "tenancy_test.Note"}
+    shown = set(admin.site._registry)
+    for model_admin in admin.site._registry.values():
+        shown |= {inline.model for inline in model_admin.inlines}
+    from django.apps import apps
+
+    missing = [
+        model._meta.label
+        for model in apps.get_models()
+        if issubclass(model, TenantModel) and model not in shown
+    ]
+    assert sorted(missing) == sorted(internal)
+
+
 def test_non_staff_are_sent_to_the_login_page(owner_a):
+
     client = Client()
     client.force_login(owner_a.user)
     response = client.get("/admin/invoices/invoice/")
