@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -62,21 +63,30 @@ def email_queue(
     context: dict,
     company: Company | None = None,
     attachments: list[dict] | None = None,
+    email_id: uuid.UUID | str | None = None,
 ) -> OutboundEmail:
-    """Store an e-mail and send it through Celery once the current transaction commits."""
+    """Store an e-mail and send it through Celery once the current transaction commits.
+
+    `email_id` makes it idempotent: a task that runs twice for the same request (a redelivered
+    message) finds the e-mail already queued and queues nothing more.
+    """
     from .tasks import send_outbound_email
 
     rendered = render_to_string(template, context).strip()
     subject, _sep, body = rendered.partition("\n")
-    email = OutboundEmail.objects.create(
-        company=company,
-        kind=kind,
-        to=to,
-        subject=subject.strip()[:255],
-        body=body.strip(),
-        attachments=attachments or [],
+    email, created = OutboundEmail.objects.get_or_create(
+        id=email_id or uuid.uuid4(),
+        defaults={
+            "company": company,
+            "kind": kind,
+            "to": to,
+            "subject": subject.strip()[:255],
+            "body": body.strip(),
+            "attachments": attachments or [],
+        },
     )
-    send_outbound_email.delay_on_commit(str(email.id))
+    if created:
+        send_outbound_email.delay_on_commit(str(email.id))
     return email
 
 

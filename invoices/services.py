@@ -8,6 +8,7 @@ concurrency.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -1113,13 +1114,17 @@ def invoice_send(*, invoice: Invoice, to: str | None = None) -> str:
     if not recipient:
         message = _("The customer has no e-mail address: give one in `to`.")
         raise ValidationFailed(message, fields={"to": [message]})
-    email_invoice.delay_on_commit(str(invoice.pk), recipient, tenant_id=str(invoice.tenant_id))
+    # The e-mail's id is fixed now, so a redelivered task cannot queue it twice.
+    email_invoice.delay_on_commit(
+        str(invoice.pk), recipient, email_id=str(uuid.uuid4()), tenant_id=str(invoice.tenant_id)
+    )
     return recipient
 
 
 @transaction.atomic
-def invoice_email(*, invoice: Invoice, to: str) -> None:
-    """Task body: make sure the PDF exists, then put the e-mail in the outbox."""
+def invoice_email(*, invoice: Invoice, to: str, email_id: str | None = None) -> None:
+    """Task body: make sure the PDF exists, then put the e-mail in the outbox (once per
+    `email_id`)."""
     from accounts.models import Company
     from accounts.services import email_queue
 
@@ -1139,4 +1144,5 @@ def invoice_email(*, invoice: Invoice, to: str) -> None:
                 "content_type": "application/pdf",
             }
         ],
+        email_id=email_id,
     )

@@ -30,9 +30,9 @@ def generate_document_pdf(kind: str, document_id: str, *, tenant_id: str) -> str
     retry_jitter=True,
     max_retries=6,
 )
-def email_invoice(invoice_id: str, to: str, *, tenant_id: str) -> str:
+def email_invoice(invoice_id: str, to: str, *, tenant_id: str, email_id: str | None = None) -> str:
     invoice = Invoice.objects.select_related("customer").filter(pk=invoice_id).first()
     if invoice is None:
         return "gone"
-    services.invoice_email(invoice=invoice, to=to)
+    services.invoice_email(invoice=invoice, to=to, email_id=email_id)
     return "queued"

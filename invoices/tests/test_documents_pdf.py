@@ -120,3 +120,28 @@ def test_send_emails_the_pdf_to_the_customer(
     (attachment,) = message.attachments
     assert attachment[0] == "FV1.pdf" and attachment[1].startswith(b"%PDF-")
     assert attachment[2] == "application/pdf"
+
+
+def test_a_redelivered_send_task_queues_the_email_once(
+    owner_a, company_a, make_shop, django_capture_on_commit_callbacks
+):
+    """Tasks are acknowledged late: a worker lost mid-task gets the message again. The e-mail's
+    id is fixed when the request is accepted, so the second run finds it and sends nothing."""
+    import uuid
+
+    from accounts.models import OutboundEmail
+    from ally360.tenancy import tenant_context
+    from invoices.tasks import email_invoice
+
+    shop = make_shop(company_a)
+    invoice = _issued_invoice(owner_a, shop)
+    mail.outbox.clear()
+    email_id = str(uuid.uuid4())
+    with django_capture_on_commit_callbacks(execute=True):
+        for _delivery in range(2):
+            with tenant_context(company_a):
+                email_invoice.run(
+                    invoice["id"], "x@cliente.co", tenant_id=str(company_a.id), email_id=email_id
+                )
+    assert OutboundEmail.objects.filter(kind="invoice").count() == 1
+    assert len(mail.outbox) == 1
