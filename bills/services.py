@@ -337,7 +337,12 @@ def bill_void(*, bill: Bill, user, reason: str) -> Bill:
     lines = list(bill.lines.select_related("variant"))
     try:
         stock_apply(
-            [Movement(line.variant, bill.pdv, -line.quantity, "purchase_return") for line in lines],
+            [
+                Movement(
+                    line.variant, bill.pdv, -line.quantity, "purchase_return", _net_unit_cost(line)
+                )
+                for line in lines
+            ],
             reference=Reference("bill_void", bill.pk, bill.number),
             user=user,
         )
@@ -663,7 +668,9 @@ def debit_note_create(
     )
     stock_apply(
         [
-            Movement(line.variant, bill.pdv, -amounts.quantity, "purchase_return")
+            Movement(
+                line.variant, bill.pdv, -amounts.quantity, "purchase_return", _net_unit_cost(line)
+            )
             for line, amounts in built
         ],
         reference=Reference("debit_note", note.pk, note.number),

@@ -40,7 +40,9 @@ class Movement:
     pdv: PDV
     quantity: Decimal
     kind: str
-    unit_cost: Decimal | None = None  # incoming: its cost; outgoing: None (the average is used)
+    # Incoming: its cost (None: the current average). Outgoing: None leaves at the average;
+    # a cost (a return to the supplier at what was paid) takes exactly that value out.
+    unit_cost: Decimal | None = None
     note: str = ""
 
 
@@ -187,9 +189,17 @@ def stock_apply(
                 )
             else:
                 stock.average_cost = cost
-        else:
+        elif m.unit_cost is None:
             # Outgoing: valued at the current average cost; the average does not change.
             cost = stock.average_cost or unit_price(m.variant.cost)
+        else:
+            # Outgoing at its own cost (a purchase returned or voided): that value leaves the
+            # stock, so the average of what stays moves back (never below zero).
+            cost = unit_price(m.unit_cost)
+            remaining = stock.quantity + qty
+            if remaining > 0:
+                value = max(ZERO, stock.quantity * stock.average_cost + qty * cost)
+                stock.average_cost = unit_price(value / remaining)
         stock.quantity += qty
         stock.updated_at = now
         ledger.append(
@@ -360,10 +370,12 @@ def adjustment_create(
                     pdv=pdv,
                     quantity=delta,
                     kind=Kind.ADJUSTMENT,
-                    unit_cost=cost,
+                    # A shrinkage leaves at the average; a found surplus enters at its cost.
+                    unit_cost=cost if delta > 0 else None,
                     note=adjustment.get_reason_display(),
                 )
             )
+
     AdjustmentLine.objects.bulk_create(records)
     stock_apply(
         movements, reference=Reference("adjustment", adjustment.pk, adjustment.number), user=user

@@ -162,10 +162,15 @@ def test_the_supplier_invoice_number_is_unique_per_supplier(owner_a, buy_a, owne
 
 def test_void_reverses_the_receipt_or_answers_409_when_already_sold(owner_a, buy_a):
     bill = receive(owner_a, buy_a)
-    assert buy_a.stock().quantity == 30
+    assert (buy_a.stock().quantity, buy_a.stock().average_cost) == (30, Decimal("740"))
     voided = owner_a.post(f"{URL}{bill['id']}/void", {"reason": "Devuelta completa"}, format="json")
     assert voided.status_code == 200 and voided.json()["status"] == "void"
-    assert buy_a.stock().quantity == 10
+    # The goods leave at what they cost (810), so the average is the one before the bill again.
+    assert (buy_a.stock().quantity, buy_a.stock().average_cost) == (10, Decimal("600"))
+    with tenant_context(buy_a.company):
+        returned = StockMovement.objects.get(kind="purchase_return")
+        assert (returned.quantity, returned.unit_cost) == (Decimal("-20"), Decimal("810"))
+
     sold_out = receive(owner_a, buy_a, number="F-2")
     adjust = owner_a.post(
         "/api/v1/adjustments/",
@@ -590,3 +595,51 @@ def test_cross_tenant_ids_in_purchase_payloads_and_urls(
         assert Stock.objects.get(variant=buy_b.variant).quantity == 30
     with tenant_context(company_a):
         assert not SupplierPayment.objects.exists()
+
+
+def test_a_bill_with_payments_or_debit_notes_cannot_be_voided(owner_a, buy_a):
+    paid = receive(owner_a, buy_a, number="F-P")
+    payment = owner_a.post(
+        "/api/v1/supplier-payments/",
+        {
+            "supplier": str(buy_a.supplier.id),
+            "method": "transfer",
+            "allocations": [{"bill": paid["id"], "amount": "1000"}],
+        },
+        format="json",
+    )
+    assert payment.status_code == 201, payment.json()
+    refused = owner_a.post(f"{URL}{paid['id']}/void", {"reason": "x"}, format="json")
+    assert refused.status_code == 409 and error_code(refused) == "bill_has_payments"
+
+    returned = receive(owner_a, buy_a, number="F-D")
+    note = owner_a.post(
+        "/api/v1/debit-notes/",
+        {
+            "bill": returned["id"],
+            "reason": "Averiados",
+            "lines": [{"bill_line": returned["lines"][0]["id"], "quantity": "2"}],
+        },
+        format="json",
+    )
+    assert note.status_code == 201, note.json()
+    refused = owner_a.post(f"{URL}{returned['id']}/void", {"reason": "x"}, format="json")
+    assert refused.status_code == 409 and error_code(refused) == "bill_has_debit_notes"
+    with tenant_context(buy_a.company):
+        assert set(Bill.objects.values_list("status", flat=True)) == {"open"}
+
+
+def test_a_debit_note_returns_goods_at_their_purchase_cost(owner_a, buy_a):
+    bill = receive(owner_a, buy_a)  # 10 at 600 + 20 at 810 -> 30 at 740
+    note = owner_a.post(
+        "/api/v1/debit-notes/",
+        {
+            "bill": bill["id"],
+            "reason": "Averiados",
+            "lines": [{"bill_line": bill["lines"][0]["id"], "quantity": "10"}],
+        },
+        format="json",
+    )
+    assert note.status_code == 201, note.json()
+    # (30 x 740 - 10 x 810) / 20 = 705
+    assert (buy_a.stock().quantity, buy_a.stock().average_cost) == (20, Decimal("705"))
