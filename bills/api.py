@@ -299,7 +299,10 @@ class WithholdingConceptUpdateSerializer(WithholdingConceptInputSerializer):
 
 @extend_schema_view(
     **service_crud_schema(
-        WithholdingConceptInputSerializer, WithholdingConceptSerializer, tags=["purchases"]
+        WithholdingConceptInputSerializer,
+        WithholdingConceptSerializer,
+        tags=["purchases"],
+        update_serializer=WithholdingConceptUpdateSerializer,
     )
 )
 class WithholdingConceptViewSet(ServiceModelViewSet):
@@ -309,19 +312,15 @@ class WithholdingConceptViewSet(ServiceModelViewSet):
     permission_module = "supplier_payments"
     serializer_class = WithholdingConceptSerializer
     input_serializer_class = WithholdingConceptInputSerializer
+    update_serializer_class = WithholdingConceptUpdateSerializer
     filterset_fields = ["kind", "is_active"]
     search_fields = ["name"]
 
     def perform_create_service(self, data):
         return services.withholding_concept_create(**data)
 
-    def update(self, request, *args, **kwargs):
-        data = self.validated_input(
-            WithholdingConceptUpdateSerializer, partial=kwargs.pop("partial", False)
-        )
-        return self.output(
-            services.withholding_concept_update(concept=self.get_object(), data=data)
-        )
+    def perform_update_service(self, instance, data):
+        return services.withholding_concept_update(concept=instance, data=data)
 
     def perform_delete_service(self, instance):
         services.withholding_concept_delete(concept=instance)

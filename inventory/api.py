@@ -322,6 +322,9 @@ class PricedListMixin:
         instance = self.base_queryset().get(pk=instance.pk)
         return Response(self.priced_response(instance, many=False), status=status_code)
 
+    def output(self, instance, *, status_code=status.HTTP_200_OK, serializer_class=None):
+        return self._respond(instance, status_code)
+
 
 def _is_uuid(value: str) -> bool:
     import uuid
@@ -385,6 +388,7 @@ class ProductViewSet(PricedListMixin, ServiceModelViewSet):
     permission_module = "catalog"
     serializer_class = ProductSerializer
     input_serializer_class = ProductCreateSerializer
+    update_serializer_class = ProductUpdateSerializer
     filterset_class = ProductFilter
     search_fields = ["name", "variants__sku", "variants__barcode"]
     ordering_fields = ["name", "created_at", "updated_at"]
@@ -396,14 +400,11 @@ class ProductViewSet(PricedListMixin, ServiceModelViewSet):
     def page_variants(self, objects):
         return [variant for product in objects for variant in product.variants.all()]
 
-    def create(self, request, *args, **kwargs):
-        product = services.product_create_with_stock(user=request.user, **self.validated_input())
-        return self._respond(product, status.HTTP_201_CREATED)
+    def perform_create_service(self, data):
+        return services.product_create_with_stock(user=self.request.user, **data)
 
-    def update(self, request, *args, **kwargs):
-        data = self.validated_input(ProductUpdateSerializer, partial=kwargs.pop("partial", False))
-        product = product_services.product_update(product=self.get_object(), data=data)
-        return self._respond(product)
+    def perform_update_service(self, instance, data):
+        return product_services.product_update(product=instance, data=data)
 
     def perform_delete_service(self, instance):
         product_services.product_delete(product=instance)
@@ -542,6 +543,7 @@ class VariantViewSet(PricedListMixin, ServiceModelViewSet):
     permission_module = "catalog"
     serializer_class = VariantDetailSerializer
     input_serializer_class = VariantCreateSerializer
+    update_serializer_class = VariantUpdateSerializer
     filterset_class = VariantFilter
     search_fields = ["sku", "barcode", "product__name"]
     ordering_fields = ["sku", "created_at"]
@@ -553,14 +555,11 @@ class VariantViewSet(PricedListMixin, ServiceModelViewSet):
     def page_variants(self, objects):
         return list(objects)
 
-    def create(self, request, *args, **kwargs):
-        variant = services.variant_create_with_stock(user=request.user, **self.validated_input())
-        return self._respond(variant, status.HTTP_201_CREATED)
+    def perform_create_service(self, data):
+        return services.variant_create_with_stock(user=self.request.user, **data)
 
-    def update(self, request, *args, **kwargs):
-        data = self.validated_input(VariantUpdateSerializer, partial=kwargs.pop("partial", False))
-        variant = product_services.variant_update(variant=self.get_object(), data=data)
-        return self._respond(variant)
+    def perform_update_service(self, instance, data):
+        return product_services.variant_update(variant=instance, data=data)
 
     def perform_delete_service(self, instance):
         product_services.variant_delete(variant=instance)

@@ -144,6 +144,7 @@ class NumberingRangeViewSet(ServiceModelViewSet):
     permission_module = "numbering"
     serializer_class = NumberingRangeSerializer
     input_serializer_class = NumberingRangeInputSerializer
+    update_serializer_class = NumberingRangeUpdateSerializer
     filterset_fields = ["pdv", "document_type", "is_active"]
     ordering_fields = ["valid_to", "created_at"]
 
@@ -153,11 +154,8 @@ class NumberingRangeViewSet(ServiceModelViewSet):
     def perform_create_service(self, data):
         return services.numbering_range_create(**data)
 
-    def update(self, request, *args, **kwargs):
-        data = self.validated_input(
-            NumberingRangeUpdateSerializer, partial=kwargs.pop("partial", False)
-        )
-        return self.output(services.numbering_range_update(numbering=self.get_object(), data=data))
+    def perform_update_service(self, instance, data):
+        return services.numbering_range_update(numbering=instance, data=data)
 
     def perform_delete_service(self, instance):
         services.numbering_range_delete(numbering=instance)

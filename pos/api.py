@@ -66,18 +66,10 @@ class PDVViewSet(ServiceModelViewSet):
         return PDV.objects.prefetch_related("access")
 
     def perform_create_service(self, data):
-        users = data.pop("allowed_users", None)
-        pdv = services.pdv_create(**data)
-        if users is not None:
-            services.pdv_set_allowed_users(pdv=pdv, users=users)
-        return self.base_queryset().get(pk=pdv.pk)
+        return self.base_queryset().get(pk=services.pdv_create(**data).pk)
 
     def perform_update_service(self, instance, data):
-        users = data.pop("allowed_users", None)
-        pdv = services.pdv_update(pdv=instance, data=data)
-        if users is not None:
-            services.pdv_set_allowed_users(pdv=pdv, users=users)
-        return self.base_queryset().get(pk=pdv.pk)
+        return self.base_queryset().get(pk=services.pdv_update(pdv=instance, data=data).pk)
 
     def perform_delete_service(self, instance):
         services.pdv_delete(pdv=instance)
@@ -156,7 +148,12 @@ class CashRegisterUpdateSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    **service_crud_schema(CashRegisterInputSerializer, CashRegisterSerializer, tags=["pos"])
+    **service_crud_schema(
+        CashRegisterInputSerializer,
+        CashRegisterSerializer,
+        tags=["pos"],
+        update_serializer=CashRegisterUpdateSerializer,
+    )
 )
 class CashRegisterViewSet(ServiceModelViewSet):
     """Cash registers of a point of sale; shifts are opened on them (`shifts/`)."""
@@ -165,17 +162,15 @@ class CashRegisterViewSet(ServiceModelViewSet):
     permission_module = "cash_registers"
     serializer_class = CashRegisterSerializer
     input_serializer_class = CashRegisterInputSerializer
+    update_serializer_class = CashRegisterUpdateSerializer
     filterset_fields = ["pdv", "is_active"]
     search_fields = ["name"]
 
     def perform_create_service(self, data):
         return services.cash_register_create(**data)
 
-    def update(self, request, *args, **kwargs):
-        data = self.validated_input(
-            CashRegisterUpdateSerializer, partial=kwargs.pop("partial", False)
-        )
-        return self.output(services.cash_register_update(register=self.get_object(), data=data))
+    def perform_update_service(self, instance, data):
+        return services.cash_register_update(register=instance, data=data)
 
     def perform_delete_service(self, instance):
         services.cash_register_delete(register=instance)

@@ -38,7 +38,11 @@ def _make_main(pdv: PDV) -> None:
 
 
 @transaction.atomic
-def pdv_create(*, name: str, code: str, is_main: bool = False, **fields) -> PDV:
+def pdv_create(
+    *, name: str, code: str, is_main: bool = False, allowed_users: list | None = None, **fields
+) -> PDV:
+    if allowed_users is not None:
+        _require_members(allowed_users)
     code = code.strip().upper()
     message = _("A point of sale with code %(code)s already exists.") % {"code": code}
     if _code_taken(code):
@@ -47,12 +51,17 @@ def pdv_create(*, name: str, code: str, is_main: bool = False, **fields) -> PDV:
         pdv = PDV.objects.create(name=name, code=code, **fields)
     if is_main or not PDV.objects.filter(is_main=True).exists():
         _make_main(pdv)
+    if allowed_users is not None:
+        _replace_access(pdv, allowed_users)
     return pdv
 
 
 @transaction.atomic
 def pdv_update(*, pdv: PDV, data: dict) -> PDV:
     data = dict(data)
+    allowed_users = data.pop("allowed_users", None)
+    if allowed_users is not None:
+        _require_members(allowed_users)  # a bad input is a 400 before any business rule
     if "code" in data:
         data["code"] = data["code"].strip().upper()
         message = _("A point of sale with code %(code)s already exists.") % {"code": data["code"]}
@@ -67,6 +76,8 @@ def pdv_update(*, pdv: PDV, data: dict) -> PDV:
         model_update(pdv, data, PDV_FIELDS)
     if is_main and not pdv.is_main:
         _make_main(pdv)
+    if allowed_users is not None:
+        _replace_access(pdv, allowed_users)
     return pdv
 
 
@@ -120,18 +131,20 @@ def seller_delete(*, seller: Seller) -> None:
 
 
 @transaction.atomic
-def pdv_set_allowed_users(*, pdv: PDV, users: list) -> PDV:
-    """Restrict a PDV to these users (an empty list opens it to every member again)."""
-    company_id = require_tenant_id()
+def _require_members(users: list) -> None:
     members = set(
         Membership.objects.filter(
-            company_id=company_id, user__in=users, is_active=True
+            company_id=require_tenant_id(), user__in=users, is_active=True
         ).values_list("user_id", flat=True)
     )
-    outsiders = [user for user in users if user.pk not in members]
-    if outsiders:
+    if any(user.pk not in members for user in users):
         message = _("Only active members of the company can be allowed at a point of sale.")
         raise ValidationFailed(message, fields={"allowed_users": [message]})
+
+
+def _replace_access(pdv: PDV, users: list) -> PDV:
+    """Restrict a PDV to these users (an empty list opens it to every member again)."""
+
     PDVAccess.objects.filter(pdv=pdv).exclude(user__in=users).delete()
     existing = set(PDVAccess.objects.filter(pdv=pdv).values_list("user_id", flat=True))
     PDVAccess.objects.bulk_create(

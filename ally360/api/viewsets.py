@@ -74,6 +74,7 @@ class ServiceModelViewSet(ReadOnlyTenantViewSet):
     `perform_update_service` and `perform_delete_service` as one-line calls."""
 
     input_serializer_class = None
+    update_serializer_class = None  # when updates take other fields than creation
 
     def perform_create_service(self, data: dict):
         raise NotImplementedError
@@ -89,8 +90,10 @@ class ServiceModelViewSet(ReadOnlyTenantViewSet):
         return self.output(instance, status_code=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
-        instance = self.get_object()
-        data = self.validated_input(partial=kwargs.pop("partial", False))
+        instance = self.get_object()  # another company's id is a 404 before any input error
+        data = self.validated_input(
+            self.update_serializer_class, partial=kwargs.pop("partial", False)
+        )
         return self.output(self.perform_update_service(instance, data))
 
     def partial_update(self, request, *args, **kwargs):
@@ -101,9 +104,13 @@ class ServiceModelViewSet(ReadOnlyTenantViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def service_crud_schema(input_serializer, output_serializer, *, tags):
+def service_crud_schema(input_serializer, output_serializer, *, tags, update_serializer=None):
     """drf-spectacular schemas for a ServiceModelViewSet's write methods."""
-    write = {"request": input_serializer, "responses": output_serializer, "tags": tags}
+    write = {
+        "request": update_serializer or input_serializer,
+        "responses": output_serializer,
+        "tags": tags,
+    }
     return {
         "list": extend_schema(tags=tags),
         "retrieve": extend_schema(tags=tags),
