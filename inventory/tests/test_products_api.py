@@ -253,6 +253,31 @@ def test_costs_are_hidden_from_sellers_and_viewers(
     assert ("average_cost" in stock_row and "value" in stock_row) is sees_costs
     movement = client.get("/api/v1/stock-movements/").json()["results"][0]
     assert ("unit_cost" in movement) is sees_costs
+    # Documents and the kardex carry costs too.
+    owner = client_as(company_a, Role.OWNER)
+    variant_id = variant["id"]
+    norte = owner.post("/api/v1/pdvs/", {"name": "Norte", "code": "N1"}, format="json").json()
+    main = owner.get("/api/v1/pdvs/", {"is_main": "true"}).json()["results"][0]
+    owner.post(
+        "/api/v1/adjustments/",
+        {"pdv": main["id"], "reason": "count", "lines": [{"variant": variant_id, "delta": "1"}]},
+        format="json",
+    )
+    owner.post(
+        "/api/v1/transfers/",
+        {
+            "origin": main["id"],
+            "destination": norte["id"],
+            "lines": [{"variant": variant_id, "quantity": "1"}],
+        },
+        format="json",
+    )
+    adjustment = client.get("/api/v1/adjustments/").json()["results"][0]["lines"][0]
+    transfer = client.get("/api/v1/transfers/").json()["results"][0]["lines"][0]
+    kardex = client.get("/api/v1/kardex/", {"variant": variant_id}).json()["results"][0]
+    assert ("unit_cost" in adjustment) is sees_costs
+    assert ("unit_cost" in transfer) is sees_costs
+    assert ("unit_cost" in kardex and "value_after" in kardex) is sees_costs
 
 
 def test_product_list_query_count_does_not_grow_with_page_size(owner_a, company_a, make_product):

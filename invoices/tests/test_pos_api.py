@@ -5,6 +5,7 @@ import pytest
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
 from conftest import ALL_ROLES, error_code
+from inventory.models import Stock, StockMovement
 from invoices.models import Invoice, Payment
 from pos.models import CashMovement, PDVAccess, Shift
 
@@ -52,6 +53,12 @@ def test_pos_sale_with_change(seller_a, shop_a, company_a):
     )
     with tenant_context(company_a):
         assert Invoice.objects.get().shift.user_id == seller_a.user.id
+        # The goods left the shop's stock, each with its ledger line naming the sale.
+        stock = {s.variant_id: s.quantity for s in Stock.objects.filter(pdv=shop_a.pdv)}
+        assert stock[shop_a.variants["iva19"].id] == 98
+        assert stock[shop_a.variants["inc8"].id] == 99
+        sold = StockMovement.objects.filter(kind="sale", reference_number=invoice["full_number"])
+        assert sorted(m.quantity for m in sold) == [-2, -1]
 
 
 def test_several_tenders(seller_a, shop_a):
