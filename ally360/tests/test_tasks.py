@@ -4,7 +4,13 @@ import pytest
 
 from ally360.tenancy import TenantNotSetError, get_current_tenant_id, tenant_context
 from ally360.tests.tenancy_app.models import Note
-from ally360.tests.tenancy_app.tasks import current_tenant, note_titles
+from ally360.tests.tenancy_app.tasks import (
+    ATTEMPTS,
+    current_tenant,
+    failing_in_tenant,
+    flaky_note_count,
+    note_titles,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +44,23 @@ def test_an_eager_task_does_not_leak_its_tenant(notes, company_a, company_b):
 def test_a_task_without_tenant_id_runs_with_no_tenant_even_inside_a_request(company_a):
     with tenant_context(company_a):
         assert current_tenant.delay().get() is None
+
+
+def test_a_task_that_raises_leaves_no_tenant_behind(notes, company_a):
+    with pytest.raises(RuntimeError):
+        failing_in_tenant.apply(kwargs={"tenant_id": str(company_a.id)}, throw=True)
+    assert get_current_tenant_id() is None
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_a_retried_task_runs_again_under_the_same_tenant(celery_worker_redis, notes, company_a):
+    """A real worker re-queues the task after a transient error: the retry carries the same
+    tenant_id, so both attempts see company A and only A's notes."""
+    from conftest import wait_for
+
+    ATTEMPTS.clear()
+    flaky_note_count.delay(tenant_id=str(company_a.id))
+    wait_for(lambda: len(ATTEMPTS) == 2)
+    assert [(str(company_a.id), 1), (str(company_a.id), 1)] == ATTEMPTS
+    assert get_current_tenant_id() is None
