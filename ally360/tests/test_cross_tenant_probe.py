@@ -254,6 +254,30 @@ def checksum(company) -> str:
     return digest.hexdigest()
 
 
+def id_lookup(ids: dict):
+    """name of an id field -> one id of the model it names (a random one when unknown)."""
+
+    def id_of(name):
+        label = FIELD_MODELS.get(name)
+        return (ids.get(label) or [uuid.uuid4()])[0] if label else uuid.uuid4()
+
+    return id_of
+
+
+def schema_operations(spec):
+    """(path, method, operation, JSON body schema or None) for every operation of the schema."""
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                body = (
+                    operation.get("requestBody", {})
+                    .get("content", {})
+                    .get("application/json", {})
+                    .get("schema")
+                )
+                yield path, method, operation, body
+
+
 class Payloads:
     """Request bodies from the schema: id fields get ids of the right model, the rest plausible
     values."""
@@ -345,88 +369,74 @@ def test_no_request_of_b_carrying_a_ids_succeeds_or_changes_a(
     payloads = Payloads(spec)
     violations, operations, requests = [], 0, 0
 
-    def id_of(ids, name):
-        label = FIELD_MODELS.get(name)
-        return (ids.get(label) or [uuid.uuid4()])[0] if label else uuid.uuid4()
+    a_id, b_id = id_lookup(a_ids), id_lookup(b_ids)
 
-    for path, methods in spec["paths"].items():
-        for method, operation in methods.items():
-            if method not in ("get", "post", "put", "patch", "delete"):
-                continue
-            operations += 1
-            url_params = re.findall(r"{(\w+)}", path)
-            model_label = None
-            if url_params:
-                probe_url = re.sub(r"{\w+}", str(uuid.uuid4()), path)
-                view = resolve(probe_url).func
-                model = getattr(getattr(view, "cls", None), "model", None)
-                model_label = model._meta.label if model else None
-                resource = path.split("/")[3]
-                model_label = URL_MODELS.get(resource, model_label)
+    for path, method, operation, body_schema in schema_operations(spec):
+        operations += 1
+        url_params = re.findall(r"{(\w+)}", path)
+        model_label = None
+        if url_params:
+            probe_url = re.sub(r"{\w+}", str(uuid.uuid4()), path)
+            view = resolve(probe_url).func
+            model = getattr(getattr(view, "cls", None), "model", None)
+            model_label = model._meta.label if model else None
+            resource = path.split("/")[3]
+            model_label = URL_MODELS.get(resource, model_label)
 
-            def url_with(ids_source, other):
-                url = path
-                for param in url_params:
-                    label = "products.Product" if param == "product_pk" else model_label
-                    url = url.replace(
-                        "{" + param + "}",
-                        str((ids_source.get(label) or other.get(label) or [uuid.uuid4()])[0]),
-                    )
-                return url
+        def url_with(ids_source, other):
+            url = path
+            for param in url_params:
+                label = "products.Product" if param == "product_pk" else model_label
+                url = url.replace(
+                    "{" + param + "}",
+                    str((ids_source.get(label) or other.get(label) or [uuid.uuid4()])[0]),
+                )
+            return url
 
-            body_schema = (
-                operation.get("requestBody", {})
-                .get("content", {})
-                .get("application/json", {})
-                .get("schema")
-            )
-            query_ids = [
-                p["name"]
-                for p in operation.get("parameters", [])
-                if p.get("in") == "query" and p.get("schema", {}).get("format") == "uuid"
-            ]
-            attempts = []
-            b_body = (
-                payloads.value(body_schema, "", lambda n: id_of(b_ids, n)) if body_schema else None
-            )
-            if url_params:
-                attempts.append(("url", url_with(a_ids, b_ids), b_body, {}))
-            if body_schema:
-                for id_path, name in payloads.id_paths(body_schema):
-                    if FIELD_MODELS.get(name) is None:
-                        continue
-                    body = payloads.value(body_schema, "", lambda n: id_of(b_ids, n))
-                    set_path(body, id_path, str(id_of(a_ids, name)))
-                    attempts.append((".".join(map(str, id_path)), url_with(b_ids, a_ids), body, {}))
-            for name in query_ids:
+        query_ids = [
+            p["name"]
+            for p in operation.get("parameters", [])
+            if p.get("in") == "query" and p.get("schema", {}).get("format") == "uuid"
+        ]
+        attempts = []
+        b_body = payloads.value(body_schema, "", b_id) if body_schema else None
+        if url_params:
+            attempts.append(("url", url_with(a_ids, b_ids), b_body, {}))
+        if body_schema:
+            for id_path, name in payloads.id_paths(body_schema):
                 if FIELD_MODELS.get(name) is None:
                     continue
-                attempts.append(
-                    (
-                        f"?{name}",
-                        url_with(b_ids, a_ids) if url_params else path,
-                        None,
-                        {name: str(id_of(a_ids, name))},
-                    )
+                body = payloads.value(body_schema, "", b_id)
+                set_path(body, id_path, str(a_id(name)))
+                attempts.append((".".join(map(str, id_path)), url_with(b_ids, a_ids), body, {}))
+        for name in query_ids:
+            if FIELD_MODELS.get(name) is None:
+                continue
+            attempts.append(
+                (
+                    f"?{name}",
+                    url_with(b_ids, a_ids) if url_params else path,
+                    None,
+                    {name: str(a_id(name))},
                 )
-            for where, url, body, query in attempts:
-                requests += 1
-                call = getattr(owner_b, method)
-                if method == "get":
-                    response = call(url, query)
-                else:
-                    response = call(
-                        url
-                        + (("?" + "&".join(f"{k}={v}" for k, v in query.items())) if query else ""),
-                        body,
-                        format="json",
-                    )
-                expected = 404 if where == "url" else SELECTS_A_COMPANY.get((path, where), 400)
-                if response.status_code != expected:
-                    violations.append(
-                        f"{method.upper()} {path} with A's id in {where}: "
-                        f"{response.status_code} (expected {expected}) {response.content[:160]!r}"
-                    )
+            )
+        for where, url, body, query in attempts:
+            requests += 1
+            call = getattr(owner_b, method)
+            if method == "get":
+                response = call(url, query)
+            else:
+                response = call(
+                    url + (("?" + "&".join(f"{k}={v}" for k, v in query.items())) if query else ""),
+                    body,
+                    format="json",
+                )
+            expected = 404 if where == "url" else SELECTS_A_COMPANY.get((path, where), 400)
+            if response.status_code != expected:
+                violations.append(
+                    f"{method.upper()} {path} with A's id in {where}: "
+                    f"{response.status_code} (expected {expected}) {response.content[:160]!r}"
+                )
 
     PROBED.update(operations=operations, requests=requests)
     print(f"cross-tenant probe: {operations} operations, {requests} requests")

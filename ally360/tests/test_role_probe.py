@@ -15,11 +15,12 @@ from django.urls import resolve
 from ally360.api.permissions import RolePermission
 from ally360.roles import Role, has_permission
 from ally360.tests.test_cross_tenant_probe import (
-    FIELD_MODELS,
     Payloads,
     build_world,
     checksum,
+    id_lookup,
     ids_by_model,
+    schema_operations,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -66,41 +67,30 @@ def test_every_operation_closed_to_a_role_answers_403_and_writes_nothing(
     payloads = Payloads(spec)
     failures, outside_matrix = [], []
 
-    def id_of(name):
-        label = FIELD_MODELS.get(name)
-        return (ids.get(label) or [uuid.uuid4()])[0] if label else uuid.uuid4()
+    id_of = id_lookup(ids)
 
-    for path, methods in spec["paths"].items():
-        for method, operation in methods.items():
-            if method not in ("get", "post", "put", "patch", "delete"):
-                continue
-            rule = matrix_rule(path, method)
-            if rule is None:
-                outside_matrix.append(f"{method.upper()} {path}")
-                continue
-            CHECKED["operations"] += 1
-            denied = [role for role in clients if not has_permission(role, *rule)]
-            url = re.sub(r"{\w+}", lambda m: str(uuid.uuid4()), path)
-            body_schema = (
-                operation.get("requestBody", {})
-                .get("content", {})
-                .get("application/json", {})
-                .get("schema")
+    for path, method, _operation, body_schema in schema_operations(spec):
+        rule = matrix_rule(path, method)
+        if rule is None:
+            outside_matrix.append(f"{method.upper()} {path}")
+            continue
+        CHECKED["operations"] += 1
+        denied = [role for role in clients if not has_permission(role, *rule)]
+        url = re.sub(r"{\w+}", lambda m: str(uuid.uuid4()), path)
+        body = payloads.value(body_schema, "", id_of) if body_schema else None
+        for role in denied:
+            CHECKED["requests"] += 1
+            client = clients[role]
+            response = (
+                client.get(url)
+                if method == "get"
+                else getattr(client, method)(url, body, format="json")
             )
-            body = payloads.value(body_schema, "", id_of) if body_schema else None
-            for role in denied:
-                CHECKED["requests"] += 1
-                client = clients[role]
-                response = (
-                    client.get(url)
-                    if method == "get"
-                    else getattr(client, method)(url, body, format="json")
+            if response.status_code != 403:
+                failures.append(
+                    f"{role} {method.upper()} {path} ({'.'.join(rule)}): "
+                    f"{response.status_code} {response.content[:120]!r}"
                 )
-                if response.status_code != 403:
-                    failures.append(
-                        f"{role} {method.upper()} {path} ({'.'.join(rule)}): "
-                        f"{response.status_code} {response.content[:120]!r}"
-                    )
     print(
         f"role probe: {CHECKED['operations']} operations, {CHECKED['requests']} denied requests; "
         f"outside the matrix: {len(outside_matrix)}"
