@@ -157,7 +157,20 @@ def database_config(url: str | None) -> dict:
     config["CONN_HEALTH_CHECKS"] = True
     # PgBouncer in transaction mode cannot hold server-side cursors across transactions.
     config["DISABLE_SERVER_SIDE_CURSORS"] = True
-    config.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    options = config.setdefault("OPTIONS", {})
+    options["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        # Parameters bound by the server, and a statement run 5 times on a connection is
+        # prepared: PostgreSQL stops parsing and planning the same ORM statements (with their
+        # row-level-security predicate) on every request. Off for a pooler that cannot keep
+        # prepared statements (PgBouncer before 1.21 in transaction mode).
+        options["server_side_binding"] = True
+        options["prepare_threshold"] = env_int("DATABASE_PREPARE_THRESHOLD", 5)
+        # A generic plan cannot see which company a statement is for: plan every execution
+        # with its parameters, except in write requests (ally360/db.py).
+
+        options["options"] = "-c plan_cache_mode=force_custom_plan"
+
     return config
 
 

@@ -144,15 +144,20 @@ def stock_apply(
         return []
     stocks = lock_stocks({(m.variant.pk, m.pdv.pk) for m in movements})
 
-    if allow_negative is None:
-        allow_negative = Company.objects.values_list("allow_negative_stock", flat=True).get(
-            pk=require_tenant_id()
-        )
     net: dict[tuple, Decimal] = defaultdict(Decimal)
     for m in movements:
         net[_key(m.variant.pk, m.pdv.pk)] += quantity(m.quantity)
-    if not allow_negative:
+    goes_negative = any(
+        change < 0 and stocks[key].quantity + change < 0 for key, change in net.items()
+    )
+    if goes_negative and allow_negative is None:
+        # The company's setting only matters when stock would go below zero.
+        allow_negative = Company.objects.values_list("allow_negative_stock", flat=True).get(
+            pk=require_tenant_id()
+        )
+    if goes_negative and not allow_negative:
         shortages = []
+
         seen = set()
         for m in movements:
             key = _key(m.variant.pk, m.pdv.pk)

@@ -953,8 +953,16 @@ class PosSaleViewSet(TenantViewSet):
     @idempotent
     def create(self, request):
         data = self.validated_input(PosSaleInputSerializer)
-        sale = services.pos_sale_create(user=request.user, role=self.role, **data)
-        invoice = selectors.invoice_detail().get(pk=sale.invoice.pk)
+        # Inside the request's transaction, which rolls back as a whole on any error.
+        sale = services.pos_sale_create.within(user=request.user, role=self.role, **data)
+        invoice = sale.invoice
+        # The sale holds every row the answer shows: serialize it as written, like a read of
+        # invoices/{id} would (a test compares the two), without reading it back.
+        invoice._prefetched_objects_cache = {
+            "lines": sale.lines,
+            "payments": sale.payments,
+            "credit_notes": [],
+        }
         context = self.get_serializer_context()
         return Response(
             {

@@ -341,8 +341,8 @@ def _check_parties(pdv: PDV, customer: Contact, seller) -> None:
         )
 
 
-def _write_lines(invoice: Invoice, built: list) -> None:
-    InvoiceLine.objects.bulk_create(
+def _write_lines(invoice: Invoice, built: list) -> list[InvoiceLine]:
+    lines = InvoiceLine.objects.bulk_create(
         [
             InvoiceLine(
                 invoice=invoice,
@@ -356,6 +356,7 @@ def _write_lines(invoice: Invoice, built: list) -> None:
     )
     apply_totals(invoice, [amounts for _spec, amounts in built])
     invoice.balance = invoice.total
+    return lines
 
 
 @atomic_service
@@ -373,6 +374,35 @@ def invoice_create(
     shift: Shift | None = None,
 ) -> Invoice:
     """A draft: no number, no stock movement, freely editable until issued."""
+    invoice, _lines = _draft_create(
+        user=user,
+        pdv=pdv,
+        customer=customer,
+        lines=lines,
+        kind=kind,
+        seller=seller,
+        price_list=price_list,
+        due_date=due_date,
+        notes=notes,
+        shift=shift,
+    )
+    return invoice
+
+
+def _draft_create(
+    *,
+    user,
+    pdv: PDV,
+    customer: Contact,
+    lines: list[dict],
+    kind: str,
+    seller,
+    price_list: PriceList | None,
+    due_date: date | None,
+    notes: str,
+    shift: Shift | None,
+) -> tuple[Invoice, list[InvoiceLine]]:
+    """The draft and its lines (with variant, product and unit loaded)."""
     _check_parties(pdv, customer, seller)
     ensure_tenant(price_list, field="price_list")
     price_list = _resolve_price_list(customer, price_list)
@@ -392,8 +422,7 @@ def invoice_create(
     apply_totals(invoice, [amounts for _spec, amounts in built])
     invoice.balance = invoice.total
     invoice.save()
-    _write_lines(invoice, built)
-    return invoice
+    return invoice, _write_lines(invoice, built)
 
 
 def _lock(invoice: Invoice, *related: str) -> Invoice:
@@ -475,10 +504,14 @@ def invoice_issue(*, invoice: Invoice, user) -> tuple[Invoice, list[str]]:
     """Take the number, move the stock out and open the invoice: all or nothing."""
     invoice = _lock(invoice, "customer", "pdv")
     _require_draft(invoice)
+    return _issue_draft(invoice, list(invoice.lines.select_related("variant__product")), user)
+
+
+def _issue_draft(invoice: Invoice, lines: list[InvoiceLine], user) -> tuple[Invoice, list[str]]:
+    """Issue a draft whose row this transaction holds: locked by `invoice_issue`, or created
+    by it (a POS sale), so no other transaction can touch it meanwhile."""
     # Electronic invoices carry the date they are issued on (no back-dating since 2024).
     invoice.issue_date = timezone.localdate()
-    lines = list(invoice.lines.select_related("variant__product"))
-
     if not lines:
         raise Conflict(_("An invoice without lines cannot be issued."), code="no_lines")
     if not invoice.pdv.is_active:
@@ -609,8 +642,42 @@ def payment_create(
     tendered: Decimal | None = None,
     change: Decimal = ZERO,
 ) -> Payment:
-    invoice = _lock(invoice)
+    return _payment_record(
+        _lock(invoice),
+        user=user,
+        role=role,
+        method=method,
+        amount=amount,
+        date_=date_,
+        retefuente=retefuente,
+        reteiva=reteiva,
+        reteica=reteica,
+        reference=reference,
+        shift=shift,
+        tendered=tendered,
+        change=change,
+    )
+
+
+def _payment_record(
+    invoice: Invoice,
+    *,
+    user,
+    role: str,
+    method: str,
+    amount: Decimal,
+    date_: date | None,
+    retefuente: Decimal,
+    reteiva: Decimal,
+    reteica: Decimal,
+    reference: str,
+    shift: Shift | None,
+    tendered: Decimal | None,
+    change: Decimal,
+) -> Payment:
+    """A payment on an invoice whose row this transaction holds (locked or created by it)."""
     _check_own_document(invoice, user, role)
+
     if invoice.status == Invoice.Status.DRAFT:
         raise Conflict(_("Issue the invoice before registering payments."), code="invoice_draft")
     if invoice.status == Invoice.Status.VOID:
@@ -878,7 +945,13 @@ def credit_note_create(
 
 @dataclass
 class PosSale:
+    """The sale as written: the invoice with its lines and payments (newest first, as
+    `Payment` orders them; a new invoice has no credit notes), so the answer needs no second
+    read."""
+
     invoice: Invoice
+    lines: list[InvoiceLine]
+    payments: list[Payment]
     change: Decimal
     warnings: list[str]
 
@@ -929,7 +1002,7 @@ def _tender_payments(total: Decimal, tenders: list[dict]) -> tuple[list[dict], D
     return payments, cash - cash_applied
 
 
-@transaction.atomic
+@atomic_service
 def pos_sale_create(
     *,
     user,
@@ -951,13 +1024,16 @@ def pos_sale_create(
     if shift is None:
         raise Conflict(_("Open a shift before selling."), code="no_open_shift")
     customer = customer or final_consumer()
-    invoice = invoice_create.within(
+    # The sale's invoice row is created in this transaction: no other one can see it, so the
+    # steps below work on it in memory instead of locking and re-reading it.
+    invoice, invoice_lines = _draft_create(
         user=user,
         kind=Invoice.Kind.POS,
         pdv=shift.register.pdv,
         customer=customer,
         seller=seller,
         price_list=price_list,
+        due_date=None,
         notes=notes,
         lines=lines,
         shift=shift,
@@ -975,16 +1051,30 @@ def pos_sale_create(
                 code="identified_customer_required",
                 extra={"limit": str(limit), "base": str(base)},
             )
-        invoice.kind = Invoice.Kind.SALE
-        invoice.save(update_fields=["kind", "updated_at"])
-    payments, change = _tender_payments(invoice.total, tenders)
-    invoice, warnings = invoice_issue.within(invoice=invoice, user=user)
-    for payment in payments:
-        # payment_create locks and updates its own copy of the invoice: carry that one on.
-        invoice = payment_create.within(
-            invoice=invoice, user=user, role=role, shift=shift, **payment
-        ).invoice
-    return PosSale(invoice=invoice, change=change, warnings=warnings)
+        invoice.kind = Invoice.Kind.SALE  # saved by the issue below
+    tenders_paid, change = _tender_payments(invoice.total, tenders)
+    invoice, warnings = _issue_draft(invoice, invoice_lines, user)
+    payments = [
+        _payment_record(
+            invoice,
+            user=user,
+            role=role,
+            shift=shift,
+            date_=None,
+            retefuente=ZERO,
+            reteiva=ZERO,
+            reteica=ZERO,
+            **{"tendered": None, "change": ZERO, **tender},
+        )
+        for tender in tenders_paid
+    ]
+    return PosSale(
+        invoice=invoice,
+        lines=invoice_lines,
+        payments=sorted(payments, key=lambda payment: payment.created_at, reverse=True),
+        change=change,
+        warnings=warnings,
+    )
 
 
 # --------------------------------------------------------------------------------------------

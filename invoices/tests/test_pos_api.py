@@ -61,7 +61,35 @@ def test_pos_sale_with_change(seller_a, shop_a, company_a):
         assert sorted(m.quantity for m in sold) == [-2, -1]
 
 
+def test_the_sale_answer_is_the_invoice_as_stored(seller_a, shop_a):
+    """The sale answers from what it wrote, without reading it back: that answer must be
+    exactly what a later read of the invoice returns (totals, lines, costs hidden, payments)."""
+    open_shift(seller_a, shop_a)
+    response = sell(
+        seller_a,
+        shop_a,
+        [
+            {"variant": shop_a.v("iva19"), "quantity": "2", "discount_pct": "10"},
+            {"variant": shop_a.v("inc8"), "quantity": "1"},
+            {"variant": shop_a.v("excluido"), "quantity": "3", "description": "Bolsa"},
+        ],
+        [
+            {"method": "nequi", "amount": "5000", "reference": "N1"},
+            {"method": "cash", "amount": "100000"},
+        ],
+        customer=str(shop_a.customer.id),
+        notes="Mostrador",
+    )
+    assert response.status_code == 201, response.json()
+    answered = response.json()["invoice"]
+    stored = seller_a.get(f"/api/v1/invoices/{answered['id']}/")
+    assert stored.status_code == 200
+    assert answered == stored.json()
+    assert len(answered["lines"]) == 3 and len(answered["payments"]) == 2
+
+
 def test_several_tenders(seller_a, shop_a):
+
     open_shift(seller_a, shop_a)
     lines = [{"variant": shop_a.v("iva19"), "quantity": "1"}]  # 11,900
     split = sell(
