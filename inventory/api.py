@@ -97,7 +97,24 @@ class TaxRefSerializer(serializers.Serializer):
 
 
 def _taxes_of(product: Product) -> list[Tax]:
-    return [link.tax for link in product.product_taxes.all()]
+    links = getattr(product, "tax_links", None)  # prefetched by the catalog selectors
+    if links is None:
+        links = product.product_taxes.all()
+    return [link.tax for link in links]
+
+
+def _stock_of(variant: Variant) -> list[Stock]:
+    levels = getattr(variant, "stock_list", None)  # prefetched by the catalog selectors
+    return variant.stock_levels.all() if levels is None else levels
+
+
+def _tax_refs(serializer: serializers.Serializer, product: Product) -> list[dict]:
+    """The product's taxes, rendered by one TaxRefSerializer per response: building a
+    serializer deep-copies its fields, which cost more than the rows themselves on a page."""
+    refs = serializer.__dict__.get("_tax_ref_serializer")
+    if refs is None:
+        refs = serializer._tax_ref_serializer = TaxRefSerializer(many=True)
+    return refs.to_representation(_taxes_of(product))
 
 
 class VariantSerializer(CostFieldsMixin, serializers.ModelSerializer):
@@ -106,7 +123,7 @@ class VariantSerializer(CostFieldsMixin, serializers.ModelSerializer):
         help_text="Price before tax on the requested price list (?price_list=, default list)."
     )
     sale_price_with_tax = serializers.SerializerMethodField()
-    stock = StockLevelSerializer(source="stock_levels", many=True, read_only=True)
+    stock = serializers.SerializerMethodField()
     stock_total = serializers.SerializerMethodField()
 
     class Meta:
@@ -139,9 +156,17 @@ class VariantSerializer(CostFieldsMixin, serializers.ModelSerializer):
     def get_sale_price_with_tax(self, variant):
         return str(price_with_taxes(self._sale_price(variant), _taxes_of(variant.product)))
 
+    @extend_schema_field(StockLevelSerializer(many=True))
+    def get_stock(self, variant):
+        # One StockLevelSerializer per response (see _tax_refs), sharing this one's context.
+        levels = self.__dict__.get("_stock_serializer")
+        if levels is None:
+            levels = self._stock_serializer = StockLevelSerializer(many=True, context=self.context)
+        return levels.to_representation(_stock_of(variant))
+
     @quantity_field
     def get_stock_total(self, variant):
-        return str(quantity(sum((level.quantity for level in variant.stock_levels.all()), ZERO)))
+        return str(quantity(sum((level.quantity for level in _stock_of(variant)), ZERO)))
 
 
 class VariantDetailSerializer(VariantSerializer):
@@ -155,7 +180,7 @@ class VariantDetailSerializer(VariantSerializer):
 
     @extend_schema_field(TaxRefSerializer(many=True))
     def get_taxes(self, variant):
-        return TaxRefSerializer(_taxes_of(variant.product), many=True).data
+        return _tax_refs(self, variant.product)
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -166,7 +191,7 @@ class ProductSerializer(serializers.ModelSerializer):
     image = serializers.SerializerMethodField(
         help_text="The main image's thumbnail (or the image while the thumbnail is being made)."
     )
-    variants = VariantSerializer(many=True, read_only=True)
+    variants = VariantSerializer(source="variant_list", many=True, read_only=True)
 
     class Meta:
         model = Product
@@ -197,7 +222,7 @@ class ProductSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TaxRefSerializer(many=True))
     def get_taxes(self, product):
-        return TaxRefSerializer(_taxes_of(product), many=True).data
+        return _tax_refs(self, product)
 
 
 # --- input shapes ------------------------------------------------------------------------------
@@ -398,7 +423,7 @@ class ProductViewSet(PricedListMixin, ServiceModelViewSet):
         return selectors.product_catalog()
 
     def page_variants(self, objects):
-        return [variant for product in objects for variant in product.variants.all()]
+        return [variant for product in objects for variant in product.variant_list]
 
     def perform_create_service(self, data):
         return services.product_create_with_stock(user=self.request.user, **data)

@@ -8,10 +8,24 @@ from products.models import Product, ProductImage, ProductTax, Variant
 
 from .models import Stock, StockMovement
 
+# The catalog's relations are prefetched into plain lists (`to_attr`): a prefetch into the
+# related manager builds one QuerySet per row and level, which on a page of products cost more
+# than the queries themselves. The serializers read `tax_links`, `variant_list`, `stock_list`.
+
 
 def _stock_levels() -> Prefetch:
     return Prefetch(
-        "stock_levels", queryset=Stock.objects.select_related("pdv").order_by("pdv__name")
+        "stock_levels",
+        queryset=Stock.objects.select_related("pdv").order_by("pdv__name"),
+        to_attr="stock_list",
+    )
+
+
+def _tax_links(path: str = "product_taxes") -> Prefetch:
+    return Prefetch(
+        path,
+        queryset=ProductTax.objects.select_related("tax").order_by("tax__kind"),
+        to_attr="tax_links",
     )
 
 
@@ -21,14 +35,13 @@ def product_catalog() -> QuerySet[Product]:
     A constant number of queries whatever the page size: one per prefetched level.
     """
     return Product.objects.select_related("category", "brand", "unit").prefetch_related(
-        Prefetch(
-            "product_taxes", queryset=ProductTax.objects.select_related("tax").order_by("tax__kind")
-        ),
+        _tax_links(),
         Prefetch(
             "variants",
             queryset=Variant.objects.order_by("-is_default", "sku").prefetch_related(
                 _stock_levels()
             ),
+            to_attr="variant_list",
         ),
         Prefetch(
             "images",
@@ -40,8 +53,7 @@ def product_catalog() -> QuerySet[Product]:
 
 def variant_catalog() -> QuerySet[Variant]:
     return Variant.objects.select_related("product", "product__unit").prefetch_related(
-        _stock_levels(),
-        Prefetch("product__product_taxes", queryset=ProductTax.objects.select_related("tax")),
+        _stock_levels(), _tax_links("product__product_taxes")
     )
 
 
