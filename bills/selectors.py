@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ally360.documents import aging_filters
+from ally360.money import money
 
 from .models import Bill, SupplierPayment, Withholding
 
@@ -69,7 +70,13 @@ def withholding_certificate(*, supplier, year: int) -> list[dict]:
         .annotate(base=Sum("base"), amount=Sum("amount"), payments=Count("payment", distinct=True))
         .order_by("kind", "name")
     )
+    # Sums are quantized here: SQLite returns them without their decimal places.
     return [
-        {**row, "base": str(row["base"]), "amount": str(row["amount"]), "rate": str(row["rate"])}
+        {
+            **row,
+            "base": str(money(row["base"])),
+            "amount": str(money(row["amount"])),
+            "rate": str(row["rate"]),
+        }
         for row in rows
     ]

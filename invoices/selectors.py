@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ally360.documents import PaymentMethod, aging_filters
-from ally360.money import ZERO
+from ally360.money import ZERO, money, quantity
 from pos.models import CashMovement, Shift
 
 from .models import CreditNote, Invoice, InvoiceLine, Payment
@@ -71,7 +71,7 @@ def shift_report(shift: Shift) -> dict:
     issued = invoices.exclude(status=Invoice.Status.VOID)
     payments = Payment.objects.filter(shift=shift, status=Payment.Status.ACTIVE)
     by_method = {
-        row["method"]: {"count": row["count"], "amount": str(row["amount"])}
+        row["method"]: {"count": row["count"], "amount": str(money(row["amount"]))}
         for row in payments.values("method").annotate(count=Count("id"), amount=Sum("amount"))
     }
     ranges = []
@@ -124,8 +124,9 @@ def shift_report(shift: Shift) -> dict:
     return {
         "invoices": issued.count(),
         "voided": invoices.filter(status=Invoice.Status.VOID).count(),
-        "sales_total": str(totals["sales"]),
-        "tax_total": str(totals["taxes"]),
+        # Sums are quantized here: SQLite returns them without their decimal places.
+        "sales_total": str(money(totals["sales"])),
+        "tax_total": str(money(totals["taxes"])),
         "sales_by_method": by_method,
         "numbers_used": ranges,
         "taxes": [
@@ -137,20 +138,20 @@ def shift_report(shift: Shift) -> dict:
                 "variant": str(item["variant_id"]),
                 "sku": item["variant__sku"],
                 "description": item["description"],
-                "quantity": str(item["quantity"]),
-                "total": str(item["total"]),
+                "quantity": str(quantity(item["quantity"])),
+                "total": str(money(item["total"])),
             }
             for item in top_items
         ],
         "cash": {
             "opening": str(shift.opening_cash),
             "cash_sales": str(by_method.get(PaymentMethod.CASH, {}).get("amount", "0.00")),
-            "cash_refunds": str(refunds),
-            "cash_in": str(moves.get("in", ZERO)),
-            "cash_out": str(moves.get("out", ZERO)),
-            "expected": str(expected[PaymentMethod.CASH]),
+            "cash_refunds": str(money(refunds)),
+            "cash_in": str(money(moves.get("in", ZERO))),
+            "cash_out": str(money(moves.get("out", ZERO))),
+            "expected": str(money(expected[PaymentMethod.CASH])),
             "counted": None if shift.counted_cash is None else str(shift.counted_cash),
             "difference": None if shift.difference is None else str(shift.difference),
         },
-        "expected_by_method": {m: str(a) for m, a in expected.items() if a},
+        "expected_by_method": {m: str(money(a)) for m, a in expected.items() if a},
     }
