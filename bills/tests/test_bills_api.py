@@ -460,6 +460,40 @@ def test_idempotent_bill_and_payment(owner_a, buy_a, company_a):
         assert Bill.objects.count() == 1
 
 
+def test_idempotent_supplier_payments_and_debit_notes(owner_a, buy_a, company_a):
+    """supplier-payments/ and debit-notes/ honour Idempotency-Key like bills: one document per
+    key, the same answer on a retry, 409 for the same key with another body."""
+    bill = receive(owner_a, buy_a)  # 20 units, total 19,278
+
+    def post(url, body, key):
+        return owner_a.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+    payment = {
+        "supplier": str(buy_a.supplier.id),
+        "method": "transfer",
+        "allocations": [{"bill": bill["id"], "amount": "5000"}],
+    }
+    note = {
+        "bill": bill["id"],
+        "reason": "Averiado",
+        "lines": [{"bill_line": bill["lines"][0]["id"], "quantity": "2"}],
+    }
+    for url, body, changed in (
+        ("/api/v1/supplier-payments/", payment, {**payment, "reference": "PSE-2"}),
+        ("/api/v1/debit-notes/", note, {**note, "reason": "Vencido"}),
+    ):
+        first = post(url, body, "key-1")
+        retry = post(url, body, "key-1")
+        assert first.status_code == retry.status_code == 201, first.json()
+        assert retry.json() == first.json() and retry["Idempotent-Replayed"] == "true"
+        reused = post(url, changed, "key-1")
+        assert reused.status_code == 409 and error_code(reused) == "idempotency_key_reused"
+    with tenant_context(company_a):
+        assert SupplierPayment.objects.count() == 1
+        assert Bill.objects.get(pk=bill["id"]).debit_notes.count() == 1
+    assert buy_a.stock().quantity == 28  # 10 + 20 received - 2 returned, once
+
+
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_purchase_roles(company_a, client_as, buy_a, owner_a, role):
     client = client_as(company_a, role)

@@ -7,6 +7,7 @@ import pytest
 import requests
 from django.core.files.storage import storages
 from django.test import Client
+from django.utils import timezone
 
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
@@ -224,3 +225,51 @@ def test_s3_down_answers_503_and_the_rest_of_the_api_works(owner_a, s3_storage, 
     response = request_upload(owner_a, png_bytes())
     assert response.status_code == 503 and error_code(response) == "storage_unavailable"
     assert owner_a.get("/api/v1/contacts/").status_code == 200
+
+
+def test_s3_disguised_type_foreign_ids_download_name_and_expiry(
+    owner_a, owner_b, company_a, s3_storage
+):
+    """On the S3 path too: content that is not the declared type is refused and deleted,
+    another company's file id is a 404 for every operation, the download carries the original
+    name, and the upload policy lives 15 minutes."""
+    import base64
+    import json
+    from datetime import datetime
+    from urllib.parse import parse_qs, urlparse
+
+    disguised = request_upload(owner_a, PDF, content_type="image/png").json()
+    assert s3_put(disguised["upload"], PDF).status_code in (200, 201, 204)
+    refused = owner_a.post(f"/api/v1/files/{disguised['file']['id']}/confirm")
+    assert refused.status_code == 400 and error_code(refused) == "upload_mismatch"
+    with tenant_context(company_a):
+        key = FileObject.objects.get(pk=disguised["file"]["id"]).key
+    assert backend().info(key) is None
+
+    content = png_bytes()
+    asked_at = timezone.now()
+    started = request_upload(owner_a, content, name="Lista de precios.png").json()
+    policy = json.loads(base64.b64decode(started["upload"]["fields"]["policy"]))
+    signed_until = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+    announced = datetime.fromisoformat(started["expires_at"])
+    assert abs(signed_until - asked_at - timedelta(minutes=15)) < timedelta(seconds=5)
+    assert abs(signed_until - announced) < timedelta(seconds=2)
+
+    s3_put(started["upload"], content)
+    file_id = started["file"]["id"]
+    assert owner_b.post(f"/api/v1/files/{file_id}/confirm").status_code == 404
+    assert owner_a.post(f"/api/v1/files/{file_id}/confirm").status_code == 200
+    for method, path in (
+        ("get", f"/api/v1/files/{file_id}/"),
+        ("get", f"/api/v1/files/{file_id}/download"),
+        ("delete", f"/api/v1/files/{file_id}/"),
+    ):
+        assert getattr(owner_b, method)(path).status_code == 404
+    url = owner_a.get(f"/api/v1/files/{file_id}/download").json()["url"]
+    disposition = parse_qs(urlparse(url).query)["response-content-disposition"][0]
+    assert "Lista de precios.png" in disposition or "Lista%20de%20precios.png" in disposition
+    fetched = requests.get(url, timeout=10)
+    assert fetched.status_code == 200 and fetched.content == content
+    assert "precios.png" in fetched.headers["Content-Disposition"]
+    with tenant_context(company_a):
+        assert FileObject.objects.get(pk=file_id).status == "ready"

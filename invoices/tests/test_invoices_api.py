@@ -522,7 +522,40 @@ def test_idempotent_invoice_creation_and_payment(owner_a, shop_a, company_a):
     assert fixed.status_code == 201
 
 
+def test_idempotent_payments_and_credit_notes(owner_a, shop_a, company_a):
+    """payments/ and credit-notes/ honour Idempotency-Key: a retry replays the first answer and
+    writes nothing; the same key with another body is a 409 and writes nothing."""
+    invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "3"}])
+
+    def post(url, body, key):
+        return owner_a.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+    payment = {"invoice": invoice["id"], "method": "transfer", "amount": "10000"}
+    note = {
+        "invoice": invoice["id"],
+        "reason": "Devolución",
+        "concept": "1",
+        "return_stock": True,
+        "lines": [{"invoice_line": invoice["lines"][0]["id"], "quantity": "1"}],
+    }
+    for url, body, changed in (
+        ("/api/v1/payments/", payment, {**payment, "amount": "9000"}),
+        ("/api/v1/credit-notes/", note, {**note, "reason": "Otra"}),
+    ):
+        first = post(url, body, "key-1")
+        retry = post(url, body, "key-1")
+        assert first.status_code == retry.status_code == 201, first.json()
+        assert retry.json() == first.json() and retry["Idempotent-Replayed"] == "true"
+        reused = post(url, changed, "key-1")
+        assert reused.status_code == 409 and error_code(reused) == "idempotency_key_reused"
+    with tenant_context(company_a):
+        assert Payment.objects.count() == 1 and CreditNote.objects.count() == 1
+        assert Invoice.objects.get(pk=invoice["id"]).amount_paid == Decimal("10000")
+    assert stock_of(shop_a, "iva19") == 98  # 100 - 3 sold + 1 returned, once
+
+
 def test_invoice_list_filters_and_cursor(owner_a, shop_a):
+
     numbers = [issued(owner_a, shop_a)["full_number"] for _ in range(3)]
     draft(owner_a, shop_a)
     page = owner_a.get(URL, {"limit": 2, "status": "open"}).json()
