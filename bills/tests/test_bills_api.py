@@ -460,6 +460,23 @@ def test_idempotent_bill_and_payment(owner_a, buy_a, company_a):
         assert Bill.objects.count() == 1
 
 
+def test_only_an_active_supplier_can_bill_us(owner_a, buy_a, company_a):
+    with tenant_context(company_a):
+        customer_only = Contact.objects.create(
+            id_type="13", id_number="52123456", name="Cliente Solo", is_customer=True
+        )
+        Contact.objects.filter(pk=buy_a.other_supplier.pk).update(is_active=False)
+    for contact in (customer_only, buy_a.other_supplier):
+        refused = owner_a.post(
+            URL, {**bill_payload(buy_a), "supplier": str(contact.id)}, format="json"
+        )
+        assert refused.status_code == 400, refused.json()
+        assert "supplier" in refused.json()["error"]["fields"]
+    with tenant_context(company_a):
+        assert not Bill.objects.exists()
+    assert buy_a.stock().quantity == 10
+
+
 def test_idempotent_supplier_payments_and_debit_notes(owner_a, buy_a, company_a):
     """supplier-payments/ and debit-notes/ honour Idempotency-Key like bills: one document per
     key, the same answer on a retry, 409 for the same key with another body."""

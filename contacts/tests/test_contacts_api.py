@@ -164,12 +164,28 @@ def test_search_filter_and_order(owner_a):
     )
     names = lambda r: [c["name"] for c in r.json()["results"]]
     assert names(owner_a.get(URL, {"search": "acme"})) == ["Acme SAS"]
+    assert names(owner_a.get(URL, {"search": "tienda"})) == ["Acme SAS"]  # trade name only
+
     assert names(owner_a.get(URL, {"search": "111111"})) == ["Zoila Pérez"]
     assert names(owner_a.get(URL, {"search": "zoila@"})) == ["Zoila Pérez"]
     assert names(owner_a.get(URL, {"is_supplier": "true"})) == ["Acme SAS"]
     assert names(owner_a.get(URL, {"city": "cali"})) == ["Zoila Pérez"]
     ordered = names(owner_a.get(URL, {"ordering": "-name", "is_final_consumer": "false"}))
     assert ordered[0] == "Zoila Pérez"
+    zoila = owner_a.get(URL, {"search": "zoila"}).json()["results"][0]
+    neither = owner_a.patch(f"{URL}{zoila['id']}/", {"is_customer": False}, format="json")
+    assert neither.status_code == 400  # a contact is a customer, a supplier or both
+    changed = owner_a.patch(
+        f"{URL}{zoila['id']}/",
+        {"is_active": False, "is_customer": False, "is_supplier": True},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.json()
+
+    assert names(owner_a.get(URL, {"is_active": "false"})) == ["Zoila Pérez"]
+    assert "Zoila Pérez" not in names(owner_a.get(URL, {"is_active": "true"}))
+    assert "Zoila Pérez" not in names(owner_a.get(URL, {"is_customer": "true"}))
+    assert "Zoila Pérez" in names(owner_a.get(URL, {"is_customer": "false"}))
 
 
 def test_every_company_has_its_final_consumer(owner_a, company_a):

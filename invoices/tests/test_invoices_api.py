@@ -118,7 +118,31 @@ def test_prices_default_from_the_price_list_and_can_be_given(owner_a, shop_a):
     assert prices == ["9000.000000", "8000.000000"]
 
 
+def test_the_customers_price_list_and_seller_apply_when_none_is_given(owner_a, shop_a):
+    vip = owner_a.post(
+        "/api/v1/price-lists/", {"name": "VIP", "percentage": "10"}, format="json"
+    ).json()
+    seller = owner_a.post("/api/v1/sellers/", {"name": "Ana"}, format="json").json()
+    updated = owner_a.patch(
+        f"/api/v1/contacts/{shop_a.customer.id}/",
+        {"default_price_list": vip["id"], "default_seller": seller["id"]},
+        format="json",
+    )
+    assert updated.status_code == 200, updated.json()
+    lines = [{"variant": shop_a.v("iva19"), "quantity": "1"}]
+    invoice = draft(owner_a, shop_a, lines=lines)
+    assert (invoice["price_list"], invoice["seller"]) == (vip["id"], seller["id"])
+    assert invoice["lines"][0]["unit_price"] == "9000.000000"
+    # A list given on the document wins over the customer's; the final consumer has none.
+    base = owner_a.post("/api/v1/price-lists/", {"name": "Base", "percentage": "0"}, format="json")
+    explicit = draft(owner_a, shop_a, lines=lines, price_list=base.json()["id"])
+    assert explicit["lines"][0]["unit_price"] == "10000.000000"
+    anonymous = draft(owner_a, shop_a, lines=lines, customer=shop_a.consumer)
+    assert anonymous["lines"][0]["unit_price"] == "10000.000000" and anonymous["seller"] is None
+
+
 def test_whole_units_and_inactive_items_are_refused(owner_a, shop_a, company_a):
+
     fraction = owner_a.post(
         URL,
         {
@@ -217,7 +241,40 @@ def test_numbering_outside_dates_or_range_is_a_clear_409_and_warns_near_the_end(
     assert exhausted.status_code == 409 and error_code(exhausted) == "numbering_range_exhausted"
 
 
+def test_a_range_not_yet_valid_refuses_and_each_warning_comes_alone(owner_a, shop_a, company_a):
+    today = timezone.localdate()
+    with tenant_context(company_a):
+        numbering = NumberingRange.objects.get(document_type="invoice")
+        NumberingRange.objects.filter(pk=numbering.pk).update(
+            valid_from=today + timedelta(days=1), valid_to=today + timedelta(days=365)
+        )
+    early = owner_a.post(f"{URL}{draft(owner_a, shop_a)['id']}/issue")
+    assert early.status_code == 409 and error_code(early) == "numbering_range_expired"
+    with tenant_context(company_a):
+        assert not Invoice.objects.exclude(status="draft").exists()
+        # Plenty of numbers, 5 days left: only the date warning.
+        NumberingRange.objects.filter(pk=numbering.pk).update(
+            valid_from=today, valid_to=today + timedelta(days=5), range_to=1000, next_number=1
+        )
+    (dated,) = owner_a.post(f"{URL}{draft(owner_a, shop_a)['id']}/issue").json()["warnings"]
+    assert str(today + timedelta(days=5)) in dated
+
+    with tenant_context(company_a):
+        # A year left, 5 of 1,000 numbers left: only the numbers warning.
+        NumberingRange.objects.filter(pk=numbering.pk).update(
+            valid_to=today + timedelta(days=365), next_number=996
+        )
+    (numbers,) = owner_a.post(f"{URL}{draft(owner_a, shop_a)['id']}/issue").json()["warnings"]
+    assert " 4 " in numbers and str(today + timedelta(days=365)) not in numbers
+
+    with tenant_context(company_a):
+        NumberingRange.objects.filter(pk=numbering.pk).update(next_number=10)
+    quiet = owner_a.post(f"{URL}{draft(owner_a, shop_a)['id']}/issue").json()
+    assert quiet["full_number"] == "FV10" and quiet["warnings"] == []
+
+
 def test_numbering_range_rules(owner_a, shop_a):
+
     today = timezone.localdate()
     base = {
         "pdv": str(shop_a.pdv.id),
@@ -734,6 +791,26 @@ def test_master_data_used_by_documents_is_deactivated_not_deleted(owner_a, shop_
     )
     assert refused.status_code == 400
     assert invoice["id"]
+
+
+def test_a_pdv_with_documents_but_no_stock_is_not_deleted(owner_a, shop_a, company_a):
+    sur = owner_a.post("/api/v1/pdvs/", {"name": "Sur", "code": "S9"}, format="json").json()
+    document = owner_a.post(
+        URL,
+        {
+            "pdv": sur["id"],
+            "customer": str(shop_a.customer.id),
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    )
+    assert document.status_code == 201, document.json()
+    refused = owner_a.delete(f"/api/v1/pdvs/{sur['id']}/")
+    assert refused.status_code == 409 and error_code(refused) == "in_use"
+    with tenant_context(company_a):
+        assert not Stock.objects.filter(pdv_id=sur["id"]).exists()
+        assert Invoice.objects.get(pk=document.json()["id"]).pdv_id is not None
+    assert owner_a.get(f"/api/v1/pdvs/{sur['id']}/").status_code == 200
 
 
 def test_pdv_allowed_users(owner_a, shop_a, company_a, make_member):
