@@ -1,11 +1,11 @@
 """Authentication flows end to end over HTTP."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core import mail
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, UntypedToken
 
 from accounts.models import Company, Membership, User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -371,6 +371,12 @@ def test_register_and_password_reset_are_rate_limited_per_ip(api):
     ]
     assert statuses == [201] * 5 + [429]
     assert User.objects.filter(email__startswith="r").count() == 5
+    limited = api.post(
+        "/api/v1/auth/register",
+        {"email": "r9@e.co", "password": "Cafe-con-leche-77"},
+        format="json",
+    )
+    assert limited.status_code == 429 and 1 <= int(limited["Retry-After"]) <= 3600
 
 
 @pytest.mark.redis
@@ -380,11 +386,42 @@ def test_api_rate_limit_per_company(company_a, company_b, client_as, settings):
     client_b = client_as(company_b, Role.VIEWER)
     statuses = [client_a.get("/api/v1/companies/current/").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+    limited = client_a.get("/api/v1/companies/current/")
+    assert error_code(limited) == "rate_limited" and 1 <= int(limited["Retry-After"]) <= 60
     # Another company's bucket is separate.
     assert client_b.get("/api/v1/companies/current/").status_code == 200
 
 
+def test_token_and_invitation_lifetimes(api, company_a, owner_a):
+    """Access and context tokens live 15 minutes, refresh tokens 7 days, invitations 7 days."""
+    from django.utils import timezone
+
+    user = UserFactory()
+    Membership.objects.create(user=user, company=company_a, role=Role.SELLER)
+    tokens = login(api, user.email).json()
+    context = api.post(
+        "/api/v1/auth/select-company",
+        {"company_id": str(company_a.id)},
+        format="json",
+        **bearer(tokens["access"]),
+    ).json()["token"]
+
+    def lifetime(token):
+        return timedelta(seconds=token["exp"] - token["iat"])
+
+    assert lifetime(AccessToken(tokens["access"])) == timedelta(minutes=15)
+    assert lifetime(UntypedToken(context)) == timedelta(minutes=15)
+    assert lifetime(RefreshToken(tokens["refresh"])) == timedelta(days=7)
+    invited = owner_a.post(
+        "/api/v1/invitations/", {"email": "nueva@tienda.co", "role": "viewer"}, format="json"
+    )
+    assert invited.status_code == 201, invited.json()
+    expires_at = datetime.fromisoformat(invited.json()["expires_at"])
+    assert abs(expires_at - timezone.now() - timedelta(days=7)) < timedelta(minutes=1)
+
+
 def test_refresh_token_objects_are_real_tokens(api):
+
     user = UserFactory()
     refresh = login(api, user.email).json()["refresh"]
     assert RefreshToken(refresh)["user_id"] == str(user.id)
