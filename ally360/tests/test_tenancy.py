@@ -321,3 +321,42 @@ def test_an_instance_is_written_or_reloaded_only_in_its_own_tenant(notes, operat
         getattr(note, operation)()  # its own tenant: allowed
     with cross_tenant():
         assert Note.all_tenants.filter(title="a1").exists() == (operation != "delete")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_asgi_requests_of_two_companies_never_mix(company_a, company_b, client_as):
+    """Under the ASGI server, requests of two companies interleave on one event loop: each
+    answer holds only its own company's rows, and no request leaves its tenant behind."""
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+    from django.test import AsyncClient
+
+    from ally360.tenancy import get_current_tenant_id
+
+    owners = {"A": client_as(company_a), "B": client_as(company_b)}
+    for name, client in owners.items():
+        response = client.post(
+            "/api/v1/contacts/",
+            {"id_type": "13", "id_number": f"1010{ord(name)}", "name": f"Solo {name}"},
+            format="json",
+        )
+        assert response.status_code == 201, response.json()
+    tokens = {name: client._credentials["HTTP_AUTHORIZATION"] for name, client in owners.items()}
+
+    async def fetch(client, company):
+        response = await client.get(
+            "/api/v1/contacts/", {"search": "Solo"}, headers={"Authorization": tokens[company]}
+        )
+        return company, response.status_code, [c["name"] for c in response.json()["results"]]
+
+    async def interleave():
+        client = AsyncClient()
+        try:
+            return await asyncio.gather(*(fetch(client, "AB"[i % 2]) for i in range(24)))
+        finally:
+            # The views ran in asgiref's worker thread: close its connection there.
+            await sync_to_async(connections.close_all)()
+
+    for company, status_code, names in asyncio.run(interleave()):
+        assert (status_code, names) == (200, [f"Solo {company}"])
+    assert get_current_tenant_id() is None
