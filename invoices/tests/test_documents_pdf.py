@@ -1,5 +1,7 @@
 """Invoice and credit-note PDFs (WeasyPrint, stored as files) and the invoice e-mail."""
 
+from decimal import Decimal
+
 import pytest
 from django.core import mail
 
@@ -145,3 +147,41 @@ def test_a_redelivered_send_task_queues_the_email_once(
                 )
     assert OutboundEmail.objects.filter(kind="invoice").count() == 1
     assert len(mail.outbox) == 1
+
+
+def test_invoice_pdf_shows_lines_taxes_totals_payments_and_the_logo(owner_a, company_a, make_shop):
+    """What the customer reads: every line, the tax breakdown, the totals, the payments with
+    their withholdings, and the company's logo embedded as an image."""
+    from files.tests.test_uses import uploaded
+    from invoices.pdf import render_document_pdf
+
+    shop = make_shop(company_a)
+    logo = uploaded(owner_a, module="company", name="logo.png")
+    set_logo = owner_a.put("/api/v1/companies/current/logo", {"file": logo}, format="json")
+    assert set_logo.status_code == 200
+    invoice = _issued_invoice(owner_a, shop)
+    paid = owner_a.post(
+        f"/api/v1/invoices/{invoice['id']}/payments",
+        {"method": "transfer", "amount": "10000", "retefuente": "500", "reference": "TRX-77"},
+        format="json",
+    )
+    assert paid.status_code == 201, paid.json()
+    with tenant_context(company_a):
+        pdf = render_document_pdf(Invoice.objects.get(pk=invoice["id"]))
+    text = _pdf_text(pdf)
+    compact = text.replace(".", "").replace(",", ".")  # es-co: 23.800,00 -> 23800.00
+    for line in invoice["lines"]:
+        assert line["description"] in text
+        assert line["total"] in compact
+    for tax in invoice["tax_breakdown"]:
+        assert tax["name"] in text and tax["amount"] in compact
+    for amount in (invoice["subtotal"], invoice["tax_total"], invoice["total"]):
+        assert amount in compact
+    balance = str(Decimal(invoice["total"]) - Decimal("10500.00"))
+
+    assert "TRX-77" in text and "10500.00" in compact and balance in compact
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    assert len(PdfReader(BytesIO(pdf)).pages[0].images) == 1  # the logo
