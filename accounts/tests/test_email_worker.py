@@ -53,3 +53,58 @@ def test_the_sweeper_resends_emails_whose_task_was_lost():
     assert [m.to for m in mail.outbox] == [["lost@example.co"]]
     fresh.refresh_from_db()
     assert fresh.status == OutboundEmail.Status.PENDING
+
+
+class FlakySMTPBackend:
+    """An SMTP server that drops the connection the first `failures` times, then delivers (into
+    Django's test outbox): the transient fault the task must ride out."""
+
+    failures = 0
+
+    def __init__(self, *args, **kwargs):
+        from django.core.mail.backends.locmem import EmailBackend
+
+        self.delivering = EmailBackend(*args, **kwargs)
+
+    def send_messages(self, messages):
+        import smtplib
+
+        if FlakySMTPBackend.failures > 0:
+            FlakySMTPBackend.failures -= 1
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return self.delivering.send_messages(messages)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_a_transient_smtp_failure_is_retried_by_the_worker_until_sent(
+    celery_worker_redis, settings
+):
+    from accounts.tasks import send_outbound_email
+
+    settings.EMAIL_BACKEND = f"{__name__}.FlakySMTPBackend"
+    mail.outbox.clear()
+    FlakySMTPBackend.failures = 2
+    email = OutboundEmail.objects.create(kind="test", to="a@example.co", subject="S", body="B")
+    send_outbound_email.delay(str(email.pk))
+    # Retried with exponential back-off (about 1 s, then 2 s, with jitter).
+    wait_for(lambda: OutboundEmail.objects.get(pk=email.pk).status == OutboundEmail.Status.SENT)
+    email.refresh_from_db()
+    assert (email.attempts, email.last_error) == (3, "")
+    assert [m.to for m in mail.outbox] == [["a@example.co"]]
+
+
+@pytest.mark.django_db
+def test_an_email_that_keeps_failing_is_marked_failed_after_the_last_attempt(settings):
+    from accounts.tasks import MAX_ATTEMPTS, send_outbound_email
+
+    settings.EMAIL_BACKEND = f"{__name__}.FlakySMTPBackend"
+    mail.outbox.clear()
+    FlakySMTPBackend.failures = 1
+    down = OutboundEmail.objects.create(
+        kind="test", to="b@example.co", subject="S", body="B", attempts=MAX_ATTEMPTS - 1
+    )
+    assert send_outbound_email.apply(args=[str(down.pk)]).get() == "failed"
+    down.refresh_from_db()
+    assert (down.status, down.attempts) == (OutboundEmail.Status.FAILED, MAX_ATTEMPTS)
+    assert "unexpectedly closed" in down.last_error and mail.outbox == []
