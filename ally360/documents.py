@@ -35,6 +35,17 @@ class PaymentMethod(models.TextChoices):
 AGING_BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "over_90")
 
 
+def aging_totals(rows: list[dict], *, count: str) -> dict:
+    """The totals of an aging report from its per-party rows (`open_balance`, the buckets and
+    the document count `count`): one grouped query then serves both the page and the totals."""
+    totals = {
+        name: money(sum((row[name] for row in rows), ZERO))
+        for name in ("open_balance", *AGING_BUCKETS)
+    }
+    totals[count] = sum(row[count] for row in rows)
+    return totals
+
+
 def aging_bucket(days_overdue: int) -> str:
     """The aging bucket of a document this many days past its due date."""
     if days_overdue <= 0:

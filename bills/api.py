@@ -648,8 +648,9 @@ class PayableViewSet(TenantViewSet):
     )
     def list(self, request):
         as_of = as_of_date(request)
-        page = self.paginate_queryset(selectors.payables_by_supplier(as_of=as_of))
-        totals = selectors.payables_totals(as_of=as_of)
+        suppliers, totals = selectors.payables(as_of=as_of)
+        page = self.paginate_queryset(suppliers)
+
         response = self.get_paginated_response(SupplierPayableSerializer(page, many=True).data)
         response.data = {
             "as_of": as_of,

@@ -9,7 +9,7 @@ from django.db.models import Count, DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ally360.documents import aging_filters
+from ally360.documents import aging_filters, aging_totals
 from ally360.money import money
 
 from .models import Bill, SupplierPayment, Withholding
@@ -45,16 +45,10 @@ def payables_by_supplier(*, as_of: date | None = None) -> QuerySet:
     )
 
 
-def payables_totals(*, as_of: date | None = None) -> dict:
-    as_of = as_of or timezone.localdate()
-    return open_bills().aggregate(
-        open_balance=Coalesce(Sum("balance"), ZERO_MONEY),
-        bills=Count("id"),
-        **{
-            name: Coalesce(Sum("balance", filter=condition), ZERO_MONEY)
-            for name, condition in aging_filters(as_of).items()
-        },
-    )
+def payables(*, as_of: date | None = None) -> tuple[list[dict], dict]:
+    """Rows per supplier and their totals from one pass (see invoices.selectors.receivables)."""
+    rows = list(payables_by_supplier(as_of=as_of))
+    return rows, aging_totals(rows, count="bills")
 
 
 def withholding_certificate(*, supplier, year: int) -> list[dict]:

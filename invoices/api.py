@@ -732,9 +732,9 @@ class ReceivableViewSet(TenantViewSet):
     )
     def list(self, request):
         as_of = as_of_date(request)
-        customers = selectors.receivables_by_customer(as_of=as_of)
+        customers, totals = selectors.receivables(as_of=as_of)
         page = self.paginate_queryset(customers)
-        totals = selectors.receivables_totals(as_of=as_of)
+
         response = self.get_paginated_response(CustomerReceivableSerializer(page, many=True).data)
         response.data = {
             "as_of": as_of,

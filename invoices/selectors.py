@@ -10,7 +10,7 @@ from django.db.models import Count, DecimalField, Max, Min, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ally360.documents import PaymentMethod, aging_filters
+from ally360.documents import PaymentMethod, aging_filters, aging_totals
 from ally360.money import ZERO, money, quantity
 from pos.models import CashMovement, Shift
 
@@ -50,17 +50,12 @@ def receivables_by_customer(*, as_of: date | None = None) -> QuerySet:
     )
 
 
-def receivables_totals(*, as_of: date | None = None) -> dict:
-    as_of = as_of or timezone.localdate()
-    zero = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decimal_places=2))
-    return open_invoices().aggregate(
-        open_balance=Coalesce(Sum("balance"), zero),
-        invoices=Count("id"),
-        **{
-            name: Coalesce(Sum("balance", filter=condition), zero)
-            for name, condition in aging_filters(as_of).items()
-        },
-    )
+def receivables(*, as_of: date | None = None) -> tuple[list[dict], dict]:
+    """Rows per customer and their totals from one pass over the open invoices. The rows are
+    the customers who owe (hundreds to a few thousand), so paging them in memory costs less
+    than two more aggregations of the whole open book (the count and the totals)."""
+    rows = list(receivables_by_customer(as_of=as_of))
+    return rows, aging_totals(rows, count="invoices")
 
 
 def shift_report(shift: Shift) -> dict:
