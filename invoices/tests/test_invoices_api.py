@@ -141,6 +141,20 @@ def test_the_customers_price_list_and_seller_apply_when_none_is_given(owner_a, s
     assert anonymous["lines"][0]["unit_price"] == "10000.000000" and anonymous["seller"] is None
 
 
+def test_documents_keep_the_tax_rate_they_were_made_with(owner_a, shop_a):
+    """Changing a tax's rate changes new documents only: issued ones keep their snapshot."""
+    before = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "1"}])
+    iva = next(t for t in owner_a.get("/api/v1/taxes/").json()["results"] if t["name"] == "IVA 19%")
+    changed = owner_a.patch(f"/api/v1/taxes/{iva['id']}/", {"rate": "16"}, format="json")
+    assert changed.status_code == 200, changed.json()
+    kept = owner_a.get(f"{URL}{before['id']}/").json()
+    assert (kept["tax_total"], kept["total"]) == ("1900.00", "11900.00")
+    assert kept["lines"][0]["taxes"] == before["lines"][0]["taxes"]
+    assert kept["tax_breakdown"] == before["tax_breakdown"]
+    after = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "1"}])
+    assert (after["tax_total"], after["total"]) == ("1600.00", "11600.00")
+
+
 def test_whole_units_and_inactive_items_are_refused(owner_a, shop_a, company_a):
 
     fraction = owner_a.post(

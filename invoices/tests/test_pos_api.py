@@ -204,6 +204,15 @@ def test_closing_a_shift_computes_expected_cash_and_the_difference(
         [{"variant": shop_a.v("iva5"), "quantity": "3"}],
         [{"method": "credit_card", "amount": "10500"}],
     )
+    for bad in ({"reason": ""}, {"reason": "   "}, {"amount": "0"}, {"kind": "loan"}):
+        refused = seller_a.post(
+            f"/api/v1/shifts/{shift['id']}/cash-movements",
+            {"kind": "out", "amount": "1000", "reason": "Proveedor", **bad},
+            format="json",
+        )
+        assert refused.status_code == 400, (bad, refused.json())
+    with tenant_context(company_a):
+        assert not CashMovement.objects.exists()
     for kind, amount in (("in", "20000"), ("out", "15000")):
         moved = seller_a.post(
             f"/api/v1/shifts/{shift['id']}/cash-movements",
