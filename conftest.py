@@ -223,10 +223,35 @@ def moto_server():
     from moto.server import ThreadedMotoServer
 
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    _MOTO["server"] = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    _MOTO["server"].start()
     yield port
-    server.stop()
+    _MOTO["server"].stop()
+
+
+_MOTO: dict = {}
+
+
+@pytest.fixture
+def object_store_outage(moto_server):
+    """`with object_store_outage():` moto's server is down inside the block and back after it,
+    on the same port with the same objects (a real outage over HTTP, not a mock)."""
+    from contextlib import contextmanager
+
+    from moto.server import ThreadedMotoServer
+
+    @contextmanager
+    def outage():
+        _MOTO["server"].stop()
+        try:
+            yield
+        finally:
+            _MOTO["server"] = ThreadedMotoServer(
+                ip_address="127.0.0.1", port=moto_server, verbose=False
+            )
+            _MOTO["server"].start()
+
+    return outage
 
 
 @pytest.fixture

@@ -42,3 +42,40 @@ def test_a_worker_generates_the_pdf_and_sends_the_invoice(
     (message,) = mail.outbox
     assert message.to == ["pagos@cliente.co"]
     assert message.attachments[0][1].startswith(b"%PDF-")
+
+
+def test_the_worker_retries_the_pdf_while_the_object_store_is_down(
+    celery_worker_redis, company_a, owner_a, make_shop, s3_storage, object_store_outage, caplog
+):
+    """S3 goes away after the sale: the task cannot store the PDF, backs off and retries, and
+    stores it once the object store answers again."""
+    import time
+
+    from files.services import file_read
+
+    shop = make_shop(company_a)
+    invoice = owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop.pdv.id),
+            "customer": str(shop.customer.id),
+            "issue": True,
+            "lines": [{"variant": shop.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    ).json()
+
+    def stored_pdf():
+        with tenant_context(company_a):
+            return Invoice.objects.select_related("pdf").get(pk=invoice["id"]).pdf
+
+    with object_store_outage():
+        assert owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf").status_code == 202
+        time.sleep(2)  # the first attempts fail while the store is down
+        assert stored_pdf() is None
+    pdf = wait_for(stored_pdf, timeout=60)
+    retries = [r for r in caplog.records if "StorageUnavailable" in r.getMessage()]
+    assert retries and "Retry in" in retries[0].getMessage()
+
+    with tenant_context(company_a):
+        assert file_read(file=pdf).startswith(b"%PDF-")
