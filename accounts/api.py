@@ -18,6 +18,7 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from ally360.api.permissions import RolePermission
+from ally360.api.serializers import ModelSerializer
 from ally360.api.throttling import rate_limit_hit
 from ally360.api.viewsets import UUID_PATTERN
 from ally360.exceptions import AuthenticationError
@@ -33,7 +34,7 @@ from .tokens import context_token_for, tokens_for_user
 # ---------------------------------------------------------------------------------------------
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     email_verified = serializers.BooleanField(source="is_email_verified", read_only=True)
 
     class Meta:
@@ -50,7 +51,7 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CompanySerializer(serializers.ModelSerializer):
+class CompanySerializer(ModelSerializer):
     # May be blank: a plain string, not format "email", in the schema.
     email = serializers.CharField(read_only=True)
 
@@ -180,7 +181,7 @@ class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(ModelSerializer):
     user = UserSerializer(read_only=True)
 
     class Meta:
@@ -194,7 +195,7 @@ class MemberUpdateSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(ModelSerializer):
     invited_by = serializers.EmailField(source="invited_by.email", read_only=True, default=None)
 
     class Meta:

@@ -24,6 +24,7 @@ from ally360.api.serializers import (
     BulkLookupListSerializer,
     BulkRelatedField,
     ContactRefSerializer,
+    ModelSerializer,
     OverdueFieldsMixin,
     VoidSerializer,
     as_of_date,
@@ -60,7 +61,7 @@ POSITIVE_QUANTITY = Decimal("0.001")
 # --- bills -------------------------------------------------------------------------------------
 
 
-class BillLineSerializer(serializers.ModelSerializer):
+class BillLineSerializer(ModelSerializer):
     class Meta:
         model = BillLine
         fields = [
@@ -80,7 +81,7 @@ class BillLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AllocationSerializer(serializers.ModelSerializer):
+class AllocationSerializer(ModelSerializer):
     payment_number = serializers.CharField(source="payment.number", read_only=True)
     payment_status = serializers.CharField(source="payment.status", read_only=True)
     date = serializers.DateField(source="payment.date", read_only=True)
@@ -91,7 +92,7 @@ class AllocationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BillListSerializer(serializers.ModelSerializer):
+class BillListSerializer(ModelSerializer):
     supplier = ContactRefSerializer(read_only=True)
 
     class Meta:
@@ -117,7 +118,7 @@ class BillListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DebitNoteSummarySerializer(serializers.ModelSerializer):
+class DebitNoteSummarySerializer(ModelSerializer):
     class Meta:
         model = DebitNote
         fields = ["id", "number", "issue_date", "total", "refund_amount"]
@@ -261,7 +262,7 @@ class BillViewSet(ServiceModelViewSet):
 # --- withholding concepts ----------------------------------------------------------------------
 
 
-class WithholdingConceptSerializer(serializers.ModelSerializer):
+class WithholdingConceptSerializer(ModelSerializer):
     class Meta:
         model = WithholdingConcept
         fields = [
@@ -329,14 +330,14 @@ class WithholdingConceptViewSet(ServiceModelViewSet):
 # --- supplier payments -------------------------------------------------------------------------
 
 
-class WithholdingSerializer(serializers.ModelSerializer):
+class WithholdingSerializer(ModelSerializer):
     class Meta:
         model = Withholding
         fields = ["id", "bill", "concept", "kind", "name", "base", "rate", "amount"]
         read_only_fields = fields
 
 
-class SupplierPaymentSerializer(serializers.ModelSerializer):
+class SupplierPaymentSerializer(ModelSerializer):
     allocations = AllocationSerializer(many=True, read_only=True)
     withholdings = WithholdingSerializer(many=True, read_only=True)
 
@@ -513,7 +514,7 @@ class SupplierPaymentViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
 # --- debit notes -------------------------------------------------------------------------------
 
 
-class DebitNoteLineSerializer(serializers.ModelSerializer):
+class DebitNoteLineSerializer(ModelSerializer):
     class Meta:
         model = DebitNoteLine
         fields = [
@@ -532,7 +533,7 @@ class DebitNoteLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DebitNoteSerializer(serializers.ModelSerializer):
+class DebitNoteSerializer(ModelSerializer):
     bill_number = serializers.CharField(source="bill.number", read_only=True)
     lines = DebitNoteLineSerializer(many=True, read_only=True)
 

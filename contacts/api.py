@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_view
 from rest_framework import serializers
 
 from ally360.api.filters import TenantFilterSet
+from ally360.api.serializers import ModelSerializer
 from ally360.api.viewsets import ServiceModelViewSet, service_crud_schema
 from pos.models import Seller
 from products.models import PriceList
@@ -29,7 +30,7 @@ class AddressSerializer(serializers.Serializer):
     postal_code = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ModelSerializer):
     addresses = AddressSerializer(many=True, read_only=True)
     phones = serializers.ListField(child=serializers.CharField(), read_only=True)
     fiscal_responsibilities = serializers.ListField(child=serializers.CharField(), read_only=True)

@@ -3,13 +3,14 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from ally360.api.serializers import ModelSerializer
 from ally360.api.viewsets import ReadOnlyTenantViewSet, TenantViewSet
 
 from . import services
 from .models import FileObject
 
 
-class FileSerializer(serializers.ModelSerializer):
+class FileSerializer(ModelSerializer):
     class Meta:
         model = FileObject
         fields = [

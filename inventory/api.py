@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from ally360.api.filters import TenantChoiceFilter, TenantFilterBackend, TenantFilterSet
 from ally360.api.pagination import CursorPagination
+from ally360.api.serializers import ModelSerializer
 from ally360.api.viewsets import (
     ReadOnlyTenantViewSet,
     ServiceModelViewSet,
@@ -67,7 +68,7 @@ class CostFieldsMixin:
 # --- output shapes -----------------------------------------------------------------------------
 
 
-class StockLevelSerializer(CostFieldsMixin, serializers.ModelSerializer):
+class StockLevelSerializer(CostFieldsMixin, ModelSerializer):
     cost_fields = ("average_cost",)
     pdv_name = serializers.CharField(source="pdv.name", read_only=True)
 
@@ -117,7 +118,7 @@ def _tax_refs(serializer: serializers.Serializer, product: Product) -> list[dict
     return refs.to_representation(_taxes_of(product))
 
 
-class VariantSerializer(CostFieldsMixin, serializers.ModelSerializer):
+class VariantSerializer(CostFieldsMixin, ModelSerializer):
     cost_fields = ("cost",)
     sale_price = serializers.SerializerMethodField(
         help_text="Price before tax on the requested price list (?price_list=, default list)."
@@ -183,7 +184,7 @@ class VariantDetailSerializer(VariantSerializer):
         return _tax_refs(self, variant.product)
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(ModelSerializer):
     category = NamedRefSerializer(allow_null=True, read_only=True)
     brand = NamedRefSerializer(allow_null=True, read_only=True)
     unit = UnitRefSerializer(read_only=True)
@@ -438,7 +439,7 @@ class ProductViewSet(PricedListMixin, ServiceModelViewSet):
 # --- product images ----------------------------------------------------------------------------
 
 
-class ProductImageSerializer(serializers.ModelSerializer):
+class ProductImageSerializer(ModelSerializer):
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
 
@@ -593,7 +594,7 @@ class VariantViewSet(PricedListMixin, ServiceModelViewSet):
 # --- stock, movements, kardex ------------------------------------------------------------------
 
 
-class StockSerializer(CostFieldsMixin, serializers.ModelSerializer):
+class StockSerializer(CostFieldsMixin, ModelSerializer):
     cost_fields = ("average_cost", "value")
     sku = serializers.CharField(source="variant.sku", read_only=True)
     product_name = serializers.CharField(source="variant.product.name", read_only=True)
@@ -675,7 +676,7 @@ class StockViewSet(mixins.UpdateModelMixin, ReadOnlyTenantViewSet):
         return self.output(services.stock_set_minimum(stock=self.get_object(), **data))
 
 
-class StockMovementSerializer(CostFieldsMixin, serializers.ModelSerializer):
+class StockMovementSerializer(CostFieldsMixin, ModelSerializer):
     cost_fields = ("unit_cost", "average_cost_after", "value_after")
     sku = serializers.CharField(source="variant.sku", read_only=True)
     pdv_name = serializers.CharField(source="pdv.name", read_only=True)
@@ -779,7 +780,7 @@ class KardexViewSet(mixins.ListModelMixin, TenantViewSet):
 # --- adjustments and transfers -----------------------------------------------------------------
 
 
-class AdjustmentLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
+class AdjustmentLineSerializer(CostFieldsMixin, ModelSerializer):
     cost_fields = ("unit_cost",)
     sku = serializers.CharField(source="variant.sku", read_only=True)
 
@@ -789,7 +790,7 @@ class AdjustmentLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AdjustmentSerializer(serializers.ModelSerializer):
+class AdjustmentSerializer(ModelSerializer):
     lines = AdjustmentLineSerializer(many=True, read_only=True)
     user_email = serializers.CharField(
         source="user.email", read_only=True, default=None, allow_null=True
@@ -858,7 +859,7 @@ class AdjustmentViewSet(DocumentCreateViewSet):
         return Adjustment.objects.prefetch_related("user", "lines", "lines__variant")
 
 
-class TransferLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
+class TransferLineSerializer(CostFieldsMixin, ModelSerializer):
     cost_fields = ("unit_cost",)
     sku = serializers.CharField(source="variant.sku", read_only=True)
 
@@ -868,7 +869,7 @@ class TransferLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TransferSerializer(serializers.ModelSerializer):
+class TransferSerializer(ModelSerializer):
     lines = TransferLineSerializer(many=True, read_only=True)
     user_email = serializers.CharField(
         source="user.email", read_only=True, default=None, allow_null=True

@@ -24,6 +24,7 @@ from ally360.api.serializers import (
     BulkLookupListSerializer,
     BulkRelatedField,
     ContactRefSerializer,
+    ModelSerializer,
     OverdueFieldsMixin,
     VoidSerializer,
     as_of_date,
@@ -56,7 +57,7 @@ POSITIVE_QUANTITY = Decimal("0.001")
 # --- numbering ranges --------------------------------------------------------------------------
 
 
-class NumberingRangeSerializer(serializers.ModelSerializer):
+class NumberingRangeSerializer(ModelSerializer):
     warnings = serializers.SerializerMethodField()
     remaining = serializers.SerializerMethodField()
 
@@ -188,7 +189,7 @@ def pdf_response(request, document):
 # --- invoices ----------------------------------------------------------------------------------
 
 
-class InvoiceLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
+class InvoiceLineSerializer(CostFieldsMixin, ModelSerializer):
     cost_fields = ("unit_cost",)
 
     class Meta:
@@ -211,7 +212,7 @@ class InvoiceLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(ModelSerializer):
     invoice_number = serializers.CharField(source="invoice.full_number", read_only=True)
 
     class Meta:
@@ -239,14 +240,14 @@ class PaymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CreditNoteSummarySerializer(serializers.ModelSerializer):
+class CreditNoteSummarySerializer(ModelSerializer):
     class Meta:
         model = CreditNote
         fields = ["id", "full_number", "concept", "issue_date", "total", "refund_amount"]
         read_only_fields = fields
 
 
-class InvoiceListSerializer(serializers.ModelSerializer):
+class InvoiceListSerializer(ModelSerializer):
     customer = ContactRefSerializer(read_only=True)
 
     class Meta:
@@ -557,7 +558,7 @@ class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
 # --- credit notes ------------------------------------------------------------------------------
 
 
-class CreditNoteLineSerializer(serializers.ModelSerializer):
+class CreditNoteLineSerializer(ModelSerializer):
     class Meta:
         model = CreditNoteLine
         fields = [
@@ -576,7 +577,7 @@ class CreditNoteLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CreditNoteSerializer(serializers.ModelSerializer):
+class CreditNoteSerializer(ModelSerializer):
     invoice_number = serializers.CharField(source="invoice.full_number", read_only=True)
     lines = CreditNoteLineSerializer(many=True, read_only=True)
     warnings = serializers.SerializerMethodField()
@@ -765,7 +766,7 @@ class ReceivableViewSet(TenantViewSet):
 # --- shifts and POS sales ----------------------------------------------------------------------
 
 
-class CashMovementSerializer(serializers.ModelSerializer):
+class CashMovementSerializer(ModelSerializer):
     class Meta:
         model = CashMovement
         fields = ["id", "kind", "amount", "reason", "user", "created_at"]
@@ -778,7 +779,7 @@ class CashMovementInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=255)
 
 
-class ShiftSerializer(serializers.ModelSerializer):
+class ShiftSerializer(ModelSerializer):
     pdv = serializers.UUIDField(source="register.pdv_id", read_only=True)
     cashier = serializers.EmailField(source="user.email", read_only=True)
 

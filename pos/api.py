@@ -2,13 +2,14 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_view
 from rest_framework import serializers
 
 from accounts.models import User
+from ally360.api.serializers import ModelSerializer
 from ally360.api.viewsets import ServiceModelViewSet, service_crud_schema
 
 from . import services
 from .models import PDV, CashRegister, Seller
 
 
-class PDVSerializer(serializers.ModelSerializer):
+class PDVSerializer(ModelSerializer):
     allowed_users = serializers.SerializerMethodField(
         help_text="Users allowed to sell here; empty means every member. Owners and admins "
         "are allowed everywhere."
@@ -75,7 +76,7 @@ class PDVViewSet(ServiceModelViewSet):
         services.pdv_delete(pdv=instance)
 
 
-class SellerSerializer(serializers.ModelSerializer):
+class SellerSerializer(ModelSerializer):
     email = serializers.CharField(read_only=True)
 
     class Meta:
@@ -129,7 +130,7 @@ class SellerViewSet(ServiceModelViewSet):
         services.seller_delete(seller=instance)
 
 
-class CashRegisterSerializer(serializers.ModelSerializer):
+class CashRegisterSerializer(ModelSerializer):
     class Meta:
         model = CashRegister
         fields = ["id", "pdv", "name", "is_active", "created_at", "updated_at"]

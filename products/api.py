@@ -9,6 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from ally360.api.serializers import ModelSerializer
 from ally360.api.viewsets import UUID_PATTERN, ServiceModelViewSet, service_crud_schema
 
 from . import services
@@ -17,7 +18,7 @@ from .models import Brand, Category, PriceList, PriceListItem, Tax, Unit, Varian
 # --- categories ------------------------------------------------------------------------------
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(ModelSerializer):
     class Meta:
         model = Category
         fields = ["id", "name", "parent", "is_active", "created_at", "updated_at"]
@@ -59,7 +60,7 @@ class CategoryViewSet(ServiceModelViewSet):
 # --- brands ----------------------------------------------------------------------------------
 
 
-class BrandSerializer(serializers.ModelSerializer):
+class BrandSerializer(ModelSerializer):
     class Meta:
         model = Brand
         fields = ["id", "name", "is_active", "created_at", "updated_at"]
@@ -94,7 +95,7 @@ class BrandViewSet(ServiceModelViewSet):
 # --- taxes -----------------------------------------------------------------------------------
 
 
-class TaxSerializer(serializers.ModelSerializer):
+class TaxSerializer(ModelSerializer):
     class Meta:
         model = Tax
         fields = [
@@ -146,7 +147,7 @@ class TaxViewSet(ServiceModelViewSet):
 # --- units -----------------------------------------------------------------------------------
 
 
-class UnitSerializer(serializers.ModelSerializer):
+class UnitSerializer(ModelSerializer):
     class Meta:
         model = Unit
         fields = ["id", "code", "name", "dian_code", "allows_decimals", "created_at", "updated_at"]
@@ -182,7 +183,7 @@ class UnitViewSet(ServiceModelViewSet):
 # --- price lists -----------------------------------------------------------------------------
 
 
-class PriceListSerializer(serializers.ModelSerializer):
+class PriceListSerializer(ModelSerializer):
     class Meta:
         model = PriceList
         fields = [
@@ -213,7 +214,7 @@ class PriceListInputSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class PriceListItemSerializer(serializers.ModelSerializer):
+class PriceListItemSerializer(ModelSerializer):
     sku = serializers.CharField(source="variant.sku", read_only=True)
 
     class Meta:

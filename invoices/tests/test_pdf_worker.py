@@ -85,6 +85,5 @@ def test_the_worker_retries_the_pdf_while_the_object_store_is_down(
         task_retry.disconnect(on_retry)
     assert retries[0] == ("invoices.tasks.generate_document_pdf", "StorageUnavailable")
 
-
     with tenant_context(company_a):
         assert file_read(file=pdf).startswith(b"%PDF-")

@@ -1,0 +1,44 @@
+"""`ally360.api.serializers.ModelSerializer` builds its fields once per class: every project
+serializer must get exactly the fields DRF would build, and fresh copies on each instance."""
+
+import pytest
+from django.urls import get_resolver
+from rest_framework import serializers
+
+from ally360.api.serializers import ModelSerializer
+
+
+def all_subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from all_subclasses(sub)
+
+
+def project_serializers():
+    get_resolver().url_patterns  # import every API module
+    return sorted(set(all_subclasses(ModelSerializer)), key=lambda cls: cls.__qualname__)
+
+
+def test_every_model_serializer_of_the_project_uses_the_cached_base():
+    found = project_serializers()
+    assert len(found) >= 40, [cls.__qualname__ for cls in found]
+    plain = [
+        cls.__qualname__
+        for cls in all_subclasses(serializers.ModelSerializer)
+        if cls.__module__.split(".")[0] not in {"rest_framework", "drf_spectacular", "django"}
+        and not issubclass(cls, ModelSerializer)
+    ]
+    assert plain == []
+
+
+@pytest.mark.parametrize("serializer_class", project_serializers(), ids=lambda c: c.__qualname__)
+def test_cached_fields_equal_drfs_and_are_not_shared(serializer_class):
+    first, second = serializer_class(), serializer_class()
+    built_by_drf = serializers.ModelSerializer.get_fields(serializer_class())
+    assert repr(first.fields) == repr(second.fields)
+    assert {name: repr(field) for name, field in first.fields.items()} == {
+        name: repr(field) for name, field in built_by_drf.items()
+    }
+    for name, field in first.fields.items():
+        assert field is not second.fields[name]
+        assert field.parent is first and second.fields[name].parent is second
