@@ -626,9 +626,14 @@ def _check_own_document(invoice: Invoice, user, role: str) -> None:
 
 
 @atomic_service
-def payment_create(
-    *,
+def payment_create(*, invoice: Invoice, **payment) -> Payment:
+    """A payment (the keywords of `_payment_record`) on the invoice, under its row lock."""
+    return _payment_record(_lock(invoice), **payment)
+
+
+def _payment_record(
     invoice: Invoice,
+    *,
     user,
     role: str,
     method: str,
@@ -642,42 +647,8 @@ def payment_create(
     tendered: Decimal | None = None,
     change: Decimal = ZERO,
 ) -> Payment:
-    return _payment_record(
-        _lock(invoice),
-        user=user,
-        role=role,
-        method=method,
-        amount=amount,
-        date_=date_,
-        retefuente=retefuente,
-        reteiva=reteiva,
-        reteica=reteica,
-        reference=reference,
-        shift=shift,
-        tendered=tendered,
-        change=change,
-    )
-
-
-def _payment_record(
-    invoice: Invoice,
-    *,
-    user,
-    role: str,
-    method: str,
-    amount: Decimal,
-    date_: date | None,
-    retefuente: Decimal,
-    reteiva: Decimal,
-    reteica: Decimal,
-    reference: str,
-    shift: Shift | None,
-    tendered: Decimal | None,
-    change: Decimal,
-) -> Payment:
     """A payment on an invoice whose row this transaction holds (locked or created by it)."""
     _check_own_document(invoice, user, role)
-
     if invoice.status == Invoice.Status.DRAFT:
         raise Conflict(_("Issue the invoice before registering payments."), code="invoice_draft")
     if invoice.status == Invoice.Status.VOID:
@@ -1055,17 +1026,7 @@ def pos_sale_create(
     tenders_paid, change = _tender_payments(invoice.total, tenders)
     invoice, warnings = _issue_draft(invoice, invoice_lines, user)
     payments = [
-        _payment_record(
-            invoice,
-            user=user,
-            role=role,
-            shift=shift,
-            date_=None,
-            retefuente=ZERO,
-            reteiva=ZERO,
-            reteica=ZERO,
-            **{"tendered": None, "change": ZERO, **tender},
-        )
+        _payment_record(invoice, user=user, role=role, shift=shift, **tender)
         for tender in tenders_paid
     ]
     return PosSale(
