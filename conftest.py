@@ -297,3 +297,15 @@ def png_bytes(size=(32, 32), color=(200, 30, 30)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def assert_idempotent(client, url: str, body: dict, changed: dict, key: str = "key-1") -> dict:
+    """POST `body` twice with one Idempotency-Key: created once, the same answer replayed; the
+    key again with `changed`: 409. Returns the first answer."""
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    retry = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert first.status_code == retry.status_code == 201, first.json()
+    assert retry.json() == first.json() and retry["Idempotent-Replayed"] == "true"
+    reused = client.post(url, changed, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert reused.status_code == 409 and error_code(reused) == "idempotency_key_reused"
+    return first.json()

@@ -16,6 +16,7 @@ from ally360.tenancy import tenant_context
 from conftest import free_port, wait_for
 from inventory.models import Stock, StockMovement
 from invoices.models import Invoice, NumberingRange
+from invoices.tests.fixtures import issue_invoice
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -143,16 +144,7 @@ def test_with_the_broker_down_the_request_commits_and_the_task_runs_once_it_is_b
     from ally360.outbox import publish_pending
 
     shop = make_shop(company_a)
-    sale = owner_a.post(
-        "/api/v1/invoices/",
-        {
-            "pdv": str(shop.pdv.id),
-            "customer": str(shop.customer.id),
-            "issue": True,
-            "lines": [{"variant": shop.v("iva19"), "quantity": "1"}],
-        },
-        format="json",
-    ).json()
+    sale = issue_invoice(owner_a, shop)
     mail.outbox.clear()
     # Broker down: the request still answers and its data is committed.
     sent = owner_a.post(

@@ -10,7 +10,7 @@ from django.utils import timezone
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
 from bills.models import Bill, SupplierPayment, Withholding, WithholdingConcept
-from conftest import ALL_ROLES, error_code
+from conftest import ALL_ROLES, assert_idempotent, error_code
 from contacts.models import Contact
 from inventory.models import Stock, StockMovement
 from pos.models import PDV
@@ -482,9 +482,6 @@ def test_idempotent_supplier_payments_and_debit_notes(owner_a, buy_a, company_a)
     key, the same answer on a retry, 409 for the same key with another body."""
     bill = receive(owner_a, buy_a)  # 20 units, total 19,278
 
-    def post(url, body, key):
-        return owner_a.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
-
     payment = {
         "supplier": str(buy_a.supplier.id),
         "method": "transfer",
@@ -499,12 +496,7 @@ def test_idempotent_supplier_payments_and_debit_notes(owner_a, buy_a, company_a)
         ("/api/v1/supplier-payments/", payment, {**payment, "reference": "PSE-2"}),
         ("/api/v1/debit-notes/", note, {**note, "reason": "Vencido"}),
     ):
-        first = post(url, body, "key-1")
-        retry = post(url, body, "key-1")
-        assert first.status_code == retry.status_code == 201, first.json()
-        assert retry.json() == first.json() and retry["Idempotent-Replayed"] == "true"
-        reused = post(url, changed, "key-1")
-        assert reused.status_code == 409 and error_code(reused) == "idempotency_key_reused"
+        assert_idempotent(owner_a, url, body, changed)
     with tenant_context(company_a):
         assert SupplierPayment.objects.count() == 1
         assert Bill.objects.get(pk=bill["id"]).debit_notes.count() == 1

@@ -107,3 +107,19 @@ def seller_a(company_a, client_as):
 
 def dec(value) -> Decimal:
     return Decimal(str(value))
+
+
+def issue_invoice(client, shop, lines=None) -> dict:
+    """POST invoices/ with issue=true for the shop's customer; the answer's JSON."""
+    response = client.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop.pdv.id),
+            "customer": str(shop.customer.id),
+            "issue": True,
+            "lines": lines or [{"variant": shop.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()

@@ -11,26 +11,20 @@ from files.models import FileObject
 from files.services import file_read
 from files.tests.test_uses import fetch
 from invoices.models import Invoice
+from invoices.tests.fixtures import issue_invoice
 
 pytestmark = pytest.mark.django_db
 
 
 def _issued_invoice(client, shop):
-    response = client.post(
-        "/api/v1/invoices/",
-        {
-            "pdv": str(shop.pdv.id),
-            "customer": str(shop.customer.id),
-            "issue": True,
-            "lines": [
-                {"variant": shop.v("iva19"), "quantity": "2"},
-                {"variant": shop.v("inc8"), "quantity": "1"},
-            ],
-        },
-        format="json",
+    return issue_invoice(
+        client,
+        shop,
+        [
+            {"variant": shop.v("iva19"), "quantity": "2"},
+            {"variant": shop.v("inc8"), "quantity": "1"},
+        ],
     )
-    assert response.status_code == 201
-    return response.json()
 
 
 def test_invoice_pdf_is_generated_stored_reused_and_refreshed(

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
-from conftest import ALL_ROLES, error_code
+from conftest import ALL_ROLES, assert_idempotent, error_code
 from contacts.models import Contact
 from inventory.models import Stock, StockMovement
 from invoices.models import CreditNote, Invoice, NumberingRange, Payment
@@ -598,9 +598,6 @@ def test_idempotent_payments_and_credit_notes(owner_a, shop_a, company_a):
     writes nothing; the same key with another body is a 409 and writes nothing."""
     invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "3"}])
 
-    def post(url, body, key):
-        return owner_a.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
-
     payment = {"invoice": invoice["id"], "method": "transfer", "amount": "10000"}
     note = {
         "invoice": invoice["id"],
@@ -613,12 +610,7 @@ def test_idempotent_payments_and_credit_notes(owner_a, shop_a, company_a):
         ("/api/v1/payments/", payment, {**payment, "amount": "9000"}),
         ("/api/v1/credit-notes/", note, {**note, "reason": "Otra"}),
     ):
-        first = post(url, body, "key-1")
-        retry = post(url, body, "key-1")
-        assert first.status_code == retry.status_code == 201, first.json()
-        assert retry.json() == first.json() and retry["Idempotent-Replayed"] == "true"
-        reused = post(url, changed, "key-1")
-        assert reused.status_code == 409 and error_code(reused) == "idempotency_key_reused"
+        assert_idempotent(owner_a, url, body, changed)
     with tenant_context(company_a):
         assert Payment.objects.count() == 1 and CreditNote.objects.count() == 1
         assert Invoice.objects.get(pk=invoice["id"]).amount_paid == Decimal("10000")

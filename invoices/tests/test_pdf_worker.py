@@ -6,6 +6,7 @@ from django.core import mail
 from ally360.tenancy import tenant_context
 from conftest import wait_for
 from invoices.models import Invoice
+from invoices.tests.fixtures import issue_invoice
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -14,16 +15,7 @@ def test_a_worker_generates_the_pdf_and_sends_the_invoice(
     celery_worker_redis, company_a, owner_a, make_shop
 ):
     shop = make_shop(company_a)
-    invoice = owner_a.post(
-        "/api/v1/invoices/",
-        {
-            "pdv": str(shop.pdv.id),
-            "customer": str(shop.customer.id),
-            "issue": True,
-            "lines": [{"variant": shop.v("iva19"), "quantity": "1"}],
-        },
-        format="json",
-    ).json()
+    invoice = issue_invoice(owner_a, shop)
     assert owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf").status_code == 202
 
     def generated():
@@ -54,16 +46,7 @@ def test_the_worker_retries_the_pdf_while_the_object_store_is_down(
     from files.services import file_read
 
     shop = make_shop(company_a)
-    invoice = owner_a.post(
-        "/api/v1/invoices/",
-        {
-            "pdv": str(shop.pdv.id),
-            "customer": str(shop.customer.id),
-            "issue": True,
-            "lines": [{"variant": shop.v("iva19"), "quantity": "1"}],
-        },
-        format="json",
-    ).json()
+    invoice = issue_invoice(owner_a, shop)
 
     def stored_pdf():
         with tenant_context(company_a):
