@@ -75,7 +75,6 @@ def _reserve(key: str, scope: str, fingerprint: str) -> uuid.UUID | None:
 
 
 def idempotent(view_method):
-
     @wraps(view_method)
     def wrapper(self, request, *args, **kwargs):
         key = request.headers.get(HEADER, "").strip()
