@@ -341,19 +341,21 @@ def _check_parties(pdv: PDV, customer: Contact, seller) -> None:
         )
 
 
+def _line_objects(invoice: Invoice, built: list) -> list[InvoiceLine]:
+    return [
+        InvoiceLine(
+            invoice=invoice,
+            position=index,
+            variant=spec["variant"],
+            description=spec["description"][:255],
+            **amounts.as_fields(),
+        )
+        for index, (spec, amounts) in enumerate(built)
+    ]
+
+
 def _write_lines(invoice: Invoice, built: list) -> list[InvoiceLine]:
-    lines = InvoiceLine.objects.bulk_create(
-        [
-            InvoiceLine(
-                invoice=invoice,
-                position=index,
-                variant=spec["variant"],
-                description=spec["description"][:255],
-                **amounts.as_fields(),
-            )
-            for index, (spec, amounts) in enumerate(built)
-        ]
-    )
+    lines = InvoiceLine.objects.bulk_create(_line_objects(invoice, built))
     apply_totals(invoice, [amounts for _spec, amounts in built])
     invoice.balance = invoice.total
     return lines
@@ -401,8 +403,10 @@ def _draft_create(
     due_date: date | None,
     notes: str,
     shift: Shift | None,
+    save: bool = True,
 ) -> tuple[Invoice, list[InvoiceLine]]:
-    """The draft and its lines (with variant, product and unit loaded)."""
+    """The draft and its lines (with variant, product and unit loaded); with `save=False` only
+    in memory, for a caller that writes them once, finished (a POS sale)."""
     _check_parties(pdv, customer, seller)
     ensure_tenant(price_list, field="price_list")
     price_list = _resolve_price_list(customer, price_list)
@@ -421,6 +425,8 @@ def _draft_create(
     )
     apply_totals(invoice, [amounts for _spec, amounts in built])
     invoice.balance = invoice.total
+    if not save:
+        return invoice, _line_objects(invoice, built)
     invoice.save()
     return invoice, _write_lines(invoice, built)
 
@@ -507,9 +513,12 @@ def invoice_issue(*, invoice: Invoice, user) -> tuple[Invoice, list[str]]:
     return _issue_draft(invoice, list(invoice.lines.select_related("variant__product")), user)
 
 
-def _issue_draft(invoice: Invoice, lines: list[InvoiceLine], user) -> tuple[Invoice, list[str]]:
-    """Issue a draft whose row this transaction holds: locked by `invoice_issue`, or created
-    by it (a POS sale), so no other transaction can touch it meanwhile."""
+def _issue_draft(
+    invoice: Invoice, lines: list[InvoiceLine], user, *, save: bool = True
+) -> tuple[Invoice, list[str]]:
+    """Issue a draft whose row this transaction holds: locked by `invoice_issue`, or not yet
+    written (a POS sale, `save=False`: the number is taken and the stock moved, the invoice and
+    its lines are left for the caller to write once)."""
     # Electronic invoices carry the date they are issued on (no back-dating since 2024).
     invoice.issue_date = timezone.localdate()
     if not lines:
@@ -528,7 +537,8 @@ def _issue_draft(invoice: Invoice, lines: list[InvoiceLine], user) -> tuple[Invo
     costs = {movement.variant_id: movement.unit_cost for movement in ledger}
     for line in lines:
         line.unit_cost = costs.get(line.variant_id)
-    InvoiceLine.objects.bulk_update(lines, ["unit_cost"])
+    if save:
+        InvoiceLine.objects.bulk_update(lines, ["unit_cost"])
     invoice.numbering_range = taken.numbering
     invoice.prefix, invoice.number, invoice.full_number = (
         taken.prefix,
@@ -542,7 +552,8 @@ def _issue_draft(invoice: Invoice, lines: list[InvoiceLine], user) -> tuple[Invo
     # A draft has no payments or credit notes (both need an issued invoice): it opens owing all.
     invoice.amount_paid = invoice.credited_total = ZERO
     invoice.balance = invoice.total
-    invoice.save()
+    if save:
+        invoice.save()
     return invoice, taken.warnings
 
 
@@ -646,8 +657,10 @@ def _payment_record(
     shift: Shift | None = None,
     tendered: Decimal | None = None,
     change: Decimal = ZERO,
+    save: bool = True,
 ) -> Payment:
-    """A payment on an invoice whose row this transaction holds (locked or created by it)."""
+    """A payment on an invoice whose row this transaction holds (locked, or not yet written:
+    with `save=False` the payment and the invoice's new balance stay in memory)."""
     _check_own_document(invoice, user, role)
     if invoice.status == Invoice.Status.DRAFT:
         raise Conflict(_("Issue the invoice before registering payments."), code="invoice_draft")
@@ -668,7 +681,7 @@ def _payment_record(
     if shift is None and method == PaymentMethod.CASH:
         # Cash collected by a cashier with an open shift belongs to that drawer.
         shift = shift_open_for_user(user)
-    payment = Payment.objects.create(
+    payment = Payment(
         invoice=invoice,
         shift=shift,
         date=date_ or timezone.localdate(),
@@ -687,7 +700,9 @@ def _payment_record(
     invoice.amount_paid += applied
     invoice.balance -= applied
     invoice.status = Invoice.Status.PAID if invoice.balance == ZERO else Invoice.Status.OPEN
-    invoice.save(update_fields=["amount_paid", "balance", "status", "updated_at"])
+    if save:
+        payment.save()
+        invoice.save(update_fields=["amount_paid", "balance", "status", "updated_at"])
     return payment
 
 
@@ -995,8 +1010,9 @@ def pos_sale_create(
     if shift is None:
         raise Conflict(_("Open a shift before selling."), code="no_open_shift")
     customer = customer or final_consumer()
-    # The sale's invoice row is created in this transaction: no other one can see it, so the
-    # steps below work on it in memory instead of locking and re-reading it.
+    # The sale is built in memory: the number is taken and the stock moved (under their row
+    # locks), and the invoice, its lines and payments are written once, finished, at the end
+    # (three inserts instead of inserts followed by three updates).
     invoice, invoice_lines = _draft_create(
         user=user,
         kind=Invoice.Kind.POS,
@@ -1008,6 +1024,7 @@ def pos_sale_create(
         notes=notes,
         lines=lines,
         shift=shift,
+        save=False,
     )
     limit = settings.POS_MAX_UVT * uvt_value(invoice.issue_date.year)
     base = invoice.subtotal - invoice.discount_total
@@ -1022,13 +1039,16 @@ def pos_sale_create(
                 code="identified_customer_required",
                 extra={"limit": str(limit), "base": str(base)},
             )
-        invoice.kind = Invoice.Kind.SALE  # saved by the issue below
+        invoice.kind = Invoice.Kind.SALE
     tenders_paid, change = _tender_payments(invoice.total, tenders)
-    invoice, warnings = _issue_draft(invoice, invoice_lines, user)
+    invoice, warnings = _issue_draft(invoice, invoice_lines, user, save=False)
     payments = [
-        _payment_record(invoice, user=user, role=role, shift=shift, **tender)
+        _payment_record(invoice, user=user, role=role, shift=shift, save=False, **tender)
         for tender in tenders_paid
     ]
+    invoice.save()
+    InvoiceLine.objects.bulk_create(invoice_lines)
+    Payment.objects.bulk_create(payments)
     return PosSale(
         invoice=invoice,
         lines=invoice_lines,
