@@ -27,12 +27,12 @@ from ally360.api.serializers import (
     ModelSerializer,
     OverdueFieldsMixin,
     VoidSerializer,
-    as_of_date,
 )
 from ally360.api.viewsets import (
+    AgingReportViewSet,
     ReadOnlyTenantViewSet,
     ServiceModelViewSet,
-    TenantViewSet,
+    aging_report_schema,
     service_crud_schema,
 )
 from ally360.documents import PaymentMethod
@@ -626,39 +626,29 @@ class OpenBillSerializer(OverdueFieldsMixin, BillListSerializer):
 
 
 @extend_schema(tags=["purchases"], parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE)])
-class PayableViewSet(TenantViewSet):
+@extend_schema_view(
+    list=extend_schema(
+        responses=aging_report_schema(
+            "Payables", PayableTotalsSerializer, SupplierPayableSerializer
+        )
+    )
+)
+class PayableViewSet(AgingReportViewSet):
     """Accounts payable: balance per supplier in the same aging buckets as receivables."""
 
     model = Bill
     permission_module = "payables"
     serializer_class = OpenBillSerializer
-    filter_backends: list = []
+    party_field = "supplier"
+    party_queryset = Contact.objects
+    row_serializer_class = SupplierPayableSerializer
+    totals_serializer_class = PayableTotalsSerializer
 
-    @extend_schema(
-        responses=inline_serializer(
-            "Payables",
-            {
-                "as_of": serializers.DateField(),
-                "totals": PayableTotalsSerializer(),
-                "count": serializers.IntegerField(),
-                "next": serializers.URLField(allow_null=True),
-                "previous": serializers.URLField(allow_null=True),
-                "results": SupplierPayableSerializer(many=True),
-            },
-        )
-    )
-    def list(self, request):
-        as_of = as_of_date(request)
-        suppliers, totals = selectors.payables(as_of=as_of)
-        page = self.paginate_queryset(suppliers)
+    def report(self, as_of):
+        return selectors.payables(as_of=as_of)
 
-        response = self.get_paginated_response(SupplierPayableSerializer(page, many=True).data)
-        response.data = {
-            "as_of": as_of,
-            "totals": PayableTotalsSerializer(totals).data,
-            **response.data,
-        }
-        return response
+    def open_documents(self):
+        return selectors.open_bills()
 
     @extend_schema(
         responses=OpenBillSerializer(many=True),
@@ -669,15 +659,4 @@ class PayableViewSet(TenantViewSet):
     )
     @action(detail=False, methods=["get"])
     def bills(self, request):
-        as_of = as_of_date(request)
-        bills = selectors.open_bills().prefetch_related("supplier").order_by("due_date")
-        supplier = request.query_params.get("supplier")
-        if supplier:
-            field = serializers.PrimaryKeyRelatedField(queryset=Contact.objects)
-            bills = bills.filter(supplier=field.run_validation(supplier))
-        if request.query_params.get("overdue") in ("true", "1"):
-            bills = bills.filter(due_date__lt=as_of)
-        page = self.paginate_queryset(bills)
-        return self.get_paginated_response(
-            OpenBillSerializer(page, many=True, context={"as_of": as_of}).data
-        )
+        return self.open_documents_page(request)

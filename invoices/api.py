@@ -27,9 +27,14 @@ from ally360.api.serializers import (
     ModelSerializer,
     OverdueFieldsMixin,
     VoidSerializer,
-    as_of_date,
 )
-from ally360.api.viewsets import ReadOnlyTenantViewSet, ServiceModelViewSet, TenantViewSet
+from ally360.api.viewsets import (
+    AgingReportViewSet,
+    ReadOnlyTenantViewSet,
+    ServiceModelViewSet,
+    TenantViewSet,
+    aging_report_schema,
+)
 from ally360.documents import PaymentMethod
 from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ally360.idempotency import idempotent
@@ -709,40 +714,30 @@ class OpenInvoiceSerializer(OverdueFieldsMixin, InvoiceListSerializer):
 
 
 @extend_schema(tags=["sales"], parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE)])
-class ReceivableViewSet(TenantViewSet):
+@extend_schema_view(
+    list=extend_schema(
+        responses=aging_report_schema(
+            "Receivables", ReceivableTotalsSerializer, CustomerReceivableSerializer
+        )
+    )
+)
+class ReceivableViewSet(AgingReportViewSet):
     """Accounts receivable: balance per customer in aging buckets (current, 1–30, 31–60, 61–90,
     over 90 days past due), and the open invoices behind it."""
 
     model = Invoice
     permission_module = "receivables"
     serializer_class = OpenInvoiceSerializer
-    filter_backends: list = []
+    party_field = "customer"
+    party_queryset = Contact.objects
+    row_serializer_class = CustomerReceivableSerializer
+    totals_serializer_class = ReceivableTotalsSerializer
 
-    @extend_schema(
-        responses=inline_serializer(
-            "Receivables",
-            {
-                "as_of": serializers.DateField(),
-                "totals": ReceivableTotalsSerializer(),
-                "count": serializers.IntegerField(),
-                "next": serializers.URLField(allow_null=True),
-                "previous": serializers.URLField(allow_null=True),
-                "results": CustomerReceivableSerializer(many=True),
-            },
-        )
-    )
-    def list(self, request):
-        as_of = as_of_date(request)
-        customers, totals = selectors.receivables(as_of=as_of)
-        page = self.paginate_queryset(customers)
+    def report(self, as_of):
+        return selectors.receivables(as_of=as_of)
 
-        response = self.get_paginated_response(CustomerReceivableSerializer(page, many=True).data)
-        response.data = {
-            "as_of": as_of,
-            "totals": ReceivableTotalsSerializer(totals).data,
-            **response.data,
-        }
-        return response
+    def open_documents(self):
+        return selectors.open_invoices()
 
     @extend_schema(
         responses=OpenInvoiceSerializer(many=True),
@@ -750,17 +745,7 @@ class ReceivableViewSet(TenantViewSet):
     )
     @action(detail=False, methods=["get"])
     def invoices(self, request):
-        as_of = as_of_date(request)
-        invoices = selectors.open_invoices().prefetch_related("customer").order_by("due_date")
-        customer = request.query_params.get("customer")
-        if customer:
-            contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects)
-            invoices = invoices.filter(customer=contact.run_validation(customer))
-        if request.query_params.get("overdue") in ("true", "1"):
-            invoices = invoices.filter(due_date__lt=as_of)
-        page = self.paginate_queryset(invoices)
-        data = OpenInvoiceSerializer(page, many=True, context={"as_of": as_of}).data
-        return self.get_paginated_response(data)
+        return self.open_documents_page(request)
 
 
 # --- shifts and POS sales ----------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 
@@ -11,6 +11,7 @@ from ally360.db import allow_generic_plans
 from ally360.roles import can_see_costs
 
 from .permissions import RolePermission, current_role
+from .serializers import as_of_date
 
 UUID_PATTERN = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
@@ -127,3 +128,65 @@ def service_crud_schema(input_serializer, output_serializer, *, tags, update_ser
         "partial_update": extend_schema(**write),
         "destroy": extend_schema(tags=tags),
     }
+
+
+class AgingReportViewSet(TenantViewSet):
+    """Receivables or payables: the open balance per party in aging buckets (`list`), and the
+    open documents behind it (`open_documents_page`, exposed by each subclass's own action).
+
+    Subclasses name the party field (`customer`, `supplier`), the queryset a `?<party>=` filter
+    resolves against, the report (rows and totals), the open documents and the serializers.
+    """
+
+    filter_backends: list = []
+    party_field: str = ""
+    party_queryset = None
+    row_serializer_class = None
+    totals_serializer_class = None
+
+    def report(self, as_of) -> tuple[list[dict], dict]:
+        raise NotImplementedError
+
+    def open_documents(self):
+        raise NotImplementedError
+
+    def list(self, request):
+        as_of = as_of_date(request)
+        rows, totals = self.report(as_of)
+        page = self.paginate_queryset(rows)
+        response = self.get_paginated_response(self.row_serializer_class(page, many=True).data)
+        response.data = {
+            "as_of": as_of,
+            "totals": self.totals_serializer_class(totals).data,
+            **response.data,
+        }
+        return response
+
+    def open_documents_page(self, request):
+        """Open documents, oldest due first; `?<party>=` and `?overdue=true` narrow them."""
+        as_of = as_of_date(request)
+        documents = self.open_documents().prefetch_related(self.party_field).order_by("due_date")
+        party = request.query_params.get(self.party_field)
+        if party:
+            field = serializers.PrimaryKeyRelatedField(queryset=self.party_queryset)
+            documents = documents.filter(**{self.party_field: field.run_validation(party)})
+        if request.query_params.get("overdue") in ("true", "1"):
+            documents = documents.filter(due_date__lt=as_of)
+        page = self.paginate_queryset(documents)
+        data = self.get_serializer_class()(page, many=True, context={"as_of": as_of}).data
+        return self.get_paginated_response(data)
+
+
+def aging_report_schema(name: str, totals_serializer, row_serializer):
+    """The OpenAPI answer of an aging report's `list`."""
+    return inline_serializer(
+        name,
+        {
+            "as_of": serializers.DateField(),
+            "totals": totals_serializer(),
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": row_serializer(many=True),
+        },
+    )
