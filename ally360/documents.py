@@ -116,16 +116,31 @@ class LineAmounts:
 
     def as_fields(self, *, price_field: str = "unit_price") -> dict:
         """The stored columns of a document line (bills name the price `unit_cost`)."""
-        return {
-            "quantity": self.quantity,
-            price_field: self.unit_price,
-            "discount_pct": self.discount_pct,
-            "subtotal": self.subtotal,
-            "discount": self.discount,
-            "tax_total": self.tax_total,
-            "total": self.total,
-            "taxes": self.taxes,
-        }
+        values = (
+            self.quantity,
+            self.unit_price,
+            self.discount_pct,
+            self.subtotal,
+            self.discount,
+            self.tax_total,
+            self.total,
+            self.taxes,
+        )
+        return dict(zip(self.field_names(price_field=price_field), values, strict=True))
+
+    @staticmethod
+    def field_names(*, price_field: str = "unit_price") -> list[str]:
+        """The names of those columns, in the order the API shows them."""
+        return [
+            "quantity",
+            price_field,
+            "discount_pct",
+            "subtotal",
+            "discount",
+            "tax_total",
+            "total",
+            "taxes",
+        ]
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from ally360.api.viewsets import (
     aging_report_schema,
     service_crud_schema,
 )
-from ally360.documents import PaymentMethod
+from ally360.documents import LineAmounts, PaymentMethod
 from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ally360.idempotency import idempotent
 from ally360.money import MONEY, PRICE, QUANTITY
@@ -69,14 +69,7 @@ class BillLineSerializer(ModelSerializer):
             "position",
             "variant",
             "description",
-            "quantity",
-            "unit_cost",
-            "discount_pct",
-            "subtotal",
-            "discount",
-            "tax_total",
-            "total",
-            "taxes",
+            *LineAmounts.field_names(price_field="unit_cost"),
         ]
         read_only_fields = fields
 
@@ -521,14 +514,7 @@ class DebitNoteLineSerializer(ModelSerializer):
             "id",
             "bill_line",
             "description",
-            "quantity",
-            "unit_cost",
-            "discount_pct",
-            "subtotal",
-            "discount",
-            "tax_total",
-            "total",
-            "taxes",
+            *LineAmounts.field_names(price_field="unit_cost"),
         ]
         read_only_fields = fields
 

@@ -35,7 +35,7 @@ from ally360.api.viewsets import (
     TenantViewSet,
     aging_report_schema,
 )
-from ally360.documents import PaymentMethod
+from ally360.documents import LineAmounts, PaymentMethod
 from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ally360.idempotency import idempotent
 from ally360.money import MONEY, PRICE, QUANTITY
@@ -204,14 +204,7 @@ class InvoiceLineSerializer(CostFieldsMixin, ModelSerializer):
             "position",
             "variant",
             "description",
-            "quantity",
-            "unit_price",
-            "discount_pct",
-            "subtotal",
-            "discount",
-            "tax_total",
-            "total",
-            "taxes",
+            *LineAmounts.field_names(),
             "unit_cost",
         ]
         read_only_fields = fields
@@ -570,14 +563,7 @@ class CreditNoteLineSerializer(ModelSerializer):
             "id",
             "invoice_line",
             "description",
-            "quantity",
-            "unit_price",
-            "discount_pct",
-            "subtotal",
-            "discount",
-            "tax_total",
-            "total",
-            "taxes",
+            *LineAmounts.field_names(),
         ]
         read_only_fields = fields
 
