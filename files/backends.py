@@ -34,6 +34,16 @@ class StorageUnavailable(Exception):
     """The object store cannot be reached (network, 5xx)."""
 
 
+# Celery options of a task that touches the object store: retried with exponential back-off
+# (about 1, 2, 4 … 32 s, jittered) while the store is down.
+STORAGE_RETRY = {
+    "autoretry_for": (StorageUnavailable,),
+    "retry_backoff": True,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     size: int

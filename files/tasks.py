@@ -4,7 +4,7 @@ from django.utils import timezone
 from ally360.tenancy import cross_tenant
 
 from . import services
-from .backends import StorageUnavailable
+from .backends import STORAGE_RETRY
 from .models import FileObject
 
 
@@ -23,8 +23,6 @@ def purge_stale_uploads() -> int:
     return len(tenants)
 
 
-@shared_task(
-    tenant_required=True, autoretry_for=(StorageUnavailable,), retry_backoff=True, max_retries=5
-)
+@shared_task(tenant_required=True, **STORAGE_RETRY)
 def purge_stale_uploads_for_tenant(*, tenant_id: str) -> int:
     return services.purge_stale_uploads()

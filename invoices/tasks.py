@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from files.backends import StorageUnavailable
+from files.backends import STORAGE_RETRY
 
 from . import services
 from .models import CreditNote, Invoice
@@ -8,13 +8,7 @@ from .models import CreditNote, Invoice
 DOCUMENTS = {"invoice": Invoice, "credit_note": CreditNote}
 
 
-@shared_task(
-    tenant_required=True,
-    autoretry_for=(StorageUnavailable,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=6,
-)
+@shared_task(tenant_required=True, **STORAGE_RETRY)
 def generate_document_pdf(kind: str, document_id: str, *, tenant_id: str) -> str:
     """Idempotent: a fresh PDF is kept."""
     document = DOCUMENTS[kind].objects.filter(pk=document_id).first()
@@ -23,13 +17,7 @@ def generate_document_pdf(kind: str, document_id: str, *, tenant_id: str) -> str
     return services.document_pdf_generate(document=document).key
 
 
-@shared_task(
-    tenant_required=True,
-    autoretry_for=(StorageUnavailable,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=6,
-)
+@shared_task(tenant_required=True, **STORAGE_RETRY)
 def email_invoice(invoice_id: str, to: str, *, tenant_id: str, email_id: str | None = None) -> str:
     invoice = Invoice.objects.select_related("customer").filter(pk=invoice_id).first()
     if invoice is None:
