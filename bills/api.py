@@ -41,6 +41,7 @@ from ally360.idempotency import idempotent
 from ally360.money import MONEY, PRICE, QUANTITY
 from contacts.models import Contact
 from pos.models import PDV
+from products.api import DocumentVariantField
 from products.models import Tax, Variant
 
 from . import selectors, services
@@ -142,7 +143,7 @@ class BillLineInputSerializer(serializers.Serializer):
     class Meta:
         list_serializer_class = BulkLookupListSerializer
 
-    variant = BulkRelatedField(queryset=Variant.objects)
+    variant = DocumentVariantField(queryset=Variant.objects)
     quantity = serializers.DecimalField(min_value=POSITIVE_QUANTITY, **QUANTITY)
     unit_cost = serializers.DecimalField(min_value=0, help_text="Before tax.", **PRICE)
     discount_pct = serializers.DecimalField(

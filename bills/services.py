@@ -26,7 +26,7 @@ from ally360.services import delete_unless_used, ensure_tenant, model_update, un
 from contacts.models import Contact
 from inventory.services import Movement, Reference, stock_apply
 from pos.models import PDV
-from products.selectors import variant_description, variants_with_taxes
+from products.selectors import variant_description, variant_taxes, variants_with_taxes
 
 from .models import (
     Bill,
@@ -137,13 +137,13 @@ def _build_lines(specs: list[dict]) -> list[tuple[dict, LineAmounts]]:
             fields={"lines": [_("A document needs at least one line.")]},
         )
     ensure_tenant(*(spec["variant"] for spec in specs), field="lines")
-    variants = variants_with_taxes([spec["variant"].pk for spec in specs])
+    variants = variants_with_taxes(spec["variant"] for spec in specs)
     built = []
     for index, spec in enumerate(specs):
         variant = variants[spec["variant"].pk]
         taxes = spec.get("taxes")
         if taxes is None:
-            taxes = [link.tax for link in variant.product.product_taxes.all()]
+            taxes = variant_taxes(variant)
         else:
             ensure_tenant(*taxes, field=f"lines.{index}.taxes")
         amounts = compute_line(

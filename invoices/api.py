@@ -44,6 +44,7 @@ from contacts.models import Contact
 from inventory.api import CostFieldsMixin
 from pos.models import PDV, CashMovement, CashRegister, Seller, Shift
 from pos.services import shift_cash_movement, shift_open
+from products.api import DocumentVariantField
 from products.models import PriceList, Variant
 
 from . import selectors, services
@@ -308,7 +309,7 @@ class LineInputSerializer(serializers.Serializer):
     class Meta:
         list_serializer_class = BulkLookupListSerializer
 
-    variant = BulkRelatedField(queryset=Variant.objects)
+    variant = DocumentVariantField(queryset=Variant.objects)
     quantity = serializers.DecimalField(min_value=POSITIVE_QUANTITY, **QUANTITY)
     unit_price = serializers.DecimalField(
         min_value=0, required=False, **PRICE, help_text="Before tax; defaults from the price list."

@@ -40,6 +40,7 @@ from products.selectors import (
     default_price_list,
     variant_description,
     variant_prices,
+    variant_taxes,
     variants_with_taxes,
 )
 
@@ -276,7 +277,7 @@ def build_lines(specs: list[dict], price_list: PriceList | None) -> list[tuple[d
             fields={"lines": [_("A document needs at least one line.")]},
         )
     ensure_tenant(*(spec["variant"] for spec in specs), field="lines")
-    variants = variants_with_taxes([spec["variant"].pk for spec in specs])
+    variants = variants_with_taxes(spec["variant"] for spec in specs)
     prices = variant_prices(variants.values(), price_list)
     built = []
     for index, spec in enumerate(specs):
@@ -299,7 +300,7 @@ def build_lines(specs: list[dict], price_list: PriceList | None) -> list[tuple[d
             quantity_=qty,
             unit_price_=prices[variant.pk] if unit_price is None else unit_price,
             discount_pct=spec.get("discount_pct") or ZERO,
-            taxes=[TaxRate.of(link.tax) for link in variant.product.product_taxes.all()],
+            taxes=[TaxRate.of(tax) for tax in variant_taxes(variant)],
         )
         built.append(
             (

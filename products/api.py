@@ -9,11 +9,12 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ally360.api.serializers import ModelSerializer
+from ally360.api.serializers import BulkRelatedField, ModelSerializer
 from ally360.api.viewsets import UUID_PATTERN, ServiceModelViewSet, service_crud_schema
 
 from . import services
 from .models import Brand, Category, PriceList, PriceListItem, Tax, Unit, Variant
+from .selectors import document_variants
 
 # --- categories ------------------------------------------------------------------------------
 
@@ -290,3 +291,12 @@ class PriceListViewSet(ServiceModelViewSet):
             raise NotFound()
         services.price_list_item_remove(item=item)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DocumentVariantField(BulkRelatedField):
+    """A document line's variant, looked up with its product, unit and taxes
+    (`products.selectors.document_variants`), so the service pricing the line reads nothing
+    again."""
+
+    def get_queryset(self):
+        return document_variants()

@@ -54,16 +54,39 @@ def default_unit() -> Unit | None:
     return Unit.objects.filter(code="unit").first()
 
 
-def variants_with_taxes(ids) -> dict:
-    """Variants by id with product, unit and taxes loaded (two queries), for document lines."""
-    variants = (
-        Variant.objects.filter(pk__in=ids)
-        .select_related("product", "product__unit")
-        .prefetch_related(
-            Prefetch("product__product_taxes", queryset=ProductTax.objects.select_related("tax"))
+def document_variants():
+    """Variants with what a document line needs: product, unit and taxes (`product.tax_links`),
+    in two queries. The line input serializers look variants up through it, so the services
+    find them loaded instead of reading them again."""
+    return Variant.objects.select_related("product", "product__unit").prefetch_related(
+        Prefetch(
+            "product__product_taxes",
+            queryset=ProductTax.objects.select_related("tax"),
+            to_attr="tax_links",
         )
     )
-    return {variant.pk: variant for variant in variants}
+
+
+def _line_ready(variant: Variant) -> bool:
+    return Variant.product.is_cached(variant) and hasattr(variant.product, "tax_links")
+
+
+def variants_with_taxes(variants: Iterable[Variant]) -> dict:
+    """The variants by id, loaded as `document_variants()` loads them; only those not already
+    loaded so are read."""
+    variants = list(variants)
+    ready = {variant.pk: variant for variant in variants if _line_ready(variant)}
+    missing = [variant.pk for variant in variants if variant.pk not in ready]
+    if missing:
+        ready.update(
+            {variant.pk: variant for variant in document_variants().filter(pk__in=missing)}
+        )
+    return ready
+
+
+def variant_taxes(variant: Variant) -> list[Tax]:
+    """The taxes of a variant from `variants_with_taxes`."""
+    return [link.tax for link in variant.product.tax_links]
 
 
 def variant_description(variant: Variant) -> str:
