@@ -31,6 +31,7 @@ from ally360.api.serializers import (
 from ally360.api.viewsets import (
     AgingReportViewSet,
     ReadOnlyTenantViewSet,
+    RowListMixin,
     ServiceModelViewSet,
     aging_report_schema,
     service_crud_schema,
@@ -40,6 +41,7 @@ from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ally360.idempotency import idempotent
 from ally360.money import MONEY, PRICE, QUANTITY
 from contacts.models import Contact
+from contacts.selectors import contact_refs
 from pos.models import PDV
 from products.api import DocumentVariantField
 from products.models import Tax, Variant
@@ -204,7 +206,7 @@ class BillFilter(TenantFilterSet):
     ),
     destroy=extend_schema(tags=["purchases"]),
 )
-class BillViewSet(ServiceModelViewSet):
+class BillViewSet(RowListMixin, ServiceModelViewSet):
     """Supplier bills. `issue` receives the goods into the PDV's stock and updates the
     weighted-average cost; `void` (no payments) takes them out again."""
 
@@ -215,6 +217,7 @@ class BillViewSet(ServiceModelViewSet):
     filterset_class = BillFilter
     search_fields = ["number", "supplier_invoice_number", "supplier__name"]
     pagination_class = CursorPagination
+    list_related = {"supplier": contact_refs}
     action_permissions = {"issue": "write", "void": "void"}
 
     def base_queryset(self):

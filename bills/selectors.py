@@ -18,12 +18,12 @@ ZERO_MONEY = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decima
 
 
 def bill_list() -> QuerySet[Bill]:
-    # Prefetched, not joined: see invoices.selectors.invoice_list.
-    return Bill.objects.prefetch_related("supplier")
+    # Not joined with the supplier: see invoices.selectors.invoice_list.
+    return Bill.objects.all()
 
 
 def bill_detail() -> QuerySet[Bill]:
-    return bill_list().prefetch_related("lines", "allocations__payment", "debit_notes")
+    return Bill.objects.prefetch_related("supplier", "lines", "allocations__payment", "debit_notes")
 
 
 def open_bills() -> QuerySet[Bill]:

@@ -31,6 +31,7 @@ from ally360.api.serializers import (
 from ally360.api.viewsets import (
     AgingReportViewSet,
     ReadOnlyTenantViewSet,
+    RowListMixin,
     ServiceModelViewSet,
     TenantViewSet,
     aging_report_schema,
@@ -41,6 +42,7 @@ from ally360.idempotency import idempotent
 from ally360.money import MONEY, PRICE, QUANTITY
 from ally360.roles import Role
 from contacts.models import Contact
+from contacts.selectors import contact_refs
 from inventory.api import CostFieldsMixin
 from pos.models import PDV, CashMovement, CashRegister, Seller, Shift
 from pos.services import shift_cash_movement, shift_open
@@ -392,7 +394,7 @@ def _payment_args(data: dict) -> dict:
     ),
     destroy=extend_schema(tags=["sales"]),
 )
-class InvoiceViewSet(ServiceModelViewSet):
+class InvoiceViewSet(RowListMixin, ServiceModelViewSet):
     """Sales invoices and POS sales. Drafts are edited freely; `issue` takes the number and
     moves the stock; issued invoices are only voided or corrected with credit notes."""
 
@@ -403,6 +405,7 @@ class InvoiceViewSet(ServiceModelViewSet):
     filterset_class = InvoiceFilter
     search_fields = ["full_number", "customer__name", "customer__id_number"]
     pagination_class = CursorPagination
+    list_related = {"customer": contact_refs}
     action_permissions = {
         "issue": "write",
         "pdf": "read",

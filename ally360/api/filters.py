@@ -10,6 +10,7 @@ import django_filters
 from django.apps import apps
 from django.conf import settings
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -50,4 +51,26 @@ class TenantFilterSet(django_filters.FilterSet):
 
 
 class TenantFilterBackend(DjangoFilterBackend):
+    """Builds the FilterSet only when the request names one of its filters.
+
+    A FilterSet binds and validates a form of all its filters on every request, also when no
+    filter is given: about a tenth of a cheap list request. With none of its parameters (a
+    filter's name, or its name plus a widget suffix such as `_after`) the answer is the same
+    without it.
+    """
+
     filterset_base = TenantFilterSet
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not _names_a_filter(filterset_class, request.query_params):
+            return queryset
+        filterset = filterset_class(**self.get_filterset_kwargs(request, queryset, view))
+        if not filterset.is_valid() and self.raise_exception:
+            raise translate_validation(filterset.errors)
+        return filterset.qs
+
+
+def _names_a_filter(filterset_class, params) -> bool:
+    names = filterset_class.base_filters.keys()
+    return any(key == name or key.startswith(f"{name}_") for key in params for name in names)

@@ -11,7 +11,7 @@ from ally360.db import allow_generic_plans
 from ally360.roles import can_see_costs
 
 from .permissions import RolePermission, current_role
-from .serializers import as_of_date
+from .serializers import RowRenderer, as_of_date
 
 UUID_PATTERN = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
@@ -74,6 +74,21 @@ class TenantViewSet(viewsets.GenericViewSet):
 
 class ReadOnlyTenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     pass
+
+
+class RowListMixin:
+    """`list` read as `values()` rows and rendered by `RowRenderer` (same answer as the list
+    serializer over model instances, at a fraction of the cost), for lists of documents.
+    `list_related` maps a nested foreign key to the selector its page of objects is read from."""
+
+    list_related: dict = {}
+
+    def list(self, request, *args, **kwargs):
+        related = {source: selector() for source, selector in self.list_related.items()}
+        renderer = RowRenderer(self.get_serializer(), related)
+
+        rows = self.paginate_queryset(self.filter_queryset(renderer.rows(self.get_queryset())))
+        return self.get_paginated_response(renderer.render(rows))
 
 
 class ServiceModelViewSet(ReadOnlyTenantViewSet):

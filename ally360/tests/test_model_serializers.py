@@ -42,3 +42,28 @@ def test_cached_fields_equal_drfs_and_are_not_shared(serializer_class):
     for name, field in first.fields.items():
         assert field is not second.fields[name]
         assert field.parent is first and second.fields[name].parent is second
+
+
+def test_the_row_renderer_refuses_fields_it_cannot_render_like_the_serializer():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from ally360.api.serializers import ContactRefSerializer, RowRenderer
+    from contacts.models import Contact
+    from invoices.models import Invoice
+
+    def serializer(model, **declared):
+        meta = type("Meta", (), {"model": model, "fields": ["id", *declared]})
+        return type("Probe", (ModelSerializer,), {"Meta": meta, **declared})()
+
+    refused = [
+        serializer(Contact, identification=serializers.CharField(read_only=True)),  # property
+        serializer(Invoice, pdv_name=serializers.CharField(source="pdv.name", read_only=True)),
+        serializer(Invoice, extra=serializers.SerializerMethodField()),
+        serializer(Invoice, pdv=serializers.SlugRelatedField(slug_field="name", read_only=True)),
+        serializer(Invoice, lines=serializers.PrimaryKeyRelatedField(many=True, read_only=True)),
+    ]
+    for probe in refused:
+        with pytest.raises(ImproperlyConfigured):
+            RowRenderer(probe)
+    accepted = serializer(Invoice, customer=ContactRefSerializer(read_only=True))
+    assert [name for name, *_ in RowRenderer(accepted).plan] == ["id", "customer"]

@@ -686,3 +686,23 @@ def test_a_debit_note_returns_goods_at_their_purchase_cost(owner_a, buy_a):
     assert note.status_code == 201, note.json()
     # (30 x 740 - 10 x 810) / 20 = 705
     assert (buy_a.stock().quantity, buy_a.stock().average_cost) == (20, Decimal("705"))
+
+
+def test_the_flat_list_answers_what_the_list_serializer_renders(owner_a, buy_a, company_a):
+    """Bills are listed from rows (RowRenderer): the same answer as BillListSerializer."""
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    from bills.api import BillListSerializer
+
+    assert owner_a.post(URL, bill_payload(buy_a, number="D-1"), format="json").status_code == 201
+    receive(owner_a, buy_a, number="F-1")
+    voided = receive(owner_a, buy_a, number="F-2")
+    assert owner_a.post(f"{URL}{voided['id']}/void", {"reason": "x"}).status_code == 200
+
+    listed = owner_a.get(URL).json()["results"]
+    with tenant_context(company_a):
+        expected = BillListSerializer(Bill.objects.order_by("-created_at"), many=True).data
+    assert {b["status"] for b in listed} == {"draft", "open", "void"}
+    assert listed == json.loads(JSONRenderer().render(expected))

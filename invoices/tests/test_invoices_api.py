@@ -854,3 +854,36 @@ def test_pdv_allowed_users(owner_a, shop_a, company_a, make_member):
     )
     reopened = owner_a.patch(url, {"allowed_users": []}, format="json")
     assert reopened.json()["allowed_users"] == []
+
+
+def test_the_flat_list_answers_what_the_list_serializer_renders(owner_a, shop_a, company_a):
+    """The list is rendered from rows (RowRenderer); every kind of invoice must come out exactly
+    as InvoiceListSerializer renders the model instance: drafts without number or dates, open,
+    partly paid, credited, voided."""
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    from invoices.api import InvoiceListSerializer
+
+    draft(owner_a, shop_a)
+    paid = issued(owner_a, shop_a)
+    owner_a.post(f"{URL}{paid['id']}/payments", {"method": "cash", "amount": "1000.5"})
+    voided = issued(owner_a, shop_a)
+    assert owner_a.post(f"{URL}{voided['id']}/void", {"reason": "x"}).status_code == 200
+    credited = issued(owner_a, shop_a)
+    note = {
+        "invoice": credited["id"],
+        "reason": "Devolución",
+        "concept": "1",
+        "lines": [{"invoice_line": credited["lines"][0]["id"], "quantity": "1"}],
+    }
+    assert owner_a.post("/api/v1/credit-notes/", note, format="json").status_code == 201
+
+    listed = owner_a.get(URL).json()["results"]
+    with tenant_context(company_a):
+        invoices = Invoice.objects.order_by("-created_at")
+        expected = JSONRenderer().render(InvoiceListSerializer(invoices, many=True).data)
+    assert len(listed) == 4
+    assert {i["status"] for i in listed} == {"draft", "open", "void"}
+    assert listed == json.loads(expected)
