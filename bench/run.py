@@ -569,7 +569,11 @@ def main() -> None:
     parser.add_argument("--deep-offset", type=int, default=50_000)
     parser.add_argument("--scenarios", nargs="+", default=SCENARIOS, choices=SCENARIOS)
     parser.add_argument("--no-pgbench", action="store_true")
-    parser.add_argument("--profile", action="store_true", help="py-spy one worker in an extra, unmeasured pass of each scenario")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy one worker in an extra, unmeasured pass of each scenario",
+    )
     parser.add_argument("--output", default=str(RESULTS / "results.json"))
     args = parser.parse_args()
 
