@@ -15,9 +15,10 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
-from ally360.api.filters import TenantChoiceFilter, TenantFilterSet
+from ally360.api.filters import TenantChoiceFilter, TenantFilterBackend, TenantFilterSet
 from ally360.api.pagination import CursorPagination
 from ally360.api.serializers import (
     AgingBalanceSerializer,
@@ -536,11 +537,13 @@ class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
     serializer_class = PaymentSerializer
     filterset_class = PaymentFilter
     search_fields = ["reference", "invoice__full_number"]
-    ordering_fields = ["date", "created_at"]
+    # A ledger as long as the invoices: newest first through a cursor, without counting it all.
+    pagination_class = CursorPagination
+    filter_backends = [TenantFilterBackend, SearchFilter]  # the cursor owns the ordering
     action_permissions = {"void": "void"}
 
     def base_queryset(self):
-        return Payment.objects.prefetch_related("invoice")
+        return selectors.payment_list()
 
     @idempotent
     def create(self, request, *args, **kwargs):

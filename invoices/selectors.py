@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Max, Min, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Max, Min, Prefetch, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -30,7 +30,15 @@ def invoice_detail() -> QuerySet[Invoice]:
     ).prefetch_related("lines", "payments", "credit_notes")
 
 
+def payment_list() -> QuerySet[Payment]:
+    # A payment shows its invoice's number only: not the whole invoice row per payment.
+    return Payment.objects.prefetch_related(
+        Prefetch("invoice", queryset=Invoice.objects.only("id", "full_number"))
+    )
+
+
 def open_invoices() -> QuerySet[Invoice]:
+
     return Invoice.objects.filter(status=Invoice.Status.OPEN, balance__gt=0)
 
 

@@ -887,3 +887,30 @@ def test_the_flat_list_answers_what_the_list_serializer_renders(owner_a, shop_a,
     assert len(listed) == 4
     assert {i["status"] for i in listed} == {"draft", "open", "void"}
     assert listed == json.loads(expected)
+
+
+def test_the_payment_ledger_pages_newest_first_by_cursor(owner_a, shop_a):
+    first, second = issued(owner_a, shop_a), issued(owner_a, shop_a)
+    for invoice, amount, method in (
+        (first, "100", "cash"),
+        (second, "200", "transfer"),
+        (first, "300", "nequi"),
+    ):
+        paid = owner_a.post(
+            f"{URL}{invoice['id']}/payments", {"method": method, "amount": amount}, format="json"
+        )
+        assert paid.status_code == 201, paid.json()
+
+    page = owner_a.get("/api/v1/payments/", {"limit": 2}).json()
+    assert "count" not in page and page["previous"] is None
+    assert [(p["amount"], p["invoice_number"]) for p in page["results"]] == [
+        ("300.00", "FV1"),
+        ("200.00", "FV2"),
+    ]
+    rest = owner_a.get(page["next"]).json()
+    assert [p["amount"] for p in rest["results"]] == ["100.00"] and rest["next"] is None
+    by_invoice = owner_a.get("/api/v1/payments/", {"invoice": first["id"]}).json()["results"]
+    assert [p["method"] for p in by_invoice] == ["nequi", "cash"]
+    assert [p["amount"] for p in owner_a.get("/api/v1/payments/?search=FV2").json()["results"]] == [
+        "200.00"
+    ]
