@@ -32,9 +32,15 @@ def _tax_links(path: str = "product_taxes") -> Prefetch:
 def product_catalog() -> QuerySet[Product]:
     """Products with category, brand, unit, taxes, variants and their stock per PDV.
 
-    A constant number of queries whatever the page size: one per prefetched level.
+    A constant number of queries whatever the page size: one per prefetched level. Category,
+    brand and unit are prefetched, not joined: with the joins PostgreSQL expected one row and
+    sorted the whole catalog for every page (see README, Tenancy, "Two rules").
     """
-    return Product.objects.select_related("category", "brand", "unit").prefetch_related(
+
+    return Product.objects.prefetch_related(
+        "category",
+        "brand",
+        "unit",
         _tax_links(),
         Prefetch(
             "variants",
