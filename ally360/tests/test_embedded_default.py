@@ -5,6 +5,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,6 +58,36 @@ def manage(env, *args, timeout=120):
     )
 
 
+@contextmanager
+def embedded_server(env, log: Path | None = None) -> Iterator[str]:
+    """`manage.py runserver` as `make run` starts it; yields its base URL once it answers. Its
+    output goes to `log` (unbuffered, so a test can read what it printed) or nowhere."""
+    port = free_port()
+    with open(log or os.devnull, "w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=ROOT,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{base}/health", timeout=2)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def test_make_run_steps_serve_docs_and_login(embedded_env):
     manage(embedded_env, "migrate", "--noinput")
     first = manage(embedded_env, "bootstrap_demo").stdout
@@ -63,25 +95,8 @@ def test_make_run_steps_serve_docs_and_login(embedded_env):
     second = manage(embedded_env, "bootstrap_demo").stdout
     assert "Created" not in second and DEMO_EMAIL in second
 
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT,
-        env=embedded_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                docs = requests.get(f"{base}/docs", timeout=2)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
+    with embedded_server(embedded_env) as base:
+        docs = requests.get(f"{base}/docs", timeout=5)
         assert docs.status_code == 200 and "swagger-ui" in docs.text
         assert "cdn" not in docs.text.lower()  # assets are served locally
         import re
@@ -97,9 +112,6 @@ def test_make_run_steps_serve_docs_and_login(embedded_env):
         )
         assert login.status_code == 200, login.text
         assert login.json()["companies"][0]["name"] == "Tienda Demo"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_default_secret_is_refused_with_debug_off(embedded_env):

@@ -7,13 +7,16 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import time
 
 import pytest
 import requests
 
-from ally360.tests.test_embedded_default import ROOT, embedded_env, free_port, manage  # noqa: F401
+from ally360.tests.test_embedded_default import (  # noqa: F401 (embedded_env is a fixture)
+    ROOT,
+    embedded_env,
+    embedded_server,
+    manage,
+)
 
 README = ROOT / "README.md"
 MARKER = "<!-- tested: ally360/tests/test_readme_walkthroughs.py -->"
@@ -55,31 +58,9 @@ def test_the_readme_marks_its_walk_throughs():
 def demo_server(embedded_env, tmp_path):  # noqa: F811
     manage(embedded_env, "migrate", "--noinput")
     manage(embedded_env, "bootstrap_demo")
-    port = free_port()
     log = tmp_path / "server.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            cwd=ROOT,
-            env={**embedded_env, "PYTHONUNBUFFERED": "1"},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{base}/health", timeout=2)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
+    with embedded_server(embedded_env, log) as base:
         yield base, log
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_the_accounts_sales_and_purchases_walk_throughs_run_as_written(demo_server, tmp_path):
