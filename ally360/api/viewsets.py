@@ -86,7 +86,6 @@ class RowListMixin:
     def list(self, request, *args, **kwargs):
         related = {source: selector() for source, selector in self.list_related.items()}
         renderer = RowRenderer(self.get_serializer(), related)
-
         rows = self.paginate_queryset(self.filter_queryset(renderer.rows(self.get_queryset())))
         return self.get_paginated_response(renderer.render(rows))
 
