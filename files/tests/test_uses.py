@@ -8,18 +8,22 @@ from django.test import Client
 from ally360.tenancy import tenant_context
 from conftest import png_bytes
 from files.models import FileObject
-from files.tests.test_files_api import local_put, request_upload
+from files.tests.test_files_api import local_put, request_upload, s3_put
 from products.models import ProductImage
 
 pytestmark = pytest.mark.django_db
 
 
-def uploaded(client, content=None, module="products", content_type="image/png", name="foto.png"):
+def uploaded(
+    client, content=None, module="products", content_type="image/png", name="foto.png", s3=False
+):
+    """A confirmed file: sent to local storage, or over HTTP to the S3 server with `s3=True`."""
     content = content or png_bytes()
     started = request_upload(
         client, content, module=module, content_type=content_type, name=name
     ).json()
-    assert local_put(started["upload"], content, content_type).status_code == 201
+    put = s3_put if s3 else local_put
+    assert put(started["upload"], content, content_type).status_code in (201, 204)
     assert client.post(f"/api/v1/files/{started['file']['id']}/confirm").status_code == 200
     return started["file"]["id"]
 

@@ -31,3 +31,42 @@ def test_a_worker_makes_the_thumbnail_after_commit(
     assert made.key.startswith(f"ally360/{company_a.id}/products/")
     listed = owner_a.get(f"/api/v1/products/{product.id}/images").json()
     assert listed[0]["thumbnail_url"]
+
+
+def test_the_worker_retries_the_thumbnail_while_the_object_store_is_down(
+    celery_worker_redis, company_a, owner_a, make_product, s3_storage, object_store_outage
+):
+    """S3 goes away after the image is attached: the task cannot read the image or store the
+    thumbnail, backs off and retries, and makes it once the object store answers again."""
+    from celery.signals import task_retry
+
+    from files.services import file_read
+
+    product = make_product(company_a)
+    file_id = uploaded(owner_a, png_bytes((900, 300)), s3=True)
+
+    def thumbnail():
+        with tenant_context(company_a):
+            return ProductImage.objects.select_related("thumbnail").get().thumbnail
+
+    retries = []
+
+    def on_retry(sender=None, reason=None, **kwargs):
+        retries.append((sender.name, type(getattr(reason, "exc", reason)).__name__))
+
+    task_retry.connect(on_retry, weak=False)
+    try:
+        with object_store_outage():
+            attached = owner_a.post(
+                f"/api/v1/products/{product.id}/images", {"file": file_id}, format="json"
+            )
+            assert attached.status_code == 201, attached.json()
+            wait_for(lambda: retries)  # an attempt failed while the store is down
+            assert thumbnail() is None
+        made = wait_for(thumbnail, timeout=60)
+    finally:
+        task_retry.disconnect(on_retry)
+    assert retries[0] == ("products.tasks.product_image_thumbnail", "StorageUnavailable")
+    with tenant_context(company_a):
+        assert made.content_type == "image/webp"
+        assert file_read(file=made).startswith(b"RIFF")  # a WebP image, stored after the outage
