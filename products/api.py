@@ -38,7 +38,7 @@ class CategoryInputSerializer(serializers.Serializer):
     **service_crud_schema(CategoryInputSerializer, CategorySerializer, tags=["catalog"])
 )
 class CategoryViewSet(ServiceModelViewSet):
-    """A tree: `parent` is another category. `?parent=<id>` lists children; `?root=true` the top."""
+    """A tree: `parent` is another category. `?parent=<id>` lists children; `?parent__isnull=true` the top."""
 
     model = Category
     permission_module = "catalog"

@@ -5,7 +5,7 @@ import pytest
 from django.forms import MultiWidget
 from django.urls import get_resolver
 
-from ally360.api.filters import _names_a_filter
+from ally360.api.filters import TenantFilterBackend, _names_a_filter
 
 
 def _viewsets(patterns):
@@ -19,11 +19,21 @@ def _viewsets(patterns):
 
 
 def project_filtersets():
-    found = {
-        getattr(cls, "filterset_class", None) for cls in _viewsets(get_resolver().url_patterns)
-    }
-    found.discard(None)
-    return sorted(found, key=lambda cls: cls.__qualname__)
+    """Every FilterSet the API uses: declared (`filterset_class`) or built by django-filter
+    from `filterset_fields`."""
+    found = {}
+    for view_class in _viewsets(get_resolver().url_patterns):
+        model = getattr(view_class, "model", None)
+        if model is None:
+            continue
+        view = view_class()
+        built = TenantFilterBackend().get_filterset_class(view, model._base_manager.none())
+        if built is None:
+            continue
+        declared = getattr(view_class, "filterset_class", None) is not None
+        found[built.__qualname__ if declared else f"{view_class.__name__} fields"] = built
+
+    return [found[label] for label in sorted(found)]
 
 
 def widget_keys(name, widget):

@@ -35,3 +35,18 @@ def test_redis_host_variables(monkeypatch):
     monkeypatch.setenv("REDIS_PORT", "6380")
     monkeypatch.setenv("REDIS_DB", "2")
     assert redis_url_from_env() == "redis://cache:6380/2"
+
+
+def test_env_example_names_every_variable_the_settings_read():
+    """The README says `.env.example` lists every variable: every name settings.py reads from
+    the environment appears there (set or commented)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    source = (root / "ally360" / "settings.py").read_text()
+    read = set(re.findall(r"""env(?:_[a-z]+)?\(\s*["']([A-Z][A-Z0-9_]+)["']""", source))
+    example = (root / ".env.example").read_text()
+    listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, flags=re.M))
+    assert len(read) > 40
+    assert sorted(read - listed) == []
