@@ -102,6 +102,175 @@ def money(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def purchases(load, tenant, rng, new_id, count, variants, pdv_id, owner_id, start) -> dict:
+    """`count` received supplier bills of 3 lines from 50 suppliers over the year, four in five
+    paid by one supplier payment each, the rest open (payables); each line a purchase movement.
+    Returns the quantity bought per variant (stock balances include it)."""
+    from ally360.models import DocumentSequence
+    from bills.models import Bill, BillLine, PaymentAllocation, SupplierPayment
+    from contacts.models import Contact
+    from inventory.models import StockMovement
+
+    bought: dict = defaultdict(Decimal)
+    if not count:
+        return bought
+    suppliers = [new_id() for _ in range(50)]
+    load.copy(
+        Contact,
+        [
+            {
+                **tenant,
+                "id": supplier,
+                "id_type": "31",
+                "id_number": f"{900000000 + i}",
+                "name": f"Proveedor {i}",
+                "is_supplier": True,
+                "is_customer": False,
+                "person_type": "legal",
+                "payment_term_days": 30,
+            }
+            for i, supplier in enumerate(suppliers)
+        ],
+    )
+    step = timedelta(seconds=max(1, int(365 * 86400 / count)))
+    created, paid_count = start, 0
+    bills, lines, movements, payments, allocations = [], [], [], [], []
+
+    def flush_purchases():
+        for model, rows in (
+            (Bill, bills),
+            (BillLine, lines),
+            (StockMovement, movements),
+            (SupplierPayment, payments),
+            (PaymentAllocation, allocations),
+        ):
+            load.copy(model, rows)
+            rows.clear()
+
+    for n in range(count):
+        created += step
+        bill_id, supplier = new_id(), rng.choice(suppliers)
+        number = f"FC-{n + 1:05d}"
+        subtotal = tax_total = Decimal(0)
+        for position, variant in enumerate(rng.sample(variants, 3)):
+            quantity = Decimal(rng.randint(10, 50))
+            line_subtotal = money(quantity * variant["cost"])
+            line_tax = money(line_subtotal * Decimal("0.19"))
+            subtotal += line_subtotal
+            tax_total += line_tax
+            lines.append(
+                {
+                    **tenant,
+                    "id": new_id(),
+                    "bill_id": bill_id,
+                    "position": position,
+                    "variant_id": variant["id"],
+                    "description": "Producto",
+                    "quantity": quantity,
+                    "unit_cost": variant["cost"],
+                    "subtotal": line_subtotal,
+                    "tax_total": line_tax,
+                    "total": line_subtotal + line_tax,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+            bought[variant["id"]] += quantity
+            movements.append(
+                {
+                    **tenant,
+                    "id": new_id(),
+                    "variant_id": variant["id"],
+                    "pdv_id": pdv_id,
+                    "kind": "purchase",
+                    "quantity": quantity,
+                    "unit_cost": variant["cost"],
+                    "balance_after": Decimal(0),
+                    "average_cost_after": variant["cost"],
+                    "reference_type": "bill",
+                    "reference_id": bill_id,
+                    "reference_number": number,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+        total = subtotal + tax_total
+        paid = n % 5 != 0
+        bills.append(
+            {
+                **tenant,
+                "id": bill_id,
+                "status": "paid" if paid else "open",
+                "supplier_id": supplier,
+                "pdv_id": pdv_id,
+                "supplier_invoice_number": f"FE-{n + 1}",
+                "number": number,
+                "issue_date": created.date(),
+                "due_date": created.date() + timedelta(days=30),
+                "subtotal": subtotal,
+                "tax_total": tax_total,
+                "total": total,
+                "tax_breakdown": [
+                    {
+                        "name": "IVA 19%",
+                        "kind": "iva",
+                        "treatment": "taxed",
+                        "rate": "19",
+                        "base": str(subtotal),
+                        "amount": str(tax_total),
+                    }
+                ],
+                "amount_paid": total if paid else Decimal(0),
+                "balance": Decimal(0) if paid else total,
+                "created_by_id": owner_id,
+                "issued_at": created,
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+        if paid:
+            paid_count += 1
+            payment_id = new_id()
+            payments.append(
+                {
+                    **tenant,
+                    "id": payment_id,
+                    "number": f"CE-{paid_count:05d}",
+                    "supplier_id": supplier,
+                    "date": created.date(),
+                    "method": "transfer",
+                    "applied_total": total,
+                    "amount": total,
+                    "created_by_id": owner_id,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+            allocations.append(
+                {
+                    **tenant,
+                    "id": new_id(),
+                    "payment_id": payment_id,
+                    "bill_id": bill_id,
+                    "amount": total,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+        if len(bills) >= 5000:
+            flush_purchases()
+    flush_purchases()
+    # The next internal numbers follow the generated ones.
+    load.copy(
+        DocumentSequence,
+        [
+            {**tenant, "id": new_id(), "kind": "bill", "next_value": count + 1},
+            {**tenant, "id": new_id(), "kind": "supplier_payment", "next_value": paid_count + 1},
+        ],
+    )
+    return bought
+
+
 def generate(args) -> dict:
     import psycopg
     from django.contrib.auth.hashers import make_password
@@ -421,6 +590,17 @@ def generate(args) -> dict:
                 if len(invoices) >= 5000:
                     flush(load, invoices, lines, payments, movements)
             flush(load, invoices, lines, payments, movements)
+            bought = purchases(
+                load,
+                tenant,
+                rng,
+                new_id,
+                args.bills if label == "big" else 0,
+                variants,
+                pdv_id,
+                owner_id,
+                start,
+            )
             # Opening stock: large enough for every benchmark sale; balance = sum of movements.
             opening = Decimal(10_000_000)
             load.copy(
@@ -452,7 +632,7 @@ def generate(args) -> dict:
                         "id": new_id(),
                         "variant_id": v["id"],
                         "pdv_id": pdv_id,
-                        "quantity": opening - sold[(v["id"], pdv_id)],
+                        "quantity": opening - sold[(v["id"], pdv_id)] + bought[v["id"]],
                         "average_cost": v["cost"],
                     }
                     for v in variants
@@ -508,6 +688,7 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=1000)
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--big", type=int, default=100_000)
+    parser.add_argument("--bills", type=int, default=20_000, help="the big company's bills")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--manifest", default=str(ROOT / "bench" / "results" / "dataset.json"))
     parser.add_argument(
@@ -520,6 +701,7 @@ def main() -> None:
         "tenants": args.tenants,
         "invoices": args.invoices,
         "big": args.big,
+        "bills": args.bills,
         "seed": args.seed,
         "database": urlparse(args.database_url).path.lstrip("/"),
     }

@@ -45,6 +45,8 @@ SCENARIOS = [
     "barcode_lookup",
     "product_list",
     "receivables",
+    "bill_list",
+    "payables",
     "login",
 ]
 CHEAP = 80_000  # 3 lines of at most this stay under the 5 UVT POS limit
@@ -324,6 +326,16 @@ def scenario_requests(name: str, ctx: dict):
 
         def request(_client, _n):
             return "GET", "/api/v1/receivables/", big, None
+
+    elif name == "bill_list":
+
+        def request(_client, _n):
+            return "GET", "/api/v1/bills/", big, None
+
+    elif name == "payables":
+
+        def request(_client, _n):
+            return "GET", "/api/v1/payables/", big, None
 
     elif name == "login":
         counter = iter(range(10**9))

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Prefetch, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ally360.documents import aging_filters, aging_totals
 from ally360.money import money
 
-from .models import Bill, SupplierPayment, Withholding
+from .models import Bill, PaymentAllocation, SupplierPayment, Withholding
 
 ZERO_MONEY = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decimal_places=2))
 
@@ -26,7 +26,20 @@ def bill_detail() -> QuerySet[Bill]:
     return Bill.objects.prefetch_related("supplier", "lines", "allocations__payment", "debit_notes")
 
 
+def supplier_payments() -> QuerySet[SupplierPayment]:
+    # Into plain lists (`to_attr`): through the related managers every payment of a page built
+    # two QuerySets of its own (half of a 24 ms page). Each allocation's payment is its parent,
+    # set by the prefetch without a query.
+    return SupplierPayment.objects.prefetch_related(
+        Prefetch(
+            "allocations", queryset=PaymentAllocation.objects.all(), to_attr="allocation_list"
+        ),
+        Prefetch("withholdings", queryset=Withholding.objects.all(), to_attr="withholding_list"),
+    )
+
+
 def open_bills() -> QuerySet[Bill]:
+
     return Bill.objects.filter(status=Bill.Status.OPEN, balance__gt=0)
 
 

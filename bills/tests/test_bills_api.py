@@ -293,6 +293,13 @@ def test_one_payment_over_two_bills_with_withholdings(owner_a, buy_a):
     small_now = owner_a.get(f"{URL}{small['id']}/").json()
     assert (big_now["status"], big_now["balance"]) == ("paid", "0.00")
     assert (small_now["status"], small_now["balance"]) == ("open", "69000.00")
+    # Listed once, with or without the bill filter (which goes through the allocations).
+    for params in ({}, {"bill": big["id"]}, {"bill": small["id"]}):
+        listed = owner_a.get("/api/v1/supplier-payments/", params).json()
+        assert [p["number"] for p in listed["results"]] == ["CE-00001"] and listed["count"] == 1
+        assert len(listed["results"][0]["allocations"]) == 2
+    assert owner_a.get(f"/api/v1/supplier-payments/{payment['id']}/").json() == listed["results"][0]
+
     # A second suggestion no longer proposes what was already withheld.
     again = owner_a.post(
         "/api/v1/supplier-payments/suggest",
