@@ -36,7 +36,6 @@ def product_catalog() -> QuerySet[Product]:
     brand and unit are prefetched, not joined: with the joins PostgreSQL expected one row and
     sorted the whole catalog for every page (see README, Tenancy, "Two rules").
     """
-
     return Product.objects.prefetch_related(
         "category",
         "brand",
