@@ -255,6 +255,21 @@ def object_store_outage(moto_server):
 
 
 @pytest.fixture
+def task_retries():
+    """The (task name, exception name) of every Celery retry the worker reports meanwhile."""
+    from celery.signals import task_retry
+
+    seen = []
+
+    def on_retry(sender=None, reason=None, **kwargs):
+        seen.append((sender.name, type(getattr(reason, "exc", reason)).__name__))
+
+    task_retry.connect(on_retry, weak=False)
+    yield seen
+    task_retry.disconnect(on_retry)
+
+
+@pytest.fixture
 def s3_storage(moto_server, settings):
     """Switch the file storage to S3 on the moto server: internal endpoint 127.0.0.1, public
     (signing) endpoint `localhost` on the same port, so URLs prove they carry the public host."""

@@ -102,6 +102,32 @@ def money(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def issued_document(created: datetime, subtotal: Decimal, tax_total: Decimal, owner_id) -> dict:
+    """The columns an invoice and a bill share once issued: dates (30 days' credit), totals with
+    IVA 19 % and its breakdown, who and when."""
+    return {
+        "issue_date": created.date(),
+        "due_date": created.date() + timedelta(days=30),
+        "subtotal": subtotal,
+        "tax_total": tax_total,
+        "total": subtotal + tax_total,
+        "tax_breakdown": [
+            {
+                "name": "IVA 19%",
+                "kind": "iva",
+                "treatment": "taxed",
+                "rate": "19",
+                "base": str(subtotal),
+                "amount": str(tax_total),
+            }
+        ],
+        "created_by_id": owner_id,
+        "issued_at": created,
+        "created_at": created,
+        "updated_at": created,
+    }
+
+
 def purchases(load, tenant, rng, new_id, count, variants, pdv_id, owner_id, start) -> dict:
     """`count` received supplier bills of 3 lines from 50 suppliers over the year, four in five
     paid by one supplier payment each, the rest open (payables); each line a purchase movement.
@@ -205,27 +231,9 @@ def purchases(load, tenant, rng, new_id, count, variants, pdv_id, owner_id, star
                 "pdv_id": pdv_id,
                 "supplier_invoice_number": f"FE-{n + 1}",
                 "number": number,
-                "issue_date": created.date(),
-                "due_date": created.date() + timedelta(days=30),
-                "subtotal": subtotal,
-                "tax_total": tax_total,
-                "total": total,
-                "tax_breakdown": [
-                    {
-                        "name": "IVA 19%",
-                        "kind": "iva",
-                        "treatment": "taxed",
-                        "rate": "19",
-                        "base": str(subtotal),
-                        "amount": str(tax_total),
-                    }
-                ],
+                **issued_document(created, subtotal, tax_total, owner_id),
                 "amount_paid": total if paid else Decimal(0),
                 "balance": Decimal(0) if paid else total,
-                "created_by_id": owner_id,
-                "issued_at": created,
-                "created_at": created,
-                "updated_at": created,
             }
         )
         if paid:
@@ -549,27 +557,9 @@ def generate(args) -> dict:
                         "prefix": prefix,
                         "number": number,
                         "full_number": f"{prefix}{number}",
-                        "issue_date": created.date(),
-                        "due_date": created.date() + timedelta(days=30),
-                        "subtotal": subtotal,
-                        "tax_total": tax_total,
-                        "total": total,
-                        "tax_breakdown": [
-                            {
-                                "name": "IVA 19%",
-                                "kind": "iva",
-                                "treatment": "taxed",
-                                "rate": "19",
-                                "base": str(subtotal),
-                                "amount": str(tax_total),
-                            }
-                        ],
+                        **issued_document(created, subtotal, tax_total, owner_id),
                         "amount_paid": Decimal(0) if is_open else total,
                         "balance": total if is_open else Decimal(0),
-                        "created_by_id": owner_id,
-                        "issued_at": created,
-                        "created_at": created,
-                        "updated_at": created,
                     }
                 )
                 if not is_open:
