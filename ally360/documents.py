@@ -143,6 +143,21 @@ class LineAmounts:
         ]
 
 
+def line_objects(model, built: list, *, price_field: str = "unit_price", **document) -> list:
+    """Unsaved lines of a document from its built lines (`(spec, LineAmounts)` pairs): position,
+    variant, description and amounts; `document` names the parent, e.g. `invoice=invoice`."""
+    return [
+        model(
+            **document,
+            position=index,
+            variant=spec["variant"],
+            description=spec["description"][:255],
+            **amounts.as_fields(price_field=price_field),
+        )
+        for index, (spec, amounts) in enumerate(built)
+    ]
+
+
 @dataclass(frozen=True)
 class DocumentTotals:
     subtotal: Decimal

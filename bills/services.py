@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company
-from ally360.documents import LineAmounts, TaxRate, apply_totals, compute_line
+from ally360.documents import LineAmounts, TaxRate, apply_totals, compute_line, line_objects
 from ally360.exceptions import Conflict, ValidationFailed
 from ally360.fiscal import uvt_value
 from ally360.money import ZERO, money, percent_of, unit_price
@@ -166,18 +166,7 @@ def _build_lines(specs: list[dict]) -> list[tuple[dict, LineAmounts]]:
 
 
 def _write_lines(bill: Bill, built: list) -> None:
-    BillLine.objects.bulk_create(
-        [
-            BillLine(
-                bill=bill,
-                position=index,
-                variant=spec["variant"],
-                description=spec["description"][:255],
-                **amounts.as_fields(price_field="unit_cost"),
-            )
-            for index, (spec, amounts) in enumerate(built)
-        ]
-    )
+    BillLine.objects.bulk_create(line_objects(BillLine, built, price_field="unit_cost", bill=bill))
     apply_totals(bill, [amounts for _spec, amounts in built])
     bill.balance = bill.total
 

@@ -25,6 +25,7 @@ from ally360.documents import (
     TaxRate,
     apply_totals,
     compute_line,
+    line_objects,
 )
 from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
 from ally360.fiscal import uvt_value
@@ -342,21 +343,8 @@ def _check_parties(pdv: PDV, customer: Contact, seller) -> None:
         )
 
 
-def _line_objects(invoice: Invoice, built: list) -> list[InvoiceLine]:
-    return [
-        InvoiceLine(
-            invoice=invoice,
-            position=index,
-            variant=spec["variant"],
-            description=spec["description"][:255],
-            **amounts.as_fields(),
-        )
-        for index, (spec, amounts) in enumerate(built)
-    ]
-
-
 def _write_lines(invoice: Invoice, built: list) -> list[InvoiceLine]:
-    lines = InvoiceLine.objects.bulk_create(_line_objects(invoice, built))
+    lines = InvoiceLine.objects.bulk_create(line_objects(InvoiceLine, built, invoice=invoice))
     apply_totals(invoice, [amounts for _spec, amounts in built])
     invoice.balance = invoice.total
     return lines
@@ -427,7 +415,7 @@ def _draft_create(
     apply_totals(invoice, [amounts for _spec, amounts in built])
     invoice.balance = invoice.total
     if not save:
-        return invoice, _line_objects(invoice, built)
+        return invoice, line_objects(InvoiceLine, built, invoice=invoice)
     invoice.save()
     return invoice, _write_lines(invoice, built)
 
