@@ -218,6 +218,41 @@ def test_every_tenant_table_has_forced_row_level_security():
     assert all(rls and forced for _, rls, forced in rows)
 
 
+def _policy_filters(tables) -> dict[str, str]:
+    """The row filter PostgreSQL applies to a plain scan of each table, as EXPLAIN shows it."""
+    filters = {}
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f'EXPLAIN (FORMAT JSON) SELECT 1 FROM "{table}"')
+            plan = cursor.fetchone()[0][0]["Plan"]
+            while "Filter" not in plan:  # the scan sits under the init plans' Result, if any
+                plan = plan["Plans"][-1]
+            filters[table] = plan["Filter"]
+    return filters
+
+
+@pytest.mark.postgres
+def test_tenant_policies_cast_the_setting_once_per_statement_not_per_row(company_a):
+    """Casting `app.tenant_id` per row made a policy scan three times as slow (ally360/rls.py).
+    The migration's operation is run both ways here, inside the test's transaction."""
+    import importlib
+
+    migration = importlib.import_module("ally360.migrations.0004_tenant_policy_casts_once")
+    operation = migration.Migration.operations[0]
+    tables = tenant_tables()
+    with tenant_context(company_a):
+        filters = _policy_filters(tables)
+        assert len(set(filters.values())) == 1, filters
+        assert "::uuid" not in filters[tables[0]]
+
+        with connection.schema_editor(atomic=False) as editor:
+            operation.database_backwards("core", editor, None, None)
+        assert all("::uuid" in f for f in _policy_filters(tables).values())
+        with connection.schema_editor(atomic=False) as editor:
+            operation.database_forwards("core", editor, None, None)
+        assert _policy_filters(tables) == filters
+
+
 @pytest.mark.postgres
 def test_raw_sql_in_a_tenant_transaction_sees_only_that_tenant(notes):
     company_a, company_b = notes
