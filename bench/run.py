@@ -48,6 +48,8 @@ SCENARIOS = [
     "bill_list",
     "payables",
     "login",
+    "health",
+    "current_company",
 ]
 CHEAP = 80_000  # 3 lines of at most this stay under the 5 UVT POS limit
 
@@ -348,6 +350,16 @@ def scenario_requests(name: str, ctx: dict):
             ip = f"10.{index // 65536 % 256}.{index // 256 % 256}.{index % 256}"
             body = {"email": email, "password": ctx["password"]}
             return "POST", "/api/v1/auth/login", {"X-Real-IP": ip}, body
+
+    elif name == "health":
+
+        def request(_client, _n):
+            return "GET", "/health", {}, None
+
+    elif name == "current_company":
+
+        def request(_client, _n):
+            return "GET", "/api/v1/companies/current/", big, None
 
     else:
         raise SystemExit(f"unknown scenario {name}")
