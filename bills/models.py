@@ -72,7 +72,12 @@ class Bill(TenantModel, DocumentTotalsFields):
         indexes = [
             models.Index(fields=["tenant", "-created_at"]),
             models.Index(fields=["tenant", "supplier", "status"]),
-            models.Index(fields=["tenant", "status", "due_date"]),
+            # Covers the payables report, like invoice_open_book_idx.
+            models.Index(
+                fields=["tenant", "status", "due_date"],
+                include=["supplier", "balance"],
+                name="bill_open_book_idx",
+            ),
         ]
 
     def __str__(self):

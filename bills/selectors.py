@@ -53,7 +53,7 @@ def payables_by_supplier(*, as_of: date | None = None) -> QuerySet:
     return (
         open_bills()
         .values("supplier_id", "supplier__name", "supplier__id_number")
-        .annotate(bills=Count("id"), open_balance=Sum("balance"), **buckets)
+        .annotate(bills=Count("*"), open_balance=Sum("balance"), **buckets)
         .order_by("-open_balance", "supplier__name")
     )
 

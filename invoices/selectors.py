@@ -53,7 +53,7 @@ def receivables_by_customer(*, as_of: date | None = None) -> QuerySet:
     return (
         open_invoices()
         .values("customer_id", "customer__name", "customer__id_number")
-        .annotate(invoices=Count("id"), open_balance=Sum("balance"), **buckets)
+        .annotate(invoices=Count("*"), open_balance=Sum("balance"), **buckets)
         .order_by("-open_balance", "customer__name")
     )
 
