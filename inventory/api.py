@@ -3,6 +3,7 @@ stock, so they live here, above the products app)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
 
 import django_filters
@@ -20,7 +21,7 @@ from rest_framework.response import Response
 
 from ally360.api.filters import TenantChoiceFilter, TenantFilterBackend, TenantFilterSet
 from ally360.api.pagination import CursorPagination
-from ally360.api.serializers import ModelSerializer
+from ally360.api.serializers import ModelSerializer, RowRenderer
 from ally360.api.viewsets import (
     ReadOnlyTenantViewSet,
     ServiceModelViewSet,
@@ -41,7 +42,13 @@ from products.models import (
     Unit,
     Variant,
 )
-from products.selectors import default_price_list, price_with_taxes, variant_prices
+from products.selectors import (
+    default_price_list,
+    price_with_rate,
+    price_with_taxes,
+    prices_on_list,
+    variant_prices,
+)
 
 from . import selectors, services
 from .models import Adjustment, AdjustmentLine, Stock, StockMovement, Transfer, TransferLine
@@ -224,6 +231,73 @@ class ProductSerializer(ModelSerializer):
     @extend_schema_field(TaxRefSerializer(many=True))
     def get_taxes(self, product):
         return _tax_refs(self, product)
+
+
+class ProductRowsRenderer:
+    """A page of the product list read as rows and rendered exactly as `ProductSerializer`
+    renders the catalog (a test compares the two), like the invoice list (`RowRenderer`).
+
+    The catalog's five levels of model instances cost more than its statements: rows halve the
+    reading. Each level is a `RowRenderer` over its serializer, so the fields and their formats
+    stay the serializers'; the method fields are rendered here from the page's rows with the same
+    helpers (`prices_on_list`, `price_with_rate`, `signed_url`).
+    """
+
+    def __init__(self, context: dict):
+        self.context = context
+        costs = context.get("show_costs", False)
+        self.stock = RowRenderer(
+            StockLevelSerializer(context=context),
+            handlers={"pdv_name": lambda row: row["pdv__name"]},
+            omit=() if costs else StockLevelSerializer.cost_fields,
+        )
+        self.variants = RowRenderer(
+            VariantSerializer(context=context),
+            handlers={
+                "sale_price": lambda row: str(self.prices[row["id"]]),
+                "sale_price_with_tax": self._sale_price_with_tax,
+                "stock": lambda row: self.stock.render(self.stock_of[row["id"]]),
+                "stock_total": self._stock_total,
+            },
+            omit=() if costs else VariantSerializer.cost_fields,
+        )
+        tax_refs = TaxRefSerializer(many=True)
+        self.products = RowRenderer(
+            ProductSerializer(context=context),
+            handlers={
+                "taxes": lambda row: tax_refs.to_representation(self.taxes_of[row["id"]]),
+                "image": self._image,
+                "variants": lambda row: self.variants.render(self.variants_of[row["id"]]),
+            },
+        )
+
+    def render(self, rows: list[dict], price_list: PriceList | None) -> list[dict]:
+        """Read the page's variants, stock, taxes and main images, then render it."""
+        product_ids = [row["id"] for row in rows]
+        variants = list(self.variants.rows(selectors.catalog_variants(product_ids)))
+        stock = self.stock.rows(
+            selectors.catalog_stock([v["id"] for v in variants]), "variant_id", "pdv__name"
+        )
+        self.variants_of, self.stock_of = defaultdict(list), defaultdict(list)
+        for variant in variants:
+            self.variants_of[variant["product"]].append(variant)
+        for level in stock:
+            self.stock_of[level["variant_id"]].append(level)
+        self.taxes_of = selectors.catalog_taxes(product_ids)
+        self.images = selectors.catalog_main_images(product_ids)
+        self.prices = prices_on_list({v["id"]: v["price"] for v in variants}, price_list)
+        return self.products.render(rows)
+
+    def _sale_price_with_tax(self, row) -> str:
+        rate = sum((tax["rate"] for tax in self.taxes_of[row["product"]]), ZERO)
+        return str(price_with_rate(self.prices[row["id"]], rate))
+
+    def _stock_total(self, row) -> str:
+        return str(quantity(sum((level["quantity"] for level in self.stock_of[row["id"]]), ZERO)))
+
+    def _image(self, row) -> str | None:
+        shown = self.images.get(row["id"])
+        return None if shown is None else signed_url(shown, base_url=self.context["base_url"])
 
 
 # --- input shapes ------------------------------------------------------------------------------
@@ -422,6 +496,12 @@ class ProductViewSet(PricedListMixin, ServiceModelViewSet):
 
     def base_queryset(self):
         return selectors.product_catalog()
+
+    def list(self, request, *args, **kwargs):
+        renderer = ProductRowsRenderer(self.get_serializer_context())
+        products = self.filter_queryset(self.get_queryset().prefetch_related(None))
+        rows = self.paginate_queryset(renderer.products.rows(products))
+        return self.get_paginated_response(renderer.render(rows, self.price_list()))
 
     def page_variants(self, objects):
         return [variant for product in objects for variant in product.variant_list]

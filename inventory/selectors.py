@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 
+from files.models import FileObject
 from products.models import Product, ProductImage, ProductTax, Variant
 
 from .models import Stock, StockMovement
@@ -11,12 +14,16 @@ from .models import Stock, StockMovement
 # The catalog's relations are prefetched into plain lists (`to_attr`): a prefetch into the
 # related manager builds one QuerySet per row and level, which on a page of products cost more
 # than the queries themselves. The serializers read `tax_links`, `variant_list`, `stock_list`.
+# The product list reads the same levels as rows (`catalog_*` below), in the same order.
+VARIANT_ORDER = ("-is_default", "sku")
+STOCK_ORDER = ("pdv__name",)
+TAX_ORDER = ("tax__kind",)
 
 
 def _stock_levels() -> Prefetch:
     return Prefetch(
         "stock_levels",
-        queryset=Stock.objects.select_related("pdv").order_by("pdv__name"),
+        queryset=Stock.objects.select_related("pdv").order_by(*STOCK_ORDER),
         to_attr="stock_list",
     )
 
@@ -24,7 +31,7 @@ def _stock_levels() -> Prefetch:
 def _tax_links(path: str = "product_taxes") -> Prefetch:
     return Prefetch(
         path,
-        queryset=ProductTax.objects.select_related("tax").order_by("tax__kind"),
+        queryset=ProductTax.objects.select_related("tax").order_by(*TAX_ORDER),
         to_attr="tax_links",
     )
 
@@ -43,9 +50,7 @@ def product_catalog() -> QuerySet[Product]:
         _tax_links(),
         Prefetch(
             "variants",
-            queryset=Variant.objects.order_by("-is_default", "sku").prefetch_related(
-                _stock_levels()
-            ),
+            queryset=Variant.objects.order_by(*VARIANT_ORDER).prefetch_related(_stock_levels()),
             to_attr="variant_list",
         ),
         Prefetch(
@@ -54,6 +59,49 @@ def product_catalog() -> QuerySet[Product]:
             to_attr="main_images",
         ),
     )
+
+
+def catalog_variants(product_ids) -> QuerySet[Variant]:
+    return Variant.objects.filter(product_id__in=product_ids).order_by(*VARIANT_ORDER)
+
+
+def catalog_stock(variant_ids) -> QuerySet[Stock]:
+    return Stock.objects.filter(variant_id__in=variant_ids).order_by(*STOCK_ORDER)
+
+
+def catalog_taxes(product_ids) -> dict:
+    """{product id: [the tax's id, name, kind, treatment, rate]} as TaxRefSerializer shows it."""
+    taxes = defaultdict(list)
+    rows = (
+        ProductTax.objects.filter(product_id__in=product_ids)
+        .order_by(*TAX_ORDER)
+        .values_list(
+            "product_id", "tax_id", "tax__name", "tax__kind", "tax__treatment", "tax__rate"
+        )
+    )
+    for product_id, *tax in rows:
+        taxes[product_id].append(
+            dict(zip(("id", "name", "kind", "treatment", "rate"), tax, strict=True))
+        )
+    return taxes
+
+
+def catalog_main_images(product_ids) -> dict:
+    """{product id: the file to show for its main image}: the thumbnail, or the image while the
+    thumbnail is being made. Unsaved FileObjects holding what a signed URL needs."""
+    shown = {}
+    columns = ("key", "original_name", "content_type")
+    rows = ProductImage.objects.filter(product_id__in=product_ids, is_main=True).values_list(
+        "product_id",
+        "thumbnail_id",
+        *(f"file__{column}" for column in columns),
+        *(f"thumbnail__{column}" for column in columns),
+    )
+    for product_id, thumbnail_id, *files in rows:
+        if product_id not in shown:  # the first in the images' own order, as `main_images[0]`
+            values = files[len(columns) :] if thumbnail_id else files[: len(columns)]
+            shown[product_id] = FileObject(**dict(zip(columns, values, strict=True)))
+    return shown
 
 
 def variant_catalog() -> QuerySet[Variant]:

@@ -29,15 +29,22 @@ def variant_prices(variants: Iterable[Variant], price_list: PriceList | None) ->
 
     A fixed list without an entry for a variant falls back to the base price. One query at most.
     """
-    variants = list(variants)
+    return prices_on_list({variant.pk: variant.price for variant in variants}, price_list)
+
+
+def prices_on_list(base_prices: dict, price_list: PriceList | None) -> dict:
+    """`variant_prices` for variants given as {id: base price}."""
     fixed: dict = {}
-    if price_list is not None and price_list.kind == PriceList.Kind.FIXED and variants:
+    if price_list is not None and price_list.kind == PriceList.Kind.FIXED and base_prices:
         fixed = dict(
-            PriceListItem.objects.filter(price_list=price_list, variant__in=variants).values_list(
-                "variant_id", "price"
-            )
+            PriceListItem.objects.filter(
+                price_list=price_list, variant_id__in=list(base_prices)
+            ).values_list("variant_id", "price")
         )
-    return {v.pk: _apply_list(v.price, price_list, fixed.get(v.pk)) for v in variants}
+    return {
+        variant_id: _apply_list(base, price_list, fixed.get(variant_id))
+        for variant_id, base in base_prices.items()
+    }
 
 
 def variant_price(variant: Variant, price_list: PriceList | None = None) -> Decimal:
@@ -46,7 +53,11 @@ def variant_price(variant: Variant, price_list: PriceList | None = None) -> Deci
 
 def price_with_taxes(price: Decimal, taxes: Iterable[Tax]) -> Decimal:
     """The shelf price: IVA and INC both apply on the price before tax."""
-    rate = sum((tax.rate for tax in taxes), Decimal("0"))
+    return price_with_rate(price, sum((tax.rate for tax in taxes), Decimal("0")))
+
+
+def price_with_rate(price: Decimal, rate: Decimal) -> Decimal:
+    """`price_with_taxes` for the taxes' summed rate."""
     return money(price * (HUNDRED + rate) / HUNDRED)
 
 

@@ -121,17 +121,29 @@ class RowRenderer:
     query for the page, through the related model's tenant-scoped manager) are supported;
     anything else is refused when the renderer is built, not silently rendered differently.
     `related` may give the queryset a nested foreign key is read from (by source name), e.g. one
-    that loads only the columns the nested serializer shows.
+    that loads only the columns the nested serializer shows. `handlers` render the fields the
+    renderer cannot (method fields, nested lists) from the row, by field name; `omit` leaves
+    fields out of the answer (costs a role may not see).
     """
 
-    _VALUE, _ID, _NESTED = "value", "id", "nested"
+    _VALUE, _ID, _NESTED, _HANDLED = "value", "id", "nested", "handled"
 
-    def __init__(self, serializer: serializers.ModelSerializer, related: dict | None = None):
+    def __init__(
+        self,
+        serializer: serializers.ModelSerializer,
+        related: dict | None = None,
+        *,
+        handlers: dict | None = None,
+        omit=(),
+    ):
         self.model = serializer.Meta.model
         self.related = related or {}
         self.plan = []
         for name, field in serializer.fields.items():
-            if field.write_only:
+            if field.write_only or name in omit:
+                continue
+            if handlers and name in handlers:
+                self.plan.append((name, None, self._HANDLED, handlers[name]))
                 continue
             model_field = self._model_field(name, field)
             if isinstance(field, serializers.BaseSerializer):
@@ -157,9 +169,11 @@ class RowRenderer:
             raise ImproperlyConfigured(f"{name}: {field.source!r} is not a column of the model")
         return model_field
 
-    def rows(self, queryset):
-        """The queryset as rows holding just the serializer's columns (foreign keys as ids)."""
-        return queryset.values(*(source for _name, source, _kind, _field in self.plan))
+    def rows(self, queryset, *extra: str):
+        """The queryset as rows holding just the serializer's columns (foreign keys as ids), and
+        the `extra` columns the handlers read."""
+        sources = [source for _name, source, kind, _field in self.plan if kind != self._HANDLED]
+        return queryset.values(*sources, *extra)
 
     def render(self, rows) -> list[dict]:
         rows = list(rows)
@@ -172,6 +186,9 @@ class RowRenderer:
         for row in rows:
             item = {}
             for name, source, kind, field in self.plan:
+                if kind == self._HANDLED:
+                    item[name] = field(row)
+                    continue
                 value = row[source]
                 if value is None:
                     item[name] = None

@@ -10,7 +10,7 @@ from ally360.tenancy import tenant_context
 from conftest import ALL_ROLES, error_code
 from inventory.models import Stock, StockMovement
 from pos.models import PDV
-from products.models import Product, Tax, Variant
+from products.models import PriceList, Product, Tax, Variant
 
 pytestmark = pytest.mark.django_db
 
@@ -403,3 +403,97 @@ def test_another_companys_products_and_variants(owner_a, company_a, company_b, m
         assert not Product.objects.exists() and not Stock.objects.exists()
     with tenant_context(company_b):
         assert Stock.objects.get(variant=variant_b).quantity == 4
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.SELLER])
+def test_the_product_list_answers_what_the_product_serializer_renders(
+    company_a, client_as, make_product, main_pdv, role, django_capture_on_commit_callbacks
+):
+    """The list is rendered from rows (ProductRowsRenderer); every shape of product must come out
+    exactly as ProductSerializer renders the catalog's model instances, on a price list, with and
+    without costs: category and brand or none, taxes of both kinds or none, variants with stock
+    at two points of sale or none, a service, a main image with and without its thumbnail."""
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    from files.tests.test_uses import fetch, uploaded
+    from inventory import selectors
+    from inventory.api import ProductSerializer
+    from products.selectors import variant_prices
+
+    owner = client_as(company_a, Role.OWNER)
+    norte = owner.post("/api/v1/pdvs/", {"name": "Norte", "code": "N1"}, format="json").json()
+    category = owner.post("/api/v1/categories/", {"name": "Bebidas"}, format="json").json()
+    brand = owner.post("/api/v1/brands/", {"name": "Postobón"}, format="json").json()
+    with tenant_context(company_a):
+        from products.models import Brand, Category
+
+        norte_pdv = PDV.objects.get(pk=norte["id"])
+        taxes = list(Tax.objects.filter(name__in=["IVA 19%", "INC 8%"]))
+        bebidas, postobon = (
+            Category.objects.get(pk=category["id"]),
+            Brand.objects.get(pk=brand["id"]),
+        )
+    simple = make_product(
+        company_a,
+        name="Gaseosa",
+        price="2521.008403",
+        category=bebidas,
+        brand=postobon,
+        taxes=taxes,
+        stock={None: "24", norte_pdv: "3.5"},
+    )
+    make_product(company_a, name="Servicio técnico", track_inventory=False)
+    shirt = owner.post(
+        URL,
+        {
+            "name": "Camiseta",
+            "variants": [
+                {"sku": "CAM-S", "options": {"talla": "S"}, "price": "30000", "cost": "12000"},
+                {"sku": "CAM-M", "options": {"talla": "M"}, "price": "32000"},
+            ],
+        },
+        format="json",
+    ).json()
+    images = "/api/v1/products/{}/images"
+    with django_capture_on_commit_callbacks(execute=True):  # the thumbnail is made
+        made = owner.post(images.format(simple.id), {"file": uploaded(owner)}, format="json")
+    pending = owner.post(images.format(shirt["id"]), {"file": uploaded(owner)}, format="json")
+    assert made.status_code == pending.status_code == 201
+    price_list = owner.post(
+        "/api/v1/price-lists/", {"name": "Mayoristas", "kind": "fixed"}, format="json"
+    ).json()
+    cheap = shirt["variants"][0]["id"]
+    assert (
+        owner.post(
+            f"/api/v1/price-lists/{price_list['id']}/items",
+            {"variant": cheap, "price": "25000"},
+            format="json",
+        ).status_code
+        == 201
+    )
+
+    client = client_as(company_a, role)
+    listed = client.get(URL, {"price_list": price_list["id"]}).json()["results"]
+    with tenant_context(company_a):
+        products = list(selectors.product_catalog().order_by("name"))
+        variants = [v for product in products for v in product.variant_list]
+        context = {
+            "show_costs": role == Role.OWNER,
+            "base_url": "http://testserver/",
+            "prices": variant_prices(variants, PriceList.objects.get(pk=price_list["id"])),
+        }
+        rendered = ProductSerializer(products, many=True, context=context).data
+        expected = json.loads(JSONRenderer().render(rendered))
+    # Signed URLs differ per signing: compare what they serve.
+    shown = [fetch(p.pop("image")) if p["image"] else None for p in listed]
+    assert shown == [fetch(p.pop("image")) if p["image"] else None for p in expected]
+    assert shown[0] is not None and shown[1] is not None  # Camiseta (its image), Gaseosa (thumb)
+    assert listed == expected
+    by_sku = {v["sku"]: v for p in listed for v in p["variants"]}
+    assert by_sku["CAM-S"]["sale_price"] == "25000.000000"
+    gaseosa = next(p for p in listed if p["name"] == "Gaseosa")
+    assert len(gaseosa["variants"][0]["stock"]) == 2 and len(gaseosa["taxes"]) == 2
+    assert gaseosa["category"]["name"] == "Bebidas" and gaseosa["brand"]["name"] == "Postobón"
+    assert ("cost" in by_sku["CAM-S"]) is (role == Role.OWNER)
