@@ -233,17 +233,20 @@ class ProductSerializer(ModelSerializer):
         return _tax_refs(self, product)
 
 
-class ProductRowsRenderer:
-    """A page of the product list read as rows and rendered exactly as `ProductSerializer`
-    renders the catalog (a test compares the two), like the invoice list (`RowRenderer`).
+class CatalogRowsRenderer:
+    """Variants read as rows and rendered exactly as their serializer renders the catalog's model
+    instances (tests compare the two), like the invoice list (`RowRenderer`).
 
-    The catalog's five levels of model instances cost more than its statements: rows halve the
+    The catalog's levels of model instances cost more than its statements: rows halve the
     reading. Each level is a `RowRenderer` over its serializer, so the fields and their formats
     stay the serializers'; the method fields are rendered here from the page's rows with the same
     helpers (`prices_on_list`, `price_with_rate`, `signed_url`).
     """
 
-    def __init__(self, context: dict):
+    # Columns of the product that `VariantDetailSerializer` shows, read with the variant.
+    PRODUCT_COLUMNS = ("product__name", "product__unit__code")
+
+    def __init__(self, context: dict, variant_serializer=VariantDetailSerializer):
         self.context = context
         costs = context.get("show_costs", False)
         self.stock = RowRenderer(
@@ -251,42 +254,42 @@ class ProductRowsRenderer:
             handlers={"pdv_name": lambda row: row["pdv__name"]},
             omit=() if costs else StockLevelSerializer.cost_fields,
         )
+        self.tax_refs = TaxRefSerializer(many=True)
         self.variants = RowRenderer(
-            VariantSerializer(context=context),
+            variant_serializer(context=context),
             handlers={
                 "sale_price": lambda row: str(self.prices[row["id"]]),
                 "sale_price_with_tax": self._sale_price_with_tax,
                 "stock": lambda row: self.stock.render(self.stock_of[row["id"]]),
                 "stock_total": self._stock_total,
+                "product_name": lambda row: row["product__name"],
+                "unit": lambda row: row["product__unit__code"],
+                "taxes": lambda row: self._taxes(row["product"]),
             },
-            omit=() if costs else VariantSerializer.cost_fields,
-        )
-        tax_refs = TaxRefSerializer(many=True)
-        self.products = RowRenderer(
-            ProductSerializer(context=context),
-            handlers={
-                "taxes": lambda row: tax_refs.to_representation(self.taxes_of[row["id"]]),
-                "image": self._image,
-                "variants": lambda row: self.variants.render(self.variants_of[row["id"]]),
-            },
+            omit=() if costs else variant_serializer.cost_fields,
         )
 
-    def render(self, rows: list[dict], price_list: PriceList | None) -> list[dict]:
-        """Read the page's variants, stock, taxes and main images, then render it."""
-        product_ids = [row["id"] for row in rows]
-        variants = list(self.variants.rows(selectors.catalog_variants(product_ids)))
+    def variant_rows(self, queryset):
+        return self.variants.rows(queryset, *self.PRODUCT_COLUMNS)
+
+    def render_variants(self, rows, price_list: PriceList | None) -> list[dict]:
+        """Read the page's stock, taxes and prices, then render it."""
+        rows = list(rows)
+        self._read_levels(rows, {row["product"] for row in rows}, price_list)
+        return self.variants.render(rows)
+
+    def _read_levels(self, variants: list[dict], product_ids, price_list) -> None:
         stock = self.stock.rows(
             selectors.catalog_stock([v["id"] for v in variants]), "variant_id", "pdv__name"
         )
-        self.variants_of, self.stock_of = defaultdict(list), defaultdict(list)
-        for variant in variants:
-            self.variants_of[variant["product"]].append(variant)
+        self.stock_of = defaultdict(list)
         for level in stock:
             self.stock_of[level["variant_id"]].append(level)
         self.taxes_of = selectors.catalog_taxes(product_ids)
-        self.images = selectors.catalog_main_images(product_ids)
         self.prices = prices_on_list({v["id"]: v["price"] for v in variants}, price_list)
-        return self.products.render(rows)
+
+    def _taxes(self, product_id) -> list[dict]:
+        return self.tax_refs.to_representation(self.taxes_of[product_id])
 
     def _sale_price_with_tax(self, row) -> str:
         rate = sum((tax["rate"] for tax in self.taxes_of[row["product"]]), ZERO)
@@ -294,6 +297,33 @@ class ProductRowsRenderer:
 
     def _stock_total(self, row) -> str:
         return str(quantity(sum((level["quantity"] for level in self.stock_of[row["id"]]), ZERO)))
+
+
+class ProductRowsRenderer(CatalogRowsRenderer):
+    """A page of products read as rows and rendered exactly as `ProductSerializer` renders the
+    catalog, variants included."""
+
+    def __init__(self, context: dict):
+        super().__init__(context, VariantSerializer)
+        self.products = RowRenderer(
+            ProductSerializer(context=context),
+            handlers={
+                "taxes": lambda row: self._taxes(row["id"]),
+                "image": self._image,
+                "variants": lambda row: self.variants.render(self.variants_of[row["id"]]),
+            },
+        )
+
+    def render(self, rows: list[dict], price_list: PriceList | None) -> list[dict]:
+        """Read the page's variants, their stock, taxes, prices and main images, then render it."""
+        product_ids = [row["id"] for row in rows]
+        variants = list(self.variants.rows(selectors.catalog_variants(product_ids)))
+        self.variants_of = defaultdict(list)
+        for variant in variants:
+            self.variants_of[variant["product"]].append(variant)
+        self._read_levels(variants, product_ids, price_list)
+        self.images = selectors.catalog_main_images(product_ids)
+        return self.products.render(rows)
 
     def _image(self, row) -> str | None:
         shown = self.images.get(row["id"])
@@ -657,6 +687,12 @@ class VariantViewSet(PricedListMixin, ServiceModelViewSet):
 
     def base_queryset(self):
         return selectors.variant_catalog()
+
+    def list(self, request, *args, **kwargs):
+        renderer = CatalogRowsRenderer(self.get_serializer_context())
+        variants = self.filter_queryset(self.get_queryset().prefetch_related(None))
+        rows = self.paginate_queryset(renderer.variant_rows(variants))
+        return self.get_paginated_response(renderer.render_variants(rows, self.price_list()))
 
     def page_variants(self, objects):
         return list(objects)

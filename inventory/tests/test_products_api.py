@@ -405,30 +405,18 @@ def test_another_companys_products_and_variants(owner_a, company_a, company_b, m
         assert Stock.objects.get(variant=variant_b).quantity == 4
 
 
-@pytest.mark.parametrize("role", [Role.OWNER, Role.SELLER])
-def test_the_product_list_answers_what_the_product_serializer_renders(
-    company_a, client_as, make_product, main_pdv, role, django_capture_on_commit_callbacks
-):
-    """The list is rendered from rows (ProductRowsRenderer); every shape of product must come out
-    exactly as ProductSerializer renders the catalog's model instances, on a price list, with and
-    without costs: category and brand or none, taxes of both kinds or none, variants with stock
-    at two points of sale or none, a service, a main image with and without its thumbnail."""
-    import json
+def _every_shape_of_product(company, client_as, make_product, capture_on_commit) -> dict:
+    """A catalog with category and brand or none, taxes of both kinds or none, variants with stock
+    at two points of sale or none, a service, a main image with and without its thumbnail, and a
+    fixed price list pricing one variant. Returns the price list."""
+    from files.tests.test_uses import uploaded
+    from products.models import Brand, Category
 
-    from rest_framework.renderers import JSONRenderer
-
-    from files.tests.test_uses import fetch, uploaded
-    from inventory import selectors
-    from inventory.api import ProductSerializer
-    from products.selectors import variant_prices
-
-    owner = client_as(company_a, Role.OWNER)
+    owner = client_as(company, Role.OWNER)
     norte = owner.post("/api/v1/pdvs/", {"name": "Norte", "code": "N1"}, format="json").json()
     category = owner.post("/api/v1/categories/", {"name": "Bebidas"}, format="json").json()
     brand = owner.post("/api/v1/brands/", {"name": "Postobón"}, format="json").json()
-    with tenant_context(company_a):
-        from products.models import Brand, Category
-
+    with tenant_context(company):
         norte_pdv = PDV.objects.get(pk=norte["id"])
         taxes = list(Tax.objects.filter(name__in=["IVA 19%", "INC 8%"]))
         bebidas, postobon = (
@@ -436,15 +424,16 @@ def test_the_product_list_answers_what_the_product_serializer_renders(
             Brand.objects.get(pk=brand["id"]),
         )
     simple = make_product(
-        company_a,
+        company,
         name="Gaseosa",
+        barcode="7702004003508",
         price="2521.008403",
         category=bebidas,
         brand=postobon,
         taxes=taxes,
         stock={None: "24", norte_pdv: "3.5"},
     )
-    make_product(company_a, name="Servicio técnico", track_inventory=False)
+    make_product(company, name="Servicio técnico", track_inventory=False)
     shirt = owner.post(
         URL,
         {
@@ -457,35 +446,58 @@ def test_the_product_list_answers_what_the_product_serializer_renders(
         format="json",
     ).json()
     images = "/api/v1/products/{}/images"
-    with django_capture_on_commit_callbacks(execute=True):  # the thumbnail is made
+    with capture_on_commit(execute=True):  # the thumbnail is made
         made = owner.post(images.format(simple.id), {"file": uploaded(owner)}, format="json")
     pending = owner.post(images.format(shirt["id"]), {"file": uploaded(owner)}, format="json")
     assert made.status_code == pending.status_code == 201
     price_list = owner.post(
         "/api/v1/price-lists/", {"name": "Mayoristas", "kind": "fixed"}, format="json"
     ).json()
-    cheap = shirt["variants"][0]["id"]
-    assert (
-        owner.post(
-            f"/api/v1/price-lists/{price_list['id']}/items",
-            {"variant": cheap, "price": "25000"},
-            format="json",
-        ).status_code
-        == 201
-    )
+    item = {"variant": shirt["variants"][0]["id"], "price": "25000"}
+    items = f"/api/v1/price-lists/{price_list['id']}/items"
+    assert owner.post(items, item, format="json").status_code == 201
+    return price_list
 
-    client = client_as(company_a, role)
-    listed = client.get(URL, {"price_list": price_list["id"]}).json()["results"]
+
+def _as_json(data):
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    return json.loads(JSONRenderer().render(data))
+
+
+def _context(role, variants, price_list) -> dict:
+    from products.selectors import variant_prices
+
+    return {
+        "show_costs": role == Role.OWNER,
+        "base_url": "http://testserver/",
+        "prices": variant_prices(variants, PriceList.objects.get(pk=price_list["id"])),
+    }
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.SELLER])
+def test_the_product_list_answers_what_the_product_serializer_renders(
+    company_a, client_as, make_product, role, django_capture_on_commit_callbacks
+):
+    """The list is rendered from rows (ProductRowsRenderer): every shape of product must come out
+    exactly as ProductSerializer renders the catalog's model instances, on a price list, with and
+    without costs."""
+    from files.tests.test_uses import fetch
+    from inventory import selectors
+    from inventory.api import ProductSerializer
+
+    price_list = _every_shape_of_product(
+        company_a, client_as, make_product, django_capture_on_commit_callbacks
+    )
+    listed = client_as(company_a, role).get(URL, {"price_list": price_list["id"]}).json()
+    listed = listed["results"]
     with tenant_context(company_a):
         products = list(selectors.product_catalog().order_by("name"))
         variants = [v for product in products for v in product.variant_list]
-        context = {
-            "show_costs": role == Role.OWNER,
-            "base_url": "http://testserver/",
-            "prices": variant_prices(variants, PriceList.objects.get(pk=price_list["id"])),
-        }
-        rendered = ProductSerializer(products, many=True, context=context).data
-        expected = json.loads(JSONRenderer().render(rendered))
+        context = _context(role, variants, price_list)
+        expected = _as_json(ProductSerializer(products, many=True, context=context).data)
     # Signed URLs differ per signing: compare what they serve.
     shown = [fetch(p.pop("image")) if p["image"] else None for p in listed]
     assert shown == [fetch(p.pop("image")) if p["image"] else None for p in expected]
@@ -493,7 +505,37 @@ def test_the_product_list_answers_what_the_product_serializer_renders(
     assert listed == expected
     by_sku = {v["sku"]: v for p in listed for v in p["variants"]}
     assert by_sku["CAM-S"]["sale_price"] == "25000.000000"
+    assert ("cost" in by_sku["CAM-S"]) is (role == Role.OWNER)
     gaseosa = next(p for p in listed if p["name"] == "Gaseosa")
     assert len(gaseosa["variants"][0]["stock"]) == 2 and len(gaseosa["taxes"]) == 2
     assert gaseosa["category"]["name"] == "Bebidas" and gaseosa["brand"]["name"] == "Postobón"
-    assert ("cost" in by_sku["CAM-S"]) is (role == Role.OWNER)
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.SELLER])
+def test_the_variant_list_and_barcode_lookup_answer_what_the_variant_serializer_renders(
+    company_a, client_as, make_product, role, django_capture_on_commit_callbacks
+):
+    """variants/ is rendered from rows too (CatalogRowsRenderer), barcode lookup included."""
+    from inventory import selectors
+    from inventory.api import VariantDetailSerializer
+    from products.selectors import default_price_list, variant_prices
+
+    price_list = _every_shape_of_product(
+        company_a, client_as, make_product, django_capture_on_commit_callbacks
+    )
+    client = client_as(company_a, role)
+    listed = client.get("/api/v1/variants/", {"price_list": price_list["id"]}).json()["results"]
+    scanned = client.get("/api/v1/variants/", {"barcode": "7702004003508"}).json()["results"]
+    with tenant_context(company_a):
+        variants = list(selectors.variant_catalog().order_by("sku"))
+        context = _context(role, variants, price_list)
+        expected = _as_json(VariantDetailSerializer(variants, many=True, context=context).data)
+        default = {**context, "prices": variant_prices(variants, default_price_list())}
+        expected_default = _as_json(
+            VariantDetailSerializer(variants, many=True, context=default).data
+        )
+    assert len(listed) == 4 and listed == expected
+    assert {v["sku"]: v["sale_price"] for v in listed}["CAM-S"] == "25000.000000"
+    (gaseosa,) = scanned
+    assert gaseosa == next(v for v in expected_default if v["barcode"] == "7702004003508")
+    assert gaseosa["unit"] == "unit" and len(gaseosa["taxes"]) == 2 and len(gaseosa["stock"]) == 2
