@@ -269,10 +269,11 @@ class CatalogRowsRenderer:
             omit=() if costs else variant_serializer.cost_fields,
         )
 
-    def variant_rows(self, queryset):
+    def rows(self, queryset):
+        """The page's query as rows holding what the renderer shows."""
         return self.variants.rows(queryset, *self.PRODUCT_COLUMNS)
 
-    def render_variants(self, rows, price_list: PriceList | None) -> list[dict]:
+    def render(self, rows, price_list: PriceList | None) -> list[dict]:
         """Read the page's stock, taxes and prices, then render it."""
         rows = list(rows)
         self._read_levels(rows, {row["product"] for row in rows}, price_list)
@@ -314,7 +315,10 @@ class ProductRowsRenderer(CatalogRowsRenderer):
             },
         )
 
-    def render(self, rows: list[dict], price_list: PriceList | None) -> list[dict]:
+    def rows(self, queryset):
+        return self.products.rows(queryset)
+
+    def render(self, rows, price_list: PriceList | None) -> list[dict]:
         """Read the page's variants, their stock, taxes, prices and main images, then render it."""
         product_ids = [row["id"] for row in rows]
         variants = list(self.variants.rows(selectors.catalog_variants(product_ids)))
@@ -413,7 +417,10 @@ PRICE_LIST_PARAMETER = OpenApiParameter(
 
 class PricedListMixin:
     """Lists and reads priced on `?price_list=` (or the default list), resolved in one query per
-    page."""
+    page. Lists are read as rows and rendered by `rows_renderer_class` (same answer as the
+    serializer); a single object is serialized from the catalog's model instances."""
+
+    rows_renderer_class: type[CatalogRowsRenderer]
 
     def price_list(self) -> PriceList | None:
         value = self.request.query_params.get("price_list")
@@ -424,7 +431,7 @@ class PricedListMixin:
             raise ValidationError({"price_list": ["This price list does not exist."]})
         return price_list
 
-    def page_variants(self, objects) -> list[Variant]:
+    def instance_variants(self, instance) -> list[Variant]:
         raise NotImplementedError
 
     def get_serializer_context(self):
@@ -433,16 +440,16 @@ class PricedListMixin:
         context["base_url"] = self.request.build_absolute_uri("/")
         return context
 
-    def priced_response(self, objects, *, many: bool):
-        prices = variant_prices(
-            self.page_variants(objects if many else [objects]), self.price_list()
-        )
+    def priced_response(self, instance):
+        prices = variant_prices(self.instance_variants(instance), self.price_list())
         context = {**self.get_serializer_context(), "prices": prices}
-        return self.get_serializer_class()(objects, many=many, context=context).data
+        return self.get_serializer_class()(instance, context=context).data
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(self.priced_response(page, many=True))
+        renderer = self.rows_renderer_class(self.get_serializer_context())
+        queryset = self.filter_queryset(self.get_queryset().prefetch_related(None))
+        rows = self.paginate_queryset(renderer.rows(queryset))
+        return self.get_paginated_response(renderer.render(rows, self.price_list()))
 
     def retrieve(self, request, *args, **kwargs):
         return self._respond(self.get_object())
@@ -450,7 +457,7 @@ class PricedListMixin:
     def _respond(self, instance, status_code=status.HTTP_200_OK):
         """The instance re-read with its catalog relations, priced."""
         instance = self.base_queryset().get(pk=instance.pk)
-        return Response(self.priced_response(instance, many=False), status=status_code)
+        return Response(self.priced_response(instance), status=status_code)
 
     def output(self, instance, *, status_code=status.HTTP_200_OK, serializer_class=None):
         return self._respond(instance, status_code)
@@ -517,6 +524,7 @@ class ProductViewSet(PricedListMixin, ServiceModelViewSet):
     model = Product
     permission_module = "catalog"
     serializer_class = ProductSerializer
+    rows_renderer_class = ProductRowsRenderer
     input_serializer_class = ProductCreateSerializer
     update_serializer_class = ProductUpdateSerializer
     filterset_class = ProductFilter
@@ -527,14 +535,8 @@ class ProductViewSet(PricedListMixin, ServiceModelViewSet):
     def base_queryset(self):
         return selectors.product_catalog()
 
-    def list(self, request, *args, **kwargs):
-        renderer = ProductRowsRenderer(self.get_serializer_context())
-        products = self.filter_queryset(self.get_queryset().prefetch_related(None))
-        rows = self.paginate_queryset(renderer.products.rows(products))
-        return self.get_paginated_response(renderer.render(rows, self.price_list()))
-
-    def page_variants(self, objects):
-        return [variant for product in objects for variant in product.variant_list]
+    def instance_variants(self, product):
+        return product.variant_list
 
     def perform_create_service(self, data):
         return services.product_create_with_stock(user=self.request.user, **data)
@@ -678,6 +680,7 @@ class VariantViewSet(PricedListMixin, ServiceModelViewSet):
     model = Variant
     permission_module = "catalog"
     serializer_class = VariantDetailSerializer
+    rows_renderer_class = CatalogRowsRenderer
     input_serializer_class = VariantCreateSerializer
     update_serializer_class = VariantUpdateSerializer
     filterset_class = VariantFilter
@@ -688,14 +691,8 @@ class VariantViewSet(PricedListMixin, ServiceModelViewSet):
     def base_queryset(self):
         return selectors.variant_catalog()
 
-    def list(self, request, *args, **kwargs):
-        renderer = CatalogRowsRenderer(self.get_serializer_context())
-        variants = self.filter_queryset(self.get_queryset().prefetch_related(None))
-        rows = self.paginate_queryset(renderer.variant_rows(variants))
-        return self.get_paginated_response(renderer.render_variants(rows, self.price_list()))
-
-    def page_variants(self, objects):
-        return list(objects)
+    def instance_variants(self, variant):
+        return [variant]
 
     def perform_create_service(self, data):
         return services.variant_create_with_stock(user=self.request.user, **data)
