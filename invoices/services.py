@@ -31,6 +31,7 @@ from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
 from ally360.fiscal import uvt_value
 from ally360.money import ZERO, money
 from ally360.services import atomic_service, delete_unless_used, ensure_tenant, model_update
+from ally360.tenancy import require_tenant_id
 from contacts.models import Contact
 from contacts.services import final_consumer
 from inventory.services import Movement, Reference, stock_apply
@@ -215,11 +216,56 @@ class TakenNumber:
         return f"{self.numbering.prefix}{self.number}"
 
 
+def _range_advance(*, pdv: PDV, document_type: str, on_date: date) -> NumberingRange | None:
+    """Advance the PDV's active range in one statement if it is usable on `on_date`; None when
+    there is no such range (missing, outside its dates or used up).
+
+    The UPDATE takes the row lock a document's number needs, and a concurrent one re-checks the
+    conditions on the row it waited for, so two documents never get one number.
+    """
+    connection = transaction.get_connection()
+    meta = NumberingRange._meta
+    quote = connection.ops.quote_name
+
+    def column(name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    def param(name: str, value):
+        return meta.get_field(name).get_db_prep_value(value, connection)
+
+    # Only identifiers from the model's metadata are formatted in; values are parameters.
+    sql = (
+        f"UPDATE {quote(meta.db_table)} "  # noqa: S608
+        f"SET {column('next_number')} = {column('next_number')} + 1, {column('updated_at')} = %s "
+        f"WHERE {column('tenant')} = %s AND {column('pdv')} = %s "
+        f"AND {column('document_type')} = %s AND {column('is_active')} "
+        f"AND {column('next_number')} <= {column('range_to')} "
+        f"AND {column('valid_from')} <= %s AND {column('valid_to')} >= %s "
+        f"RETURNING {', '.join(quote(field.column) for field in meta.concrete_fields)}"
+    )
+    params = [
+        param("updated_at", timezone.now()),
+        param("tenant", require_tenant_id()),
+        param("pdv", pdv.pk),
+        document_type,
+        param("valid_from", on_date),
+        param("valid_to", on_date),
+    ]
+    # One active range per PDV and type (a unique constraint), so at most one row.
+    return next(iter(NumberingRange.objects.raw(sql, params)), None)
+
+
 def number_take(*, pdv: PDV, document_type: str, on_date: date) -> TakenNumber:
     """Take the next number of the PDV's active range, under a row lock, inside the issuing
     transaction: a rollback gives it back, so numbers are gap-free and unique."""
-    # Lock only the range row: the model's default ordering joins the PDV, and a plain FOR
-    # UPDATE would lock the PDV row too (and deadlock against every FK check on it).
+    numbering = _range_advance(pdv=pdv, document_type=document_type, on_date=on_date)
+    if numbering is not None:
+        number = numbering.next_number - 1
+        return TakenNumber(numbering, number, range_warnings(numbering, on_date))
+    # No usable range: find out why, under the same lock, to say so (or, if a range became
+    # usable meanwhile, take its number). Lock only the range row: the model's default
+    # ordering joins the PDV, and a plain FOR UPDATE would lock the PDV row too (and deadlock
+    # against every FK check on it).
     numbering = (
         NumberingRange.objects.select_for_update(of=("self",))
         .filter(pdv=pdv, document_type=document_type, is_active=True)

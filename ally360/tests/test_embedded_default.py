@@ -126,3 +126,46 @@ def test_default_secret_is_refused_with_debug_off(embedded_env):
     )
     assert result.returncode != 0
     assert "APP_SECRET_STRING is not set" in result.stderr
+
+
+NUMBERING_ON_SQLITE = """
+from datetime import date
+from django.db import transaction
+from accounts.models import Company
+from ally360.exceptions import Conflict
+from ally360.sequences import next_number
+from ally360.tenancy import tenant_context
+from invoices.services import number_take, numbering_range_create
+from pos.models import PDV
+
+with tenant_context(Company.objects.get(name="Tienda Demo")):
+    pdv = PDV.objects.get(is_main=True)
+    numbering_range_create(
+        pdv=pdv, document_type="invoice", resolution_number="18760000001", prefix="FE",
+        range_from=1, range_to=2, valid_from=date(2020, 1, 1), valid_to=date(2099, 12, 31),
+    )
+    taken = [number_take(pdv=pdv, document_type="invoice", on_date=date.today()).full_number
+             for _ in range(2)]
+    try:
+        number_take(pdv=pdv, document_type="invoice", on_date=date.today())
+    except Conflict as error:
+        taken.append(error.code)
+    try:
+        with transaction.atomic():
+            next_number("transfer", prefix="TR-")
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    taken += [next_number("transfer", prefix="TR-"), next_number("transfer", prefix="TR-")]
+print(taken)
+"""
+
+
+def test_document_numbers_are_taken_on_sqlite(embedded_env):
+    """The one-statement upserts and updates that take numbers speak SQLite too."""
+    manage(embedded_env, "migrate", "--noinput")
+    manage(embedded_env, "bootstrap_demo")
+    out = manage(embedded_env, "shell", "-c", NUMBERING_ON_SQLITE).stdout
+    assert out.strip().splitlines()[-1] == str(
+        ["FE1", "FE2", "numbering_range_exhausted", "TR-00001", "TR-00002"]
+    )
