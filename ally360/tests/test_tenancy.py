@@ -135,6 +135,24 @@ def test_building_querysets_without_a_tenant_is_allowed(notes):
     assert "tenancy_test_note" in str(queryset.query)
 
 
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda manager: manager.all(),
+        lambda manager: manager.filter(title="a1").exclude(amount=3),
+        lambda manager: manager.values("title").annotate(n=__import__("django").db.models.Count("id")),
+        lambda manager: manager.order_by("-created_at")[:5],
+        lambda manager: manager.filter(pk__in=manager.filter(amount__gt=1).values("pk")),
+    ],
+)
+def test_the_tenant_condition_is_the_sql_filter_would_build(company_a, build):
+    """The manager adds the tenant condition without `filter()`; the SQL must be the same."""
+    with tenant_context(company_a):
+        scoped = str(build(Note.objects).query)
+        expected = str(build(Note.all_tenants.filter(tenant_id=company_a.id)).query)
+    assert scoped == expected and str(company_a.id) in scoped
+
+
 def test_scoped_manager_sees_only_the_current_tenant(notes):
     company_a, company_b = notes
     with tenant_context(company_a):
