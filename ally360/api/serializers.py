@@ -5,8 +5,10 @@ import uuid
 from datetime import date
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from ally360.documents import aging_bucket
 from ally360.money import MONEY
@@ -126,7 +128,7 @@ class RowRenderer:
     fields out of the answer (costs a role may not see).
     """
 
-    _VALUE, _ID, _NESTED, _HANDLED = "value", "id", "nested", "handled"
+    _VALUE, _ID, _NESTED, _HANDLED, _DECIMAL = "value", "id", "nested", "handled", "decimal"
 
     def __init__(
         self,
@@ -154,9 +156,25 @@ class RowRenderer:
                 kind = self._ID
             elif isinstance(field, (serializers.RelatedField, serializers.SerializerMethodField)):
                 raise ImproperlyConfigured(f"{name}: {type(field).__name__} is not supported")
+            elif self._stored_as_rendered(field, model_field):
+                kind = self._DECIMAL
             else:
                 kind = self._VALUE
             self.plan.append((name, field.source, kind, field))
+
+    @staticmethod
+    def _stored_as_rendered(field, model_field) -> bool:
+        """A decimal the database returns with exactly the places the field renders (NUMERIC
+        columns keep their scale; Django quantizes SQLite's): quantizing it again changes
+        nothing, so the field's string is the value's own: 0.2 µs instead of 1.7."""
+        return (
+            type(field) is serializers.DecimalField
+            and isinstance(model_field, models.DecimalField)
+            and field.decimal_places == model_field.decimal_places
+            and (field.max_digits is None or field.max_digits >= model_field.max_digits)
+            and getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+            and not field.localize
+        )
 
     def _model_field(self, name, field):
         if field.source == "*" or "." in field.source:
@@ -192,6 +210,8 @@ class RowRenderer:
                 value = row[source]
                 if value is None:
                     item[name] = None
+                elif kind == self._DECIMAL:
+                    item[name] = format(value, "f")
                 elif kind == self._VALUE:
                     item[name] = field.to_representation(value)
                 elif kind == self._ID:

@@ -140,7 +140,9 @@ def test_building_querysets_without_a_tenant_is_allowed(notes):
     [
         lambda manager: manager.all(),
         lambda manager: manager.filter(title="a1").exclude(amount=3),
-        lambda manager: manager.values("title").annotate(n=__import__("django").db.models.Count("id")),
+        lambda manager: manager.values("title").annotate(
+            n=__import__("django").db.models.Count("id")
+        ),
         lambda manager: manager.order_by("-created_at")[:5],
         lambda manager: manager.filter(pk__in=manager.filter(amount__gt=1).values("pk")),
     ],
