@@ -26,7 +26,19 @@ class ModelSerializer(serializers.ModelSerializer):
         if prototypes is None:
             prototypes = super().get_fields()
             cls._field_prototypes = prototypes
-        return copy.deepcopy(prototypes)
+        return {name: _fresh_copy(field) for name, field in prototypes.items()}
+
+
+def _fresh_copy(field: serializers.Field) -> serializers.Field:
+    """A leaf field's state is its constructor's (never changed by a request) plus what bind()
+    sets on the copy, so a shallow copy is a fresh field; DRF's deep copy calls the constructor
+    again. Fields that hold other fields (nested serializers, list children, many-related) are
+    bound to them, so they are copied deeply, as DRF does."""
+    if isinstance(field, serializers.BaseSerializer) or hasattr(field, "child"):
+        return copy.deepcopy(field)
+    if isinstance(field, serializers.ManyRelatedField):
+        return copy.deepcopy(field)
+    return copy.copy(field)
 
 
 class ContactRefSerializer(serializers.Serializer):
