@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.sql.where import AND
 from django.utils.translation import gettext_lazy as _
 
+from .db import update_rows
 from .money import MONEY
 from .tenancy import (
     TenantMismatchError,
@@ -136,6 +137,11 @@ class TenantQuerySet(models.QuerySet):
 
     def bulk_update(self, objs, fields, batch_size=None):
         self._check_scope()
+        objs = list(objs)
+        if batch_size is None:
+            updated = update_rows(self, objs, list(fields))
+            if updated is not None:
+                return updated
         return super().bulk_update(objs, fields, batch_size)
 
     def get_or_create(self, defaults=None, **kwargs):
