@@ -27,31 +27,44 @@ def allow_generic_plans(*, using: str = DEFAULT_DB_ALIAS) -> None:
 
 def update_rows(queryset, objs: list, field_names: list[str]) -> int | None:
     """`bulk_update()` as one `UPDATE … FROM (VALUES …)` on PostgreSQL; None when this form does
-    not apply (another database, expressions among the values), for Django's own to run.
+    not apply (another database, a join, expressions among the values), for Django's own to run.
 
     Django's bulk_update builds a `CASE WHEN pk = … THEN …` expression per field over every
-    row; for the three rows of a sale's stock that was 10 % of the request. The rows joined
-    by primary key, inside the queryset's own conditions (the tenant), get the same values.
+    row; for the three rows of a sale's stock that was 10 % of the request. Here the rows are
+    joined by primary key, inside the queryset's own conditions (the tenant), with Django's
+    checks and semantics: the first object of a primary key wins, the count of rows is returned.
     """
+    queryset._for_write = True
     connection = connections[queryset.db]
     query = queryset.query
-    # Conditions on the table itself only (the tenant, filters on its columns): a join would
-    # need Django's subquery form.
-    simple = len(query.alias_map) <= 1 and not query.is_sliced and not query.distinct
-    if connection.vendor != "postgresql" or not objs or not simple:
+    # Conditions on the table's own columns only (the tenant, plain filters): a join, a union or
+    # an aggregate needs Django's subquery form.
+    referenced = [alias for alias, count in query.alias_refcount.items() if count]
+    simple = (
+        len(referenced) <= 1
+        and not (query.is_sliced or query.distinct or query.combinator or query.extra_tables)
+        and not query.where.contains_aggregate
+    )
+    if connection.vendor != "postgresql" or not simple:
         return None
     meta = queryset.model._meta
-    fields = [meta.pk, *(meta.get_field(name) for name in field_names)]
-    rows = [[getattr(obj, field.attname) for field in fields] for obj in objs]
-    if any(hasattr(value, "resolve_expression") for row in rows for value in row):
+    fields = _checked_fields(meta, objs, field_names)
+    rows = {}
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_update", fields=fields)
+        rows.setdefault(obj.pk, [getattr(obj, field.attname) for field in fields])
+    if any(hasattr(value, "resolve_expression") for row in rows.values() for value in row):
         return None
+    if not rows:
+        return 0
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
-    casts = ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in fields)
+    columns = [meta.pk, *fields]
+    casts = ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in columns)
     values = ", ".join([f"({casts})"] * len(rows))
     assignments = ", ".join(
         f"{quote(field.column)} = v.column{position}"
-        for position, field in enumerate(fields[1:], start=2)
+        for position, field in enumerate(fields, start=2)
     )
     try:
         where, where_params = query.get_compiler(queryset.db).compile(query.where)
@@ -66,9 +79,23 @@ def update_rows(queryset, objs: list, field_names: list[str]) -> int | None:
     )
     params = [
         field.get_db_prep_save(value, connection)
-        for row in rows
-        for field, value in zip(fields, row, strict=True)
+        for pk, row in rows.items()
+        for field, value in zip(columns, [pk, *row], strict=True)
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *where_params])
         return cursor.rowcount
+
+
+def _checked_fields(meta, objs: list, field_names: list[str]) -> list:
+    """Django's bulk_update() argument checks, with its messages."""
+    if not field_names:
+        raise ValueError("Field names must be given to bulk_update().")
+    if not all(obj._is_pk_set() for obj in objs):
+        raise ValueError("All bulk_update() objects must have a primary key set.")
+    fields = [meta.get_field(name) for name in field_names]
+    if any(not field.concrete or field.many_to_many for field in fields):
+        raise ValueError("bulk_update() can only be used with concrete fields.")
+    if any(field.primary_key for field in fields):
+        raise ValueError("bulk_update() cannot be used with primary key fields.")
+    return fields

@@ -186,6 +186,7 @@ class RowRenderer:
             and (field.max_digits is None or field.max_digits >= model_field.max_digits)
             and getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
             and not field.localize
+            and not getattr(field, "normalize_output", False)
         )
 
     def _model_field(self, name, field):

@@ -64,7 +64,9 @@ def test_a_filtered_queryset_updates_only_its_rows(company_a):
         notes = [Note.objects.create(title=f"f{i}", amount=i) for i in range(3)]
         for note in notes:
             note.title = f"{note.title}*"
-        assert Note.objects.filter(amount__gte=1).bulk_update(notes, ["title"]) == 2
+        with CaptureQueriesContext(connection) as queries:
+            assert Note.objects.filter(amount__gte=1).bulk_update(notes, ["title"]) == 2
+        assert "FROM (VALUES" in queries[0]["sql"]
         assert Note.objects.filter(pk__in=[]).bulk_update(notes, ["title"]) == 0
         assert sorted(Note.objects.values_list("title", flat=True)) == ["f0", "f1*", "f2*"]
 
@@ -78,3 +80,20 @@ def test_expressions_use_djangos_bulk_update(company_a):
             Note.objects.bulk_update(notes, ["amount"])
         assert "CASE" in queries[-1]["sql"]
         assert sorted(Note.objects.values_list("amount", flat=True)) == [100, 101]
+
+
+def test_djangos_rules_hold(company_a):
+    with tenant_context(company_a):
+        first = Note.objects.create(title="d", amount=1)
+        again = Note.objects.get(pk=first.pk)
+        first.amount, again.amount = 10, 20
+        # The first object of a primary key wins, as with Django's CASE WHEN.
+        assert Note.objects.bulk_update([first, again], ["amount"]) == 1
+        assert Note.objects.get(pk=first.pk).amount == 10
+        with pytest.raises(ValueError, match="Field names must be given"):
+            Note.objects.bulk_update([first], [])
+        with pytest.raises(ValueError, match="primary key fields"):
+            Note.objects.bulk_update([first], ["id"])
+        with pytest.raises(ValueError, match="must have a primary key set"):
+            Note.objects.bulk_update([Note(title="unsaved", pk=None)], ["amount"])
+        assert Note.objects.bulk_update([], ["amount"]) == 0
