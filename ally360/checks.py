@@ -51,3 +51,31 @@ def check_newest_first_lists_are_indexed(app_configs, **kwargs):
                 )
             )
     return errors
+
+
+SQLITE_MINIMUM = (3, 35)
+
+
+@register(Tags.compatibility)
+def check_sqlite_version(app_configs, **kwargs):
+    """Document numbers are taken with `INSERT … ON CONFLICT … RETURNING` and `UPDATE …
+    RETURNING` (one statement each); SQLite has RETURNING since 3.35, Django accepts 3.31."""
+    from django.conf import settings
+
+    return sqlite_version_errors([db["ENGINE"] for db in settings.DATABASES.values()])
+
+
+def sqlite_version_errors(engines: list[str]) -> list[Error]:
+    import sqlite3
+
+    uses_sqlite = any(engine.endswith("sqlite3") for engine in engines)
+    if not uses_sqlite or sqlite3.sqlite_version_info >= SQLITE_MINIMUM:
+        return []
+    return [
+        Error(
+            f"SQLite {sqlite3.sqlite_version} is too old: Ally360 needs "
+            f"{'.'.join(map(str, SQLITE_MINIMUM))} or newer.",
+            hint="Use a newer Python build (its sqlite3 module), or PostgreSQL (DATABASE_URL).",
+            id="ally360.E003",
+        )
+    ]

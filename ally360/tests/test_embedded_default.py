@@ -169,3 +169,18 @@ def test_document_numbers_are_taken_on_sqlite(embedded_env):
     assert out.strip().splitlines()[-1] == str(
         ["FE1", "FE2", "numbering_range_exhausted", "TR-00001", "TR-00002"]
     )
+
+
+def test_an_sqlite_without_returning_is_refused_by_the_system_check(monkeypatch):
+    import sqlite3
+
+    from ally360.checks import sqlite_version_errors
+
+    sqlite_engine = ["django.db.backends.sqlite3"]
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.34.1")
+    [error] = sqlite_version_errors(sqlite_engine)
+    assert error.id == "ally360.E003" and "3.34.1" in error.msg
+    assert sqlite_version_errors(["django.db.backends.postgresql"]) == []
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 35, 0))
+    assert sqlite_version_errors(sqlite_engine) == []
