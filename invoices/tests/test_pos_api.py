@@ -431,8 +431,8 @@ def test_pos_sale_queries_do_not_grow_with_lines(seller_a, shop_a):
         assert len(response.json()["invoice"]["lines"]) == len(chosen)
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
-    # The user; variants and their taxes; shift, customer, price list; the number; stock rows
-    # found, locked and updated; ledger, invoice, lines and payment inserted; plus the savepoint
-    # pair of the test's transaction (the tenant setting and the idempotency key run too, but
-    # outside this capture or not at all here).
+    # The user, the tenant setting, the plan mode; variants and their taxes; shift, customer,
+    # price list; the number; stock rows found, locked and updated; ledger, invoice, lines and
+    # payment inserted: 16, plus the savepoint pair of the test's transaction (no
+    # Idempotency-Key here, which adds its reservation and the stored answer).
     assert counts[0] <= 18, counts
