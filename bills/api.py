@@ -40,8 +40,8 @@ from ally360.documents import LineAmounts, PaymentMethod
 from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ally360.idempotency import idempotent
 from ally360.money import MONEY, PRICE, QUANTITY
+from contacts.api import contact_ref_rows
 from contacts.models import Contact
-from contacts.selectors import contact_refs
 from pos.models import PDV
 from products.api import DocumentVariantField
 from products.models import Tax, Variant
@@ -217,7 +217,7 @@ class BillViewSet(RowListMixin, ServiceModelViewSet):
     filterset_class = BillFilter
     search_fields = ["number", "supplier_invoice_number", "supplier__name"]
     pagination_class = CursorPagination
-    list_related = {"supplier": contact_refs}
+    list_related = {"supplier": contact_ref_rows}
     action_permissions = {"issue": "write", "void": "void"}
 
     def base_queryset(self):

@@ -3,13 +3,13 @@ from drf_spectacular.utils import extend_schema_view
 from rest_framework import serializers
 
 from ally360.api.filters import TenantFilterSet
-from ally360.api.serializers import ModelSerializer
+from ally360.api.serializers import ContactRefSerializer, ModelSerializer, RowRenderer
 from ally360.api.viewsets import ServiceModelViewSet, service_crud_schema
 from pos.models import Seller
 from products.models import PriceList
 
 from . import services
-from .models import Contact, FiscalResponsibility, IdType, PersonType, TaxRegime
+from .models import Contact, FiscalResponsibility, IdType, PersonType, TaxRegime, identification
 
 
 class AddressSerializer(serializers.Serializer):
@@ -153,3 +153,16 @@ class ContactViewSet(ServiceModelViewSet):
 
     def perform_delete_service(self, instance):
         services.contact_delete(contact=instance)
+
+
+def contact_ref_rows() -> RowRenderer:
+    """A document list's customers or suppliers, as `ContactRefSerializer` renders them, read
+    and rendered as rows: no model instance per contact (half the cost on an invoice page)."""
+    return RowRenderer(
+        ContactRefSerializer(),
+        model=Contact,
+        reads=("id_number", "check_digit"),
+        handlers={
+            "identification": lambda row: identification(row["id_number"], row["check_digit"])
+        },
+    )

@@ -123,4 +123,9 @@ class Contact(TenantModel):
 
     @property
     def identification(self) -> str:
-        return f"{self.id_number}-{self.check_digit}" if self.check_digit else self.id_number
+        return identification(self.id_number, self.check_digit)
+
+
+def identification(id_number: str, check_digit: str) -> str:
+    """The number as documents show it: a NIT with its check digit."""
+    return f"{id_number}-{check_digit}" if check_digit else id_number

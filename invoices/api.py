@@ -42,8 +42,8 @@ from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ally360.idempotency import idempotent
 from ally360.money import MONEY, PRICE, QUANTITY
 from ally360.roles import Role
+from contacts.api import contact_ref_rows
 from contacts.models import Contact
-from contacts.selectors import contact_refs
 from inventory.api import CostFieldsMixin
 from pos.models import PDV, CashMovement, CashRegister, Seller, Shift
 from pos.services import shift_cash_movement, shift_open
@@ -406,7 +406,7 @@ class InvoiceViewSet(RowListMixin, ServiceModelViewSet):
     filterset_class = InvoiceFilter
     search_fields = ["full_number", "customer__name", "customer__id_number"]
     pagination_class = CursorPagination
-    list_related = {"customer": contact_refs}
+    list_related = {"customer": contact_ref_rows}
     action_permissions = {
         "issue": "write",
         "pdf": "read",

@@ -135,23 +135,28 @@ class RowRenderer:
     query for the page, through the related model's tenant-scoped manager) are supported;
     anything else is refused when the renderer is built, not silently rendered differently.
     `related` may give the queryset a nested foreign key is read from (by source name), e.g. one
-    that loads only the columns the nested serializer shows. `handlers` render the fields the
-    renderer cannot (method fields, nested lists) from the row, by field name; `omit` leaves
-    fields out of the answer (costs a role may not see).
+    that loads only the columns the nested serializer shows, or a RowRenderer that reads and
+    renders it as rows too. `handlers` render the fields the renderer cannot (method fields,
+    nested lists) from the row, by field name, reading the columns named in `reads`; `omit`
+    leaves fields out of the answer (costs a role may not see). `model` names the model of a
+    plain `Serializer`.
     """
 
     _VALUE, _ID, _NESTED, _HANDLED, _DECIMAL = "value", "id", "nested", "handled", "decimal"
 
     def __init__(
         self,
-        serializer: serializers.ModelSerializer,
+        serializer: serializers.Serializer,
         related: dict | None = None,
         *,
         handlers: dict | None = None,
         omit=(),
+        model=None,
+        reads=(),
     ):
-        self.model = serializer.Meta.model
+        self.model = model or serializer.Meta.model
         self.related = related or {}
+        self.reads = tuple(reads)
         self.plan = []
         for name, field in serializer.fields.items():
             if field.write_only or name in omit:
@@ -202,9 +207,9 @@ class RowRenderer:
 
     def rows(self, queryset, *extra: str):
         """The queryset as rows holding just the serializer's columns (foreign keys as ids), and
-        the `extra` columns the handlers read."""
+        the columns the handlers read (`reads`, `extra`)."""
         sources = [source for _name, source, kind, _field in self.plan if kind != self._HANDLED]
-        return queryset.values(*sources, *extra)
+        return queryset.values(*dict.fromkeys([*sources, *self.reads, *extra]))
 
     def render(self, rows) -> list[dict]:
         rows = list(rows)
@@ -236,8 +241,12 @@ class RowRenderer:
 
     def _related(self, source, field, rows) -> dict:
         ids = {row[source] for row in rows} - {None}
-        if source in self.related:
-            queryset = self.related[source]
-        else:
-            queryset = self.model._meta.get_field(source).related_model.objects.all()
-        return {obj.pk: field.to_representation(obj) for obj in queryset.filter(pk__in=ids)}
+        related = self.related.get(source)
+        if isinstance(related, RowRenderer):
+            # Rendered from rows too: no model instance for the page's customers or suppliers.
+            pk = related.model._meta.pk.attname
+            found = list(related.rows(related.model.objects.filter(pk__in=ids), pk))
+            return dict(zip((row[pk] for row in found), related.render(found), strict=True))
+        if related is None:
+            related = self.model._meta.get_field(source).related_model.objects.all()
+        return {obj.pk: field.to_representation(obj) for obj in related.filter(pk__in=ids)}

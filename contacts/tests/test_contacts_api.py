@@ -249,3 +249,20 @@ def test_another_companys_seller_or_price_list_in_a_payload_is_refused(owner_a, 
         assert field in response.json()["error"]["fields"]
     with tenant_context(company_a):
         assert not Contact.objects.filter(id_number="800197268").exists()
+
+
+def test_contact_ref_rows_render_what_the_serializer_renders(owner_a, company_a):
+    """Document lists render their customers and suppliers from rows (`contact_ref_rows`): the
+    answer must be ContactRefSerializer's, with and without a NIT check digit."""
+    from ally360.api.serializers import ContactRefSerializer
+    from contacts.api import contact_ref_rows
+
+    assert owner_a.post(URL, nit_payload(), format="json").status_code == 201
+    with tenant_context(company_a):
+        Contact.objects.create(id_type="13", id_number="1020304050", name="Cédula")
+        contacts = list(Contact.objects.order_by("name"))
+        assert {bool(c.check_digit) for c in contacts} == {True, False}
+        renderer = contact_ref_rows()
+        rows = list(renderer.rows(Contact.objects.order_by("name")))
+        rendered = renderer.render(rows)
+    assert rendered == ContactRefSerializer(contacts, many=True).data
