@@ -34,9 +34,8 @@ def _fresh_copy(field: serializers.Field) -> serializers.Field:
     sets on the copy, so a shallow copy is a fresh field; DRF's deep copy calls the constructor
     again. Fields that hold other fields (nested serializers, list children, many-related) are
     bound to them, so they are copied deeply, as DRF does."""
-    if isinstance(field, serializers.BaseSerializer) or hasattr(field, "child"):
-        return copy.deepcopy(field)
-    if isinstance(field, serializers.ManyRelatedField):
+    holds_fields = isinstance(field, (serializers.BaseSerializer, serializers.ManyRelatedField))
+    if holds_fields or hasattr(field, "child"):
         return copy.deepcopy(field)
     return copy.copy(field)
 

@@ -79,7 +79,8 @@ class ReadOnlyTenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Te
 class RowListMixin:
     """`list` read as `values()` rows and rendered by `RowRenderer` (same answer as the list
     serializer over model instances, at a fraction of the cost), for lists of documents.
-    `list_related` maps a nested foreign key to the selector its page of objects is read from."""
+    `list_related` maps a nested foreign key to a function giving what its page of objects is
+    read from: a queryset, or a RowRenderer that reads and renders them as rows."""
 
     list_related: dict = {}
 
