@@ -87,6 +87,22 @@ def update_rows(queryset, objs: list, field_names: list[str]) -> int | None:
         return cursor.rowcount
 
 
+def insert_values(model, values: dict, connection) -> tuple[str, str, list]:
+    """For a hand-written `INSERT INTO <table> (<columns>) VALUES (<placeholders>)` of one row:
+    the quoted columns and the placeholders of `values` (field name → value), and the values
+    prepared as the ORM would. Only identifiers from the model's metadata are formatted into
+    SQL; values stay parameters."""
+    fields = [model._meta.get_field(name) for name in values]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    params = [
+        field.get_db_prep_value(value, connection)
+        for field, value in zip(fields, values.values(), strict=True)
+    ]
+    return columns, placeholders, params
+
+
 def _checked_fields(meta, objs: list, field_names: list[str]) -> list:
     """Django's bulk_update() argument checks, with its messages."""
     if not field_names:

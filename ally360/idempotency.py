@@ -22,6 +22,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
+from .db import insert_values
 from .exceptions import Conflict, ValidationFailed
 from .models import IdempotencyRecord
 from .tenancy import require_tenant_id
@@ -58,18 +59,14 @@ def _reserve(key: str, scope: str, fingerprint: str) -> uuid.UUID | None:
         "fingerprint": fingerprint,
     }
     connection = transaction.get_connection()
-    fields = [IdempotencyRecord._meta.get_field(name) for name in values]
-    quote = connection.ops.quote_name
+    columns, placeholders, params = insert_values(IdempotencyRecord, values, connection)
+    table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
     with connection.cursor() as cursor:
         # Only identifiers from the model's metadata are formatted in; values are parameters.
         cursor.execute(
-            f"INSERT INTO {quote(IdempotencyRecord._meta.db_table)} "  # noqa: S608
-            f"({', '.join(quote(field.column) for field in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING RETURNING id",
-            [
-                field.get_db_prep_value(value, connection)
-                for field, value in zip(fields, values.values(), strict=True)
-            ],
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608
+            f"VALUES ({placeholders}) ON CONFLICT DO NOTHING RETURNING id",
+            params,
         )
         return record_id if cursor.fetchone() is not None else None
 

@@ -11,6 +11,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
+from .db import insert_values
 from .tenancy import require_tenant_id
 
 
@@ -34,7 +35,7 @@ def next_number(kind: str, *, prefix: str = "") -> str:
         "updated_at": now,
         "kind": kind,
     }
-    fields = [DocumentSequence._meta.get_field(name) for name in values]
+    columns, placeholders, params = insert_values(DocumentSequence, values, connection)
     quote = connection.ops.quote_name
     table = quote(DocumentSequence._meta.db_table)
     next_value = quote(DocumentSequence._meta.get_field("next_value").column)
@@ -45,16 +46,12 @@ def next_number(kind: str, *, prefix: str = "") -> str:
     with connection.cursor() as cursor:
         # Only identifiers from the model's metadata are formatted in; values are parameters.
         cursor.execute(
-            f"INSERT INTO {table} "  # noqa: S608
-            f"({', '.join(quote(field.column) for field in fields)}, {next_value}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}, 2) "
+            f"INSERT INTO {table} ({columns}, {next_value}) "  # noqa: S608
+            f"VALUES ({placeholders}, 2) "
             f"ON CONFLICT ({unique}) DO UPDATE SET {next_value} = {table}.{next_value} + 1, "
             f"{updated_at} = excluded.{updated_at} "
             f"RETURNING {next_value} - 1",
-            [
-                field.get_db_prep_value(value, connection)
-                for field, value in zip(fields, values.values(), strict=True)
-            ],
+            params,
         )
         number = cursor.fetchone()[0]
     return f"{prefix}{number:05d}" if prefix else str(number)
