@@ -544,6 +544,53 @@ def summarize_profile(name: str) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 
 
+# The issue's targets (figures on a 2-core machine): (scenario, what is measured, bound).
+TARGETS = [
+    ("pos_sale", "rps", ">=", 200),
+    ("pos_sale", "api_raw_ratio", ">=", 0.25),
+    ("product_list", "rps", ">=", 300),
+    ("product_list", "p99_ms", "<=", 100),
+    ("invoice_list_first", "p99_ms", "<=", 50),
+    ("invoice_list_deep", "p99_ms", "<=", 50),
+]
+
+
+def target_verdicts(results: dict) -> list[dict]:
+    """Each target per measured concurrency, and 0 errors per scenario: measured, bound, met."""
+    verdicts = []
+    for name, measure, op, bound in TARGETS:
+        for concurrency, r in results["scenarios"].get(name, {}).items():
+            if measure == "api_raw_ratio":
+                raw = results.get("pgbench", {}).get(concurrency, {}).get("tps")
+                value = round(r["rps"] / raw, 2) if raw else None
+            else:
+                value = r[measure]
+            met = value is not None and (value >= bound if op == ">=" else value <= bound)
+            verdicts.append(
+                {
+                    "scenario": name,
+                    "concurrency": int(concurrency),
+                    "measure": measure,
+                    "target": f"{op} {bound}",
+                    "value": value,
+                    "met": met,
+                }
+            )
+    for name, by_concurrency in results["scenarios"].items():
+        for concurrency, r in by_concurrency.items():
+            verdicts.append(
+                {
+                    "scenario": name,
+                    "concurrency": int(concurrency),
+                    "measure": "errors",
+                    "target": "== 0",
+                    "value": r["errors"],
+                    "met": r["errors"] == 0,
+                }
+            )
+    return verdicts
+
+
 def table(results: dict) -> str:
     rows = [
         "scenario              conc    req/s  p50 ms  p99 ms errors SQL/req RSS MiB "
@@ -565,6 +612,22 @@ def table(results: dict) -> str:
             f"{'raw SQL POS sale':<21} {concurrency:>4} {raw.get('tps') or '-':>8} "
             f"{raw.get('latency_avg_ms') or '-':>7} (avg)  failed {raw.get('failed', '-')}"
             f"   API/raw = {ratio}"
+        )
+
+    verdicts = results.get("targets", [])
+    if verdicts:
+        rows.append("\ntargets (figures on a 2-core machine):")
+        for v in verdicts:
+            if v["measure"] != "errors":
+                mark = "met" if v["met"] else "NOT MET"
+                rows.append(
+                    f"  {v['scenario']:<21} {v['concurrency']:>4} {v['measure']:<13} "
+                    f"{v['target']:<8} {v['value'] if v['value'] is not None else '-':>8}  {mark}"
+                )
+        failing = [v for v in verdicts if v["measure"] == "errors" and not v["met"]]
+        rows.append(
+            "  0 errors in every scenario: "
+            + ("met" if not failing else f"NOT MET ({len(failing)} runs with errors)")
         )
 
     for name, buckets in results.get("profile", {}).items():
@@ -674,6 +737,8 @@ def main() -> None:
         results["pgbench"] = {str(c): pgbench(args, c) for c in args.concurrency}
     if args.profile:
         results["profile"] = {name: summarize_profile(name) for name in args.scenarios}
+    results["targets"] = target_verdicts(results)
+
     Path(args.output).write_text(json.dumps(results, indent=1))
     print(table(results))
     print(f"\nwritten: {args.output}")
