@@ -18,7 +18,7 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from ally360.api.permissions import RolePermission
-from ally360.api.serializers import ModelSerializer
+from ally360.api.serializers import ModelSerializer, Serializer
 from ally360.api.throttling import rate_limit_hit
 from ally360.api.viewsets import UUID_PATTERN
 from ally360.exceptions import AuthenticationError
@@ -75,7 +75,7 @@ class CompanySerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class CompanyInputSerializer(serializers.Serializer):
+class CompanyInputSerializer(Serializer):
     name = serializers.CharField(max_length=200)
     legal_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     nit = serializers.CharField(max_length=20, help_text="Digits, optionally with -DV: 800197268-4")
@@ -98,14 +98,14 @@ class CompanyUpdateSerializer(CompanyInputSerializer):
         super().__init__(*args, **kwargs)
 
 
-class CompanyRoleSerializer(serializers.Serializer):
+class CompanyRoleSerializer(Serializer):
     id = serializers.UUIDField(source="company.id")
     name = serializers.CharField(source="company.name")
     nit = serializers.CharField(source="company.nit_display")
     role = serializers.CharField()
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -114,12 +114,12 @@ class RegisterSerializer(serializers.Serializer):
     company = CompanyInputSerializer(required=False, help_text="Optional first company.")
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(style={"input_type": "password"})
 
 
-class TokenPairSerializer(serializers.Serializer):
+class TokenPairSerializer(Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
 
@@ -129,23 +129,23 @@ class LoginResponseSerializer(TokenPairSerializer):
     companies = CompanyRoleSerializer(many=True)
 
 
-class TokenOnlySerializer(serializers.Serializer):
+class TokenOnlySerializer(Serializer):
     token = serializers.CharField()
 
 
-class EmailOnlySerializer(serializers.Serializer):
+class EmailOnlySerializer(Serializer):
     email = serializers.EmailField()
 
 
-class RefreshInputSerializer(serializers.Serializer):
+class RefreshInputSerializer(Serializer):
     refresh = serializers.CharField()
 
 
-class SelectCompanySerializer(serializers.Serializer):
+class SelectCompanySerializer(Serializer):
     company_id = serializers.UUIDField()
 
 
-class ContextTokenSerializer(serializers.Serializer):
+class ContextTokenSerializer(Serializer):
     token = serializers.CharField()
     token_type = serializers.CharField()
     expires_in = serializers.IntegerField(help_text="Seconds.")
@@ -153,31 +153,31 @@ class ContextTokenSerializer(serializers.Serializer):
     role = serializers.CharField()
 
 
-class MeUpdateSerializer(serializers.Serializer):
+class MeUpdateSerializer(Serializer):
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
 
 
-class MeResponseSerializer(serializers.Serializer):
+class MeResponseSerializer(Serializer):
     user = UserSerializer()
     companies = CompanyRoleSerializer(many=True)
     current_company = CompanySerializer(allow_null=True)
     current_role = serializers.CharField(allow_null=True)
 
 
-class PasswordResetConfirmSerializer(serializers.Serializer):
+class PasswordResetConfirmSerializer(Serializer):
     uid = serializers.CharField()
     token = serializers.CharField()
     new_password = serializers.CharField(style={"input_type": "password"})
 
 
-class ChangePasswordSerializer(serializers.Serializer):
+class ChangePasswordSerializer(Serializer):
     current_password = serializers.CharField(style={"input_type": "password"})
     new_password = serializers.CharField(style={"input_type": "password"})
 
 
-class DetailSerializer(serializers.Serializer):
+class DetailSerializer(Serializer):
     detail = serializers.CharField()
 
 
@@ -190,7 +190,7 @@ class MemberSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class MemberUpdateSerializer(serializers.Serializer):
+class MemberUpdateSerializer(Serializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
     is_active = serializers.BooleanField(required=False)
 
@@ -213,12 +213,12 @@ class InvitationSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class InvitationCreateSerializer(serializers.Serializer):
+class InvitationCreateSerializer(Serializer):
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class InvitationAcceptSerializer(serializers.Serializer):
+class InvitationAcceptSerializer(Serializer):
     token = serializers.CharField()
     password = serializers.CharField(
         required=False,
@@ -230,7 +230,7 @@ class InvitationAcceptSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
 
 
-class MembershipResponseSerializer(serializers.Serializer):
+class MembershipResponseSerializer(Serializer):
     company = CompanySerializer()
     role = serializers.CharField()
     user = UserSerializer()

@@ -26,6 +26,7 @@ from ally360.api.serializers import (
     ContactRefSerializer,
     ModelSerializer,
     OverdueFieldsMixin,
+    Serializer,
     VoidSerializer,
 )
 from ally360.api.viewsets import (
@@ -141,7 +142,7 @@ class BillSerializer(BillListSerializer):
         read_only_fields = fields
 
 
-class BillLineInputSerializer(serializers.Serializer):
+class BillLineInputSerializer(Serializer):
     class Meta:
         list_serializer_class = BulkLookupListSerializer
 
@@ -160,7 +161,7 @@ class BillLineInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=255, required=False)
 
 
-class BillInputSerializer(serializers.Serializer):
+class BillInputSerializer(Serializer):
     supplier = serializers.PrimaryKeyRelatedField(queryset=Contact.objects)
     pdv = serializers.PrimaryKeyRelatedField(
         queryset=PDV.objects, help_text="Where the goods are received."
@@ -275,7 +276,7 @@ class WithholdingConceptSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class WithholdingConceptInputSerializer(serializers.Serializer):
+class WithholdingConceptInputSerializer(Serializer):
     kind = serializers.ChoiceField(choices=WithholdingConcept.Kind.choices)
     name = serializers.CharField(max_length=120)
     rate = serializers.DecimalField(
@@ -361,7 +362,7 @@ class SupplierPaymentSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class AllocationInputSerializer(serializers.Serializer):
+class AllocationInputSerializer(Serializer):
     bill = serializers.PrimaryKeyRelatedField(queryset=Bill.objects)
     amount = serializers.DecimalField(
         min_value=Decimal("0.01"),
@@ -370,14 +371,14 @@ class AllocationInputSerializer(serializers.Serializer):
     )
 
 
-class WithholdingInputSerializer(serializers.Serializer):
+class WithholdingInputSerializer(Serializer):
     bill = serializers.PrimaryKeyRelatedField(queryset=Bill.objects)
     concept = serializers.PrimaryKeyRelatedField(queryset=WithholdingConcept.objects)
     base = serializers.DecimalField(min_value=0, **MONEY)
     amount = serializers.DecimalField(min_value=0, **MONEY)
 
 
-class SupplierPaymentInputSerializer(serializers.Serializer):
+class SupplierPaymentInputSerializer(Serializer):
     supplier = serializers.PrimaryKeyRelatedField(queryset=Contact.objects)
     date = serializers.DateField(required=False)
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
@@ -386,14 +387,14 @@ class SupplierPaymentInputSerializer(serializers.Serializer):
     withholdings = WithholdingInputSerializer(many=True, required=False)
 
 
-class SuggestInputSerializer(serializers.Serializer):
+class SuggestInputSerializer(Serializer):
     bills = serializers.PrimaryKeyRelatedField(queryset=Bill.objects, many=True, allow_empty=False)
     concepts = serializers.PrimaryKeyRelatedField(
         queryset=WithholdingConcept.objects, many=True, help_text="At most one concept per kind."
     )
 
 
-class SuggestionSerializer(serializers.Serializer):
+class SuggestionSerializer(Serializer):
     bill = serializers.UUIDField(source="bill.pk")
     concept = serializers.UUIDField(source="concept.pk")
     kind = serializers.CharField()
@@ -549,7 +550,7 @@ class DebitNoteSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class DebitNoteLineInputSerializer(serializers.Serializer):
+class DebitNoteLineInputSerializer(Serializer):
     class Meta:
         list_serializer_class = BulkLookupListSerializer
 
@@ -557,7 +558,7 @@ class DebitNoteLineInputSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(min_value=POSITIVE_QUANTITY, **QUANTITY)
 
 
-class DebitNoteInputSerializer(serializers.Serializer):
+class DebitNoteInputSerializer(Serializer):
     bill = serializers.PrimaryKeyRelatedField(queryset=Bill.objects)
     reason = serializers.CharField(max_length=255)
     issue_date = serializers.DateField(required=False)

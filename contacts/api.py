@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_view
 from rest_framework import serializers
 
 from ally360.api.filters import TenantFilterSet
-from ally360.api.serializers import ContactRefSerializer, ModelSerializer, RowRenderer
+from ally360.api.serializers import ContactRefSerializer, ModelSerializer, RowRenderer, Serializer
 from ally360.api.viewsets import ServiceModelViewSet, service_crud_schema
 from pos.models import Seller
 from products.models import PriceList
@@ -12,7 +12,7 @@ from . import services
 from .models import Contact, FiscalResponsibility, IdType, PersonType, TaxRegime, identification
 
 
-class AddressSerializer(serializers.Serializer):
+class AddressSerializer(Serializer):
     label = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     line = serializers.CharField(max_length=255)
     city = serializers.CharField(max_length=100)
@@ -73,7 +73,7 @@ class ContactSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class ContactInputSerializer(serializers.Serializer):
+class ContactInputSerializer(Serializer):
     is_customer = serializers.BooleanField(required=False, default=True)
     is_supplier = serializers.BooleanField(required=False, default=False)
     person_type = serializers.ChoiceField(

@@ -3,7 +3,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ally360.api.serializers import ModelSerializer
+from ally360.api.serializers import ModelSerializer, Serializer
 from ally360.api.viewsets import ReadOnlyTenantViewSet, TenantViewSet
 
 from . import services
@@ -27,7 +27,7 @@ class FileSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class UploadRequestSerializer(serializers.Serializer):
+class UploadRequestSerializer(Serializer):
     module = serializers.ChoiceField(choices=sorted(services.MODULE_RULES))
     name = serializers.CharField(max_length=255)
     content_type = serializers.CharField(max_length=120)
@@ -48,13 +48,13 @@ UploadSerializer = inline_serializer(
 )
 
 
-class UploadResponseSerializer(serializers.Serializer):
+class UploadResponseSerializer(Serializer):
     file = FileSerializer()
     upload = UploadSerializer
     expires_at = serializers.DateTimeField()
 
 
-class DownloadSerializer(serializers.Serializer):
+class DownloadSerializer(Serializer):
     url = serializers.URLField()
     expires_at = serializers.DateTimeField()
 
@@ -121,14 +121,14 @@ class FileViewSet(mixins.DestroyModelMixin, ReadOnlyTenantViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class LogoInputSerializer(serializers.Serializer):
+class LogoInputSerializer(Serializer):
     file = serializers.PrimaryKeyRelatedField(
         queryset=FileObject.objects,
         help_text="A confirmed upload of module `company` (jpeg, png or webp).",
     )
 
 
-class LogoSerializer(serializers.Serializer):
+class LogoSerializer(Serializer):
     file = FileSerializer(allow_null=True)
     url = serializers.URLField(allow_null=True)
 

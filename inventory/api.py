@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from ally360.api.filters import TenantChoiceFilter, TenantFilterBackend, TenantFilterSet
 from ally360.api.pagination import CursorPagination
-from ally360.api.serializers import ModelSerializer, RowRenderer
+from ally360.api.serializers import ModelSerializer, RowRenderer, Serializer
 from ally360.api.viewsets import (
     ReadOnlyTenantViewSet,
     ServiceModelViewSet,
@@ -85,18 +85,18 @@ class StockLevelSerializer(CostFieldsMixin, ModelSerializer):
         read_only_fields = fields
 
 
-class NamedRefSerializer(serializers.Serializer):
+class NamedRefSerializer(Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
 
 
-class UnitRefSerializer(serializers.Serializer):
+class UnitRefSerializer(Serializer):
     id = serializers.UUIDField()
     code = serializers.CharField()
     name = serializers.CharField()
 
 
-class TaxRefSerializer(serializers.Serializer):
+class TaxRefSerializer(Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     kind = serializers.CharField()
@@ -337,13 +337,13 @@ class ProductRowsRenderer(CatalogRowsRenderer):
 # --- input shapes ------------------------------------------------------------------------------
 
 
-class InitialStockSerializer(serializers.Serializer):
+class InitialStockSerializer(Serializer):
     pdv = serializers.PrimaryKeyRelatedField(queryset=PDV.objects)
     quantity = serializers.DecimalField(min_value=0, **QUANTITY)
     unit_cost = serializers.DecimalField(min_value=0, required=False, **PRICE)
 
 
-class VariantSpecSerializer(serializers.Serializer):
+class VariantSpecSerializer(Serializer):
     sku = serializers.CharField(max_length=64)
     barcode = serializers.CharField(max_length=64, required=False, allow_blank=True)
     options = serializers.DictField(child=serializers.CharField(max_length=60), required=False)
@@ -353,7 +353,7 @@ class VariantSpecSerializer(serializers.Serializer):
     initial_stock = InitialStockSerializer(many=True, required=False)
 
 
-class ProductCreateSerializer(serializers.Serializer):
+class ProductCreateSerializer(Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
     category = serializers.PrimaryKeyRelatedField(
@@ -380,7 +380,7 @@ class ProductCreateSerializer(serializers.Serializer):
     )
 
 
-class ProductUpdateSerializer(serializers.Serializer):
+class ProductUpdateSerializer(Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(allow_blank=True)
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects, allow_null=True)
@@ -396,7 +396,7 @@ class VariantCreateSerializer(VariantSpecSerializer):
     options = serializers.DictField(child=serializers.CharField(max_length=60))
 
 
-class VariantUpdateSerializer(serializers.Serializer):
+class VariantUpdateSerializer(Serializer):
     sku = serializers.CharField(max_length=64)
     barcode = serializers.CharField(max_length=64, allow_blank=True)
     options = serializers.DictField(child=serializers.CharField(max_length=60))
@@ -570,7 +570,7 @@ class ProductImageSerializer(ModelSerializer):
         return signed_url(image.thumbnail, base_url=self.context["base_url"])
 
 
-class ProductImageInputSerializer(serializers.Serializer):
+class ProductImageInputSerializer(Serializer):
     file = serializers.PrimaryKeyRelatedField(
         queryset=FileObject.objects, help_text="A confirmed upload of module `products`."
     )
@@ -578,7 +578,7 @@ class ProductImageInputSerializer(serializers.Serializer):
     position = serializers.IntegerField(min_value=0, required=False)
 
 
-class ProductImageUpdateSerializer(serializers.Serializer):
+class ProductImageUpdateSerializer(Serializer):
     is_main = serializers.BooleanField(required=False)
     position = serializers.IntegerField(min_value=0, required=False)
 
@@ -742,7 +742,7 @@ class StockSerializer(CostFieldsMixin, ModelSerializer):
         return stock.min_quantity > 0 and stock.quantity <= stock.min_quantity
 
 
-class StockMinimumSerializer(serializers.Serializer):
+class StockMinimumSerializer(Serializer):
     min_quantity = serializers.DecimalField(min_value=0, **QUANTITY)
 
 
@@ -858,7 +858,7 @@ class KardexEntrySerializer(StockMovementSerializer):
     cursor)."""
 
 
-class KardexQuerySerializer(serializers.Serializer):
+class KardexQuerySerializer(Serializer):
     variant = serializers.PrimaryKeyRelatedField(queryset=Variant.objects)
     pdv = serializers.PrimaryKeyRelatedField(queryset=PDV.objects, required=False)
 
@@ -915,7 +915,7 @@ class AdjustmentSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class AdjustmentLineInputSerializer(serializers.Serializer):
+class AdjustmentLineInputSerializer(Serializer):
     variant = serializers.PrimaryKeyRelatedField(queryset=Variant.objects)
     counted_quantity = serializers.DecimalField(
         min_value=0, required=False, **QUANTITY, help_text="Set the balance to this count."
@@ -933,7 +933,7 @@ class AdjustmentLineInputSerializer(serializers.Serializer):
         return attrs
 
 
-class AdjustmentInputSerializer(serializers.Serializer):
+class AdjustmentInputSerializer(Serializer):
     pdv = serializers.PrimaryKeyRelatedField(queryset=PDV.objects)
     reason = serializers.ChoiceField(choices=Adjustment.Reason.choices)
     note = serializers.CharField(required=False, allow_blank=True)
@@ -1003,12 +1003,12 @@ class TransferSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class TransferLineInputSerializer(serializers.Serializer):
+class TransferLineInputSerializer(Serializer):
     variant = serializers.PrimaryKeyRelatedField(queryset=Variant.objects)
     quantity = serializers.DecimalField(min_value=Decimal("0.001"), **QUANTITY)
 
 
-class TransferInputSerializer(serializers.Serializer):
+class TransferInputSerializer(Serializer):
     origin = serializers.PrimaryKeyRelatedField(queryset=PDV.objects)
     destination = serializers.PrimaryKeyRelatedField(queryset=PDV.objects)
     note = serializers.CharField(required=False, allow_blank=True)

@@ -27,6 +27,7 @@ from ally360.api.serializers import (
     ContactRefSerializer,
     ModelSerializer,
     OverdueFieldsMixin,
+    Serializer,
     VoidSerializer,
 )
 from ally360.api.viewsets import (
@@ -106,7 +107,7 @@ class NumberingRangeSerializer(ModelSerializer):
         return data
 
 
-class NumberingRangeInputSerializer(serializers.Serializer):
+class NumberingRangeInputSerializer(Serializer):
     pdv = serializers.PrimaryKeyRelatedField(queryset=PDV.objects)
     document_type = serializers.ChoiceField(choices=DocumentType.choices)
     resolution_number = serializers.CharField(max_length=40)
@@ -174,13 +175,13 @@ class NumberingRangeViewSet(ServiceModelViewSet):
 # --- PDFs --------------------------------------------------------------------------------------
 
 
-class PdfSerializer(serializers.Serializer):
+class PdfSerializer(Serializer):
     status = serializers.ChoiceField(choices=["ready", "generating"])
     url = serializers.URLField(required=False)
     expires_at = serializers.DateTimeField(required=False)
 
 
-class SendSerializer(serializers.Serializer):
+class SendSerializer(Serializer):
     to = serializers.EmailField(required=False, help_text="Defaults to the customer's e-mail.")
 
 
@@ -308,7 +309,7 @@ class InvoiceIssuedSerializer(InvoiceSerializer):
         read_only_fields = fields
 
 
-class LineInputSerializer(serializers.Serializer):
+class LineInputSerializer(Serializer):
     class Meta:
         list_serializer_class = BulkLookupListSerializer
 
@@ -323,7 +324,7 @@ class LineInputSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=255, required=False)
 
 
-class InvoiceInputSerializer(serializers.Serializer):
+class InvoiceInputSerializer(Serializer):
     pdv = serializers.PrimaryKeyRelatedField(queryset=PDV.objects)
     customer = serializers.PrimaryKeyRelatedField(queryset=Contact.objects)
     seller = serializers.PrimaryKeyRelatedField(
@@ -347,7 +348,7 @@ class InvoiceCreateSerializer(InvoiceInputSerializer):
     )
 
 
-class PaymentInputSerializer(serializers.Serializer):
+class PaymentInputSerializer(Serializer):
     date = serializers.DateField(required=False)
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
     amount = serializers.DecimalField(min_value=0, help_text="Money received.", **MONEY)
@@ -612,7 +613,7 @@ class CreditNoteSerializer(ModelSerializer):
         return getattr(note, "warnings", [])
 
 
-class CreditNoteLineInputSerializer(serializers.Serializer):
+class CreditNoteLineInputSerializer(Serializer):
     class Meta:
         list_serializer_class = BulkLookupListSerializer
 
@@ -626,7 +627,7 @@ class CreditNoteLineInputSerializer(serializers.Serializer):
     )
 
 
-class CreditNoteInputSerializer(serializers.Serializer):
+class CreditNoteInputSerializer(Serializer):
     invoice = serializers.PrimaryKeyRelatedField(queryset=Invoice.objects)
     concept = serializers.ChoiceField(choices=CreditNote.Concept.choices)
     reason = serializers.CharField(max_length=255)
@@ -751,7 +752,7 @@ class CashMovementSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class CashMovementInputSerializer(serializers.Serializer):
+class CashMovementInputSerializer(Serializer):
     kind = serializers.ChoiceField(choices=CashMovement.Kind.choices)
     amount = serializers.DecimalField(min_value=Decimal("0.01"), **MONEY)
     reason = serializers.CharField(max_length=255)
@@ -784,13 +785,13 @@ class ShiftSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class ShiftOpenSerializer(serializers.Serializer):
+class ShiftOpenSerializer(Serializer):
     register = serializers.PrimaryKeyRelatedField(queryset=CashRegister.objects)
     opening_cash = serializers.DecimalField(min_value=0, **MONEY)
     notes = serializers.CharField(required=False, allow_blank=True)
 
 
-class ShiftCloseSerializer(serializers.Serializer):
+class ShiftCloseSerializer(Serializer):
     counted = serializers.DictField(
         child=serializers.DecimalField(min_value=0, **MONEY),
         help_text='Counted amount per method, at least cash: {"cash": "152000", "credit_card": '
@@ -886,13 +887,13 @@ class ShiftViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
         )
 
 
-class TenderSerializer(serializers.Serializer):
+class TenderSerializer(Serializer):
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
     amount = serializers.DecimalField(min_value=Decimal("0.01"), **MONEY)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
-class PosSaleInputSerializer(serializers.Serializer):
+class PosSaleInputSerializer(Serializer):
     customer = serializers.PrimaryKeyRelatedField(
         queryset=Contact.objects,
         required=False,
@@ -910,7 +911,7 @@ class PosSaleInputSerializer(serializers.Serializer):
     tenders = TenderSerializer(many=True, allow_empty=False)
 
 
-class PosSaleSerializer(serializers.Serializer):
+class PosSaleSerializer(Serializer):
     invoice = InvoiceSerializer()
     change = serializers.DecimalField(**MONEY)
     warnings = serializers.ListField(child=serializers.CharField())

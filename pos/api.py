@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_view
 from rest_framework import serializers
 
 from accounts.models import User
-from ally360.api.serializers import ModelSerializer
+from ally360.api.serializers import ModelSerializer, Serializer
 from ally360.api.viewsets import ServiceModelViewSet, service_crud_schema
 
 from . import services
@@ -37,7 +37,7 @@ class PDVSerializer(ModelSerializer):
         return [str(access.user_id) for access in pdv.access.all()]
 
 
-class PDVInputSerializer(serializers.Serializer):
+class PDVInputSerializer(Serializer):
     name = serializers.CharField(max_length=120)
     code = serializers.CharField(max_length=20)
     address = serializers.CharField(max_length=255, required=False, allow_blank=True)
@@ -96,7 +96,7 @@ class SellerSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class SellerInputSerializer(serializers.Serializer):
+class SellerInputSerializer(Serializer):
     name = serializers.CharField(max_length=150)
     identification = serializers.CharField(max_length=20, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
@@ -137,13 +137,13 @@ class CashRegisterSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class CashRegisterInputSerializer(serializers.Serializer):
+class CashRegisterInputSerializer(Serializer):
     pdv = serializers.PrimaryKeyRelatedField(queryset=PDV.objects)
     name = serializers.CharField(max_length=80)
     is_active = serializers.BooleanField(required=False)
 
 
-class CashRegisterUpdateSerializer(serializers.Serializer):
+class CashRegisterUpdateSerializer(Serializer):
     name = serializers.CharField(max_length=80)
     is_active = serializers.BooleanField()
 

@@ -9,7 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ally360.api.serializers import BulkRelatedField, ModelSerializer
+from ally360.api.serializers import BulkRelatedField, ModelSerializer, Serializer
 from ally360.api.viewsets import UUID_PATTERN, ServiceModelViewSet, service_crud_schema
 
 from . import services
@@ -26,7 +26,7 @@ class CategorySerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class CategoryInputSerializer(serializers.Serializer):
+class CategoryInputSerializer(Serializer):
     name = serializers.CharField(max_length=120)
     parent = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects, required=False, allow_null=True
@@ -68,7 +68,7 @@ class BrandSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class BrandInputSerializer(serializers.Serializer):
+class BrandInputSerializer(Serializer):
     name = serializers.CharField(max_length=120)
     is_active = serializers.BooleanField(required=False)
 
@@ -113,7 +113,7 @@ class TaxSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class TaxInputSerializer(serializers.Serializer):
+class TaxInputSerializer(Serializer):
     name = serializers.CharField(max_length=60)
     kind = serializers.ChoiceField(choices=Tax.Kind.choices)
     treatment = serializers.ChoiceField(choices=Tax.Treatment.choices, required=False)
@@ -155,7 +155,7 @@ class UnitSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class UnitInputSerializer(serializers.Serializer):
+class UnitInputSerializer(Serializer):
     code = serializers.CharField(max_length=20)
     name = serializers.CharField(max_length=60)
     dian_code = serializers.CharField(max_length=5, required=False, allow_blank=True)
@@ -200,7 +200,7 @@ class PriceListSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class PriceListInputSerializer(serializers.Serializer):
+class PriceListInputSerializer(Serializer):
     name = serializers.CharField(max_length=100)
     kind = serializers.ChoiceField(choices=PriceList.Kind.choices, required=False)
     percentage = serializers.DecimalField(
@@ -224,7 +224,7 @@ class PriceListItemSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class PriceListItemInputSerializer(serializers.Serializer):
+class PriceListItemInputSerializer(Serializer):
     variant = serializers.PrimaryKeyRelatedField(queryset=Variant.objects)
     price = serializers.DecimalField(max_digits=18, decimal_places=6, min_value=0)
 

@@ -1,11 +1,13 @@
-"""`ally360.api.serializers.ModelSerializer` builds its fields once per class: every project
-serializer must get exactly the fields DRF would build, and fresh copies on each instance."""
+"""`ally360.api.serializers.ModelSerializer` builds its fields once per class, and
+`ally360.api.serializers.Serializer` copies its declared fields without DRF's deep copy: every
+project serializer must get exactly the fields DRF would build, and fresh copies on each
+instance."""
 
 import pytest
 from django.urls import get_resolver
 from rest_framework import serializers
 
-from ally360.api.serializers import ModelSerializer
+from ally360.api.serializers import ModelSerializer, Serializer
 
 
 def all_subclasses(cls):
@@ -14,9 +16,16 @@ def all_subclasses(cls):
         yield from all_subclasses(sub)
 
 
-def project_serializers():
+def project_serializers(base=ModelSerializer):
     get_resolver().url_patterns  # import every API module
-    return sorted(set(all_subclasses(ModelSerializer)), key=lambda cls: cls.__qualname__)
+    return sorted(set(all_subclasses(base)), key=lambda cls: cls.__qualname__)
+
+
+LIBRARIES = {"rest_framework", "rest_framework_simplejwt", "drf_spectacular", "django"}
+
+
+def is_project_class(cls) -> bool:
+    return cls.__module__.split(".")[0] not in LIBRARIES
 
 
 def test_every_model_serializer_of_the_project_uses_the_cached_base():
@@ -25,10 +34,39 @@ def test_every_model_serializer_of_the_project_uses_the_cached_base():
     plain = [
         cls.__qualname__
         for cls in all_subclasses(serializers.ModelSerializer)
-        if cls.__module__.split(".")[0] not in {"rest_framework", "drf_spectacular", "django"}
-        and not issubclass(cls, ModelSerializer)
+        if is_project_class(cls) and not issubclass(cls, ModelSerializer)
     ]
     assert plain == []
+
+
+def test_every_plain_serializer_of_the_project_uses_the_shallow_copying_base():
+    found = project_serializers(Serializer)
+    assert len(found) >= 60, [cls.__qualname__ for cls in found]
+    plain = [
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in all_subclasses(serializers.Serializer)
+        if is_project_class(cls)
+        and not issubclass(cls, (Serializer, serializers.ModelSerializer))
+        # a mixin of model serializers takes their get_fields()
+        and not any(issubclass(sub, ModelSerializer) for sub in all_subclasses(cls))
+    ]
+    assert plain == []
+
+
+@pytest.mark.parametrize(
+    "serializer_class", project_serializers(Serializer), ids=lambda c: c.__qualname__
+)
+def test_copied_declared_fields_equal_drfs_and_are_not_shared(serializer_class):
+    first, second = serializer_class(), serializer_class()
+    built_by_drf = serializers.Serializer.get_fields(serializer_class())
+    assert {name: repr(field) for name, field in first.fields.items()} == {
+        name: repr(field) for name, field in built_by_drf.items()
+    }
+    for name, field in first.fields.items():
+        prototype = serializer_class._declared_fields[name]
+        assert field is not second.fields[name] and field is not prototype
+        assert field.parent is first and second.fields[name].parent is second
+        assert getattr(prototype, "parent", None) is None  # the class's own fields stay unbound
 
 
 @pytest.mark.parametrize("serializer_class", project_serializers(), ids=lambda c: c.__qualname__)
