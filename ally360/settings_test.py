@@ -51,10 +51,13 @@ def _redis_answers(url: str) -> str | None:
 
 
 def _worker_redis_url(url: str) -> str:
-    """Each pytest-xdist worker gets its own Redis database, so cache flushes never collide."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    index = 10 + int(worker.removeprefix("gw") or 0)
-    return url.rsplit("/", 1)[0] + f"/{index}" if url.count("/") >= 3 else f"{url}/{index}"
+    """The tests flush their Redis database: database 10 when the URL names database 0 or none
+    (so the app's own data in 0 is never flushed), else the URL's own, so two checkouts can
+    test side by side; each pytest-xdist worker adds its number."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    base_url, _, named = url.rpartition("/") if url.count("/") >= 3 else (url, "", "")
+    named = int(named) if named.isdigit() else 0
+    return f"{base_url}/{(named or 10) + worker}"
 
 
 _pg_url = base.DATABASE_URL or LOOPBACK_DATABASE_URL
@@ -82,7 +85,10 @@ DATABASES = {"default": base.database_config(TEST_DATABASE_URL)}
 if TEST_POSTGRES:
     # Threads in concurrency tests open their own connections: close them after each request.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["TEST"] = {"NAME": "test_ally360"}
+    # test_<database>, as Django names it: two checkouts with different DATABASE_URLs test side
+    # by side.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}"}
+
 else:
     DATABASES["default"]["NAME"] = ":memory:"
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
