@@ -198,8 +198,12 @@ def cash_register_delete(*, register: CashRegister) -> None:
 
 
 def shift_open_for_user(user) -> Shift | None:
+    """The user's open shift, its row locked until the transaction ends: money recorded in it
+    (a sale, a cash payment, a refund) waits for a close in progress and then finds the shift
+    closed, instead of landing in a drawer already counted."""
     return (
         Shift.objects.select_related("register", "register__pdv")
+        .select_for_update(of=("self",))
         .filter(user=user, status=Shift.Status.OPEN)
         .first()
     )

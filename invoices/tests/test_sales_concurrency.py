@@ -1,17 +1,21 @@
 """32 threads selling on one point of sale, over HTTP, on PostgreSQL."""
 
+import threading
+from decimal import Decimal
+
 import pytest
+from django.db import connection
 from django.db.models import Sum
 
 from accounts.models import Membership
 from accounts.tests.factories import UserFactory
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
-from conftest import client_for
+from conftest import client_for, error_code
 from inventory.models import Stock, StockMovement
 from inventory.tests.test_stock_concurrency import run_in_threads
 from invoices.models import Invoice, Payment
-from pos.models import CashRegister
+from pos.models import CashRegister, Shift
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -103,3 +107,103 @@ def test_concurrent_retries_with_one_idempotency_key_create_one_invoice(company_
     with tenant_context(company_a):
         assert Invoice.objects.count() == 1
         assert Stock.objects.get(variant=shop.variants["iva19"], pdv=shop.pdv).quantity == 99
+
+
+def _started(call) -> tuple[threading.Thread, dict]:
+    """Run `call` in a thread with its own connection; its answer lands in the dict."""
+    answer = {}
+
+    def run():
+        try:
+            answer["response"] = call()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, answer
+
+
+def _held(monkeypatch, module, name):
+    """Replace module.name by a version that stops until released, after saying it was reached."""
+    reached, release = threading.Event(), threading.Event()
+    real = getattr(module, name)
+
+    def held(*args, **kwargs):
+        reached.set()
+        release.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, held)
+    return reached, release
+
+
+def _seller_with_open_shift(company, shop):
+    user = UserFactory()
+    Membership.objects.create(user=user, company=company, role=Role.SELLER)
+    seller = client_for(user, company)
+    opened = seller.post(
+        "/api/v1/shifts/", {"register": str(shop.register.id), "opening_cash": "0"}, format="json"
+    )
+    assert opened.status_code == 201
+    sale = {
+        "lines": [{"variant": shop.v("iva19"), "quantity": "1"}],
+        "tenders": [{"method": "cash", "amount": "11900"}],
+    }
+    return seller, opened.json()["id"], sale
+
+
+def test_a_shift_close_waits_for_a_sale_in_progress_and_counts_it(
+    company_a, make_shop, monkeypatch
+):
+    from invoices import services
+
+    shop = make_shop(company_a)
+    seller, shift_id, sale = _seller_with_open_shift(company_a, shop)
+    reached, release = _held(monkeypatch, services, "number_take")  # after the shift is found
+    selling, sold = _started(lambda: seller.post("/api/v1/pos/sales/", sale, format="json"))
+    assert reached.wait(20)
+    closing, closed = _started(
+        lambda: seller.post(
+            f"/api/v1/shifts/{shift_id}/close", {"counted": {"cash": "0"}}, format="json"
+        )
+    )
+    closing.join(1)
+    assert closing.is_alive()  # the close waits for the sale holding the shift's row
+    release.set()
+    selling.join(30)
+    closing.join(30)
+
+    assert sold["response"].status_code == 201
+    assert closed["response"].status_code == 200
+    with tenant_context(company_a):
+        shift = Shift.objects.get(pk=shift_id)
+        cash_in = Payment.objects.filter(shift=shift).aggregate(s=Sum("amount"))["s"]
+    assert cash_in == Decimal("11900.00") == shift.expected_cash
+
+
+def test_a_sale_during_a_shift_close_waits_and_is_refused(company_a, make_shop, monkeypatch):
+    from invoices import services
+
+    shop = make_shop(company_a)
+    seller, shift_id, sale = _seller_with_open_shift(company_a, shop)
+    reached, release = _held(monkeypatch, services, "shift_expected")  # the close holds the row
+    closing, closed = _started(
+        lambda: seller.post(
+            f"/api/v1/shifts/{shift_id}/close", {"counted": {"cash": "0"}}, format="json"
+        )
+    )
+    assert reached.wait(20)
+    selling, sold = _started(lambda: seller.post("/api/v1/pos/sales/", sale, format="json"))
+    selling.join(1)
+    assert selling.is_alive()  # the sale waits for the close
+    release.set()
+    closing.join(30)
+    selling.join(30)
+
+    assert closed["response"].status_code == 200
+    assert sold["response"].status_code == 409
+    assert error_code(sold["response"]) == "no_open_shift"
+    with tenant_context(company_a):
+        assert not Payment.objects.filter(shift_id=shift_id).exists()
+        assert not Invoice.objects.filter(kind=Invoice.Kind.POS).exists()
