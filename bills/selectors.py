@@ -55,7 +55,7 @@ def payables_by_supplier(*, as_of: date | None = None) -> QuerySet:
         .values("supplier_id", "supplier__name", "supplier__id_number")
         # COUNT(*): the covering index bill_open_book_idx has no id (a test checks the columns)
         .annotate(bills=Count("*"), open_balance=Sum("balance"), **buckets)
-        .order_by("-open_balance", "supplier__name")
+        .order_by("-open_balance", "supplier__name", "supplier_id")
     )
 
 

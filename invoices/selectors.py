@@ -55,7 +55,7 @@ def receivables_by_customer(*, as_of: date | None = None) -> QuerySet:
         .values("customer_id", "customer__name", "customer__id_number")
         # COUNT(*): the covering index invoice_open_book_idx has no id (a test checks the columns)
         .annotate(invoices=Count("*"), open_balance=Sum("balance"), **buckets)
-        .order_by("-open_balance", "customer__name")
+        .order_by("-open_balance", "customer__name", "customer_id")
     )
 
 

@@ -180,7 +180,11 @@ class AgingReportViewSet(TenantViewSet):
     def open_documents_page(self, request):
         """Open documents, oldest due first; `?<party>=` and `?overdue=true` narrow them."""
         as_of = as_of_date(request)
-        documents = self.open_documents().prefetch_related(self.party_field).order_by("due_date")
+        documents = (
+            self.open_documents()
+            .prefetch_related(self.party_field)
+            .order_by("due_date", "pk")  # a total order: offset pages never skip or repeat
+        )
         party = request.query_params.get(self.party_field)
         if party:
             field = serializers.PrimaryKeyRelatedField(queryset=self.party_queryset)

@@ -713,3 +713,28 @@ def test_the_flat_list_answers_what_the_list_serializer_renders(owner_a, buy_a, 
         expected = BillListSerializer(Bill.objects.order_by("-created_at"), many=True).data
     assert {b["status"] for b in listed} == {"draft", "open", "void"}
     assert listed == json.loads(JSONRenderer().render(expected))
+
+
+def test_open_bill_pages_neither_skip_nor_repeat_bills_due_the_same_day(owner_a, buy_a):
+    today = timezone.localdate()
+    with tenant_context(buy_a.company):
+        Bill.objects.bulk_create(
+            Bill(
+                supplier=buy_a.supplier,
+                pdv=buy_a.pdv,
+                supplier_invoice_number=f"P-{i}",
+                number=f"FC-{i:05}",
+                issue_date=today,
+                due_date=today - timedelta(days=5 if i % 3 else 40),  # two due dates for 600
+                created_by=owner_a.user,
+                status=Bill.Status.OPEN,
+                total=Decimal(1000 + i),
+                balance=Decimal(1000 + i),
+            )
+            for i in range(1, 601)
+        )
+    seen = []
+    for offset in range(0, 600, 25):
+        page = owner_a.get("/api/v1/payables/bills", {"limit": 25, "offset": offset})
+        seen += [row["id"] for row in page.json()["results"]]
+    assert len(seen) == len(set(seen)) == 600

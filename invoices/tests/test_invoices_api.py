@@ -914,3 +914,29 @@ def test_the_payment_ledger_pages_newest_first_by_cursor(owner_a, shop_a):
     assert [p["amount"] for p in owner_a.get("/api/v1/payments/?search=FV2").json()["results"]] == [
         "200.00"
     ]
+
+
+def test_open_invoice_pages_neither_skip_nor_repeat_invoices_due_the_same_day(owner_a, shop_a):
+    today = timezone.localdate()
+    with tenant_context(shop_a.company):
+        Invoice.objects.bulk_create(
+            Invoice(
+                pdv=shop_a.pdv,
+                customer=shop_a.customer,
+                issue_date=today,
+                due_date=today - timedelta(days=5 if i % 3 else 40),  # two due dates for 600
+                created_by=owner_a.user,
+                status=Invoice.Status.OPEN,
+                prefix="ZZ",
+                number=i,
+                full_number=f"ZZ{i}",
+                total=Decimal(1000 + i),
+                balance=Decimal(1000 + i),
+            )
+            for i in range(1, 601)
+        )
+    seen = []
+    for offset in range(0, 600, 25):
+        page = owner_a.get("/api/v1/receivables/invoices", {"limit": 25, "offset": offset})
+        seen += [row["id"] for row in page.json()["results"]]
+    assert len(seen) == len(set(seen)) == 600
