@@ -5,6 +5,9 @@ created; a retry with the same key and body gets that answer back (header `Idemp
 and creates nothing. The same key with a different body is a 409. Two concurrent requests with
 one key serialize on the unique index: the second waits for the first to commit, then replays it.
 A failed request rolls its record back, so it can be retried.
+
+A key is the sending user's, for one operation: the route and its URL arguments (a UUID written
+with or without hyphens is the same argument), not the literal path.
 """
 
 from __future__ import annotations
@@ -43,7 +46,22 @@ def _fingerprint(request) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _reserve(key: str, scope: str, fingerprint: str) -> uuid.UUID | None:
+def _scope(request) -> str:
+    match = request.resolver_match
+    arguments = ",".join(
+        f"{name}={_canonical(value)}" for name, value in sorted(match.kwargs.items())
+    )
+    return f"{request.method} {match.view_name} {arguments}".rstrip()[:255]
+
+
+def _canonical(value) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def _reserve(key: str, scope: str, fingerprint: str, user_id) -> uuid.UUID | None:
     """Insert the record, or return None when the key is taken (after waiting for a concurrent
     first request to finish). One statement: ON CONFLICT instead of a savepoint around an
     INSERT that may fail (three round trips)."""
@@ -52,6 +70,7 @@ def _reserve(key: str, scope: str, fingerprint: str) -> uuid.UUID | None:
     values = {
         "id": record_id,
         "tenant": require_tenant_id(),
+        "user": user_id,
         "created_at": now,
         "updated_at": now,
         "key": key,
@@ -79,11 +98,12 @@ def idempotent(view_method):
             return view_method(self, request, *args, **kwargs)
         if len(key) > 100:
             raise ValidationFailed(_("The Idempotency-Key header has at most 100 characters."))
-        scope = f"{request.method} {request.path}"[:255]
+        scope = _scope(request)
         fingerprint = _fingerprint(request)
-        record_id = _reserve(key, scope, fingerprint)
+        record_id = _reserve(key, scope, fingerprint, request.user.pk)
         if record_id is None:
-            record = IdempotencyRecord.objects.get(key=key, scope=scope)
+            record = IdempotencyRecord.objects.get(user=request.user.pk, key=key, scope=scope)
+
             if record.fingerprint != fingerprint:
                 raise Conflict(
                     _("This Idempotency-Key was already used with a different request."),

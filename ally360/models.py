@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.sql.where import AND
@@ -261,10 +262,16 @@ class DocumentSequence(TenantModel):
 
 
 class IdempotencyRecord(TenantModel):
-    """The first answer to a request sent with an `Idempotency-Key` (see ally360.idempotency)."""
+    """The first answer to a request sent with an `Idempotency-Key` (see ally360.idempotency).
 
+    Keys belong to the user who sent them: two cashiers whose tills both count keys from 1 make
+    two sales, and nobody replays an answer made for another user's role."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=100)
-    scope = models.CharField(max_length=255, help_text="Method and path of the request.")
+    scope = models.CharField(
+        max_length=255, help_text="Method, route name and URL arguments of the request."
+    )
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
     status_code = models.PositiveSmallIntegerField(null=True)
     response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
@@ -272,7 +279,7 @@ class IdempotencyRecord(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "scope", "key"], name="core_idempotency_unique_key"
+                fields=["tenant", "user", "scope", "key"], name="core_idempotency_unique_user_key"
             ),
         ]
         indexes = [models.Index(fields=["created_at"])]

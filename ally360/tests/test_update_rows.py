@@ -43,11 +43,17 @@ def test_rows_of_another_tenant_are_not_touched(company_a, company_b):
         assert Note.objects.get(pk=mine.pk).amount == 99
 
 
-def test_nulls_and_json_keep_their_column_types(company_a):
+def test_nulls_and_json_keep_their_column_types(company_a, make_member):
+    user = make_member(company_a, "owner")
     with tenant_context(company_a):
         records = [
             IdempotencyRecord.objects.create(
-                key=f"k{i}", scope="POST /x", fingerprint="f", status_code=201, response_body={}
+                user=user,
+                key=f"k{i}",
+                scope="POST /x",
+                fingerprint="f",
+                status_code=201,
+                response_body={},
             )
             for i in range(2)
         ]

@@ -7,7 +7,7 @@ from ally360.tenancy import tenant_context
 from conftest import ALL_ROLES, error_code
 from inventory.models import Stock, StockMovement
 from invoices.models import Invoice, Payment
-from pos.models import CashMovement, PDVAccess, Shift
+from pos.models import CashMovement, CashRegister, PDVAccess, Shift
 
 pytestmark = pytest.mark.django_db
 
@@ -340,6 +340,60 @@ def test_idempotent_pos_sale(seller_a, shop_a, company_a):
     )
     with tenant_context(company_a):
         assert Invoice.objects.count() == 1 and Payment.objects.count() == 1
+
+
+def test_idempotency_keys_belong_to_the_user_who_sent_them(seller_a, shop_a, company_a, client_as):
+    """Two tills counting keys from 1 make two sales; nobody replays another user's answer."""
+    other_seller = client_as(company_a, Role.SELLER)
+    with tenant_context(company_a):
+        other_register = CashRegister.objects.create(pdv=shop_a.pdv, name="Caja 2")
+    open_shift(seller_a, shop_a)
+    opened = other_seller.post(
+        "/api/v1/shifts/", {"register": str(other_register.id), "opening_cash": "0"}, format="json"
+    )
+    assert opened.status_code == 201
+    body = {
+        "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        "tenders": [{"method": "cash", "amount": "20000"}],
+    }
+    mine = seller_a.post(SALES, body, format="json", HTTP_IDEMPOTENCY_KEY="1")
+    theirs = other_seller.post(SALES, body, format="json", HTTP_IDEMPOTENCY_KEY="1")
+    assert mine.status_code == theirs.status_code == 201
+    assert "Idempotent-Replayed" not in theirs
+    assert theirs.json()["invoice"]["id"] != mine.json()["invoice"]["id"]
+    with tenant_context(company_a):
+        assert Invoice.objects.count() == 2
+        assert Payment.objects.filter(shift_id=opened.json()["id"]).count() == 1
+
+
+def test_an_idempotency_key_names_the_operation_not_the_spelling_of_its_url(
+    owner_a, shop_a, company_a
+):
+    """A payment retried with the invoice's UUID written without hyphens is the same request."""
+    invoice = owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop_a.pdv.id),
+            "customer": str(shop_a.customer.id),
+            "issue": True,
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    ).json()
+    pay = {"method": "transfer", "amount": "5000"}
+    first = owner_a.post(
+        f"/api/v1/invoices/{invoice['id']}/payments", pay, format="json", HTTP_IDEMPOTENCY_KEY="p"
+    )
+    retry = owner_a.post(
+        f"/api/v1/invoices/{invoice['id'].replace('-', '')}/payments",
+        pay,
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="p",
+    )
+    assert first.status_code == retry.status_code == 201
+    assert retry["Idempotent-Replayed"] == "true" and retry.json() == first.json()
+    with tenant_context(company_a):
+        assert Payment.objects.count() == 1
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
