@@ -14,9 +14,11 @@ SELECT id, password, last_login, is_superuser, email, first_name, last_name, pho
 SELECT current_setting('app.tenant_id', true), set_config('app.tenant_id', :tenant_id, true);
 SELECT set_config('plan_cache_mode', 'auto', true);
 -- idempotency key reserved (and the new invoice's id)
-INSERT INTO core_idempotencyrecord (id, tenant_id, created_at, updated_at, key, scope, fingerprint)
-  VALUES (gen_random_uuid(), :tenant_id, now(), now(), gen_random_uuid()::text,
-          'POST /api/v1/pos/sales/', md5(random()::text))
+INSERT INTO core_idempotencyrecord
+    (id, tenant_id, user_id, created_at, updated_at, key, scope, fingerprint)
+  VALUES (gen_random_uuid(), :tenant_id, :user_id, now(), now(), gen_random_uuid()::text,
+          'POST pos-sale-list', md5(random()::text))
+
   ON CONFLICT DO NOTHING RETURNING id AS idem_id, gen_random_uuid() AS invoice_id \gset
 -- input validation and pricing: variants with product and unit, their taxes
 SELECT v.*, p.*, u.* FROM products_variant v JOIN products_product p ON p.id = v.product_id
@@ -25,11 +27,13 @@ SELECT v.*, p.*, u.* FROM products_variant v JOIN products_product p ON p.id = v
 SELECT pt.*, t.* FROM products_producttax pt JOIN products_tax t ON t.id = pt.tax_id
  WHERE pt.tenant_id = :tenant_id
    AND pt.product_id IN (SELECT product_id FROM products_variant WHERE id IN (:v1, :v2, :v3));
--- the cashier's open shift with its register and point of sale, the customer, the price list
+-- the cashier's open shift (locked: a close waits) with its register and point of sale, the
+-- customer, the price list
 SELECT s.*, r.*, d.* FROM pos_shift s JOIN pos_cashregister r ON r.id = s.register_id
   JOIN pos_pdv d ON d.id = r.pdv_id
  WHERE s.tenant_id = :tenant_id AND s.status = 'open' AND s.user_id = :user_id
- ORDER BY s.opened_at DESC LIMIT 1;
+ ORDER BY s.opened_at DESC LIMIT 1 FOR UPDATE OF s;
+
 SELECT * FROM contacts_contact WHERE tenant_id = :tenant_id AND is_final_consumer LIMIT 21;
 SELECT * FROM products_pricelist WHERE tenant_id = :tenant_id AND is_default
  ORDER BY is_default DESC, name LIMIT 1;
