@@ -80,6 +80,10 @@ class FileViewSet(mixins.DestroyModelMixin, ReadOnlyTenantViewSet):
         "destroy": "write",
     }
 
+    def base_queryset(self):
+        # Files of modules the role cannot read are not there for it (404), like their records.
+        return FileObject.objects.filter(module__in=services.modules_allowed(self.role, "read"))
+
     def base_url(self) -> str:
         return self.request.build_absolute_uri("/")
 
@@ -89,7 +93,9 @@ class FileViewSet(mixins.DestroyModelMixin, ReadOnlyTenantViewSet):
     @action(detail=False, methods=["post"])
     def upload(self, request):
         data = self.validated_input(UploadRequestSerializer)
-        start = services.file_upload_start(user=request.user, base_url=self.base_url(), **data)
+        start = services.file_upload_start(
+            user=request.user, role=self.role, base_url=self.base_url(), **data
+        )
         upload = start.upload
         return Response(
             {
@@ -108,7 +114,7 @@ class FileViewSet(mixins.DestroyModelMixin, ReadOnlyTenantViewSet):
     @extend_schema(request=None, responses=FileSerializer, tags=["files"])
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
-        return self.output(services.file_upload_confirm(file=self.get_object()))
+        return self.output(services.file_upload_confirm(file=self.get_object(), role=self.role))
 
     @extend_schema(responses=DownloadSerializer, tags=["files"])
     @action(detail=True, methods=["get"])
@@ -117,7 +123,8 @@ class FileViewSet(mixins.DestroyModelMixin, ReadOnlyTenantViewSet):
         return Response({"url": url, "expires_at": expires_at})
 
     def destroy(self, request, *args, **kwargs):
-        services.file_delete(file=self.get_object())
+        services.file_delete_unused(file=self.get_object(), role=self.role)
+
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

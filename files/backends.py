@@ -106,6 +106,20 @@ class S3Backend:
         )
         return UploadInstructions(url=post["url"], method="POST", fields=post["fields"], headers={})
 
+    def promote(self, source: str, target: str) -> bool:
+        """Copy an uploaded object to its final key inside the bucket and delete the upload;
+        False when nothing was uploaded."""
+        copied = self._call(
+            self.client.copy_object,
+            Bucket=self.bucket,
+            Key=target,
+            CopySource={"Bucket": self.bucket, "Key": source},
+        )
+        if copied is None:
+            return False
+        self.delete(source)
+        return True
+
     def info(self, key: str) -> ObjectInfo | None:
         head = self._call(self.client.head_object, Bucket=self.bucket, Key=key)
         if head is None:
@@ -202,9 +216,19 @@ class LocalBackend:
             raise ValueError("size outside the allowed range")
         self.save(data["k"], uploaded.read(), uploaded.content_type or data["t"])
 
+    def promote(self, source: str, target: str) -> bool:
+        """Move an uploaded object to its final key; False when nothing was uploaded."""
+        if not self.storage.exists(source):
+            return False
+        meta = json.loads(self.storage.open(self._meta_key(source)).read())
+        self.save(target, self.read(source), meta["content_type"])
+        self.delete(source)
+        return True
+
     def info(self, key: str) -> ObjectInfo | None:
         if not self.storage.exists(key):
             return None
+
         meta = json.loads(self.storage.open(self._meta_key(key)).read())
         with self.storage.open(key, "rb") as handle:
             head = handle.read(64)

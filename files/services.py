@@ -15,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ally360.exceptions import Conflict, ServiceUnavailable, ValidationFailed
+from ally360.exceptions import Conflict, PermissionDeniedError, ServiceUnavailable, ValidationFailed
+from ally360.roles import has_permission
 from ally360.tenancy import require_tenant_id
 
 from .backends import StorageUnavailable, UploadInstructions, backend
@@ -31,18 +32,29 @@ DOCUMENT_TYPES = {"application/pdf", "application/xml", "text/xml", "text/csv", 
 class ModuleRule:
     types: frozenset[str]
     max_size: int
+    # The permission module (ally360.roles) whose read and write a file of this module needs:
+    # a bill's scan is as private as the bill.
+    permission_module: str
 
 
-IMAGES = ModuleRule(frozenset(IMAGE_TYPES), 5 * MB)
-DOCUMENTS = ModuleRule(frozenset(DOCUMENT_TYPES), 10 * MB)
+IMAGES, DOCUMENTS = frozenset(IMAGE_TYPES), frozenset(DOCUMENT_TYPES)
 MODULE_RULES = {
-    "products": IMAGES,
-    "company": IMAGES,
-    "documents": DOCUMENTS,
-    "invoices": DOCUMENTS,
-    "bills": DOCUMENTS,
-    "contacts": DOCUMENTS,
+    "products": ModuleRule(IMAGES, 5 * MB, "catalog"),
+    "company": ModuleRule(IMAGES, 5 * MB, "company"),
+    "documents": ModuleRule(DOCUMENTS, 10 * MB, "files"),
+    "invoices": ModuleRule(DOCUMENTS, 10 * MB, "invoices"),
+    "bills": ModuleRule(DOCUMENTS, 10 * MB, "bills"),
+    "contacts": ModuleRule(DOCUMENTS, 10 * MB, "contacts"),
 }
+
+
+def modules_allowed(role: str | None, action: str) -> list[str]:
+    """The file modules whose files `role` may read or write."""
+    return [
+        module
+        for module, rule in MODULE_RULES.items()
+        if has_permission(role, rule.permission_module, action)
+    ]
 
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:
@@ -86,12 +98,20 @@ class UploadStart:
     expires_at: datetime
 
 
+def _require_module_write(role: str | None, module: str) -> None:
+    if module not in modules_allowed(role, "write"):
+        raise PermissionDeniedError(
+            _("Your role cannot add or remove files of this module."), code="module_not_allowed"
+        )
+
+
 @transaction.atomic
 def file_upload_start(
-    *, module: str, name: str, content_type: str, size: int, user, base_url: str
+    *, module: str, name: str, content_type: str, size: int, user, role: str, base_url: str
 ) -> UploadStart:
-    """Register a pending file and sign a direct upload for exactly its key (15 minutes)."""
+    """Register a pending file and sign a direct upload for its staging key (15 minutes)."""
     rule = _check_declared(module, content_type, size)
+    _require_module_write(role, module)
     try:
         backend().ping()  # signing is local: make sure the upload has somewhere to go
     except StorageUnavailable as exc:
@@ -105,7 +125,7 @@ def file_upload_start(
         uploaded_by=user,
     )
     upload = backend().upload_instructions(
-        key=file.key,
+        key=upload_key(file.key),
         content_type=content_type,
         max_size=rule.max_size,
         expires=settings.FILE_UPLOAD_EXPIRY,
@@ -137,16 +157,26 @@ def content_matches(content_type: str, head: bytes) -> bool:
     return False
 
 
+def upload_key(key: str) -> str:
+    """Where the client uploads a file's bytes. Confirming copies them to the file's own key
+    and checks that copy, so the upload URL, valid for its 15 minutes, can never replace a
+    confirmed file's content."""
+    return f"{key}.upload"
+
+
 @transaction.atomic
-def file_upload_confirm(*, file: FileObject) -> FileObject:
-    """Check the stored object against what was declared; a mismatch deletes it (400)."""
+def file_upload_confirm(*, file: FileObject, role: str) -> FileObject:
+    """Check the uploaded object against what was declared; a mismatch deletes it (400)."""
     file = FileObject.objects.select_for_update().get(pk=file.pk)
+    _require_module_write(role, file.module)
     if file.status == FileObject.Status.READY:
         return file
     if file.status != FileObject.Status.PENDING:
         raise Conflict(_("This file was deleted."), code="file_deleted")
     store = backend()
     try:
+        # A confirmation cut short after the copy finds the copy: it is checked the same way.
+        store.promote(upload_key(file.key), file.key)
         info = store.info(file.key)
         if info is None:
             raise ValidationFailed(
@@ -165,6 +195,7 @@ def file_upload_confirm(*, file: FileObject) -> FileObject:
             problems.append(_("its content is not %(type)s") % {"type": file.content_type})
         if problems:
             store.delete(file.key)
+            store.delete(upload_key(file.key))
             raise ValidationFailed(
                 _(
                     "The upload does not match what was declared: %(problems)s. It was deleted; "
@@ -203,13 +234,45 @@ def file_download(*, file: FileObject, base_url: str) -> tuple[str, datetime]:
     return url, timezone.now() + timedelta(seconds=settings.FILE_DOWNLOAD_EXPIRY)
 
 
+def file_in_use(file: FileObject) -> bool:
+    """The company logo, or a file another record points to (a product image or its
+    thumbnail, a document's PDF): found from the model relations, so files imports no app."""
+    if file.purpose == "logo" and file.status == FileObject.Status.READY:
+        return True
+    return any(
+        relation.related_model._default_manager.filter(**{relation.field.name: file}).exists()
+        # hidden too: the foreign keys to files have no reverse accessor (related_name="+")
+        for relation in FileObject._meta.get_fields(include_hidden=True)
+        if relation.auto_created
+        and not relation.concrete
+        and (relation.one_to_many or relation.one_to_one)
+    )
+
+
+@transaction.atomic
+def file_delete_unused(*, file: FileObject, role: str) -> FileObject:
+    """What `DELETE files/{id}/` does: a file in use is removed through its owner instead (the
+    product image, the logo), never from under it (409)."""
+    file = FileObject.objects.select_for_update().get(pk=file.pk)
+    _require_module_write(role, file.module)
+    if file_in_use(file):
+        raise Conflict(
+            _("This file is in use (a product image, the company logo or a document's PDF)."),
+            code="file_in_use",
+        )
+    return file_delete(file=file)
+
+
 @transaction.atomic
 def file_delete(*, file: FileObject) -> FileObject:
+    """Delete the stored object and mark the file deleted (callers detach it first)."""
     file = FileObject.objects.select_for_update().get(pk=file.pk)
     if file.status == FileObject.Status.DELETED:
         return file
     try:
         backend().delete(file.key)
+        if file.status == FileObject.Status.PENDING:
+            backend().delete(upload_key(file.key))
     except StorageUnavailable as exc:
         raise _unavailable(exc)
     file.status = FileObject.Status.DELETED
@@ -267,7 +330,9 @@ def purge_stale_uploads(older_than: timedelta = STALE_AFTER) -> int:
         status=FileObject.Status.PENDING, created_at__lt=timezone.now() - older_than
     )
     for file in stale.select_for_update(skip_locked=True)[:1000]:
+        store.delete(upload_key(file.key))
         store.delete(file.key)
+
         file.status = FileObject.Status.DELETED
         file.deleted_at = timezone.now()
         file.save(update_fields=["status", "deleted_at", "updated_at"])

@@ -151,13 +151,58 @@ def test_list_delete_and_another_tenants_file(owner_a, owner_b, company_b):
     assert owner_b.get(f"/api/v1/files/{file_id}/download").status_code == 409
 
 
+# Who may add files of each module: the writers of what the files belong to.
+WRITERS = {
+    "products": {Role.OWNER, Role.ADMIN},  # catalog
+    "company": {Role.OWNER, Role.ADMIN},
+    "invoices": {Role.OWNER, Role.ADMIN, Role.SELLER},
+    "bills": {Role.OWNER, Role.ADMIN, Role.ACCOUNTANT},
+    "contacts": {Role.OWNER, Role.ADMIN, Role.ACCOUNTANT, Role.SELLER},
+    "documents": {Role.OWNER, Role.ADMIN, Role.ACCOUNTANT, Role.SELLER},
+}
+# Purchases are private to the back office: sellers and viewers never see a bill's files.
+READERS_OF_BILLS = {Role.OWNER, Role.ADMIN, Role.ACCOUNTANT}
+
+
+def content_for(module) -> tuple[bytes, str]:
+    return (
+        (png_bytes(), "image/png")
+        if module in ("products", "company")
+        else (PDF, "application/pdf")
+    )
+
+
+def uploaded_file(client, module) -> str:
+    content, content_type = content_for(module)
+    started = request_upload(client, content, module=module, content_type=content_type)
+    assert started.status_code == 201, started.json()
+    local_put(started.json()["upload"], content, content_type)
+    file_id = started.json()["file"]["id"]
+    assert client.post(f"/api/v1/files/{file_id}/confirm").status_code == 200
+    return file_id
+
+
 @pytest.mark.parametrize("role", ALL_ROLES)
-def test_file_roles(company_a, client_as, role):
+def test_file_roles_follow_the_module_the_file_belongs_to(company_a, owner_a, client_as, role):
     client = client_as(company_a, role)
-    allowed = role != Role.VIEWER
-    response = request_upload(client, png_bytes())
-    assert response.status_code == (201 if allowed else 403)
-    assert client.get("/api/v1/files/").status_code == 200
+    for module, writers in WRITERS.items():
+        content, content_type = content_for(module)
+        started = request_upload(client, content, module=module, content_type=content_type)
+        assert started.status_code == (201 if role in writers else 403), (module, started.json())
+
+    owners = {module: uploaded_file(owner_a, module) for module in WRITERS}
+    listed = {row["module"] for row in client.get("/api/v1/files/").json()["results"]}
+    readable = set(WRITERS) - (set() if role in READERS_OF_BILLS else {"bills"})
+    assert readable <= listed and listed <= readable
+    bill_scan = owners["bills"]
+    expected = 200 if role in READERS_OF_BILLS else 404
+    assert client.get(f"/api/v1/files/{bill_scan}/").status_code == expected
+    assert client.get(f"/api/v1/files/{bill_scan}/download").status_code == expected
+    for module, file_id in owners.items():
+        if module == "bills" and role not in READERS_OF_BILLS:
+            continue
+        deleted = client.delete(f"/api/v1/files/{file_id}/")
+        assert deleted.status_code == (204 if role in WRITERS[module] else 403), module
 
 
 def test_the_beat_job_purges_stale_uploads_with_their_objects(owner_a, company_a):

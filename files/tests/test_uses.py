@@ -131,3 +131,65 @@ def test_company_logo(owner_a, company_a, client_as):
     )
     assert owner_a.delete("/api/v1/companies/current/logo").status_code == 204
     assert owner_a.get("/api/v1/companies/current/logo").json()["file"] is None
+
+
+def test_a_file_in_use_is_never_deleted_from_under_its_owner(
+    owner_a, company_a, shop_a, make_product, django_capture_on_commit_callbacks
+):
+    """A product image, its thumbnail, the logo and a document's PDF answer 409 on
+    `DELETE files/{id}/`; they go through their owner (the image, the logo, a new PDF)."""
+    from invoices.models import Invoice
+    from invoices.tests.fixtures import issue_invoice
+
+    product = make_product(company_a)
+    image_file = uploaded(owner_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        image = owner_a.post(
+            f"/api/v1/products/{product.id}/images", {"file": image_file}, format="json"
+        ).json()
+    logo = uploaded(owner_a, module="company", name="logo.png")
+    attached = owner_a.put("/api/v1/companies/current/logo", {"file": logo}, format="json")
+    assert attached.status_code == 200
+    invoice = issue_invoice(owner_a, shop_a)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf")
+    with tenant_context(company_a):
+        thumbnail = ProductImage.objects.get(pk=image["id"]).thumbnail_id
+        pdf = Invoice.objects.get(pk=invoice["id"]).pdf_id
+    assert thumbnail and pdf
+    for file_id in (image_file, thumbnail, logo, pdf):
+        refused = owner_a.delete(f"/api/v1/files/{file_id}/")
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "file_in_use"
+    with tenant_context(company_a):
+        assert not FileObject.objects.filter(status=FileObject.Status.DELETED).exists()
+    assert owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf").status_code == 200
+    # Through the owner: the image goes with its files, and the file is then gone.
+    removed = owner_a.delete(f"/api/v1/products/{product.id}/images/{image['id']}")
+    assert removed.status_code == 204
+    with tenant_context(company_a):
+        assert FileObject.objects.get(pk=image_file).status == FileObject.Status.DELETED
+
+
+@pytest.mark.parametrize("store", ["local", "s3"])
+def test_the_upload_url_cannot_replace_a_confirmed_file(owner_a, store, request):
+    """The client uploads beside the file's key; confirming copies the bytes to the key and
+    checks the copy, so a second upload to the same URL never reaches what is served."""
+    if store == "s3":
+        request.getfixturevalue("s3_storage")
+    put = s3_put if store == "s3" else local_put
+    content = png_bytes()
+    started = request_upload(owner_a, content).json()
+    assert put(started["upload"], content).status_code in (201, 204)
+    file_id = started["file"]["id"]
+    assert owner_a.post(f"/api/v1/files/{file_id}/confirm").json()["status"] == "ready"
+    forged = b"<html><script>alert(1)</script>" + b" " * (len(content) - 31)
+    put(started["upload"], forged, "image/png")  # accepted by storage, or not: never served
+    url = owner_a.get(f"/api/v1/files/{file_id}/download").json()["url"]
+    if store == "s3":
+        import requests
+
+        served = requests.get(url, timeout=10).content
+    else:
+        served = fetch(url)
+    assert served == content
