@@ -185,13 +185,12 @@ def numbering_range_update(*, numbering: NumberingRange, data: dict) -> Numberin
     merged = {f: data.get(f, getattr(numbering, f)) for f in RANGE_FIELDS}
     _validate_range(merged, exclude_id=numbering.pk)
     if not used:
-        numbering.next_number = merged["range_from"]
-        data["range_from"] = merged["range_from"]
-    model_update(numbering, data, RANGE_FIELDS)
-    if numbering.next_number != merged["range_from"] and not used:
-        numbering.save(update_fields=["next_number", "updated_at"])
+        # An unused range starts at its (possibly new) first number.
+        data["next_number"] = merged["range_from"]
     if data.get("is_active"):
+        # Before the save: the database allows one active range per PDV and document type.
         _deactivate_others(numbering)
+    model_update(numbering, data, (*RANGE_FIELDS, "next_number"))
     return numbering
 
 

@@ -329,6 +329,37 @@ def test_numbering_range_rules(owner_a, shop_a):
     assert owner_a.delete(f"/api/v1/numbering-ranges/{created.json()['id']}/").status_code == 409
 
 
+def test_an_unused_range_moves_its_start_and_an_old_range_comes_back(owner_a, shop_a, company_a):
+    today = timezone.localdate()
+    with tenant_context(company_a):
+        old = NumberingRange.objects.get(pdv=shop_a.pdv, document_type="invoice", is_active=True)
+    new = owner_a.post(
+        "/api/v1/numbering-ranges/",
+        {
+            "pdv": str(shop_a.pdv.id),
+            "document_type": "invoice",
+            "resolution_number": "2",
+            "prefix": "FX",
+            "range_from": 10,
+            "range_to": 100,
+            "valid_from": str(today),
+            "valid_to": str(today + timedelta(days=365)),
+        },
+        format="json",
+    ).json()
+    url = f"/api/v1/numbering-ranges/{new['id']}/"
+    raised = owner_a.patch(url, {"range_from": 50}, format="json")
+    assert raised.status_code == 200 and raised.json()["next_number"] == 50
+    lowered = owner_a.patch(url, {"range_from": 1}, format="json")
+    assert lowered.status_code == 200 and lowered.json()["next_number"] == 1
+    assert issued(owner_a, shop_a)["full_number"] == "FX1"  # no number skipped
+    # The old resolution back: it replaces the active one, as a new range does.
+    back = owner_a.patch(f"/api/v1/numbering-ranges/{old.id}/", {"is_active": True}, format="json")
+    assert back.status_code == 200 and back.json()["is_active"] is True
+    assert owner_a.get(url).json()["is_active"] is False
+    assert issued(owner_a, shop_a)["full_number"].startswith(old.prefix)
+
+
 def test_technical_key_is_shown_to_managers_only(shop_a, company_a, client_as):
     for role, shown in (
         (Role.OWNER, True),
