@@ -548,18 +548,20 @@ def invoice_issue(*, invoice: Invoice, user) -> tuple[Invoice, list[str]]:
 
 
 def _issue_draft(
-    invoice: Invoice, lines: list[InvoiceLine], user, *, save: bool = True
+    invoice: Invoice, lines: list[InvoiceLine], user, *, save: bool = True, on_credit: bool = True
 ) -> tuple[Invoice, list[str]]:
     """Issue a draft whose row this transaction holds: locked by `invoice_issue`, or not yet
     written (a POS sale, `save=False`: the number is taken and the stock moved, the invoice and
-    its lines are left for the caller to write once)."""
+    its lines are left for the caller to write once). A sale paid in full at once
+    (`on_credit=False`) owes nothing, so the customer's credit limit does not apply."""
     # Electronic invoices carry the date they are issued on (no back-dating since 2024).
     invoice.issue_date = timezone.localdate()
     if not lines:
         raise Conflict(_("An invoice without lines cannot be issued."), code="no_lines")
     if not invoice.pdv.is_active:
         raise Conflict(_("The point of sale is inactive."), code="pdv_inactive")
-    _check_credit_limit(invoice)
+    if on_credit:
+        _check_credit_limit(invoice)
     taken = number_take(
         pdv=invoice.pdv, document_type=_document_type(invoice), on_date=invoice.issue_date
     )
@@ -1079,7 +1081,8 @@ def pos_sale_create(
             )
         invoice.kind = Invoice.Kind.SALE
     tenders_paid, change = _tender_payments(invoice.total, tenders)
-    invoice, warnings = _issue_draft(invoice, invoice_lines, user, save=False)
+    invoice, warnings = _issue_draft(invoice, invoice_lines, user, save=False, on_credit=False)
+
     payments = [
         _payment_record(invoice, user=user, role=role, shift=shift, save=False, **tender)
         for tender in tenders_paid

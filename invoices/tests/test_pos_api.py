@@ -1,5 +1,7 @@
 """Shifts and POS sales over HTTP."""
 
+from decimal import Decimal
+
 import pytest
 
 from ally360.roles import Role
@@ -156,6 +158,28 @@ def test_above_five_uvt_an_identified_customer_is_required(seller_a, shop_a, set
         [{"method": "cash", "amount": "59500"}],
     )
     assert below.status_code == 201 and below.json()["invoice"]["kind"] == "pos"
+
+
+def test_a_sale_paid_at_the_counter_is_not_held_to_the_credit_limit(
+    seller_a, shop_a, settings, company_a
+):
+    """Above 5 UVT the sale is a sales invoice for the customer, but paid in full it owes
+    nothing: the credit limit (1,000 here) does not refuse it."""
+    from contacts.models import Contact
+
+    settings.UVT_VALUES = {2020: 10000}
+    with tenant_context(company_a):
+        Contact.objects.filter(pk=shop_a.customer.pk).update(credit_limit=Decimal("1000"))
+    open_shift(seller_a, shop_a)
+    sold = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "6"}],
+        [{"method": "cash", "amount": "71400"}],
+        customer=str(shop_a.customer.id),
+    )
+    assert sold.status_code == 201, sold.json()
+    assert (sold.json()["invoice"]["kind"], sold.json()["invoice"]["balance"]) == ("sale", "0.00")
 
 
 def test_shift_rules(seller_a, shop_a, company_a, client_as):
