@@ -908,7 +908,7 @@ class PosSaleInputSerializer(Serializer):
     )
     notes = serializers.CharField(required=False, allow_blank=True)
     lines = LineInputSerializer(many=True, allow_empty=False)
-    tenders = TenderSerializer(many=True, allow_empty=False)
+    tenders = TenderSerializer(many=True, help_text="None only for a sale of total 0.")
 
 
 class PosSaleSerializer(Serializer):

@@ -584,10 +584,12 @@ def _issue_draft(
     invoice.issued_at = timezone.now()
     if invoice.due_date is None or invoice.due_date < invoice.issue_date:
         invoice.due_date = invoice.issue_date + timedelta(days=invoice.customer.payment_term_days)
-    invoice.status = Invoice.Status.OPEN
-    # A draft has no payments or credit notes (both need an issued invoice): it opens owing all.
+    # A draft has no payments or credit notes (both need an issued invoice): it opens owing all,
+    # and an invoice of total 0 owes nothing: it is paid.
+    invoice.status = Invoice.Status.OPEN if invoice.total > ZERO else Invoice.Status.PAID
     invoice.amount_paid = invoice.credited_total = ZERO
     invoice.balance = invoice.total
+
     if save:
         invoice.save()
     return invoice, taken.warnings
@@ -602,7 +604,8 @@ def invoice_void(*, invoice: Invoice, user, reason: str) -> Invoice:
         raise ValidationFailed(
             _("Give the reason for voiding."), fields={"reason": [_("This field is required.")]}
         )
-    if invoice.status != Invoice.Status.OPEN:
+    free = invoice.status == Invoice.Status.PAID and invoice.total == ZERO  # paid by nothing
+    if invoice.status != Invoice.Status.OPEN and not free:
         raise Conflict(
             _("Only an open invoice can be voided (this one is %(status)s).")
             % {"status": invoice.get_status_display()},
@@ -983,7 +986,10 @@ class PosSale:
 
 
 def _tender_payments(total: Decimal, tenders: list[dict]) -> tuple[list[dict], Decimal]:
-    """Split tenders into payments and the cash change."""
+    """Split tenders into payments and the cash change. A sale of total 0 (a gift, a 100 %
+    discount) takes none."""
+    if not tenders and total == ZERO:
+        return [], ZERO
     if not tenders:
         raise ValidationFailed(
             _("Give at least one tender."), fields={"tenders": [_("Give at least one tender.")]}

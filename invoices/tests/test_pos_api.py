@@ -514,3 +514,34 @@ def test_pos_sale_queries_do_not_grow_with_lines(seller_a, shop_a):
     # payment inserted: 16, plus the savepoint pair of the test's transaction (no
     # Idempotency-Key here, which adds its reservation and the stored answer).
     assert counts[0] <= 18, counts
+
+
+def test_a_sale_of_total_zero_is_paid_takes_no_tender_and_can_be_voided(owner_a, shop_a, company_a):
+    open_shift(owner_a, shop_a)
+    gift = [{"variant": shop_a.v("iva19"), "quantity": "1", "discount_pct": "100"}]
+    sold = sell(owner_a, shop_a, gift, [])
+    assert sold.status_code == 201, sold.json()
+    invoice = sold.json()["invoice"]
+    assert (invoice["total"], invoice["balance"], invoice["status"]) == ("0.00", "0.00", "paid")
+    assert invoice["payments"] == []
+    assert (
+        sell(owner_a, shop_a, [{"variant": shop_a.v("iva19"), "quantity": "1"}], []).status_code
+        == 400
+    )
+    issued = owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop_a.pdv.id),
+            "customer": str(shop_a.customer.id),
+            "issue": True,
+            "lines": gift,
+        },
+        format="json",
+    ).json()
+    assert (issued["status"], issued["balance"]) == ("paid", "0.00")
+    voided = owner_a.post(
+        f"/api/v1/invoices/{issued['id']}/void", {"reason": "Error"}, format="json"
+    )
+    assert voided.status_code == 200 and voided.json()["status"] == "void"
+    with tenant_context(company_a):
+        assert Payment.objects.count() == 0
