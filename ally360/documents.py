@@ -17,7 +17,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .money import ZERO, money, percent_of, quantity, unit_price
+from .exceptions import ValidationFailed
+from .money import MONEY, ZERO, money, percent_of, quantity, unit_price
+
+# Amounts are stored with MONEY's digits: a line must stay below this.
+AMOUNT_LIMIT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"])
 
 
 class PaymentMethod(models.TextChoices):
@@ -176,7 +180,11 @@ def compute_line(
     taxes: Iterable[TaxRate] = (),
 ) -> LineAmounts:
     qty, price, pct = quantity(quantity_), unit_price(unit_price_), Decimal(discount_pct)
+    if abs(qty * price) * 2 >= AMOUNT_LIMIT:  # room for the taxes on top
+        message = _("Quantity times price is beyond what a document can hold.")
+        raise ValidationFailed(message, code="amount_too_large", fields={"lines": [message]})
     subtotal = money(qty * price)
+
     discount = money(percent_of(subtotal, pct))
     base = subtotal - discount
     snapshots = []

@@ -738,3 +738,13 @@ def test_open_bill_pages_neither_skip_nor_repeat_bills_due_the_same_day(owner_a,
         page = owner_a.get("/api/v1/payables/bills", {"limit": 25, "offset": offset})
         seen += [row["id"] for row in page.json()["results"]]
     assert len(seen) == len(set(seen)) == 600
+
+
+def test_a_bill_line_beyond_what_a_document_can_hold_is_a_400(owner_a, buy_a):
+    lines = [
+        {"variant": str(buy_a.variant.id), "quantity": "999999999999999", "unit_cost": "999999"}
+    ]
+    refused = owner_a.post(URL, bill_payload(buy_a, lines=lines), format="json")
+    assert refused.status_code == 400 and error_code(refused) == "amount_too_large"
+    with tenant_context(buy_a.company):
+        assert not Bill.objects.exists()

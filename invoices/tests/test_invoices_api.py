@@ -971,3 +971,20 @@ def test_open_invoice_pages_neither_skip_nor_repeat_invoices_due_the_same_day(ow
         page = owner_a.get("/api/v1/receivables/invoices", {"limit": 25, "offset": offset})
         seen += [row["id"] for row in page.json()["results"]]
     assert len(seen) == len(set(seen)) == 600
+
+
+def test_a_line_beyond_what_a_document_can_hold_is_a_400_and_writes_nothing(
+    owner_a, shop_a, company_a
+):
+    huge = [{"variant": shop_a.v("iva19"), "quantity": "999999999999999", "unit_price": "999999"}]
+    shift = {"register": str(shop_a.register.id), "opening_cash": "0"}
+    assert owner_a.post("/api/v1/shifts/", shift, format="json").status_code == 201
+    for url, body in (
+        (URL, {"pdv": str(shop_a.pdv.id), "customer": str(shop_a.customer.id), "lines": huge}),
+        ("/api/v1/pos/sales/", {"lines": huge, "tenders": [{"method": "cash", "amount": "1"}]}),
+    ):
+        refused = owner_a.post(url, body, format="json")
+        assert refused.status_code == 400 and error_code(refused) == "amount_too_large"
+
+    with tenant_context(company_a):
+        assert not Invoice.objects.exists()
