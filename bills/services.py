@@ -356,18 +356,33 @@ def bill_void(*, bill: Bill, user, reason: str) -> Bill:
 
 
 def _refresh_balance(bill: Bill) -> Bill:
-    """balance = total − payments applied − debit notes + refunds due; paid at zero."""
+    """balance = what is still owed: total − payments applied − debit notes, never below 0;
+    beyond it the supplier owes the difference back, as the refund due of the latest notes.
+
+    Both follow the payments: a payment voided after a return was never money the supplier
+    has to give back."""
     paid = (
         bill.allocations.filter(payment__status=SupplierPayment.Status.ACTIVE).aggregate(
             s=Sum("amount")
         )["s"]
         or ZERO
     )
-    notes = bill.debit_notes.aggregate(debited=Sum("total"), refunded=Sum("refund_amount"))
-    debited, refunded = notes["debited"] or ZERO, notes["refunded"] or ZERO
+    notes = list(bill.debit_notes.order_by("-created_at", "-pk"))
+    debited = sum((note.total for note in notes), ZERO)
+    owed_back = max(ZERO, paid + debited - bill.total)
+    changed = []
+    for note in notes:  # the latest returns are the ones that went beyond the balance
+        refund = min(note.total, owed_back)
+        owed_back -= refund
+        if note.refund_amount != refund:
+            note.refund_amount, note.updated_at = refund, timezone.now()
+            changed.append(note)
+    if changed:
+        DebitNote.objects.bulk_update(changed, ["refund_amount", "updated_at"])
     bill.amount_paid = paid
     bill.debited_total = debited
-    bill.balance = bill.total - paid - debited + refunded
+    bill.balance = max(ZERO, bill.total - paid - debited)
+
     if bill.status in (Bill.Status.OPEN, Bill.Status.PAID):
         bill.status = Bill.Status.PAID if bill.balance == ZERO else Bill.Status.OPEN
     bill.save(update_fields=["amount_paid", "debited_total", "balance", "status", "updated_at"])
@@ -642,8 +657,9 @@ def debit_note_create(
         created_by=user,
     )
     apply_totals(note, [amounts for _line, amounts in built])
-    note.refund_amount = max(ZERO, note.total - bill.balance)
+    note.refund_amount = ZERO  # set with the bill's balance, below
     note.save()
+
     DebitNoteLine.objects.bulk_create(
         [
             DebitNoteLine(
@@ -666,4 +682,5 @@ def debit_note_create(
         user=user,
     )
     _refresh_balance(bill)
+    note.refresh_from_db(fields=["refund_amount", "updated_at"])
     return note

@@ -748,3 +748,45 @@ def test_a_bill_line_beyond_what_a_document_can_hold_is_a_400(owner_a, buy_a):
     assert refused.status_code == 400 and error_code(refused) == "amount_too_large"
     with tenant_context(buy_a.company):
         assert not Bill.objects.exists()
+
+
+def test_a_payment_voided_after_a_return_leaves_what_is_really_owed(owner_a, buy_a):
+    """Paid 1,000, returned 300 (the supplier owes 300 back), then the payment bounced: we owe
+    700 and the supplier owes nothing back."""
+    bill = receive(
+        owner_a,
+        buy_a,
+        lines=[
+            {"variant": str(buy_a.variant.id), "quantity": "10", "unit_cost": "100", "taxes": []}
+        ],
+    )
+    payment = owner_a.post(
+        "/api/v1/supplier-payments/",
+        {
+            "supplier": str(buy_a.supplier.id),
+            "method": "transfer",
+            "allocations": [{"bill": bill["id"], "amount": "1000"}],
+        },
+        format="json",
+    ).json()
+    note = owner_a.post(
+        "/api/v1/debit-notes/",
+        {
+            "bill": bill["id"],
+            "reason": "Averiado",
+            "lines": [{"bill_line": bill["lines"][0]["id"], "quantity": "3"}],
+        },
+        format="json",
+    ).json()
+    assert note["refund_amount"] == "300.00"
+    state = owner_a.get(f"{URL}{bill['id']}/").json()
+    assert (state["balance"], state["status"]) == ("0.00", "paid")
+    voided = owner_a.post(
+        f"/api/v1/supplier-payments/{payment['id']}/void", {"reason": "Rebotó"}, format="json"
+    )
+    assert voided.status_code == 200
+    state = owner_a.get(f"{URL}{bill['id']}/").json()
+    assert (state["balance"], state["status"]) == ("700.00", "open")
+    assert owner_a.get(f"/api/v1/debit-notes/{note['id']}/").json()["refund_amount"] == "0.00"
+    payables = owner_a.get("/api/v1/payables/").json()
+    assert payables["totals"]["balance"] == "700.00"
