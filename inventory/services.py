@@ -125,6 +125,15 @@ def _product_loaded(variant: Variant) -> bool:
     return Variant.product.is_cached(variant)
 
 
+def current_cost(stock: Stock, variant: Variant) -> Decimal:
+    """What a unit of this stock is worth now: its average while it holds units, even an
+    average of 0 (goods received free); the variant's catalogue cost only for a stock with
+    nothing in it and no average yet."""
+    if stock.quantity != 0 or stock.average_cost:
+        return stock.average_cost
+    return unit_price(variant.cost)
+
+
 def stock_apply(
     movements: list[Movement],
     *,
@@ -186,7 +195,7 @@ def stock_apply(
         if qty > 0:
             # Incoming: its own cost (purchase, initial, return, transfer) enters the average.
             cost = unit_price(
-                m.unit_cost if m.unit_cost is not None else stock.average_cost or m.variant.cost
+                m.unit_cost if m.unit_cost is not None else current_cost(stock, m.variant)
             )
             if stock.quantity > 0:
                 stock.average_cost = unit_price(
@@ -196,7 +205,7 @@ def stock_apply(
                 stock.average_cost = cost
         elif m.unit_cost is None:
             # Outgoing: valued at the current average cost; the average does not change.
-            cost = stock.average_cost or unit_price(m.variant.cost)
+            cost = current_cost(stock, m.variant)
         else:
             # Outgoing at its own cost (a purchase returned or voided): that value leaves the
             # stock, so the average of what stays moves back (never below zero).
@@ -357,7 +366,8 @@ def adjustment_create(
         delta = (
             quantity(counted - stock.quantity) if counted is not None else quantity(line["delta"])
         )
-        cost = unit_price(line.get("unit_cost") or stock.average_cost or variant.cost)
+        given = line.get("unit_cost")  # 0 is a cost: a found surplus that cost nothing
+        cost = unit_price(given if given is not None else current_cost(stock, variant))
         records.append(
             AdjustmentLine(
                 adjustment=adjustment,
@@ -420,7 +430,8 @@ def transfer_create(
     records, movements = [], []
     for line in lines:
         variant, qty = line["variant"], quantity(line["quantity"])
-        cost = stocks[_key(variant.pk, origin.pk)].average_cost or variant.cost
+        cost = current_cost(stocks[_key(variant.pk, origin.pk)], variant)
+
         records.append(
             TransferLine(transfer=transfer, variant=variant, quantity=qty, unit_cost=cost)
         )

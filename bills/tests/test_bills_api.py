@@ -790,3 +790,55 @@ def test_a_payment_voided_after_a_return_leaves_what_is_really_owed(owner_a, buy
     assert owner_a.get(f"/api/v1/debit-notes/{note['id']}/").json()["refund_amount"] == "0.00"
     payables = owner_a.get("/api/v1/payables/").json()
     assert payables["totals"]["balance"] == "700.00"
+
+
+def test_goods_received_free_keep_an_average_of_zero_through_transfers_and_counts(
+    owner_a, company_a, make_product
+):
+    """An average cost of 0 is a cost, not "unknown": moving free goods creates no value, and a
+    surplus counted at cost 0 lowers the average."""
+    buy = Purchases(company_a, make_product, name="Z")
+    drained = owner_a.post(
+        "/api/v1/adjustments/",
+        {
+            "pdv": str(buy.pdv.id),
+            "reason": "count",
+            "lines": [{"variant": str(buy.variant.id), "counted_quantity": "0"}],
+        },
+        format="json",
+    )
+    assert drained.status_code == 201
+    free = [{"variant": str(buy.variant.id), "quantity": "10", "unit_cost": "0", "taxes": []}]
+    receive(owner_a, buy, number="FREE", lines=free)
+    assert buy.stock().average_cost == 0
+    norte = owner_a.post("/api/v1/pdvs/", {"name": "Norte", "code": "NORTE"}, format="json").json()
+    moved = owner_a.post(
+        "/api/v1/transfers/",
+        {
+            "origin": str(buy.pdv.id),
+            "destination": norte["id"],
+            "lines": [{"variant": str(buy.variant.id), "quantity": "4"}],
+        },
+        format="json",
+    )
+    assert moved.status_code == 201 and Decimal(moved.json()["lines"][0]["unit_cost"]) == 0
+    with tenant_context(company_a):
+        assert Stock.objects.get(variant=buy.variant, pdv_id=norte["id"]).average_cost == 0
+    receive(
+        owner_a,
+        buy,
+        number="PAID",
+        lines=[{"variant": str(buy.variant.id), "quantity": "6", "unit_cost": "200", "taxes": []}],
+    )
+    assert buy.stock().average_cost == Decimal("100")  # (6 x 0 + 6 x 200) / 12
+    surplus = owner_a.post(
+        "/api/v1/adjustments/",
+        {
+            "pdv": str(buy.pdv.id),
+            "reason": "count",
+            "lines": [{"variant": str(buy.variant.id), "delta": "12", "unit_cost": "0"}],
+        },
+        format="json",
+    )
+    assert surplus.status_code == 201
+    assert buy.stock().average_cost == Decimal("50")  # (12 x 100 + 12 x 0) / 24
