@@ -167,7 +167,7 @@ def error_code(response) -> str:
 
 @pytest.fixture
 def make_product():
-    """make_product(company, sku=..., price=..., stock={pdv: qty}, **fields) -> Product."""
+    """make_product(company, sku=..., price=..., stock={pdv: qty}, unit="kg", **fields)."""
     from decimal import Decimal
 
     from ally360.tenancy import tenant_context
@@ -177,9 +177,14 @@ def make_product():
     counter = {"n": 0}
 
     def factory(company, *, sku=None, price="1000", cost="600", stock=None, **fields):
+        from products.models import Unit
+
         counter["n"] += 1
         with tenant_context(company):
             main = PDV.objects.get(is_main=True)
+            if isinstance(fields.get("unit"), str):
+                fields["unit"] = Unit.objects.get(code=fields["unit"])
+
             initial = [
                 {"pdv": pdv or main, "quantity": Decimal(str(qty)), "unit_cost": Decimal(cost)}
                 for pdv, qty in (stock or {}).items()

@@ -24,7 +24,7 @@ from ally360.money import ZERO, money, percent_of, unit_price
 from ally360.sequences import next_number
 from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
 from contacts.models import Contact
-from inventory.services import Movement, Reference, stock_apply
+from inventory.services import Movement, Reference, check_whole_units, stock_apply
 from pos.models import PDV
 from products.selectors import variant_description, variant_taxes, variants_with_taxes
 
@@ -137,7 +137,9 @@ def _build_lines(specs: list[dict]) -> list[tuple[dict, LineAmounts]]:
             fields={"lines": [_("A document needs at least one line.")]},
         )
     ensure_tenant(*(spec["variant"] for spec in specs), field="lines")
+    check_whole_units([(spec["variant"], spec["quantity"]) for spec in specs])
     variants = variants_with_taxes(spec["variant"] for spec in specs)
+
     built = []
     for index, spec in enumerate(specs):
         variant = variants[spec["variant"].pk]

@@ -125,6 +125,24 @@ def _product_loaded(variant: Variant) -> bool:
     return Variant.product.is_cached(variant)
 
 
+def check_whole_units(lines: list[tuple[Variant, Decimal]], *, field: str = "lines") -> None:
+    """Refuse a fraction of a product counted in whole units (400). Reads the units of the
+    fractional lines only, in one query: most documents have none and pay nothing."""
+    fractional = {variant.pk for variant, qty in lines if qty != qty.to_integral_value()}
+    if not fractional:
+        return
+    whole = dict(
+        Variant.objects.filter(pk__in=fractional, product__unit__allows_decimals=False).values_list(
+            "pk", "sku"
+        )
+    )
+    if whole:
+        message = _("%(skus)s are counted in whole units.") % {
+            "skus": ", ".join(sorted(whole.values()))
+        }
+        raise ValidationFailed(message, code="whole_units", fields={field: [message]})
+
+
 def current_cost(stock: Stock, variant: Variant) -> Decimal:
     """What a unit of this stock is worth now: its average while it holds units, even an
     average of 0 (goods received free); the variant's catalogue cost only for a stock with
@@ -151,6 +169,8 @@ def stock_apply(
     movements = _tracked(movements)
     if not movements:
         return []
+    check_whole_units([(m.variant, quantity(m.quantity)) for m in movements])
+
     stocks = lock_stocks({(m.variant.pk, m.pdv.pk) for m in movements})
 
     net: dict[tuple, Decimal] = defaultdict(Decimal)

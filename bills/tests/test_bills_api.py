@@ -842,3 +842,46 @@ def test_goods_received_free_keep_an_average_of_zero_through_transfers_and_count
     )
     assert surplus.status_code == 201
     assert buy.stock().average_cost == Decimal("50")  # (12 x 100 + 12 x 0) / 24
+
+
+def test_a_product_counted_in_whole_units_takes_no_fractions_anywhere(owner_a, buy_a):
+    """Purchases, transfers, adjustments and initial stock refuse half a unit, as sales do."""
+    norte = owner_a.post("/api/v1/pdvs/", {"name": "Norte", "code": "NORTE"}, format="json").json()
+    variant = str(buy_a.variant.id)
+    before = buy_a.stock().quantity
+    attempts = [
+        (
+            URL,
+            bill_payload(buy_a, lines=[{"variant": variant, "quantity": "2.5", "unit_cost": "9"}]),
+        ),
+        (
+            "/api/v1/transfers/",
+            {
+                "origin": str(buy_a.pdv.id),
+                "destination": norte["id"],
+                "lines": [{"variant": variant, "quantity": "0.5"}],
+            },
+        ),
+        (
+            "/api/v1/adjustments/",
+            {
+                "pdv": str(buy_a.pdv.id),
+                "reason": "count",
+                "lines": [{"variant": variant, "delta": "-0.25"}],
+            },
+        ),
+        (
+            "/api/v1/adjustments/",
+            {
+                "pdv": str(buy_a.pdv.id),
+                "reason": "count",
+                "lines": [{"variant": variant, "counted_quantity": "3.5"}],
+            },
+        ),
+    ]
+    for url, body in attempts:
+        refused = owner_a.post(url, body, format="json")
+        assert refused.status_code == 400 and error_code(refused) == "whole_units", (url, refused)
+    assert buy_a.stock().quantity == before
+    with tenant_context(buy_a.company):
+        assert not Bill.objects.exists()

@@ -431,7 +431,7 @@ def _every_shape_of_product(company, client_as, make_product, capture_on_commit)
         category=bebidas,
         brand=postobon,
         taxes=taxes,
-        stock={None: "24", norte_pdv: "3.5"},
+        stock={None: "24", norte_pdv: "3"},
     )
     make_product(company, name="Servicio técnico", track_inventory=False)
     shirt = owner.post(

@@ -23,8 +23,8 @@ BACK_OFFICE = {Role.OWNER, Role.ADMIN, Role.ACCOUNTANT}
 
 @pytest.fixture
 def stocked(company_a, make_product, main_pdv):
-    """A variant of company A with 10 units at the main PDV at cost 600."""
-    product = make_product(company_a, sku="ARZ-1", stock={None: 10}, cost="600")
+    """A variant of company A (sold by the kilogram) with 10 at the main PDV at cost 600."""
+    product = make_product(company_a, sku="ARZ-1", stock={None: 10}, cost="600", unit="kg")
     with tenant_context(company_a):
         return Variant.objects.get(product=product), main_pdv(company_a)
 
@@ -108,7 +108,9 @@ def test_services_never_move_stock(company_a, make_product, main_pdv):
 def test_adjustment_by_count_and_by_delta(owner_a, company_a, stocked, make_product):
     variant, pdv = stocked
     with tenant_context(company_a):
-        other = Variant.objects.get(product=make_product(company_a, sku="B", stock={None: 3}))
+        other = Variant.objects.get(
+            product=make_product(company_a, sku="B", stock={None: 3}, unit="kg")
+        )
     response = owner_a.post(
         "/api/v1/adjustments/",
         {
