@@ -208,6 +208,47 @@ def compute_line(
     )
 
 
+def line_remainder(
+    line, credited: Iterable, *, quantity_: Decimal, price_field: str = "unit_price"
+) -> LineAmounts:
+    """The last `quantity_` units of a document line, valued at what is left of it after
+    earlier credit lines: the line's amounts minus theirs, part by part. Crediting them leaves
+    exactly nothing, where pricing them again would round to a cent more or less than the line
+    (the line was rounded once, its units were not)."""
+    credited = list(credited)
+
+    def left(name: str) -> Decimal:
+        return getattr(line, name) - sum((getattr(c, name) for c in credited), ZERO)
+
+    subtotal, discount = left("subtotal"), left("discount")
+    base = subtotal - discount
+    taxes = []
+    for tax in line.taxes:
+        same = (tax.get("tax_id"), tax["name"], tax["rate"])
+        taken = sum(
+            (
+                Decimal(t["amount"])
+                for c in credited
+                for t in c.taxes
+                if (t.get("tax_id"), t["name"], t["rate"]) == same
+            ),
+            ZERO,
+        )
+        taxes.append({**tax, "base": str(base), "amount": str(Decimal(tax["amount"]) - taken)})
+    tax_total = sum((Decimal(t["amount"]) for t in taxes), ZERO)
+    return LineAmounts(
+        quantity_,
+        getattr(line, price_field),
+        line.discount_pct,
+        subtotal,
+        discount,
+        base,
+        taxes,
+        tax_total,
+        base + tax_total,
+    )
+
+
 def compute_totals(lines: Iterable) -> DocumentTotals:
     """Sum rounded lines (objects with subtotal, discount, tax_total, total and taxes)."""
     lines = list(lines)

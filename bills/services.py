@@ -17,7 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company
-from ally360.documents import LineAmounts, TaxRate, apply_totals, compute_line, line_objects
+from ally360.documents import (
+    LineAmounts,
+    TaxRate,
+    apply_totals,
+    compute_line,
+    line_objects,
+    line_remainder,
+)
 from ally360.exceptions import Conflict, ValidationFailed
 from ally360.fiscal import uvt_value
 from ally360.money import ZERO, money, percent_of, unit_price
@@ -616,12 +623,10 @@ def debit_note_create(
             fields={"lines": [_("A debit note needs at least one line.")]},
         )
     bill_lines = {line.pk: line for line in bill.lines.select_related("variant")}
-    returned = dict(
-        DebitNoteLine.objects.filter(debit_note__bill=bill)
-        .values("bill_line_id")
-        .annotate(q=Sum("quantity"))
-        .values_list("bill_line_id", "q")
-    )
+    earlier = defaultdict(list)  # bill line -> its debit lines
+    for debit in DebitNoteLine.objects.filter(debit_note__bill=bill):
+        earlier[debit.bill_line_id].append(debit)
+    returned = {pk: sum((d.quantity for d in debits), ZERO) for pk, debits in earlier.items()}
     built, seen = [], set()
     for index, spec in enumerate(lines):
         field = f"lines.{index}"
@@ -644,13 +649,19 @@ def debit_note_create(
             raise ValidationFailed(
                 message, code="above_received", fields={f"{field}.quantity": [message]}
             )
-        amounts = compute_line(
-            quantity_=spec["quantity"],
-            unit_price_=line.unit_cost,
-            discount_pct=line.discount_pct,
-            taxes=[TaxRate.from_snapshot(tax) for tax in line.taxes],
-        )
+        if spec["quantity"] == available:  # the last units: exactly what is left of the line
+            amounts = line_remainder(
+                line, earlier[line.pk], quantity_=available, price_field="unit_cost"
+            )
+        else:
+            amounts = compute_line(
+                quantity_=spec["quantity"],
+                unit_price_=line.unit_cost,
+                discount_pct=line.discount_pct,
+                taxes=[TaxRate.from_snapshot(tax) for tax in line.taxes],
+            )
         built.append((line, amounts))
+
     note = DebitNote(
         bill=bill,
         number=next_number("debit_note", prefix="ND-"),

@@ -26,6 +26,7 @@ from ally360.documents import (
     apply_totals,
     compute_line,
     line_objects,
+    line_remainder,
 )
 from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
 from ally360.fiscal import uvt_value
@@ -797,17 +798,18 @@ def _refund_shift(shift: Shift | None, user, role: str) -> Shift | None:
 
 
 def _credited_so_far(invoice: Invoice) -> dict:
-    rows = (
-        CreditNoteLine.objects.filter(credit_note__invoice=invoice)
-        .values("invoice_line_id", "credit_note__concept")
-        .annotate(quantity=Sum("quantity"), total=Sum("total"))
-    )
+    """Per invoice line: the quantity returned, the value credited and the credit lines."""
     so_far: dict = {}
-    for row in rows:
-        entry = so_far.setdefault(row["invoice_line_id"], {"returned": ZERO, "total": ZERO})
-        entry["total"] += row["total"]
-        if row["credit_note__concept"] in RETURN_CONCEPTS:
-            entry["returned"] += row["quantity"]
+    for credit in CreditNoteLine.objects.filter(credit_note__invoice=invoice).select_related(
+        "credit_note"
+    ):
+        entry = so_far.setdefault(
+            credit.invoice_line_id, {"returned": ZERO, "total": ZERO, "lines": []}
+        )
+        entry["total"] += credit.total
+        entry["lines"].append(credit)
+        if credit.credit_note.concept in RETURN_CONCEPTS:
+            entry["returned"] += credit.quantity
     return so_far
 
 
@@ -886,7 +888,8 @@ def credit_note_create(
             )
         seen.add(line.pk)
         qty = spec["quantity"]
-        previous = so_far.get(line.pk, {"returned": ZERO, "total": ZERO})
+        previous = so_far.get(line.pk, {"returned": ZERO, "total": ZERO, "lines": []})
+
         if concept in RETURN_CONCEPTS and qty > line.quantity - previous["returned"]:
             message = _("At most %(max)s of %(item)s can still be returned.") % {
                 "max": line.quantity - previous["returned"],
@@ -900,12 +903,17 @@ def credit_note_create(
             raise ValidationFailed(
                 message, code="above_invoiced", fields={f"{field}.quantity": [message]}
             )
-        amounts = compute_line(
-            quantity_=qty,
-            unit_price_=spec.get("unit_price", line.unit_price),
-            discount_pct=line.discount_pct,
-            taxes=[TaxRate.from_snapshot(tax) for tax in line.taxes],
-        )
+        price = spec.get("unit_price", line.unit_price)
+        last_units = qty == line.quantity - previous["returned"]
+        if concept in RETURN_CONCEPTS and last_units and price == line.unit_price:
+            amounts = line_remainder(line, previous["lines"], quantity_=qty)
+        else:
+            amounts = compute_line(
+                quantity_=qty,
+                unit_price_=price,
+                discount_pct=line.discount_pct,
+                taxes=[TaxRate.from_snapshot(tax) for tax in line.taxes],
+            )
         if amounts.total > line.total - previous["total"]:
             message = _("At most %(max)s of %(item)s can still be credited.") % {
                 "max": line.total - previous["total"],

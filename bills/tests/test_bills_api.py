@@ -885,3 +885,29 @@ def test_a_product_counted_in_whole_units_takes_no_fractions_anywhere(owner_a, b
     assert buy_a.stock().quantity == before
     with tenant_context(buy_a.company):
         assert not Bill.objects.exists()
+
+
+def test_returning_a_bill_line_unit_by_unit_debits_exactly_the_line(owner_a, buy_a):
+    bill = receive(
+        owner_a,
+        buy_a,
+        lines=[{"variant": str(buy_a.variant.id), "quantity": "3", "unit_cost": "100.50"}],
+    )
+    line = bill["lines"][0]
+    assert line["total"] == "358.79"  # IVA 19 %: 57.285 on the line, 19.095 a unit
+    debited = Decimal(0)
+    for _unit in range(3):
+        note = owner_a.post(
+            "/api/v1/debit-notes/",
+            {
+                "bill": bill["id"],
+                "reason": "Averiado",
+                "lines": [{"bill_line": line["id"], "quantity": "1"}],
+            },
+            format="json",
+        )
+        assert note.status_code == 201, note.json()
+        debited += Decimal(note.json()["total"])
+    assert debited == Decimal("358.79")
+    state = owner_a.get(f"{URL}{bill['id']}/").json()
+    assert (state["debited_total"], state["balance"]) == ("358.79", "0.00")

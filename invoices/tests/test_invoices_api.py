@@ -988,3 +988,60 @@ def test_a_line_beyond_what_a_document_can_hold_is_a_400_and_writes_nothing(
 
     with tenant_context(company_a):
         assert not Invoice.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("unit_price", "line_total"),
+    [("100.50", "358.79"), ("100.02", "357.07")],  # a unit's tax rounds up, then down
+)
+def test_returning_a_line_unit_by_unit_credits_exactly_the_line(
+    owner_a, shop_a, unit_price, line_total
+):
+    invoice = issued(
+        owner_a,
+        shop_a,
+        lines=[{"variant": shop_a.v("iva19"), "quantity": "3", "unit_price": unit_price}],
+    )
+    line = invoice["lines"][0]
+    assert line["total"] == line_total
+    credited = Decimal(0)
+    for _unit in range(3):
+        note = owner_a.post(
+            "/api/v1/credit-notes/",
+            {
+                "invoice": invoice["id"],
+                "concept": "1",
+                "reason": "Devolución",
+                "return_stock": True,
+                "lines": [{"invoice_line": line["id"], "quantity": "1"}],
+            },
+            format="json",
+        )
+        assert note.status_code == 201, note.json()
+        credited += Decimal(note.json()["total"])
+    assert credited == Decimal(line_total)
+    state = owner_a.get(f"{URL}{invoice['id']}/").json()
+    assert (state["balance"], state["credited_total"]) == ("0.00", line_total)
+
+
+def test_an_annulment_after_a_partial_return_credits_exactly_what_is_left(owner_a, shop_a):
+    invoice = issued(
+        owner_a,
+        shop_a,
+        lines=[{"variant": shop_a.v("iva19"), "quantity": "3", "unit_price": "100.50"}],
+    )
+    line = invoice["lines"][0]
+    body = {"invoice": invoice["id"], "reason": "Devolución", "return_stock": True}
+    first = owner_a.post(
+        "/api/v1/credit-notes/",
+        {**body, "concept": "1", "lines": [{"invoice_line": line["id"], "quantity": "1"}]},
+        format="json",
+    )
+    assert first.status_code == 201
+    rest = owner_a.post("/api/v1/credit-notes/", {**body, "concept": "2"}, format="json")
+    assert rest.status_code == 201, rest.json()
+    assert Decimal(first.json()["total"]) + Decimal(rest.json()["total"]) == Decimal("358.79")
+    taxes = rest.json()["lines"][0]["taxes"]
+    assert Decimal(taxes[0]["amount"]) + Decimal(
+        first.json()["lines"][0]["taxes"][0]["amount"]
+    ) == (Decimal(line["taxes"][0]["amount"]))
