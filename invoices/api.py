@@ -601,6 +601,7 @@ class CreditNoteSerializer(ModelSerializer):
             "tax_breakdown",
             "refund_amount",
             "refund_method",
+            "withholding_reversed",
             "shift",
             "lines",
             "warnings",

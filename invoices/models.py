@@ -259,8 +259,13 @@ class CreditNote(TenantModel, DocumentTotalsFields):
     full_number = models.CharField(_("number"), max_length=24)
     issue_date = models.DateField(_("issue date"))
     return_stock = models.BooleanField(_("return stock"), default=False)
-    # When the invoice was already paid, what the note gives back to the customer.
+    # When the invoice was already paid, what the note gives back to the customer: at most the
+    # money received. The rest of the excess was withheld by the customer (retefuente, reteIVA,
+    # reteICA declared to the DIAN for us), so it is not money to give back: their withholding
+    # is reversed instead.
     refund_amount = models.DecimalField(_("refund"), **MONEY)
+    withholding_reversed = models.DecimalField(_("withholding reversed"), **MONEY)
+
     refund_method = models.CharField(
         _("refund method"), max_length=12, choices=PaymentMethod.choices, blank=True
     )

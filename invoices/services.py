@@ -647,16 +647,20 @@ def invoice_void(*, invoice: Invoice, user, reason: str) -> Invoice:
 
 
 def _refresh_balance(invoice: Invoice) -> Invoice:
-    """balance = total − payments applied − credit notes + refunds; paid at zero."""
+    """balance = total − payments applied − credit notes + refunds + withholdings reversed;
+    paid at zero."""
     paid = (
         invoice.payments.filter(status=Payment.Status.ACTIVE).aggregate(s=Sum("applied"))["s"]
         or ZERO
     )
-    notes = invoice.credit_notes.aggregate(credited=Sum("total"), refunded=Sum("refund_amount"))
+    notes = invoice.credit_notes.aggregate(
+        credited=Sum("total"), refunded=Sum("refund_amount"), reversed=Sum("withholding_reversed")
+    )
     credited, refunded = notes["credited"] or ZERO, notes["refunded"] or ZERO
     invoice.amount_paid = paid
     invoice.credited_total = credited
-    invoice.balance = invoice.total - paid - credited + refunded
+    invoice.balance = invoice.total - paid - credited + refunded + (notes["reversed"] or ZERO)
+
     if invoice.status in (Invoice.Status.OPEN, Invoice.Status.PAID):
         invoice.status = Invoice.Status.PAID if invoice.balance == ZERO else Invoice.Status.OPEN
     invoice.save(update_fields=["amount_paid", "credited_total", "balance", "status", "updated_at"])
@@ -795,6 +799,14 @@ def _refund_shift(shift: Shift | None, user, role: str) -> Shift | None:
         message = _("The refund comes out of an open shift's drawer.")
         raise ValidationFailed(message, fields={"refund_shift": [message]})
     return shift
+
+
+def _money_to_give_back(invoice: Invoice) -> Decimal:
+    """The money the customer paid (payments' amounts, not the withholdings they applied)
+    less what earlier notes gave back."""
+    received = invoice.payments.filter(status=Payment.Status.ACTIVE).aggregate(s=Sum("amount"))
+    given_back = invoice.credit_notes.aggregate(s=Sum("refund_amount"))
+    return max(ZERO, (received["s"] or ZERO) - (given_back["s"] or ZERO))
 
 
 def _credited_so_far(invoice: Invoice) -> dict:
@@ -942,7 +954,9 @@ def credit_note_create(
         created_by=user,
     )
     apply_totals(note, [amounts for _line, amounts in built])
-    refund = max(ZERO, note.total - invoice.balance)
+    excess = max(ZERO, note.total - invoice.balance)
+    refund = min(excess, _money_to_give_back(invoice)) if excess > 0 else ZERO
+    note.withholding_reversed = excess - refund
     if refund > 0:
         note.refund_amount = refund
         note.refund_method = refund_method or PaymentMethod.CASH

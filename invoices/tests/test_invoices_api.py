@@ -1045,3 +1045,44 @@ def test_an_annulment_after_a_partial_return_credits_exactly_what_is_left(owner_
     assert Decimal(taxes[0]["amount"]) + Decimal(
         first.json()["lines"][0]["taxes"][0]["amount"]
     ) == (Decimal(line["taxes"][0]["amount"]))
+
+
+def test_a_refund_gives_back_the_money_received_not_what_the_customer_withheld(
+    owner_a, shop_a, company_a
+):
+    """11,900 paid as 9,400 by transfer and 2,500 withheld (declared to the DIAN by the
+    customer): annulling gives back 9,400; the 2,500 is a withholding to reverse, not cash."""
+    invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "1"}])
+
+    paid = owner_a.post(
+        f"{URL}{invoice['id']}/payments",
+        {
+            "method": "transfer",
+            "amount": "9400",
+            "retefuente": "250",
+            "reteiva": "285",
+            "reteica": "1965",
+        },
+        format="json",
+    )
+    assert paid.status_code == 201, paid.json()
+    note = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            "invoice": invoice["id"],
+            "concept": "2",
+            "reason": "Anulación",
+            "return_stock": True,
+            "refund_method": "transfer",
+        },
+        format="json",
+    )
+    assert note.status_code == 201, note.json()
+    body = note.json()
+    assert (body["total"], body["refund_amount"], body["withholding_reversed"]) == (
+        "11900.00",
+        "9400.00",
+        "2500.00",
+    )
+    state = owner_a.get(f"{URL}{invoice['id']}/").json()
+    assert (state["balance"], state["status"]) == ("0.00", "paid")
