@@ -15,12 +15,25 @@ def membership_cache_key(user_id, company_id) -> str:
     return f"membership:{company_id}:{user_id}"
 
 
+def membership_generation_key(user_id, company_id) -> str:
+    return f"membership-generation:{company_id}:{user_id}"
+
+
 def membership_role_get(*, user_id: uuid.UUID, company_id: uuid.UUID) -> str | None:
-    """The user's role in an active company, or None. Cached; services invalidate on change."""
+    """The user's role in an active company, or None. Cached; services invalidate on change.
+
+    A cached role is stored with the membership's generation read before the database, and
+    is used only while that generation is current: a request that read the old role while a
+    change committed stores it under the old generation, which the change replaced, so it is
+    never used (a plain delete-on-change would lose to that late write for 5 minutes). One
+    round trip reads both."""
     key = membership_cache_key(user_id, company_id)
-    cached = cache.get(key)
-    if cached is not None:
-        return None if cached == _NO_MEMBERSHIP else cached
+    generation_key = membership_generation_key(user_id, company_id)
+    found = cache.get_many([key, generation_key])
+    generation = found.get(generation_key, "")
+    cached = found.get(key)
+    if isinstance(cached, tuple) and cached[1] == generation:
+        return None if cached[0] == _NO_MEMBERSHIP else cached[0]
     role = (
         Membership.objects.filter(
             user_id=user_id, company_id=company_id, is_active=True, company__is_active=True
@@ -28,7 +41,7 @@ def membership_role_get(*, user_id: uuid.UUID, company_id: uuid.UUID) -> str | N
         .values_list("role", flat=True)
         .first()
     )
-    cache.set(key, role or _NO_MEMBERSHIP, MEMBERSHIP_CACHE_SECONDS)
+    cache.set(key, (role or _NO_MEMBERSHIP, generation), MEMBERSHIP_CACHE_SECONDS)
     return role
 
 

@@ -28,7 +28,7 @@ from ally360.roles import Role
 from ally360.tenancy import tenant_context
 
 from .models import Company, Invitation, Membership, OutboundEmail, User
-from .selectors import membership_cache_key
+from .selectors import membership_generation_key
 
 EMAIL_VERIFICATION_SALT = "ally360.accounts.verify-email"
 
@@ -322,10 +322,15 @@ def company_deactivate(*, company: Company) -> Company:
 # Memberships
 # ---------------------------------------------------------------------------------------------
 def membership_cache_invalidate(*, user_id, company_id) -> None:
-    key = membership_cache_key(user_id, company_id)
-    cache.delete(key)
-    # Also after commit: a concurrent request may have cached the old role meanwhile.
-    transaction.on_commit(lambda: cache.delete(key))
+    """A new generation for the membership, now and after the commit: a role cached under an
+    earlier one, also by a request that read the database before the commit, is never used."""
+    key = membership_generation_key(user_id, company_id)
+
+    def new_generation():
+        cache.set(key, uuid.uuid4().hex, None)  # no expiry: it must outlive the cached roles
+
+    new_generation()
+    transaction.on_commit(new_generation)
 
 
 def _active_owner_count(company: Company) -> int:

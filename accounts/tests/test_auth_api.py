@@ -255,6 +255,46 @@ def test_a_removed_member_loses_access_at_once(company_a, owner_a, client_as):
     assert error_code(response) == "company_not_found"
 
 
+def test_a_role_read_before_a_removal_commits_is_never_used_after_it(
+    company_a, owner_a, client_as, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The race the generations close: a request reads the old role from the database, the
+    removal commits and invalidates, then that request caches the old role; the next request
+    must still be refused."""
+    from accounts import selectors
+    from accounts.services import membership_remove
+
+    seller = client_as(company_a, Role.SELLER)
+    real_cache = selectors.cache
+
+    class RemovalBeforeTheWrite:
+        fired = False
+
+        def get_many(self, keys):
+            return real_cache.get_many(keys)
+
+        def set(self, key, value, timeout):
+            if not self.fired and value[0] == Role.SELLER:
+                self.fired = True
+                membership = Membership.objects.get(user=seller.user, company=company_a)
+                with django_capture_on_commit_callbacks(execute=True):
+                    membership_remove(
+                        actor=owner_a.user, actor_role=Role.OWNER, membership=membership
+                    )
+            return real_cache.set(key, value, timeout)
+
+    real_cache.delete(selectors.membership_cache_key(seller.user.id, company_a.id))
+    racing = RemovalBeforeTheWrite()
+    monkeypatch.setattr(selectors, "cache", racing)
+
+    assert seller.get("/api/v1/companies/current/").status_code == 200  # was in flight
+    assert racing.fired
+    monkeypatch.setattr(selectors, "cache", real_cache)
+    assert not Membership.objects.filter(user=seller.user, company=company_a).exists()
+    refused = seller.get("/api/v1/companies/current/")
+    assert refused.status_code == 404 and error_code(refused) == "company_not_found"
+
+
 def test_a_deactivated_member_loses_access_and_a_role_change_applies_at_once(
     company_a, owner_a, client_as
 ):

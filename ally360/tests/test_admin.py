@@ -105,7 +105,7 @@ def test_operator_edits_of_memberships_reach_the_api_at_once(company_a, make_mem
     api = client_for(member, company_a)
     assert api.get("/api/v1/members/").status_code == 200  # caches "admin"
     membership = Membership.objects.get(user=member, company=company_a)
-    assert cache.get(membership_cache_key(member.id, company_a.id)) == "admin"
+    assert cache.get(membership_cache_key(member.id, company_a.id))[0] == "admin"
     staff = Client()
     staff.force_login(UserFactory(is_staff=True, is_superuser=True))
     change = admin_url(Membership, f"{membership.pk}/change/")
