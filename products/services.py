@@ -250,6 +250,16 @@ def tax_update(*, tax: Tax, data: dict) -> Tax:
     )
     if "name" in data and Tax.objects.filter(name__iexact=data["name"]).exclude(pk=tax.pk).exists():
         raise _duplicate(_("A tax named %(name)s already exists.") % {"name": data["name"]}, "name")
+    if data.get("kind", tax.kind) != tax.kind:
+        # A product has at most one tax of each kind: an IVA turned INC under it would break
+        # that. A tax in use keeps its kind; an unused one takes the new kind's DIAN code.
+        if ProductTax.objects.filter(tax=tax).exists():
+            raise Conflict(
+                _("Products use this tax: its kind cannot change. Create a tax of the new kind."),
+                code="tax_in_use",
+            )
+        data = {"dian_code": DIAN_TAX_CODES[data["kind"]], **data}
+
     # Documents snapshot their rates per line, so changing a rate never rewrites history.
     with unique_or_conflict(_("A tax with this name already exists."), field="name"):
         model_update(tax, data, ("name", "kind", "treatment", "rate", "dian_code", "is_active"))

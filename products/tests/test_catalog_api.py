@@ -50,7 +50,28 @@ def test_tax_rules(owner_a):
     assert duplicate.status_code == 409
 
 
+def test_a_tax_used_by_products_keeps_its_kind_and_an_unused_one_takes_the_new_code(
+    owner_a, company_a, make_product
+):
+    with tenant_context(company_a):
+        iva, inc = Tax.objects.get(name="IVA 19%"), Tax.objects.get(name="INC 8%")
+    make_product(company_a, taxes=[iva, inc])
+    refused = owner_a.patch(f"/api/v1/taxes/{inc.id}/", {"kind": "iva"}, format="json")
+    assert refused.status_code == 409 and error_code(refused) == "tax_in_use"
+    with tenant_context(company_a):
+        assert Tax.objects.get(pk=inc.pk).kind == "inc"
+    unused = owner_a.post(
+        "/api/v1/taxes/", {"name": "INC 4%", "kind": "inc", "rate": "4"}, format="json"
+    ).json()
+    changed = owner_a.patch(
+        f"/api/v1/taxes/{unused['id']}/", {"kind": "iva", "name": "IVA 4%"}, format="json"
+    )
+    assert changed.status_code == 200
+    assert (changed.json()["kind"], changed.json()["dian_code"]) == ("iva", "01")
+
+
 def test_a_tax_used_by_products_is_not_deleted(owner_a, company_a, make_product):
+
     with tenant_context(company_a):
         iva = Tax.objects.get(name="IVA 19%")
     make_product(company_a, taxes=[iva])
