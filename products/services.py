@@ -320,6 +320,24 @@ def _create_variant(
         )
 
 
+def _options_key(options: dict) -> tuple:
+    return tuple(sorted((str(k).lower(), str(v).lower()) for k, v in (options or {}).items()))
+
+
+def _validate_new_options(variant: Variant, options: dict) -> None:
+    """A variant's new options, checked against its siblings as on creation."""
+    siblings = Variant.objects.filter(product_id=variant.product_id).exclude(pk=variant.pk)
+    taken = {_options_key(other) for other in siblings.values_list("options", flat=True)}
+    if not taken:
+        return  # the only variant of a simple product
+    if not options:
+        message = _("Each variant of a product with several variants needs its options.")
+        raise ValidationFailed(message, fields={"options": [message]})
+    if _options_key(options) in taken:
+        message = _("Another variant of this product has these options.")
+        raise ValidationFailed(message, fields={"options": [message]})
+
+
 def _validate_variant_options(specs: list[dict]) -> None:
     seen = set()
     for index, spec in enumerate(specs):
@@ -327,7 +345,7 @@ def _validate_variant_options(specs: list[dict]) -> None:
         if not options:
             message = _("Each variant of a product with several variants needs its options.")
             raise ValidationFailed(message, fields={f"variants.{index}.options": [message]})
-        key = tuple(sorted((str(k).lower(), str(v).lower()) for k, v in options.items()))
+        key = _options_key(options)
         if key in seen:
             message = _("Two variants have the same options.")
             raise ValidationFailed(message, fields={f"variants.{index}.options": [message]})
@@ -500,6 +518,8 @@ def variant_update(*, variant: Variant, data: dict) -> Variant:
     _check_sku_and_barcode(
         data.get("sku", variant.sku), data.get("barcode", variant.barcode), exclude_id=variant.pk
     )
+    if "options" in data:
+        _validate_new_options(variant, data["options"])
     with unique_or_conflict(_("The SKU or barcode is already used."), field="sku"):
         model_update(variant, data, ("sku", "barcode", "options", "price", "cost", "is_active"))
     return variant

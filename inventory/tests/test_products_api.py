@@ -116,6 +116,15 @@ def test_a_product_with_variants(owner_a, company_a, main_pdv):
         format="json",
     )
     assert clash.status_code == 400
+    # Editing options follows the same rules as creating them.
+    medium = variants["CAM-M-R"]["id"]
+    for options in ({"talla": "s", "color": "Rojo"}, {}):
+        edited = owner_a.patch(f"/api/v1/variants/{medium}/", {"options": options}, format="json")
+        assert edited.status_code == 400, options
+    renamed = owner_a.patch(
+        f"/api/v1/variants/{medium}/", {"options": {"talla": "XL", "color": "rojo"}}, format="json"
+    )
+    assert renamed.status_code == 200 and renamed.json()["options"]["talla"] == "XL"
 
 
 def test_simple_product_needs_sku_and_price_and_one_tax_per_kind(owner_a, company_a):
