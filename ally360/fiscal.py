@@ -32,7 +32,8 @@ def normalize_nit(
             message = _("The check digit after the dash and the check digit field differ.")
             raise ValidationFailed(message, fields={field: [message]})
         check_digit = typed_dv.strip()
-    base = stdnum_nit.compact(raw)
+    # Leading zeros (padded imports, forms) change neither the number nor its check digit.
+    base = stdnum_nit.compact(raw).lstrip("0")
     if not base.isdigit() or not 5 <= len(base) <= 15:
         message = _("A NIT has 5 to 15 digits, without the check digit.")
         raise ValidationFailed(message, fields={field: [message]})
