@@ -99,8 +99,11 @@ def pdv_delete(*, pdv: PDV) -> None:
 def _check_seller_user(user) -> None:
     if user is None:
         return
-    if not Membership.objects.filter(company_id=require_tenant_id(), user=user).exists():
-        message = _("This user is not a member of the company.")
+    if not Membership.objects.filter(
+        company_id=require_tenant_id(), user=user, is_active=True
+    ).exists():
+        message = _("This user is not an active member of the company.")
+
         raise ValidationFailed(message, fields={"user": [message]})
 
 
