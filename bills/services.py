@@ -517,7 +517,7 @@ def supplier_payment_create(
                 message, code="payment_above_balance", fields={f"{field}.amount": [message]}
             )
     per_bill = defaultdict(Decimal)
-    rows = []
+    rows, seen = [], set()
     for index, item in enumerate(withholdings):
         field = f"withholdings.{index}"
         concept, bill = item["concept"], item["bill"]
@@ -525,6 +525,12 @@ def supplier_payment_create(
         if bill.pk not in bills:
             message = _("A withholding applies to a bill of this payment.")
             raise ValidationFailed(message, fields={f"{field}.bill": [message]})
+        if (bill.pk, concept.pk) in seen:
+            # Twice would count twice in the supplier's yearly certificate.
+            message = _("Each concept is withheld once per bill in a payment.")
+            raise ValidationFailed(message, fields={f"{field}.concept": [message]})
+        seen.add((bill.pk, concept.pk))
+
         if not concept.is_active:
             message = _("The concept %(name)s is inactive.") % {"name": concept.name}
             raise ValidationFailed(message, fields={f"{field}.concept": [message]})

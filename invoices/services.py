@@ -686,6 +686,26 @@ def payment_create(*, invoice: Invoice, **payment) -> Payment:
     return _payment_record(_lock(invoice), **payment)
 
 
+def _check_withholdings(invoice: Invoice, **withheld: Decimal) -> None:
+    """What a customer withholds is a share of the invoice's own amounts: retefuente and
+    reteICA of its base, reteIVA of its IVA; with earlier payments', never more."""
+    earlier = invoice.payments.filter(status=Payment.Status.ACTIVE).aggregate(
+        **{name: Sum(name) for name in withheld}
+    )
+    base = invoice.subtotal - invoice.discount_total
+    iva = sum((Decimal(t["amount"]) for t in invoice.tax_breakdown if t["kind"] == "iva"), ZERO)
+    ceilings = {"retefuente": base, "reteiva": iva, "reteica": base}
+    for name, amount in withheld.items():
+        ceiling = ceilings[name]
+        if money(amount) + (earlier[name] or ZERO) > ceiling:
+            if name == "reteiva":
+                message = _("reteiva cannot exceed the invoice's IVA (%(ceiling)s) in all.")
+            else:
+                message = _("%(name)s cannot exceed the invoice's base (%(ceiling)s) in all.")
+            message %= {"name": name, "ceiling": ceiling}
+            raise ValidationFailed(message, code="withholding_above_base", fields={name: [message]})
+
+
 def _payment_record(
     invoice: Invoice,
     *,
@@ -722,6 +742,13 @@ def _payment_record(
             "The payment (%(applied)s with withholdings) is above the balance of %(balance)s."
         ) % {"applied": applied, "balance": invoice.balance}
         raise ValidationFailed(message, code="payment_above_balance", fields={"amount": [message]})
+    if date_ is not None and not invoice.issue_date <= date_ <= timezone.localdate():
+        message = _("A payment is dated between the invoice's date (%(issued)s) and today.") % {
+            "issued": invoice.issue_date
+        }
+        raise ValidationFailed(message, code="payment_date", fields={"date": [message]})
+    if withholdings:
+        _check_withholdings(invoice, retefuente=retefuente, reteiva=reteiva, reteica=reteica)
     if shift is None and method == PaymentMethod.CASH:
         # Cash collected by a cashier with an open shift belongs to that drawer.
         shift = shift_open_for_user(user)
@@ -962,6 +989,15 @@ def credit_note_create(
         note.refund_method = refund_method or PaymentMethod.CASH
         if note.refund_method == PaymentMethod.CASH:
             note.shift = _refund_shift(refund_shift, user, role)
+            if note.shift is None:
+                # Cash handed back comes out of a drawer, or no shift close would count it.
+                message = _(
+                    "A cash refund comes out of an open shift's drawer: open one, name it in "
+                    "refund_shift, or refund by another method."
+                )
+                raise ValidationFailed(
+                    message, code="refund_needs_shift", fields={"refund_shift": [message]}
+                )
 
     note.save()
     CreditNoteLine.objects.bulk_create(

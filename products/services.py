@@ -465,13 +465,25 @@ def product_update(*, product: Product, data: dict) -> Product:
     return product
 
 
+@transaction.atomic
 def product_delete(*, product: Product) -> None:
+    """Delete an unused product; its images' files (and thumbnails) go with it."""
+    files = [
+        file
+        for image in ProductImage.objects.filter(product=product).select_related(
+            "file", "thumbnail"
+        )
+        for file in (image.file, image.thumbnail)
+        if file is not None
+    ]
     delete_unless_used(
         product,
         message=_(
             "This product has stock or appears on documents: deactivate it instead of deleting it."
         ),
     )
+    for file in files:  # after the rows that pointed to them are gone
+        file_delete(file=file)
 
 
 @transaction.atomic

@@ -365,8 +365,16 @@ def test_supplier_payment_validation_changes_nothing(owner_a, buy_a, company_a):
                 {"bill": other["id"], "concept": str(retefuente.id), "base": "1", "amount": "1"}
             ],
         },
+        {  # one concept twice on one bill would count twice in the yearly certificate
+            "allocations": [{"bill": bill["id"], "amount": "10"}],
+            "withholdings": [
+                {"bill": bill["id"], "concept": str(retefuente.id), "base": "1", "amount": "1"},
+                {"bill": bill["id"], "concept": str(retefuente.id), "base": "1", "amount": "1"},
+            ],
+        },
         {"allocations": []},
     ]
+
     for case in cases:
         response = owner_a.post("/api/v1/supplier-payments/", {**base, **case}, format="json")
         assert response.status_code == 400, case

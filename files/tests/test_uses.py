@@ -193,3 +193,20 @@ def test_the_upload_url_cannot_replace_a_confirmed_file(owner_a, store, request)
     else:
         served = fetch(url)
     assert served == content
+
+
+def test_deleting_a_product_deletes_its_images_files(
+    owner_a, company_a, make_product, django_capture_on_commit_callbacks
+):
+    product = make_product(company_a)  # no stock, on no document: it can be deleted
+    image_file = uploaded(owner_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        image = owner_a.post(
+            f"/api/v1/products/{product.id}/images", {"file": image_file}, format="json"
+        ).json()
+    with tenant_context(company_a):
+        thumbnail = ProductImage.objects.get(pk=image["id"]).thumbnail_id
+    assert owner_a.delete(f"/api/v1/products/{product.id}/").status_code == 204
+    with tenant_context(company_a):
+        files = FileObject.objects.filter(pk__in=[image_file, thumbnail])
+        assert sorted(files.values_list("status", flat=True)) == ["deleted", "deleted"]

@@ -1086,3 +1086,47 @@ def test_a_refund_gives_back_the_money_received_not_what_the_customer_withheld(
     )
     state = owner_a.get(f"{URL}{invoice['id']}/").json()
     assert (state["balance"], state["status"]) == ("0.00", "paid")
+
+
+def test_a_cash_refund_needs_a_drawer_to_come_out_of(owner_a, shop_a, company_a):
+    invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "1"}])
+    paid = owner_a.post(
+        f"{URL}{invoice['id']}/payments", {"method": "transfer", "amount": "11900"}, format="json"
+    )
+    assert paid.status_code == 201
+    body = {"invoice": invoice["id"], "concept": "2", "reason": "Anulación"}
+    refused = owner_a.post("/api/v1/credit-notes/", body, format="json")  # cash, no open shift
+    assert refused.status_code == 400 and error_code(refused) == "refund_needs_shift"
+    with tenant_context(company_a):
+        assert not CreditNote.objects.exists()
+    by_transfer = owner_a.post(
+        "/api/v1/credit-notes/", {**body, "refund_method": "transfer"}, format="json"
+    )
+    assert by_transfer.status_code == 201 and by_transfer.json()["refund_amount"] == "11900.00"
+
+
+def test_payment_dates_and_withholdings_stay_within_the_invoice(owner_a, shop_a, company_a):
+    """A payment is dated between the invoice's date and today; retefuente and reteICA are
+    shares of its base, reteIVA of its IVA, with earlier payments' counted."""
+    invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "1"}])
+    url = f"{URL}{invoice['id']}/payments"
+    today = timezone.localdate()
+    for day in (today + timedelta(days=1), today - timedelta(days=1)):
+        dated = owner_a.post(
+            url, {"method": "transfer", "amount": "100", "date": str(day)}, format="json"
+        )
+        assert dated.status_code == 400 and error_code(dated) == "payment_date"
+    too_much_iva = owner_a.post(
+        url, {"method": "transfer", "amount": "9000", "reteiva": "1901"}, format="json"
+    )  # the invoice's IVA is 1,900
+    assert too_much_iva.status_code == 400 and error_code(too_much_iva) == "withholding_above_base"
+    first = owner_a.post(
+        url, {"method": "transfer", "amount": "5000", "reteiva": "1000"}, format="json"
+    )
+    assert first.status_code == 201
+    again = owner_a.post(
+        url, {"method": "transfer", "amount": "1000", "reteiva": "901"}, format="json"
+    )
+    assert again.status_code == 400 and error_code(again) == "withholding_above_base"
+    with tenant_context(company_a):
+        assert Payment.objects.count() == 1
