@@ -28,7 +28,7 @@ from ally360.roles import Role
 from ally360.tenancy import tenant_context
 
 from .models import Company, Invitation, Membership, OutboundEmail, User
-from .selectors import membership_generation_key
+from .selectors import membership_cache_key, membership_generation_key
 
 EMAIL_VERIFICATION_SALT = "ally360.accounts.verify-email"
 
@@ -325,9 +325,11 @@ def membership_cache_invalidate(*, user_id, company_id) -> None:
     """A new generation for the membership, now and after the commit: a role cached under an
     earlier one, also by a request that read the database before the commit, is never used."""
     key = membership_generation_key(user_id, company_id)
+    role_key = membership_cache_key(user_id, company_id)
 
     def new_generation():
         cache.set(key, uuid.uuid4().hex, None)  # no expiry: it must outlive the cached roles
+        cache.delete(role_key)  # and the role goes too, should the generation ever be evicted
 
     new_generation()
     transaction.on_commit(new_generation)

@@ -51,13 +51,12 @@ def _redis_answers(url: str) -> str | None:
 
 
 def _worker_redis_url(url: str) -> str:
-    """The tests flush their Redis database: database 10 when the URL names database 0 or none
-    (so the app's own data in 0 is never flushed), else the URL's own, so two checkouts can
-    test side by side; each pytest-xdist worker adds its number."""
+    """The tests flush their Redis database, never the one the URL names (the app's data):
+    database 10, or ALLY360_TEST_REDIS_DB so two checkouts can test side by side; each
+    pytest-xdist worker adds its number."""
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    base_url, _, named = url.rpartition("/") if url.count("/") >= 3 else (url, "", "")
-    named = int(named) if named.isdigit() else 0
-    return f"{base_url}/{(named or 10) + worker}"
+    base_url = url.rpartition("/")[0] if url.count("/") >= 3 else url
+    return f"{base_url}/{base.env_int('ALLY360_TEST_REDIS_DB', 10) + worker}"
 
 
 _pg_url = base.DATABASE_URL or LOOPBACK_DATABASE_URL

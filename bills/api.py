@@ -544,6 +544,7 @@ class DebitNoteSerializer(ModelSerializer):
             "total",
             "tax_breakdown",
             "refund_amount",
+            "withholding_reversed",
             "lines",
             "created_at",
         ]

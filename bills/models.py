@@ -228,6 +228,10 @@ class DebitNote(TenantModel, DocumentTotalsFields):
     issue_date = models.DateField(_("issue date"))
     # When the bill was already paid: what the supplier now owes back.
     refund_amount = models.DecimalField(_("refund due"), **MONEY)
+    # Beyond the balance, the part of the return that we had withheld from the supplier's
+    # payments (not money it received, so not money it gives back).
+    withholding_reversed = models.DecimalField(_("withholding reversed"), **MONEY)
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

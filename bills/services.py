@@ -379,15 +379,30 @@ def _refresh_balance(bill: Bill) -> Bill:
     notes = list(bill.debit_notes.order_by("-created_at", "-pk"))
     debited = sum((note.total for note in notes), ZERO)
     owed_back = max(ZERO, paid + debited - bill.total)
+    # Of that, the supplier gives back at most the money it received: what we withheld went to
+    # the DIAN in its name, so that part is a withholding to reverse, not money owed to us.
+    withheld = (
+        bill.withholdings.filter(payment__status=SupplierPayment.Status.ACTIVE).aggregate(
+            s=Sum("amount")
+        )["s"]
+        or ZERO
+    )
+    money_back = min(owed_back, paid - withheld)
     changed = []
     for note in notes:  # the latest returns are the ones that went beyond the balance
-        refund = min(note.total, owed_back)
-        owed_back -= refund
-        if note.refund_amount != refund:
-            note.refund_amount, note.updated_at = refund, timezone.now()
+        share = min(note.total, owed_back)
+        owed_back -= share
+        refund = min(share, money_back)
+        money_back -= refund
+        if (note.refund_amount, note.withholding_reversed) != (refund, share - refund):
+            note.refund_amount, note.withholding_reversed = refund, share - refund
+            note.updated_at = timezone.now()
             changed.append(note)
     if changed:
-        DebitNote.objects.bulk_update(changed, ["refund_amount", "updated_at"])
+        DebitNote.objects.bulk_update(
+            changed, ["refund_amount", "withholding_reversed", "updated_at"]
+        )
+
     bill.amount_paid = paid
     bill.debited_total = debited
     bill.balance = max(ZERO, bill.total - paid - debited)
@@ -646,7 +661,10 @@ def debit_note_create(
                 fields={f"{field}.bill_line": [_("Repeated line.")]},
             )
         seen.add(line.pk)
+        if line.quantity == line.quantity.to_integral_value():  # a line received in whole units
+            check_whole_units([(line.variant, spec["quantity"])], field=f"{field}.quantity")
         available = line.quantity - returned.get(line.pk, ZERO)
+
         if spec["quantity"] > available:
             message = _("At most %(max)s of %(item)s can still be returned.") % {
                 "max": available,
@@ -701,5 +719,6 @@ def debit_note_create(
         user=user,
     )
     _refresh_balance(bill)
-    note.refresh_from_db(fields=["refund_amount", "updated_at"])
+    note.refresh_from_db(fields=["refund_amount", "withholding_reversed", "updated_at"])
+
     return note

@@ -145,9 +145,9 @@ def check_whole_units(lines: list[tuple[Variant, Decimal]], *, field: str = "lin
 
 def current_cost(stock: Stock, variant: Variant) -> Decimal:
     """What a unit of this stock is worth now: its average while it holds units, even an
-    average of 0 (goods received free); the variant's catalogue cost only for a stock with
-    nothing in it and no average yet."""
-    if stock.quantity != 0 or stock.average_cost:
+    average of 0 (goods received free); the variant's catalogue cost when the stock holds
+    nothing (or less than nothing) and has no average."""
+    if stock.quantity > 0 or stock.average_cost:
         return stock.average_cost
     return unit_price(variant.cost)
 
@@ -169,7 +169,6 @@ def stock_apply(
     movements = _tracked(movements)
     if not movements:
         return []
-    check_whole_units([(m.variant, quantity(m.quantity)) for m in movements])
 
     stocks = lock_stocks({(m.variant.pk, m.pdv.pk) for m in movements})
 
@@ -282,6 +281,7 @@ def _record_initial_stock(product: Product, movements: list[Movement], user) -> 
     if movements and not product.track_inventory:
         message = _("A product without inventory tracking has no stock.")
         raise ValidationFailed(message, fields={"initial_stock": [message]})
+    check_whole_units([(m.variant, m.quantity) for m in movements], field="initial_stock")
     stock_apply(movements, reference=Reference("product", product.pk, ""), user=user)
 
 
@@ -370,6 +370,14 @@ def adjustment_create(
     _check_pdv_active(pdv, "pdv")
     _check_lines_unique(lines)
     _check_tracked(lines)
+    # What the user typed: a count, or a change (a count back to a whole number may change a
+    # fractional balance by a fraction, which is how such a balance gets corrected).
+    check_whole_units(
+        [
+            (line["variant"], line.get("counted_quantity", line.get("delta")) or ZERO)
+            for line in lines
+        ]
+    )
     stocks = lock_stocks({(line["variant"].pk, pdv.pk) for line in lines})
     adjustment = Adjustment.objects.create(
         number=next_number("adjustment", prefix="AJ-"),
@@ -437,6 +445,7 @@ def transfer_create(
     _check_pdv_active(destination, "destination")
     _check_lines_unique(lines)
     _check_tracked(lines)
+    check_whole_units([(line["variant"], line["quantity"]) for line in lines])
     stocks = lock_stocks(
         {(line["variant"].pk, pdv.pk) for line in lines for pdv in (origin, destination)}
     )

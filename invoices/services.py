@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,7 +35,7 @@ from ally360.services import atomic_service, delete_unless_used, ensure_tenant, 
 from ally360.tenancy import require_tenant_id
 from contacts.models import Contact
 from contacts.services import final_consumer
-from inventory.services import Movement, Reference, stock_apply
+from inventory.services import Movement, Reference, check_whole_units, stock_apply
 from pos.models import PDV, CashMovement, Shift
 from pos.services import shift_check_actor, shift_open_for_user
 from products.models import PriceList
@@ -788,7 +788,15 @@ def payment_void(*, payment: Payment, user, reason: str) -> Payment:
     if payment.status != Payment.Status.ACTIVE:
         raise Conflict(_("The payment is already void."), code="payment_void")
     invoice = _lock(payment.invoice)
+    if invoice.credit_notes.filter(Q(refund_amount__gt=0) | Q(withholding_reversed__gt=0)).exists():
+        # The note gave money back against the payments; voiding one would make the customer
+        # owe what was already credited and returned.
+        raise Conflict(
+            _("A credit note already gave this invoice's payments back: no payment can be voided."),
+            code="payment_refunded",
+        )
     # Locked (after the invoice, the order payment_create takes them in): a close in progress
+
     # finishes first, and its count stays right.
     if (
         payment.shift_id is not None
@@ -942,9 +950,18 @@ def credit_note_create(
             raise ValidationFailed(
                 message, code="above_invoiced", fields={f"{field}.quantity": [message]}
             )
+        if line.quantity == line.quantity.to_integral_value():  # a line sold in whole units
+            check_whole_units([(line.variant, qty)], field=f"{field}.quantity")
+
         price = spec.get("unit_price", line.unit_price)
         last_units = qty == line.quantity - previous["returned"]
-        if concept in RETURN_CONCEPTS and last_units and price == line.unit_price:
+        # Only over earlier returns at the line's own price: after one at an agreed lower price,
+        # what is left of the line is worth more than its last units.
+        at_line_price = all(
+            credit.unit_price == line.unit_price and credit.credit_note.concept in RETURN_CONCEPTS
+            for credit in previous["lines"]
+        )
+        if concept in RETURN_CONCEPTS and last_units and price == line.unit_price and at_line_price:
             amounts = line_remainder(line, previous["lines"], quantity_=qty)
         else:
             amounts = compute_line(

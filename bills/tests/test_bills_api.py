@@ -919,3 +919,49 @@ def test_returning_a_bill_line_unit_by_unit_debits_exactly_the_line(owner_a, buy
     assert debited == Decimal("358.79")
     state = owner_a.get(f"{URL}{bill['id']}/").json()
     assert (state["debited_total"], state["balance"]) == ("358.79", "0.00")
+
+
+def test_a_return_beyond_the_balance_owes_back_the_money_paid_not_what_we_withheld(owner_a, buy_a):
+    """Paid 1,000,000 as 975,000 to the supplier and 25,000 of retefuente to the DIAN, then
+    everything returned: the supplier owes back 975,000; the 25,000 is a withholding to reverse."""
+    bill = receive(
+        owner_a,
+        buy_a,
+        lines=[
+            {"variant": str(buy_a.variant.id), "quantity": "10", "unit_cost": "100000", "taxes": []}
+        ],
+    )
+    retefuente = buy_a.concept("Compras generales (declarantes)")
+    paid = owner_a.post(
+        "/api/v1/supplier-payments/",
+        {
+            "supplier": str(buy_a.supplier.id),
+            "method": "transfer",
+            "allocations": [{"bill": bill["id"], "amount": "1000000"}],
+            "withholdings": [
+                {
+                    "bill": bill["id"],
+                    "concept": str(retefuente.id),
+                    "base": "1000000",
+                    "amount": "25000",
+                }
+            ],
+        },
+        format="json",
+    )
+    assert paid.status_code == 201, paid.json()
+    note = owner_a.post(
+        "/api/v1/debit-notes/",
+        {
+            "bill": bill["id"],
+            "reason": "Devolución total",
+            "lines": [{"bill_line": bill["lines"][0]["id"], "quantity": "10"}],
+        },
+        format="json",
+    )
+    assert note.status_code == 201, note.json()
+    assert (note.json()["refund_amount"], note.json()["withholding_reversed"]) == (
+        "975000.00",
+        "25000.00",
+    )
+    assert owner_a.get(f"{URL}{bill['id']}/").json()["balance"] == "0.00"

@@ -404,3 +404,23 @@ def test_check_stock_command_finds_a_balance_that_differs_from_its_ledger(compan
         Stock.objects.filter(variant=variant).update(quantity=11)
     with pytest.raises(CommandError, match="1 of 1 stock balances differ"):
         call_command("check_stock")
+
+
+def test_selling_below_zero_is_costed_at_the_catalogue_cost_every_time(
+    company_a, make_product, main_pdv
+):
+    """A stock with nothing in it has no average: each sale into negative stock leaves at the
+    variant's cost, not at an average of 0."""
+    Company.objects.filter(pk=company_a.pk).update(allow_negative_stock=True)
+    product = make_product(company_a, cost="6000")  # no stock
+    pdv = main_pdv(company_a)
+    with tenant_context(company_a):
+        variant = Variant.objects.get(product=product)
+        costs = []
+        for _sale in range(2):
+            with transaction.atomic():
+                ledger = stock_apply(
+                    [Movement(variant, pdv, Decimal(-1), "sale")], reference=Reference("invoice")
+                )
+            costs.append(ledger[0].unit_cost)
+    assert costs == [Decimal("6000"), Decimal("6000")]

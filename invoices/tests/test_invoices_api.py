@@ -13,6 +13,7 @@ from conftest import ALL_ROLES, assert_idempotent, error_code
 from contacts.models import Contact
 from inventory.models import Stock, StockMovement
 from invoices.models import CreditNote, Invoice, NumberingRange, Payment
+from products.models import Product
 
 pytestmark = pytest.mark.django_db
 
@@ -1130,3 +1131,78 @@ def test_payment_dates_and_withholdings_stay_within_the_invoice(owner_a, shop_a,
     assert again.status_code == 400 and error_code(again) == "withholding_above_base"
     with tenant_context(company_a):
         assert Payment.objects.count() == 1
+
+
+def test_fractions_sold_before_a_unit_became_whole_can_still_be_voided_and_returned(
+    owner_a, shop_a, company_a
+):
+    """The whole-units rule is for quantities people enter, not for undoing what was valid."""
+    from products.models import Unit
+
+    with tenant_context(company_a):
+        Product.objects.filter(variants__id=shop_a.v("iva19")).update(
+            unit=Unit.objects.get(code="kg")
+        )
+    sold = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "1.5"}])
+    returned = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "2.5"}])
+    with tenant_context(company_a):
+        Unit.objects.filter(code="kg").update(allows_decimals=False)
+    voided = owner_a.post(f"{URL}{sold['id']}/void", {"reason": "Error"}, format="json")
+    assert voided.status_code == 200, voided.json()
+    line = returned["lines"][0]
+    note = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            "invoice": returned["id"],
+            "concept": "1",
+            "reason": "Devolución",
+            "return_stock": True,
+            "lines": [{"invoice_line": line["id"], "quantity": "0.5"}],
+        },
+        format="json",
+    )
+    assert note.status_code == 201, note.json()
+
+
+def test_a_payment_given_back_by_a_credit_note_cannot_be_voided(owner_a, shop_a):
+    invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "1"}])
+    payment = owner_a.post(
+        f"{URL}{invoice['id']}/payments",
+        {"method": "transfer", "amount": "9400", "reteica": "2500"},
+        format="json",
+    ).json()
+    annulled = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            "invoice": invoice["id"],
+            "concept": "2",
+            "reason": "Anulación",
+            "refund_method": "transfer",
+        },
+        format="json",
+    )
+    assert annulled.status_code == 201
+    refused = owner_a.post(f"/api/v1/payments/{payment['id']}/void", {"reason": "x"}, format="json")
+    assert refused.status_code == 409 and error_code(refused) == "payment_refunded"
+    state = owner_a.get(f"{URL}{invoice['id']}/").json()
+    assert (state["balance"], state["status"]) == ("0.00", "paid")
+
+
+def test_the_last_unit_after_a_return_at_an_agreed_lower_price_credits_its_own_value(
+    owner_a, shop_a
+):
+    invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "2"}])
+    line = invoice["lines"][0]  # 2 x 10,000 + IVA
+    body = {"invoice": invoice["id"], "concept": "1", "reason": "Devolución"}
+    cheaper = owner_a.post(
+        "/api/v1/credit-notes/",
+        {**body, "lines": [{"invoice_line": line["id"], "quantity": "1", "unit_price": "5000"}]},
+        format="json",
+    )
+    assert cheaper.status_code == 201 and cheaper.json()["total"] == "5950.00"
+    last = owner_a.post(
+        "/api/v1/credit-notes/",
+        {**body, "lines": [{"invoice_line": line["id"], "quantity": "1"}]},
+        format="json",
+    )
+    assert last.status_code == 201 and last.json()["total"] == "11900.00"
