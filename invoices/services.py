@@ -788,15 +788,7 @@ def payment_void(*, payment: Payment, user, reason: str) -> Payment:
     if payment.status != Payment.Status.ACTIVE:
         raise Conflict(_("The payment is already void."), code="payment_void")
     invoice = _lock(payment.invoice)
-    if invoice.credit_notes.filter(Q(refund_amount__gt=0) | Q(withholding_reversed__gt=0)).exists():
-        # The note gave money back against the payments; voiding one would make the customer
-        # owe what was already credited and returned.
-        raise Conflict(
-            _("A credit note already gave this invoice's payments back: no payment can be voided."),
-            code="payment_refunded",
-        )
     # Locked (after the invoice, the order payment_create takes them in): a close in progress
-
     # finishes first, and its count stays right.
     if (
         payment.shift_id is not None
@@ -806,7 +798,13 @@ def payment_void(*, payment: Payment, user, reason: str) -> Payment:
             _("The payment belongs to a closed shift; its cash was already counted."),
             code="shift_closed",
         )
-
+    if invoice.credit_notes.filter(Q(refund_amount__gt=0) | Q(withholding_reversed__gt=0)).exists():
+        # The note gave money back against the payments; voiding one would make the customer
+        # owe what was already credited and returned.
+        raise Conflict(
+            _("A credit note already gave this invoice's payments back: no payment can be voided."),
+            code="payment_refunded",
+        )
     if invoice.status == Invoice.Status.VOID:
         raise Conflict(_("The invoice is void."), code="invoice_void")
     payment.status = Payment.Status.VOID
