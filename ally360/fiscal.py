@@ -34,7 +34,7 @@ def normalize_nit(
         check_digit = typed_dv.strip()
     # Leading zeros (padded imports, forms) change neither the number nor its check digit.
     base = stdnum_nit.compact(raw).lstrip("0")
-    if not base.isdigit() or not 5 <= len(base) <= 15:
+    if not (base.isascii() and base.isdigit()) or not 5 <= len(base) <= 15:  # "²" is a digit too
         message = _("A NIT has 5 to 15 digits, without the check digit.")
         raise ValidationFailed(message, fields={field: [message]})
     expected = nit_check_digit(base)

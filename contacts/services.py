@@ -63,7 +63,7 @@ def _normalized_identification(data: dict) -> dict:
         message = _("Only a NIT has a check digit.")
         raise ValidationFailed(message, fields={"check_digit": [message]})
     number = number.replace(".", "").replace(" ", "").replace("-", "")
-    if id_type in NUMERIC_ID_TYPES and not number.isdigit():
+    if id_type in NUMERIC_ID_TYPES and not (number.isascii() and number.isdigit()):
         message = _("This identification type has digits only.")
         raise ValidationFailed(message, fields={"id_number": [message]})
     if not number.isalnum() or not 3 <= len(number) <= 20:

@@ -147,8 +147,9 @@ def _require_members(users: list) -> None:
 
 def _replace_access(pdv: PDV, users: list) -> PDV:
     """Restrict a PDV to these users (an empty list opens it to every member again)."""
-
+    users = list({user.pk: user for user in users}.values())  # a user named twice, once
     PDVAccess.objects.filter(pdv=pdv).exclude(user__in=users).delete()
+
     existing = set(PDVAccess.objects.filter(pdv=pdv).values_list("user_id", flat=True))
     PDVAccess.objects.bulk_create(
         [PDVAccess(pdv=pdv, user=user) for user in users if user.pk not in existing]

@@ -67,6 +67,9 @@ def test_company_update_validates_the_nit(owner_a, company_a):
     )
     assert response.status_code == 400
     assert response.json()["error"]["expected_check_digit"] == "1"
+    for digits in ("²²²²²", "١٢٣٤٥٦٧٨٩"):  # digits to Python, not to the DIAN
+        unicode = owner_a.patch("/api/v1/companies/current/", {"nit": digits}, format="json")
+        assert unicode.status_code == 400
     company_a.refresh_from_db()
     assert company_a.nit == "800197268"
 

@@ -860,8 +860,11 @@ def test_pdv_allowed_users(owner_a, shop_a, company_a, make_member):
     url = f"/api/v1/pdvs/{shop_a.pdv.id}/"
     refused = owner_a.patch(url, {"allowed_users": [str(stranger.id)]}, format="json")
     assert refused.status_code == 400
+    twice = owner_a.patch(url, {"allowed_users": [str(seller.id)] * 2}, format="json")
+    assert twice.status_code == 200  # the same user named twice is allowed once
     allowed = owner_a.patch(url, {"allowed_users": [str(seller.id)]}, format="json")
     assert allowed.json()["allowed_users"] == [str(seller.id)]
+
     from conftest import client_for
 
     assert (
