@@ -31,6 +31,7 @@ def publish(row_id: int) -> bool:
     publishing the same row twice.
     """
     from celery import current_app
+    from celery.exceptions import NotRegistered
     from kombu.exceptions import OperationalError
 
     from .models import TaskOutbox
@@ -41,10 +42,11 @@ def publish(row_id: int) -> bool:
             return False  # published already, or being published by another process
         try:
             current_app.tasks[row.task_name].apply_async(args=row.args, kwargs=row.kwargs)
-        except (OperationalError, OSError) as exc:
-            logger.warning(
-                "Task %s not published (%s); it stays in the outbox.", row.task_name, exc
-            )
+        except (OperationalError, OSError, NotRegistered) as exc:
+            # A broker outage passes; an unknown task name (renamed in a deploy) needs an
+            # operator: both stay, counted, and never hold back the rows after them.
+            log = logger.error if isinstance(exc, NotRegistered) else logger.warning
+            log("Task %s not published (%r); it stays in the outbox.", row.task_name, exc)
             row.attempts += 1
             row.last_error = str(exc)[:2000]
             row.save(update_fields=["attempts", "last_error"])
@@ -61,8 +63,11 @@ def publish_pending(older_than: timedelta = timedelta(seconds=30), limit: int = 
     published = 0
     for row_id in (
         TaskOutbox.objects.filter(created_at__lte=cutoff)
-        .order_by("pk")
+        .order_by("attempts", "pk")  # rows that keep failing go last, never first
         .values_list("pk", flat=True)[:limit]
     ):
-        published += publish(row_id)
+        try:
+            published += publish(row_id)
+        except Exception:  # one bad row must not stop the sweep
+            logger.exception("Outbox row %s could not be published.", row_id)
     return published

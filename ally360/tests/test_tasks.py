@@ -64,3 +64,21 @@ def test_a_retried_task_runs_again_under_the_same_tenant(celery_worker_redis, no
     wait_for(lambda: len(ATTEMPTS) == 2)
     assert [(str(company_a.id), 1), (str(company_a.id), 1)] == ATTEMPTS
     assert get_current_tenant_id() is None
+
+
+def test_an_outbox_row_of_an_unknown_task_never_holds_back_the_rows_after_it(caplog):
+    """A task renamed or removed by a deploy stays in the outbox, counted and logged; the
+    sweeper still publishes every other row."""
+    from datetime import timedelta
+
+    from ally360.models import TaskOutbox
+    from ally360.outbox import publish_pending
+
+    renamed = TaskOutbox.objects.create(task_name="accounts.tasks.renamed_task")
+    valid = TaskOutbox.objects.create(task_name="ally360.tasks.purge_idempotency_records")
+    assert renamed.pk < valid.pk
+    assert publish_pending(older_than=timedelta(0)) == 1
+    assert not TaskOutbox.objects.filter(pk=valid.pk).exists()
+    stuck = TaskOutbox.objects.get(pk=renamed.pk)
+    assert stuck.attempts == 1 and "renamed_task" in stuck.last_error
+    assert "renamed_task" in caplog.text
