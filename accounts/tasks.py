@@ -44,11 +44,15 @@ def send_outbound_email(self, email_id: str) -> str:
             return "skipped"
         email.attempts += 1
         message = EmailMessage(subject=email.subject, body=email.body, to=[email.to])
-        for attachment in _attachments(email):
-            message.attach(*attachment)
+        permanent = False
         try:
+            # Inside the try: reading an attachment is part of the attempt, and counts.
+            for attachment in _attachments(email):
+                message.attach(*attachment)
             message.send(fail_silently=False)
             error = None
+        except FileNotFoundError as exc:  # the attachment is gone: no retry brings it back
+            error, permanent = exc, True
         except TRANSIENT_EMAIL_ERRORS as exc:
             error = exc
         if error is None:
@@ -57,8 +61,9 @@ def send_outbound_email(self, email_id: str) -> str:
             email.last_error = ""
         else:
             email.last_error = str(error)[:2000]
-            if email.attempts >= MAX_ATTEMPTS:
+            if permanent or email.attempts >= MAX_ATTEMPTS:
                 email.status = OutboundEmail.Status.FAILED
+
         email.save(update_fields=["status", "sent_at", "attempts", "last_error"])
     if error is not None:
         logger.warning("E-mail %s not sent (attempt %s): %s", email_id, email.attempts, error)

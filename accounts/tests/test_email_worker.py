@@ -108,3 +108,24 @@ def test_an_email_that_keeps_failing_is_marked_failed_after_the_last_attempt(set
     down.refresh_from_db()
     assert (down.status, down.attempts) == (OutboundEmail.Status.FAILED, MAX_ATTEMPTS)
     assert "unexpectedly closed" in down.last_error and mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_an_email_whose_attachment_is_gone_fails_at_once_instead_of_forever():
+    from accounts.tasks import resend_pending_emails, send_outbound_email
+
+    mail.outbox.clear()
+    orphan = OutboundEmail.objects.create(
+        kind="test",
+        to="c@example.co",
+        subject="S",
+        body="B",
+        attachments=[
+            {"storage_key": "ally360/gone.pdf", "filename": "FV1.pdf", "content_type": "x/y"}
+        ],
+    )
+    assert send_outbound_email.apply(args=[str(orphan.pk)]).get() == "failed"
+    orphan.refresh_from_db()
+    assert (orphan.status, orphan.attempts) == (OutboundEmail.Status.FAILED, 1)
+    assert "gone.pdf" in orphan.last_error and mail.outbox == []
+    assert resend_pending_emails(older_than_seconds=0) == 0  # nothing left to re-queue
