@@ -14,7 +14,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from ally360.api.permissions import RolePermission
@@ -341,14 +340,13 @@ class LoginView(PublicView):
 class RefreshView(PublicView):
     @extend_schema(request=RefreshInputSerializer, responses=TokenPairSerializer, tags=["auth"])
     def post(self, request):
-        serializer = TokenRefreshSerializer(data=request.data)
+        data = validated(RefreshInputSerializer, request)
         try:
-            serializer.is_valid(raise_exception=True)
+            return Response(services.refresh_token_rotate(raw=data["refresh"]))
         except (TokenError, User.DoesNotExist):
             raise AuthenticationError(
                 _("The refresh token is invalid, expired or already used."), code="token_not_valid"
             )
-        return Response(serializer.validated_data)
 
 
 class LogoutView(PublicView):

@@ -198,7 +198,23 @@ def user_authenticate(*, email: str, password: str) -> User:
     return user
 
 
+@transaction.atomic
+def refresh_token_rotate(*, raw: str) -> dict:
+    """A new token pair for a refresh token, which is blacklisted: used once. The token's row
+    is locked first, so the same token sent twice at once rotates once; the second request
+    then finds it blacklisted (TokenError), instead of both checking before either wrote."""
+    from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    jti = RefreshToken(raw).payload.get("jti")  # signature, expiry, blacklist: TokenError
+    OutstandingToken.objects.select_for_update().filter(jti=jti).first()
+    serializer = TokenRefreshSerializer(data={"refresh": raw})
+    serializer.is_valid(raise_exception=True)  # checks the blacklist again, under the lock
+    return serializer.validated_data
+
+
 def _outstanding_tokens_blacklist(user: User) -> None:
+
     tokens = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now())
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in tokens], ignore_conflicts=True

@@ -160,7 +160,37 @@ def test_refresh_rotates_and_blacklists_the_old_token(api):
     assert fresh.status_code == 200
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_refresh_token_sent_twice_at_once_rotates_once():
+    import threading
+
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    user = UserFactory()
+    refresh = login(APIClient(), user.email).json()["refresh"]
+    together = threading.Barrier(2)
+    statuses = []
+
+    def rotate():
+        try:
+            together.wait(10)
+            response = APIClient().post("/api/v1/auth/refresh", {"refresh": refresh}, format="json")
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=rotate) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [200, 401]
+
+
 def test_logout_blacklists_the_refresh_token(api):
+
     user = UserFactory()
     tokens = login(api, user.email).json()
     assert (
