@@ -426,7 +426,18 @@ def invitation_create(
         )
     if Membership.objects.filter(company=company, user__email=email, is_active=True).exists():
         raise Conflict(_("This person is already a member of the company."), code="already_member")
+    suspended_owner = Membership.objects.filter(
+        company=company, user__email=email, is_active=False, role=Role.OWNER
+    ).exists()
+    if suspended_owner and actor_role != Role.OWNER:
+        # Accepting reactivates that membership with the invited role: only an owner may
+        # change an owner's membership.
+        raise PermissionDeniedError(
+            _("This person is a suspended owner: only an owner can invite them back."),
+            code="owner_required",
+        )
     # A stale pending invitation must not block a new one.
+
     Invitation.objects.filter(
         company=company,
         email=email,

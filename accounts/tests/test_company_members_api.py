@@ -6,6 +6,7 @@ from django.core import mail
 from accounts.models import Company, Invitation, Membership
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from ally360.roles import Role
+from conftest import error_code
 
 pytestmark = pytest.mark.django_db
 
@@ -175,7 +176,22 @@ def test_an_admin_cannot_invite_an_owner(company_a, client_as):
     assert not Invitation.objects.exists()
 
 
+def test_an_admin_cannot_bring_back_a_suspended_owner_with_another_role(
+    company_a, owner_a, client_as, make_member
+):
+    """Accepting an invitation reactivates the membership with the invited role: for a
+    suspended owner only an owner may do that, as only an owner changes an owner."""
+    co_owner = make_member(company_a, Role.OWNER)
+    Membership.objects.filter(user=co_owner, company=company_a).update(is_active=False)
+    body = {"email": co_owner.email, "role": "viewer"}
+    refused = client_as(company_a, Role.ADMIN).post("/api/v1/invitations/", body, format="json")
+    assert refused.status_code == 403 and error_code(refused) == "owner_required"
+    assert not Invitation.objects.exists()
+    assert owner_a.post("/api/v1/invitations/", body, format="json").status_code == 201
+
+
 def test_duplicate_pending_invitation_and_existing_member_are_conflicts(company_a, owner_a):
+
     payload = {"email": "twice@example.co", "role": "viewer"}
     assert owner_a.post("/api/v1/invitations/", payload, format="json").status_code == 201
     again = owner_a.post(
