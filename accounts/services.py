@@ -567,7 +567,14 @@ def invitation_accept(
         )
         _validate_password(password, member_user)
         member_user.set_password(password)
-        member_user.save()
+        try:
+            with transaction.atomic():
+                member_user.save()
+        except IntegrityError:  # created meanwhile (another invitation, a registration)
+            raise Conflict(
+                _("An account with this e-mail was just created: log in and accept again."),
+                code="account_exists",
+            )
 
     membership, created = Membership.objects.select_for_update().get_or_create(
         user=member_user,

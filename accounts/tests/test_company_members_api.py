@@ -224,7 +224,30 @@ def inviting_owner(owner_a, django_capture_on_commit_callbacks):
     return invite
 
 
+def test_an_account_created_while_an_invitation_is_accepted_is_a_conflict_not_a_500(
+    api, company_a, inviting_owner, monkeypatch
+):
+    from accounts import services
+
+    _, token = inviting_owner("doble@example.co")
+    real = services._validate_password
+
+    def meanwhile(password, user):  # another invitation or a registration gets there first
+        real(password, user)
+        UserFactory(email="doble@example.co")
+
+    monkeypatch.setattr(services, "_validate_password", meanwhile)
+    response = api.post(
+        "/api/v1/invitations/accept",
+        {"token": token, "password": "Clave-segura-2026"},
+        format="json",
+    )
+    assert response.status_code == 409 and error_code(response) == "account_exists"
+    assert not Membership.objects.filter(user__email="doble@example.co").exists()
+
+
 def test_invitation_accept_by_a_new_user(api, company_a, inviting_owner):
+
     _, token = inviting_owner("nuevo@example.co", "accountant")
     missing_password = api.post("/api/v1/invitations/accept", {"token": token}, format="json")
     assert missing_password.status_code == 400
