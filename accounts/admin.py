@@ -1,9 +1,80 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
+from ally360.roles import Role
+
 from .models import Company, Invitation, Membership, OutboundEmail, User
-from .services import membership_cache_invalidate
+from .services import membership_cache_invalidate, normalize_email
+
+LAST_OWNER = _("A company needs at least one active owner. Make someone else owner first.")
+
+
+def _is_active_owner(role, is_active) -> bool:
+    return role == Role.OWNER and bool(is_active)
+
+
+def _other_active_owners(membership: Membership) -> bool:
+    return (
+        Membership.objects.filter(company_id=membership.company_id, role=Role.OWNER, is_active=True)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+def _leaves_no_owner(memberships) -> bool:
+    """Would deleting these memberships leave a company that had an owner with none?"""
+    removed = {m.pk for m in memberships}
+    for company_id in {m.company_id for m in memberships if _is_active_owner(m.role, m.is_active)}:
+        remaining = Membership.objects.filter(
+            company_id=company_id, role=Role.OWNER, is_active=True
+        ).exclude(pk__in=removed)
+        if not remaining.exists():
+            return True
+    return False
+
+
+class MembershipAdminForm(forms.ModelForm):
+    """The API's last-owner rule holds in the back-office too."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            before = Membership.objects.get(pk=self.instance.pk)
+            still_owner = (
+                _is_active_owner(cleaned.get("role"), cleaned.get("is_active"))
+                and cleaned.get("company") == before.company
+            )
+            if (
+                _is_active_owner(before.role, before.is_active)
+                and not still_owner
+                and not _other_active_owners(before)
+            ):
+                raise ValidationError(LAST_OWNER)
+        return cleaned
+
+
+class OwnerKeepingFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        had_owner = any(
+            _is_active_owner(form.initial.get("role"), form.initial.get("is_active"))
+            for form in self.forms
+            if form.instance.pk
+        )
+        keeps_owner = any(
+            _is_active_owner(form.cleaned_data.get("role"), form.cleaned_data.get("is_active"))
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        )
+        if had_owner and not keeps_owner:
+            raise ValidationError(LAST_OWNER)
 
 
 def forget_cached_roles(memberships) -> None:
@@ -14,12 +85,32 @@ def forget_cached_roles(memberships) -> None:
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = OwnerKeepingFormSet
     extra = 0
     autocomplete_fields = ["user"]
 
 
+class LowercaseEmailMixin:
+    """Logins, resets and invitations look e-mails up lowercased: the back-office stores them
+    so, or a user it creates could never log in."""
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
+
+
+class UserAddForm(LowercaseEmailMixin, AdminUserCreationForm):
+    pass
+
+
+class UserEditForm(LowercaseEmailMixin, UserChangeForm):
+    pass
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserAddForm
+
     ordering = ["email"]
     list_display = [
         "email",
@@ -81,10 +172,16 @@ class CompanyAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipAdminForm
     list_display = ["user", "company", "role", "is_active", "created_at"]
     list_filter = ["role", "is_active", "company"]
     search_fields = ["user__email", "company__name"]
     autocomplete_fields = ["user", "company"]
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and _leaves_no_owner([obj]):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -99,6 +196,9 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         memberships = list(queryset)
+        if _leaves_no_owner(memberships):
+            self.message_user(request, LAST_OWNER, level=messages.ERROR)
+            return
         super().delete_queryset(request, queryset)
         forget_cached_roles(memberships)
 

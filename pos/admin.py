@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from accounts.models import User
 from ally360.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline, TenantModelAdmin
 
 from .models import PDV, CashMovement, CashRegister, PDVAccess, Seller, Shift
@@ -13,11 +14,16 @@ class PDVAccessInline(ReadOnlyTenantInline):
     related = ("user",)
 
 
+# Fields whose changes carry rules the services enforce (one main PDV, no open shift on a
+# register that moves or closes) are read-only here: the company changes them through the API.
+
+
 @admin.register(PDV)
 class PDVAdmin(TenantModelAdmin):
     list_display = ["name", "code", "city", "is_main", "is_active"]
     list_filter = ["tenant", "is_main", "is_active"]
     search_fields = ["name", "code", "city"]
+    readonly_fields = [*TenantModelAdmin.readonly_fields, "is_main", "is_active"]
     inlines = [PDVAccessInline]
 
 
@@ -28,10 +34,19 @@ class SellerAdmin(TenantModelAdmin):
     search_fields = ["name", "identification", "email"]
     raw_id_fields = ["user"]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":  # users are not tenant rows: only the company's members
+            kwargs["queryset"] = User.objects.filter(
+                memberships__company_id=getattr(request, "_admin_tenant_id", None),
+                memberships__is_active=True,
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(CashRegister)
 class CashRegisterAdmin(TenantModelAdmin):
     list_display = ["name", "pdv", "is_active"]
+    readonly_fields = [*TenantModelAdmin.readonly_fields, "pdv", "is_active"]
 
 
 class CashMovementInline(admin.TabularInline):

@@ -127,3 +127,117 @@ def test_operator_edits_of_memberships_reach_the_api_at_once(company_a, make_mem
     delete = staff.post(admin_url(Membership, f"{membership.pk}/delete/"), {"post": "yes"})
     assert delete.status_code == 302
     assert api.get("/api/v1/contacts/").status_code == 404
+
+
+def posted_form(response, **changes) -> dict:
+    """The POST data of an admin change page as rendered (main form and inline formsets),
+    with `changes` applied: what a staff member submits after editing those fields."""
+    data = {}
+
+    def add(form):
+        for name, field in form.fields.items():
+            value = form[name].value()
+            key = form.add_prefix(name)
+            if isinstance(value, bool) or getattr(field.widget, "input_type", "") == "checkbox":
+                if value:
+                    data[key] = "on"
+            elif isinstance(value, list | tuple):
+                data[key] = [str(v) for v in value]
+            elif value is not None:
+                data[key] = str(value)
+
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        add(formset.management_form)
+        for form in formset.forms:
+            add(form)
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
+
+
+def staff_client() -> Client:
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return staff
+
+
+def test_the_back_office_keeps_a_company_with_an_owner(company_a):
+    from accounts.models import Company, Membership
+
+    staff = staff_client()
+    owner = Membership.objects.get(company=company_a, role="owner")
+    change = admin_url(Membership, f"{owner.pk}/change/")
+    demoted = staff.post(change, posted_form(staff.get(change), role="viewer"))
+    assert demoted.status_code == 200 and demoted.context["adminform"].form.non_field_errors()
+    suspended = staff.post(change, posted_form(staff.get(change), is_active=None))
+    assert suspended.status_code == 200
+    deleted = staff.post(admin_url(Membership, f"{owner.pk}/delete/"), {"post": "yes"})
+    assert deleted.status_code == 403
+    bulk = staff.post(
+        admin_url(Membership, ""),
+        {"action": "delete_selected", "_selected_action": [str(owner.pk)], "post": "yes"},
+    )
+    assert bulk.status_code in (302, 403)  # refused either way; the membership stays (below)
+
+    company_page = admin_url(Company, f"{company_a.pk}/change/")
+    page = staff.get(company_page)
+    inline = page.context["inline_admin_formsets"][0].formset
+    index = next(i for i, f in enumerate(inline.forms) if f.instance.pk == owner.pk)
+    through_company = staff.post(
+        company_page, posted_form(page, **{f"{inline.prefix}-{index}-role": "viewer"})
+    )
+    assert through_company.status_code == 200  # the formset's error, nothing saved
+    owner.refresh_from_db()
+    assert (owner.role, owner.is_active) == ("owner", True)
+    # With a second owner the first one may step down.
+    Membership.objects.create(company=company_a, user=UserFactory(), role="owner")
+    assert staff.post(change, posted_form(staff.get(change), role="viewer")).status_code == 302
+
+
+def test_the_back_office_edits_no_field_that_carries_a_service_rule(
+    company_a, company_b, owner_b, make_shop
+):
+    from contacts.models import Contact
+    from pos.models import PDV, CashRegister, Seller
+
+    shop = make_shop(company_a)
+    staff = staff_client()
+    with cross_tenant():
+        main = PDV.all_tenants.get(tenant=company_a, is_main=True)
+        consumer = Contact.all_tenants.get(tenant=company_a, is_final_consumer=True)
+        seller = Seller.all_tenants.create(tenant=company_a, name="Vendedor")
+    for model, row, field in (
+        (PDV, main, "is_main"),
+        (CashRegister, shop.register, "pdv"),
+        (CashRegister, shop.register, "is_active"),
+        (Contact, consumer, "is_active"),
+    ):
+        page = staff.get(admin_url(model, f"{row.pk}/change/"))
+        assert field not in page.context["adminform"].form.fields, (model, field)
+    change = admin_url(Seller, f"{seller.pk}/change/")
+    outsider = staff.post(change, posted_form(staff.get(change), user=str(owner_b.user.id)))
+    assert outsider.status_code == 200 and "user" in outsider.context["adminform"].form.errors
+    with cross_tenant():
+        assert Seller.all_tenants.get(pk=seller.pk).user_id is None
+
+
+def test_the_back_office_stores_e_mails_lowercased():
+    from accounts.models import User
+
+    staff = staff_client()
+    added = staff.post(
+        admin_url(User, "add/"),
+        {
+            "email": "Mixed.Case@Tienda.co",
+            "password1": "Clave-segura-2026",
+            "password2": "Clave-segura-2026",
+            "usable_password": "true",
+        },
+    )
+    assert added.status_code == 302, added.context["adminform"].form.errors
+    assert User.objects.filter(email="mixed.case@tienda.co").exists()
