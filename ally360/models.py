@@ -225,6 +225,10 @@ class TenantModel(models.Model):
 
     def refresh_from_db(self, *args, **kwargs):
         if not is_cross_tenant():
+            if "tenant_id" in self.get_deferred_fields():
+                # `.only()` left the tenant out: load it first (the check reads it, and reading
+                # a deferred field reloads the instance, which checks again, forever).
+                super().refresh_from_db(fields=["tenant_id"])
             check_same_tenant(self)
         super().refresh_from_db(*args, **kwargs)
 

@@ -6,6 +6,7 @@ starts with its own prefix, and an upload URL is valid for exactly one key.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,8 @@ from ally360.tenancy import require_tenant_id
 
 from .backends import StorageUnavailable, UploadInstructions, backend
 from .models import FileObject
+
+logger = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
@@ -278,6 +281,25 @@ def file_delete(*, file: FileObject) -> FileObject:
     file.status = FileObject.Status.DELETED
     file.deleted_at = timezone.now()
     file.save(update_fields=["status", "deleted_at", "updated_at"])
+    return file
+
+
+def file_forget(*, file: FileObject) -> FileObject:
+    """Mark a file deleted now and remove its object once the transaction commits: for files
+    that go with a record being deleted, which must not depend on the object store (a store
+    that is down leaves the object behind, logged, never a record pointing to nothing)."""
+    file.status = FileObject.Status.DELETED
+    file.deleted_at = timezone.now()
+    file.save(update_fields=["status", "deleted_at", "updated_at"])
+    key = file.key
+
+    def remove_object():
+        try:
+            backend().delete(key)
+        except StorageUnavailable:
+            logger.warning("Object %s of a deleted file left in storage (unreachable).", key)
+
+    transaction.on_commit(remove_object)
     return file
 
 

@@ -692,8 +692,17 @@ def _check_withholdings(invoice: Invoice, **withheld: Decimal) -> None:
     earlier = invoice.payments.filter(status=Payment.Status.ACTIVE).aggregate(
         **{name: Sum(name) for name in withheld}
     )
-    base = invoice.subtotal - invoice.discount_total
-    iva = sum((Decimal(t["amount"]) for t in invoice.tax_breakdown if t["kind"] == "iva"), ZERO)
+
+    def base_and_iva(document) -> tuple[Decimal, Decimal]:
+        iva = (Decimal(t["amount"]) for t in document.tax_breakdown if t["kind"] == "iva")
+        return document.subtotal - document.discount_total, sum(iva, ZERO)
+
+    # What is still invoiced: the invoice less what its credit notes took back.
+    base, iva = base_and_iva(invoice)
+    for note in invoice.credit_notes.all():
+        credited_base, credited_iva = base_and_iva(note)
+        base, iva = base - credited_base, iva - credited_iva
+
     ceilings = {"retefuente": base, "reteiva": iva, "reteica": base}
     for name, amount in withheld.items():
         ceiling = ceilings[name]
@@ -955,10 +964,14 @@ def credit_note_create(
         last_units = qty == line.quantity - previous["returned"]
         # Only over earlier returns at the line's own price: after one at an agreed lower price,
         # what is left of the line is worth more than its last units.
+        # (Discount and adjustment notes lower the line's value, not its units' price: what is
+        # left after them is still exactly what the last units are worth now.)
         at_line_price = all(
-            credit.unit_price == line.unit_price and credit.credit_note.concept in RETURN_CONCEPTS
+            credit.unit_price == line.unit_price
             for credit in previous["lines"]
+            if credit.credit_note.concept in RETURN_CONCEPTS
         )
+
         if concept in RETURN_CONCEPTS and last_units and price == line.unit_price and at_line_price:
             amounts = line_remainder(line, previous["lines"], quantity_=qty)
         else:

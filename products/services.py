@@ -15,7 +15,7 @@ from accounts.models import Company
 from ally360.exceptions import Conflict, ValidationFailed
 from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
 from files.models import FileObject
-from files.services import IMAGE_TYPES, file_delete, require_ready
+from files.services import IMAGE_TYPES, file_delete, file_forget, require_ready
 
 from .models import (
     Brand,
@@ -467,7 +467,9 @@ def product_update(*, product: Product, data: dict) -> Product:
 
 @transaction.atomic
 def product_delete(*, product: Product) -> None:
-    """Delete an unused product; its images' files (and thumbnails) go with it."""
+    """Delete an unused product; its images' files (and thumbnails) go with it, their objects
+    once this commits."""
+
     files = [
         file
         for image in ProductImage.objects.filter(product=product).select_related(
@@ -482,8 +484,8 @@ def product_delete(*, product: Product) -> None:
             "This product has stock or appears on documents: deactivate it instead of deleting it."
         ),
     )
-    for file in files:  # after the rows that pointed to them are gone
-        file_delete(file=file)
+    for file in files:  # after the rows that pointed to them are gone; the store may be down
+        file_forget(file=file)
 
 
 @transaction.atomic

@@ -378,6 +378,18 @@ def test_an_instance_is_written_or_reloaded_only_in_its_own_tenant(notes, operat
         assert Note.all_tenants.filter(title="a1").exists() == (operation != "delete")
 
 
+def test_an_instance_loaded_without_its_tenant_still_reads_its_deferred_fields(notes):
+    """`.only()` defers the tenant too: reading a deferred field reloads the instance, whose
+    tenant check loads the tenant first (it recursed forever before)."""
+    company_a, company_b = notes
+    with tenant_context(company_a):
+        note = Note.objects.only("title").get(title="a1")
+        assert note.amount == Note.objects.get(title="a1").amount
+        stray = Note.objects.only("title").get(title="a1")
+    with tenant_context(company_b), pytest.raises((TenantMismatchError, Note.DoesNotExist)):
+        stray.amount  # noqa: B018
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_asgi_requests_of_two_companies_never_mix(company_a, company_b, client_as):
     """Under the ASGI server, requests of two companies interleave on one event loop: each

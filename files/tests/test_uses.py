@@ -206,7 +206,33 @@ def test_deleting_a_product_deletes_its_images_files(
         ).json()
     with tenant_context(company_a):
         thumbnail = ProductImage.objects.get(pk=image["id"]).thumbnail_id
-    assert owner_a.delete(f"/api/v1/products/{product.id}/").status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_a.delete(f"/api/v1/products/{product.id}/").status_code == 204
     with tenant_context(company_a):
         files = FileObject.objects.filter(pk__in=[image_file, thumbnail])
         assert sorted(files.values_list("status", flat=True)) == ["deleted", "deleted"]
+        keys = list(files.values_list("key", flat=True))
+    from files.backends import backend
+
+    assert all(backend().info(key) is None for key in keys)
+
+
+def test_deleting_a_product_does_not_depend_on_the_object_store(
+    owner_a, company_a, make_product, monkeypatch, django_capture_on_commit_callbacks
+):
+    from files.backends import LocalBackend, StorageUnavailable
+
+    product = make_product(company_a)
+    image_file = uploaded(owner_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_a.post(f"/api/v1/products/{product.id}/images", {"file": image_file}, format="json")
+
+    def down(self, key):
+        raise StorageUnavailable("connection refused")
+
+    monkeypatch.setattr(LocalBackend, "delete", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_a.delete(f"/api/v1/products/{product.id}/").status_code == 204
+    with tenant_context(company_a):
+        assert FileObject.objects.get(pk=image_file).status == FileObject.Status.DELETED
+        assert not ProductImage.objects.filter(file_id=image_file).exists()

@@ -1209,3 +1209,57 @@ def test_the_last_unit_after_a_return_at_an_agreed_lower_price_credits_its_own_v
         format="json",
     )
     assert last.status_code == 201 and last.json()["total"] == "11900.00"
+
+
+def test_the_last_units_after_a_discount_note_credit_exactly_what_is_left(owner_a, shop_a):
+    invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "2"}])
+    line = invoice["lines"][0]  # 23,800
+    body = {"invoice": invoice["id"], "reason": "Ajuste"}
+    discount = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            **body,
+            "concept": "3",
+            "lines": [{"invoice_line": line["id"], "quantity": "1", "unit_price": "1000"}],
+        },
+        format="json",
+    )
+    assert discount.status_code == 201 and discount.json()["total"] == "1190.00"
+    returned = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            **body,
+            "concept": "1",
+            "return_stock": True,
+            "lines": [{"invoice_line": line["id"], "quantity": "2"}],
+        },
+        format="json",
+    )
+    assert returned.status_code == 201, returned.json()
+    assert returned.json()["total"] == "22610.00"
+
+
+def test_withholdings_count_against_what_is_still_invoiced_after_credit_notes(owner_a, shop_a):
+    invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "2"}])
+    returned = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            "invoice": invoice["id"],
+            "concept": "1",
+            "reason": "Devolución",
+            "lines": [{"invoice_line": invoice["lines"][0]["id"], "quantity": "1"}],
+        },
+        format="json",
+    )
+    assert returned.status_code == 201  # base 10,000 and IVA 1,900 are left
+    url = f"{URL}{invoice['id']}/payments"
+    too_much = owner_a.post(
+        url, {"method": "transfer", "amount": "1", "retefuente": "10001"}, format="json"
+    )
+    assert too_much.status_code == 400 and error_code(too_much) == "withholding_above_base"
+    fits = owner_a.post(
+        url,
+        {"method": "transfer", "amount": "9900", "retefuente": "250", "reteiva": "285"},
+        format="json",
+    )
+    assert fits.status_code == 201, fits.json()
