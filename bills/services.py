@@ -34,6 +34,7 @@ from contacts.models import Contact
 from inventory.services import Movement, Reference, check_whole_units, stock_apply
 from pos.models import PDV
 from products.selectors import variant_description, variant_taxes, variants_with_taxes
+from products.services import validate_taxes
 
 from .models import (
     Bill,
@@ -154,7 +155,7 @@ def _build_lines(specs: list[dict]) -> list[tuple[dict, LineAmounts]]:
         if taxes is None:
             taxes = variant_taxes(variant)
         else:
-            ensure_tenant(*taxes, field=f"lines.{index}.taxes")
+            validate_taxes(taxes, field=f"lines.{index}.taxes")
         amounts = compute_line(
             quantity_=spec["quantity"],
             unit_price_=spec["unit_cost"],
@@ -279,9 +280,10 @@ def bill_delete(*, bill: Bill) -> None:
 
 
 def _net_unit_cost(line: BillLine) -> Decimal:
-    """The cost that enters the weighted average: the line's base (after discount, before the
-    recoverable IVA) per unit."""
-    return unit_price((line.subtotal - line.discount) / line.quantity)
+    """The cost that enters the weighted average: the line's base (after discount) plus the
+    taxes that cannot be recovered (INC, Art. 512-1 E.T.), per unit; the IVA is recoverable."""
+    unrecovered = sum((Decimal(t["amount"]) for t in line.taxes if t["kind"] == "inc"), ZERO)
+    return unit_price((line.subtotal - line.discount + unrecovered) / line.quantity)
 
 
 @transaction.atomic
@@ -433,7 +435,34 @@ def _already_withheld(bill: Bill) -> dict:
     return {row["kind"]: row["amount"] for row in rows}
 
 
+def _check_withholding_ceilings(bills: dict, rows: list[Withholding]) -> None:
+    """A withholding is a share of the bill's own amounts: ReteFuente and ReteICA of its base,
+    ReteIVA of its IVA, with earlier payments' counted (the yearly certificates sum them)."""
+    withheld: dict = defaultdict(Decimal)
+    for row in rows:
+        withheld[(row.bill_id, row.kind)] += row.amount
+    for bill_id in {bill_id for bill_id, _kind in withheld}:
+        bill = bills[bill_id]
+        base, iva = _bill_base_and_iva(bill)
+        earlier = _already_withheld(bill)
+        for kind in (Kind.RETEFUENTE, Kind.RETEIVA, Kind.RETEICA):
+            ceiling = iva if kind == Kind.RETEIVA else base
+            if withheld[(bill_id, kind)] + earlier.get(kind, ZERO) > ceiling:
+                message = _(
+                    "%(kind)s on bill %(number)s cannot exceed %(ceiling)s in all (its %(of)s)."
+                ) % {
+                    "kind": Kind(kind).label,
+                    "number": bill.number,
+                    "ceiling": ceiling,
+                    "of": "IVA" if kind == Kind.RETEIVA else "base",
+                }
+                raise ValidationFailed(
+                    message, code="withholding_above_base", fields={"withholdings": [message]}
+                )
+
+
 def withholding_amount(concept: WithholdingConcept, base: Decimal) -> Decimal:
+
     rate = concept.rate / Decimal("10") if concept.kind == Kind.RETEICA else concept.rate
     return money(percent_of(base, rate))
 
@@ -567,6 +596,8 @@ def supplier_payment_create(
         if withheld > applied[bill_id]:
             message = _("The withholdings on a bill cannot exceed what the payment applies to it.")
             raise ValidationFailed(message, fields={"withholdings": [message]})
+    _check_withholding_ceilings(bills, rows)
+
     applied_total = sum(applied.values(), ZERO)
     withholding_total = sum(per_bill.values(), ZERO)
     payment = SupplierPayment.objects.create(

@@ -273,17 +273,19 @@ def tax_delete(*, tax: Tax) -> None:
 # --- products and variants -------------------------------------------------------------------
 
 
-def _validate_taxes(taxes: list[Tax]) -> None:
-    ensure_tenant(*taxes, field="taxes")
+def validate_taxes(taxes: list[Tax], *, field: str = "taxes") -> None:
+    """At most one tax of each kind (one IVA, one INC): on a product, and on a document line
+    whose taxes are given."""
+    ensure_tenant(*taxes, field=field)
     kinds = [tax.kind for tax in taxes]
     for kind in set(kinds):
         if kinds.count(kind) > 1:
             message = _("A product has at most one tax of each kind (one IVA, one INC).")
-            raise ValidationFailed(message, fields={"taxes": [message]})
+            raise ValidationFailed(message, fields={field: [message]})
 
 
 def _set_taxes(product: Product, taxes: list[Tax]) -> None:
-    _validate_taxes(taxes)
+    validate_taxes(taxes)
     ProductTax.objects.filter(product=product).exclude(tax__in=taxes).delete()
     existing = set(ProductTax.objects.filter(product=product).values_list("tax_id", flat=True))
     ProductTax.objects.bulk_create(

@@ -965,3 +965,52 @@ def test_a_return_beyond_the_balance_owes_back_the_money_paid_not_what_we_withhe
         "25000.00",
     )
     assert owner_a.get(f"{URL}{bill['id']}/").json()["balance"] == "0.00"
+
+
+def test_bill_line_taxes_and_withholdings_stay_within_the_bill(owner_a, buy_a):
+    """A line takes at most one IVA and one INC; ReteIVA is at most the bill's IVA and
+    ReteFuente at most its base, counting earlier payments; INC paid is part of the cost."""
+    variant = str(buy_a.variant.id)
+    with tenant_context(buy_a.company):
+        iva5 = Tax.objects.get(name="IVA 5%")
+        inc8 = Tax.objects.get(name="INC 8%")
+    for taxes in ([buy_a.iva.id, buy_a.iva.id], [buy_a.iva.id, iva5.id]):
+        line = {"variant": variant, "quantity": "10", "unit_cost": "1000", "taxes": taxes}
+        refused = owner_a.post(URL, bill_payload(buy_a, lines=[line]), format="json")
+        assert refused.status_code == 400, taxes
+    bill = receive(
+        owner_a,
+        buy_a,
+        lines=[{"variant": variant, "quantity": "10", "unit_cost": "1000", "taxes": [inc8.id]}],
+    )
+    # 10 at 600 already in stock, then 10 at 1,000 + 80 of INC each: (6,000 + 10,800) / 20
+    assert buy_a.stock().average_cost == Decimal("840")
+    reteiva = buy_a.concept("ReteIVA")
+    fuente = buy_a.concept("Compras generales (declarantes)")
+    base = {"supplier": str(buy_a.supplier.id), "method": "transfer"}
+    allocations = [{"bill": bill["id"], "amount": "100"}]
+    for concept, amount in ((reteiva, "1"), (fuente, "10001")):  # no IVA; base 10,000
+        refused = owner_a.post(
+            "/api/v1/supplier-payments/",
+            {
+                **base,
+                "allocations": [{"bill": bill["id"], "amount": "10800"}],
+                "withholdings": [
+                    {"bill": bill["id"], "concept": str(concept.id), "base": "1", "amount": amount}
+                ],
+            },
+            format="json",
+        )
+        assert refused.status_code == 400 and error_code(refused) == "withholding_above_base"
+    fits = owner_a.post(
+        "/api/v1/supplier-payments/",
+        {
+            **base,
+            "allocations": allocations,
+            "withholdings": [
+                {"bill": bill["id"], "concept": str(fuente.id), "base": "10000", "amount": "25"}
+            ],
+        },
+        format="json",
+    )
+    assert fits.status_code == 201, fits.json()
