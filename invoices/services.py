@@ -368,7 +368,14 @@ def build_lines(specs: list[dict], price_list: PriceList | None) -> list[tuple[d
 
 
 def _resolve_price_list(customer: Contact, price_list: PriceList | None) -> PriceList | None:
-    return price_list or customer.default_price_list or default_price_list()
+    """The list asked for, else the customer's own while active, else the company's default."""
+    if price_list is not None:
+        if not price_list.is_active:
+            message = _("This price list is inactive.")
+            raise ValidationFailed(message, fields={"price_list": [message]})
+        return price_list
+    own = customer.default_price_list
+    return own if own is not None and own.is_active else default_price_list()
 
 
 def _check_parties(pdv: PDV, customer: Contact, seller) -> None:
@@ -494,7 +501,11 @@ def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
     _require_draft(invoice)
     data = dict(data)
     lines = data.pop("lines", None)
+    if "customer" in data and "price_list" not in data:
+        # The stored list came from the previous customer: the new one's applies.
+        data["price_list"] = _resolve_price_list(data["customer"], None)
     merged = {f: data.get(f, getattr(invoice, f)) for f in INVOICE_DRAFT_FIELDS}
+
     _check_parties(merged["pdv"], merged["customer"], merged["seller"])
     ensure_tenant(merged["price_list"], field="price_list")
     model_update(invoice, data, INVOICE_DRAFT_FIELDS)

@@ -1263,3 +1263,30 @@ def test_withholdings_count_against_what_is_still_invoiced_after_credit_notes(ow
         format="json",
     )
     assert fits.status_code == 201, fits.json()
+
+
+def test_a_draft_follows_its_customers_active_price_list(owner_a, shop_a, company_a):
+    from products.models import PriceList
+
+    with tenant_context(company_a):
+        wholesale = PriceList.objects.create(name="Mayorista", kind="percentage", percentage=10)
+        old = PriceList.objects.create(name="Antigua", kind="percentage", percentage=20)
+        Contact.objects.filter(pk=shop_a.customer.pk).update(default_price_list=wholesale)
+        plain = Contact.objects.create(id_type="13", id_number="1020304050", name="Ana")
+        stale = Contact.objects.create(
+            id_type="13", id_number="1020304051", name="Beto", default_price_list=old
+        )
+        PriceList.objects.filter(pk=old.pk).update(is_active=False)
+    lines = [{"variant": shop_a.v("iva19"), "quantity": "1"}]
+    body = {"pdv": str(shop_a.pdv.id), "customer": str(shop_a.customer.id), "lines": lines}
+    draft = owner_a.post(URL, body, format="json").json()
+    assert draft["lines"][0]["unit_price"].startswith("9000")
+    moved = owner_a.patch(
+        f"{URL}{draft['id']}/", {"customer": str(plain.id), "lines": lines}, format="json"
+    )
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["lines"][0]["unit_price"].startswith("10000")
+    inactive_own = owner_a.post(URL, {**body, "customer": str(stale.id)}, format="json").json()
+    assert inactive_own["lines"][0]["unit_price"].startswith("10000")  # the company default
+    asked = owner_a.post(URL, {**body, "price_list": str(old.id)}, format="json")
+    assert asked.status_code == 400
