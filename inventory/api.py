@@ -44,7 +44,7 @@ from products.models import (
 )
 from products.selectors import (
     default_price_list,
-    price_with_rate,
+    price_with_rates,
     price_with_taxes,
     prices_on_list,
     variant_prices,
@@ -240,7 +240,7 @@ class CatalogRowsRenderer:
     The catalog's levels of model instances cost more than its statements: rows halve the
     reading. Each level is a `RowRenderer` over its serializer, so the fields and their formats
     stay the serializers'; the method fields are rendered here from the page's rows with the same
-    helpers (`prices_on_list`, `price_with_rate`, `signed_url`).
+    helpers (`prices_on_list`, `price_with_rates`, `signed_url`).
     """
 
     # Columns of the product that `VariantDetailSerializer` shows, read with the variant.
@@ -293,8 +293,8 @@ class CatalogRowsRenderer:
         return self.tax_refs.to_representation(self.taxes_of[product_id])
 
     def _sale_price_with_tax(self, row) -> str:
-        rate = sum((tax["rate"] for tax in self.taxes_of[row["product"]]), ZERO)
-        return str(price_with_rate(self.prices[row["id"]], rate))
+        rates = [tax["rate"] for tax in self.taxes_of[row["product"]]]
+        return str(price_with_rates(self.prices[row["id"]], rates))
 
     def _stock_total(self, row) -> str:
         return str(quantity(sum((level["quantity"] for level in self.stock_of[row["id"]]), ZERO)))

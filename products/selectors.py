@@ -53,12 +53,15 @@ def variant_price(variant: Variant, price_list: PriceList | None = None) -> Deci
 
 def price_with_taxes(price: Decimal, taxes: Iterable[Tax]) -> Decimal:
     """The shelf price: IVA and INC both apply on the price before tax."""
-    return price_with_rate(price, sum((tax.rate for tax in taxes), Decimal("0")))
+    return price_with_rates(price, [tax.rate for tax in taxes])
 
 
-def price_with_rate(price: Decimal, rate: Decimal) -> Decimal:
-    """`price_with_taxes` for the taxes' summed rate."""
-    return money(price * (HUNDRED + rate) / HUNDRED)
+def price_with_rates(price: Decimal, rates: Iterable[Decimal]) -> Decimal:
+    """What the till charges for one unit, rounded as a document line is
+    (`ally360.documents.compute_line`): the price to cents, then each tax on it to cents. One
+    rounding of price × (1 + rates) differs from it by a cent for about one price in six."""
+    base = money(price)
+    return base + sum((money(base * rate / HUNDRED) for rate in rates), Decimal("0"))
 
 
 def default_unit() -> Unit | None:

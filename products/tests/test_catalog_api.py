@@ -183,6 +183,26 @@ def test_price_with_taxes():
     assert price_with_taxes(Decimal("10000"), []) == Decimal("10000.00")
 
 
+def test_the_shelf_price_is_what_the_till_charges_for_one_unit():
+    """Back-calculated prices (6 places, from round shelf prices) are where one rounding of
+    price × (1 + rate) and a document line's rounding part: they must agree on every one."""
+    from ally360.documents import TaxRate, compute_line
+
+    iva19, iva5 = (
+        Tax(name="IVA 19%", kind="iva", rate=Decimal("19")),
+        Tax(name="IVA 5%", kind="iva", rate=Decimal("5")),
+    )
+    inc8 = Tax(name="INC 8%", kind="inc", rate=Decimal("8"))
+    for taxes in ([iva19], [iva5], [inc8], [iva19, inc8], []):
+        factor = 1 + sum((tax.rate for tax in taxes), Decimal(0)) / 100
+        for shelf in range(50, 20001, 50):
+            price = (Decimal(shelf) / factor).quantize(Decimal("0.000001"))
+            line = compute_line(
+                quantity_=1, unit_price_=price, taxes=[TaxRate.of(t) for t in taxes]
+            )
+            assert price_with_taxes(price, taxes) == line.total, (shelf, taxes)
+
+
 def test_the_default_price_list_rules(owner_a):
     general = owner_a.get("/api/v1/price-lists/").json()["results"][0]
     assert owner_a.delete(f"/api/v1/price-lists/{general['id']}/").status_code == 409
