@@ -46,6 +46,14 @@ def test_invoice_pdf_is_generated_stored_reused_and_refreshed(
     text = _pdf_text(pdf)
     assert "FV1" in text and "Cliente SAS" in text and "900123456-8" in text
     assert "18760000FV" in text  # the DIAN resolution printed in the footer
+    # Amounts as Colombians write them (es-co: "." groups thousands, "," marks decimals), the
+    # tax box included.
+    total = Decimal(invoice["total"])
+    assert f"{total:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".") in text
+    iva = next(t for t in invoice["tax_breakdown"] if t["kind"] == "iva")
+    grouped = f"{Decimal(iva['base']):,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    assert grouped in text
+
     # Reused while nothing changes; a payment makes it stale.
     assert owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf").status_code == 200
     owner_a.post(
