@@ -74,10 +74,20 @@ def shift_report(shift: Shift) -> dict:
     invoices = Invoice.objects.filter(shift=shift).exclude(status=Invoice.Status.DRAFT)
     issued = invoices.exclude(status=Invoice.Status.VOID)
     payments = Payment.objects.filter(shift=shift, status=Payment.Status.ACTIVE)
-    by_method = {
-        row["method"]: {"count": row["count"], "amount": str(money(row["amount"]))}
-        for row in payments.values("method").annotate(count=Count("id"), amount=Sum("amount"))
-    }
+    # Money taken in the shift is of its own sales, or collected on earlier invoices: the
+    # drawer holds both, the sales figures only the first.
+    by_method: dict = {}
+    collections: dict = {}
+    for row in payments.values("method", "invoice__shift_id").annotate(
+        count=Count("id"), amount=Sum("amount")
+    ):
+        kind = by_method if row["invoice__shift_id"] == shift.pk else collections
+        entry = kind.setdefault(row["method"], {"count": 0, "amount": ZERO})
+        entry["count"] += row["count"]
+        entry["amount"] += row["amount"]
+    for kind in (by_method, collections):
+        for entry in kind.values():
+            entry["amount"] = str(money(entry["amount"]))
     ranges = []
     for row in (
         invoices.values("numbering_range_id", "prefix", "kind")
@@ -132,6 +142,7 @@ def shift_report(shift: Shift) -> dict:
         "sales_total": str(money(totals["sales"])),
         "tax_total": str(money(totals["taxes"])),
         "sales_by_method": by_method,
+        "collections_by_method": collections,
         "numbers_used": ranges,
         "taxes": [
             {"name": name, "rate": rate, "base": str(v["base"]), "amount": str(v["amount"])}
@@ -150,6 +161,7 @@ def shift_report(shift: Shift) -> dict:
         "cash": {
             "opening": str(shift.opening_cash),
             "cash_sales": str(by_method.get(PaymentMethod.CASH, {}).get("amount", "0.00")),
+            "cash_collections": str(collections.get(PaymentMethod.CASH, {}).get("amount", "0.00")),
             "cash_refunds": str(money(refunds)),
             "cash_in": str(money(moves.get("in", ZERO))),
             "cash_out": str(money(moves.get("out", ZERO))),

@@ -545,3 +545,39 @@ def test_a_sale_of_total_zero_is_paid_takes_no_tender_and_can_be_voided(owner_a,
     assert voided.status_code == 200 and voided.json()["status"] == "void"
     with tenant_context(company_a):
         assert Payment.objects.count() == 0
+
+
+def test_the_shift_report_tells_sales_from_collections(owner_a, shop_a):
+    """Cash taken on an earlier credit invoice is in the drawer, not in the shift's sales."""
+    credit = owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop_a.pdv.id),
+            "customer": str(shop_a.customer.id),
+            "issue": True,
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    ).json()
+    shift = open_shift(owner_a, shop_a, cash="0")
+    sold = sell(
+        owner_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        [{"method": "cash", "amount": "11900"}],
+    )
+    assert sold.status_code == 201
+    collected = owner_a.post(
+        f"/api/v1/invoices/{credit['id']}/payments",
+        {"method": "cash", "amount": "5000"},
+        format="json",
+    )
+    assert collected.status_code == 201
+    report = owner_a.get(f"/api/v1/shifts/{shift['id']}/report").json()
+    assert report["sales_by_method"] == {"cash": {"count": 1, "amount": "11900.00"}}
+    assert report["collections_by_method"] == {"cash": {"count": 1, "amount": "5000.00"}}
+    assert (report["cash"]["cash_sales"], report["cash"]["cash_collections"]) == (
+        "11900.00",
+        "5000.00",
+    )
+    assert report["cash"]["expected"] == "16900.00"
