@@ -5,6 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import OutboundEmail
@@ -12,9 +13,18 @@ from .services import invitations_expire
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+# A blip is ridden out by the worker's own quick retries (seconds apart); a longer SMTP outage
+# by the beat sweeper, at growing intervals (`retry_delay`): the twelve attempts span about
+# six hours, so an e-mail survives an afternoon without its mail server.
+QUICK_RETRIES = 3
+MAX_ATTEMPTS = 12
 # SMTP refusals and network failures are worth retrying; bad data is not.
 TRANSIENT_EMAIL_ERRORS = (smtplib.SMTPException, OSError)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long the sweeper waits after a failed attempt: 1, 2, 4 … minutes, at most an hour."""
+    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
 
 
 def _attachments(email: OutboundEmail) -> list[tuple[str, bytes, str]]:
@@ -33,7 +43,7 @@ def _attachments(email: OutboundEmail) -> list[tuple[str, bytes, str]]:
     retry_backoff=True,
     retry_backoff_max=600,
     retry_jitter=True,
-    max_retries=MAX_ATTEMPTS,
+    max_retries=QUICK_RETRIES,
 )
 def send_outbound_email(self, email_id: str) -> str:
     """Deliver one outbox row. Idempotent: the row lock and its status mean a sent row is never
@@ -61,10 +71,10 @@ def send_outbound_email(self, email_id: str) -> str:
             email.last_error = ""
         else:
             email.last_error = str(error)[:2000]
+            email.next_attempt_at = timezone.now() + retry_delay(email.attempts)
             if permanent or email.attempts >= MAX_ATTEMPTS:
                 email.status = OutboundEmail.Status.FAILED
-
-        email.save(update_fields=["status", "sent_at", "attempts", "last_error"])
+        email.save(update_fields=["status", "sent_at", "attempts", "last_error", "next_attempt_at"])
     if error is not None:
         logger.warning("E-mail %s not sent (attempt %s): %s", email_id, email.attempts, error)
         if email.status == OutboundEmail.Status.PENDING:
@@ -75,13 +85,20 @@ def send_outbound_email(self, email_id: str) -> str:
 
 @shared_task
 def resend_pending_emails(older_than_seconds: int = 60) -> int:
-    """Re-enqueue outbox rows whose task was lost (e.g. the broker was down at commit time)."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    """Re-enqueue outbox rows whose task was lost (the broker was down at commit time) or whose
+    worker gave up its quick retries, once their next attempt is due."""
+    now = timezone.now()
     pending = list(
         OutboundEmail.objects.filter(
-            status=OutboundEmail.Status.PENDING, created_at__lte=cutoff, attempts__lt=MAX_ATTEMPTS
-        ).values_list("id", flat=True)[:500]
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+            status=OutboundEmail.Status.PENDING,
+            created_at__lte=now - timedelta(seconds=older_than_seconds),
+            attempts__lt=MAX_ATTEMPTS,
+        )
+        .order_by("created_at")
+        .values_list("id", flat=True)[:500]
     )
+
     for email_id in pending:
         send_outbound_email.delay(str(email_id))
     return len(pending)

@@ -129,3 +129,34 @@ def test_an_email_whose_attachment_is_gone_fails_at_once_instead_of_forever():
     assert (orphan.status, orphan.attempts) == (OutboundEmail.Status.FAILED, 1)
     assert "gone.pdf" in orphan.last_error and mail.outbox == []
     assert resend_pending_emails(older_than_seconds=0) == 0  # nothing left to re-queue
+
+
+@pytest.mark.django_db
+def test_a_long_smtp_outage_is_ridden_out_by_the_sweeper_at_growing_intervals(settings):
+    """After the worker's quick retries, the sweeper tries again when each attempt is due (1,
+    2, 4 … minutes, at most an hour) until the twelfth, hours later."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.tasks import MAX_ATTEMPTS, resend_pending_emails, retry_delay, send_outbound_email
+
+    assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 7, 11)] == [60, 120, 240, 3600, 3600]
+    assert sum(retry_delay(n).total_seconds() for n in range(1, MAX_ATTEMPTS)) > 5 * 3600
+    settings.EMAIL_BACKEND = f"{__name__}.FlakySMTPBackend"
+    mail.outbox.clear()
+    FlakySMTPBackend.failures = 1
+    email = OutboundEmail.objects.create(kind="test", to="d@example.co", subject="S", body="B")
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        created_at=timezone.now() - timedelta(minutes=5), attempts=5
+    )
+    with pytest.raises(Exception, match="unexpectedly closed"):
+        send_outbound_email.apply(args=[str(email.pk)], throw=True).get()
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.PENDING and email.attempts == 6
+    assert email.next_attempt_at > timezone.now() + timedelta(minutes=30)  # 32 minutes later
+    assert resend_pending_emails(older_than_seconds=0) == 0  # not due yet
+    OutboundEmail.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
+    assert resend_pending_emails(older_than_seconds=0) == 1  # due: sent (eager in tests)
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.SENT and mail.outbox[0].to == ["d@example.co"]
