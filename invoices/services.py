@@ -127,8 +127,19 @@ def _validate_range(data: dict, exclude_id=None) -> None:
         raise ValidationFailed(message, fields={"range_from": [message]})
 
 
-def _deactivate_others(numbering: NumberingRange) -> None:
-    """A new active resolution replaces the previous one for that PDV and document type."""
+def _deactivate_others(numbering: NumberingRange, valid_from: date | None = None) -> None:
+    """A new active resolution replaces the previous one for that PDV and document type; not
+    before it starts, though, or issuing would stop until then."""
+    others = NumberingRange.objects.filter(
+        pdv=numbering.pdv, document_type=numbering.document_type, is_active=True
+    ).exclude(pk=numbering.pk)
+    starts = valid_from or numbering.valid_from
+    if starts > timezone.localdate() and others.exists():
+        message = _(
+            "Another range is in use until this one starts: create it inactive and activate it "
+            "on %(date)s."
+        ) % {"date": starts}
+        raise Conflict(message, code="range_not_started")
     (
         NumberingRange.objects.select_for_update(of=("self",))
         .filter(pdv=numbering.pdv, document_type=numbering.document_type, is_active=True)
@@ -188,9 +199,10 @@ def numbering_range_update(*, numbering: NumberingRange, data: dict) -> Numberin
     if not used:
         # An unused range starts at its (possibly new) first number.
         data["next_number"] = merged["range_from"]
-    if data.get("is_active"):
+    if data.get("is_active") or (numbering.is_active and "valid_from" in data):
         # Before the save: the database allows one active range per PDV and document type.
-        _deactivate_others(numbering)
+        _deactivate_others(numbering, valid_from=merged["valid_from"])
+
     model_update(numbering, data, (*RANGE_FIELDS, "next_number"))
     return numbering
 

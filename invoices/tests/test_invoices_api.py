@@ -1290,3 +1290,26 @@ def test_a_draft_follows_its_customers_active_price_list(owner_a, shop_a, compan
     assert inactive_own["lines"][0]["unit_price"].startswith("10000")  # the company default
     asked = owner_a.post(URL, {**body, "price_list": str(old.id)}, format="json")
     assert asked.status_code == 400
+
+
+def test_a_range_that_starts_later_waits_inactive_instead_of_stopping_sales(owner_a, shop_a):
+    start = timezone.localdate() + timedelta(days=10)
+    body = {
+        "pdv": str(shop_a.pdv.id),
+        "document_type": "invoice",
+        "resolution_number": "3",
+        "prefix": "FN",
+        "range_from": 1,
+        "range_to": 100,
+        "valid_from": str(start),
+        "valid_to": str(start + timedelta(days=365)),
+    }
+    early = owner_a.post("/api/v1/numbering-ranges/", body, format="json")
+    assert early.status_code == 409 and error_code(early) == "range_not_started"
+    waiting = owner_a.post("/api/v1/numbering-ranges/", {**body, "is_active": False}, format="json")
+    assert waiting.status_code == 201
+    activated = owner_a.patch(
+        f"/api/v1/numbering-ranges/{waiting.json()['id']}/", {"is_active": True}, format="json"
+    )
+    assert activated.status_code == 409
+    assert issued(owner_a, shop_a)["full_number"].startswith("FV")  # the current one still sells
