@@ -148,16 +148,40 @@ def _require_members(users: list) -> None:
 def _replace_access(pdv: PDV, users: list) -> PDV:
     """Restrict a PDV to these users (an empty list opens it to every member again)."""
     users = list({user.pk: user for user in users}.values())  # a user named twice, once
+    if users:
+        _refuse_shutting_out_open_shifts(pdv, users)
     PDVAccess.objects.filter(pdv=pdv).exclude(user__in=users).delete()
-
     existing = set(PDVAccess.objects.filter(pdv=pdv).values_list("user_id", flat=True))
+
     PDVAccess.objects.bulk_create(
         [PDVAccess(pdv=pdv, user=user) for user in users if user.pk not in existing]
     )
     return pdv
 
 
+def _refuse_shutting_out_open_shifts(pdv: PDV, users: list) -> None:
+    """Access is checked when a shift opens: a cashier left out while their shift is open here
+    would go on selling, so their shift is closed first (owners and admins are always in)."""
+    managers = Membership.objects.filter(
+        company_id=require_tenant_id(), is_active=True, role__in=("owner", "admin")
+    ).values("user_id")
+    left_out = (
+        Shift.objects.filter(register__pdv=pdv, status=Shift.Status.OPEN)
+        .exclude(user__in=users)
+        .exclude(user_id__in=managers)
+        .select_related("user")
+    )
+    names = sorted(shift.user.email for shift in left_out)
+    if names:
+        raise Conflict(
+            _("%(users)s have an open shift here: close it before leaving them out.")
+            % {"users": ", ".join(names)},
+            code="shift_open",
+        )
+
+
 def user_allowed_at_pdv(*, user, role: str, pdv: PDV) -> bool:
+
     if has_permission(role, "shifts", "manage_any"):
         return True
     access = PDVAccess.objects.filter(pdv=pdv)

@@ -581,3 +581,19 @@ def test_the_shift_report_tells_sales_from_collections(owner_a, shop_a):
         "5000.00",
     )
     assert report["cash"]["expected"] == "16900.00"
+
+
+def test_a_cashier_with_an_open_shift_is_not_left_out_of_the_point_of_sale(
+    owner_a, seller_a, shop_a, company_a, make_member
+):
+    open_shift(seller_a, shop_a)
+    other = make_member(company_a, Role.SELLER)
+    url = f"/api/v1/pdvs/{shop_a.pdv.id}/"
+    refused = owner_a.patch(url, {"allowed_users": [str(other.id)]}, format="json")
+    assert refused.status_code == 409 and error_code(refused) == "shift_open"
+    with tenant_context(company_a):
+        assert not PDVAccess.objects.exists()
+    kept = owner_a.patch(
+        url, {"allowed_users": [str(other.id), str(seller_a.user.id)]}, format="json"
+    )
+    assert kept.status_code == 200
