@@ -206,8 +206,10 @@ def refresh_token_rotate(*, raw: str) -> dict:
     from rest_framework_simplejwt.serializers import TokenRefreshSerializer
     from rest_framework_simplejwt.tokens import RefreshToken
 
-    jti = RefreshToken(raw).payload.get("jti")  # signature, expiry, blacklist: TokenError
-    OutstandingToken.objects.select_for_update().filter(jti=jti).first()
+    token = RefreshToken(raw)  # signature, expiry, blacklist: TokenError
+    token.outstand()  # a row to lock, also for a token issued before the blacklist kept one
+    OutstandingToken.objects.select_for_update().filter(jti=token.payload.get("jti")).first()
+
     serializer = TokenRefreshSerializer(data={"refresh": raw})
     serializer.is_valid(raise_exception=True)  # checks the blacklist again, under the lock
     return serializer.validated_data
