@@ -288,16 +288,17 @@ def file_forget(*, file: FileObject) -> FileObject:
     """Mark a file deleted now and remove its object once the transaction commits: for files
     that go with a record being deleted, which must not depend on the object store (a store
     that is down leaves the object behind, logged, never a record pointing to nothing)."""
+    keys = [file.key] + ([upload_key(file.key)] if file.status == FileObject.Status.PENDING else [])
     file.status = FileObject.Status.DELETED
     file.deleted_at = timezone.now()
     file.save(update_fields=["status", "deleted_at", "updated_at"])
-    key = file.key
 
     def remove_object():
-        try:
-            backend().delete(key)
-        except StorageUnavailable:
-            logger.warning("Object %s of a deleted file left in storage (unreachable).", key)
+        for key in keys:
+            try:
+                backend().delete(key)
+            except Exception:  # after the commit nothing may fail the request: log, leave it
+                logger.exception("Object %s of a deleted file left in storage.", key)
 
     transaction.on_commit(remove_object)
     return file

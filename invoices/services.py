@@ -513,16 +513,28 @@ def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
     _require_draft(invoice)
     data = dict(data)
     lines = data.pop("lines", None)
-    if "customer" in data and "price_list" not in data:
+    if data.get("price_list") is not None:
+        ensure_tenant(data["price_list"], field="price_list")
+        _resolve_price_list(invoice.customer, data["price_list"])  # an inactive one is a 400
+    new_customer = "customer" in data and data["customer"].pk != invoice.customer_id
+    if new_customer and "price_list" not in data:
         # The stored list came from the previous customer: the new one's applies.
         data["price_list"] = _resolve_price_list(data["customer"], None)
+    list_changes = "price_list" in data and data["price_list"] != invoice.price_list
+    if list_changes and lines is None and invoice.lines.exists():
+        # The lines were priced on the old list: re-pricing them is the client's call (some
+        # prices may have been typed), so it sends them again.
+        message = _("The price list changes: send the lines again to price them on it.")
+        raise ValidationFailed(message, code="lines_required", fields={"lines": [message]})
     merged = {f: data.get(f, getattr(invoice, f)) for f in INVOICE_DRAFT_FIELDS}
-
     _check_parties(merged["pdv"], merged["customer"], merged["seller"])
     ensure_tenant(merged["price_list"], field="price_list")
     model_update(invoice, data, INVOICE_DRAFT_FIELDS)
     if lines is not None:
-        built = build_lines(lines, _resolve_price_list(invoice.customer, invoice.price_list))
+        stored = invoice.price_list
+        # A stored list deactivated since gives way, as a customer's inactive one does.
+        usable = stored if stored is not None and stored.is_active else None
+        built = build_lines(lines, _resolve_price_list(invoice.customer, usable))
         invoice.lines.all().delete()
         _write_lines(invoice, built)
         invoice.save()

@@ -1014,3 +1014,52 @@ def test_bill_line_taxes_and_withholdings_stay_within_the_bill(owner_a, buy_a):
         format="json",
     )
     assert fits.status_code == 201, fits.json()
+    # Earlier payments count: 25 withheld already, so 9,976 more is above the base.
+    beyond = owner_a.post(
+        "/api/v1/supplier-payments/",
+        {
+            **base,
+            "allocations": [{"bill": bill["id"], "amount": "10000"}],
+            "withholdings": [
+                {"bill": bill["id"], "concept": str(fuente.id), "base": "1", "amount": "9976"}
+            ],
+        },
+        format="json",
+    )
+    assert beyond.status_code == 400 and error_code(beyond) == "withholding_above_base"
+
+
+def test_supplier_withholdings_count_against_what_is_still_billed_after_returns(owner_a, buy_a):
+    bill = receive(
+        owner_a,
+        buy_a,
+        lines=[{"variant": str(buy_a.variant.id), "quantity": "10", "unit_cost": "1000"}],
+    )  # base 10,000, IVA 1,900
+    returned = owner_a.post(
+        "/api/v1/debit-notes/",
+        {
+            "bill": bill["id"],
+            "reason": "Devolución",
+            "lines": [{"bill_line": bill["lines"][0]["id"], "quantity": "9"}],
+        },
+        format="json",
+    )
+    assert returned.status_code == 201  # IVA 190 left
+    refused = owner_a.post(
+        "/api/v1/supplier-payments/",
+        {
+            "supplier": str(buy_a.supplier.id),
+            "method": "transfer",
+            "allocations": [{"bill": bill["id"], "amount": "1190"}],
+            "withholdings": [
+                {
+                    "bill": bill["id"],
+                    "concept": str(buy_a.concept("ReteIVA").id),
+                    "base": "190",
+                    "amount": "191",
+                }
+            ],
+        },
+        format="json",
+    )
+    assert refused.status_code == 400 and error_code(refused) == "withholding_above_base"

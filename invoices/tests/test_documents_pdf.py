@@ -187,3 +187,21 @@ def test_invoice_pdf_shows_lines_taxes_totals_payments_and_the_logo(owner_a, com
     from pypdf import PdfReader
 
     assert len(PdfReader(BytesIO(pdf)).pages[0].images) == 1  # the logo
+
+
+@pytest.mark.parametrize(
+    ("price", "printed"),
+    [
+        ("1234.500000", "1.234,50"),
+        ("333.335000", "333,335"),
+        ("2000000.000000", "2.000.000,00"),
+        ("2521.008403", "2.521,008403"),
+    ],
+)
+def test_unit_prices_print_like_amounts_with_their_own_places(price, printed):
+    from django.utils import translation
+
+    from invoices.templatetags.document_numbers import unit_price
+
+    with translation.override("es-co"):
+        assert unit_price(Decimal(price)) == printed

@@ -1290,6 +1290,31 @@ def test_a_draft_follows_its_customers_active_price_list(owner_a, shop_a, compan
     assert inactive_own["lines"][0]["unit_price"].startswith("10000")  # the company default
     asked = owner_a.post(URL, {**body, "price_list": str(old.id)}, format="json")
     assert asked.status_code == 400
+    patched = owner_a.patch(f"{URL}{draft['id']}/", {"price_list": str(old.id)}, format="json")
+    assert patched.status_code == 400
+    # Switching the list without the lines would leave them on the old prices: refused.
+    silent = owner_a.patch(
+        f"{URL}{draft['id']}/", {"customer": str(shop_a.customer.id)}, format="json"
+    )
+    assert silent.status_code == 400 and error_code(silent) == "lines_required"
+    # The same customer sent again with the whole form keeps the list the user chose.
+    with tenant_context(company_a):
+        special = PriceList.objects.create(name="Especial", kind="percentage", percentage=50)
+    chosen = owner_a.patch(
+        f"{URL}{draft['id']}/", {"price_list": str(special.id), "lines": lines}, format="json"
+    ).json()
+    assert chosen["lines"][0]["unit_price"].startswith("5000")
+    again = owner_a.patch(
+        f"{URL}{draft['id']}/",
+        {"customer": str(plain.id), "notes": "x", "lines": lines},
+        format="json",
+    ).json()
+    assert again["lines"][0]["unit_price"].startswith("5000")
+    # A chosen list deactivated later gives way when the lines are edited.
+    with tenant_context(company_a):
+        PriceList.objects.filter(pk=special.pk).update(is_active=False)
+    edited = owner_a.patch(f"{URL}{draft['id']}/", {"lines": lines}, format="json")
+    assert edited.status_code == 200 and edited.json()["lines"][0]["unit_price"].startswith("10000")
 
 
 def test_a_range_that_starts_later_waits_inactive_instead_of_stopping_sales(owner_a, shop_a):
