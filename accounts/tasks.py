@@ -77,9 +77,12 @@ def send_outbound_email(self, email_id: str) -> str:
         email.save(update_fields=["status", "sent_at", "attempts", "last_error", "next_attempt_at"])
     if error is not None:
         logger.warning("E-mail %s not sent (attempt %s): %s", email_id, email.attempts, error)
-        if email.status == OutboundEmail.Status.PENDING:
-            raise error
-        return "failed"
+        if email.status != OutboundEmail.Status.PENDING:
+            return "failed"
+        if email.attempts <= QUICK_RETRIES:
+            raise error  # the worker's quick retries: a blip
+        return "retry_later"  # the sweeper's, at next_attempt_at: one attempt per pass
+
     return "sent"
 
 

@@ -119,8 +119,10 @@ def low_stock_condition(variant_path: str = "variant", pdv_id=None):
 
 
 def kardex(*, variant, pdv=None) -> QuerySet[StockMovement]:
-    """The movements of a variant (at one PDV or all), oldest first, each with its balance and
-    average cost after it."""
+    """The movements of a variant (at one PDV or all), oldest first, each with the balance and
+    average cost after it at its own PDV: a kardex is kept per point of sale, so without `pdv`
+    the cards of every PDV are interleaved by date (each row names its PDV)."""
+
     movements = StockMovement.objects.filter(variant=variant).select_related(
         "variant", "pdv", "user"
     )

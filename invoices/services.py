@@ -517,9 +517,11 @@ def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
         ensure_tenant(data["price_list"], field="price_list")
         _resolve_price_list(invoice.customer, data["price_list"])  # an inactive one is a 400
     new_customer = "customer" in data and data["customer"].pk != invoice.customer_id
-    if new_customer and "price_list" not in data:
-        # The stored list came from the previous customer: the new one's applies.
-        data["price_list"] = _resolve_price_list(data["customer"], None)
+    if (new_customer and "price_list" not in data) or (
+        "price_list" in data and data["price_list"] is None
+    ):
+        # No list asked for: the (new) customer's, or the default, as on creation.
+        data["price_list"] = _resolve_price_list(data.get("customer", invoice.customer), None)
     list_changes = "price_list" in data and data["price_list"] != invoice.price_list
     if list_changes and lines is None and invoice.lines.exists():
         # The lines were priced on the old list: re-pricing them is the client's call (some
@@ -532,12 +534,15 @@ def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
     model_update(invoice, data, INVOICE_DRAFT_FIELDS)
     if lines is not None:
         stored = invoice.price_list
-        # A stored list deactivated since gives way, as a customer's inactive one does.
+        # A stored list deactivated since gives way, as a customer's inactive one does, and
+        # the draft names the list its lines were priced on.
         usable = stored if stored is not None and stored.is_active else None
-        built = build_lines(lines, _resolve_price_list(invoice.customer, usable))
+        invoice.price_list = _resolve_price_list(invoice.customer, usable)
+        built = build_lines(lines, invoice.price_list)
         invoice.lines.all().delete()
         _write_lines(invoice, built)
         invoice.save()
+
     return invoice
 
 

@@ -165,16 +165,19 @@ def _refuse_shutting_out_open_shifts(pdv: PDV, users: list) -> None:
     managers = Membership.objects.filter(
         company_id=require_tenant_id(), is_active=True, role__in=("owner", "admin")
     ).values("user_id")
+    members = Membership.objects.filter(company_id=require_tenant_id(), is_active=True).values(
+        "user_id"
+    )
     left_out = (
-        Shift.objects.filter(register__pdv=pdv, status=Shift.Status.OPEN)
+        Shift.objects.filter(register__pdv=pdv, status=Shift.Status.OPEN, user_id__in=members)
         .exclude(user__in=users)
         .exclude(user_id__in=managers)
         .select_related("user")
-    )
+    )  # (a suspended member's open shift cannot sell anyway: it does not hold the list back)
     names = sorted(shift.user.email for shift in left_out)
     if names:
         raise Conflict(
-            _("%(users)s have an open shift here: close it before leaving them out.")
+            _("Close the open shifts of these cashiers before leaving them out: %(users)s.")
             % {"users": ", ".join(names)},
             code="shift_open",
         )

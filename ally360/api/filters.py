@@ -13,6 +13,9 @@ from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import CursorPagination
 
 from ally360.tenancy import get_current_tenant_id
 
@@ -68,9 +71,43 @@ class TenantFilterBackend(DjangoFilterBackend):
         filterset = filterset_class(**self.get_filterset_kwargs(request, queryset, view))
         if not filterset.is_valid() and self.raise_exception:
             raise translate_validation(filterset.errors)
+        _refuse_unknown_booleans(filterset, request.query_params)
         return filterset.qs
+
+
+BOOLEAN_WORDS = {"true", "false", "1", "0", "True", "False"}
+
+
+def _refuse_unknown_booleans(filterset, params) -> None:
+    """django-filter reads a yes/no filter it cannot parse (`?low=yes`) as no filter at all, and
+    answers everything: a client that misspelled it takes the whole list for the filtered one.
+    Here such a value is a 400 like any other bad filter value."""
+    errors = {
+        name: [f"'{params[name]}' is not one of: true, false."]
+        for name, field in filterset.filters.items()
+        if isinstance(field, django_filters.BooleanFilter)
+        and name in params
+        and params[name] not in BOOLEAN_WORDS
+        and params[name] != ""
+    }
+    if errors:
+        raise ValidationError(errors)
 
 
 def _names_a_filter(filterset_class, params) -> bool:
     names = filterset_class.base_filters.keys()
     return any(key == name or key.startswith(f"{name}_") for key in params for name in names)
+
+
+class TotalOrderingFilter(OrderingFilter):
+    """`?ordering=` (or the view's default order), then the primary key: rows that tie on the
+    chosen fields keep one order, so offset pages never skip or repeat them. Cursor pages keep
+    their own single-field order."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if not ordering or isinstance(getattr(view, "paginator", None), CursorPagination):
+            return ordering
+        if {field.lstrip("-") for field in ordering} & {"pk", "id"}:
+            return ordering
+        return [*ordering, "pk"]

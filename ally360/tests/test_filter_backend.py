@@ -63,3 +63,44 @@ def test_paging_and_unrelated_parameters_name_no_filter(filterset_class):
     clashing = [key for key in params if _names_a_filter(filterset_class, {key: "1"})]
     # A filter named like a paging parameter would shadow it; none is.
     assert clashing == []
+
+
+@pytest.mark.django_db
+def test_offset_pages_of_tied_rows_neither_skip_nor_repeat_and_bad_yes_no_values_are_refused(
+    owner_a, company_a, make_product
+):
+    """The stock list sorts by SKU: one variant stocked at many points of sale ties on it. The
+    id ends every order, so walking the pages meets each row once."""
+    from ally360.tenancy import tenant_context
+    from pos.models import PDV
+
+    product = make_product(company_a, sku="TIE-1")
+    with tenant_context(company_a):
+        for n in range(40):
+            PDV.objects.create(name=f"Punto {n}", code=f"P{n:02}")
+        from inventory.models import Stock
+        from products.models import Variant
+
+        variant = Variant.objects.get(product=product)
+        Stock.objects.bulk_create(
+            Stock(variant=variant, pdv=pdv) for pdv in PDV.objects.exclude(is_main=True)
+        )
+        total = Stock.objects.filter(variant=variant).count()
+    for ordering in ("", "quantity", "-updated_at"):
+        seen = []
+        for offset in range(0, total, 7):
+            page = owner_a.get(
+                "/api/v1/stock/",
+                {
+                    "variant": str(variant.id),
+                    "limit": 7,
+                    "offset": offset,
+                    **({"ordering": ordering} if ordering else {}),
+                },
+            )
+            assert page.status_code == 200, page.json()
+            seen += [row["id"] for row in page.json()["results"]]
+        assert len(seen) == len(set(seen)) == total, ordering
+    for url in ("/api/v1/stock/?low=yes", "/api/v1/contacts/?is_customer=perhaps"):
+        assert owner_a.get(url).status_code == 400, url
+    assert owner_a.get("/api/v1/stock/?low=true").status_code == 200

@@ -1315,6 +1315,10 @@ def test_a_draft_follows_its_customers_active_price_list(owner_a, shop_a, compan
         PriceList.objects.filter(pk=special.pk).update(is_active=False)
     edited = owner_a.patch(f"{URL}{draft['id']}/", {"lines": lines}, format="json")
     assert edited.status_code == 200 and edited.json()["lines"][0]["unit_price"].startswith("10000")
+    assert edited.json()["price_list"] != str(special.id)  # it names the list used
+    # The form sent back with no list asked for: the same list, nothing to re-price.
+    form = owner_a.patch(f"{URL}{draft['id']}/", {"notes": "y", "price_list": None}, format="json")
+    assert form.status_code == 200, form.json()
 
 
 def test_a_range_that_starts_later_waits_inactive_instead_of_stopping_sales(owner_a, shop_a):

@@ -597,3 +597,8 @@ def test_a_cashier_with_an_open_shift_is_not_left_out_of_the_point_of_sale(
         url, {"allowed_users": [str(other.id), str(seller_a.user.id)]}, format="json"
     )
     assert kept.status_code == 200
+    # A suspended cashier's open shift cannot sell: it does not hold the list back.
+    from accounts.models import Membership
+
+    Membership.objects.filter(user=seller_a.user, company=company_a).update(is_active=False)
+    assert owner_a.patch(url, {"allowed_users": [str(other.id)]}, format="json").status_code == 200
