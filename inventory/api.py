@@ -590,6 +590,10 @@ class ProductImageViewSet(TenantViewSet):
     model = ProductImage
     permission_module = "catalog"
     serializer_class = ProductImageSerializer
+    # A product's few images, whole and in their order: no pages, filters or ordering (the
+    # schema said otherwise).
+    pagination_class = None
+    filter_backends: list = []
     action_permissions = {
         "list": "read",
         "create": "write",

@@ -254,7 +254,12 @@ class PriceListViewSet(ServiceModelViewSet):
     def perform_delete_service(self, instance):
         services.price_list_delete(price_list=instance)
 
-    @extend_schema(methods=["GET"], responses=PriceListItemSerializer(many=True), tags=["catalog"])
+    @extend_schema(
+        methods=["GET"],
+        responses=PriceListItemSerializer(many=True),
+        filters=False,  # the items of one list, whole: the lists' own filters do not apply
+        tags=["catalog"],
+    )
     @extend_schema(
         methods=["POST"],
         request=PriceListItemInputSerializer,
