@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -133,8 +133,11 @@ def _deactivate_others(numbering: NumberingRange, valid_from: date | None = None
     others = NumberingRange.objects.filter(
         pdv=numbering.pdv, document_type=numbering.document_type, is_active=True
     ).exclude(pk=numbering.pk)
-    starts = valid_from or numbering.valid_from
-    if starts > timezone.localdate() and others.exists():
+    starts, today = valid_from or numbering.valid_from, timezone.localdate()
+    in_use = others.filter(
+        valid_from__lte=today, valid_to__gte=today, next_number__lte=F("range_to")
+    )  # an expired or used-up range stops nothing by being replaced
+    if starts > today and in_use.exists():
         message = _(
             "Another range is in use until this one starts: create it inactive and activate it "
             "on %(date)s."

@@ -100,11 +100,13 @@ def _duplicate(message: str, field: str) -> Conflict:
 
 def _check_category_parent(category: Category | None, parent: Category | None) -> None:
     ensure_tenant(parent, field="parent")
-    node = parent
+    node, seen = parent, set()
+    # `seen` ends the walk on a cycle already stored (a back-office edit): it is refused too.
     while node is not None and category is not None:
-        if node.pk == category.pk:
+        if node.pk == category.pk or node.pk in seen:
             message = _("A category cannot be placed under itself or one of its subcategories.")
             raise ValidationFailed(message, fields={"parent": [message]})
+        seen.add(node.pk)
         node = node.parent
 
 

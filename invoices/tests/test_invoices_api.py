@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from ally360.roles import Role
@@ -1342,3 +1343,12 @@ def test_a_range_that_starts_later_waits_inactive_instead_of_stopping_sales(owne
     )
     assert activated.status_code == 409
     assert issued(owner_a, shop_a)["full_number"].startswith("FV")  # the current one still sells
+    # Once the current range is used up it stops nothing: the next one may wait active.
+    with tenant_context(shop_a.company):
+        NumberingRange.objects.filter(prefix="FV").update(next_number=F("range_to") + 1)
+    assert (
+        owner_a.patch(
+            f"/api/v1/numbering-ranges/{waiting.json()['id']}/", {"is_active": True}, format="json"
+        ).status_code
+        == 200
+    )

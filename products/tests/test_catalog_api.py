@@ -298,3 +298,14 @@ def test_another_companys_ids_in_catalog_payloads_are_refused(
     list_b = owner_b.get("/api/v1/price-lists/").json()["results"][0]
     cross = owner_a.get(f"/api/v1/price-lists/{list_b['id']}/items")
     assert cross.status_code == 404
+
+
+def test_a_cycle_stored_by_the_back_office_is_refused_not_walked_forever(owner_a, company_a):
+    post = lambda **data: owner_a.post("/api/v1/categories/", data, format="json").json()  # noqa: E731
+    a = post(name="A")
+    b = post(name="B", parent=a["id"])
+    c = post(name="C")
+    with tenant_context(company_a):
+        Category.objects.filter(pk=a["id"]).update(parent_id=b["id"])  # A ↔ B, as an edit could
+    moved = owner_a.patch(f"/api/v1/categories/{c['id']}/", {"parent": a["id"]}, format="json")
+    assert moved.status_code == 400
