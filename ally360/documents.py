@@ -249,6 +249,21 @@ def line_remainder(
     )
 
 
+def base_and_iva_left(document, notes: Iterable) -> tuple[Decimal, Decimal]:
+    """The base (after discounts) and the IVA a document still carries once its notes (credit
+    or debit) took theirs back: what withholdings are shares of."""
+
+    def base_and_iva(totals) -> tuple[Decimal, Decimal]:
+        iva = (Decimal(t["amount"]) for t in totals.tax_breakdown if t["kind"] == "iva")
+        return totals.subtotal - totals.discount_total, sum(iva, ZERO)
+
+    base, iva = base_and_iva(document)
+    for note in notes:
+        note_base, note_iva = base_and_iva(note)
+        base, iva = base - note_base, iva - note_iva
+    return base, iva
+
+
 def compute_totals(lines: Iterable) -> DocumentTotals:
     """Sum rounded lines (objects with subtotal, discount, tax_total, total and taxes)."""
     lines = list(lines)

@@ -21,6 +21,7 @@ from ally360.documents import (
     LineAmounts,
     TaxRate,
     apply_totals,
+    base_and_iva_left,
     compute_line,
     line_objects,
     line_remainder,
@@ -422,16 +423,7 @@ def _refresh_balance(bill: Bill) -> Bill:
 
 def _bill_base_and_iva(bill: Bill) -> tuple[Decimal, Decimal]:
     """The base and IVA still billed: the bill's less what its debit notes returned."""
-
-    def base_and_iva(document) -> tuple[Decimal, Decimal]:
-        iva = (Decimal(t["amount"]) for t in document.tax_breakdown if t["kind"] == "iva")
-        return document.subtotal - document.discount_total, sum(iva, ZERO)
-
-    base, iva = base_and_iva(bill)
-    for note in bill.debit_notes.all():
-        returned_base, returned_iva = base_and_iva(note)
-        base, iva = base - returned_base, iva - returned_iva
-    return base, iva
+    return base_and_iva_left(bill, bill.debit_notes.all())
 
 
 def _already_withheld(bill: Bill) -> dict:

@@ -24,6 +24,7 @@ from ally360.documents import (
     PaymentMethod,
     TaxRate,
     apply_totals,
+    base_and_iva_left,
     compute_line,
     line_objects,
     line_remainder,
@@ -736,15 +737,8 @@ def _check_withholdings(invoice: Invoice, **withheld: Decimal) -> None:
         **{name: Sum(name) for name in withheld}
     )
 
-    def base_and_iva(document) -> tuple[Decimal, Decimal]:
-        iva = (Decimal(t["amount"]) for t in document.tax_breakdown if t["kind"] == "iva")
-        return document.subtotal - document.discount_total, sum(iva, ZERO)
-
     # What is still invoiced: the invoice less what its credit notes took back.
-    base, iva = base_and_iva(invoice)
-    for note in invoice.credit_notes.all():
-        credited_base, credited_iva = base_and_iva(note)
-        base, iva = base - credited_base, iva - credited_iva
+    base, iva = base_and_iva_left(invoice, invoice.credit_notes.all())
 
     ceilings = {"retefuente": base, "reteiva": iva, "reteica": base}
     for name, amount in withheld.items():
