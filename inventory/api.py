@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q
+from django_filters import rest_framework as drf_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -474,7 +475,7 @@ def _is_uuid(value: str) -> bool:
 
 
 class ProductFilter(TenantFilterSet):
-    low_stock = django_filters.BooleanFilter(
+    low_stock = drf_filters.BooleanFilter(
         method="filter_low_stock",
         help_text="Products with a variant at or under its minimum at some point of sale.",
     )
@@ -653,7 +654,7 @@ class VariantFilter(TenantFilterSet):
         field_name="barcode", lookup_expr="exact", help_text="Exact match: the scanner's fast path."
     )
     sku = django_filters.CharFilter(field_name="sku", lookup_expr="iexact")
-    low_stock = django_filters.BooleanFilter(method="filter_low_stock")
+    low_stock = drf_filters.BooleanFilter(method="filter_low_stock")
 
     class Meta:
         model = Variant
@@ -751,7 +752,7 @@ class StockMinimumSerializer(Serializer):
 
 
 class StockFilter(TenantFilterSet):
-    low = django_filters.BooleanFilter(method="filter_low")
+    low = drf_filters.BooleanFilter(method="filter_low")
     product = TenantChoiceFilter("products.Product", field_name="variant__product")
 
     class Meta:

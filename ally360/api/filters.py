@@ -9,6 +9,7 @@ company's id in a filter is "not a valid choice" (400), as in a payload.
 import django_filters
 from django.apps import apps
 from django.conf import settings
+from django_filters import rest_framework as drf_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
@@ -41,7 +42,9 @@ def TenantChoiceFilter(model: str, **kwargs) -> IdChoiceFilter:  # noqa: N802
     return IdChoiceFilter(queryset=_per_request(apps.get_model(model)), **kwargs)
 
 
-class TenantFilterSet(django_filters.FilterSet):
+class TenantFilterSet(drf_filters.FilterSet):
+    # (django-filter's DRF FilterSet: yes/no filters read true/false and 1/0, in any case)
+
     @classmethod
     def filter_for_lookup(cls, field, lookup_type):
         filter_class, params = super().filter_for_lookup(field, lookup_type)
@@ -75,7 +78,7 @@ class TenantFilterBackend(DjangoFilterBackend):
         return filterset.qs
 
 
-BOOLEAN_WORDS = {"true", "false", "1", "0", "True", "False"}
+BOOLEAN_WORDS = {"true", "false", "1", "0"}  # what django-filter's BooleanWidget reads, any case
 
 
 def _refuse_unknown_booleans(filterset, params) -> None:
@@ -87,7 +90,7 @@ def _refuse_unknown_booleans(filterset, params) -> None:
         for name, field in filterset.filters.items()
         if isinstance(field, django_filters.BooleanFilter)
         and name in params
-        and params[name] not in BOOLEAN_WORDS
+        and params[name].lower() not in BOOLEAN_WORDS
         and params[name] != ""
     }
     if errors:
@@ -106,8 +109,12 @@ class TotalOrderingFilter(OrderingFilter):
 
     def get_ordering(self, request, queryset, view):
         ordering = super().get_ordering(request, queryset, view)
-        if not ordering or isinstance(getattr(view, "paginator", None), CursorPagination):
+        if isinstance(getattr(view, "paginator", None), CursorPagination):
             return ordering
+        if not ordering:  # the queryset's own order, or the model's
+            ordering = list(queryset.query.order_by) or list(queryset.model._meta.ordering)
+        if not ordering or not all(isinstance(field, str) for field in ordering):
+            return ordering or None
         if {field.lstrip("-") for field in ordering} & {"pk", "id"}:
             return ordering
         return [*ordering, "pk"]

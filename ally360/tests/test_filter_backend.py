@@ -104,3 +104,27 @@ def test_offset_pages_of_tied_rows_neither_skip_nor_repeat_and_bad_yes_no_values
     for url in ("/api/v1/stock/?low=yes", "/api/v1/contacts/?is_customer=perhaps"):
         assert owner_a.get(url).status_code == 400, url
     assert owner_a.get("/api/v1/stock/?low=true").status_code == 200
+    # 1/0 and any case are read, not ignored: an inactive contact is found by each spelling.
+    from contacts.models import Contact
+
+    with tenant_context(company_a):
+        Contact.objects.create(id_type="13", id_number="5556667", name="Dormido", is_active=False)
+    for spelling in ("0", "false", "FALSE"):
+        names = [
+            row["name"]
+            for row in owner_a.get(f"/api/v1/contacts/?is_active={spelling}").json()["results"]
+        ]
+        assert names == ["Dormido"], spelling
+
+
+@pytest.mark.django_db
+def test_lists_without_an_ordering_of_their_own_end_the_models_order_with_the_id(
+    owner_a, company_a
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert owner_a.get("/api/v1/contacts/").status_code == 200
+    page = next(q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"])
+    assert page.rstrip().split("ORDER BY", 1)[1].split("LIMIT")[0].rstrip().endswith('"id" ASC')
