@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Sum, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -478,8 +478,10 @@ def withholdings_suggest(*, bills: list[Bill], concepts: list[WithholdingConcept
         message = _("Choose at most one concept of each kind.")
         raise ValidationFailed(message, fields={"concepts": [message]})
     suggestions = []
+    prefetch_related_objects(bills, "debit_notes")  # one query for every bill's returns
     for bill in bills:
         base, iva = _bill_base_and_iva(bill)
+
         done = _already_withheld(bill)
         for concept in concepts:
             if concept.kind == Kind.RETEFUENTE and base < concept.min_base_uvt * uvt_value(

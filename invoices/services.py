@@ -386,12 +386,16 @@ def build_lines(specs: list[dict], price_list: PriceList | None) -> list[tuple[d
 def _resolve_price_list(customer: Contact, price_list: PriceList | None) -> PriceList | None:
     """The list asked for, else the customer's own while active, else the company's default."""
     if price_list is not None:
-        if not price_list.is_active:
-            message = _("This price list is inactive.")
-            raise ValidationFailed(message, fields={"price_list": [message]})
-        return price_list
+        return _require_active(price_list)
     own = customer.default_price_list
     return own if own is not None and own.is_active else default_price_list()
+
+
+def _require_active(price_list: PriceList) -> PriceList:
+    if not price_list.is_active:
+        message = _("This price list is inactive.")
+        raise ValidationFailed(message, fields={"price_list": [message]})
+    return price_list
 
 
 def _check_parties(pdv: PDV, customer: Contact, seller) -> None:
@@ -519,7 +523,8 @@ def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
     lines = data.pop("lines", None)
     if data.get("price_list") is not None:
         ensure_tenant(data["price_list"], field="price_list")
-        _resolve_price_list(invoice.customer, data["price_list"])  # an inactive one is a 400
+        _require_active(data["price_list"])
+
     new_customer = "customer" in data and data["customer"].pk != invoice.customer_id
     if (new_customer and "price_list" not in data) or (
         "price_list" in data and data["price_list"] is None
