@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import UntypedToken
@@ -69,13 +70,17 @@ class TenantJWTAuthentication(BaseAuthentication):
         role = membership_role_get(user_id=user.id, company_id=company_id)
         if role is None:
             raise CompanyNotFound()
-        activate_tenant(company_id)
+        # A write allows generic plans for its transaction (ally360.db) in the same statement
+        # that sets the tenant.
+        activate_tenant(company_id, generic_plans=request.method not in SAFE_METHODS)
         return user, TenantAuth(token=token, company_id=company_id, role=role)
 
     def _validated_token(self, raw: str):
         try:
-            token_type = UntypedToken(raw).payload.get(jwt_settings.TOKEN_TYPE_CLAIM)
-            token_class = TOKEN_CLASSES.get(token_type)
+            # The unverified type only picks the class; the class then verifies the signature,
+            # the expiry and that the type is its own (one signature check per request).
+            unverified = UntypedToken(raw, verify=False).payload
+            token_class = TOKEN_CLASSES.get(unverified.get(jwt_settings.TOKEN_TYPE_CLAIM))
             if token_class is None:
                 raise exceptions.AuthenticationFailed(
                     _("This token cannot be used to call the API."), code="token_not_valid"

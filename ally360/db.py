@@ -9,11 +9,16 @@ makes each one costly to plan). A generic plan cannot see which company it runs 
 for a list of a company with 100,000 invoices it picks the plan fit for an average one and
 sorts the whole company (130 ms instead of 0.1 ms). So connections plan every execution
 (`plan_cache_mode = force_custom_plan`, see settings) and a write request, whose statements
-go to rows by key, allows generic plans for its own transaction only.
+go to rows by key, allows generic plans for its own transaction only (in the statement that
+sets its tenant: `ally360.tenancy.activate_tenant`).
+
 """
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
+
+# The API sends it with the tenant setting of a write request (`activate_tenant`).
+GENERIC_PLANS_SQL = "set_config('plan_cache_mode', 'auto', true)"
 
 
 def allow_generic_plans(*, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -22,7 +27,7 @@ def allow_generic_plans(*, using: str = DEFAULT_DB_ALIAS) -> None:
     if connection.vendor != "postgresql" or not connection.in_atomic_block:
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('plan_cache_mode', 'auto', true)")
+        cursor.execute(f"SELECT {GENERIC_PLANS_SQL}")
 
 
 def update_rows(queryset, objs: list, field_names: list[str]) -> int | None:

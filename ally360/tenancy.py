@@ -21,6 +21,8 @@ from contextvars import ContextVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+from .db import GENERIC_PLANS_SQL
+
 TENANT_SETTING = "app.tenant_id"
 BYPASS_SETTING = "app.rls_bypass"
 
@@ -75,16 +77,27 @@ def _set_database_setting(name: str, value: str, using: str) -> str | None:
         return cursor.fetchone()[0] or ""
 
 
-def activate_tenant(tenant, *, using: str = DEFAULT_DB_ALIAS) -> uuid.UUID:
+def activate_tenant(
+    tenant, *, using: str = DEFAULT_DB_ALIAS, generic_plans: bool = False
+) -> uuid.UUID:
     """Make `tenant` current for the rest of the request.
 
     Called by the API authentication once membership is proven; the request's transaction
     (ATOMIC_REQUESTS) carries the database setting and `TenantContextMiddleware` resets the
-    ContextVar when the request ends.
+    ContextVar when the request ends. `generic_plans` (write requests) also lets PostgreSQL
+    reuse generic plans until the transaction ends, in the same statement (`ally360.db`).
     """
     tenant_id = _as_uuid(tenant)
     _current_tenant.set(tenant_id)
-    _set_database_setting(TENANT_SETTING, str(tenant_id), using)
+    connection = connections[using]
+    if generic_plans and connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT set_config(%s, %s, true), {GENERIC_PLANS_SQL}",
+                [TENANT_SETTING, str(tenant_id)],
+            )
+    else:
+        _set_database_setting(TENANT_SETTING, str(tenant_id), using)
     return tenant_id
 
 

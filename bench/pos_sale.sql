@@ -1,4 +1,4 @@
--- One POS sale in raw SQL, for pgbench (-M prepared): the 18 statements the API runs for
+-- One POS sale in raw SQL, for pgbench (-M prepared): the 17 statements the API runs for
 -- POST pos/sales/ (3 lines + cash), in the same order, in one transaction, as the same
 -- application role under row-level security (the membership comes from Redis in the API, so it
 -- has no statement here). bench/run.py fills bench_pos_target: one row per pgbench client, each
@@ -7,12 +7,12 @@ BEGIN;
 SELECT tenant_id, user_id, pdv_id, range_id, shift_id, consumer_id, price_list_id,
        v1, v2, v3, s1, s2, s3
   FROM bench_pos_target WHERE idx = :client_id \gset
--- authentication: the user; then the tenant and the write request's plan mode
+-- authentication: the user; then the tenant with the write request's plan mode
 SELECT id, password, last_login, is_superuser, email, first_name, last_name, phone, is_active,
        is_staff, email_verified_at, date_joined
   FROM accounts_user WHERE id = :user_id ORDER BY id LIMIT 1;
-SELECT current_setting('app.tenant_id', true), set_config('app.tenant_id', :tenant_id, true);
-SELECT set_config('plan_cache_mode', 'auto', true);
+SELECT set_config('app.tenant_id', :tenant_id, true), set_config('plan_cache_mode', 'auto', true);
+
 -- idempotency key reserved (and the new invoice's id)
 INSERT INTO core_idempotencyrecord
     (id, tenant_id, user_id, created_at, updated_at, key, scope, fingerprint)

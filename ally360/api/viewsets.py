@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from ally360.db import allow_generic_plans
 from ally360.roles import can_see_costs
 
 from .permissions import RolePermission, current_role
@@ -28,11 +27,6 @@ class TenantViewSet(viewsets.GenericViewSet):
     permission_module: str = ""
     permission_classes = [IsAuthenticated, RolePermission]
     lookup_value_regex = UUID_PATTERN
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if request.method not in SAFE_METHODS:
-            allow_generic_plans()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
