@@ -328,6 +328,12 @@ def _options_key(options: dict) -> tuple:
     return tuple(sorted((str(k).lower(), str(v).lower()) for k, v in (options or {}).items()))
 
 
+def _lock_product(product_id) -> None:
+    """Lock the product row: edits of its variants' options (and of its images) run one at a
+    time, so two requests cannot both find the same option combination free and take it."""
+    Product.objects.select_for_update().filter(pk=product_id).first()
+
+
 def _validate_new_options(variant: Variant, options: dict) -> None:
     """A variant's new options, checked against its siblings as on creation."""
     siblings = Variant.objects.filter(product_id=variant.product_id).exclude(pk=variant.pk)
@@ -507,6 +513,7 @@ def variant_create(
     if not options:
         message = _("A new variant needs options that tell it apart (e.g. talla, color).")
         raise ValidationFailed(message, fields={"options": [message]})
+    _lock_product(product.pk)
     siblings = [
         {"options": v.options, "sku": v.sku, "barcode": v.barcode}
         for v in Variant.objects.filter(product=product)
@@ -537,6 +544,7 @@ def variant_update(*, variant: Variant, data: dict) -> Variant:
         data.get("sku", variant.sku), data.get("barcode", variant.barcode), exclude_id=variant.pk
     )
     if "options" in data:
+        _lock_product(variant.product_id)
         _validate_new_options(variant, data["options"])
     with unique_or_conflict(_("The SKU or barcode is already used."), field="sku"):
         model_update(variant, data, ("sku", "barcode", "options", "price", "cost", "is_active"))
@@ -675,7 +683,7 @@ def product_image_attach(
     require_ready(file, module="products", types=IMAGE_TYPES)
     if ProductImage.objects.filter(file=file).exists():
         raise Conflict(_("This file is already attached to a product."), code="duplicate")
-    Product.objects.select_for_update().filter(pk=product.pk).first()  # serialize main switching
+    _lock_product(product.pk)  # serialize main switching
     existing = ProductImage.objects.filter(product=product)
     if position is None:
         position = existing.count()
@@ -688,7 +696,7 @@ def product_image_attach(
 
 @transaction.atomic
 def product_image_update(*, image: ProductImage, data: dict) -> ProductImage:
-    Product.objects.select_for_update().filter(pk=image.product_id).first()
+    _lock_product(image.product_id)
     if "position" in data:
         image.position = data["position"]
         image.save(update_fields=["position", "updated_at"])
@@ -699,7 +707,7 @@ def product_image_update(*, image: ProductImage, data: dict) -> ProductImage:
 
 @transaction.atomic
 def product_image_remove(*, image: ProductImage) -> None:
-    Product.objects.select_for_update().filter(pk=image.product_id).first()
+    _lock_product(image.product_id)
     files = [image.file] + ([image.thumbnail] if image.thumbnail else [])
     was_main = image.is_main
     product_id = image.product_id

@@ -1,0 +1,70 @@
+"""Concurrent edits of one product's variant options, with real threads on PostgreSQL: an
+option combination is checked against the siblings and taken under the product's row lock, so
+it cannot end up on two variants."""
+
+from decimal import Decimal
+
+import pytest
+
+from ally360.exceptions import ValidationFailed
+from ally360.tenancy import tenant_context
+from inventory.tests.test_stock_concurrency import run_in_threads
+from products.models import Variant
+from products.services import product_create, variant_create, variant_update
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+THREADS = 8
+
+
+def shirt(company, sizes):
+    with tenant_context(company):
+        product, variants = product_create(
+            name="Camiseta",
+            variants=[
+                {"options": {"talla": size}, "sku": f"CAM-{size}", "price": Decimal("20000")}
+                for size in sizes
+            ],
+        )
+    return product, variants
+
+
+def same_options_errors(errors):
+    return all(isinstance(error, ValidationFailed) for error in errors.values())
+
+
+def test_racing_new_variants_with_the_same_options_create_one(company_a):
+    product, _ = shirt(company_a, ["S"])
+
+    def create(index):
+        with tenant_context(company_a):
+            return variant_create(
+                product=product,
+                sku=f"CAM-M-{index}",
+                price=Decimal("20000"),
+                options={"talla": "M"},
+            )
+
+    results, errors = run_in_threads(THREADS, create)
+    assert len(results) == 1 and len(errors) == THREADS - 1
+    assert same_options_errors(errors)
+    with tenant_context(company_a):
+        sizes = sorted(v.options["talla"] for v in Variant.objects.filter(product=product))
+    assert sizes == ["M", "S"]
+
+
+def test_racing_edits_to_the_same_options_change_one_variant(company_a):
+    sizes = [f"T{index}" for index in range(THREADS)]
+    product, variants = shirt(company_a, sizes)
+
+    def rename(index):
+        with tenant_context(company_a):
+            variant = Variant.objects.get(pk=variants[index].pk)
+            return variant_update(variant=variant, data={"options": {"talla": "XL"}})
+
+    results, errors = run_in_threads(THREADS, rename)
+    assert len(results) == 1 and len(errors) == THREADS - 1
+    assert same_options_errors(errors)
+    with tenant_context(company_a):
+        taken = [v.options["talla"] for v in Variant.objects.filter(product=product)]
+    assert taken.count("XL") == 1 and len(set(taken)) == THREADS
