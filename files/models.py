@@ -29,6 +29,11 @@ class FileObject(TenantModel):
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    upload_cleared = models.BooleanField(
+        _("upload key cleared"),
+        default=False,
+        help_text=_("Its upload URL has expired and its staging key was emptied, or it had none."),
+    )
 
     class Meta:
         verbose_name = _("file")
@@ -38,6 +43,12 @@ class FileObject(TenantModel):
             models.Index(fields=["tenant", "-created_at"]),
             models.Index(fields=["tenant", "module", "status"]),
             models.Index(fields=["status", "created_at"]),
+            # The sweep of expired upload URLs reads only the files it has not cleared yet.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(upload_cleared=False),
+                name="file_upload_uncleared_idx",
+            ),
         ]
 
     def __str__(self):

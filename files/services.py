@@ -319,6 +319,7 @@ def file_store(
         uploaded_by=user,
         status=FileObject.Status.READY,
         confirmed_at=timezone.now(),
+        upload_cleared=True,  # written here: it never had an upload URL
     )
     backend().save(file.key, content, content_type)
     file.save()
@@ -358,9 +359,42 @@ def purge_stale_uploads(older_than: timedelta = STALE_AFTER) -> int:
 
         file.status = FileObject.Status.DELETED
         file.deleted_at = timezone.now()
-        file.save(update_fields=["status", "deleted_at", "updated_at"])
+        file.upload_cleared = True
+        file.save(update_fields=["status", "deleted_at", "upload_cleared", "updated_at"])
         purged += 1
     return purged
+
+
+# An upload URL signed by this server is not used after its expiry by a storage whose clock is
+# a little behind.
+CLOCK_MARGIN = timedelta(minutes=5)
+
+
+def upload_urls_expired_before() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.FILE_UPLOAD_EXPIRY) - CLOCK_MARGIN
+
+
+@transaction.atomic
+def clear_expired_upload_keys(limit: int = 1000) -> int:
+    """Empty the staging keys of the current tenant's confirmed or deleted files whose upload
+    URL has expired; return how many files were cleared.
+
+    Storage accepts a second upload to a URL until it expires, also after its file was confirmed
+    or deleted. That object is never served (confirming copied the first one), but it would stay
+    in the bucket. Once the URL has expired nothing can land there again: one delete per file,
+    once, ends it.
+    """
+    store = backend()
+    expired = FileObject.objects.filter(
+        upload_cleared=False, created_at__lt=upload_urls_expired_before()
+    ).exclude(status=FileObject.Status.PENDING)  # pending ones: purge_stale_uploads
+    cleared = []
+    for pk, key in expired.select_for_update(skip_locked=True).values_list("pk", "key")[:limit]:
+        store.delete(upload_key(key))
+        cleared.append(pk)
+
+    FileObject.objects.filter(pk__in=cleared).update(upload_cleared=True)
+    return len(cleared)
 
 
 def signed_url(file: FileObject, *, base_url: str) -> str:

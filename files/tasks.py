@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.db.models import Q
 from django.utils import timezone
 
 from ally360.tenancy import cross_tenant
@@ -10,11 +11,18 @@ from .models import FileObject
 
 @shared_task
 def purge_stale_uploads() -> int:
-    """Beat: one job per company holding uploads not confirmed within 24 hours."""
-    cutoff = timezone.now() - services.STALE_AFTER
+    """Beat: one job per company holding uploads not confirmed within 24 hours, or files whose
+    upload URL has expired with its staging key not yet cleared."""
+    stale = Q(
+        status=FileObject.Status.PENDING,
+        created_at__lt=timezone.now() - services.STALE_AFTER,
+    )
+    expired = ~Q(status=FileObject.Status.PENDING) & Q(
+        upload_cleared=False, created_at__lt=services.upload_urls_expired_before()
+    )
     with cross_tenant():
         tenants = list(
-            FileObject.all_tenants.filter(status=FileObject.Status.PENDING, created_at__lt=cutoff)
+            FileObject.all_tenants.filter(stale | expired)
             .values_list("tenant_id", flat=True)
             .distinct()
         )
@@ -24,5 +32,8 @@ def purge_stale_uploads() -> int:
 
 
 @shared_task(tenant_required=True, **STORAGE_RETRY)
-def purge_stale_uploads_for_tenant(*, tenant_id: str) -> int:
-    return services.purge_stale_uploads()
+def purge_stale_uploads_for_tenant(*, tenant_id: str) -> dict:
+    return {
+        "purged": services.purge_stale_uploads(),
+        "cleared": services.clear_expired_upload_keys(),
+    }

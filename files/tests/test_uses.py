@@ -195,6 +195,54 @@ def test_the_upload_url_cannot_replace_a_confirmed_file(owner_a, store, request)
     assert served == content
 
 
+@pytest.mark.parametrize("store", ["local", "s3"])
+def test_a_second_upload_to_a_used_url_is_cleared_once_the_url_expires(
+    owner_a, company_a, store, request, make_product, django_capture_on_commit_callbacks
+):
+    """What lands on a used upload URL is never served, and the beat job deletes it once the
+    URL has expired (nothing can land there after); files written by the server had no URL."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from files.backends import backend
+    from files.services import upload_key
+    from files.tasks import purge_stale_uploads
+
+    if store == "s3":
+        request.getfixturevalue("s3_storage")
+    put = s3_put if store == "s3" else local_put
+    content = png_bytes()
+    started = request_upload(owner_a, content).json()
+    assert put(started["upload"], content).status_code in (201, 204)
+    file_id = started["file"]["id"]
+    assert owner_a.post(f"/api/v1/files/{file_id}/confirm").json()["status"] == "ready"
+    assert put(started["upload"], content).status_code in (201, 204)  # the URL is still valid
+    with django_capture_on_commit_callbacks(execute=True):  # a thumbnail: written server-side
+        owner_a.post(
+            f"/api/v1/products/{make_product(company_a).id}/images",
+            {"file": file_id},
+            format="json",
+        )
+    with tenant_context(company_a):
+        file = FileObject.objects.get(pk=file_id)
+        thumbnail = FileObject.objects.get(purpose="thumbnail")
+    staged = upload_key(file.key)
+    assert backend().info(staged) is not None and thumbnail.upload_cleared
+
+    assert purge_stale_uploads.delay().get() == 0  # the URL has not expired: it could be used
+    assert backend().info(staged) is not None
+    with tenant_context(company_a):
+        FileObject.objects.filter(pk=file_id).update(created_at=timezone.now() - timedelta(hours=1))
+    assert purge_stale_uploads.delay().get() == 1
+    with tenant_context(company_a):
+        file.refresh_from_db()
+    assert file.upload_cleared and file.status == "ready"
+    assert backend().info(staged) is None
+    assert backend().read(file.key) == content
+    assert purge_stale_uploads.delay().get() == 0  # cleared once, not looked at again
+
+
 def test_deleting_a_product_deletes_its_images_files(
     owner_a, company_a, make_product, django_capture_on_commit_callbacks
 ):
