@@ -11,7 +11,6 @@ sorts the whole company (130 ms instead of 0.1 ms). So connections plan every ex
 (`plan_cache_mode = force_custom_plan`, see settings) and a write request, whose statements
 go to rows by key, allows generic plans for its own transaction only (in the statement that
 sets its tenant: `ally360.tenancy.activate_tenant`).
-
 """
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
