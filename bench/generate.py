@@ -13,6 +13,7 @@ models, so the generator follows the schema.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -45,8 +46,9 @@ def setup_django(database_url: str) -> None:
 class Loader:
     """Streams rows into tables with COPY, the columns taken from the models."""
 
-    def __init__(self, connection):
+    def __init__(self, connection, now: datetime):
         self.connection = connection
+        self.now = now  # auto_now columns: the data set's own clock, for reproducibility
         self.counts: dict[str, int] = defaultdict(int)
 
     def copy(self, model, rows) -> None:
@@ -54,7 +56,7 @@ class Loader:
 
         fields = [f for f in model._meta.concrete_fields]
         columns = ", ".join(f'"{f.column}"' for f in fields)
-        now = datetime.now(BOGOTA)
+        now = self.now
         defaults = {}
         for f in fields:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
@@ -296,18 +298,23 @@ def generate(args) -> dict:
         return uuid.UUID(int=rng.getrandbits(128), version=4)
 
     password_hash = make_password(PASSWORD)
-    today = date.today()
-    start = datetime.now(BOGOTA) - timedelta(days=365)
-    small_invoices = (args.invoices - args.big) // max(args.tenants, 1)
+    # Every date derives from the epoch (the build day unless --epoch is given), so the seed
+    # and the epoch rebuild the same rows.
+    today = args.epoch
+    now = datetime(today.year, today.month, today.day, 12, tzinfo=BOGOTA)
+    start = now - timedelta(days=365)
+    # M invoices in total: the big company's, the rest spread over the N others.
+    per_tenant, extra = divmod(args.invoices - args.big, max(args.tenants, 1))
     plan = [("big", args.big, 2000, 500)] + [
-        (f"t{index:05d}", small_invoices, 20, 5) for index in range(args.tenants)
+        (f"t{index:05d}", per_tenant + (1 if index < extra else 0), 20, 5)
+        for index in range(args.tenants)
     ]
     manifest = {"seed": args.seed, "password": PASSWORD, "tenants": []}
     started = time.monotonic()
 
     with psycopg.connect(args.admin_url, autocommit=False) as connection:
         connection.execute("SET session_replication_role = replica")  # skip FK triggers
-        load = Loader(connection)
+        load = Loader(connection, now)
         for position, (label, invoice_count, product_count, customer_count) in enumerate(plan):
             company_id, owner_id = new_id(), new_id()
             load.copy(
@@ -419,7 +426,9 @@ def generate(args) -> dict:
             products, variants = [], []
             for i in range(product_count):
                 product_id, variant_id = new_id(), new_id()
-                price = Decimal(rng.randrange(1000, 200000))
+                # The first three sell in the POS scenario (three lines under the 5 UVT limit).
+                price = Decimal(rng.randrange(1000, 80_000 if i < 3 else 200_000))
+
                 products.append(
                     {
                         **tenant,
@@ -463,7 +472,12 @@ def generate(args) -> dict:
                         "prefix": prefix,
                         "range_from": 1,
                         "range_to": 100_000_000,
-                        "next_number": (invoice_count // 2 + 1) if kind != "credit_note" else 1,
+                        # Invoices alternate sale, pos, sale…: the next free number of each.
+                        "next_number": {
+                            "invoice": (invoice_count + 1) // 2 + 1,
+                            "pos": invoice_count // 2 + 1,
+                            "credit_note": 1,
+                        }[kind],
                         "valid_from": today - timedelta(days=400),
                         "valid_to": today + timedelta(days=730),
                     }
@@ -671,7 +685,40 @@ def recreate_database(args) -> None:
         )
 
 
+def database_stamp(database_url: str) -> dict | None:
+    """The parameters the database itself says it was built with (its comment), or None: a
+    manifest file alone cannot tell that the database was dropped or rebuilt since."""
+    import psycopg
+
+    try:
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            (comment,) = connection.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database"
+                " WHERE datname = current_database()"
+            ).fetchone()
+    except psycopg.OperationalError:  # no such database yet
+        return None
+    try:
+        return json.loads(comment) if comment else None
+    except ValueError:
+        return None
+
+
+def stamp_database(database_url: str, params: dict) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = urlparse(database_url).path.lstrip("/")
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(name), sql.Literal(json.dumps(params, sort_keys=True))
+            )
+        )
+
+
 def main() -> None:
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--database-url", required=True, help="the application role (migrations run as it)"
@@ -682,6 +729,12 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=100_000)
     parser.add_argument("--bills", type=int, default=20_000, help="the big company's bills")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--epoch",
+        type=date.fromisoformat,
+        help="the day the data set is built as of (YYYY-MM-DD; default today, recorded in "
+        "dataset.json): with the seed it rebuilds the same rows",
+    )
     parser.add_argument("--manifest", default=str(ROOT / "bench" / "results" / "dataset.json"))
     parser.add_argument(
         "--if-missing",
@@ -689,17 +742,29 @@ def main() -> None:
         help="keep an existing data set generated with the same parameters",
     )
     args = parser.parse_args()
+    if not 0 <= args.big <= args.invoices:
+        parser.error("--big must be between 0 and --invoices (the big company's share of them)")
+    url = urlparse(args.database_url)
     params = {
         "tenants": args.tenants,
         "invoices": args.invoices,
         "big": args.big,
         "bills": args.bills,
         "seed": args.seed,
-        "database": urlparse(args.database_url).path.lstrip("/"),
+        "database": url.path.lstrip("/"),
+        "server": f"{url.hostname}:{url.port or 5432}",
+        # Another version of this generator builds other rows.
+        "generator": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12],
     }
+    if args.epoch is not None:
+        params["epoch"] = args.epoch.isoformat()
     manifest_path = Path(args.manifest)
     existing = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    if args.if_missing and existing.get("params") == params:
+    if (
+        args.if_missing
+        and existing.get("params") == params
+        and database_stamp(args.database_url) == params
+    ):
         print(f"Data set already generated ({params}); --if-missing keeps it.")
         # Migrations added since it was built still apply: the code under test needs them.
         setup_django(args.database_url)
@@ -715,8 +780,11 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    args.epoch = args.epoch or date.today()
     manifest = generate(args)
     manifest["params"] = params
+    manifest["epoch"] = args.epoch.isoformat()
+    stamp_database(args.database_url, params)  # last: only a complete data set carries it
 
     Path(args.manifest).parent.mkdir(parents=True, exist_ok=True)
     Path(args.manifest).write_text(json.dumps(manifest, indent=1))

@@ -1,5 +1,6 @@
 """Every list endpoint of the API, on the big company of the benchmark data set, one request at
-a time: the median time of a page of 50, the slowest SQL statement and the statement count.
+a time: the median time of its first page of 50 asked `--repeat` times, and the slowest SQL
+statement and the statement count of the last of them.
 
     python bench/lists.py            # after bench/generate.py; make bench runs it last
 
@@ -29,9 +30,11 @@ def main() -> None:
         "--database-url", default="postgres://ally360:ally360@127.0.0.1/ally360_bench"
     )
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
     os.environ.update(
         DATABASE_URL=args.database_url,
+        REDIS_URL=args.redis_url,  # the server's cache, as in production and bench/run.py
         APP_SECRET_STRING="bench-only-secret-0f3c9a7d21e84b6f9d0c5a3e7b1f2d48",
         ALLOWED_HOSTS="testserver",
         API_RATE_LIMIT="100000000/m",
@@ -87,6 +90,9 @@ def main() -> None:
             f"{row['median_ms']:>10} {row['slowest_sql_ms']:>15} {row['statements']:>4} "
             f"{row['status']:>6}  {row['path']}"
         )
+    failed = [row["path"] for row in rows if row["status"] != 200]
+    if failed:  # a list that did not answer 200 measured an error page, not the list
+        sys.exit(f"\nNOT 200: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
