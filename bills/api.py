@@ -465,6 +465,7 @@ class SupplierPaymentViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
     @extend_schema(
         request=SuggestInputSerializer,
         responses=SuggestionSerializer(many=True),
+        filters=False,  # a POST with a body: the list's filters are not its parameters
         tags=["purchases"],
     )
     @action(detail=False, methods=["post"])

@@ -231,7 +231,60 @@ def test_expired_forged_and_unsigned_tokens_are_refused(api):
     assert api.get("/api/v1/auth/me", HTTP_AUTHORIZATION="Bearer").status_code == 401
 
 
+def _tampered(token: str, **claims) -> str:
+    """The token with some claims changed and its original signature kept."""
+    import base64
+    import json
+
+    header, payload, signature = token.split(".")
+    decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    encoded = base64.urlsafe_b64encode(json.dumps({**decoded, **claims}).encode()).rstrip(b"=")
+    return f"{header}.{encoded.decode()}.{signature}"
+
+
+def _attacks(token, *, other_company, other_user) -> dict:
+    """Ways to forge a company-scoped token from a genuine one (`token`, a simplejwt Token)."""
+    import jwt
+
+    claims, wrong_key = token.payload, "a-key-that-is-not-this-servers-key-0123456789"
+    expired = {**claims, "exp": int((datetime.now() - timedelta(minutes=1)).timestamp())}
+    return {
+        "expired, re-signed with the wrong key": jwt.encode(expired, wrong_key, "HS256"),
+        "expired": _tampered(str(token), exp=expired["exp"]),
+        "signed with another key": jwt.encode(claims, wrong_key, "HS256"),
+        "unsigned (alg=none)": jwt.encode(claims, None, "none"),
+        "company changed": _tampered(str(token), tenant_id=str(other_company)),
+        "user changed": _tampered(str(token), user_id=str(other_user)),
+        "type changed": _tampered(
+            str(token), token_type="access" if claims["token_type"] == "context" else "context"
+        ),
+    }
+
+
+@pytest.mark.parametrize("kind", ["context token", "access token with X-Company-ID"])
+def test_forged_company_scoped_tokens_are_refused(api, company_a, company_b, kind):
+    """Every forgery of a token that acts for a company answers 401 on a company endpoint, while
+    the genuine token reads it (the control)."""
+    user = UserFactory()
+    other = UserFactory()
+    for member in (user, other):
+        Membership.objects.create(user=member, company=company_a, role=Role.SELLER)
+    Membership.objects.create(user=other, company=company_b, role=Role.OWNER)
+    if kind == "context token":
+        token, headers = context_token_for(user, company_a.id, Role.SELLER), {}
+    else:
+        token = AccessToken.for_user(user)
+        headers = {"HTTP_X_COMPANY_ID": str(company_a.id)}
+    genuine = api.get("/api/v1/contacts/", **headers, **bearer(str(token)))
+    assert genuine.status_code == 200
+    for attack, forged in _attacks(token, other_company=company_b.id, other_user=other.id).items():
+        response = api.get("/api/v1/contacts/", **headers, **bearer(forged))
+        assert response.status_code == 401, attack
+        assert error_code(response) == "token_not_valid", attack
+
+
 def test_select_company_of_another_company_is_not_found(api, company_a, company_b):
+
     user = UserFactory()
     Membership.objects.create(user=user, company=company_a, role=Role.SELLER)
     access = login(api, user.email).json()["access"]

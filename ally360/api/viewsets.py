@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from ally360.roles import can_see_costs
 
+from .filters import BOOLEAN_WORDS
 from .permissions import RolePermission, current_role
 from .serializers import RowRenderer, as_of_date
 
@@ -182,8 +183,16 @@ class AgingReportViewSet(TenantViewSet):
         party = request.query_params.get(self.party_field)
         if party:
             field = serializers.PrimaryKeyRelatedField(queryset=self.party_queryset)
-            documents = documents.filter(**{self.party_field: field.run_validation(party)})
-        if request.query_params.get("overdue") in ("true", "1"):
+            try:
+                documents = documents.filter(**{self.party_field: field.run_validation(party)})
+            except serializers.ValidationError as exc:  # named after the parameter
+                raise serializers.ValidationError({self.party_field: exc.detail})
+        overdue = request.query_params.get("overdue", "").lower()
+        if overdue not in BOOLEAN_WORDS | {""}:  # as the lists' yes/no filters
+            raise serializers.ValidationError(
+                {"overdue": [f"'{request.query_params['overdue']}' is not one of: true, false."]}
+            )
+        if overdue in ("true", "1"):
             documents = documents.filter(due_date__lt=as_of)
         page = self.paginate_queryset(documents)
         data = self.get_serializer_class()(page, many=True, context={"as_of": as_of}).data

@@ -16,7 +16,7 @@ import pytest
 from django.apps import apps
 from django.urls import resolve
 
-from accounts.models import Company, Invitation, Membership, User
+from accounts.models import Company, Invitation, Membership, OutboundEmail, User
 from ally360.models import TenantModel
 from ally360.tenancy import cross_tenant, tenant_context
 from conftest import png_bytes
@@ -70,6 +70,19 @@ URL_MODELS = {
     "invitations": "accounts.Invitation",
     "receivables": "invoices.Invoice",
     "payables": "bills.Bill",
+}
+# A URL that names a child and its parent takes both from one child row, so the pair belongs
+# together (a random pairing would answer 404 for the wrong reason): the child's model, and the
+# column each URL parameter reads from it.
+NESTED_URLS = {
+    "/api/v1/products/{product_pk}/images/{id}/": (
+        "products.ProductImage",
+        {"product_pk": "product_id", "id": "pk"},
+    ),
+    "/api/v1/price-lists/{id}/items/{item_id}/": (
+        "products.PriceListItem",
+        {"id": "price_list_id", "item_id": "pk"},
+    ),
 }
 
 
@@ -248,6 +261,8 @@ def checksum(company) -> str:
         Company.objects.filter(pk=company.pk),
         Membership.objects.filter(company=company).order_by("pk"),
         Invitation.objects.filter(company=company).order_by("pk"),
+        OutboundEmail.objects.filter(company=company).order_by("pk"),
+        User.objects.filter(memberships__company=company).order_by("pk"),
     ):
         for row in queryset.values():
             digest.update(repr(sorted(row.items())).encode())
@@ -339,7 +354,25 @@ class Payloads:
         return "probe"
 
 
+def refused_for(response, where: str) -> bool:
+    """Whether a 400 names the probed field (`error.fields`, nested as the body is): `lines.0.
+    variant`, a query parameter `?pdv`, or a list of ids (`taxes` for `taxes.0`)."""
+    named = set()
+
+    def walk(fields, prefix):
+        for key, value in fields.items():
+            named.add(prefix + key)
+            if isinstance(value, dict):
+                walk(value, f"{prefix}{key}.")
+
+    walk(response.json().get("error", {}).get("fields", {}), "")
+    where = where.lstrip("?")
+    parent, _, last = where.rpartition(".")
+    return where in named or (last.isdigit() and parent in named)
+
+
 def set_path(body, path, value):
+
     target = body
     for step in path[:-1]:
         target = target[step]
@@ -367,7 +400,7 @@ def test_no_request_of_b_carrying_a_ids_succeeds_or_changes_a(
     before = checksum(company_a)
     spec = owner_b.get("/api/v1/schema/?format=json").json()
     payloads = Payloads(spec)
-    violations, operations, requests = [], 0, 0
+    violations, operations, requests, controls = [], 0, 0, []
 
     a_id, b_id = id_lookup(a_ids), id_lookup(b_ids)
 
@@ -383,39 +416,62 @@ def test_no_request_of_b_carrying_a_ids_succeeds_or_changes_a(
             resource = path.split("/")[3]
             model_label = URL_MODELS.get(resource, model_label)
 
-        def url_with(ids_source, other):
+        assert len(url_params) < 2 or path in NESTED_URLS, f"say how {path} pairs its ids"
+
+        def url_with(ids_source, other, company):
+            if path in NESTED_URLS:
+                label, columns = NESTED_URLS[path]
+                with cross_tenant():
+                    row = (
+                        apps.get_model(label)
+                        .all_tenants.filter(tenant_id=company.id)
+                        .order_by("pk")
+                        .values(*columns.values())
+                        .first()
+                    )
+                assert row, f"the world of {company.name} has no {label}"
+                values = {param: row[column] for param, column in columns.items()}
+            else:
+                values = {}
+                for param in url_params:
+                    label = "products.Product" if param == "product_pk" else model_label
+                    found = ids_source.get(label) or other.get(label) or [uuid.uuid4()]
+                    values[param] = found[0]
             url = path
-            for param in url_params:
-                label = "products.Product" if param == "product_pk" else model_label
-                url = url.replace(
-                    "{" + param + "}",
-                    str((ids_source.get(label) or other.get(label) or [uuid.uuid4()])[0]),
-                )
+            for param, value in values.items():
+                url = url.replace("{" + param + "}", str(value))
             return url
 
+        # Id filters by name too: some are typed as plain strings in the schema.
         query_ids = [
             p["name"]
             for p in operation.get("parameters", [])
-            if p.get("in") == "query" and p.get("schema", {}).get("format") == "uuid"
+            if p.get("in") == "query"
+            and (p.get("schema", {}).get("format") == "uuid" or p["name"] in FIELD_MODELS)
         ]
         attempts = []
         b_body = payloads.value(body_schema, "", b_id) if body_schema else None
         if url_params:
-            attempts.append(("url", url_with(a_ids, b_ids), b_body, {}))
+            a_url, b_url = url_with(a_ids, b_ids, company_a), url_with(b_ids, a_ids, company_b)
+            attempts.append(("url", a_url, b_body, {}))
+            if method != "delete":  # the control: B's own ids find B's row
+                controls.append((method, path, b_url, b_body))
         if body_schema:
             for id_path, name in payloads.id_paths(body_schema):
                 if FIELD_MODELS.get(name) is None:
                     continue
                 body = payloads.value(body_schema, "", b_id)
                 set_path(body, id_path, str(a_id(name)))
-                attempts.append((".".join(map(str, id_path)), url_with(b_ids, a_ids), body, {}))
+                attempts.append(
+                    (".".join(map(str, id_path)), url_with(b_ids, a_ids, company_b), body, {})
+                )
         for name in query_ids:
             if FIELD_MODELS.get(name) is None:
                 continue
             attempts.append(
                 (
                     f"?{name}",
-                    url_with(b_ids, a_ids) if url_params else path,
+                    url_with(b_ids, a_ids, company_b) if url_params else path,
                     None,
                     {name: str(a_id(name))},
                 )
@@ -437,6 +493,18 @@ def test_no_request_of_b_carrying_a_ids_succeeds_or_changes_a(
                     f"{method.upper()} {path} with A's id in {where}: "
                     f"{response.status_code} (expected {expected}) {response.content[:160]!r}"
                 )
+            elif expected == 400 and not refused_for(response, where):
+                # Refused, but for something else: the probed id was not what stopped it.
+                violations.append(
+                    f"{method.upper()} {path} with A's id in {where}: refused for "
+                    f"{response.content[:200]!r}"
+                )
+
+    for method, path, url, body in controls:
+        call = getattr(owner_b, method)
+        response = call(url) if method == "get" else call(url, body, format="json")
+        if response.status_code == 404:
+            violations.append(f"{method.upper()} {path} with B's own ids: 404 (the control)")
 
     PROBED.update(operations=operations, requests=requests)
     print(f"cross-tenant probe: {operations} operations, {requests} requests")

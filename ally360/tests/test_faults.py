@@ -160,6 +160,11 @@ def test_with_the_broker_down_the_request_commits_and_the_task_runs_once_it_is_b
     with start_worker(app, perform_ping_check=False, shutdown_timeout=15):
         assert publish_pending(older_than=timedelta(0)) == 1
         wait_for(lambda: mail.outbox, timeout=30)
+        # Once: nothing is left to publish, and no second delivery follows.
+        assert publish_pending(older_than=timedelta(0)) == 0
+        time.sleep(2)
+    assert len(mail.outbox) == 1
+
     assert mail.outbox[0].to == ["cliente@correo.co"]
     assert mail.outbox[0].attachments[0][0] == f"{sale['full_number']}.pdf"
     assert not TaskOutbox.objects.exists()

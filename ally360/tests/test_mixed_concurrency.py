@@ -12,8 +12,9 @@ from accounts.tests.factories import UserFactory
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
 from conftest import client_for
-from inventory.models import Stock, StockMovement
+from inventory.models import Adjustment, Stock, StockMovement, Transfer
 from inventory.tests.test_stock_concurrency import run_in_threads
+from invoices.models import Invoice, NumberingRange
 from pos.models import PDV, CashRegister
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -90,8 +91,13 @@ def test_mixed_documents_on_the_same_variants(company_a, make_shop):
 
     results, errors = run_in_threads(32, work)
     assert errors == {}
+    assert len(results) == 32  # no thread hung past the join (it would vanish from both)
     statuses = Counter((kind, status) for kind, status, _, _ in results.values())
     assert all(status in (201, 409) for _, status in statuses), statuses
+    # The four adjustments that add stock always pass; some sales and transfers too.
+    assert statuses[("adjustment", 201)] >= 4, statuses
+
+    assert statuses[("sale", 201)] >= 1 and statuses[("transfer", 201)] >= 1, statuses
     for kind, status, _, body in results.values():
         if status == 409:
             assert body["error"]["code"] == "insufficient_stock", body
@@ -105,6 +111,15 @@ def test_mixed_documents_on_the_same_variants(company_a, make_shop):
     for kind, prefix in (("adjustment", "AJ-"), ("transfer", "TR-")):
         got = sorted(int(n.removeprefix(prefix)) for n in numbers.get(kind, []))
         assert got == list(range(1, len(got) + 1)), (kind, got)
+    # The database holds exactly the documents answered 201 (a refused one left no row), and
+    # each sequence's next number follows the last one given.
+    with tenant_context(company_a):
+        pos_sales = Invoice.objects.filter(kind=Invoice.Kind.POS)
+        assert pos_sales.count() == len(sales)
+        assert Adjustment.objects.count() == statuses[("adjustment", 201)]
+        assert Transfer.objects.count() == statuses[("transfer", 201)]
+        pos_range = NumberingRange.objects.get(pdv=shop.pdv, document_type="pos", is_active=True)
+        assert pos_range.next_number == len(sales) + 1
     # Stock equals the ledger and the successful documents, at each point of sale.
     with tenant_context(company_a):
         for variant in (shop.variants["iva19"], shop.variants["inc8"]):

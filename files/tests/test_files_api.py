@@ -1,6 +1,7 @@
 """files/: the upload flow on local disk and on S3 (moto's server over real HTTP)."""
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -264,12 +265,45 @@ def test_s3_confirm_refuses_a_mismatch_and_deletes_the_object(owner_a, company_a
     assert backend().info(key) is None
 
 
-def test_s3_down_answers_503_and_the_rest_of_the_api_works(owner_a, s3_storage, settings):
+def test_s3_down_answers_503_and_the_rest_of_the_api_works(
+    owner_a, company_a, s3_storage, settings, make_shop
+):
+    from invoices.tests.fixtures import issue_invoice
+
+    content = png_bytes()
+    ready = request_upload(owner_a, content).json()
+    s3_put(ready["upload"], content)
+    assert owner_a.post(f"/api/v1/files/{ready['file']['id']}/confirm").status_code == 200
+    pending = request_upload(owner_a, content).json()
+    s3_put(pending["upload"], content)
+    shop = make_shop(company_a)
+
     settings.STORAGES["default"]["OPTIONS"]["endpoint_url"] = "http://127.0.0.1:9"
     settings.STORAGES = dict(settings.STORAGES)  # reset the storage handler
-    response = request_upload(owner_a, png_bytes())
-    assert response.status_code == 503 and error_code(response) == "storage_unavailable"
+    # Every endpoint that touches the store answers 503 with a clear error, and changes nothing.
+    for method, path in (
+        ("post", "/api/v1/files/upload"),
+        ("post", f"/api/v1/files/{pending['file']['id']}/confirm"),
+        ("get", f"/api/v1/files/{ready['file']['id']}/download"),
+        ("delete", f"/api/v1/files/{ready['file']['id']}/"),
+    ):
+        if path.endswith("upload"):
+            response = request_upload(owner_a, content)
+        else:
+            response = getattr(owner_a, method)(path)
+        assert response.status_code == 503, (path, response.content)
+        assert error_code(response) == "storage_unavailable", path
+    with tenant_context(company_a):
+        statuses = dict(FileObject.objects.values_list("pk", "status"))
+    assert statuses == {
+        uuid.UUID(ready["file"]["id"]): "ready",
+        uuid.UUID(pending["file"]["id"]): "pending",
+    }
+    # Everything else works: reads, master data, a sale.
     assert owner_a.get("/api/v1/contacts/").status_code == 200
+    created = owner_a.post("/api/v1/categories/", {"name": "Sin almacenamiento"}, format="json")
+    assert created.status_code == 201
+    assert issue_invoice(owner_a, shop)["status"] == "open"
 
 
 def test_s3_disguised_type_foreign_ids_download_name_and_expiry(

@@ -800,12 +800,11 @@ def test_cross_tenant_ids_in_sales_payloads_and_urls(owner_a, shop_a, shop_b, co
     with tenant_context(company_b):
         assert Invoice.objects.get(pk=invoice_b["id"]).status == "open"
         assert not Payment.objects.exists() and not CreditNote.objects.exists()
-    assert (
-        owner_a.get(
-            "/api/v1/receivables/invoices", {"customer": str(shop_b.customer.id)}
-        ).status_code
-        == 400
-    )
+    foreign = owner_a.get("/api/v1/receivables/invoices", {"customer": str(shop_b.customer.id)})
+    assert foreign.status_code == 400 and "customer" in foreign.json()["error"]["fields"]
+    misspelled = owner_a.get("/api/v1/receivables/invoices", {"overdue": "yes"})
+    assert misspelled.status_code == 400 and "overdue" in misspelled.json()["error"]["fields"]
+    assert owner_a.get("/api/v1/receivables/invoices", {"overdue": "TRUE"}).status_code == 200
 
 
 def test_master_data_used_by_documents_is_deactivated_not_deleted(owner_a, shop_a, company_a):
