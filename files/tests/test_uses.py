@@ -171,18 +171,25 @@ def test_a_file_in_use_is_never_deleted_from_under_its_owner(
         assert FileObject.objects.get(pk=image_file).status == FileObject.Status.DELETED
 
 
-@pytest.mark.parametrize("store", ["local", "s3"])
-def test_the_upload_url_cannot_replace_a_confirmed_file(owner_a, store, request):
-    """The client uploads beside the file's key; confirming copies the bytes to the key and
-    checks the copy, so a second upload to the same URL never reaches what is served."""
+def confirmed_upload(client, store, request):
+    """A PNG uploaded to local storage or to the S3 server and confirmed: (the upload function,
+    the content, the upload answer)."""
     if store == "s3":
         request.getfixturevalue("s3_storage")
     put = s3_put if store == "s3" else local_put
     content = png_bytes()
-    started = request_upload(owner_a, content).json()
+    started = request_upload(client, content).json()
     assert put(started["upload"], content).status_code in (201, 204)
+    assert client.post(f"/api/v1/files/{started['file']['id']}/confirm").json()["status"] == "ready"
+    return put, content, started
+
+
+@pytest.mark.parametrize("store", ["local", "s3"])
+def test_the_upload_url_cannot_replace_a_confirmed_file(owner_a, store, request):
+    """The client uploads beside the file's key; confirming copies the bytes to the key and
+    checks the copy, so a second upload to the same URL never reaches what is served."""
+    put, content, started = confirmed_upload(owner_a, store, request)
     file_id = started["file"]["id"]
-    assert owner_a.post(f"/api/v1/files/{file_id}/confirm").json()["status"] == "ready"
     forged = b"<html><script>alert(1)</script>" + b" " * (len(content) - 31)
     put(started["upload"], forged, "image/png")  # accepted by storage, or not: never served
     url = owner_a.get(f"/api/v1/files/{file_id}/download").json()["url"]
@@ -209,14 +216,8 @@ def test_a_second_upload_to_a_used_url_is_cleared_once_the_url_expires(
     from files.services import upload_key
     from files.tasks import purge_stale_uploads
 
-    if store == "s3":
-        request.getfixturevalue("s3_storage")
-    put = s3_put if store == "s3" else local_put
-    content = png_bytes()
-    started = request_upload(owner_a, content).json()
-    assert put(started["upload"], content).status_code in (201, 204)
+    put, content, started = confirmed_upload(owner_a, store, request)
     file_id = started["file"]["id"]
-    assert owner_a.post(f"/api/v1/files/{file_id}/confirm").json()["status"] == "ready"
     assert put(started["upload"], content).status_code in (201, 204)  # the URL is still valid
     with django_capture_on_commit_callbacks(execute=True):  # a thumbnail: written server-side
         owner_a.post(
