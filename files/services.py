@@ -392,7 +392,6 @@ def clear_expired_upload_keys(limit: int = 1000) -> int:
     for pk, key in expired.select_for_update(skip_locked=True).values_list("pk", "key")[:limit]:
         store.delete(upload_key(key))
         cleared.append(pk)
-
     FileObject.objects.filter(pk__in=cleared).update(upload_cleared=True)
     return len(cleared)
 
