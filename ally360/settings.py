@@ -302,7 +302,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "ally360.api.filters.TotalOrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ally360.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["ally360.api.throttling.TenantRateThrottle"],
     "EXCEPTION_HANDLER": "ally360.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -339,6 +339,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "GET_LIB_DOC_EXCLUDES": "ally360.api.schema.lib_doc_excludes",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "TaxKindEnum": "products.models.Tax.Kind",

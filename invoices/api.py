@@ -490,7 +490,7 @@ class InvoiceViewSet(RowListMixin, ServiceModelViewSet):
         parameters=[IDEMPOTENCY_KEY],
         tags=["sales"],
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # the whole list
     @idempotent
     def payments(self, request, pk=None):
         invoice = self.get_object()
@@ -578,6 +578,11 @@ class CreditNoteLineSerializer(ModelSerializer):
 
 class CreditNoteSerializer(ModelSerializer):
     invoice_number = serializers.CharField(source="invoice.full_number", read_only=True)
+    # Blank when nothing was refunded (declared: a read-only model field loses `allow_blank`, and
+    # the schema then leaves "" out of the values).
+    refund_method = serializers.ChoiceField(
+        choices=PaymentMethod.choices, allow_blank=True, read_only=True
+    )
     lines = CreditNoteLineSerializer(many=True, read_only=True)
     warnings = serializers.SerializerMethodField()
 
@@ -876,7 +881,7 @@ class ShiftViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
         responses={201: CashMovementSerializer},
         tags=["pos"],
     )
-    @action(detail=True, methods=["get", "post"], url_path="cash-movements")
+    @action(detail=True, methods=["get", "post"], url_path="cash-movements", pagination_class=None)
     def cash_movements(self, request, pk=None):
         shift = self.get_object()
         if request.method == "GET":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.drainage import set_override
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
@@ -200,8 +201,9 @@ class AgingReportViewSet(TenantViewSet):
 
 
 def aging_report_schema(name: str, totals_serializer, row_serializer):
-    """The OpenAPI answer of an aging report's `list`."""
-    return inline_serializer(
+    """The OpenAPI answer of an aging report's `list`: one object (its rows paged inside), not
+    the list of objects drf-spectacular assumes for a `list` action."""
+    report = inline_serializer(
         name,
         {
             "as_of": serializers.DateField(),
@@ -212,3 +214,4 @@ def aging_report_schema(name: str, totals_serializer, row_serializer):
             "results": row_serializer(many=True),
         },
     )
+    return set_override(report, "many", False)

@@ -269,6 +269,45 @@ def checksum(company) -> str:
     return digest.hexdigest()
 
 
+def url_model(path: str) -> str | None:
+    """The model a URL's `{id}` names: the view's, unless URL_MODELS says otherwise."""
+    view = resolve(re.sub(r"{\w+}", str(uuid.uuid4()), path)).func
+    model = getattr(getattr(view, "cls", None), "model", None)
+    return URL_MODELS.get(path.split("/")[3], model._meta.label if model else None)
+
+
+def path_ids(path: str, company, ids: dict, fallback: dict | None = None) -> dict:
+    """The URL parameters of `path` filled with ids of `company` (`ids`: its ids by model, as
+    `ids_by_model` gives them; `fallback` where it has none): a nested URL's parent and child
+    from one row."""
+    params = re.findall(r"{(\w+)}", path)
+    assert len(params) < 2 or path in NESTED_URLS, f"say how {path} pairs its ids"
+    if path in NESTED_URLS:
+        label, columns = NESTED_URLS[path]
+        with cross_tenant():
+            row = (
+                apps.get_model(label)
+                .all_tenants.filter(tenant_id=company.id)
+                .order_by("pk")
+                .values(*columns.values())
+                .first()
+            )
+        assert row, f"the world of {company.name} has no {label}"
+        return {param: row[column] for param, column in columns.items()}
+    model_label = url_model(path) if params else None
+    values = {}
+    for param in params:
+        label = "products.Product" if param == "product_pk" else model_label
+        values[param] = (ids.get(label) or (fallback or {}).get(label) or [uuid.uuid4()])[0]
+    return values
+
+
+def fill_path(path: str, values: dict) -> str:
+    for param, value in values.items():
+        path = path.replace("{" + param + "}", str(value))
+    return path
+
+
 def id_lookup(ids: dict):
     """name of an id field -> one id of the model it names (a random one when unknown)."""
 
@@ -407,40 +446,9 @@ def test_no_request_of_b_carrying_a_ids_succeeds_or_changes_a(
     for path, method, operation, body_schema in schema_operations(spec):
         operations += 1
         url_params = re.findall(r"{(\w+)}", path)
-        model_label = None
-        if url_params:
-            probe_url = re.sub(r"{\w+}", str(uuid.uuid4()), path)
-            view = resolve(probe_url).func
-            model = getattr(getattr(view, "cls", None), "model", None)
-            model_label = model._meta.label if model else None
-            resource = path.split("/")[3]
-            model_label = URL_MODELS.get(resource, model_label)
-
-        assert len(url_params) < 2 or path in NESTED_URLS, f"say how {path} pairs its ids"
 
         def url_with(ids_source, other, company):
-            if path in NESTED_URLS:
-                label, columns = NESTED_URLS[path]
-                with cross_tenant():
-                    row = (
-                        apps.get_model(label)
-                        .all_tenants.filter(tenant_id=company.id)
-                        .order_by("pk")
-                        .values(*columns.values())
-                        .first()
-                    )
-                assert row, f"the world of {company.name} has no {label}"
-                values = {param: row[column] for param, column in columns.items()}
-            else:
-                values = {}
-                for param in url_params:
-                    label = "products.Product" if param == "product_pk" else model_label
-                    found = ids_source.get(label) or other.get(label) or [uuid.uuid4()]
-                    values[param] = found[0]
-            url = path
-            for param, value in values.items():
-                url = url.replace("{" + param + "}", str(value))
-            return url
+            return fill_path(path, path_ids(path, company, ids_source, other))
 
         # Id filters by name too: some are typed as plain strings in the schema.
         query_ids = [
