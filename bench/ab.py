@@ -3,9 +3,11 @@
     python bench/ab.py --base ea24f42 --scenarios pos_sale invoice_list_first --rounds 3
 
 A 2-core machine's speed drifts by a third within minutes, so two runs taken at different times
-cannot be compared. This runs the base commit's `bench/run.py` (in a temporary git worktree) and
-the working tree's in turns — base then new, new then base, … — against the same data set, and
-reports each pair and the median of the pairs' ratios. Each side's server runs its own code; the
+cannot be compared. This runs the working tree's `bench/run.py` against a server of the base
+commit's code (a temporary git worktree) and against one of the working tree's, in turns — base
+then new, new then base, … — on the same data set, and reports each pair and the median of the
+pairs' ratios. Both sides are measured by the same harness; each side's server runs its own code; the
+
 database is shared, so the base must run on the working tree's migrations (true for commits that
 add no migration the base lacks).
 
@@ -28,9 +30,13 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def run_side(root: Path, args, output: Path) -> dict:
+    """One run of this harness against the server code of `root`: both sides are measured the
+    same way, whatever the base commit's own harness did."""
     command = [
         sys.executable,
-        str(root / "bench" / "run.py"),
+        str(ROOT / "bench" / "run.py"),
+        "--code-root",
+        str(root),
         "--database-url",
         args.database_url,
         "--scenarios",
@@ -43,7 +49,7 @@ def run_side(root: Path, args, output: Path) -> dict:
         "--output",
         str(output),
     ]
-    subprocess.run(command, cwd=root, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return json.loads(output.read_text())["scenarios"]
 
 

@@ -226,8 +226,14 @@ class Server:
             "warning",
         ]
         self.log = open(RESULTS / "server.log", "w")  # noqa: SIM115
+        # The server runs the code under --code-root (bench/ab.py: a base commit's worktree),
+        # measured by this harness either way.
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=server_env(self.args), stdout=self.log, stderr=self.log
+            command,
+            cwd=self.args.code_root,
+            env=server_env(self.args),
+            stdout=self.log,
+            stderr=self.log,
         )
         import urllib.request
 
@@ -728,6 +734,13 @@ def main() -> None:
         help="py-spy one worker in an extra, unmeasured pass of each scenario",
     )
     parser.add_argument("--output", default=str(RESULTS / "results.json"))
+    parser.add_argument(
+        "--code-root",
+        default=str(ROOT),
+        help="the checkout whose code the server runs (default this one; bench/ab.py passes a "
+        "base commit's worktree)",
+    )
+
     args = parser.parse_args()
 
     manifest_path = RESULTS / "dataset.json"
