@@ -79,8 +79,9 @@ class TenantJWTAuthentication(BaseAuthentication):
         try:
             # The unverified type only picks the class; the class then verifies the signature,
             # the expiry and that the type is its own (one signature check per request).
-            unverified = UntypedToken(raw, verify=False).payload
-            token_class = TOKEN_CLASSES.get(unverified.get(jwt_settings.TOKEN_TYPE_CLAIM))
+            token_type = UntypedToken(raw, verify=False).payload.get(jwt_settings.TOKEN_TYPE_CLAIM)
+            # Unverified, it may be anything: a list or a dict must not reach the lookup.
+            token_class = TOKEN_CLASSES.get(token_type) if isinstance(token_type, str) else None
             if token_class is None:
                 raise exceptions.AuthenticationFailed(
                     _("This token cannot be used to call the API."), code="token_not_valid"

@@ -7,7 +7,6 @@ cannot be compared. This runs the working tree's `bench/run.py` against a server
 commit's code (a temporary git worktree) and against one of the working tree's, in turns — base
 then new, new then base, … — on the same data set, and reports each pair and the median of the
 pairs' ratios. Both sides are measured by the same harness; each side's server runs its own code; the
-
 database is shared, so the base must run on the working tree's migrations (true for commits that
 add no migration the base lacks).
 

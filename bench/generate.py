@@ -428,7 +428,6 @@ def generate(args) -> dict:
                 product_id, variant_id = new_id(), new_id()
                 # The first three sell in the POS scenario (three lines under the 5 UVT limit).
                 price = Decimal(rng.randrange(1000, 80_000 if i < 3 else 200_000))
-
                 products.append(
                     {
                         **tenant,
@@ -718,7 +717,6 @@ def stamp_database(database_url: str, params: dict) -> None:
 
 
 def main() -> None:
-
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--database-url", required=True, help="the application role (migrations run as it)"

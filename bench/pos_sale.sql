@@ -53,7 +53,6 @@ UPDATE inventory_stock SET quantity = quantity - 1, updated_at = now()
  WHERE tenant_id = :tenant_id AND id IN (:s1, :s2, :s3);
 -- (the API inserts computed values; reading them back from the three locked rows is close)
 INSERT INTO inventory_stockmovement (id, tenant_id, created_at, updated_at, variant_id, pdv_id,
-
     kind, quantity, unit_cost, balance_after, average_cost_after, reference_type, reference_id,
     reference_number, note, user_id)
   SELECT gen_random_uuid(), tenant_id, now(), now(), variant_id, pdv_id, 'sale', -1,

@@ -637,7 +637,6 @@ def target_verdicts(results: dict) -> list[dict]:
             met = value is not None and (value >= bound if op == ">=" else value <= bound)
             if measure == "api_raw_ratio" and value is not None:
                 value = round(value, 3)
-
             verdicts.append(
                 {
                     "scenario": name,

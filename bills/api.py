@@ -468,8 +468,9 @@ class SupplierPaymentViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
         filters=False,  # a POST with a body: the list's filters are not its parameters
         tags=["purchases"],
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], pagination_class=None)  # the whole list
     def suggest(self, request):
+
         data = self.validated_input(SuggestInputSerializer)
         suggestions = services.withholdings_suggest(bills=data["bills"], concepts=data["concepts"])
         return Response(SuggestionSerializer(suggestions, many=True).data)

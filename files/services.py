@@ -375,25 +375,33 @@ def upload_urls_expired_before() -> datetime:
 
 
 @transaction.atomic
-def clear_expired_upload_keys(limit: int = 1000) -> int:
+def clear_expired_upload_keys(limit: int = 500) -> int:
     """Empty the staging keys of the current tenant's confirmed or deleted files whose upload
     URL has expired; return how many files were cleared.
 
     Storage accepts a second upload to a URL until it expires, also after its file was confirmed
     or deleted. That object is never served (confirming copied the first one), but it would stay
     in the bucket. Once the URL has expired nothing can land there again: one delete per file,
-    once, ends it.
+    once, ends it. The files are marked in the transaction and their keys deleted once it
+    commits, so no row stays locked while the store answers (as `file_forget` does); a delete
+    that fails then leaves a stray object, logged, never a file that lost its bytes.
     """
-    store = backend()
     expired = FileObject.objects.filter(
         upload_cleared=False, created_at__lt=upload_urls_expired_before()
-    ).exclude(status=FileObject.Status.PENDING)  # pending ones: purge_stale_uploads
-    cleared = []
-    for pk, key in expired.select_for_update(skip_locked=True).values_list("pk", "key")[:limit]:
-        store.delete(upload_key(key))
-        cleared.append(pk)
-    FileObject.objects.filter(pk__in=cleared).update(upload_cleared=True)
-    return len(cleared)
+    ).exclude(status=FileObject.Status.PENDING)  # a pending upload may still be confirmed
+    rows = list(expired.select_for_update(skip_locked=True).values_list("pk", "key")[:limit])
+    FileObject.objects.filter(pk__in=[pk for pk, _key in rows]).update(upload_cleared=True)
+
+    def delete_keys():
+        store = backend()
+        for _pk, key in rows:
+            try:
+                store.delete(upload_key(key))
+            except Exception:  # after the commit nothing may fail the job: log, leave it
+                logger.exception("Upload key of %s left in storage.", key)
+
+    transaction.on_commit(delete_keys)
+    return len(rows)
 
 
 def signed_url(file: FileObject, *, base_url: str) -> str:

@@ -482,7 +482,9 @@ class InvoiceViewSet(RowListMixin, ServiceModelViewSet):
         recipient = services.invoice_send(invoice=self.get_object(), to=data.get("to"))
         return Response({"status": "queued", "to": recipient}, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(methods=["GET"], responses=PaymentSerializer(many=True), tags=["sales"])
+    @extend_schema(
+        methods=["GET"], responses=PaymentSerializer(many=True), filters=False, tags=["sales"]
+    )
     @extend_schema(
         methods=["POST"],
         request=PaymentInputSerializer,
@@ -874,7 +876,9 @@ class ShiftViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
     def report(self, request, pk=None):
         return Response(selectors.shift_report(self.get_object()))
 
-    @extend_schema(methods=["GET"], responses=CashMovementSerializer(many=True), tags=["pos"])
+    @extend_schema(
+        methods=["GET"], responses=CashMovementSerializer(many=True), filters=False, tags=["pos"]
+    )
     @extend_schema(
         methods=["POST"],
         request=CashMovementInputSerializer,

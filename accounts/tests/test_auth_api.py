@@ -258,7 +258,19 @@ def _attacks(token, *, other_company, other_user) -> dict:
         "type changed": _tampered(
             str(token), token_type="access" if claims["token_type"] == "context" else "context"
         ),
+        # The type picks the verifying class before any signature is checked: odd values too.
+        "type a list, unsigned": jwt.encode({**claims, "token_type": ["access"]}, None, "none"),
+        "type a dict, other key": jwt.encode({**claims, "token_type": {}}, wrong_key, "HS256"),
+        "type unknown, unsigned": jwt.encode({**claims, "token_type": "refresh"}, None, "none"),
+        "expired, genuinely signed": str(expired_genuine(token)),
     }
+
+
+def expired_genuine(token):
+    """The same token, signed by this server, whose lifetime has ended."""
+    copy = type(token)(str(token))
+    copy.set_exp(lifetime=-timedelta(seconds=1))
+    return copy
 
 
 @pytest.mark.parametrize("kind", ["context token", "access token with X-Company-ID"])
@@ -284,7 +296,6 @@ def test_forged_company_scoped_tokens_are_refused(api, company_a, company_b, kin
 
 
 def test_select_company_of_another_company_is_not_found(api, company_a, company_b):
-
     user = UserFactory()
     Membership.objects.create(user=user, company=company_a, role=Role.SELLER)
     access = login(api, user.email).json()["access"]

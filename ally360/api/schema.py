@@ -35,18 +35,15 @@ class ErrorSerializer(Serializer):
 
 
 # Any operation: bad input or filter (400), no or bad token (401), a role that may not (403), an
-# unknown id or company (404), too many requests (429), the database unavailable (503).
-ERROR_STATUSES = ("400", "401", "403", "404", "429", "503")
-WRITE_ERROR_STATUSES = ("409",)  # a write that breaks a business rule or a unique value
+# unknown id or company (404), a state that does not allow it (409: a write that breaks a rule,
+# a download of a file not ready), too many requests (429), the database unavailable (503).
+ERROR_STATUSES = ("400", "401", "403", "404", "409", "429", "503")
 
 
 class AutoSchema(SpectacularAutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        statuses = ERROR_STATUSES
-        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
-            statuses += WRITE_ERROR_STATUSES
-        for status_code in statuses:
+        for status_code in ERROR_STATUSES:
             if status_code not in responses:
                 responses[status_code] = self._get_response_for_code(
                     ErrorSerializer, status_code, direction=direction

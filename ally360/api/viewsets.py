@@ -183,7 +183,11 @@ class AgingReportViewSet(TenantViewSet):
         )
         party = request.query_params.get(self.party_field)
         if party:
-            field = serializers.PrimaryKeyRelatedField(queryset=self.party_queryset)
+            # pk_field: a malformed id is a field error too (else Django's own, unnamed).
+            field = serializers.PrimaryKeyRelatedField(
+                queryset=self.party_queryset, pk_field=serializers.UUIDField()
+            )
+
             try:
                 documents = documents.filter(**{self.party_field: field.run_validation(party)})
             except serializers.ValidationError as exc:  # named after the parameter

@@ -411,7 +411,6 @@ def refused_for(response, where: str) -> bool:
 
 
 def set_path(body, path, value):
-
     target = body
     for step in path[:-1]:
         target = target[step]

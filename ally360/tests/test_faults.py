@@ -164,7 +164,6 @@ def test_with_the_broker_down_the_request_commits_and_the_task_runs_once_it_is_b
         assert publish_pending(older_than=timedelta(0)) == 0
         time.sleep(2)
     assert len(mail.outbox) == 1
-
     assert mail.outbox[0].to == ["cliente@correo.co"]
     assert mail.outbox[0].attachments[0][0] == f"{sale['full_number']}.pdf"
     assert not TaskOutbox.objects.exists()

@@ -94,10 +94,10 @@ def test_mixed_documents_on_the_same_variants(company_a, make_shop):
     assert len(results) == 32  # no thread hung past the join (it would vanish from both)
     statuses = Counter((kind, status) for kind, status, _, _ in results.values())
     assert all(status in (201, 409) for _, status in statuses), statuses
-    # The four adjustments that add stock always pass; some sales and transfers too.
+    # The four adjustments that add stock always pass, and the first sale always finds stock
+    # (the rest may take at most 24 of the 40 before it); transfers may all come too late.
     assert statuses[("adjustment", 201)] >= 4, statuses
-
-    assert statuses[("sale", 201)] >= 1 and statuses[("transfer", 201)] >= 1, statuses
+    assert statuses[("sale", 201)] >= 1, statuses
     for kind, status, _, body in results.values():
         if status == 409:
             assert body["error"]["code"] == "insufficient_stock", body

@@ -4,6 +4,18 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def server_written_files_had_no_upload(apps, schema_editor):
+    """PDFs and thumbnails were written by the server: no upload key to clear."""
+    with schema_editor.connection.cursor() as cursor:
+        if schema_editor.connection.vendor == "postgresql":
+            # Every company's rows: row-level security lets a migration see them only so.
+            cursor.execute("SELECT set_config('app.rls_bypass', 'on', true)")
+        cursor.execute(
+            "UPDATE files_fileobject SET upload_cleared = true"
+            " WHERE purpose IN ('pdf', 'thumbnail')"
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -22,4 +34,5 @@ class Migration(migrations.Migration):
             model_name='fileobject',
             index=models.Index(condition=models.Q(('upload_cleared', False)), fields=['created_at'], name='file_upload_uncleared_idx'),
         ),
+        migrations.RunPython(server_written_files_had_no_upload, migrations.RunPython.noop),
     ]

@@ -219,6 +219,9 @@ def test_a_second_upload_to_a_used_url_is_cleared_once_the_url_expires(
     put, content, started = confirmed_upload(owner_a, store, request)
     file_id = started["file"]["id"]
     assert put(started["upload"], content).status_code in (201, 204)  # the URL is still valid
+    # Uploaded, not confirmed yet when its URL expires: its upload must stay to be confirmed.
+    waiting = request_upload(owner_a, content).json()
+    assert put(waiting["upload"], content).status_code in (201, 204)
     with django_capture_on_commit_callbacks(execute=True):  # a thumbnail: written server-side
         owner_a.post(
             f"/api/v1/products/{make_product(company_a).id}/images",
@@ -234,14 +237,19 @@ def test_a_second_upload_to_a_used_url_is_cleared_once_the_url_expires(
     assert purge_stale_uploads.delay().get() == 0  # the URL has not expired: it could be used
     assert backend().info(staged) is not None
     with tenant_context(company_a):
-        FileObject.objects.filter(pk=file_id).update(created_at=timezone.now() - timedelta(hours=1))
-    assert purge_stale_uploads.delay().get() == 1
+        FileObject.objects.filter(pk__in=[file_id, waiting["file"]["id"]]).update(
+            created_at=timezone.now() - timedelta(hours=1)
+        )
+    with django_capture_on_commit_callbacks(execute=True):  # the keys go once it commits
+        assert purge_stale_uploads.delay().get() == 1
     with tenant_context(company_a):
         file.refresh_from_db()
     assert file.upload_cleared and file.status == "ready"
     assert backend().info(staged) is None
     assert backend().read(file.key) == content
     assert purge_stale_uploads.delay().get() == 0  # cleared once, not looked at again
+    confirmed = owner_a.post(f"/api/v1/files/{waiting['file']['id']}/confirm")
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "ready"
 
 
 def test_deleting_a_product_deletes_its_images_files(

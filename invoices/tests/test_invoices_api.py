@@ -802,7 +802,10 @@ def test_cross_tenant_ids_in_sales_payloads_and_urls(owner_a, shop_a, shop_b, co
         assert not Payment.objects.exists() and not CreditNote.objects.exists()
     foreign = owner_a.get("/api/v1/receivables/invoices", {"customer": str(shop_b.customer.id)})
     assert foreign.status_code == 400 and "customer" in foreign.json()["error"]["fields"]
+    malformed = owner_a.get("/api/v1/receivables/invoices", {"customer": "not-an-id"})
+    assert malformed.status_code == 400 and "customer" in malformed.json()["error"]["fields"]
     misspelled = owner_a.get("/api/v1/receivables/invoices", {"overdue": "yes"})
+
     assert misspelled.status_code == 400 and "overdue" in misspelled.json()["error"]["fields"]
     assert owner_a.get("/api/v1/receivables/invoices", {"overdue": "TRUE"}).status_code == 200
 
