@@ -664,17 +664,19 @@ def target_verdicts(results: dict) -> list[dict]:
 
 def table(results: dict) -> str:
     rows = [
-        "scenario              conc    req/s  p50 ms  p99 ms errors SQL/req RSS MiB "
+        # RSS: the largest worker, and the whole server (gunicorn's master and its workers).
+        "scenario              conc    req/s  p50 ms  p99 ms errors SQL/req  RSS MiB worker/all "
         "CPU ms/req app+db",
-        "-" * 96,
+        "-" * 110,
     ]
     for name, by_concurrency in results["scenarios"].items():
         for concurrency, r in by_concurrency.items():
             cpu = r["cpu_ms_per_request"]
             rows.append(
                 f"{name:<21} {concurrency:>4} {r['rps']:>8} {r['p50_ms']:>7} {r['p99_ms']:>7} "
-                f"{r['errors']:>6} {r['queries_per_request'] or '-':>7} "
-                f"{r['rss']['worker_max_mib']:>7} {cpu['app']:>8} + {cpu['postgres']}"
+                f"{r['errors']:>6} {r['queries_per_request'] if r['queries_per_request'] is not None else '-':>7} "
+                f"{r['rss']['worker_max_mib']:>9} / {r['rss']['total_mib']:<8} "
+                f"{cpu['app']:>8} + {cpu['postgres']}"
             )
     for concurrency, raw in results.get("pgbench", {}).items():
         api = results["scenarios"].get("pos_sale", {}).get(concurrency)

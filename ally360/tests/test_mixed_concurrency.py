@@ -130,15 +130,22 @@ def test_mixed_documents_on_the_same_variants(company_a, make_shop):
                 )["total"]
                 assert (stock.quantity if stock else None) == ledger
                 assert ledger is None or ledger >= 0
-        expected_main = Decimal(40)
+        # Every balance equals its opening plus what the successful documents moved.
+        iva19, inc8 = shop.variants["iva19"], shop.variants["inc8"]
+        expected = {(iva19, shop.pdv): 40, (inc8, shop.pdv): 40, (iva19, norte): 0}
         for kind, status, _, body in results.values():
             if status != 201:
                 continue
             if kind == "sale":
-                expected_main -= 3
+                expected[iva19, shop.pdv] -= 3
+                expected[inc8, shop.pdv] -= 2
             elif kind == "adjustment":
-                expected_main += Decimal(body["lines"][0]["delta"])
+                expected[iva19, shop.pdv] += Decimal(body["lines"][0]["delta"])
+                expected[inc8, shop.pdv] += Decimal(body["lines"][1]["delta"])
             else:
-                expected_main += -2 if body["origin"] == str(shop.pdv.id) else 2
-        main = Stock.objects.get(variant=shop.variants["iva19"], pdv=shop.pdv).quantity
-        assert main == expected_main
+                outbound = body["origin"] == str(shop.pdv.id)
+                expected[iva19, shop.pdv] += -2 if outbound else 2
+                expected[iva19, norte] += 2 if outbound else -2
+        for (variant, pdv), quantity in expected.items():
+            stock = Stock.objects.filter(variant=variant, pdv=pdv).first()
+            assert (stock.quantity if stock else 0) == quantity, (variant.sku, pdv.code)
