@@ -37,6 +37,8 @@ BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+import wrk_client  # noqa: E402
 
 SECRET = "bench-only-secret-0f3c9a7d21e84b6f9d0c5a3e7b1f2d48"
 SCENARIOS = [
@@ -283,6 +285,14 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+def client_cpu_seconds() -> float:
+    """This process (the asyncio client) and its finished children (wrk runs)."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def other_databases_backends(database_url: str) -> set[int]:
     """Backends serving other databases of the cluster (a test run beside the benchmark): their
     CPU is not the benchmark's. pid and database are visible to any role."""
@@ -339,6 +349,7 @@ def scenario_requests(name: str, ctx: dict):
             return status == 201 and json.loads(payload)["invoice"]["status"] == "paid"
 
         request.check = sold
+        request.expect = '"status":"paid"'  # the same check for wrk (bench/wrk_client.py)
 
     elif name == "invoice_list_first":
 
@@ -736,6 +747,13 @@ def main() -> None:
     )
     parser.add_argument("--output", default=str(RESULTS / "results.json"))
     parser.add_argument(
+        "--client",
+        choices=["asyncio", "wrk"],
+        default="asyncio",
+        help="the load client: Python asyncio (default) or Debian's wrk, which leaves the server "
+        "the CPU the Python client takes (bench/wrk_client.py)",
+    )
+    parser.add_argument(
         "--code-root",
         default=str(ROOT),
         help="the checkout whose code the server runs (default this one; bench/ab.py passes a "
@@ -767,6 +785,7 @@ def main() -> None:
             "threads": args.threads,
             "cpus": os.cpu_count(),
         },
+        "client": args.client,
         "duration_s": args.duration,
         "deep_offset": ctx["deep_offset"],
         "scenarios": defaultdict(dict),
@@ -780,15 +799,20 @@ def main() -> None:
                 cpu_before = (
                     server.cpu_seconds(),
                     postgres_cpu_seconds(args.database_url),
-                    time.process_time(),
+                    client_cpu_seconds(),
                 )
-                result = asyncio.run(
-                    load(server.base, request, concurrency, args.duration, args.warmup)
-                )
+                if args.client == "wrk":
+                    result = wrk_client.load(
+                        server.base, request, concurrency, args.duration, args.warmup
+                    )
+                else:
+                    result = asyncio.run(
+                        load(server.base, request, concurrency, args.duration, args.warmup)
+                    )
                 cpu_after = (
                     server.cpu_seconds(),
                     postgres_cpu_seconds(args.database_url),
-                    time.process_time(),
+                    client_cpu_seconds(),
                 )
                 result["rss"] = server.rss_mib()
                 # CPU over the whole load (warm-up and tail included) per answer in it
