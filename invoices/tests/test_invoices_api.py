@@ -709,16 +709,7 @@ def test_invoice_roles(shop_a, company_a, client_as, owner_a, role):
 def test_sellers_pay_only_their_own_invoices_and_never_see_costs(
     shop_a, company_a, owner_a, seller_a
 ):
-    mine = seller_a.post(
-        URL,
-        {
-            "pdv": str(shop_a.pdv.id),
-            "customer": str(shop_a.customer.id),
-            "issue": True,
-            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
-        },
-        format="json",
-    ).json()
+    mine = issued(seller_a, shop_a)
     assert "unit_cost" not in mine["lines"][0]
     assert "unit_cost" in owner_a.get(f"{URL}{mine['id']}/").json()["lines"][0]
     theirs = issued(owner_a, shop_a)

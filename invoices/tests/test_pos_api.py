@@ -9,6 +9,7 @@ from ally360.tenancy import tenant_context
 from conftest import ALL_ROLES, error_code
 from inventory.models import Stock, StockMovement
 from invoices.models import Invoice, Payment
+from invoices.tests.fixtures import issue_invoice
 from pos.models import CashMovement, CashRegister, PDVAccess, Shift
 
 pytestmark = pytest.mark.django_db
@@ -394,16 +395,7 @@ def test_an_idempotency_key_names_the_operation_not_the_spelling_of_its_url(
     owner_a, shop_a, company_a
 ):
     """A payment retried with the invoice's UUID written without hyphens is the same request."""
-    invoice = owner_a.post(
-        "/api/v1/invoices/",
-        {
-            "pdv": str(shop_a.pdv.id),
-            "customer": str(shop_a.customer.id),
-            "issue": True,
-            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
-        },
-        format="json",
-    ).json()
+    invoice = issue_invoice(owner_a, shop_a)
     pay = {"method": "transfer", "amount": "5000"}
     first = owner_a.post(
         f"/api/v1/invoices/{invoice['id']}/payments", pay, format="json", HTTP_IDEMPOTENCY_KEY="p"
@@ -549,16 +541,7 @@ def test_a_sale_of_total_zero_is_paid_takes_no_tender_and_can_be_voided(owner_a,
 
 def test_the_shift_report_tells_sales_from_collections(owner_a, shop_a):
     """Cash taken on an earlier credit invoice is in the drawer, not in the shift's sales."""
-    credit = owner_a.post(
-        "/api/v1/invoices/",
-        {
-            "pdv": str(shop_a.pdv.id),
-            "customer": str(shop_a.customer.id),
-            "issue": True,
-            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
-        },
-        format="json",
-    ).json()
+    credit = issue_invoice(owner_a, shop_a)
     shift = open_shift(owner_a, shop_a, cash="0")
     sold = sell(
         owner_a,
