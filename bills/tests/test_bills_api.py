@@ -96,6 +96,23 @@ def receive(client, buy, **kwargs):
     return response.json()
 
 
+def pay(client, buy, bill, amount, *withholdings, method="transfer"):
+    """POST supplier-payments/: `amount` to one bill, withholding (concept, base, amount)s."""
+    return client.post(
+        "/api/v1/supplier-payments/",
+        {
+            "supplier": str(buy.supplier.id),
+            "method": method,
+            "allocations": [{"bill": bill["id"], "amount": amount}],
+            "withholdings": [
+                {"bill": bill["id"], "concept": str(concept.id), "base": base, "amount": withheld}
+                for concept, base, withheld in withholdings
+            ],
+        },
+        format="json",
+    )
+
+
 def test_weighted_average_cost_after_several_receipts(owner_a, buy_a):
     first = receive(owner_a, buy_a)  # 20 at 900 less 10 % = 810 net
     assert (first["status"], first["number"]) == ("open", "FC-00001")
@@ -932,23 +949,7 @@ def test_a_return_beyond_the_balance_owes_back_the_money_paid_not_what_we_withhe
         ],
     )
     retefuente = buy_a.concept("Compras generales (declarantes)")
-    paid = owner_a.post(
-        "/api/v1/supplier-payments/",
-        {
-            "supplier": str(buy_a.supplier.id),
-            "method": "transfer",
-            "allocations": [{"bill": bill["id"], "amount": "1000000"}],
-            "withholdings": [
-                {
-                    "bill": bill["id"],
-                    "concept": str(retefuente.id),
-                    "base": "1000000",
-                    "amount": "25000",
-                }
-            ],
-        },
-        format="json",
-    )
+    paid = pay(owner_a, buy_a, bill, "1000000", (retefuente, "1000000", "25000"))
     assert paid.status_code == 201, paid.json()
     note = owner_a.post(
         "/api/v1/debit-notes/",
@@ -987,45 +988,13 @@ def test_bill_line_taxes_and_withholdings_stay_within_the_bill(owner_a, buy_a):
     assert buy_a.stock().average_cost == Decimal("840")
     reteiva = buy_a.concept("ReteIVA")
     fuente = buy_a.concept("Compras generales (declarantes)")
-    base = {"supplier": str(buy_a.supplier.id), "method": "transfer"}
-    allocations = [{"bill": bill["id"], "amount": "100"}]
     for concept, amount in ((reteiva, "1"), (fuente, "10001")):  # no IVA; base 10,000
-        refused = owner_a.post(
-            "/api/v1/supplier-payments/",
-            {
-                **base,
-                "allocations": [{"bill": bill["id"], "amount": "10800"}],
-                "withholdings": [
-                    {"bill": bill["id"], "concept": str(concept.id), "base": "1", "amount": amount}
-                ],
-            },
-            format="json",
-        )
+        refused = pay(owner_a, buy_a, bill, "10800", (concept, "1", amount))
         assert refused.status_code == 400 and error_code(refused) == "withholding_above_base"
-    fits = owner_a.post(
-        "/api/v1/supplier-payments/",
-        {
-            **base,
-            "allocations": allocations,
-            "withholdings": [
-                {"bill": bill["id"], "concept": str(fuente.id), "base": "10000", "amount": "25"}
-            ],
-        },
-        format="json",
-    )
+    fits = pay(owner_a, buy_a, bill, "100", (fuente, "10000", "25"))
     assert fits.status_code == 201, fits.json()
     # Earlier payments count: 25 withheld already, so 9,976 more is above the base.
-    beyond = owner_a.post(
-        "/api/v1/supplier-payments/",
-        {
-            **base,
-            "allocations": [{"bill": bill["id"], "amount": "10000"}],
-            "withholdings": [
-                {"bill": bill["id"], "concept": str(fuente.id), "base": "1", "amount": "9976"}
-            ],
-        },
-        format="json",
-    )
+    beyond = pay(owner_a, buy_a, bill, "10000", (fuente, "1", "9976"))
     assert beyond.status_code == 400 and error_code(beyond) == "withholding_above_base"
 
 
@@ -1045,21 +1014,5 @@ def test_supplier_withholdings_count_against_what_is_still_billed_after_returns(
         format="json",
     )
     assert returned.status_code == 201  # IVA 190 left
-    refused = owner_a.post(
-        "/api/v1/supplier-payments/",
-        {
-            "supplier": str(buy_a.supplier.id),
-            "method": "transfer",
-            "allocations": [{"bill": bill["id"], "amount": "1190"}],
-            "withholdings": [
-                {
-                    "bill": bill["id"],
-                    "concept": str(buy_a.concept("ReteIVA").id),
-                    "base": "190",
-                    "amount": "191",
-                }
-            ],
-        },
-        format="json",
-    )
+    refused = pay(owner_a, buy_a, bill, "1190", (buy_a.concept("ReteIVA"), "190", "191"))
     assert refused.status_code == 400 and error_code(refused) == "withholding_above_base"
