@@ -96,6 +96,19 @@ def receive(client, buy, **kwargs):
     return response.json()
 
 
+def return_goods(client, bill, quantity, reason="Devolución"):
+    """POST debit-notes/: `quantity` of the bill's first line back to the supplier."""
+    return client.post(
+        "/api/v1/debit-notes/",
+        {
+            "bill": bill["id"],
+            "reason": reason,
+            "lines": [{"bill_line": bill["lines"][0]["id"], "quantity": quantity}],
+        },
+        format="json",
+    )
+
+
 def pay(client, buy, bill, amount, *withholdings, method="transfer"):
     """POST supplier-payments/: `amount` to one bill, withholding (concept, base, amount)s."""
     return client.post(
@@ -561,15 +574,7 @@ def test_purchase_roles(company_a, client_as, buy_a, owner_a, role):
         format="json",
     )
     assert paid.status_code == (201 if allowed else 403)
-    noted = client.post(
-        "/api/v1/debit-notes/",
-        {
-            "bill": bill["id"],
-            "reason": "x",
-            "lines": [{"bill_line": bill["lines"][0]["id"], "quantity": "1"}],
-        },
-        format="json",
-    )
+    noted = return_goods(client, bill, "1", reason="x")
     assert noted.status_code == (201 if allowed else 403)
     with tenant_context(company_a):
         assert Bill.objects.count() == 1
@@ -688,15 +693,7 @@ def test_a_bill_with_payments_or_debit_notes_cannot_be_voided(owner_a, buy_a):
     assert refused.status_code == 409 and error_code(refused) == "bill_has_payments"
 
     returned = receive(owner_a, buy_a, number="F-D")
-    note = owner_a.post(
-        "/api/v1/debit-notes/",
-        {
-            "bill": returned["id"],
-            "reason": "Averiados",
-            "lines": [{"bill_line": returned["lines"][0]["id"], "quantity": "2"}],
-        },
-        format="json",
-    )
+    note = return_goods(owner_a, returned, "2", reason="Averiados")
     assert note.status_code == 201, note.json()
     refused = owner_a.post(f"{URL}{returned['id']}/void", {"reason": "x"}, format="json")
     assert refused.status_code == 409 and error_code(refused) == "bill_has_debit_notes"
@@ -706,15 +703,7 @@ def test_a_bill_with_payments_or_debit_notes_cannot_be_voided(owner_a, buy_a):
 
 def test_a_debit_note_returns_goods_at_their_purchase_cost(owner_a, buy_a):
     bill = receive(owner_a, buy_a)  # 10 at 600 + 20 at 810 -> 30 at 740
-    note = owner_a.post(
-        "/api/v1/debit-notes/",
-        {
-            "bill": bill["id"],
-            "reason": "Averiados",
-            "lines": [{"bill_line": bill["lines"][0]["id"], "quantity": "10"}],
-        },
-        format="json",
-    )
+    note = return_goods(owner_a, bill, "10", reason="Averiados")
     assert note.status_code == 201, note.json()
     # (30 x 740 - 10 x 810) / 20 = 705
     assert (buy_a.stock().quantity, buy_a.stock().average_cost) == (20, Decimal("705"))
@@ -951,15 +940,7 @@ def test_a_return_beyond_the_balance_owes_back_the_money_paid_not_what_we_withhe
     retefuente = buy_a.concept("Compras generales (declarantes)")
     paid = pay(owner_a, buy_a, bill, "1000000", (retefuente, "1000000", "25000"))
     assert paid.status_code == 201, paid.json()
-    note = owner_a.post(
-        "/api/v1/debit-notes/",
-        {
-            "bill": bill["id"],
-            "reason": "Devolución total",
-            "lines": [{"bill_line": bill["lines"][0]["id"], "quantity": "10"}],
-        },
-        format="json",
-    )
+    note = return_goods(owner_a, bill, "10", reason="Devolución total")
     assert note.status_code == 201, note.json()
     assert (note.json()["refund_amount"], note.json()["withholding_reversed"]) == (
         "975000.00",
@@ -1004,15 +985,7 @@ def test_supplier_withholdings_count_against_what_is_still_billed_after_returns(
         buy_a,
         lines=[{"variant": str(buy_a.variant.id), "quantity": "10", "unit_cost": "1000"}],
     )  # base 10,000, IVA 1,900
-    returned = owner_a.post(
-        "/api/v1/debit-notes/",
-        {
-            "bill": bill["id"],
-            "reason": "Devolución",
-            "lines": [{"bill_line": bill["lines"][0]["id"], "quantity": "9"}],
-        },
-        format="json",
-    )
+    returned = return_goods(owner_a, bill, "9", reason="Devolución")
     assert returned.status_code == 201  # IVA 190 left
     refused = pay(owner_a, buy_a, bill, "1190", (buy_a.concept("ReteIVA"), "190", "191"))
     assert refused.status_code == 400 and error_code(refused) == "withholding_above_base"
