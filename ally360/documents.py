@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import DecimalField, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import ValidationFailed
@@ -50,6 +52,34 @@ def aging_totals(rows: list[dict], *, count: str) -> dict:
     return totals
 
 
+def aging_rows(documents: Iterable[dict], as_of: date, *, party: str, count: str) -> list[dict]:
+    """An aging report's per-party rows summed from open documents (`<party>_id`,
+    `<party>__name`, `<party>__id_number`, `due_date`, `balance_on`), shaped and ordered as the
+    report's grouped query returns them: the largest balance first."""
+    rows: dict = {}
+    for document in documents:
+        key = document[f"{party}_id"]
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = {
+                f"{party}_id": key,
+                f"{party}__name": document[f"{party}__name"],
+                f"{party}__id_number": document[f"{party}__id_number"],
+                count: 0,
+                "open_balance": ZERO,
+                **{bucket: ZERO for bucket in AGING_BUCKETS},
+            }
+        due = document["due_date"]
+        bucket = aging_bucket(0 if due is None else (as_of - due).days)
+        row[count] += 1
+        row["open_balance"] += document["balance_on"]
+        row[bucket] += document["balance_on"]
+    return sorted(
+        rows.values(),
+        key=lambda row: (-row["open_balance"], row[f"{party}__name"], row[f"{party}_id"]),
+    )
+
+
 def aging_bucket(days_overdue: int) -> str:
     """The aging bucket of a document this many days past its due date."""
     if days_overdue <= 0:
@@ -61,6 +91,23 @@ def aging_bucket(days_overdue: int) -> str:
     if days_overdue <= 90:
         return "days_61_90"
     return "over_90"
+
+
+def day_end(day: date) -> datetime:
+    """The first instant after `day` in the current time zone: whatever happened before it had
+    happened by the end of that day."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def summed_per_row(queryset: QuerySet, expression, *, per: str) -> Coalesce:
+    """SUM(`expression`) over the rows of `queryset` that belong to the outer row (`per` is the
+    foreign key pointing at it, filtered with OuterRef by the caller): a correlated subquery,
+    0 when there are none."""
+    total = queryset.order_by().values(per).annotate(total=Sum(expression)).values("total")
+    money_field = DecimalField(**MONEY)
+    return Coalesce(
+        Subquery(total, output_field=money_field), Value(ZERO, output_field=money_field)
+    )
 
 
 def aging_filters(as_of: date, field: str = "due_date") -> dict[str, Q]:

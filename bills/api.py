@@ -616,7 +616,7 @@ class SupplierPayableSerializer(AgingBalanceSerializer):
 
 class OpenBillSerializer(OverdueFieldsMixin, BillListSerializer):
     class Meta(BillListSerializer.Meta):
-        fields = [*BillListSerializer.Meta.fields, "days_overdue", "bucket"]
+        fields = [*BillListSerializer.Meta.fields, "balance_as_of", "days_overdue", "bucket"]
         read_only_fields = fields
 
 
@@ -642,8 +642,8 @@ class PayableViewSet(AgingReportViewSet):
     def report(self, as_of):
         return selectors.payables(as_of=as_of)
 
-    def open_documents(self):
-        return selectors.open_bills()
+    def open_documents(self, as_of):
+        return selectors.bills_open_on(as_of)
 
     @extend_schema(
         responses=OpenBillSerializer(many=True),

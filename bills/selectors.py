@@ -5,14 +5,24 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Prefetch, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ally360.documents import aging_filters, aging_totals
+from ally360.documents import aging_filters, aging_rows, aging_totals, day_end, summed_per_row
 from ally360.money import money
 
-from .models import Bill, PaymentAllocation, SupplierPayment, Withholding
+from .models import Bill, DebitNote, PaymentAllocation, SupplierPayment, Withholding
 
 ZERO_MONEY = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decimal_places=2))
 
@@ -43,25 +53,68 @@ def open_bills() -> QuerySet[Bill]:
     return Bill.objects.filter(status=Bill.Status.OPEN, balance__gt=0)
 
 
+def bills_open_on(as_of: date) -> QuerySet[Bill]:
+    """The bills owed at the end of `as_of`, each with `balance_on`, its balance then (see
+    invoices.selectors.invoices_open_on): from today on today's open book; a past day rebuilt
+    from the bills received by then and not voided by then, less what the supplier payments
+    dated by then applied to them (a payment voided later still counted that day) and the debit
+    notes issued by then."""
+    if as_of >= timezone.localdate():
+        return open_bills().annotate(balance_on=F("balance"))
+    end = day_end(as_of)
+    paid = PaymentAllocation.objects.filter(bill=OuterRef("pk"), payment__date__lte=as_of).filter(
+        Q(payment__status=SupplierPayment.Status.ACTIVE) | Q(payment__voided_at__gte=end)
+    )
+    debited = DebitNote.objects.filter(bill=OuterRef("pk"), issue_date__lte=as_of)
+    maybe_owed = (  # see invoices_open_on
+        Q(status__in=(Bill.Status.OPEN, Bill.Status.VOID))
+        | Q(pk__in=PaymentAllocation.objects.filter(payment__date__gt=as_of).values("bill"))
+        | Q(pk__in=DebitNote.objects.filter(issue_date__gt=as_of).values("bill"))
+    )
+    return (
+        Bill.objects.filter(maybe_owed, issue_date__lte=as_of)
+        .exclude(status=Bill.Status.DRAFT)
+        .filter(~Q(status=Bill.Status.VOID) | Q(voided_at__gte=end))
+        .annotate(
+            balance_on=F("total")
+            - summed_per_row(paid, "amount", per="bill")
+            - summed_per_row(debited, "total", per="bill")
+        )
+        .filter(balance_on__gt=0)
+    )
+
+
 def payables_by_supplier(*, as_of: date | None = None) -> QuerySet:
-    """Balance per supplier in aging buckets (days past the due date), one query."""
+    """Balance per supplier at the end of `as_of` (today by default) in aging buckets (days
+    past the due date), one query."""
     as_of = as_of or timezone.localdate()
     buckets = {
-        name: Coalesce(Sum("balance", filter=condition), ZERO_MONEY)
+        name: Coalesce(Sum("balance_on", filter=condition), ZERO_MONEY)
         for name, condition in aging_filters(as_of).items()
     }
     return (
-        open_bills()
+        bills_open_on(as_of)
         .values("supplier_id", "supplier__name", "supplier__id_number")
         # COUNT(*): the covering index bill_open_book_idx has no id (a test checks the columns)
-        .annotate(bills=Count("*"), open_balance=Sum("balance"), **buckets)
+        .annotate(bills=Count("*"), open_balance=Sum("balance_on"), **buckets)
         .order_by("-open_balance", "supplier__name", "supplier_id")
     )
 
 
 def payables(*, as_of: date | None = None) -> tuple[list[dict], dict]:
     """Rows per supplier and their totals from one pass (see invoices.selectors.receivables)."""
-    rows = list(payables_by_supplier(as_of=as_of))
+    as_of = as_of or timezone.localdate()
+    if as_of >= timezone.localdate():
+        rows = list(payables_by_supplier(as_of=as_of))
+    else:  # summed here: see invoices.selectors.receivables
+        rows = aging_rows(
+            bills_open_on(as_of).values(
+                "supplier_id", "supplier__name", "supplier__id_number", "due_date", "balance_on"
+            ),
+            as_of,
+            party="supplier",
+            count="bills",
+        )
     return rows, aging_totals(rows, count="bills")
 
 

@@ -711,7 +711,7 @@ class CustomerReceivableSerializer(AgingBalanceSerializer):
 
 class OpenInvoiceSerializer(OverdueFieldsMixin, InvoiceListSerializer):
     class Meta(InvoiceListSerializer.Meta):
-        fields = [*InvoiceListSerializer.Meta.fields, "days_overdue", "bucket"]
+        fields = [*InvoiceListSerializer.Meta.fields, "balance_as_of", "days_overdue", "bucket"]
         read_only_fields = fields
 
 
@@ -738,8 +738,8 @@ class ReceivableViewSet(AgingReportViewSet):
     def report(self, as_of):
         return selectors.receivables(as_of=as_of)
 
-    def open_documents(self):
-        return selectors.open_invoices()
+    def open_documents(self, as_of):
+        return selectors.invoices_open_on(as_of)
 
     @extend_schema(
         responses=OpenInvoiceSerializer(many=True),

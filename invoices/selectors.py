@@ -6,11 +6,30 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Max, Min, Prefetch, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ally360.documents import PaymentMethod, aging_filters, aging_totals
+from ally360.documents import (
+    PaymentMethod,
+    aging_filters,
+    aging_rows,
+    aging_totals,
+    day_end,
+    summed_per_row,
+)
 from ally360.money import ZERO, money, quantity
 from pos.models import CashMovement, Shift
 
@@ -42,19 +61,58 @@ def open_invoices() -> QuerySet[Invoice]:
     return Invoice.objects.filter(status=Invoice.Status.OPEN, balance__gt=0)
 
 
+def invoices_open_on(as_of: date) -> QuerySet[Invoice]:
+    """The invoices open at the end of `as_of`, each with `balance_on`, its balance then.
+
+    From today on that is today's open book (`balance`, read from its covering index; a later
+    day only counts more days past due). A past day is rebuilt from the documents' own dates:
+    the invoices issued by then and not voided by then, less the payments dated by then (one
+    voided later still counted that day) and the credit notes issued by then, each net of what
+    it refunded or reversed — so a month-end report still says what was owed at month end.
+    """
+    if as_of >= timezone.localdate():
+        return open_invoices().annotate(balance_on=F("balance"))
+    end = day_end(as_of)
+    paid = Payment.objects.filter(invoice=OuterRef("pk"), date__lte=as_of).filter(
+        Q(status=Payment.Status.ACTIVE) | Q(voided_at__gte=end)
+    )
+    credited = CreditNote.objects.filter(invoice=OuterRef("pk"), issue_date__lte=as_of)
+    credit_net = F("total") - F("refund_amount") - F("withholding_reversed")
+    # Only these can have owed something that day: what is open or voided today, and what a
+    # later payment or credit note settled (each list read once, as a hashed set); an invoice
+    # paid in full by then is not read again.
+    maybe_owed = (
+        Q(status__in=(Invoice.Status.OPEN, Invoice.Status.VOID))
+        | Q(pk__in=Payment.objects.filter(date__gt=as_of).values("invoice"))
+        | Q(pk__in=CreditNote.objects.filter(issue_date__gt=as_of).values("invoice"))
+    )
+    return (
+        Invoice.objects.filter(maybe_owed, issue_date__lte=as_of)
+        .exclude(status=Invoice.Status.DRAFT)
+        .filter(~Q(status=Invoice.Status.VOID) | Q(voided_at__gte=end))
+        .annotate(
+            balance_on=F("total")
+            - summed_per_row(paid, "applied", per="invoice")
+            - summed_per_row(credited, credit_net, per="invoice")
+        )
+        .filter(balance_on__gt=0)
+    )
+
+
 def receivables_by_customer(*, as_of: date | None = None) -> QuerySet:
-    """Balance per customer split in aging buckets (days past the due date), one query."""
+    """Balance per customer at the end of `as_of` (today by default) split in aging buckets
+    (days past the due date), one query."""
     as_of = as_of or timezone.localdate()
     zero = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decimal_places=2))
     buckets = {
-        name: Coalesce(Sum("balance", filter=condition), zero)
+        name: Coalesce(Sum("balance_on", filter=condition), zero)
         for name, condition in aging_filters(as_of).items()
     }
     return (
-        open_invoices()
+        invoices_open_on(as_of)
         .values("customer_id", "customer__name", "customer__id_number")
         # COUNT(*): the covering index invoice_open_book_idx has no id (a test checks the columns)
-        .annotate(invoices=Count("*"), open_balance=Sum("balance"), **buckets)
+        .annotate(invoices=Count("*"), open_balance=Sum("balance_on"), **buckets)
         .order_by("-open_balance", "customer__name", "customer_id")
     )
 
@@ -63,7 +121,20 @@ def receivables(*, as_of: date | None = None) -> tuple[list[dict], dict]:
     """Rows per customer and their totals from one pass over the open invoices. The rows are
     the customers who owe (hundreds to a few thousand), so paging them in memory costs less
     than two more aggregations of the whole open book (the count and the totals)."""
-    rows = list(receivables_by_customer(as_of=as_of))
+    as_of = as_of or timezone.localdate()
+    if as_of >= timezone.localdate():
+        rows = list(receivables_by_customer(as_of=as_of))
+    else:
+        # A past day's balances are subqueries per invoice: summed here, each computed once,
+        # instead of once per bucket in SQL.
+        rows = aging_rows(
+            invoices_open_on(as_of).values(
+                "customer_id", "customer__name", "customer__id_number", "due_date", "balance_on"
+            ),
+            as_of,
+            party="customer",
+            count="invoices",
+        )
     return rows, aging_totals(rows, count="invoices")
 
 

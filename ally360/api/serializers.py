@@ -114,12 +114,24 @@ class AgingBalanceSerializer(Serializer):
 def as_of_date(request) -> date:
     """`?as_of=` (an ISO date; 400 when malformed) or today in the company's time zone."""
     value = request.query_params.get("as_of")
-    return serializers.DateField().run_validation(value) if value else timezone.localdate()
+    if not value:
+        return timezone.localdate()
+    try:
+        return serializers.DateField().run_validation(value)
+    except serializers.ValidationError as exc:  # named after the parameter, like the filters
+        raise serializers.ValidationError({"as_of": exc.detail})
 
 
 class OverdueFieldsMixin(serializers.Serializer):
-    """Days past due and aging bucket of an open invoice or bill, as of `context["as_of"]`."""
+    """Balance, days past due and aging bucket of an open invoice or bill at the end of
+    `context["as_of"]` (the document annotated with `balance_on`)."""
 
+    balance_as_of = serializers.DecimalField(
+        source="balance_on",
+        read_only=True,
+        help_text="What was owed at the end of `as_of` (today's `balance` from today on).",
+        **MONEY,
+    )
     days_overdue = serializers.SerializerMethodField()
     bucket = serializers.SerializerMethodField()
 

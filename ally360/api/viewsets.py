@@ -158,7 +158,8 @@ class AgingReportViewSet(TenantViewSet):
     def report(self, as_of) -> tuple[list[dict], dict]:
         raise NotImplementedError
 
-    def open_documents(self):
+    def open_documents(self, as_of):
+        """The documents open at the end of `as_of`, with `balance_on`, their balance then."""
         raise NotImplementedError
 
     def list(self, request):
@@ -177,7 +178,7 @@ class AgingReportViewSet(TenantViewSet):
         """Open documents, oldest due first; `?<party>=` and `?overdue=true` narrow them."""
         as_of = as_of_date(request)
         documents = (
-            self.open_documents()
+            self.open_documents(as_of)
             .prefetch_related(self.party_field)
             .order_by("due_date", "pk")  # a total order: offset pages never skip or repeat
         )

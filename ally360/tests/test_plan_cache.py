@@ -29,7 +29,16 @@ def test_prepared_statements_are_configurable(monkeypatch):
     assert "plan_cache_mode=force_custom_plan" in options["options"]
     monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "0")
     options = database_config(url)["OPTIONS"]
-    assert not {"server_side_binding", "prepare_threshold", "options"} & options.keys()
+    assert not {"server_side_binding", "prepare_threshold"} & options.keys()
+    assert options["options"] == "-c jit=off"
+
+
+@pytest.mark.postgres
+def test_connections_run_without_jit():
+    """JIT compiling cost more than the statements it sped up (a past day's receivables)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit')")
+        assert cursor.fetchone()[0] == "off"
 
 
 @pytest.mark.postgres

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
-from bills.models import Bill, SupplierPayment, Withholding, WithholdingConcept
+from bills.models import Bill, DebitNote, SupplierPayment, Withholding, WithholdingConcept
 from conftest import ALL_ROLES, assert_idempotent, error_code
 from contacts.models import Contact
 from inventory.models import Stock, StockMovement
@@ -493,6 +493,76 @@ def test_payables_aging(owner_a, buy_a):
     assert report["results"][0]["supplier__name"] == "Proveedor A"
     overdue = owner_a.get("/api/v1/payables/bills", {"overdue": "true"}).json()["results"]
     assert sorted(b["days_overdue"] for b in overdue) == [40, 100]
+
+
+def test_payables_of_a_past_day_are_what_was_owed_that_day(owner_a, buy_a):
+    """`?as_of=` a past day: bills received later, payments dated later and returns issued later
+    do not count yet; a payment or a bill voided later still does."""
+    today = timezone.localdate()
+    day = today - timedelta(days=20)
+
+    def backdate(model, pk, **fields):
+        with tenant_context(buy_a.company):
+            model.objects.filter(pk=pk).update(**fields)
+
+    def paid(bill, amount, days_ago):
+        payment = pay(owner_a, buy_a, bill, amount)
+        assert payment.status_code == 201, payment.json()
+        backdate(SupplierPayment, payment.json()["id"], date=today - timedelta(days=days_ago))
+        return payment.json()
+
+    # Paid in part before the day, the rest after it: 5 days late that day.
+    paid_later = receive(owner_a, buy_a, number="A")
+    backdate(Bill, paid_later["id"], issue_date=today - timedelta(days=30))
+    backdate(Bill, paid_later["id"], due_date=today - timedelta(days=25))
+    paid(paid_later, "1000", days_ago=25)
+    paid(paid_later, str(Decimal(paid_later["total"]) - 1000), days_ago=5)
+    # A return before the day counts, one after it not yet; a payment voided after the day
+    # still counted that day.
+    returned = receive(owner_a, buy_a, number="B")
+    backdate(Bill, returned["id"], issue_date=today - timedelta(days=30))
+    notes = []
+    for days_ago in (22, 0):
+        note = return_goods(owner_a, returned, "5")
+        assert note.status_code == 201, note.json()
+        backdate(DebitNote, note.json()["id"], issue_date=today - timedelta(days=days_ago))
+        notes.append(Decimal(note.json()["total"]))
+    payment = paid(returned, "1000", days_ago=26)
+    voided = owner_a.post(f"/api/v1/supplier-payments/{payment['id']}/void", {"reason": "x"})
+    assert voided.status_code == 200
+    # Voided after the day, 80 days late then; and one received after the day.
+    voided_later = receive(owner_a, buy_a, number="C")
+    backdate(Bill, voided_later["id"], issue_date=today - timedelta(days=110))
+    backdate(Bill, voided_later["id"], due_date=today - timedelta(days=100))
+    assert owner_a.post(f"{URL}{voided_later['id']}/void", {"reason": "x"}).status_code == 200
+    received_after = receive(owner_a, buy_a, number="D")
+
+    owed = {
+        paid_later["id"]: Decimal(paid_later["total"]) - 1000,
+        returned["id"]: Decimal(returned["total"]) - notes[0] - 1000,
+        voided_later["id"]: Decimal(voided_later["total"]),
+    }
+    then = owner_a.get("/api/v1/payables/", {"as_of": str(day)}).json()
+    assert {
+        key: then["totals"][key] for key in ("balance", "current", "days_1_30", "days_61_90")
+    } == {
+        "balance": str(sum(owed.values())),
+        "current": str(owed[returned["id"]]),
+        "days_1_30": str(owed[paid_later["id"]]),
+        "days_61_90": str(owed[voided_later["id"]]),
+    }
+    assert then["totals"]["bills"] == 3
+    listed = owner_a.get("/api/v1/payables/bills", {"as_of": str(day)}).json()["results"]
+    assert {row["id"]: (Decimal(row["balance_as_of"]), row["days_overdue"]) for row in listed} == {
+        paid_later["id"]: (owed[paid_later["id"]], 5),
+        returned["id"]: (owed[returned["id"]], 0),
+        voided_later["id"]: (owed[voided_later["id"]], 80),
+    }
+    now = owner_a.get("/api/v1/payables/bills").json()["results"]
+    assert {row["id"]: Decimal(row["balance_as_of"]) for row in now} == {
+        returned["id"]: Decimal(returned["total"]) - sum(notes),
+        received_after["id"]: Decimal(received_after["total"]),
+    }
 
 
 def test_idempotent_bill_and_payment(owner_a, buy_a, company_a):
