@@ -29,6 +29,18 @@ def allow_generic_plans(*, using: str = DEFAULT_DB_ALIAS) -> None:
         cursor.execute(f"SELECT {GENERIC_PLANS_SQL}")
 
 
+def without_jit(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Turn PostgreSQL's JIT off until the current transaction ends, for a statement whose large
+    cost estimate would have it compile for longer than the work takes (a past day's receivables
+    of 100,000 invoices: 0.3 s of work, 1.5 s of compiling). Set per transaction rather than per
+    connection, so it also passes through a pooler in transaction mode."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('jit', 'off', true)")
+
+
 def update_rows(queryset, objs: list, field_names: list[str]) -> int | None:
     """`bulk_update()` as one `UPDATE … FROM (VALUES …)` on PostgreSQL; None when this form does
     not apply (another database, a join, expressions among the values), for Django's own to run.

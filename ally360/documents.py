@@ -4,19 +4,21 @@ Per line: subtotal = quantity × unit price, discount = subtotal × discount %, 
 discount, each tax = base × rate; every amount rounded to the peso cent with ROUND_HALF_UP. The
 document's figures are sums of the rounded lines, never recomputed from aggregates. Taxes are
 given as plain snapshots so this module depends on no app.
+
+Aging reports (receivables, payables) share their buckets and the helpers that sum open
+documents into them here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import models
 from django.db.models import DecimalField, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import ValidationFailed
@@ -91,12 +93,6 @@ def aging_bucket(days_overdue: int) -> str:
     if days_overdue <= 90:
         return "days_61_90"
     return "over_90"
-
-
-def day_end(day: date) -> datetime:
-    """The first instant after `day` in the current time zone: whatever happened before it had
-    happened by the end of that day."""
-    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
 def summed_per_row(queryset: QuerySet, expression, *, per: str) -> Coalesce:

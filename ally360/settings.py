@@ -159,9 +159,6 @@ def database_config(url: str | None) -> dict:
     config["DISABLE_SERVER_SIDE_CURSORS"] = True
     options = config.setdefault("OPTIONS", {})
     options["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
-    # No JIT: its compilation costs more than the statements it would speed up (a past day's
-    # receivables: 0.3 s of work, 1.5 s of compiling); every statement here is short or indexed.
-    server_options = ["-c jit=off"]
     if env_bool("DATABASE_PREPARED_STATEMENTS", True):
         # Parameters bound by the server, and a statement run 5 times on a connection is
         # prepared: PostgreSQL stops parsing and planning the same ORM statements (with their
@@ -171,8 +168,9 @@ def database_config(url: str | None) -> dict:
         options["prepare_threshold"] = env_int("DATABASE_PREPARE_THRESHOLD", 5)
         # A generic plan cannot see which company a statement is for: plan every execution
         # with its parameters, except in write requests (ally360/db.py).
-        server_options.append("-c plan_cache_mode=force_custom_plan")
-    options["options"] = " ".join(server_options)
+
+        options["options"] = "-c plan_cache_mode=force_custom_plan"
+
     return config
 
 

@@ -30,6 +30,7 @@ from ally360.api.serializers import (
     VoidSerializer,
 )
 from ally360.api.viewsets import (
+    AS_OF_PARAMETER,
     AgingReportViewSet,
     ReadOnlyTenantViewSet,
     RowListMixin,
@@ -620,7 +621,7 @@ class OpenBillSerializer(OverdueFieldsMixin, BillListSerializer):
         read_only_fields = fields
 
 
-@extend_schema(tags=["purchases"], parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE)])
+@extend_schema(tags=["purchases"], parameters=[AS_OF_PARAMETER])
 @extend_schema_view(
     list=extend_schema(
         responses=aging_report_schema(

@@ -19,7 +19,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ally360.documents import aging_filters, aging_rows, aging_totals, day_end, summed_per_row
+from ally360.db import without_jit
+from ally360.documents import aging_filters, aging_rows, aging_totals, summed_per_row
 from ally360.money import money
 
 from .models import Bill, DebitNote, PaymentAllocation, SupplierPayment, Withholding
@@ -56,25 +57,23 @@ def open_bills() -> QuerySet[Bill]:
 def bills_open_on(as_of: date) -> QuerySet[Bill]:
     """The bills owed at the end of `as_of`, each with `balance_on`, its balance then (see
     invoices.selectors.invoices_open_on): from today on today's open book; a past day rebuilt
-    from the bills received by then and not voided by then, less what the supplier payments
-    dated by then applied to them (a payment voided later still counted that day) and the debit
-    notes issued by then."""
+    from the bills dated by then (the supplier's invoice date), less what the supplier payments
+    dated by then applied to them and the debit notes issued by then. A voided bill or payment
+    counts on no day."""
     if as_of >= timezone.localdate():
         return open_bills().annotate(balance_on=F("balance"))
-    end = day_end(as_of)
-    paid = PaymentAllocation.objects.filter(bill=OuterRef("pk"), payment__date__lte=as_of).filter(
-        Q(payment__status=SupplierPayment.Status.ACTIVE) | Q(payment__voided_at__gte=end)
-    )
+    allocations = PaymentAllocation.objects.filter(payment__status=SupplierPayment.Status.ACTIVE)
+    paid = allocations.filter(bill=OuterRef("pk"), payment__date__lte=as_of)
     debited = DebitNote.objects.filter(bill=OuterRef("pk"), issue_date__lte=as_of)
     maybe_owed = (  # see invoices_open_on
-        Q(status__in=(Bill.Status.OPEN, Bill.Status.VOID))
-        | Q(pk__in=PaymentAllocation.objects.filter(payment__date__gt=as_of).values("bill"))
+        Q(status=Bill.Status.OPEN)
+        | Q(pk__in=allocations.filter(payment__date__gt=as_of).values("bill"))
         | Q(pk__in=DebitNote.objects.filter(issue_date__gt=as_of).values("bill"))
     )
     return (
-        Bill.objects.filter(maybe_owed, issue_date__lte=as_of)
-        .exclude(status=Bill.Status.DRAFT)
-        .filter(~Q(status=Bill.Status.VOID) | Q(voided_at__gte=end))
+        Bill.objects.filter(
+            maybe_owed, issue_date__lte=as_of, status__in=(Bill.Status.OPEN, Bill.Status.PAID)
+        )
         .annotate(
             balance_on=F("total")
             - summed_per_row(paid, "amount", per="bill")
@@ -85,18 +84,21 @@ def bills_open_on(as_of: date) -> QuerySet[Bill]:
 
 
 def payables_by_supplier(*, as_of: date | None = None) -> QuerySet:
-    """Balance per supplier at the end of `as_of` (today by default) in aging buckets (days
-    past the due date), one query."""
+    """Today's balance per supplier in aging buckets (days past the due date) as of `as_of`
+    (today, or a later day), one query over the open book's covering index. A past day is
+    `payables()`'s."""
     as_of = as_of or timezone.localdate()
+    if as_of < timezone.localdate():
+        raise ValueError("A past day's balances are rebuilt by payables(), not read here.")
     buckets = {
-        name: Coalesce(Sum("balance_on", filter=condition), ZERO_MONEY)
+        name: Coalesce(Sum("balance", filter=condition), ZERO_MONEY)
         for name, condition in aging_filters(as_of).items()
     }
     return (
-        bills_open_on(as_of)
+        open_bills()
         .values("supplier_id", "supplier__name", "supplier__id_number")
         # COUNT(*): the covering index bill_open_book_idx has no id (a test checks the columns)
-        .annotate(bills=Count("*"), open_balance=Sum("balance_on"), **buckets)
+        .annotate(bills=Count("*"), open_balance=Sum("balance"), **buckets)
         .order_by("-open_balance", "supplier__name", "supplier_id")
     )
 
@@ -107,6 +109,7 @@ def payables(*, as_of: date | None = None) -> tuple[list[dict], dict]:
     if as_of >= timezone.localdate():
         rows = list(payables_by_supplier(as_of=as_of))
     else:  # summed here: see invoices.selectors.receivables
+        without_jit()
         rows = aging_rows(
             bills_open_on(as_of).values(
                 "supplier_id", "supplier__name", "supplier__id_number", "due_date", "balance_on"

@@ -196,6 +196,8 @@ def bill_create(
 ) -> Bill:
     _check_supplier(supplier)
     _check_pdv(pdv)
+    if issue_date is not None:
+        _check_bill_date(issue_date)
     number = supplier_invoice_number.strip()
     _check_supplier_number(supplier, number)
     built = _build_lines(lines)
@@ -218,6 +220,23 @@ def bill_create(
     _write_lines(bill, built)
     bill.save()
     return bill
+
+
+def _check_bill_date(issue_date: date) -> None:
+    # A supplier's invoice dated ahead would count in today's payables before its day.
+    if issue_date > timezone.localdate():
+        message = _("A supplier invoice cannot be dated after today.")
+        raise ValidationFailed(message, code="bill_date", fields={"issue_date": [message]})
+
+
+def _check_dated_between(day: date, bills, *, field: str, code: str) -> None:
+    """A payment or a return is dated on or after its bills' date, and not after today."""
+    latest = max(bill.issue_date for bill in bills)
+    if not latest <= day <= timezone.localdate():
+        message = _("This date must be between the bill's date (%(issued)s) and today.") % {
+            "issued": latest
+        }
+        raise ValidationFailed(message, code=code, fields={field: [message]})
 
 
 def _lock(bill: Bill, *related: str) -> Bill:
@@ -252,6 +271,8 @@ def bill_update(*, bill: Bill, data: dict) -> Bill:
     supplier = data.get("supplier", bill.supplier)
     _check_supplier(supplier)
     _check_pdv(data.get("pdv", bill.pdv))
+    if data.get("issue_date") is not None:
+        _check_bill_date(data["issue_date"])
     if "supplier_invoice_number" in data:
         data["supplier_invoice_number"] = data["supplier_invoice_number"].strip()
     _check_supplier_number(
@@ -593,6 +614,8 @@ def supplier_payment_create(
                 amount=amount,
             )
         )
+    if date_ is not None:
+        _check_dated_between(date_, bills.values(), field="date", code="payment_date")
     applied = {item["bill"].pk: money(item["amount"]) for item in allocations}
     for bill_id, withheld in per_bill.items():
         if withheld > applied[bill_id]:
@@ -667,6 +690,8 @@ def debit_note_create(
     bill = _lock(bill, "pdv")
     if bill.status not in (Bill.Status.OPEN, Bill.Status.PAID):
         raise Conflict(_("Debit notes apply to received, non-void bills."), code="bill_not_issued")
+    if issue_date is not None:
+        _check_dated_between(issue_date, [bill], field="issue_date", code="note_date")
     if not (reason or "").strip():
         raise ValidationFailed(
             _("Give the reason."), fields={"reason": [_("This field is required.")]}

@@ -31,6 +31,7 @@ from ally360.api.serializers import (
     VoidSerializer,
 )
 from ally360.api.viewsets import (
+    AS_OF_PARAMETER,
     AgingReportViewSet,
     ReadOnlyTenantViewSet,
     RowListMixin,
@@ -715,7 +716,7 @@ class OpenInvoiceSerializer(OverdueFieldsMixin, InvoiceListSerializer):
         read_only_fields = fields
 
 
-@extend_schema(tags=["sales"], parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE)])
+@extend_schema(tags=["sales"], parameters=[AS_OF_PARAMETER])
 @extend_schema_view(
     list=extend_schema(
         responses=aging_report_schema(

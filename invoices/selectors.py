@@ -22,12 +22,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from ally360.db import without_jit
 from ally360.documents import (
     PaymentMethod,
     aging_filters,
     aging_rows,
     aging_totals,
-    day_end,
     summed_per_row,
 )
 from ally360.money import ZERO, money, quantity
@@ -65,31 +65,33 @@ def invoices_open_on(as_of: date) -> QuerySet[Invoice]:
     """The invoices open at the end of `as_of`, each with `balance_on`, its balance then.
 
     From today on that is today's open book (`balance`, read from its covering index; a later
-    day only counts more days past due). A past day is rebuilt from the documents' own dates:
-    the invoices issued by then and not voided by then, less the payments dated by then (one
-    voided later still counted that day) and the credit notes issued by then, each net of what
-    it refunded or reversed — so a month-end report still says what was owed at month end.
+    day only counts more days past due). A past day is rebuilt from the documents' own dates,
+    as the books stand now: the invoices issued by then, less the payments dated by then and the
+    credit notes issued by then, each net of what it refunded or reversed — so a month-end
+    report run later still says what was owed at month end. A voided invoice or payment counts
+    on no day: a void corrects the books (a payment entered wrongly, voided and entered again
+    with its date counts once).
     """
     if as_of >= timezone.localdate():
         return open_invoices().annotate(balance_on=F("balance"))
-    end = day_end(as_of)
-    paid = Payment.objects.filter(invoice=OuterRef("pk"), date__lte=as_of).filter(
-        Q(status=Payment.Status.ACTIVE) | Q(voided_at__gte=end)
-    )
+    payments = Payment.objects.filter(status=Payment.Status.ACTIVE)
+    paid = payments.filter(invoice=OuterRef("pk"), date__lte=as_of)
     credited = CreditNote.objects.filter(invoice=OuterRef("pk"), issue_date__lte=as_of)
     credit_net = F("total") - F("refund_amount") - F("withholding_reversed")
-    # Only these can have owed something that day: what is open or voided today, and what a
-    # later payment or credit note settled (each list read once, as a hashed set); an invoice
-    # paid in full by then is not read again.
+    # Only these can have owed something that day: what is open today, and what a later payment
+    # or credit note settled (each list read once, as a hashed set); an invoice paid in full by
+    # then is not read again.
     maybe_owed = (
-        Q(status__in=(Invoice.Status.OPEN, Invoice.Status.VOID))
-        | Q(pk__in=Payment.objects.filter(date__gt=as_of).values("invoice"))
+        Q(status=Invoice.Status.OPEN)
+        | Q(pk__in=payments.filter(date__gt=as_of).values("invoice"))
         | Q(pk__in=CreditNote.objects.filter(issue_date__gt=as_of).values("invoice"))
     )
     return (
-        Invoice.objects.filter(maybe_owed, issue_date__lte=as_of)
-        .exclude(status=Invoice.Status.DRAFT)
-        .filter(~Q(status=Invoice.Status.VOID) | Q(voided_at__gte=end))
+        Invoice.objects.filter(
+            maybe_owed,
+            issue_date__lte=as_of,
+            status__in=(Invoice.Status.OPEN, Invoice.Status.PAID),
+        )
         .annotate(
             balance_on=F("total")
             - summed_per_row(paid, "applied", per="invoice")
@@ -100,19 +102,22 @@ def invoices_open_on(as_of: date) -> QuerySet[Invoice]:
 
 
 def receivables_by_customer(*, as_of: date | None = None) -> QuerySet:
-    """Balance per customer at the end of `as_of` (today by default) split in aging buckets
-    (days past the due date), one query."""
+    """Today's balance per customer split in aging buckets (days past the due date) as of
+    `as_of` (today, or a later day), one query over the open book's covering index. A past day
+    is `receivables()`'s."""
     as_of = as_of or timezone.localdate()
+    if as_of < timezone.localdate():
+        raise ValueError("A past day's balances are rebuilt by receivables(), not read here.")
     zero = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decimal_places=2))
     buckets = {
-        name: Coalesce(Sum("balance_on", filter=condition), zero)
+        name: Coalesce(Sum("balance", filter=condition), zero)
         for name, condition in aging_filters(as_of).items()
     }
     return (
-        invoices_open_on(as_of)
+        open_invoices()
         .values("customer_id", "customer__name", "customer__id_number")
         # COUNT(*): the covering index invoice_open_book_idx has no id (a test checks the columns)
-        .annotate(invoices=Count("*"), open_balance=Sum("balance_on"), **buckets)
+        .annotate(invoices=Count("*"), open_balance=Sum("balance"), **buckets)
         .order_by("-open_balance", "customer__name", "customer_id")
     )
 
@@ -127,6 +132,7 @@ def receivables(*, as_of: date | None = None) -> tuple[list[dict], dict]:
     else:
         # A past day's balances are subqueries per invoice: summed here, each computed once,
         # instead of once per bucket in SQL.
+        without_jit()
         rows = aging_rows(
             invoices_open_on(as_of).values(
                 "customer_id", "customer__name", "customer__id_number", "due_date", "balance_on"

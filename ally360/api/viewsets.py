@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from drf_spectacular.drainage import set_override
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -203,6 +204,17 @@ class AgingReportViewSet(TenantViewSet):
         page = self.paginate_queryset(documents)
         data = self.get_serializer_class()(page, many=True, context={"as_of": as_of}).data
         return self.get_paginated_response(data)
+
+
+AS_OF_PARAMETER = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.DATE,
+    description=(
+        "Report what was owed at the end of this day (default today). A past day is rebuilt "
+        "from the documents' dates (voided documents count on no day); a later day counts more "
+        "days past due over today's balances."
+    ),
+)
 
 
 def aging_report_schema(name: str, totals_serializer, row_serializer):

@@ -496,73 +496,138 @@ def test_payables_aging(owner_a, buy_a):
 
 
 def test_payables_of_a_past_day_are_what_was_owed_that_day(owner_a, buy_a):
-    """`?as_of=` a past day: bills received later, payments dated later and returns issued later
-    do not count yet; a payment or a bill voided later still does."""
+    """`?as_of=` a past day: bills dated later, payments dated later and returns issued later do
+    not count yet; a voided bill or payment counts on no day (a void corrects the books)."""
     today = timezone.localdate()
     day = today - timedelta(days=20)
 
-    def backdate(model, pk, **fields):
-        with tenant_context(buy_a.company):
-            model.objects.filter(pk=pk).update(**fields)
+    def ago(days):
+        return str(today - timedelta(days=days))
 
-    def paid(bill, amount, days_ago):
-        payment = pay(owner_a, buy_a, bill, amount)
+    def bill(number, dated_days_ago, due_days_ago=None):
+        dates = {"issue_date": ago(dated_days_ago)}
+        if due_days_ago is not None:
+            dates["due_date"] = ago(due_days_ago)
+        return receive(owner_a, buy_a, number=number, **dates)
+
+    def paid(document, amount, days_ago):
+        payment = owner_a.post(
+            "/api/v1/supplier-payments/",
+            {
+                "supplier": str(buy_a.supplier.id),
+                "method": "transfer",
+                "date": ago(days_ago),
+                "allocations": [{"bill": document["id"], "amount": str(amount)}],
+            },
+            format="json",
+        )
         assert payment.status_code == 201, payment.json()
-        backdate(SupplierPayment, payment.json()["id"], date=today - timedelta(days=days_ago))
         return payment.json()
 
-    # Paid in part before the day, the rest after it: 5 days late that day.
-    paid_later = receive(owner_a, buy_a, number="A")
-    backdate(Bill, paid_later["id"], issue_date=today - timedelta(days=30))
-    backdate(Bill, paid_later["id"], due_date=today - timedelta(days=25))
-    paid(paid_later, "1000", days_ago=25)
-    paid(paid_later, str(Decimal(paid_later["total"]) - 1000), days_ago=5)
-    # A return before the day counts, one after it not yet; a payment voided after the day
-    # still counted that day.
-    returned = receive(owner_a, buy_a, number="B")
-    backdate(Bill, returned["id"], issue_date=today - timedelta(days=30))
-    notes = []
-    for days_ago in (22, 0):
-        note = return_goods(owner_a, returned, "5")
+    def returned(document, quantity, days_ago):
+        note = owner_a.post(
+            "/api/v1/debit-notes/",
+            {
+                "bill": document["id"],
+                "reason": "Devolución",
+                "issue_date": ago(days_ago),
+                "lines": [{"bill_line": document["lines"][0]["id"], "quantity": quantity}],
+            },
+            format="json",
+        )
         assert note.status_code == 201, note.json()
-        backdate(DebitNote, note.json()["id"], issue_date=today - timedelta(days=days_ago))
-        notes.append(Decimal(note.json()["total"]))
-    payment = paid(returned, "1000", days_ago=26)
-    voided = owner_a.post(f"/api/v1/supplier-payments/{payment['id']}/void", {"reason": "x"})
+        return Decimal(note.json()["total"])
+
+    # Paid in part before the day, the rest after it: 5 days late that day.
+    paid_later = bill("A", dated_days_ago=30, due_days_ago=25)
+    paid(paid_later, 1000, days_ago=25)
+    paid(paid_later, Decimal(paid_later["total"]) - 1000, days_ago=5)
+    # Everything returned after the day: owed in full then, 5 days late.
+    returned_later = bill("B", dated_days_ago=30, due_days_ago=25)
+    returned(returned_later, "20", days_ago=5)
+    # A return before the day counts, one after it not yet; a payment entered wrongly, voided
+    # and entered again with its date counts once.
+    partly_returned = bill("C", dated_days_ago=30)  # due in 30 days from its date
+    before, after = returned(partly_returned, "5", 22), returned(partly_returned, "5", 0)
+    wrong = paid(partly_returned, 1000, days_ago=26)
+    voided = owner_a.post(f"/api/v1/supplier-payments/{wrong['id']}/void", {"reason": "x"})
     assert voided.status_code == 200
-    # Voided after the day, 80 days late then; and one received after the day.
-    voided_later = receive(owner_a, buy_a, number="C")
-    backdate(Bill, voided_later["id"], issue_date=today - timedelta(days=110))
-    backdate(Bill, voided_later["id"], due_date=today - timedelta(days=100))
-    assert owner_a.post(f"{URL}{voided_later['id']}/void", {"reason": "x"}).status_code == 200
-    received_after = receive(owner_a, buy_a, number="D")
+    paid(partly_returned, 1000, days_ago=26)
+    # Received wrongly, voided and received again with the supplier's date: counted once.
+    wrong_bill = bill("D", dated_days_ago=110, due_days_ago=100)
+    assert owner_a.post(f"{URL}{wrong_bill['id']}/void", {"reason": "x"}).status_code == 200
+    again = bill("D", dated_days_ago=110, due_days_ago=100)
+    # Dated after the day.
+    dated_after = bill("E", dated_days_ago=0)
 
     owed = {
         paid_later["id"]: Decimal(paid_later["total"]) - 1000,
-        returned["id"]: Decimal(returned["total"]) - notes[0] - 1000,
-        voided_later["id"]: Decimal(voided_later["total"]),
+        returned_later["id"]: Decimal(returned_later["total"]),
+        partly_returned["id"]: Decimal(partly_returned["total"]) - before - 1000,
+        again["id"]: Decimal(again["total"]),
     }
     then = owner_a.get("/api/v1/payables/", {"as_of": str(day)}).json()
     assert {
         key: then["totals"][key] for key in ("balance", "current", "days_1_30", "days_61_90")
     } == {
         "balance": str(sum(owed.values())),
-        "current": str(owed[returned["id"]]),
-        "days_1_30": str(owed[paid_later["id"]]),
-        "days_61_90": str(owed[voided_later["id"]]),
+        "current": str(owed[partly_returned["id"]]),
+        "days_1_30": str(owed[paid_later["id"]] + owed[returned_later["id"]]),
+        "days_61_90": str(owed[again["id"]]),
     }
-    assert then["totals"]["bills"] == 3
+    assert then["totals"]["bills"] == 4
     listed = owner_a.get("/api/v1/payables/bills", {"as_of": str(day)}).json()["results"]
-    assert {row["id"]: (Decimal(row["balance_as_of"]), row["days_overdue"]) for row in listed} == {
-        paid_later["id"]: (owed[paid_later["id"]], 5),
-        returned["id"]: (owed[returned["id"]], 0),
-        voided_later["id"]: (owed[voided_later["id"]], 80),
+    assert {row["id"]: Decimal(row["balance_as_of"]) for row in listed} == owed
+    assert {row["id"]: row["days_overdue"] for row in listed} == {
+        paid_later["id"]: 5,
+        returned_later["id"]: 5,
+        partly_returned["id"]: 0,
+        again["id"]: 80,
     }
     now = owner_a.get("/api/v1/payables/bills").json()["results"]
     assert {row["id"]: Decimal(row["balance_as_of"]) for row in now} == {
-        returned["id"]: Decimal(returned["total"]) - sum(notes),
-        received_after["id"]: Decimal(received_after["total"]),
+        partly_returned["id"]: Decimal(partly_returned["total"]) - before - after - 1000,
+        again["id"]: Decimal(again["total"]),
+        dated_after["id"]: Decimal(dated_after["total"]),
     }
+
+
+def test_supplier_documents_are_not_dated_after_today_or_before_their_bill(owner_a, buy_a):
+    today = timezone.localdate()
+    tomorrow, last_week = str(today + timedelta(days=1)), str(today - timedelta(days=7))
+    ahead = owner_a.post(URL, bill_payload(buy_a, issue_date=tomorrow), format="json")
+    assert ahead.status_code == 400 and error_code(ahead) == "bill_date"
+    assert "issue_date" in ahead.json()["error"]["fields"]
+    bill = receive(owner_a, buy_a)  # dated today
+    for when in (tomorrow, last_week):
+        payment = owner_a.post(
+            "/api/v1/supplier-payments/",
+            {
+                "supplier": str(buy_a.supplier.id),
+                "method": "cash",
+                "date": when,
+                "allocations": [{"bill": bill["id"], "amount": "100"}],
+            },
+            format="json",
+        )
+        assert payment.status_code == 400 and error_code(payment) == "payment_date", when
+        note = owner_a.post(
+            "/api/v1/debit-notes/",
+            {
+                "bill": bill["id"],
+                "reason": "x",
+                "issue_date": when,
+                "lines": [{"bill_line": bill["lines"][0]["id"], "quantity": "1"}],
+            },
+            format="json",
+        )
+        assert note.status_code == 400 and error_code(note) == "note_date", when
+    draft = owner_a.post(URL, bill_payload(buy_a, number="F-2"), format="json").json()
+    moved = owner_a.patch(f"{URL}{draft['id']}/", {"issue_date": tomorrow}, format="json")
+    assert moved.status_code == 400 and error_code(moved) == "bill_date"
+    with tenant_context(buy_a.company):
+        assert SupplierPayment.objects.count() == 0 and DebitNote.objects.count() == 0
+        assert Bill.objects.get(pk=draft["id"]).issue_date == today
 
 
 def test_idempotent_bill_and_payment(owner_a, buy_a, company_a):

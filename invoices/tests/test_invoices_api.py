@@ -579,8 +579,8 @@ def test_receivables_aging_buckets(owner_a, shop_a, company_a):
 
 def test_receivables_of_a_past_day_are_what_was_owed_that_day(owner_a, shop_a, company_a):
     """`?as_of=` a past day rebuilds that day's balances from the documents' dates: invoices
-    issued later, payments dated later and notes issued later do not count yet; payments and
-    invoices voided later still do."""
+    issued later, payments dated later and notes issued later do not count yet; a voided
+    invoice or payment counts on no day (a void corrects the books)."""
     today = timezone.localdate()
     day = today - timedelta(days=20)
     ten = [{"variant": shop_a.v("iva19"), "quantity": "10"}]  # 119,000.00
@@ -590,93 +590,94 @@ def test_receivables_of_a_past_day_are_what_was_owed_that_day(owner_a, shop_a, c
         with tenant_context(company_a):
             model.objects.filter(pk=pk).update(**fields)
 
-    def pay(invoice, amount, days_ago):
+    def invoice(lines, issued_days_ago, due_days_ago=None):
+        document = issued(owner_a, shop_a, lines=lines)
+        backdate(Invoice, document["id"], issue_date=today - timedelta(days=issued_days_ago))
+        if due_days_ago is not None:
+            backdate(Invoice, document["id"], due_date=today - timedelta(days=due_days_ago))
+        return document
+
+    def pay(document, amount, days_ago):
         payment = owner_a.post(
-            f"{URL}{invoice['id']}/payments",
-            {"method": "transfer", "amount": amount},
+            f"{URL}{document['id']}/payments",
+            {"method": "transfer", "amount": amount, "date": str(today - timedelta(days=days_ago))},
             format="json",
         )
         assert payment.status_code == 201, payment.json()
-        backdate(Payment, payment.json()["id"], date=today - timedelta(days=days_ago))
         return payment.json()
 
-    def void_payment(payment, days_ago):
-        voided = owner_a.post(f"/api/v1/payments/{payment['id']}/void", {"reason": "x"})
-        assert voided.status_code == 200
-        backdate(Payment, payment["id"], voided_at=timezone.now() - timedelta(days=days_ago))
+    def credit(document, quantity, concept="1", days_ago=0):
+        body = {"invoice": document["id"], "concept": concept, "reason": "Devolución"}
+        if quantity is not None:  # an annulment (concept 2) credits whatever is left
+            body["lines"] = [{"invoice_line": document["lines"][0]["id"], "quantity": quantity}]
+        note = owner_a.post("/api/v1/credit-notes/", body, format="json")
+        assert note.status_code == 201, note.json()
+        backdate(CreditNote, note.json()["id"], issue_date=today - timedelta(days=days_ago))
 
     # Paid in part before the day and the rest after it: owed 100,000 that day, 5 days late.
-    paid_later = issued(owner_a, shop_a, lines=ten)
-    backdate(Invoice, paid_later["id"], issue_date=today - timedelta(days=30))
-    backdate(Invoice, paid_later["id"], due_date=today - timedelta(days=25))
+    paid_later = invoice(ten, issued_days_ago=30, due_days_ago=25)
     pay(paid_later, "19000", days_ago=25)
     pay(paid_later, "100000", days_ago=5)
     # Paid in full before the day: owed nothing then.
-    paid_before = issued(owner_a, shop_a, lines=one)
-    backdate(Invoice, paid_before["id"], issue_date=today - timedelta(days=30))
-    pay(paid_before, "11900", days_ago=25)
-    # Voided after the day, 80 days late then.
-    voided_later = issued(owner_a, shop_a, lines=one)
-    backdate(Invoice, voided_later["id"], issue_date=today - timedelta(days=110))
-    backdate(Invoice, voided_later["id"], due_date=today - timedelta(days=100))
-    assert owner_a.post(f"{URL}{voided_later['id']}/void", {"reason": "x"}).status_code == 200
-    # A return before the day counts, one after it not yet; a payment voided before the day
-    # never counted, one voided after it still did.
-    credited = issued(owner_a, shop_a, lines=ten)
-    backdate(Invoice, credited["id"], issue_date=today - timedelta(days=30))
-    for quantity, days_ago in (("2", 22), ("1", 0)):
-        note = owner_a.post(
-            "/api/v1/credit-notes/",
-            {
-                "invoice": credited["id"],
-                "concept": "1",
-                "reason": "Devolución",
-                "lines": [{"invoice_line": credited["lines"][0]["id"], "quantity": quantity}],
-            },
-            format="json",
-        )
-        assert note.status_code == 201, note.json()
-        backdate(CreditNote, note.json()["id"], issue_date=today - timedelta(days=days_ago))
-    void_payment(pay(credited, "5000", days_ago=28), days_ago=21)
-    void_payment(pay(credited, "10000", days_ago=26), days_ago=0)
+    pay(invoice(one, issued_days_ago=30), "11900", days_ago=25)
+    # Annulled by a credit note after the day: owed in full then, 5 days late.
+    annulled_later = invoice(one, issued_days_ago=30, due_days_ago=25)
+    credit(annulled_later, None, concept="2", days_ago=5)
+    # Voided, 80 days late on the day: a void counts on no day.
+    voided = invoice(one, issued_days_ago=110, due_days_ago=100)
+    assert owner_a.post(f"{URL}{voided['id']}/void", {"reason": "x"}).status_code == 200
+    # A return before the day counts, one after it not yet; a payment entered wrongly, voided
+    # and entered again with its date counts once.
+    credited = invoice(ten, issued_days_ago=30)  # due in 30 days from today
+    credit(credited, "2", days_ago=22)
+    credit(credited, "1", days_ago=0)
+    wrong = pay(credited, "10000", days_ago=26)
+    assert owner_a.post(f"/api/v1/payments/{wrong['id']}/void", {"reason": "x"}).status_code == 200
+    pay(credited, "10000", days_ago=26)
     # Issued after the day, and a draft of before it: neither owed anything then.
     issued(owner_a, shop_a, lines=one)
     backdate(Invoice, draft(owner_a, shop_a, lines=one)["id"], issue_date=day)
 
     then = owner_a.get("/api/v1/receivables/", {"as_of": str(day)}).json()
     assert then["as_of"] == str(day)
-    expected_then = {"current": "85200.00", "days_1_30": "100000.00", "days_61_90": "11900.00"}
     assert then["totals"] == {
         "balance": "197100.00",
-        "current": "85200.00",
-        "days_1_30": "100000.00",
+        "current": "85200.00",  # 119,000 - 23,800 - 10,000
+        "days_1_30": "111900.00",  # 100,000 + 11,900
         "days_31_60": "0.00",
-        "days_61_90": "11900.00",
+        "days_61_90": "0.00",
         "over_90": "0.00",
         "invoices": 3,
     }
     (customer,) = then["results"]
-    assert {key: customer[key] for key in expected_then} == expected_then
+    assert (customer["balance"], customer["days_1_30"], customer["invoices"]) == (
+        "197100.00",
+        "111900.00",
+        3,
+    )
     listed = owner_a.get("/api/v1/receivables/invoices", {"as_of": str(day)}).json()["results"]
     assert {row["id"]: (row["balance_as_of"], row["days_overdue"]) for row in listed} == {
-        voided_later["id"]: ("11900.00", 80),
         paid_later["id"]: ("100000.00", 5),
+        annulled_later["id"]: ("11900.00", 5),
         credited["id"]: ("85200.00", 0),
     }
     late = owner_a.get("/api/v1/receivables/invoices", {"as_of": str(day), "overdue": "true"})
-    assert {row["id"] for row in late.json()["results"]} == {voided_later["id"], paid_later["id"]}
+    assert {row["id"] for row in late.json()["results"]} == {
+        paid_later["id"],
+        annulled_later["id"],
+    }
+    # Today: what is open now, with today's balances.
+    now = owner_a.get("/api/v1/receivables/").json()
+    assert (now["totals"]["balance"], now["totals"]["invoices"]) == ("85200.00", 2)
+    rows = owner_a.get("/api/v1/receivables/invoices").json()["results"]
+    assert sorted(row["balance_as_of"] for row in rows) == ["11900.00", "73300.00"]
+    assert all(row["balance_as_of"] == row["balance"] for row in rows)
     # A later day counts more days late over today's balances: both open invoices are due in 30
     # days, so 10 days late then.
     later = owner_a.get("/api/v1/receivables/", {"as_of": str(today + timedelta(days=40))}).json()
-    assert (later["totals"]["balance"], later["totals"]["days_1_30"]) == ("95200.00", "95200.00")
+    assert (later["totals"]["balance"], later["totals"]["days_1_30"]) == ("85200.00", "85200.00")
     malformed = owner_a.get("/api/v1/receivables/", {"as_of": "2026-13-01"})
     assert malformed.status_code == 400 and "as_of" in malformed.json()["error"]["fields"]
-    # Today: what is open now, with today's balances.
-    now = owner_a.get("/api/v1/receivables/").json()
-    assert (now["totals"]["balance"], now["totals"]["invoices"]) == ("95200.00", 2)
-    rows = owner_a.get("/api/v1/receivables/invoices").json()["results"]
-    assert sorted(row["balance_as_of"] for row in rows) == ["11900.00", "83300.00"]
-    assert all(row["balance_as_of"] == row["balance"] for row in rows)
 
 
 def test_credit_limit_is_enforced_on_issue(owner_a, shop_a, company_a):
