@@ -344,7 +344,9 @@ def bill_void(*, bill: Bill, user, reason: str) -> Bill:
         raise ValidationFailed(
             _("Give the reason for voiding."), fields={"reason": [_("This field is required.")]}
         )
-    if bill.status != Bill.Status.OPEN:
+    # A bill of nothing (goods received free) is paid on receipt, and voided like an open one.
+    free = bill.status == Bill.Status.PAID and bill.total == ZERO
+    if bill.status != Bill.Status.OPEN and not free:
         raise Conflict(
             _("Only an open bill can be voided (this one is %(status)s).")
             % {"status": bill.get_status_display()},
@@ -448,30 +450,51 @@ def _bill_base_and_iva(bill: Bill) -> tuple[Decimal, Decimal]:
 
 
 def _already_withheld(bill: Bill) -> dict:
-    rows = (
+    """Per figure (amount, base) and kind, what active payments already withheld on the bill."""
+    rows = list(
         Withholding.objects.filter(bill=bill, payment__status=SupplierPayment.Status.ACTIVE)
         .values("kind")
-        .annotate(amount=Sum("amount"))
+        .annotate(amount=Sum("amount"), base=Sum("base"))
     )
-    return {row["kind"]: row["amount"] for row in rows}
+    return {figure: {row["kind"]: row[figure] for row in rows} for figure in ("amount", "base")}
 
 
 def _check_withholding_ceilings(bills: dict, rows: list[Withholding]) -> None:
     """A withholding is a share of the bill's own amounts: ReteFuente and ReteICA of its base,
-    ReteIVA of its IVA, with earlier payments' counted (the yearly certificates sum them)."""
+    ReteIVA of its IVA, with earlier payments' counted (the yearly certificates sum them). Its
+    declared base is bounded the same way, and its amount by that base: the certificate reports
+    both."""
     withheld: dict = defaultdict(Decimal)
-    for row in rows:
+    declared: dict = defaultdict(Decimal)
+    for index, row in enumerate(rows):
+        if row.amount > row.base:
+            message = _("A withholding cannot exceed its base.")
+            raise ValidationFailed(
+                message,
+                code="withholding_above_base",
+                fields={f"withholdings.{index}.amount": [message]},
+            )
         withheld[(row.bill_id, row.kind)] += row.amount
+        declared[(row.bill_id, row.kind)] += row.base
     for bill_id in {bill_id for bill_id, _kind in withheld}:
         bill = bills[bill_id]
         base, iva = _bill_base_and_iva(bill)
         earlier = _already_withheld(bill)
         for kind in (Kind.RETEFUENTE, Kind.RETEIVA, Kind.RETEICA):
             ceiling = iva if kind == Kind.RETEIVA else base
-            if withheld[(bill_id, kind)] + earlier.get(kind, ZERO) > ceiling:
-                message = _(
-                    "%(kind)s on bill %(number)s cannot exceed %(ceiling)s in all (its %(of)s)."
-                ) % {
+            for figure, this_payment in (("amount", withheld), ("base", declared)):
+                if this_payment[(bill_id, kind)] + earlier[figure].get(kind, ZERO) <= ceiling:
+                    continue
+                if figure == "base":
+                    message = _(
+                        "The base of %(kind)s on bill %(number)s cannot exceed %(ceiling)s in "
+                        "all (its %(of)s)."
+                    )
+                else:
+                    message = _(
+                        "%(kind)s on bill %(number)s cannot exceed %(ceiling)s in all (its %(of)s)."
+                    )
+                message = message % {
                     "kind": Kind(kind).label,
                     "number": bill.number,
                     "ceiling": ceiling,
@@ -503,7 +526,7 @@ def withholdings_suggest(*, bills: list[Bill], concepts: list[WithholdingConcept
     for bill in bills:
         base, iva = _bill_base_and_iva(bill)
 
-        done = _already_withheld(bill)
+        done = _already_withheld(bill)["amount"]
         for concept in concepts:
             if concept.kind == Kind.RETEFUENTE and base < concept.min_base_uvt * uvt_value(
                 bill.issue_date.year

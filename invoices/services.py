@@ -1003,7 +1003,16 @@ def credit_note_create(
             check_whole_units([(line.variant, qty)], field=f"{field}.quantity")
 
         price = spec.get("unit_price", line.unit_price)
-        last_units = qty == line.quantity - previous["returned"]
+        if price > line.unit_price:
+            message = _("A credit note cannot price %(item)s above its invoiced %(price)s.") % {
+                "item": line.description,
+                "price": line.unit_price,
+            }
+            raise ValidationFailed(
+                message, code="above_invoiced", fields={f"{field}.unit_price": [message]}
+            )
+        remaining = line.quantity - previous["returned"]
+        last_units = qty == remaining
         # Only over earlier returns at the line's own price: after one at an agreed lower price,
         # what is left of the line is worth more than its last units.
         # (Discount and adjustment notes lower the line's value, not its units' price: what is
@@ -1014,8 +1023,22 @@ def credit_note_create(
             if credit.credit_note.concept in RETURN_CONCEPTS
         )
 
+        # A discount or adjustment note lowered what the line's units are worth now.
+        lowered = any(
+            credit.credit_note.concept not in RETURN_CONCEPTS for credit in previous["lines"]
+        )
         if concept in RETURN_CONCEPTS and last_units and price == line.unit_price and at_line_price:
             amounts = line_remainder(line, previous["lines"], quantity_=qty)
+        elif concept in RETURN_CONCEPTS and "unit_price" not in spec and lowered:
+            # Each returned unit at its share of what is left of the line (discounts included),
+            # not at the price it had before the discount: the customer gets back what was paid.
+            left = line_remainder(line, previous["lines"], quantity_=remaining)
+            amounts = compute_line(
+                quantity_=qty,
+                unit_price_=left.base / remaining,
+                discount_pct=ZERO,
+                taxes=[TaxRate.from_snapshot(tax) for tax in line.taxes],
+            )
         else:
             amounts = compute_line(
                 quantity_=qty,
@@ -1033,6 +1056,10 @@ def credit_note_create(
             )
         built.append((line, amounts))
 
+    if sum((amounts.total for _line, amounts in built), ZERO) <= 0:
+        # A note of nothing would still take a DIAN number.
+        message = _("This note credits nothing: give a quantity or a price above 0.")
+        raise ValidationFailed(message, code="nothing_credited", fields={"lines": [message]})
     taken = number_take(
         pdv=invoice.pdv,
         document_type=DocumentType.CREDIT_NOTE,

@@ -1104,14 +1104,33 @@ def test_bill_line_taxes_and_withholdings_stay_within_the_bill(owner_a, buy_a):
     assert buy_a.stock().average_cost == Decimal("840")
     reteiva = buy_a.concept("ReteIVA")
     fuente = buy_a.concept("Compras generales (declarantes)")
-    for concept, amount in ((reteiva, "1"), (fuente, "10001")):  # no IVA; base 10,000
-        refused = pay(owner_a, buy_a, bill, "10800", (concept, "1", amount))
+    # No IVA, base 10,000: ReteIVA of anything, a ReteFuente above the base or declared on a
+    # larger base (the yearly certificate reports the base), or above its own base.
+    for concept, base, amount in (
+        (reteiva, "1", "1"),
+        (fuente, "10001", "10001"),
+        (fuente, "10001", "25"),
+        (fuente, "100", "101"),
+    ):
+        refused = pay(owner_a, buy_a, bill, "10800", (concept, base, amount))
         assert refused.status_code == 400 and error_code(refused) == "withholding_above_base"
+    with tenant_context(buy_a.company):
+        assert not SupplierPayment.objects.exists() and not Withholding.objects.exists()
     fits = pay(owner_a, buy_a, bill, "100", (fuente, "10000", "25"))
     assert fits.status_code == 201, fits.json()
-    # Earlier payments count: 25 withheld already, so 9,976 more is above the base.
-    beyond = pay(owner_a, buy_a, bill, "10000", (fuente, "1", "9976"))
+    # Earlier payments count: the whole base was withheld on already, so no more ReteFuente.
+    beyond = pay(owner_a, buy_a, bill, "10000", (fuente, "1", "1"))
     assert beyond.status_code == 400 and error_code(beyond) == "withholding_above_base"
+
+
+def test_a_bill_of_goods_received_free_can_be_voided(owner_a, buy_a):
+    line = {"variant": str(buy_a.variant.id), "quantity": "5", "unit_cost": "0"}
+    free = receive(owner_a, buy_a, lines=[line])
+    assert (free["status"], free["total"]) == ("paid", "0.00")
+    stock = buy_a.stock().quantity
+    voided = owner_a.post(f"{URL}{free['id']}/void", {"reason": "Mal digitada"}, format="json")
+    assert voided.status_code == 200 and voided.json()["status"] == "void"
+    assert buy_a.stock().quantity == stock - 5
 
 
 def test_supplier_withholdings_count_against_what_is_still_billed_after_returns(owner_a, buy_a):

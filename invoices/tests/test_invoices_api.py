@@ -513,6 +513,48 @@ def test_credit_notes_return_stock_reduce_the_balance_and_refund_when_paid(
     )
 
 
+def test_a_return_after_a_discount_gives_back_what_was_paid_and_notes_stay_within_the_line(
+    owner_a, shop_a, company_a
+):
+    invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "10"}])
+    line = invoice["lines"][0]  # 10 at 10,000 + IVA 19 %: 119,000.00
+
+    def note(concept, quantity, **price):
+        body = {"invoice": invoice["id"], "concept": concept, "reason": "x"}
+        body["refund_method"] = "transfer"
+        body["lines"] = [{"invoice_line": line["id"], "quantity": quantity, **price}]
+        return owner_a.post("/api/v1/credit-notes/", body, format="json")
+
+    with tenant_context(company_a):
+        numbers_before = NumberingRange.objects.get(
+            pdv=shop_a.pdv, document_type="credit_note"
+        ).next_number
+    above = note("4", "1", unit_price="10000.01")
+    assert above.status_code == 400 and error_code(above) == "above_invoiced"
+    assert "lines.0.unit_price" in above.json()["error"]["fields"]
+    nothing = note("4", "1", unit_price="0")
+    assert nothing.status_code == 400 and error_code(nothing) == "nothing_credited"
+    with tenant_context(company_a):
+        assert not CreditNote.objects.filter(invoice_id=invoice["id"]).exists()
+        assert (
+            NumberingRange.objects.get(pdv=shop_a.pdv, document_type="credit_note").next_number
+            == numbers_before
+        )
+    # 1,000 off each unit, then the customer pays the 107,100 left and returns half of the units:
+    # each comes back at the 10,710 it cost, not at 11,900.
+    assert note("3", "10", unit_price="1000").json()["total"] == "11900.00"
+    owner_a.post(
+        f"{URL}{invoice['id']}/payments", {"method": "cash", "amount": "107100"}, format="json"
+    )
+    half = note("1", "5")
+    assert half.status_code == 201, half.json()
+    assert (half.json()["total"], half.json()["refund_amount"]) == ("53550.00", "53550.00")
+    rest = note("1", "5")
+    assert (rest.json()["total"], rest.json()["refund_amount"]) == ("53550.00", "53550.00")
+    state = owner_a.get(f"{URL}{invoice['id']}/").json()
+    assert (state["credited_total"], state["balance"]) == ("119000.00", "0.00")
+
+
 def test_annulment_credits_everything_left(owner_a, shop_a):
     invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva5"), "quantity": "3"}])
     owner_a.post(
