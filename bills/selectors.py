@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ally360.db import without_jit
 from ally360.documents import aging_filters, aging_rows, aging_totals, summed_per_row
-from ally360.money import money
+from ally360.money import ZERO, money
 
 from .models import Bill, DebitNote, PaymentAllocation, SupplierPayment, Withholding
 
@@ -123,24 +123,54 @@ def payables(*, as_of: date | None = None) -> tuple[list[dict], dict]:
 
 def withholding_certificate(*, supplier, year: int) -> list[dict]:
     """What was withheld from a supplier in a year, per kind and concept (base, amount): the
-    figures of the yearly withholding certificates."""
-    rows = (
-        Withholding.objects.filter(
-            payment__supplier=supplier,
-            payment__date__year=year,
-            payment__status=SupplierPayment.Status.ACTIVE,
-        )
-        .values("kind", "name", "rate")
-        .annotate(base=Sum("base"), amount=Sum("amount"), payments=Count("payment", distinct=True))
-        .order_by("kind", "name")
+    figures of the yearly withholding certificates.
+
+    Net of what returns reversed: when goods went back beyond what was still owed, the part of
+    the refund that had been withheld (`DebitNote.withholding_reversed`) is no withholding any
+    more. A bill's reversal is shared among its withholdings in proportion to their amounts, base
+    and amount alike, and shown as `reversed`.
+    """
+    active = Withholding.objects.filter(payment__status=SupplierPayment.Status.ACTIVE)
+    withholdings = list(
+        active.filter(payment__supplier=supplier, payment__date__year=year)
+        .values("bill_id", "payment_id", "kind", "name", "rate", "base", "amount")
+        .order_by("kind", "name", "created_at", "pk")
     )
-    # Sums are quantized here: SQLite returns them without their decimal places.
+    bill_ids = {row["bill_id"] for row in withholdings}
+    reversed_per_bill = dict(
+        DebitNote.objects.filter(bill_id__in=bill_ids, withholding_reversed__gt=0)
+        .values("bill_id")
+        .annotate(total=Sum("withholding_reversed"))
+        .values_list("bill_id", "total")
+    )
+    withheld_per_bill = dict(
+        active.filter(bill_id__in=reversed_per_bill)
+        .values("bill_id")
+        .annotate(total=Sum("amount"))
+        .values_list("bill_id", "total")
+    )
+    concepts: dict = {}
+    for row in withholdings:
+        concept = concepts.setdefault(
+            (row["kind"], row["name"], row["rate"]),
+            {"base": ZERO, "amount": ZERO, "reversed": ZERO, "payments": set()},
+        )
+        withheld = withheld_per_bill.get(row["bill_id"])
+        share = reversed_per_bill[row["bill_id"]] / withheld if withheld else ZERO
+        undone = money(row["amount"] * share)
+        concept["base"] += row["base"] - money(row["base"] * share)
+        concept["amount"] += row["amount"] - undone
+        concept["reversed"] += undone
+        concept["payments"].add(row["payment_id"])
     return [
         {
-            **row,
-            "base": str(money(row["base"])),
-            "amount": str(money(row["amount"])),
-            "rate": str(row["rate"]),
+            "kind": kind,
+            "name": name,
+            "rate": str(rate),
+            "base": str(money(figures["base"])),
+            "amount": str(money(figures["amount"])),
+            "reversed": str(money(figures["reversed"])),
+            "payments": len(figures["payments"]),
         }
-        for row in rows
+        for (kind, name, rate), figures in concepts.items()
     ]

@@ -32,6 +32,7 @@ from ally360.money import ZERO, money, percent_of, unit_price
 from ally360.sequences import next_number
 from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
 from contacts.models import Contact
+from inventory.models import StockMovement
 from inventory.services import Movement, Reference, check_whole_units, stock_apply
 from pos.models import PDV
 from products.selectors import variant_description, variant_taxes, variants_with_taxes
@@ -239,6 +240,16 @@ def _check_dated_between(day: date, bills, *, field: str, code: str) -> None:
         raise ValidationFailed(message, code=code, fields={field: [message]})
 
 
+def _received_variants(bill: Bill) -> set:
+    """The variants whose goods the bill's receipt put into stock (not those of a product that
+    was not tracked then): only they leave stock again on a void or a return."""
+    return set(
+        StockMovement.objects.filter(reference_type="bill", reference_id=bill.pk).values_list(
+            "variant_id", flat=True
+        )
+    )
+
+
 def _lock(bill: Bill, *related: str) -> Bill:
     return Bill.objects.select_for_update(of=("self",)).select_related(*related).get(pk=bill.pk)
 
@@ -359,6 +370,7 @@ def bill_void(*, bill: Bill, user, reason: str) -> Bill:
             _("The bill has debit notes: it cannot be voided."), code="bill_has_debit_notes"
         )
     lines = list(bill.lines.select_related("variant"))
+    received = _received_variants(bill)
     try:
         stock_apply(
             [
@@ -366,6 +378,7 @@ def bill_void(*, bill: Bill, user, reason: str) -> Bill:
                     line.variant, bill.pdv, -line.quantity, "purchase_return", _net_unit_cost(line)
                 )
                 for line in lines
+                if line.variant_id in received
             ],
             reference=Reference("bill_void", bill.pk, bill.number),
             user=user,
@@ -789,12 +802,14 @@ def debit_note_create(
             for line, amounts in built
         ]
     )
+    received = _received_variants(bill)
     stock_apply(
         [
             Movement(
                 line.variant, bill.pdv, -amounts.quantity, "purchase_return", _net_unit_cost(line)
             )
             for line, amounts in built
+            if line.variant_id in received
         ],
         reference=Reference("debit_note", note.pk, note.number),
         user=user,

@@ -260,6 +260,8 @@ def stock_apply(
 
 def _initial_movements(variant: Variant, entries: list[dict]) -> list[Movement]:
     ensure_tenant(*(entry["pdv"] for entry in entries), field="initial_stock")
+    for index, entry in enumerate(entries):  # stock there could not be counted nor moved out
+        _check_pdv_active(entry["pdv"], f"initial_stock.{index}.pdv")
     pdvs = [entry["pdv"].pk for entry in entries]
     if len(set(pdvs)) != len(pdvs):
         message = _("Each point of sale appears once in the initial stock.")
@@ -387,7 +389,7 @@ def adjustment_create(
         user=user,
     )
     records, movements = [], []
-    for line in lines:
+    for index, line in enumerate(lines):
         variant = line["variant"]
         stock = stocks[_key(variant.pk, pdv.pk)]
         counted = line.get("counted_quantity")
@@ -395,6 +397,11 @@ def adjustment_create(
             quantity(counted - stock.quantity) if counted is not None else quantity(line["delta"])
         )
         given = line.get("unit_cost")  # 0 is a cost: a found surplus that cost nothing
+        if given is not None and delta < 0:
+            # What leaves stock leaves at its average: a cost typed here would be shown on the
+            # adjustment and not be the one in the kardex.
+            message = _("A unit cost is given for units found only: a loss leaves at its cost.")
+            raise ValidationFailed(message, fields={f"lines.{index}.unit_cost": [message]})
         cost = unit_price(given if given is not None else current_cost(stock, variant))
         records.append(
             AdjustmentLine(

@@ -48,7 +48,7 @@ from contacts.api import contact_ref_rows
 from contacts.models import Contact
 from inventory.api import CostFieldsMixin
 from pos.models import PDV, CashMovement, CashRegister, Seller, Shift
-from pos.services import shift_cash_movement, shift_open
+from pos.services import shift_open
 from products.api import DocumentVariantField
 from products.models import PriceList, Variant
 
@@ -892,7 +892,9 @@ class ShiftViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
         if request.method == "GET":
             return Response(CashMovementSerializer(shift.cash_movements.all(), many=True).data)
         data = self.validated_input(CashMovementInputSerializer)
-        movement = shift_cash_movement(shift=shift, user=request.user, role=self.role, **data)
+        movement = services.drawer_cash_movement(
+            shift=shift, user=request.user, role=self.role, **data
+        )
         return self.output(
             movement, status_code=status.HTTP_201_CREATED, serializer_class=CashMovementSerializer
         )

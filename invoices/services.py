@@ -38,7 +38,12 @@ from contacts.models import Contact
 from contacts.services import final_consumer
 from inventory.services import Movement, Reference, check_whole_units, stock_apply
 from pos.models import PDV, CashMovement, Shift
-from pos.services import shift_check_actor, shift_open_for_user
+from pos.services import (
+    check_drawer_holds,
+    shift_cash_movement,
+    shift_check_actor,
+    shift_open_for_user,
+)
 from products.models import PriceList
 from products.selectors import (
     default_price_list,
@@ -610,6 +615,18 @@ def _issue_draft(
         raise Conflict(_("An invoice without lines cannot be issued."), code="no_lines")
     if not invoice.pdv.is_active:
         raise Conflict(_("The point of sale is inactive."), code="pdv_inactive")
+    # A draft keeps its lines; what was deactivated since is not sold.
+    inactive = [
+        line.variant.sku
+        for line in lines
+        if not (line.variant.is_active and line.variant.product.is_active)
+    ]
+    if inactive:
+        raise Conflict(
+            _("Inactive items cannot be sold: %(skus)s. Change the draft first.")
+            % {"skus": ", ".join(inactive)},
+            code="variant_inactive",
+        )
     if on_credit:
         _check_credit_limit(invoice)
     taken = number_take(
@@ -682,6 +699,7 @@ def invoice_void(*, invoice: Invoice, user, reason: str) -> Invoice:
                 note=_("Void"),
             )
             for line in lines
+            if _took_stock(line)
         ],
         reference=Reference("invoice_void", invoice.pk, invoice.full_number),
         user=user,
@@ -693,6 +711,13 @@ def invoice_void(*, invoice: Invoice, user, reason: str) -> Invoice:
     invoice.balance = ZERO
     invoice.save(update_fields=["status", "void_reason", "voided_at", "balance", "updated_at"])
     return invoice
+
+
+def _took_stock(line: InvoiceLine) -> bool:
+    """Whether issuing the line took goods out of stock: its cost is the one they left with,
+    none when the product was not tracked then. Only that comes back on a void or a return,
+    even if the product is tracked now."""
+    return line.unit_cost is not None
 
 
 def _refresh_balance(invoice: Invoice) -> Invoice:
@@ -874,8 +899,10 @@ RETURN_CONCEPTS = {CreditNote.Concept.PARTIAL_RETURN, CreditNote.Concept.ANNULME
 
 
 def _refund_shift(shift: Shift | None, user, role: str) -> Shift | None:
+    """The open shift a cash refund comes out of, locked (its drawer is counted next)."""
     if shift is None:
-        return shift_open_for_user(user)
+        shift = shift_open_for_user(user)
+        return None if shift is None else Shift.objects.select_for_update().get(pk=shift.pk)
     ensure_tenant(shift, field="refund_shift")
     shift = Shift.objects.select_for_update().get(pk=shift.pk)
     shift_check_actor(shift=shift, user=user, role=role)
@@ -1095,6 +1122,7 @@ def credit_note_create(
                 raise ValidationFailed(
                     message, code="refund_needs_shift", fields={"refund_shift": [message]}
                 )
+            check_drawer_holds(refund, shift_cash_in_drawer(note.shift))
 
     note.save()
     CreditNoteLine.objects.bulk_create(
@@ -1113,6 +1141,7 @@ def credit_note_create(
             [
                 Movement(line.variant, invoice.pdv, amounts.quantity, "sale_return", line.unit_cost)
                 for line, amounts in built
+                if _took_stock(line)
             ],
             reference=Reference("credit_note", note.pk, note.full_number),
             user=user,
@@ -1291,6 +1320,27 @@ def shift_expected(shift: Shift) -> dict[str, Decimal]:
         shift.opening_cash - refunds + moves.get("in", ZERO) - moves.get("out", ZERO)
     )
     return expected
+
+
+def shift_cash_in_drawer(shift: Shift) -> Decimal:
+    """The cash a shift's drawer should hold now (its expected cash)."""
+    return shift_expected(shift)[PaymentMethod.CASH]
+
+
+def drawer_cash_movement(
+    *, shift: Shift, user, role: str, kind: str, amount, reason: str
+) -> CashMovement:
+    """Cash into or out of a shift's drawer; out at most what the drawer holds, its sales and
+    refunds counted (409 `not_enough_cash`)."""
+    return shift_cash_movement(
+        shift=shift,
+        user=user,
+        role=role,
+        kind=kind,
+        amount=amount,
+        reason=reason,
+        cash_in_drawer=shift_cash_in_drawer,
+    )
 
 
 @transaction.atomic

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -272,10 +275,31 @@ def shift_open(*, register: CashRegister, user, role: str, opening_cash, notes: 
         )
 
 
+def check_drawer_holds(amount: Decimal, in_drawer: Decimal) -> None:
+    """Cash taken out of a drawer (a cash out, a cash refund) is at most what it holds."""
+    if amount > in_drawer:
+        raise Conflict(
+            _("The drawer holds %(cash)s in cash: %(amount)s cannot come out of it.")
+            % {"cash": in_drawer, "amount": amount},
+            code="not_enough_cash",
+            extra={"in_drawer": str(in_drawer)},
+        )
+
+
 @transaction.atomic
 def shift_cash_movement(
-    *, shift: Shift, user, role: str, kind: str, amount, reason: str
+    *,
+    shift: Shift,
+    user,
+    role: str,
+    kind: str,
+    amount,
+    reason: str,
+    cash_in_drawer: Callable[[Shift], Decimal],
 ) -> CashMovement:
+    """Cash put into or taken out of an open shift's drawer, with a reason. `cash_in_drawer`
+    tells what the drawer holds (sales are the invoices app's, above this one); a cash out is
+    at most that, counted under the shift's lock."""
     shift = Shift.objects.select_for_update().get(pk=shift.pk)
     shift_check_actor(shift=shift, user=user, role=role)
     if shift.status != Shift.Status.OPEN:
@@ -284,6 +308,8 @@ def shift_cash_movement(
         raise ValidationFailed(
             _("Give the reason."), fields={"reason": [_("This field is required.")]}
         )
+    if kind == CashMovement.Kind.OUT:
+        check_drawer_holds(money(amount), cash_in_drawer(shift))
     return CashMovement.objects.create(
         shift=shift, kind=kind, amount=money(amount), reason=reason.strip(), user=user
     )

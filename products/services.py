@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Company
@@ -279,6 +280,10 @@ def validate_taxes(taxes: list[Tax], *, field: str = "taxes") -> None:
     """At most one tax of each kind (one IVA, one INC): on a product, and on a document line
     whose taxes are given."""
     ensure_tenant(*taxes, field=field)
+    for tax in taxes:
+        if not tax.is_active:
+            message = _("The tax %(name)s is inactive.") % {"name": tax.name}
+            raise ValidationFailed(message, fields={field: [message]})
     kinds = [tax.kind for tax in taxes]
     for kind in set(kinds):
         if kinds.count(kind) > 1:
@@ -681,7 +686,9 @@ def product_image_attach(
     ensure_tenant(product, field="product")
     ensure_tenant(file, field="file")
     require_ready(file, module="products", types=IMAGE_TYPES)
-    if ProductImage.objects.filter(file=file).exists():
+    # A file is one image's: attached, or made as one's thumbnail (removing that image deletes
+    # its thumbnail).
+    if ProductImage.objects.filter(Q(file=file) | Q(thumbnail=file)).exists():
         raise Conflict(_("This file is already attached to a product."), code="duplicate")
     _lock_product(product.pk)  # serialize main switching
     existing = ProductImage.objects.filter(product=product)

@@ -359,6 +359,37 @@ def test_one_payment_over_two_bills_with_withholdings(owner_a, buy_a):
     )
 
 
+def test_the_certificate_leaves_out_withholdings_reversed_by_returns(owner_a, buy_a):
+    line = {"variant": str(buy_a.variant.id), "quantity": "100", "unit_cost": "1000"}
+    bill = receive(owner_a, buy_a, lines=[line])  # base 100,000, IVA 19,000
+    fuente = buy_a.concept("Compras generales (declarantes)")
+    paid = pay(owner_a, buy_a, bill, "119000", (fuente, "100000", "2500"))
+    assert paid.status_code == 201, paid.json()
+
+    def certificate():
+        answer = owner_a.get(
+            "/api/v1/supplier-payments/certificate", {"supplier": str(buy_a.supplier.id)}
+        ).json()
+        return [(w["base"], w["amount"], w["reversed"]) for w in answer["withholdings"]]
+
+    assert certificate() == [("100000.00", "2500.00", "0.00")]
+    # Half goes back: the supplier refunds it from the money it received; nothing is reversed.
+    half = return_goods(owner_a, bill, "50")
+    assert (half.json()["refund_amount"], half.json()["withholding_reversed"]) == (
+        "59500.00",
+        "0.00",
+    )
+    assert certificate() == [("100000.00", "2500.00", "0.00")]
+    # The rest goes back: the supplier gives back only the money it received (116,500 in all);
+    # the 2,500 withheld is reversed and leaves the certificate.
+    rest = return_goods(owner_a, bill, "50")
+    assert rest.status_code == 201, rest.json()
+    notes = [owner_a.get(f"/api/v1/debit-notes/{n.json()['id']}/").json() for n in (half, rest)]
+    assert sum(Decimal(n["refund_amount"]) for n in notes) == Decimal("116500")
+    assert sum(Decimal(n["withholding_reversed"]) for n in notes) == Decimal("2500")
+    assert certificate() == [("0.00", "0.00", "2500.00")]
+
+
 def test_supplier_payment_validation_changes_nothing(owner_a, buy_a, company_a):
     bill = receive(owner_a, buy_a)
     other = owner_a.post(
@@ -1121,6 +1152,27 @@ def test_bill_line_taxes_and_withholdings_stay_within_the_bill(owner_a, buy_a):
     # Earlier payments count: the whole base was withheld on already, so no more ReteFuente.
     beyond = pay(owner_a, buy_a, bill, "10000", (fuente, "1", "1"))
     assert beyond.status_code == 400 and error_code(beyond) == "withholding_above_base"
+
+
+def test_a_void_or_a_return_takes_out_only_what_the_bill_put_in(owner_a, buy_a):
+    """Goods received while the product was not tracked entered no stock: tracked since, the
+    bill's return and void take nothing out."""
+    product = owner_a.post(
+        "/api/v1/products/",
+        {"name": "Bolsas", "sku": "BOL-1", "price": "100", "track_inventory": False},
+        format="json",
+    ).json()
+    line = {"variant": product["variants"][0]["id"], "quantity": "10", "unit_cost": "50"}
+    returned = receive(owner_a, buy_a, number="R-1", lines=[line])
+    voided = receive(owner_a, buy_a, number="R-2", lines=[line])
+    tracked = owner_a.patch(
+        f"/api/v1/products/{product['id']}/", {"track_inventory": True}, format="json"
+    )
+    assert tracked.status_code == 200
+    assert return_goods(owner_a, returned, "4").status_code == 201
+    assert owner_a.post(f"{URL}{voided['id']}/void", {"reason": "x"}).status_code == 200
+    with tenant_context(buy_a.company):
+        assert not StockMovement.objects.filter(variant_id=line["variant"]).exists()
 
 
 def test_a_bill_of_goods_received_free_can_be_voided(owner_a, buy_a):

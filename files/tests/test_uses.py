@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from ally360.tenancy import tenant_context
-from conftest import png_bytes
+from conftest import error_code, png_bytes
 from files.models import FileObject
 from files.tests.test_files_api import local_put, request_upload, s3_put
 from products.models import ProductImage
@@ -32,6 +32,27 @@ def fetch(url):
     response = Client().get(re.sub(r"^https?://[^/]+", "", url))
     assert response.status_code == 200
     return b"".join(response.streaming_content)
+
+
+def test_a_thumbnail_is_not_attached_as_another_products_image(
+    owner_a, company_a, make_product, django_capture_on_commit_callbacks
+):
+    first, second = make_product(company_a), make_product(company_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        image = owner_a.post(
+            f"/api/v1/products/{first.id}/images", {"file": uploaded(owner_a)}, format="json"
+        )
+    assert image.status_code == 201
+    with tenant_context(company_a):
+        thumbnail = ProductImage.objects.get(pk=image.json()["id"]).thumbnail_id
+    assert thumbnail is not None
+    # Removing the first image deletes its thumbnail: it cannot be the second product's image.
+    taken = owner_a.post(
+        f"/api/v1/products/{second.id}/images", {"file": str(thumbnail)}, format="json"
+    )
+    assert taken.status_code == 409 and error_code(taken) == "duplicate"
+    with tenant_context(company_a):
+        assert not ProductImage.objects.filter(product_id=second.id).exists()
 
 
 def test_product_images_with_thumbnails_main_and_order(

@@ -169,9 +169,33 @@ def test_adjustment_validation(owner_a, company_a, stocked):
     short = post([{"variant": str(variant.id), "delta": "-11"}], reason="loss")
     assert short.status_code == 409 and error_code(short) == "insufficient_stock"
     assert short.json()["error"]["items"][0]["available"] == "10.000"
+    # A loss leaves at its average: a cost typed for it would differ from the kardex's.
+    priced_loss = post([{"variant": str(variant.id), "delta": "-2", "unit_cost": "9999"}], "damage")
+    assert priced_loss.status_code == 400
+    assert "lines.0.unit_cost" in priced_loss.json()["error"]["fields"]
     with tenant_context(company_a):
         assert not Adjustment.objects.exists()
     assert balance(company_a, variant, pdv) == 10
+
+
+def test_initial_stock_goes_only_to_an_active_point_of_sale(owner_a, company_a):
+    with tenant_context(company_a):
+        closed = PDV.objects.create(name="Cerrado", code="CER", is_active=False)
+    refused = owner_a.post(
+        "/api/v1/products/",
+        {
+            "name": "Arroz",
+            "sku": "ARZ-9",
+            "price": "1000",
+            "initial_stock": [{"pdv": str(closed.id), "quantity": "5"}],
+        },
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert "initial_stock.0.pdv" in refused.json()["error"]["fields"]
+    with tenant_context(company_a):
+        assert not Variant.objects.filter(sku="ARZ-9").exists()
+        assert not StockMovement.objects.filter(pdv=closed).exists()
 
 
 def test_transfer_moves_stock_at_the_origin_average_cost(owner_a, company_a, stocked):

@@ -555,6 +555,53 @@ def test_a_return_after_a_discount_gives_back_what_was_paid_and_notes_stay_withi
     assert (state["credited_total"], state["balance"]) == ("119000.00", "0.00")
 
 
+def test_a_void_or_a_return_gives_back_only_what_left_stock(owner_a, shop_a, company_a):
+    """A product sold while it was not tracked took nothing out: tracked since, its void and its
+    returns put nothing back."""
+    product = owner_a.post(
+        "/api/v1/products/",
+        {"name": "Domicilio", "sku": "DOM-1", "price": "1000", "track_inventory": False},
+        format="json",
+    ).json()
+    variant = product["variants"][0]["id"]
+    sold = issued(owner_a, shop_a, lines=[{"variant": variant, "quantity": "5"}])
+    returned = issued(owner_a, shop_a, lines=[{"variant": variant, "quantity": "5"}])
+    tracked = owner_a.patch(
+        f"/api/v1/products/{product['id']}/", {"track_inventory": True}, format="json"
+    )
+    assert tracked.status_code == 200
+    assert owner_a.post(f"{URL}{sold['id']}/void", {"reason": "x"}).status_code == 200
+    note = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            "invoice": returned["id"],
+            "concept": "1",
+            "reason": "Devolución",
+            "return_stock": True,
+            "lines": [{"invoice_line": returned["lines"][0]["id"], "quantity": "2"}],
+        },
+        format="json",
+    )
+    assert note.status_code == 201, note.json()
+    with tenant_context(company_a):
+        assert not StockMovement.objects.filter(variant_id=variant).exists()
+        assert not Stock.objects.filter(variant_id=variant, quantity__gt=0).exists()
+
+
+def test_a_draft_of_an_item_deactivated_since_is_not_issued(owner_a, shop_a, company_a):
+    waiting = draft(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "3"}])
+    assert (
+        owner_a.patch(
+            f"/api/v1/variants/{shop_a.v('iva19')}/", {"is_active": False}, format="json"
+        ).status_code
+        == 200
+    )
+    refused = owner_a.post(f"{URL}{waiting['id']}/issue")
+    assert refused.status_code == 409 and error_code(refused) == "variant_inactive"
+    assert owner_a.get(f"{URL}{waiting['id']}/").json()["status"] == "draft"
+    assert stock_of(shop_a, "iva19") == 100
+
+
 def test_annulment_credits_everything_left(owner_a, shop_a):
     invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva5"), "quantity": "3"}])
     owner_a.post(

@@ -311,6 +311,46 @@ def test_closing_a_shift_computes_expected_cash_and_the_difference(
     assert closed_void.status_code == 409 and error_code(closed_void) == "shift_closed"
 
 
+def test_cash_comes_out_of_a_drawer_only_if_it_holds_it(seller_a, owner_a, shop_a, company_a):
+    shift = open_shift(seller_a, shop_a, cash="10000")
+    sale = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "2"}],
+        [{"method": "credit_card", "amount": "23800"}],
+    ).json()  # paid by card: the drawer still holds the opening 10,000
+
+    def cash_out(amount):
+        return seller_a.post(
+            f"/api/v1/shifts/{shift['id']}/cash-movements",
+            {"kind": "out", "amount": amount, "reason": "Proveedor"},
+            format="json",
+        )
+
+    too_much = cash_out("10000.01")
+    assert too_much.status_code == 409 and error_code(too_much) == "not_enough_cash"
+    assert too_much.json()["error"]["in_drawer"] == "10000.00"
+    refund = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            "invoice": sale["invoice"]["id"],
+            "concept": "1",
+            "reason": "Devolución",
+            "refund_shift": shift["id"],
+            "lines": [{"invoice_line": sale["invoice"]["lines"][0]["id"], "quantity": "1"}],
+        },
+        format="json",
+    )  # 11,900 in cash from a drawer of 10,000
+    assert refund.status_code == 409 and error_code(refund) == "not_enough_cash"
+    with tenant_context(company_a):
+        assert not CashMovement.objects.exists()
+        assert not Invoice.objects.get(pk=sale["invoice"]["id"]).credit_notes.exists()
+    assert cash_out("10000").status_code == 201
+    assert cash_out("0.01").status_code == 409  # now empty
+    report = seller_a.get(f"/api/v1/shifts/{shift['id']}/report").json()
+    assert report["cash"]["expected"] == "0.00"
+
+
 def test_close_needs_the_cash_count_and_known_methods(seller_a, shop_a):
     shift = open_shift(seller_a, shop_a)
     assert (

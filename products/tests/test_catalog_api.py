@@ -79,6 +79,23 @@ def test_a_tax_used_by_products_is_not_deleted(owner_a, company_a, make_product)
     assert response.status_code == 409 and error_code(response) == "in_use"
 
 
+def test_an_inactive_tax_is_not_given_to_products(owner_a, company_a):
+    with tenant_context(company_a):
+        iva5 = Tax.objects.get(name="IVA 5%")
+    assert (
+        owner_a.patch(f"/api/v1/taxes/{iva5.id}/", {"is_active": False}, format="json").status_code
+        == 200
+    )
+    refused = owner_a.post(
+        "/api/v1/products/",
+        {"name": "Queso", "sku": "QSO-1", "price": "1000", "taxes": [str(iva5.id)]},
+        format="json",
+    )
+    assert refused.status_code == 400 and "taxes" in refused.json()["error"]["fields"]
+    with tenant_context(company_a):
+        assert not Variant.objects.filter(sku="QSO-1").exists()
+
+
 def test_category_tree_rules(owner_a, company_a):
     post = lambda **data: owner_a.post("/api/v1/categories/", data, format="json")
     bebidas = post(name="Bebidas").json()
