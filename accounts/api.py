@@ -370,12 +370,19 @@ class SelectCompanyView(APIView):
         )
         if membership is None:
             raise exceptions.NotFound(_("Company not found."), code="company_not_found")
-        token = context_token_for(request.user, membership.company_id, membership.role)
+        # Never beyond the token that asks: selecting again cannot keep a session alive
+        # after its refresh token is gone (logout, password change).
+        token = context_token_for(
+            request.user,
+            membership.company_id,
+            membership.role,
+            expires_by=request.auth.token.payload.get("exp"),
+        )
         return Response(
             {
                 "token": str(token),
                 "token_type": "context",
-                "expires_in": int(settings.CONTEXT_TOKEN_LIFETIME.total_seconds()),
+                "expires_in": token["exp"] - int(token.current_time.timestamp()),
                 "company": CompanySerializer(membership.company).data,
                 "role": membership.role,
             }
@@ -442,6 +449,10 @@ class ChangePasswordView(APIView):
 
     @extend_schema(request=ChangePasswordSerializer, responses=DetailSerializer, tags=["auth"])
     def post(self, request):
+        # As login's per-e-mail limit: a stolen token must not guess the password faster.
+        enforce_limit(
+            request, group="auth.change_password", key=f"user:{request.user.pk}", rate="5/m"
+        )
         data = validated(ChangePasswordSerializer, request)
         services.password_change(user=request.user, **data)
         return Response(

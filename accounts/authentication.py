@@ -22,7 +22,7 @@ from ally360.tenancy import activate_tenant
 
 from .models import Company, User
 from .selectors import membership_role_get
-from .tokens import TOKEN_CLASSES
+from .tokens import TOKEN_CLASSES, tokens_still_valid
 
 COMPANY_HEADER = "HTTP_X_COMPANY_ID"
 
@@ -98,6 +98,10 @@ class TenantJWTAuthentication(BaseAuthentication):
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed(
                 _("User not found or inactive."), code="user_inactive"
+            )
+        if not tokens_still_valid(user, token):
+            raise exceptions.AuthenticationFailed(
+                _("The token is invalid or expired."), code="token_not_valid"
             )
         return user
 

@@ -42,6 +42,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff"), default=False)
     email_verified_at = models.DateTimeField(_("e-mail verified at"), null=True, blank=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    token_version = models.PositiveIntegerField(
+        _("token version"),
+        default=0,
+        help_text=_("Raised by a password change or reset: tokens of an earlier one are refused."),
+    )
 
     objects = UserManager()
 

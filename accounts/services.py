@@ -22,9 +22,15 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from ally360.exceptions import Conflict, NotFound, PermissionDeniedError, ValidationFailed
+from ally360.exceptions import (
+    Conflict,
+    NotFound,
+    PermissionDeniedError,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from ally360.fiscal import normalize_nit
-from ally360.roles import Role
+from ally360.roles import Role, has_permission
 from ally360.tenancy import tenant_context
 
 from .models import Company, Invitation, Membership, OutboundEmail, User
@@ -187,6 +193,7 @@ def email_verify(*, token: str) -> User:
 
 def user_authenticate(*, email: str, password: str) -> User:
     from django.contrib.auth import authenticate
+    from django.contrib.auth.models import update_last_login
 
     user = authenticate(username=normalize_email(email), password=password)
     if user is None:
@@ -195,6 +202,9 @@ def user_authenticate(*, email: str, password: str) -> User:
         raise PermissionDeniedError(
             _("Verify your e-mail address before logging in."), code="email_not_verified"
         )
+    # Recorded for the back-office, and it ends any password-reset link still out: the reset
+    # token is made over it.
+    update_last_login(None, user)
     return user
 
 
@@ -257,7 +267,8 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     if user.email_verified_at is None:
         # Following the link proves the user reads this mailbox.
         user.email_verified_at = timezone.now()
-    user.save(update_fields=["password", "email_verified_at"])
+    user.token_version += 1  # whoever held a token no longer holds the account
+    user.save(update_fields=["password", "email_verified_at", "token_version"])
     _outstanding_tokens_blacklist(user)
     return user
 
@@ -276,8 +287,10 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
         )
     _validate_password(new_password, user, field="new_password")
     user.set_password(new_password)
-    user.save(update_fields=["password"])
-    # Every other session ends: their refresh tokens are blacklisted.
+    # Every session ends, this one too: refresh tokens are blacklisted, and access and context
+    # tokens issued before are refused (a stolen one would otherwise live on).
+    user.token_version += 1
+    user.save(update_fields=["password", "token_version"])
     _outstanding_tokens_blacklist(user)
 
 
@@ -306,7 +319,7 @@ def company_create(
         raise ValidationFailed(f"Unknown company fields: {', '.join(sorted(unknown))}.")
     company = Company.objects.create(name=name.strip(), nit=digits, nit_dv=check_digit, **fields)
     Membership.objects.create(user=owner, company=company, role=Role.OWNER)
-    membership_cache_invalidate(user_id=owner.id, company_id=company.id)
+    membership_cache_invalidate(user_id=owner.id, company_id=company.id, grants_only=True)
     _run_company_setup(company)
     return company
 
@@ -339,17 +352,29 @@ def company_deactivate(*, company: Company) -> Company:
 # ---------------------------------------------------------------------------------------------
 # Memberships
 # ---------------------------------------------------------------------------------------------
-def membership_cache_invalidate(*, user_id, company_id) -> None:
+def membership_cache_invalidate(*, user_id, company_id, grants_only: bool = False) -> None:
     """A new generation for the membership, now and after the commit: a role cached under an
-    earlier one, also by a request that read the database before the commit, is never used."""
+    earlier one, also by a request that read the database before the commit, is never used.
+
+    A change that may take rights away waits for the cache (503 when it does not answer); one
+    that only grants them (`grants_only`: a new company, an accepted invitation) goes on, since
+    a stale answer could only refuse for a while."""
     key = membership_generation_key(user_id, company_id)
     role_key = membership_cache_key(user_id, company_id)
 
-    def new_generation():
-        cache.set(key, uuid.uuid4().hex, None)  # no expiry: it must outlive the cached roles
+    def new_generation() -> bool:
+        generation = uuid.uuid4().hex
+        cache.set(key, generation, None)  # no expiry: it must outlive the cached roles
         cache.delete(role_key)  # and the role goes too, should the generation ever be evicted
+        return cache.get(key) == generation
 
-    new_generation()
+    if not new_generation() and not grants_only:
+        # The cache hides its errors (so requests go on with Redis down): unchecked, a role
+        # cached before this change could be used for minutes once Redis answers again.
+        raise ServiceUnavailable(
+            _("Membership changes need the cache, which does not answer. Try again shortly."),
+            code="cache_unavailable",
+        )
     transaction.on_commit(new_generation)
 
 
@@ -498,6 +523,20 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
     return invitation
 
 
+def _inviter_may_still_invite(invitation: Invitation) -> bool:
+    """Whether the member who invited may still invite to this role now."""
+    role = (
+        Membership.objects.filter(
+            company=invitation.company, user_id=invitation.invited_by_id, is_active=True
+        )
+        .values_list("role", flat=True)
+        .first()
+    )
+    if not has_permission(role, "members", "write"):
+        return False
+    return invitation.role != Role.OWNER or role == Role.OWNER
+
+
 @transaction.atomic
 def invitation_accept(
     *,
@@ -533,6 +572,12 @@ def invitation_accept(
     if not invitation.company.is_active:
         raise Conflict(
             _("The company of this invitation is no longer active."), code="company_inactive"
+        )
+    if not _inviter_may_still_invite(invitation):
+        # Removed, suspended or demoted since: their invitations go with their rights.
+        raise Conflict(
+            _("Whoever sent this invitation can no longer invite: ask the company again."),
+            code="inviter_not_allowed",
         )
 
     existing = User.objects.filter(email=invitation.email).first()
@@ -593,7 +638,9 @@ def invitation_accept(
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = member_user
     invitation.save(update_fields=["status", "accepted_at", "accepted_by"])
-    membership_cache_invalidate(user_id=member_user.id, company_id=invitation.company_id)
+    membership_cache_invalidate(
+        user_id=member_user.id, company_id=invitation.company_id, grants_only=True
+    )
     return membership
 
 

@@ -20,6 +20,9 @@ QUICK_RETRIES = 3
 MAX_ATTEMPTS = 12
 # SMTP refusals and network failures are worth retrying; bad data is not.
 TRANSIENT_EMAIL_ERRORS = (smtplib.SMTPException, OSError)
+# E-mails whose body carries a one-time secret (a reset, verification or invitation link).
+ONE_TIME_LINK_KINDS = {"verify_email", "password_reset", "invitation"}
+REDACTED_BODY = "[removed once sent: it carried a one-time link]"
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -69,12 +72,18 @@ def send_outbound_email(self, email_id: str) -> str:
             email.status = OutboundEmail.Status.SENT
             email.sent_at = timezone.now()
             email.last_error = ""
+            if email.kind in ONE_TIME_LINK_KINDS:
+                # The link is the password, the address or the invitation: once delivered, it
+                # must not stay readable in the outbox (or the back-office).
+                email.body = REDACTED_BODY
         else:
             email.last_error = str(error)[:2000]
             email.next_attempt_at = timezone.now() + retry_delay(email.attempts)
             if permanent or email.attempts >= MAX_ATTEMPTS:
                 email.status = OutboundEmail.Status.FAILED
-        email.save(update_fields=["status", "sent_at", "attempts", "last_error", "next_attempt_at"])
+        email.save(
+            update_fields=["status", "sent_at", "attempts", "last_error", "next_attempt_at", "body"]
+        )
     if error is not None:
         logger.warning("E-mail %s not sent (attempt %s): %s", email_id, email.attempts, error)
         if email.status != OutboundEmail.Status.PENDING:

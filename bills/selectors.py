@@ -19,8 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ally360.db import without_jit
-from ally360.documents import aging_filters, aging_rows, aging_totals, summed_per_row
+from ally360.documents import aging_filters, aging_report, summed_per_row
 from ally360.money import ZERO, money
 
 from .models import Bill, DebitNote, PaymentAllocation, SupplierPayment, Withholding
@@ -104,21 +103,14 @@ def payables_by_supplier(*, as_of: date | None = None) -> QuerySet:
 
 
 def payables(*, as_of: date | None = None) -> tuple[list[dict], dict]:
-    """Rows per supplier and their totals from one pass (see invoices.selectors.receivables)."""
-    as_of = as_of or timezone.localdate()
-    if as_of >= timezone.localdate():
-        rows = list(payables_by_supplier(as_of=as_of))
-    else:  # summed here: see invoices.selectors.receivables
-        without_jit()
-        rows = aging_rows(
-            bills_open_on(as_of).values(
-                "supplier_id", "supplier__name", "supplier__id_number", "due_date", "balance_on"
-            ),
-            as_of,
-            party="supplier",
-            count="bills",
-        )
-    return rows, aging_totals(rows, count="bills")
+    """Rows per supplier and their totals at the end of `as_of` (`ally360.documents.aging_report`)."""
+    return aging_report(
+        as_of,
+        open_book=payables_by_supplier,
+        open_on=bills_open_on,
+        party="supplier",
+        count="bills",
+    )
 
 
 def withholding_certificate(*, supplier, year: int) -> list[dict]:

@@ -197,8 +197,7 @@ def bill_create(
 ) -> Bill:
     _check_supplier(supplier)
     _check_pdv(pdv)
-    if issue_date is not None:
-        _check_bill_date(issue_date)
+    _check_bill_dates(issue_date or timezone.localdate(), due_date)
     number = supplier_invoice_number.strip()
     _check_supplier_number(supplier, number)
     built = _build_lines(lines)
@@ -223,11 +222,15 @@ def bill_create(
     return bill
 
 
-def _check_bill_date(issue_date: date) -> None:
+def _check_bill_dates(issue_date: date, due_date: date | None) -> None:
     # A supplier's invoice dated ahead would count in today's payables before its day.
     if issue_date > timezone.localdate():
         message = _("A supplier invoice cannot be dated after today.")
         raise ValidationFailed(message, code="bill_date", fields={"issue_date": [message]})
+    # Due before its date, it would be overdue the day it is received.
+    if due_date is not None and due_date < issue_date:
+        message = _("A bill falls due on or after its date.")
+        raise ValidationFailed(message, code="bill_date", fields={"due_date": [message]})
 
 
 def _check_dated_between(day: date, bills, *, field: str, code: str) -> None:
@@ -282,8 +285,10 @@ def bill_update(*, bill: Bill, data: dict) -> Bill:
     supplier = data.get("supplier", bill.supplier)
     _check_supplier(supplier)
     _check_pdv(data.get("pdv", bill.pdv))
-    if data.get("issue_date") is not None:
-        _check_bill_date(data["issue_date"])
+    if "issue_date" in data or "due_date" in data:
+        _check_bill_dates(
+            data.get("issue_date") or bill.issue_date, data.get("due_date", bill.due_date)
+        )
     if "supplier_invoice_number" in data:
         data["supplier_invoice_number"] = data["supplier_invoice_number"].strip()
     _check_supplier_number(

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from ally360.api.filters import TenantChoiceFilter, TenantFilterBackend, TenantFilterSet
 from ally360.api.pagination import CursorPagination
-from ally360.api.serializers import ModelSerializer, RowRenderer, Serializer
+from ally360.api.serializers import MemberEmailField, ModelSerializer, RowRenderer, Serializer
 from ally360.api.viewsets import (
     ReadOnlyTenantViewSet,
     ServiceModelViewSet,
@@ -798,9 +798,7 @@ class StockMovementSerializer(CostFieldsMixin, ModelSerializer):
     cost_fields = ("unit_cost", "average_cost_after", "value_after")
     sku = serializers.CharField(source="variant.sku", read_only=True)
     pdv_name = serializers.CharField(source="pdv.name", read_only=True)
-    user_email = serializers.CharField(
-        source="user.email", read_only=True, default=None, allow_null=True
-    )
+    user_email = MemberEmailField(source="user.email")
     value_after = serializers.SerializerMethodField()
 
     class Meta:
@@ -910,9 +908,7 @@ class AdjustmentLineSerializer(CostFieldsMixin, ModelSerializer):
 
 class AdjustmentSerializer(ModelSerializer):
     lines = AdjustmentLineSerializer(many=True, read_only=True)
-    user_email = serializers.CharField(
-        source="user.email", read_only=True, default=None, allow_null=True
-    )
+    user_email = MemberEmailField(source="user.email")
 
     class Meta:
         model = Adjustment
@@ -989,9 +985,7 @@ class TransferLineSerializer(CostFieldsMixin, ModelSerializer):
 
 class TransferSerializer(ModelSerializer):
     lines = TransferLineSerializer(many=True, read_only=True)
-    user_email = serializers.CharField(
-        source="user.email", read_only=True, default=None, allow_null=True
-    )
+    user_email = MemberEmailField(source="user.email")
 
     class Meta:
         model = Transfer

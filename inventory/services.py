@@ -362,6 +362,15 @@ def _check_pdv_active(pdv: PDV, field: str) -> None:
         raise ValidationFailed(message, fields={field: [message]})
 
 
+# Reasons that only ever take units out (a count, a correction or "other" go either way).
+SHRINKAGE_REASONS = {
+    Adjustment.Reason.DAMAGE,
+    Adjustment.Reason.LOSS,
+    Adjustment.Reason.EXPIRY,
+    Adjustment.Reason.INTERNAL_USE,
+}
+
+
 @transaction.atomic
 def adjustment_create(
     *, pdv: PDV, reason: str, lines: list[dict], note: str = "", user=None
@@ -396,6 +405,11 @@ def adjustment_create(
         delta = (
             quantity(counted - stock.quantity) if counted is not None else quantity(line["delta"])
         )
+        if reason in SHRINKAGE_REASONS and delta > 0:
+            message = _("%(reason)s only takes units out: use a count or a correction.") % {
+                "reason": Adjustment.Reason(reason).label
+            }
+            raise ValidationFailed(message, fields={f"lines.{index}": [message]})
         given = line.get("unit_cost")  # 0 is a cost: a found surplus that cost nothing
         if given is not None and delta < 0:
             # What leaves stock leaves at its average: a cost typed here would be shown on the

@@ -25,6 +25,7 @@ from ally360.api.serializers import (
     BulkLookupListSerializer,
     BulkRelatedField,
     ContactRefSerializer,
+    MemberEmailField,
     ModelSerializer,
     OverdueFieldsMixin,
     Serializer,
@@ -769,7 +770,7 @@ class CashMovementInputSerializer(Serializer):
 
 class ShiftSerializer(ModelSerializer):
     pdv = serializers.UUIDField(source="register.pdv_id", read_only=True)
-    cashier = serializers.EmailField(source="user.email", read_only=True)
+    cashier = MemberEmailField(source="user.email")
 
     class Meta:
         model = Shift

@@ -22,12 +22,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ally360.db import without_jit
 from ally360.documents import (
     PaymentMethod,
     aging_filters,
-    aging_rows,
-    aging_totals,
+    aging_report,
     summed_per_row,
 )
 from ally360.money import ZERO, money, quantity
@@ -123,25 +121,14 @@ def receivables_by_customer(*, as_of: date | None = None) -> QuerySet:
 
 
 def receivables(*, as_of: date | None = None) -> tuple[list[dict], dict]:
-    """Rows per customer and their totals from one pass over the open invoices. The rows are
-    the customers who owe (hundreds to a few thousand), so paging them in memory costs less
-    than two more aggregations of the whole open book (the count and the totals)."""
-    as_of = as_of or timezone.localdate()
-    if as_of >= timezone.localdate():
-        rows = list(receivables_by_customer(as_of=as_of))
-    else:
-        # A past day's balances are subqueries per invoice: summed here, each computed once,
-        # instead of once per bucket in SQL.
-        without_jit()
-        rows = aging_rows(
-            invoices_open_on(as_of).values(
-                "customer_id", "customer__name", "customer__id_number", "due_date", "balance_on"
-            ),
-            as_of,
-            party="customer",
-            count="invoices",
-        )
-    return rows, aging_totals(rows, count="invoices")
+    """Rows per customer and their totals at the end of `as_of` (`ally360.documents.aging_report`)."""
+    return aging_report(
+        as_of,
+        open_book=receivables_by_customer,
+        open_on=invoices_open_on,
+        party="customer",
+        count="invoices",
+    )
 
 
 def shift_report(shift: Shift) -> dict:

@@ -464,6 +464,77 @@ def test_change_password_closes_other_sessions(api):
     assert login(api, user.email, "Otra-clave-2027").status_code == 200
 
 
+def test_a_password_change_ends_every_token_issued_before_it(api, company_a):
+    """A stolen access or context token dies with the password, and selecting a company again
+    never makes a token outlive the one that asked for it."""
+    user = UserFactory()
+    Membership.objects.create(user=user, company=company_a, role=Role.SELLER)
+    access = login(api, user.email).json()["access"]
+
+    def select(token):
+        return api.post(
+            "/api/v1/auth/select-company",
+            {"company_id": str(company_a.id)},
+            format="json",
+            **bearer(token),
+        )
+
+    context = select(access).json()
+    again = select(context["token"]).json()
+    assert UntypedToken(again["token"])["exp"] <= UntypedToken(context["token"])["exp"]
+    assert UntypedToken(context["token"])["exp"] <= UntypedToken(access)["exp"]
+    assert 0 < again["expires_in"] <= 15 * 60
+    assert api.get("/api/v1/contacts/", **bearer(again["token"])).status_code == 200
+    changed = api.post(
+        "/api/v1/auth/change-password",
+        {"current_password": DEFAULT_PASSWORD, "new_password": "Otra-clave-2027"},
+        format="json",
+        **bearer(access),
+    )
+    assert changed.status_code == 200
+    for token in (access, context["token"], again["token"]):
+        refused = api.get("/api/v1/contacts/", **bearer(token))
+        assert refused.status_code == 401 and error_code(refused) == "token_not_valid"
+        assert select(token).status_code == 401
+    fresh = login(api, user.email, "Otra-clave-2027").json()["access"]
+    assert select(fresh).status_code == 200
+
+
+@pytest.mark.redis
+def test_change_password_is_rate_limited_per_user(api):
+    user = UserFactory()
+    access = login(api, user.email).json()["access"]
+    statuses = [
+        api.post(
+            "/api/v1/auth/change-password",
+            {"current_password": f"guess-{n}", "new_password": "Otra-clave-2027"},
+            format="json",
+            **bearer(access),
+        ).status_code
+        for n in range(6)
+    ]
+    assert statuses == [400] * 5 + [429]
+
+
+def test_a_login_ends_reset_links_sent_before_it_and_sent_links_leave_the_outbox(
+    api, django_capture_on_commit_callbacks
+):
+    from accounts.models import OutboundEmail
+
+    user = UserFactory(email="olvido@example.co")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post("/api/v1/auth/password-reset", {"email": user.email}, format="json")
+    uid, token = token_from_mail(mail.outbox[0], "uid"), token_from_mail(mail.outbox[0])
+    stored = OutboundEmail.objects.get(kind="password_reset", to=user.email)
+    assert stored.status == "sent" and token not in stored.body  # delivered, then removed
+    assert login(api, user.email).status_code == 200  # remembered it after all
+    user.refresh_from_db()
+    assert user.last_login is not None
+    confirm = {"uid": uid, "token": token, "new_password": "Nueva-clave-2027"}
+    late = api.post("/api/v1/auth/password-reset/confirm", confirm, format="json")
+    assert late.status_code == 400 and error_code(late) == "token_invalid"
+
+
 def test_me_update(company_a, client_as):
     client = client_as(company_a, Role.SELLER)
     response = client.patch("/api/v1/auth/me", {"phone": "3001234567"}, format="json")

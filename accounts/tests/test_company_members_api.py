@@ -246,6 +246,26 @@ def test_an_account_created_while_an_invitation_is_accepted_is_a_conflict_not_a_
     assert not Membership.objects.filter(user__email="doble@example.co").exists()
 
 
+def test_an_invitation_goes_with_its_senders_right_to_invite(
+    api, company_a, owner_a, client_as, django_capture_on_commit_callbacks
+):
+    admin = client_as(company_a, Role.ADMIN)
+    _, token = _invite(admin, "amigo@example.co", django_capture_on_commit_callbacks, "admin")
+    membership = Membership.objects.get(user=admin.user, company=company_a)
+    assert owner_a.delete(f"/api/v1/members/{membership.id}/").status_code == 204
+    refused = api.post(
+        "/api/v1/invitations/accept", {"token": token, "password": "Clave-segura-2026"}
+    )
+    assert refused.status_code == 409 and code(refused) == "inviter_not_allowed"
+    assert not Membership.objects.filter(user__email="amigo@example.co").exists()
+    # An invitation of a sender who still may invite goes through.
+    _, kept = _invite(owner_a, "amiga@example.co", django_capture_on_commit_callbacks, "seller")
+    accepted = api.post(
+        "/api/v1/invitations/accept", {"token": kept, "password": "Clave-segura-2026"}
+    )
+    assert accepted.status_code == 200, accepted.json()
+
+
 def test_invitation_accept_by_a_new_user(api, company_a, inviting_owner):
 
     _, token = inviting_owner("nuevo@example.co", "accountant")

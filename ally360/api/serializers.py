@@ -111,6 +111,23 @@ class AgingBalanceSerializer(Serializer):
     over_90 = serializers.DecimalField(**MONEY)
 
 
+class MemberEmailField(serializers.CharField):
+    """A member's e-mail (who made a document, a shift's cashier): shown to whoever may read the
+    company's members and to that member; null to the others, whose co-workers' addresses are
+    not theirs to collect through the documents."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(read_only=True, allow_null=True, default=None)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        request = self.context.get("request")
+        own = request is not None and getattr(request.user, "email", None) == value
+        if not (own or self.context.get("show_members", False)):
+            return None
+        return super().to_representation(value)
+
+
 def as_of_date(request) -> date:
     """`?as_of=` (an ISO date; 400 when malformed) or today in the company's time zone."""
     value = request.query_params.get("as_of")

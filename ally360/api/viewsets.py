@@ -9,7 +9,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from ally360.roles import can_see_costs
+from ally360.roles import can_see_costs, has_permission
 
 from .filters import BOOLEAN_WORDS
 from .permissions import RolePermission, current_role
@@ -43,6 +43,9 @@ class TenantViewSet(viewsets.GenericViewSet):
     def get_serializer_context(self):
         context = super().get_serializer_context()
         context["show_costs"] = can_see_costs(self.role) if self.request else False
+        context["show_members"] = (
+            has_permission(self.role, "members", "read") if self.request else False
+        )
         return context
 
     @property

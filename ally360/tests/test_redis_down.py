@@ -60,3 +60,17 @@ def test_a_pos_sale_goes_through_with_redis_down(shop_a, seller_a, redis_down):
     report = seller_a.get(f"/api/v1/shifts/{shift.json()['id']}/report")
     assert report.status_code == 200
     assert report.json()["cash"]["expected"] == "61900.00"
+
+
+def test_a_membership_change_waits_for_redis(settings, owner_a, company_a, client_as):
+    """A removal the role cache could not record would let the removed member in for minutes
+    once Redis answers again: with Redis down it is refused, and nothing changes."""
+    from accounts.models import Membership
+    from ally360.roles import Role
+
+    seller = client_as(company_a, Role.SELLER)
+    membership = Membership.objects.get(user=seller.user, company=company_a)
+    settings.CACHES = {"default": cache_config(f"redis://127.0.0.1:{free_port()}/0")}
+    refused = owner_a.delete(f"/api/v1/members/{membership.id}/")
+    assert refused.status_code == 503 and refused.json()["error"]["code"] == "cache_unavailable"
+    assert Membership.objects.filter(pk=membership.pk, is_active=True).exists()

@@ -629,6 +629,8 @@ def test_supplier_documents_are_not_dated_after_today_or_before_their_bill(owner
     ahead = owner_a.post(URL, bill_payload(buy_a, issue_date=tomorrow), format="json")
     assert ahead.status_code == 400 and error_code(ahead) == "bill_date"
     assert "issue_date" in ahead.json()["error"]["fields"]
+    due_early = owner_a.post(URL, bill_payload(buy_a, due_date=last_week), format="json")
+    assert due_early.status_code == 400 and "due_date" in due_early.json()["error"]["fields"]
     bill = receive(owner_a, buy_a)  # dated today
     for when in (tomorrow, last_week):
         payment = owner_a.post(

@@ -29,6 +29,15 @@ def stocked(company_a, make_product, main_pdv):
         return Variant.objects.get(product=product), main_pdv(company_a)
 
 
+def adjust(client, pdv, lines, reason="count"):
+    """POST adjustments/ at `pdv` with these lines."""
+    return client.post(
+        "/api/v1/adjustments/",
+        {"pdv": str(pdv.id), "reason": reason, "lines": lines},
+        format="json",
+    )
+
+
 def balance(company, variant, pdv):
     with tenant_context(company):
         stock = Stock.objects.get(variant=variant, pdv=pdv)
@@ -132,15 +141,7 @@ def test_adjustment_by_count_and_by_delta(owner_a, company_a, stocked, make_prod
     assert lines["B"]["delta"] == "2.500"
     assert balance(company_a, variant, pdv) == 7
     assert balance(company_a, other, pdv) == Decimal("5.5")
-    second = owner_a.post(
-        "/api/v1/adjustments/",
-        {
-            "pdv": str(pdv.id),
-            "reason": "damage",
-            "lines": [{"variant": str(variant.id), "delta": "-1"}],
-        },
-        format="json",
-    )
+    second = adjust(owner_a, pdv, [{"variant": str(variant.id), "delta": "-1"}], "damage")
     assert second.json()["number"] == "AJ-00002"
     with tenant_context(company_a):
         movement = StockMovement.objects.filter(reference_number="AJ-00002").get()
@@ -151,11 +152,7 @@ def test_adjustment_validation(owner_a, company_a, stocked):
     variant, pdv = stocked
 
     def post(lines, reason="count"):
-        return owner_a.post(
-            "/api/v1/adjustments/",
-            {"pdv": str(pdv.id), "reason": reason, "lines": lines},
-            format="json",
-        )
+        return adjust(owner_a, pdv, lines, reason)
 
     assert post([{"variant": str(variant.id)}]).status_code == 400
     assert (
@@ -169,6 +166,10 @@ def test_adjustment_validation(owner_a, company_a, stocked):
     short = post([{"variant": str(variant.id), "delta": "-11"}], reason="loss")
     assert short.status_code == 409 and error_code(short) == "insufficient_stock"
     assert short.json()["error"]["items"][0]["available"] == "10.000"
+    # Damage, loss, expiry and internal use only take units out.
+    for reason in ("damage", "loss", "expiry", "internal_use"):
+        found = post([{"variant": str(variant.id), "delta": "1"}], reason)
+        assert found.status_code == 400 and "lines.0" in found.json()["error"]["fields"], reason
     # A loss leaves at its average: a cost typed for it would differ from the kardex's.
     priced_loss = post([{"variant": str(variant.id), "delta": "-2", "unit_cost": "9999"}], "damage")
     assert priced_loss.status_code == 400
@@ -176,6 +177,21 @@ def test_adjustment_validation(owner_a, company_a, stocked):
     with tenant_context(company_a):
         assert not Adjustment.objects.exists()
     assert balance(company_a, variant, pdv) == 10
+
+
+def test_who_made_a_document_is_named_by_e_mail_only_to_those_who_see_the_members(
+    owner_a, company_a, stocked, client_as
+):
+    variant, pdv = stocked
+    made = adjust(owner_a, pdv, [{"variant": str(variant.id), "delta": "1"}])
+    assert made.status_code == 201 and made.json()["user_email"] == owner_a.user.email
+    for role, shown in ((Role.ADMIN, owner_a.user.email), (Role.VIEWER, None), (Role.SELLER, None)):
+        client = client_as(company_a, role)
+        movements = client.get("/api/v1/stock-movements/", {"kind": "adjustment"}).json()
+        assert [m["user_email"] for m in movements["results"]] == [shown], role
+        if role != Role.SELLER:  # sellers do not read adjustments
+            adjustments = client.get("/api/v1/adjustments/").json()["results"]
+            assert [a["user_email"] for a in adjustments] == [shown], role
 
 
 def test_initial_stock_goes_only_to_an_active_point_of_sale(owner_a, company_a):

@@ -48,6 +48,18 @@ def issued(client, shop, **kwargs):
     return invoice
 
 
+def credit_note(client, invoice, quantity=None, *, concept="1", line=0, unit_price=None, **extra):
+    """POST credit-notes/ on `invoice`: `quantity` of its line `line` (at `unit_price` when
+    given); no quantity sends no lines (an annulment credits what is left)."""
+    body = {"invoice": invoice["id"], "concept": concept, "reason": "Devolución", **extra}
+    if quantity is not None:
+        credited = {"invoice_line": invoice["lines"][line]["id"], "quantity": quantity}
+        if unit_price is not None:
+            credited["unit_price"] = unit_price
+        body["lines"] = [credited]
+    return client.post("/api/v1/credit-notes/", body, format="json")
+
+
 MIXED_LINES = [
     ("iva19", "2", "10"),
     ("iva5", "3", "0"),
@@ -517,13 +529,12 @@ def test_a_return_after_a_discount_gives_back_what_was_paid_and_notes_stay_withi
     owner_a, shop_a, company_a
 ):
     invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "10"}])
-    line = invoice["lines"][0]  # 10 at 10,000 + IVA 19 %: 119,000.00
+    # 10 at 10,000 + IVA 19 %: 119,000.00
 
     def note(concept, quantity, **price):
-        body = {"invoice": invoice["id"], "concept": concept, "reason": "x"}
-        body["refund_method"] = "transfer"
-        body["lines"] = [{"invoice_line": line["id"], "quantity": quantity, **price}]
-        return owner_a.post("/api/v1/credit-notes/", body, format="json")
+        return credit_note(
+            owner_a, invoice, quantity, concept=concept, refund_method="transfer", **price
+        )
 
     with tenant_context(company_a):
         numbers_before = NumberingRange.objects.get(
@@ -571,17 +582,7 @@ def test_a_void_or_a_return_gives_back_only_what_left_stock(owner_a, shop_a, com
     )
     assert tracked.status_code == 200
     assert owner_a.post(f"{URL}{sold['id']}/void", {"reason": "x"}).status_code == 200
-    note = owner_a.post(
-        "/api/v1/credit-notes/",
-        {
-            "invoice": returned["id"],
-            "concept": "1",
-            "reason": "Devolución",
-            "return_stock": True,
-            "lines": [{"invoice_line": returned["lines"][0]["id"], "quantity": "2"}],
-        },
-        format="json",
-    )
+    note = credit_note(owner_a, returned, "2", return_stock=True)
     assert note.status_code == 201, note.json()
     with tenant_context(company_a):
         assert not StockMovement.objects.filter(variant_id=variant).exists()
@@ -696,10 +697,7 @@ def test_receivables_of_a_past_day_are_what_was_owed_that_day(owner_a, shop_a, c
         return payment.json()
 
     def credit(document, quantity, concept="1", days_ago=0):
-        body = {"invoice": document["id"], "concept": concept, "reason": "Devolución"}
-        if quantity is not None:  # an annulment (concept 2) credits whatever is left
-            body["lines"] = [{"invoice_line": document["lines"][0]["id"], "quantity": quantity}]
-        note = owner_a.post("/api/v1/credit-notes/", body, format="json")
+        note = credit_note(owner_a, document, quantity, concept=concept)
         assert note.status_code == 201, note.json()
         backdate(CreditNote, note.json()["id"], issue_date=today - timedelta(days=days_ago))
 
@@ -1338,18 +1336,7 @@ def test_fractions_sold_before_a_unit_became_whole_can_still_be_voided_and_retur
         Unit.objects.filter(code="kg").update(allows_decimals=False)
     voided = owner_a.post(f"{URL}{sold['id']}/void", {"reason": "Error"}, format="json")
     assert voided.status_code == 200, voided.json()
-    line = returned["lines"][0]
-    note = owner_a.post(
-        "/api/v1/credit-notes/",
-        {
-            "invoice": returned["id"],
-            "concept": "1",
-            "reason": "Devolución",
-            "return_stock": True,
-            "lines": [{"invoice_line": line["id"], "quantity": "0.5"}],
-        },
-        format="json",
-    )
+    note = credit_note(owner_a, returned, "0.5", return_stock=True)
     assert note.status_code == 201, note.json()
 
 
