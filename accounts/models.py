@@ -54,6 +54,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
+    def set_password(self, raw_password):
+        """A new password ends the tokens issued under the old one (their `ver` claim), whoever
+        sets it: the API, the back-office's password form or `manage.py changepassword`."""
+        super().set_password(raw_password)
+        self.token_version += 1
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from ally360.exceptions import (
@@ -35,6 +36,7 @@ from ally360.tenancy import tenant_context
 
 from .models import Company, Invitation, Membership, OutboundEmail, User
 from .selectors import membership_cache_key, membership_generation_key
+from .tokens import tokens_still_valid
 
 EMAIL_VERIFICATION_SALT = "ally360.accounts.verify-email"
 
@@ -217,6 +219,10 @@ def refresh_token_rotate(*, raw: str) -> dict:
     from rest_framework_simplejwt.tokens import RefreshToken
 
     token = RefreshToken(raw)  # signature, expiry, blacklist: TokenError
+    user = User.objects.filter(pk=token.payload.get("user_id")).first()
+    if user is not None and not tokens_still_valid(user, token):
+        # Of a password since replaced (also by the back-office, which blacklists nothing).
+        raise TokenError(_("The token is of an earlier password."))
     token.outstand()  # a row to lock, also for a token issued before the blacklist kept one
     OutstandingToken.objects.select_for_update().filter(jti=token.payload.get("jti")).first()
 
@@ -267,7 +273,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     if user.email_verified_at is None:
         # Following the link proves the user reads this mailbox.
         user.email_verified_at = timezone.now()
-    user.token_version += 1  # whoever held a token no longer holds the account
+    # set_password raised the token version: whoever held a token no longer holds the account.
     user.save(update_fields=["password", "email_verified_at", "token_version"])
     _outstanding_tokens_blacklist(user)
     return user
@@ -286,10 +292,10 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
             fields={"new_password": [_("The new password must differ from the current one.")]},
         )
     _validate_password(new_password, user, field="new_password")
-    user.set_password(new_password)
     # Every session ends, this one too: refresh tokens are blacklisted, and access and context
-    # tokens issued before are refused (a stolen one would otherwise live on).
-    user.token_version += 1
+    # tokens issued before are refused (set_password raises the token version; a stolen token
+    # would otherwise live on).
+    user.set_password(new_password)
     user.save(update_fields=["password", "token_version"])
     _outstanding_tokens_blacklist(user)
 
@@ -532,7 +538,7 @@ def _inviter_may_still_invite(invitation: Invitation) -> bool:
         .values_list("role", flat=True)
         .first()
     )
-    if not has_permission(role, "members", "write"):
+    if not has_permission(role, "invitations", "write"):
         return False
     return invitation.role != Role.OWNER or role == Role.OWNER
 

@@ -22,7 +22,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .db import without_jit
 from .exceptions import ValidationFailed
 from .money import MONEY, ZERO, money, percent_of, quantity, unit_price
 
@@ -63,15 +62,14 @@ def aging_report(
 
     Today and later: `open_book(as_of=…)`, one grouped query over today's balances. A past day:
     the documents `open_on(as_of)` returns with their `balance_on`, summed here — those balances
-    are subqueries per document, so each is computed once instead of once per bucket in SQL
-    (and without JIT, whose compiling took longer than the work). The rows are the parties who
+    are subqueries per document, so each is computed once instead of once per bucket in SQL.
+    The rows are the parties who
     owe (hundreds to a few thousand), so paging them in memory costs less than two more
     aggregations of the whole book (the count and the totals)."""
     as_of = as_of or timezone.localdate()
     if as_of >= timezone.localdate():
         rows = list(open_book(as_of=as_of))
     else:
-        without_jit()
         columns = (f"{party}_id", f"{party}__name", f"{party}__id_number", "due_date", "balance_on")
         rows = aging_rows(open_on(as_of).values(*columns), as_of, party=party, count=count)
     return rows, aging_totals(rows, count=count)

@@ -19,6 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from ally360.db import without_jit
 from ally360.documents import aging_filters, aging_report, summed_per_row
 from ally360.money import ZERO, money
 
@@ -61,6 +62,8 @@ def bills_open_on(as_of: date) -> QuerySet[Bill]:
     counts on no day."""
     if as_of >= timezone.localdate():
         return open_bills().annotate(balance_on=F("balance"))
+    # Large estimates: JIT would compile for longer than the work takes (ally360/db.py).
+    without_jit()
     allocations = PaymentAllocation.objects.filter(payment__status=SupplierPayment.Status.ACTIVE)
     paid = allocations.filter(bill=OuterRef("pk"), payment__date__lte=as_of)
     debited = DebitNote.objects.filter(bill=OuterRef("pk"), issue_date__lte=as_of)

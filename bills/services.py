@@ -544,14 +544,17 @@ def withholdings_suggest(*, bills: list[Bill], concepts: list[WithholdingConcept
     for bill in bills:
         base, iva = _bill_base_and_iva(bill)
 
-        done = _already_withheld(bill)["amount"]
+        done = _already_withheld(bill)
         for concept in concepts:
             if concept.kind == Kind.RETEFUENTE and base < concept.min_base_uvt * uvt_value(
                 bill.issue_date.year
             ):
                 continue
-            taxed = iva if concept.kind == Kind.RETEIVA else base
-            amount = withholding_amount(concept, taxed) - done.get(concept.kind, ZERO)
+            whole = iva if concept.kind == Kind.RETEIVA else base
+            amount = withholding_amount(concept, whole) - done["amount"].get(concept.kind, ZERO)
+            # On the base earlier payments left: the ceilings count their declared bases too.
+            taxed = whole - done["base"].get(concept.kind, ZERO)
+            amount = min(amount, taxed)
             if amount > 0:
                 suggestions.append(
                     {

@@ -869,9 +869,8 @@ class ShiftViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
         shift = services.shift_close(
             shift=self.get_object(), user=request.user, role=self.role, **data
         )
-        return Response(
-            {"shift": ShiftSerializer(shift).data, "report": selectors.shift_report(shift)}
-        )
+        shown = ShiftSerializer(shift, context=self.get_serializer_context()).data
+        return Response({"shift": shown, "report": selectors.shift_report(shift)})
 
     @extend_schema(responses=OpenApiTypes.OBJECT, tags=["pos"])
     @action(detail=True, methods=["get"])

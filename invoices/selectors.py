@@ -22,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from ally360.db import without_jit
 from ally360.documents import (
     PaymentMethod,
     aging_filters,
@@ -72,6 +73,8 @@ def invoices_open_on(as_of: date) -> QuerySet[Invoice]:
     """
     if as_of >= timezone.localdate():
         return open_invoices().annotate(balance_on=F("balance"))
+    # Large estimates: JIT would compile for longer than the work takes (ally360/db.py).
+    without_jit()
     payments = Payment.objects.filter(status=Payment.Status.ACTIVE)
     paid = payments.filter(invoice=OuterRef("pk"), date__lte=as_of)
     credited = CreditNote.objects.filter(invoice=OuterRef("pk"), issue_date__lte=as_of)

@@ -1059,12 +1059,17 @@ def credit_note_create(
         elif concept in RETURN_CONCEPTS and "unit_price" not in spec and lowered:
             # Each returned unit at its share of what is left of the line (discounts included),
             # not at the price it had before the discount: the customer gets back what was paid.
+            # The last units take exactly what is left (their share would round off a cent).
             left = line_remainder(line, previous["lines"], quantity_=remaining)
-            amounts = compute_line(
-                quantity_=qty,
-                unit_price_=left.base / remaining,
-                discount_pct=ZERO,
-                taxes=[TaxRate.from_snapshot(tax) for tax in line.taxes],
+            amounts = (
+                left
+                if last_units
+                else compute_line(
+                    quantity_=qty,
+                    unit_price_=left.base / remaining,
+                    discount_pct=ZERO,
+                    taxes=[TaxRate.from_snapshot(tax) for tax in line.taxes],
+                )
             )
         else:
             amounts = compute_line(

@@ -276,12 +276,13 @@ def tax_delete(*, tax: Tax) -> None:
 # --- products and variants -------------------------------------------------------------------
 
 
-def validate_taxes(taxes: list[Tax], *, field: str = "taxes") -> None:
+def validate_taxes(taxes: list[Tax], *, field: str = "taxes", kept=frozenset()) -> None:
     """At most one tax of each kind (one IVA, one INC): on a product, and on a document line
-    whose taxes are given."""
+    whose taxes are given. No inactive tax is given anew (`kept`: the ids a product already
+    carries, which it may keep)."""
     ensure_tenant(*taxes, field=field)
     for tax in taxes:
-        if not tax.is_active:
+        if not tax.is_active and tax.pk not in kept:
             message = _("The tax %(name)s is inactive.") % {"name": tax.name}
             raise ValidationFailed(message, fields={field: [message]})
     kinds = [tax.kind for tax in taxes]
@@ -292,9 +293,9 @@ def validate_taxes(taxes: list[Tax], *, field: str = "taxes") -> None:
 
 
 def _set_taxes(product: Product, taxes: list[Tax]) -> None:
-    validate_taxes(taxes)
-    ProductTax.objects.filter(product=product).exclude(tax__in=taxes).delete()
     existing = set(ProductTax.objects.filter(product=product).values_list("tax_id", flat=True))
+    validate_taxes(taxes, kept=existing)
+    ProductTax.objects.filter(product=product).exclude(tax__in=taxes).delete()
     ProductTax.objects.bulk_create(
         [ProductTax(product=product, tax=tax) for tax in taxes if tax.pk not in existing]
     )

@@ -9,7 +9,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, UntypedTo
 
 from accounts.models import Company, Membership, User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from accounts.tokens import context_token_for
+from accounts.tokens import context_token_for, tokens_for_user
 from ally360.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -285,7 +285,7 @@ def test_forged_company_scoped_tokens_are_refused(api, company_a, company_b, kin
     if kind == "context token":
         token, headers = context_token_for(user, company_a.id, Role.SELLER), {}
     else:
-        token = AccessToken.for_user(user)
+        token = AccessToken(tokens_for_user(user)["access"])
         headers = {"HTTP_X_COMPANY_ID": str(company_a.id)}
     genuine = api.get("/api/v1/contacts/", **headers, **bearer(str(token)))
     assert genuine.status_code == 200
@@ -500,6 +500,19 @@ def test_a_password_change_ends_every_token_issued_before_it(api, company_a):
     assert select(fresh).status_code == 200
 
 
+def test_a_password_set_by_the_back_office_ends_the_sessions_too(api):
+    """The admin's password form and `manage.py changepassword` call set_password and save."""
+    user = UserFactory()
+    tokens = login(api, user.email).json()
+    assert api.get("/api/v1/auth/me", **bearer(tokens["access"])).status_code == 200
+    user.set_password("Puesta-por-soporte-1")
+    user.save()
+    refused = api.get("/api/v1/auth/me", **bearer(tokens["access"]))
+    assert refused.status_code == 401 and error_code(refused) == "token_not_valid"
+    renewed = api.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
+    assert renewed.status_code == 401 and error_code(renewed) == "token_not_valid"
+
+
 @pytest.mark.redis
 def test_change_password_is_rate_limited_per_user(api):
     user = UserFactory()
@@ -598,7 +611,8 @@ def test_api_rate_limit_per_company(company_a, company_b, client_as, settings):
 
 
 def test_token_and_invitation_lifetimes(api, company_a, owner_a):
-    """Access and context tokens live 15 minutes, refresh tokens 7 days, invitations 7 days."""
+    """Access and context tokens live 15 minutes (a context token no longer than the token that
+    asked for it), refresh tokens 7 days, invitations 7 days."""
     from django.utils import timezone
 
     user = UserFactory()
@@ -615,7 +629,10 @@ def test_token_and_invitation_lifetimes(api, company_a, owner_a):
         return timedelta(seconds=token["exp"] - token["iat"])
 
     assert lifetime(AccessToken(tokens["access"])) == timedelta(minutes=15)
-    assert lifetime(UntypedToken(context)) == timedelta(minutes=15)
+    context = UntypedToken(context)
+    assert context["exp"] == min(
+        context["iat"] + 15 * 60, AccessToken(tokens["access"])["exp"]
+    )  # the seconds between login and selecting are the access token's, already spent
     assert lifetime(RefreshToken(tokens["refresh"])) == timedelta(days=7)
     invited = owner_a.post(
         "/api/v1/invitations/", {"email": "nueva@tienda.co", "role": "viewer"}, format="json"

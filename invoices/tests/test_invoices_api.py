@@ -566,6 +566,22 @@ def test_a_return_after_a_discount_gives_back_what_was_paid_and_notes_stay_withi
     assert (state["credited_total"], state["balance"]) == ("119000.00", "0.00")
 
 
+def test_after_a_discount_a_line_returned_unit_by_unit_credits_exactly_what_is_left(
+    owner_a, shop_a
+):
+    invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "3"}])
+    discount = credit_note(owner_a, invoice, "3", concept="3", unit_price="333.33")
+    assert discount.status_code == 201, discount.json()
+    credited = [Decimal(discount.json()["total"])]
+    for _unit in range(3):
+        back = credit_note(owner_a, invoice, "1", refund_method="transfer")
+        assert back.status_code == 201, back.json()
+        credited.append(Decimal(back.json()["total"]))
+    assert sum(credited) == Decimal(invoice["total"])  # to the cent, the last unit included
+    state = owner_a.get(f"{URL}{invoice['id']}/").json()
+    assert (state["credited_total"], state["balance"]) == (invoice["total"], "0.00")
+
+
 def test_a_void_or_a_return_gives_back_only_what_left_stock(owner_a, shop_a, company_a):
     """A product sold while it was not tracked took nothing out: tracked since, its void and its
     returns put nothing back."""

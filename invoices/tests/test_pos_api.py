@@ -351,6 +351,10 @@ def test_cash_comes_out_of_a_drawer_only_if_it_holds_it(seller_a, owner_a, shop_
         assert not Invoice.objects.get(pk=sale["invoice"]["id"]).credit_notes.exists()
     assert cash_out("10000").status_code == 201
     assert cash_out("0.01").status_code == 409  # now empty
+    closed = seller_a.post(
+        f"/api/v1/shifts/{shift['id']}/close", {"counted": {"cash": "0"}}, format="json"
+    )
+    assert closed.status_code == 200 and closed.json()["shift"]["cashier"] == seller_a.user.email
     report = seller_a.get(f"/api/v1/shifts/{shift['id']}/report").json()
     assert report["cash"]["expected"] == "0.00"
 

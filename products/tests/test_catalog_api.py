@@ -79,9 +79,10 @@ def test_a_tax_used_by_products_is_not_deleted(owner_a, company_a, make_product)
     assert response.status_code == 409 and error_code(response) == "in_use"
 
 
-def test_an_inactive_tax_is_not_given_to_products(owner_a, company_a):
+def test_an_inactive_tax_is_not_given_to_products(owner_a, company_a, make_product):
     with tenant_context(company_a):
         iva5 = Tax.objects.get(name="IVA 5%")
+    carrier = make_product(company_a, taxes=[iva5])
     assert (
         owner_a.patch(f"/api/v1/taxes/{iva5.id}/", {"is_active": False}, format="json").status_code
         == 200
@@ -94,6 +95,13 @@ def test_an_inactive_tax_is_not_given_to_products(owner_a, company_a):
     assert refused.status_code == 400 and "taxes" in refused.json()["error"]["fields"]
     with tenant_context(company_a):
         assert not Variant.objects.filter(sku="QSO-1").exists()
+    # A product that already carries it may keep it when edited whole.
+    edited = owner_a.patch(
+        f"/api/v1/products/{carrier.id}/",
+        {"name": "Otro nombre", "taxes": [str(iva5.id)]},
+        format="json",
+    )
+    assert edited.status_code == 200, edited.json()
 
 
 def test_category_tree_rules(owner_a, company_a):
