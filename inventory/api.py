@@ -430,6 +430,8 @@ class PricedListMixin:
         price_list = PriceList.objects.filter(pk=value).first() if _is_uuid(value) else None
         if price_list is None:
             raise ValidationError({"price_list": ["This price list does not exist."]})
+        if not price_list.is_active:  # as a document refuses it: no prices a sale would not take
+            raise ValidationError({"price_list": ["This price list is inactive."]})
         return price_list
 
     def instance_variants(self, instance) -> list[Variant]:

@@ -238,6 +238,9 @@ def test_sale_price_follows_the_requested_price_list(owner_a, company_a, make_pr
     assert (variant["price"], variant["sale_price"]) == ("20000.000000", "18000.000000")
     unknown = owner_a.get(URL, {"price_list": "00000000-0000-0000-0000-000000000000"})
     assert unknown.status_code == 400
+    owner_a.patch(f"/api/v1/price-lists/{vip['id']}/", {"is_active": False}, format="json")
+    inactive = owner_a.get(URL, {"price_list": vip["id"]})
+    assert inactive.status_code == 400 and "price_list" in inactive.json()["error"]["fields"]
 
 
 @pytest.mark.parametrize(
