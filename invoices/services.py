@@ -899,10 +899,10 @@ RETURN_CONCEPTS = {CreditNote.Concept.PARTIAL_RETURN, CreditNote.Concept.ANNULME
 
 
 def _refund_shift(shift: Shift | None, user, role: str) -> Shift | None:
-    """The open shift a cash refund comes out of, locked (its drawer is counted next)."""
+    """The open shift a cash refund comes out of, locked (its drawer is counted next;
+    `shift_open_for_user` locks the user's own)."""
     if shift is None:
-        shift = shift_open_for_user(user)
-        return None if shift is None else Shift.objects.select_for_update().get(pk=shift.pk)
+        return shift_open_for_user(user)
     ensure_tenant(shift, field="refund_shift")
     shift = Shift.objects.select_for_update().get(pk=shift.pk)
     shift_check_actor(shift=shift, user=user, role=role)
