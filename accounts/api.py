@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -67,6 +68,8 @@ class CompanySerializer(ModelSerializer):
             "address",
             "city",
             "allow_negative_stock",
+            "sellers_may_change_price",
+            "seller_max_discount_pct",
             "is_active",
             "created_at",
             "updated_at",
@@ -89,6 +92,17 @@ class CompanyInputSerializer(Serializer):
     address = serializers.CharField(max_length=255, required=False, allow_blank=True)
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
     allow_negative_stock = serializers.BooleanField(required=False)
+    sellers_may_change_price = serializers.BooleanField(
+        required=False, help_text="Sellers may type a price other than the price list's."
+    )
+    seller_max_discount_pct = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        required=False,
+        help_text="The largest line discount a seller may give, in percent (0 to 100).",
+    )
 
 
 class CompanyUpdateSerializer(CompanyInputSerializer):

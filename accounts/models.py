@@ -1,6 +1,7 @@
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -89,6 +90,19 @@ class Company(models.Model):
     address = models.CharField(_("address"), max_length=255, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     allow_negative_stock = models.BooleanField(_("allow negative stock"), default=False)
+    # What a seller may change at the counter: owners and admins always may.
+    sellers_may_change_price = models.BooleanField(
+        _("sellers may change prices"),
+        default=False,
+        help_text=_("Sellers may type a price other than the price list's."),
+    )
+    seller_max_discount_pct = models.DecimalField(
+        _("maximum discount for sellers (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -311,6 +311,8 @@ COMPANY_EDITABLE_FIELDS = (
     "address",
     "city",
     "allow_negative_stock",
+    "sellers_may_change_price",
+    "seller_max_discount_pct",
 )
 
 

@@ -437,14 +437,14 @@ class InvoiceViewSet(RowListMixin, ServiceModelViewSet):
     def create(self, request, *args, **kwargs):
         data = dict(self.validated_input(InvoiceCreateSerializer))
         issue = data.pop("issue")
-        invoice = services.invoice_create(user=request.user, **data)
+        invoice = services.invoice_create(user=request.user, role=self.role, **data)
         warnings = []
         if issue:
             invoice, warnings = services.invoice_issue(invoice=invoice, user=request.user)
         return self._issued(invoice, warnings, status.HTTP_201_CREATED)
 
     def perform_update_service(self, instance, data):
-        return services.invoice_update(invoice=instance, data=data)
+        return services.invoice_update(invoice=instance, role=self.role, data=data)
 
     def perform_delete_service(self, instance):
         services.invoice_delete(invoice=instance)

@@ -19,6 +19,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Company
 from ally360.documents import (
     LineAmounts,
     PaymentMethod,
@@ -32,6 +33,7 @@ from ally360.documents import (
 from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
 from ally360.fiscal import uvt_value
 from ally360.money import ZERO, money
+from ally360.roles import SELLER
 from ally360.services import atomic_service, delete_unless_used, ensure_tenant, model_update
 from ally360.tenancy import require_tenant_id
 from contacts.models import Contact
@@ -337,8 +339,59 @@ def number_take(*, pdv: PDV, document_type: str, on_date: date) -> TakenNumber:
 # --------------------------------------------------------------------------------------------
 
 
-def build_lines(specs: list[dict], price_list: PriceList | None) -> list[tuple[dict, LineAmounts]]:
-    """Validate line specs and compute their amounts (prices from the list when not given)."""
+class SellerPricing:
+    """What a seller may change at the counter: a typed price only where the company allows
+    it, a discount up to the company's maximum. Read once, and only when a line asks for it."""
+
+    def __init__(self, role: str):
+        self.applies = role == SELLER
+        self._policy: tuple[bool, Decimal] | None = None
+
+    def _company_policy(self) -> tuple[bool, Decimal]:
+        if self._policy is None:
+            self._policy = Company.objects.values_list(
+                "sellers_may_change_price", "seller_max_discount_pct"
+            ).get(pk=require_tenant_id())
+        return self._policy
+
+    def check(self, field: str, spec: dict, list_price: Decimal) -> None:
+        if not self.applies:
+            return
+        unit_price = spec.get("unit_price")
+        if unit_price is not None and unit_price != list_price:
+            may_change, _max_discount = self._company_policy()
+            if not may_change:
+                message = _(
+                    "Sellers sell at the price list's price (%(price)s): ask an administrator "
+                    "to change prices."
+                ) % {"price": list_price}
+                raise PermissionDeniedError(
+                    message,
+                    code="price_change_not_allowed",
+                    fields={f"{field}.unit_price": [message]},
+                )
+        discount = spec.get("discount_pct") or ZERO
+        if discount > 0:
+            _may_change, max_discount = self._company_policy()
+            if discount > max_discount:
+                message = (
+                    _("Sellers give discounts of up to %(max)s %%.") % {"max": max_discount}
+                    if max_discount > 0
+                    else _("Sellers give no discounts: ask an administrator.")
+                )
+                raise PermissionDeniedError(
+                    message,
+                    code="discount_above_limit",
+                    fields={f"{field}.discount_pct": [message]},
+                    extra={"max_discount_pct": str(max_discount)},
+                )
+
+
+def build_lines(
+    specs: list[dict], price_list: PriceList | None, role: str
+) -> list[tuple[dict, LineAmounts]]:
+    """Validate line specs and compute their amounts (prices from the list when not given),
+    within what the actor's role may change (`SellerPricing`)."""
     if not specs:
         raise ValidationFailed(
             _("A document needs at least one line."),
@@ -347,6 +400,7 @@ def build_lines(specs: list[dict], price_list: PriceList | None) -> list[tuple[d
     ensure_tenant(*(spec["variant"] for spec in specs), field="lines")
     variants = variants_with_taxes(spec["variant"] for spec in specs)
     prices = variant_prices(variants.values(), price_list)
+    pricing = SellerPricing(role)
     built = []
     for index, spec in enumerate(specs):
         variant = variants[spec["variant"].pk]
@@ -363,6 +417,7 @@ def build_lines(specs: list[dict], price_list: PriceList | None) -> list[tuple[d
         if not variant.product.unit.allows_decimals and qty != qty.to_integral_value():
             message = _("%(unit)s is sold in whole units.") % {"unit": variant.product.unit.name}
             raise ValidationFailed(message, fields={f"{field}.quantity": [message]})
+        pricing.check(field, spec, prices[variant.pk])
         unit_price = spec.get("unit_price")
         amounts = compute_line(
             quantity_=qty,
@@ -432,6 +487,7 @@ def _write_lines(invoice: Invoice, built: list) -> list[InvoiceLine]:
 def invoice_create(
     *,
     user,
+    role: str,
     pdv: PDV,
     customer: Contact,
     lines: list[dict],
@@ -445,6 +501,7 @@ def invoice_create(
     """A draft: no number, no stock movement, freely editable until issued."""
     invoice, _lines = _draft_create(
         user=user,
+        role=role,
         pdv=pdv,
         customer=customer,
         lines=lines,
@@ -461,6 +518,7 @@ def invoice_create(
 def _draft_create(
     *,
     user,
+    role: str,
     pdv: PDV,
     customer: Contact,
     lines: list[dict],
@@ -477,7 +535,7 @@ def _draft_create(
     _check_parties(pdv, customer, seller)
     ensure_tenant(price_list, field="price_list")
     price_list = _resolve_price_list(customer, price_list)
-    built = build_lines(lines, price_list)
+    built = build_lines(lines, price_list, role)
     invoice = Invoice(
         kind=kind,
         pdv=pdv,
@@ -521,7 +579,7 @@ INVOICE_DRAFT_FIELDS = ("pdv", "customer", "seller", "price_list", "due_date", "
 
 
 @transaction.atomic
-def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
+def invoice_update(*, invoice: Invoice, role: str, data: dict) -> Invoice:
     invoice = _lock(invoice)
     _require_draft(invoice)
     data = dict(data)
@@ -552,7 +610,7 @@ def invoice_update(*, invoice: Invoice, data: dict) -> Invoice:
         # the draft names the list its lines were priced on.
         usable = stored if stored is not None and stored.is_active else None
         invoice.price_list = _resolve_price_list(invoice.customer, usable)
-        built = build_lines(lines, invoice.price_list)
+        built = build_lines(lines, invoice.price_list, role)
         invoice.lines.all().delete()
         _write_lines(invoice, built)
         invoice.save()
@@ -1250,6 +1308,7 @@ def pos_sale_create(
     # (three inserts instead of inserts followed by three updates).
     invoice, invoice_lines = _draft_create(
         user=user,
+        role=role,
         kind=Invoice.Kind.POS,
         pdv=shift.register.pdv,
         customer=customer,

@@ -29,6 +29,163 @@ def sell(client, shop, lines, tenders, **extra):
     return client.post(SALES, {"lines": lines, "tenders": tenders, **extra}, format="json")
 
 
+def allow_seller_discounts(owner, max_pct, may_change_price=False):
+    response = owner.patch(
+        "/api/v1/companies/current/",
+        {"seller_max_discount_pct": max_pct, "sellers_may_change_price": may_change_price},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+
+
+def test_sellers_sell_at_list_prices_and_discount_within_the_companys_maximum(
+    seller_a, owner_a, shop_a, company_a
+):
+    """A cashier cannot type a lower price or give any discount unless the company allows it;
+    owners and admins can. A refused sale takes no number and moves no stock."""
+    open_shift(seller_a, shop_a)
+    cash = [{"method": "cash", "amount": "50000"}]
+    with tenant_context(company_a):
+        stock_before = {s.variant_id: s.quantity for s in Stock.objects.filter(pdv=shop_a.pdv)}
+
+    typed = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "1", "unit_price": "100"}],
+        cash,
+    )
+    assert typed.status_code == 403
+    assert error_code(typed) == "price_change_not_allowed"
+    assert "lines.0.unit_price" in typed.json()["error"]["fields"]
+    discounted = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "1", "discount_pct": "5"}],
+        cash,
+    )
+    assert discounted.status_code == 403
+    assert error_code(discounted) == "discount_above_limit"
+    assert "lines.0.discount_pct" in discounted.json()["error"]["fields"]
+    with tenant_context(company_a):
+        assert not Invoice.objects.exists()
+        assert {
+            s.variant_id: s.quantity for s in Stock.objects.filter(pdv=shop_a.pdv)
+        } == stock_before
+    # The list's own price, typed, is no change.
+    same = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "1", "unit_price": "10000"}],
+        cash,
+    )
+    assert same.status_code == 201, same.json()
+    assert same.json()["invoice"]["full_number"] == "PFV1"
+
+    allow_seller_discounts(owner_a, "10")
+    above = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "1", "discount_pct": "10.01"}],
+        cash,
+    )
+    assert above.status_code == 403 and above.json()["error"]["max_discount_pct"] == "10.00"
+    at_max = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "1", "discount_pct": "10"}],
+        cash,
+    )
+    assert at_max.status_code == 201, at_max.json()
+    assert at_max.json()["invoice"]["full_number"] == "PFV2"
+    assert (
+        error_code(
+            sell(
+                seller_a,
+                shop_a,
+                [{"variant": shop_a.v("iva19"), "quantity": "1", "unit_price": "9000"}],
+                cash,
+            )
+        )
+        == "price_change_not_allowed"
+    )
+
+    allow_seller_discounts(owner_a, "10", may_change_price=True)
+    cheaper = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "1", "unit_price": "9000"}],
+        cash,
+    )
+    assert cheaper.status_code == 201, cheaper.json()
+    assert cheaper.json()["invoice"]["subtotal"] == "9000.00"
+
+    # Managers are not limited (the register is the seller's: the owner sells on credit).
+    allow_seller_discounts(owner_a, "0")
+    line = {
+        "variant": shop_a.v("iva19"),
+        "quantity": "1",
+        "unit_price": "5000",
+        "discount_pct": "50",
+    }
+    owner_sale = owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop_a.pdv.id),
+            "customer": str(shop_a.customer.id),
+            "lines": [line],
+            "issue": True,
+        },
+        format="json",
+    )
+    assert owner_sale.status_code == 201, owner_sale.json()
+    assert owner_sale.json()["total"] == "2975.00"
+
+
+def test_the_sellers_limits_hold_on_drafts_and_their_edits(seller_a, owner_a, shop_a, company_a):
+    lines = [{"variant": shop_a.v("iva19"), "quantity": "1"}]
+    body = {"pdv": str(shop_a.pdv.id), "customer": str(shop_a.customer.id), "lines": lines}
+    created = seller_a.post("/api/v1/invoices/", body, format="json")
+    assert created.status_code == 201, created.json()
+    url = f"/api/v1/invoices/{created.json()['id']}/"
+    edit = seller_a.patch(url, {"lines": [{**lines[0], "discount_pct": "20"}]}, format="json")
+    assert edit.status_code == 403 and error_code(edit) == "discount_above_limit"
+    typed = seller_a.post(
+        "/api/v1/invoices/", {**body, "lines": [{**lines[0], "unit_price": "1"}]}, format="json"
+    )
+    assert typed.status_code == 403 and error_code(typed) == "price_change_not_allowed"
+    with tenant_context(company_a):
+        (draft,) = Invoice.objects.all()
+        assert [line.discount_pct for line in draft.lines.all()] == [0]
+    # An owner's discount on the draft stays when the seller issues it.
+    assert (
+        owner_a.patch(
+            url, {"lines": [{**lines[0], "discount_pct": "20"}]}, format="json"
+        ).status_code
+        == 200
+    )
+    issued = seller_a.post(f"{url}issue/")
+    assert issued.status_code == 200, issued.json()
+    assert issued.json()["subtotal"] == "10000.00" and issued.json()["discount_total"] == "2000.00"
+
+
+def test_the_sellers_limits_are_company_settings_within_bounds(owner_a, seller_a):
+    for bad in ("-1", "100.01", "abc"):
+        response = owner_a.patch(
+            "/api/v1/companies/current/", {"seller_max_discount_pct": bad}, format="json"
+        )
+        assert response.status_code == 400, bad
+        assert "seller_max_discount_pct" in response.json()["error"]["fields"]
+    current = owner_a.get("/api/v1/companies/current/").json()
+    assert (current["seller_max_discount_pct"], current["sellers_may_change_price"]) == (
+        "0.00",
+        False,
+    )
+    refused = seller_a.patch(
+        "/api/v1/companies/current/", {"seller_max_discount_pct": "100"}, format="json"
+    )
+    assert refused.status_code == 403
+
+
 def test_pos_sale_with_change(seller_a, shop_a, company_a):
     open_shift(seller_a, shop_a)
     response = sell(
@@ -64,9 +221,10 @@ def test_pos_sale_with_change(seller_a, shop_a, company_a):
         assert sorted(m.quantity for m in sold) == [-2, -1]
 
 
-def test_the_sale_answer_is_the_invoice_as_stored(seller_a, shop_a):
+def test_the_sale_answer_is_the_invoice_as_stored(seller_a, shop_a, owner_a):
     """The sale answers from what it wrote, without reading it back: that answer must be
     exactly what a later read of the invoice returns (totals, lines, costs hidden, payments)."""
+    allow_seller_discounts(owner_a, "10")
     open_shift(seller_a, shop_a)
     response = sell(
         seller_a,
