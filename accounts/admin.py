@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
+from ally360.exceptions import ValidationFailed
+from ally360.fiscal import normalize_nit
 from ally360.roles import Role
 
 from .models import Company, Invitation, Membership, OutboundEmail, User
@@ -145,8 +147,22 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
+class CompanyAdminForm(forms.ModelForm):
+    """The NIT and its check digit are verified as the API verifies them (python-stdnum)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if "nit" in cleaned and "nit_dv" in cleaned:
+            try:
+                cleaned["nit"], cleaned["nit_dv"] = normalize_nit(cleaned["nit"], cleaned["nit_dv"])
+            except ValidationFailed as exc:
+                raise ValidationError({"nit_dv": exc.message}) from exc
+        return cleaned
+
+
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
+    form = CompanyAdminForm
     list_display = [
         "name",
         "nit_display",
@@ -205,10 +221,18 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
+    """Read and delete only: an invitation's e-mail, company and role are what its sender
+    was allowed to grant (the API checks it); deleting one revokes its link."""
+
     list_display = ["email", "company", "role", "status", "expires_at", "created_at"]
     list_filter = ["status", "role"]
     search_fields = ["email", "company__name"]
-    readonly_fields = ["token_hash", "accepted_at", "accepted_by", "invited_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(OutboundEmail)

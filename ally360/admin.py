@@ -6,10 +6,11 @@ form are limited to the edited object's company, so the back-office cannot link 
 
 from functools import wraps
 
+from django import forms
 from django.contrib import admin
 
 from .models import TenantModel
-from .tenancy import cross_tenant
+from .tenancy import cross_tenant, tenant_context
 
 
 class Ally360AdminSite(admin.AdminSite):
@@ -32,6 +33,21 @@ class Ally360AdminSite(admin.AdminSite):
         return cross_tenant_view
 
 
+class TenantAdminForm(forms.ModelForm):
+    """Unique constraints that include the company (a PDV's code, a register's name) are
+    checked on the form, in the edited row's company. The company is not a form field, so
+    Django would skip them and the database would answer with an error page instead."""
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        exclude.discard("tenant")
+        return exclude
+
+    def _post_clean(self):
+        with tenant_context(self.instance.tenant_id):  # the checks query through `objects`
+            super()._post_clean()
+
+
 class TenantModelAdmin(admin.ModelAdmin):
     """Base admin for TenantModels: cross-tenant list, company column and filter.
 
@@ -39,6 +55,7 @@ class TenantModelAdmin(admin.ModelAdmin):
     context), never from the back-office.
     """
 
+    form = TenantAdminForm
     list_select_related = ["tenant"]
     list_filter = ["tenant"]
     readonly_fields = ["tenant", "created_at", "updated_at"]
@@ -74,7 +91,9 @@ class TenantModelAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyTenantAdmin(TenantModelAdmin):
-    """Issued fiscal documents: visible to staff, never edited from the back-office."""
+    """A company's documents and master data: visible to staff, never edited from the
+    back-office. Their rules (taxes, numbering, SKUs, price lists, stock) live in the services,
+    which the company reaches through the API; an operator's form would bypass them."""
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ally360.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline, TenantModelAdmin
+from ally360.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline
 
 from .models import (
     Bill,
@@ -56,7 +56,7 @@ class SupplierPaymentAdmin(ReadOnlyTenantAdmin):
 
 
 @admin.register(WithholdingConcept)
-class WithholdingConceptAdmin(TenantModelAdmin):
+class WithholdingConceptAdmin(ReadOnlyTenantAdmin):
     list_display = ["name", "kind", "rate", "min_base_uvt", "is_active"]
     list_filter = ["tenant", "kind"]
 

@@ -313,7 +313,7 @@ def file_store(
         module=module,
         purpose=purpose,
         key=object_key(module),
-        original_name=name,
+        original_name=fit_name(name),
         content_type=content_type,
         size=len(content),
         uploaded_by=user,
@@ -321,9 +321,22 @@ def file_store(
         confirmed_at=timezone.now(),
         upload_cleared=True,  # written here: it never had an upload URL
     )
-    backend().save(file.key, content, content_type)
+    # The row first: a row that cannot be saved leaves no object behind in storage.
     file.save()
+    backend().save(file.key, content, content_type)
     return file
+
+
+def fit_name(name: str) -> str:
+    """A name derived from an uploaded one (a thumbnail's `-thumb.webp`), shortened to fit
+    the column: the stem gives way, the extension stays."""
+    limit = FileObject._meta.get_field("original_name").max_length
+    if len(name) <= limit:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension) >= limit - 1:
+        return name[:limit]
+    return f"{stem[: limit - len(extension) - 1]}.{extension}"
 
 
 def file_read(*, file: FileObject) -> bytes:

@@ -1,12 +1,12 @@
 from django.contrib import admin
 
-from ally360.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline, TenantModelAdmin
+from ally360.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline
 
 from .models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, NumberingRange, Payment
 
 
 @admin.register(NumberingRange)
-class NumberingRangeAdmin(TenantModelAdmin):
+class NumberingRangeAdmin(ReadOnlyTenantAdmin):
     list_display = [
         "pdv",
         "document_type",
@@ -19,7 +19,6 @@ class NumberingRangeAdmin(TenantModelAdmin):
         "is_active",
     ]
     list_filter = ["tenant", "document_type", "is_active"]
-    readonly_fields = ["tenant", "next_number", "created_at", "updated_at"]
 
 
 class InvoiceLineInline(ReadOnlyTenantInline):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ally360.admin import ReadOnlyTenantInline, TenantModelAdmin
+from ally360.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline
 
 from .models import (
     Brand,
@@ -17,50 +17,37 @@ from .models import (
 
 
 @admin.register(Category)
-class CategoryAdmin(TenantModelAdmin):
+class CategoryAdmin(ReadOnlyTenantAdmin):
     list_display = ["name", "parent", "is_active"]
     search_fields = ["name"]
 
 
 @admin.register(Brand)
-class BrandAdmin(TenantModelAdmin):
+class BrandAdmin(ReadOnlyTenantAdmin):
     list_display = ["name", "is_active"]
     search_fields = ["name"]
 
 
 @admin.register(Tax)
-class TaxAdmin(TenantModelAdmin):
+class TaxAdmin(ReadOnlyTenantAdmin):
     list_display = ["name", "kind", "treatment", "rate", "dian_code", "is_active"]
     list_filter = ["tenant", "kind", "treatment"]
 
 
 @admin.register(Unit)
-class UnitAdmin(TenantModelAdmin):
+class UnitAdmin(ReadOnlyTenantAdmin):
     list_display = ["code", "name", "dian_code", "allows_decimals"]
 
 
-class VariantInline(admin.TabularInline):
+class VariantInline(ReadOnlyTenantInline):
     model = Variant
-    extra = 0
     fields = ["sku", "barcode", "options", "price", "cost", "is_default", "is_active"]
 
-    def get_queryset(self, request):
-        return Variant.all_tenants.all()
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-class ProductTaxInline(admin.TabularInline):
+class ProductTaxInline(ReadOnlyTenantInline):
     model = ProductTax
-    extra = 0
-    readonly_fields = ["tax"]
-
-    def get_queryset(self, request):
-        return ProductTax.all_tenants.all()
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["tax"]
+    related = ("tax",)
 
 
 class ProductImageInline(ReadOnlyTenantInline):
@@ -70,7 +57,7 @@ class ProductImageInline(ReadOnlyTenantInline):
 
 
 @admin.register(Product)
-class ProductAdmin(TenantModelAdmin):
+class ProductAdmin(ReadOnlyTenantAdmin):
     list_display = ["name", "category", "brand", "unit", "track_inventory", "is_active"]
     list_filter = ["tenant", "track_inventory", "is_active"]
     search_fields = ["name", "variants__sku", "variants__barcode"]
@@ -78,26 +65,19 @@ class ProductAdmin(TenantModelAdmin):
 
 
 @admin.register(Variant)
-class VariantAdmin(TenantModelAdmin):
+class VariantAdmin(ReadOnlyTenantAdmin):
     list_display = ["sku", "barcode", "product", "price", "cost", "is_active"]
     search_fields = ["sku", "barcode", "product__name"]
     list_select_related = ["tenant", "product"]
 
 
-class PriceListItemInline(admin.TabularInline):
+class PriceListItemInline(ReadOnlyTenantInline):
     model = PriceListItem
-    extra = 0
-    # Read-only: a raw-id widget would look the variant up outside any company (and fail).
-    readonly_fields = ["variant"]
-
-    def get_queryset(self, request):
-        return PriceListItem.all_tenants.all()
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["variant", "price"]
+    related = ("variant",)
 
 
 @admin.register(PriceList)
-class PriceListAdmin(TenantModelAdmin):
+class PriceListAdmin(ReadOnlyTenantAdmin):
     list_display = ["name", "kind", "percentage", "is_default", "is_active"]
     inlines = [PriceListItemInline]

@@ -9,7 +9,7 @@ from django.test import Client
 from accounts.tests.factories import UserFactory
 from ally360.admin import ReadOnlyTenantAdmin
 from ally360.models import TenantModel
-from ally360.tenancy import cross_tenant
+from ally360.tenancy import cross_tenant, tenant_context
 from ally360.tests.test_cross_tenant_probe import build_world
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -33,7 +33,7 @@ def test_staff_see_every_model_of_every_company_and_cannot_edit_issued_documents
     build_world(company_b, owner_b, make_shop, "FB")
     staff = Client()
     staff.force_login(UserFactory(is_staff=True, is_superuser=True))
-    opened, read_only = [], []
+    opened, read_only, editable = [], [], []
     for model, model_admin in admin.site._registry.items():
         changelist = staff.get(admin_url(model, ""))
         assert changelist.status_code == 200, (model, changelist.status_code)
@@ -59,10 +59,27 @@ def test_staff_see_every_model_of_every_company_and_cannot_edit_issued_documents
             delete = staff.post(admin_url(model, f"{row.pk}/delete/"), {"post": "yes"})
             assert delete.status_code == 403, (model, delete.status_code)
             read_only.append(model._meta.label)
+        elif model_admin.has_change_permission(change.wsgi_request, row):
+            # A page that may be edited saves its own form unchanged (inlines included).
+            saved = staff.post(admin_url(model, f"{row.pk}/change/"), posted_form(change))
+            assert saved.status_code == 302, (model, saved.status_code)
+            editable.append(model._meta.label)
     # Both companies' rows are listed (the admin runs cross-tenant).
     invoices = staff.get("/admin/invoices/invoice/")
     assert str(company_a.name) in invoices.text and str(company_b.name) in invoices.text
     assert {"invoices.Invoice", "bills.Bill", "invoices.CreditNote"} <= set(read_only)
+    # Master data carries service rules (taxes, numbering, SKUs, price lists, NITs): the
+    # company changes it through the API; the back-office reads it.
+    assert {
+        "products.Tax",
+        "products.Product",
+        "products.Variant",
+        "products.PriceList",
+        "invoices.NumberingRange",
+        "contacts.Contact",
+        "bills.WithholdingConcept",
+    } <= set(read_only)
+    assert {"accounts.Company", "pos.PDV", "pos.Seller", "pos.CashRegister"} <= set(editable)
     assert len(opened) >= 25, opened
 
 
@@ -241,3 +258,53 @@ def test_the_back_office_stores_e_mails_lowercased():
     )
     assert added.status_code == 302, added.context["adminform"].form.errors
     assert User.objects.filter(email="mixed.case@tienda.co").exists()
+
+
+def test_the_back_office_checks_a_companys_unique_codes_and_its_nit(company_a, make_shop):
+    """A PDV's code is unique in its company and a NIT's check digit is verified: the form
+    says so, instead of an error page from the database or a wrong digit on every invoice."""
+    from accounts.models import Company
+    from pos.models import PDV
+
+    make_shop(company_a)
+    with tenant_context(company_a):
+        main = PDV.objects.get(is_main=True)
+        other = PDV.objects.create(name="Bodega", code="BOD")
+    staff = staff_client()
+    change = admin_url(PDV, f"{other.pk}/change/")
+    taken = staff.post(change, posted_form(staff.get(change), code=main.code))
+    assert taken.status_code == 200 and taken.context["adminform"].form.errors
+    with cross_tenant():
+        assert PDV.all_tenants.get(pk=other.pk).code == "BOD"
+
+    change = admin_url(Company, f"{company_a.pk}/change/")
+    assert company_a.nit_dv == "4"  # 800197268-4
+    wrong = staff.post(change, posted_form(staff.get(change), nit_dv="7"))
+    assert wrong.status_code == 200 and "nit_dv" in wrong.context["adminform"].form.errors
+    company_a.refresh_from_db()
+    assert company_a.nit_dv == "4"
+    dashed = staff.post(change, posted_form(staff.get(change), nit="800.197.268", nit_dv="4"))
+    assert dashed.status_code == 302
+    company_a.refresh_from_db()
+    assert (company_a.nit, company_a.nit_dv) == ("800197268", "4")
+
+
+def test_the_back_office_reads_and_deletes_invitations_but_does_not_edit_them(company_a, owner_a):
+    from accounts.models import Invitation
+
+    sent = owner_a.post(
+        "/api/v1/invitations/", {"email": "nuevo@tienda.co", "role": "viewer"}, format="json"
+    )
+    assert sent.status_code == 201, sent.json()
+    invitation = Invitation.objects.get(email="nuevo@tienda.co")
+    staff = staff_client()
+    change = admin_url(Invitation, f"{invitation.pk}/change/")
+    assert staff.get(change).status_code == 200
+    assert staff.post(change, {"role": "owner"}).status_code == 403
+    invitation.refresh_from_db()
+    assert invitation.role == "viewer"
+    assert (
+        staff.post(admin_url(Invitation, f"{invitation.pk}/delete/"), {"post": "yes"}).status_code
+        == 302
+    )
+    assert not Invitation.objects.filter(pk=invitation.pk).exists()

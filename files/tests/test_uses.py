@@ -314,3 +314,22 @@ def test_deleting_a_product_does_not_depend_on_the_object_store(
     with tenant_context(company_a):
         assert FileObject.objects.get(pk=image_file).status == FileObject.Status.DELETED
         assert not ProductImage.objects.filter(file_id=image_file).exists()
+
+
+def test_a_thumbnail_of_an_image_with_the_longest_name_is_made(
+    owner_a, company_a, make_product, django_capture_on_commit_callbacks
+):
+    """Upload names take up to 255 characters; the thumbnail's "-thumb.webp" shortens the
+    stem to fit instead of failing (and leaving its object in storage)."""
+    product = make_product(company_a)
+    file_id = uploaded(owner_a, png_bytes((400, 400)), name="c" * 251 + ".png")
+    with django_capture_on_commit_callbacks(execute=True):
+        attached = owner_a.post(
+            f"/api/v1/products/{product.id}/images", {"file": file_id}, format="json"
+        )
+    assert attached.status_code == 201, attached.json()
+    with tenant_context(company_a):
+        image = ProductImage.objects.get(pk=attached.json()["id"])
+        thumbnail = FileObject.objects.get(pk=image.thumbnail_id)
+    assert thumbnail.status == "ready"
+    assert thumbnail.original_name == "c" * 250 + ".webp"

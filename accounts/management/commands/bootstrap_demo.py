@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Company, User
-from accounts.services import company_create
+from accounts.services import company_create, normalize_email
 
 DEMO_EMAIL = "demo@ally360.co"
 DEMO_PASSWORD = "Demo-Ally360-2026"
@@ -21,6 +21,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, email, password, **options):
+        email = normalize_email(email)  # stored lowercased: look it up the same way
         user = User.objects.filter(email=email).first()
         if user is None:
             user = User.objects.create_user(
