@@ -423,9 +423,7 @@ class MeView(APIView):
     @extend_schema(request=MeUpdateSerializer, responses=MeResponseSerializer, tags=["auth"])
     def patch(self, request):
         data = validated(MeUpdateSerializer, request)
-        for field, value in data.items():
-            setattr(request.user, field, value)
-        request.user.save(update_fields=list(data) or None)
+        services.user_profile_update(user=request.user, data=data)
         return Response(self._payload(request))
 
 

@@ -149,6 +149,20 @@ def user_register(
     return user, created_company
 
 
+PROFILE_FIELDS = ("first_name", "last_name", "phone")
+
+
+def user_profile_update(*, user: User, data: dict) -> User:
+    """Write only the profile's own columns. The row the request authenticated with may be
+    stale: a password changed meanwhile (and the token version it raised) must stay changed."""
+    changed = [field for field in PROFILE_FIELDS if field in data]
+    for field in changed:
+        setattr(user, field, data[field])
+    if changed:
+        user.save(update_fields=changed)
+    return user
+
+
 def email_verification_token(user: User) -> str:
     return signing.dumps({"u": str(user.id), "e": user.email}, salt=EMAIL_VERIFICATION_SALT)
 
@@ -334,22 +348,32 @@ def company_create(
 
 @transaction.atomic
 def company_update(*, company: Company, data: dict) -> Company:
+    """Write only the fields given, on the row as it is now: the company the request
+    authenticated with may be stale (a deactivation or another admin's change meanwhile)."""
     data = dict(data)
+    unknown = set(data) - {*COMPANY_EDITABLE_FIELDS, "nit", "nit_dv"}
+    if unknown:
+        raise ValidationFailed(f"The field {', '.join(sorted(unknown))} cannot be changed.")
+    company = Company.objects.select_for_update().get(pk=company.pk)
+    if not company.is_active:
+        raise NotFound(_("Company not found."), code="company_not_found")
+    changed = list(data)
     if "nit" in data or "nit_dv" in data:
         company.nit, company.nit_dv = normalize_nit(
             data.pop("nit", company.nit), data.pop("nit_dv", None)
         )
+        changed = [*data, "nit", "nit_dv"]
     for field, value in data.items():
-        if field not in COMPANY_EDITABLE_FIELDS:
-            raise ValidationFailed(f"The field {field} cannot be changed.")
         setattr(company, field, value)
-    company.save()
+    if changed:
+        company.save(update_fields=[*changed, "updated_at"])
     return company
 
 
 @transaction.atomic
 def company_deactivate(*, company: Company) -> Company:
     """Companies are never deleted: fiscal records must be kept. Deactivation locks everyone out."""
+    company = Company.objects.select_for_update().get(pk=company.pk)
     company.is_active = False
     company.save(update_fields=["is_active", "updated_at"])
     for user_id in Membership.objects.filter(company=company).values_list("user_id", flat=True):

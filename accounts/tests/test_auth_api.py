@@ -554,6 +554,26 @@ def test_me_update(company_a, client_as):
     assert response.status_code == 200 and response.json()["user"]["phone"] == "3001234567"
 
 
+def test_a_profile_update_from_a_stale_row_keeps_a_password_changed_meanwhile():
+    """A request's user is read when it authenticates; a password changed by another request
+    before this one writes must survive it (an empty PATCH auth/me wrote every column back:
+    the old password and token version with them)."""
+    from accounts.models import User
+    from accounts.services import user_profile_update
+
+    user = UserFactory()
+    stale = User.objects.get(pk=user.pk)
+    fresh = User.objects.get(pk=user.pk)
+    fresh.set_password("Otra-clave-segura-991")
+    fresh.save()
+    user_profile_update(user=stale, data={})
+    user_profile_update(user=stale, data={"first_name": "Ana"})
+    stored = User.objects.get(pk=user.pk)
+    assert stored.check_password("Otra-clave-segura-991")
+    assert stored.token_version == fresh.token_version > 0
+    assert stored.first_name == "Ana"
+
+
 @pytest.mark.redis
 def test_login_is_rate_limited_per_email(api):
     user = UserFactory()

@@ -381,3 +381,24 @@ def test_expire_invitations_task(company_a, owner_a, inviting_owner):
         "a@example.co": "expired",
         "b@example.co": "pending",
     }
+
+
+def test_a_settings_change_from_a_stale_row_writes_only_its_fields(company_a):
+    """A request's company is read when it authenticates. A change saves only the fields it
+    was given, on the row as it is now: another admin's change meanwhile stays, and a company
+    deactivated meanwhile is not brought back."""
+    from accounts.services import company_deactivate, company_update
+    from ally360.exceptions import NotFound
+
+    first = Company.objects.get(pk=company_a.pk)
+    second = Company.objects.get(pk=company_a.pk)
+    company_update(company=first, data={"allow_negative_stock": True})
+    company_update(company=second, data={"city": "Cali"})
+    stored = Company.objects.get(pk=company_a.pk)
+    assert (stored.allow_negative_stock, stored.city) == (True, "Cali")
+
+    company_deactivate(company=Company.objects.get(pk=company_a.pk))
+    with pytest.raises(NotFound):
+        company_update(company=second, data={"city": "Medellín"})
+    stored = Company.objects.get(pk=company_a.pk)
+    assert (stored.is_active, stored.city) == (False, "Cali")
