@@ -65,6 +65,8 @@ from .models import (
 )
 
 POSITIVE_QUANTITY = Decimal("0.001")
+# The largest number a range may hold: its columns are bigints and `range_to + 1` must fit.
+NUMBER_MAX = 2**63 - 2
 
 # --- numbering ranges --------------------------------------------------------------------------
 
@@ -114,10 +116,11 @@ class NumberingRangeInputSerializer(Serializer):
     document_type = serializers.ChoiceField(choices=DocumentType.choices)
     resolution_number = serializers.CharField(max_length=40)
     prefix = serializers.CharField(max_length=4, required=False, allow_blank=True)
-    range_from = serializers.IntegerField(min_value=1)
-    range_to = serializers.IntegerField(min_value=1)
+    range_from = serializers.IntegerField(min_value=1, max_value=NUMBER_MAX)
+    range_to = serializers.IntegerField(min_value=1, max_value=NUMBER_MAX)
     next_number = serializers.IntegerField(
         min_value=1,
+        max_value=NUMBER_MAX,
         required=False,
         help_text="Defaults to 'from' (a range already in use elsewhere may start later).",
     )
@@ -131,6 +134,8 @@ class NumberingRangeUpdateSerializer(NumberingRangeInputSerializer):
     pdv = None
     document_type = None
     next_number = None
+    # Left out, an update keeps the range's state (a default would reactivate an old range).
+    is_active = serializers.BooleanField(required=False)
 
 
 @extend_schema_view(

@@ -135,22 +135,34 @@ def _validate_range(data: dict, exclude_id=None) -> None:
         raise ValidationFailed(message, fields={"range_from": [message]})
 
 
-def _deactivate_others(numbering: NumberingRange, valid_from: date | None = None) -> None:
+def _deactivate_others(numbering: NumberingRange, merged: dict | None = None) -> None:
     """A new active resolution replaces the previous one for that PDV and document type; not
-    before it starts, though, or issuing would stop until then."""
+    before it starts, though, nor once it has expired or is used up (a past resolution loaded
+    for the record), or issuing would stop. `merged`: the values an update is about to save."""
+    values = {
+        field: (merged or {}).get(field, getattr(numbering, field))
+        for field in ("valid_from", "valid_to", "range_to", "next_number")
+    }
     others = NumberingRange.objects.filter(
         pdv=numbering.pdv, document_type=numbering.document_type, is_active=True
     ).exclude(pk=numbering.pk)
-    starts, today = valid_from or numbering.valid_from, timezone.localdate()
+    today = timezone.localdate()
     in_use = others.filter(
         valid_from__lte=today, valid_to__gte=today, next_number__lte=F("range_to")
     )  # an expired or used-up range stops nothing by being replaced
-    if starts > today and in_use.exists():
+    if values["valid_from"] > today and in_use.exists():
         message = _(
             "Another range is in use until this one starts: create it inactive and activate it "
             "on %(date)s."
-        ) % {"date": starts}
+        ) % {"date": values["valid_from"]}
         raise Conflict(message, code="range_not_started")
+    spent = values["valid_to"] < today or values["next_number"] > values["range_to"]
+    if spent and in_use.exists():
+        message = _(
+            "This range can no longer issue (expired or used up) and would replace the range "
+            "in use: load it inactive."
+        )
+        raise Conflict(message, code="range_not_usable")
     (
         NumberingRange.objects.select_for_update(of=("self",))
         .filter(pdv=numbering.pdv, document_type=numbering.document_type, is_active=True)
@@ -210,9 +222,13 @@ def numbering_range_update(*, numbering: NumberingRange, data: dict) -> Numberin
     if not used:
         # An unused range starts at its (possibly new) first number.
         data["next_number"] = merged["range_from"]
-    if data.get("is_active") or (numbering.is_active and "valid_from" in data):
+    if data.get("is_active") or (
+        numbering.is_active and {"valid_from", "valid_to", "range_to"} & set(data)
+    ):
         # Before the save: the database allows one active range per PDV and document type.
-        _deactivate_others(numbering, valid_from=merged["valid_from"])
+        _deactivate_others(
+            numbering, {**merged, "next_number": data.get("next_number", numbering.next_number)}
+        )
 
     model_update(numbering, data, (*RANGE_FIELDS, "next_number"))
     return numbering
@@ -354,6 +370,17 @@ class SellerPricing:
             ).get(pk=require_tenant_id())
         return self._policy
 
+    def check_price_list(self, chosen: PriceList, own: PriceList | None) -> None:
+        """Another list than the customer's own (or the default) is a change of prices."""
+        if not self.applies or chosen == own:
+            return
+        may_change, _max_discount = self._company_policy()
+        if not may_change:
+            message = _("Sellers sell on the customer's price list: ask an administrator.")
+            raise PermissionDeniedError(
+                message, code="price_change_not_allowed", fields={"price_list": [message]}
+            )
+
     def check(self, field: str, spec: dict, list_price: Decimal) -> None:
         if not self.applies:
             return
@@ -388,7 +415,7 @@ class SellerPricing:
 
 
 def build_lines(
-    specs: list[dict], price_list: PriceList | None, role: str
+    specs: list[dict], price_list: PriceList | None, pricing: SellerPricing
 ) -> list[tuple[dict, LineAmounts]]:
     """Validate line specs and compute their amounts (prices from the list when not given),
     within what the actor's role may change (`SellerPricing`)."""
@@ -400,7 +427,6 @@ def build_lines(
     ensure_tenant(*(spec["variant"] for spec in specs), field="lines")
     variants = variants_with_taxes(spec["variant"] for spec in specs)
     prices = variant_prices(variants.values(), price_list)
-    pricing = SellerPricing(role)
     built = []
     for index, spec in enumerate(specs):
         variant = variants[spec["variant"].pk]
@@ -534,8 +560,11 @@ def _draft_create(
     in memory, for a caller that writes them once, finished (a POS sale)."""
     _check_parties(pdv, customer, seller)
     ensure_tenant(price_list, field="price_list")
+    pricing = SellerPricing(role)
+    if price_list is not None and pricing.applies:
+        pricing.check_price_list(price_list, _resolve_price_list(customer, None))
     price_list = _resolve_price_list(customer, price_list)
-    built = build_lines(lines, price_list, role)
+    built = build_lines(lines, price_list, pricing)
     invoice = Invoice(
         kind=kind,
         pdv=pdv,
@@ -584,9 +613,13 @@ def invoice_update(*, invoice: Invoice, role: str, data: dict) -> Invoice:
     _require_draft(invoice)
     data = dict(data)
     lines = data.pop("lines", None)
+    pricing = SellerPricing(role)
     if data.get("price_list") is not None:
         ensure_tenant(data["price_list"], field="price_list")
         _require_active(data["price_list"])
+        if pricing.applies:
+            customer = data.get("customer", invoice.customer)
+            pricing.check_price_list(data["price_list"], _resolve_price_list(customer, None))
 
     new_customer = "customer" in data and data["customer"].pk != invoice.customer_id
     if (new_customer and "price_list" not in data) or (
@@ -610,7 +643,7 @@ def invoice_update(*, invoice: Invoice, role: str, data: dict) -> Invoice:
         # the draft names the list its lines were priced on.
         usable = stored if stored is not None and stored.is_active else None
         invoice.price_list = _resolve_price_list(invoice.customer, usable)
-        built = build_lines(lines, invoice.price_list, role)
+        built = build_lines(lines, invoice.price_list, pricing)
         invoice.lines.all().delete()
         _write_lines(invoice, built)
         invoice.save()
@@ -627,7 +660,16 @@ def invoice_delete(*, invoice: Invoice) -> None:
 
 def _check_credit_limit(invoice: Invoice) -> None:
     customer = invoice.customer
-    if invoice.kind != Invoice.Kind.SALE or customer.credit_limit <= 0:
+    if invoice.kind != Invoice.Kind.SALE:
+        return
+    # Issues on credit to one customer queue on its row, so two at once cannot both fit
+    # under the limit; the limit is read as it is now.
+    customer.credit_limit = (
+        Contact.objects.select_for_update()
+        .values_list("credit_limit", flat=True)
+        .get(pk=customer.pk)
+    )
+    if customer.credit_limit <= 0:
         return
     open_balance = (
         Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN).aggregate(
@@ -655,7 +697,7 @@ def _document_type(invoice: Invoice) -> str:
 @atomic_service
 def invoice_issue(*, invoice: Invoice, user) -> tuple[Invoice, list[str]]:
     """Take the number, move the stock out and open the invoice: all or nothing."""
-    invoice = _lock(invoice, "customer", "pdv")
+    invoice = _lock(invoice, "customer", "pdv", "seller")
     _require_draft(invoice)
     return _issue_draft(invoice, list(invoice.lines.select_related("variant__product")), user)
 
@@ -673,6 +715,16 @@ def _issue_draft(
         raise Conflict(_("An invoice without lines cannot be issued."), code="no_lines")
     if not invoice.pdv.is_active:
         raise Conflict(_("The point of sale is inactive."), code="pdv_inactive")
+    # A draft keeps its parties too: one deactivated since is not invoiced.
+    customer = invoice.customer
+    if not (customer.is_active and customer.is_customer):
+        raise Conflict(
+            _("%(name)s is not an active customer. Change the draft first.")
+            % {"name": customer.name},
+            code="customer_inactive",
+        )
+    if invoice.seller is not None and not invoice.seller.is_active:
+        raise Conflict(_("The seller is inactive. Change the draft first."), code="seller_inactive")
     # A draft keeps its lines; what was deactivated since is not sold.
     inactive = [
         line.variant.sku
@@ -924,14 +976,20 @@ def payment_void(*, payment: Payment, user, reason: str) -> Payment:
     invoice = _lock(payment.invoice)
     # Locked (after the invoice, the order payment_create takes them in): a close in progress
     # finishes first, and its count stays right.
-    if (
-        payment.shift_id is not None
-        and Shift.objects.select_for_update().get(pk=payment.shift_id).status == Shift.Status.CLOSED
-    ):
+    shift = (
+        Shift.objects.select_for_update().get(pk=payment.shift_id)
+        if payment.shift_id is not None
+        else None
+    )
+    if shift is not None and shift.status == Shift.Status.CLOSED:
         raise Conflict(
             _("The payment belongs to a closed shift; its cash was already counted."),
             code="shift_closed",
         )
+    if shift is not None and payment.method == PaymentMethod.CASH:
+        # The cash goes back out of the drawer it came into: no more than it holds now (after
+        # a cash out to the safe, say).
+        check_drawer_holds(payment.amount, shift_cash_in_drawer(shift))
     if invoice.credit_notes.filter(Q(refund_amount__gt=0) | Q(withholding_reversed__gt=0)).exists():
         # The note gave money back against the payments; voiding one would make the customer
         # owe what was already credited and returned.

@@ -343,6 +343,44 @@ def test_numbering_range_rules(owner_a, shop_a):
     assert owner_a.delete(f"/api/v1/numbering-ranges/{created.json()['id']}/").status_code == 409
 
 
+def test_a_past_or_spent_resolution_is_loaded_inactive_and_issuing_goes_on(owner_a, shop_a):
+    """A resolution loaded for the record (expired, or its numbers used up) cannot replace the
+    range in use: active it is a 409 that changes nothing, inactive it is kept; an update that
+    leaves `is_active` out keeps it inactive; numbers beyond a bigint are a 400."""
+    today = timezone.localdate()
+    past = {
+        "pdv": str(shop_a.pdv.id),
+        "document_type": "invoice",
+        "resolution_number": "18760000OLD",
+        "prefix": "OLD",
+        "range_from": 1,
+        "range_to": 100,
+        "valid_from": str(today - timedelta(days=400)),
+        "valid_to": str(today - timedelta(days=35)),
+    }
+    ranges = "/api/v1/numbering-ranges/"
+    for body in (past, {**past, "valid_to": str(today), "next_number": 101}):
+        refused = owner_a.post(ranges, body, format="json")
+        assert refused.status_code == 409 and error_code(refused) == "range_not_usable", body
+    kept = owner_a.post(ranges, {**past, "is_active": False}, format="json")
+    assert kept.status_code == 201, kept.json()
+    put = {k: v for k, v in past.items() if k not in ("pdv", "document_type")}
+    corrected = owner_a.put(
+        f"{ranges}{kept.json()['id']}/", {**put, "technical_key": "abc"}, format="json"
+    )
+    assert corrected.status_code == 200, corrected.json()
+    assert corrected.json()["is_active"] is False and corrected.json()["technical_key"] == "abc"
+    reactivated = owner_a.patch(f"{ranges}{kept.json()['id']}/", {"is_active": True}, format="json")
+    assert reactivated.status_code == 409 and error_code(reactivated) == "range_not_usable"
+    assert issued(owner_a, shop_a)["full_number"] == "FV1"  # the range in use goes on
+
+    for field in ("range_to", "next_number"):
+        huge = owner_a.post(
+            ranges, {**past, "is_active": False, "prefix": "ZZ", field: 10**19}, format="json"
+        )
+        assert huge.status_code == 400 and field in huge.json()["error"]["fields"], field
+
+
 def test_an_unused_range_moves_its_start_and_an_old_range_comes_back(owner_a, shop_a, company_a):
     today = timezone.localdate()
     with tenant_context(company_a):
@@ -617,6 +655,33 @@ def test_a_draft_of_an_item_deactivated_since_is_not_issued(owner_a, shop_a, com
     assert refused.status_code == 409 and error_code(refused) == "variant_inactive"
     assert owner_a.get(f"{URL}{waiting['id']}/").json()["status"] == "draft"
     assert stock_of(shop_a, "iva19") == 100
+
+
+def test_a_draft_whose_customer_or_seller_was_deactivated_since_is_not_issued(owner_a, shop_a):
+    seller = owner_a.post("/api/v1/sellers/", {"name": "Vendedora"}, format="json").json()
+    waiting = draft(owner_a, shop_a, seller=seller["id"])
+    contact = f"/api/v1/contacts/{shop_a.customer.id}/"
+    for change, code in (
+        ({"is_active": False}, "customer_inactive"),
+        ({"is_active": True, "is_customer": False, "is_supplier": True}, "customer_inactive"),
+    ):
+        assert owner_a.patch(contact, change, format="json").status_code == 200, change
+        refused = owner_a.post(f"{URL}{waiting['id']}/issue")
+        assert refused.status_code == 409 and error_code(refused) == code, change
+    assert owner_a.patch(contact, {"is_customer": True}, format="json").status_code == 200
+    off = owner_a.patch(f"/api/v1/sellers/{seller['id']}/", {"is_active": False}, format="json")
+    assert off.status_code == 200
+    refused = owner_a.post(f"{URL}{waiting['id']}/issue")
+    assert refused.status_code == 409 and error_code(refused) == "seller_inactive"
+    assert owner_a.get(f"{URL}{waiting['id']}/").json()["status"] == "draft"
+    assert stock_of(shop_a, "iva19") == 100
+    assert (
+        owner_a.patch(
+            f"/api/v1/sellers/{seller['id']}/", {"is_active": True}, format="json"
+        ).status_code
+        == 200
+    )
+    assert owner_a.post(f"{URL}{waiting['id']}/issue").json()["full_number"] == "FV1"
 
 
 def test_annulment_credits_everything_left(owner_a, shop_a):

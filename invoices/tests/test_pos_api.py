@@ -168,6 +168,64 @@ def test_the_sellers_limits_hold_on_drafts_and_their_edits(seller_a, owner_a, sh
     assert issued.json()["subtotal"] == "10000.00" and issued.json()["discount_total"] == "2000.00"
 
 
+def test_a_seller_sells_on_the_customers_price_list_unless_prices_may_change(
+    seller_a, owner_a, shop_a
+):
+    """Choosing another (cheaper) list is a change of prices too."""
+    wholesale = owner_a.post(
+        "/api/v1/price-lists/",
+        {"name": "Mayoristas", "kind": "percentage", "percentage": "20"},
+        format="json",
+    )
+    assert wholesale.status_code == 201, wholesale.json()
+    open_shift(seller_a, shop_a)
+    lines = [{"variant": shop_a.v("iva19"), "quantity": "1"}]
+    cash = [{"method": "cash", "amount": "50000"}]
+    cheaper = sell(seller_a, shop_a, lines, cash, price_list=wholesale.json()["id"])
+    assert cheaper.status_code == 403 and error_code(cheaper) == "price_change_not_allowed"
+    assert "price_list" in cheaper.json()["error"]["fields"]
+    body = {"pdv": str(shop_a.pdv.id), "customer": str(shop_a.customer.id), "lines": lines}
+    created = seller_a.post("/api/v1/invoices/", body, format="json")
+    assert created.status_code == 201
+    moved = seller_a.patch(
+        f"/api/v1/invoices/{created.json()['id']}/",
+        {"price_list": wholesale.json()["id"], "lines": lines},
+        format="json",
+    )
+    assert moved.status_code == 403 and error_code(moved) == "price_change_not_allowed"
+
+    allow_seller_discounts(owner_a, "0", may_change_price=True)
+    allowed = sell(seller_a, shop_a, lines, cash, price_list=wholesale.json()["id"])
+    assert allowed.status_code == 201, allowed.json()
+    assert allowed.json()["invoice"]["subtotal"] == "8000.00"
+
+
+def test_voiding_a_cash_payment_takes_no_more_than_its_drawer_holds(seller_a, owner_a, shop_a):
+    """The cash goes back out of the drawer it came into: after it went to the safe, the void
+    is refused (409 not_enough_cash) and the drawer is never expected to hold less than 0."""
+    shift = open_shift(seller_a, shop_a, cash="0")
+    sale = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        [{"method": "cash", "amount": "11900"}],
+    )
+    assert sale.status_code == 201, sale.json()
+    movements = f"/api/v1/shifts/{shift['id']}/cash-movements"
+    to_safe = {"kind": "out", "amount": "11900", "reason": "a la caja fuerte"}
+    assert seller_a.post(movements, to_safe, format="json").status_code == 201
+    payment = sale.json()["invoice"]["payments"][0]["id"]
+    void = f"/api/v1/payments/{payment}/void"
+    refused = owner_a.post(void, {"reason": "cobro errado"}, format="json")
+    assert refused.status_code == 409 and error_code(refused) == "not_enough_cash"
+    assert refused.json()["error"]["in_drawer"] == "0.00"
+    back = {"kind": "in", "amount": "11900", "reason": "de la caja fuerte"}
+    assert seller_a.post(movements, back, format="json").status_code == 201
+    assert owner_a.post(void, {"reason": "cobro errado"}, format="json").status_code == 200
+    report = owner_a.get(f"/api/v1/shifts/{shift['id']}/report").json()
+    assert Decimal(report["cash"]["expected"]) == 0
+
+
 def test_the_sellers_limits_are_company_settings_within_bounds(owner_a, seller_a):
     for bad in ("-1", "100.01", "abc"):
         response = owner_a.patch(

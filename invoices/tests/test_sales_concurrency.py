@@ -1,5 +1,6 @@
 """32 threads selling on one point of sale, over HTTP, on PostgreSQL."""
 
+import contextlib
 import threading
 from decimal import Decimal
 
@@ -207,3 +208,56 @@ def test_a_sale_during_a_shift_close_waits_and_is_refused(company_a, make_shop, 
     with tenant_context(company_a):
         assert not Payment.objects.filter(shift_id=shift_id).exists()
         assert not Invoice.objects.filter(kind=Invoice.Kind.POS).exists()
+
+
+def test_two_invoices_issued_at_once_to_one_customer_keep_within_its_credit_limit(
+    company_a, make_shop, monkeypatch
+):
+    """Each issue alone fits under the limit, both do not. The first holds the customer's row
+    until it commits (the second waits at the gate until then), so the second counts it and
+    is refused: the customer never owes more than the limit."""
+    from contacts.models import Contact
+    from invoices import services as invoice_services
+
+    shop = make_shop(company_a)
+    with tenant_context(company_a):
+        Contact.objects.filter(pk=shop.customer.pk).update(credit_limit=Decimal("30000"))
+    owner = Membership.objects.get(company=company_a, role=Role.OWNER).user
+    clients = [client_for(owner, company_a), client_for(owner, company_a)]
+    drafts = []
+    for client in clients:
+        created = client.post(
+            "/api/v1/invoices/",
+            {
+                "pdv": str(shop.pdv.id),
+                "customer": str(shop.customer.id),
+                "lines": [{"variant": shop.v("iva19"), "quantity": "2"}],  # 23,800
+            },
+            format="json",
+        )
+        assert created.status_code == 201, created.json()
+        drafts.append(created.json()["id"])
+
+    both_past_the_check = threading.Barrier(2)
+    take_number = invoice_services.number_take
+
+    def number_take_after_both(*args, **kwargs):
+        # Without the customer's lock both get here; with it the second never does while the
+        # first waits, so the wait gives up and the first goes on.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_past_the_check.wait(timeout=2)
+        return take_number(*args, **kwargs)
+
+    monkeypatch.setattr(invoice_services, "number_take", number_take_after_both)
+
+    def issue(index):
+        response = clients[index].post(f"/api/v1/invoices/{drafts[index]}/issue")
+        return response.status_code, response.json().get("error", {}).get("code")
+
+    results, errors = run_in_threads(2, issue)
+    assert errors == {}, errors
+    assert sorted(status for status, _code in results.values()) == [200, 409], results
+    assert {code for status, code in results.values() if status == 409} == {"credit_limit_exceeded"}
+    with tenant_context(company_a):
+        owed = Invoice.objects.filter(status="open").aggregate(s=Sum("balance"))["s"]
+    assert owed == Decimal("23800.00")
