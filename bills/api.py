@@ -15,9 +15,10 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
-from ally360.api.filters import TenantChoiceFilter, TenantFilterSet
+from ally360.api.filters import TenantChoiceFilter, TenantFilterBackend, TenantFilterSet
 from ally360.api.pagination import CursorPagination
 from ally360.api.serializers import (
     AgingBalanceSerializer,
@@ -219,6 +220,8 @@ class BillViewSet(RowListMixin, ServiceModelViewSet):
     filterset_class = BillFilter
     search_fields = ["number", "supplier_invoice_number", "supplier__name"]
     pagination_class = CursorPagination
+    # The cursor owns the order: it cannot page past rows with no value.
+    filter_backends = [TenantFilterBackend, SearchFilter]
     list_related = {"supplier": contact_ref_rows}
     action_permissions = {"issue": "write", "void": "void"}
 

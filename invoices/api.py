@@ -414,6 +414,8 @@ class InvoiceViewSet(RowListMixin, ServiceModelViewSet):
     filterset_class = InvoiceFilter
     search_fields = ["full_number", "customer__name", "customer__id_number"]
     pagination_class = CursorPagination
+    # The cursor owns the order: it cannot page past rows with no value (a draft's due date).
+    filter_backends = [TenantFilterBackend, SearchFilter]
     list_related = {"customer": contact_ref_rows}
     action_permissions = {
         "issue": "write",

@@ -9,6 +9,7 @@ company's id in a filter is "not a valid choice" (400), as in a payload.
 import django_filters
 from django.apps import apps
 from django.conf import settings
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as drf_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
@@ -106,6 +107,14 @@ class TotalOrderingFilter(OrderingFilter):
     """`?ordering=` (or the view's default order), then the primary key: rows that tie on the
     chosen fields keep one order, so offset pages never skip or repeat them. Cursor pages keep
     their own single-field order."""
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        unknown = [term for term in fields if term and term not in valid]
+        if unknown:  # DRF drops them: a typo would answer in some other order
+            message = _("Not an ordering field: %(terms)s.") % {"terms": ", ".join(unknown)}
+            raise ValidationError({self.ordering_param: [message]})
+        return valid
 
     def get_ordering(self, request, queryset, view):
         ordering = super().get_ordering(request, queryset, view)

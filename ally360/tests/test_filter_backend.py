@@ -128,3 +128,44 @@ def test_lists_without_an_ordering_of_their_own_end_the_models_order_with_the_id
         assert owner_a.get("/api/v1/contacts/").status_code == 200
     page = next(q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"])
     assert page.rstrip().split("ORDER BY", 1)[1].split("LIMIT")[0].rstrip().endswith('"id" ASC')
+
+
+@pytest.mark.django_db
+def test_bad_paging_and_ordering_parameters_are_a_400_naming_them(owner_a, shop_a):
+    """DRF quietly uses its defaults for a bad `limit` or `offset` and drops an unknown
+    ordering term, so a client's typo answers a different page or order; a malformed cursor is
+    its 404. Each is a 400 naming the parameter."""
+    owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop_a.pdv.id),
+            "customer": str(shop_a.customer.id),
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    )
+    cases = (
+        [
+            ("/api/v1/contacts/", {"limit": value}, "limit")
+            for value in ("abc", "-5", "0", "1.5", "²")
+        ]
+        + [
+            ("/api/v1/contacts/", {"offset": value}, "offset")
+            for value in ("abc", "-1", str(10**16))
+        ]
+        + [
+            ("/api/v1/contacts/", {"ordering": "password"}, "ordering"),
+            ("/api/v1/contacts/", {"ordering": "name,-nope"}, "ordering"),
+            ("/api/v1/invoices/", {"limit": "abc"}, "limit"),
+            ("/api/v1/invoices/", {"cursor": "%%%garbage"}, "cursor"),
+            ("/api/v1/bills/", {"cursor": "\xff"}, "cursor"),
+        ]
+    )
+    for url, params, name in cases:
+        response = owner_a.get(url, params)
+        assert response.status_code == 400, (url, params, response.status_code)
+        assert name in response.json()["error"]["fields"], (url, params)
+    # Good values still page, a large limit is capped, and the cursor lists keep their order.
+    assert owner_a.get("/api/v1/contacts/", {"limit": "1000", "offset": "0"}).status_code == 200
+    assert owner_a.get("/api/v1/contacts/", {"ordering": "-name, created_at"}).status_code == 200
+    assert owner_a.get("/api/v1/invoices/", {"limit": "1"}).json()["results"]
