@@ -146,10 +146,10 @@ class ContactViewSet(ServiceModelViewSet):
     ordering_fields = ["name", "id_number", "created_at", "city"]
 
     def perform_create_service(self, data):
-        return services.contact_create(**data)
+        return services.contact_create(role=self.role, **data)
 
     def perform_update_service(self, instance, data):
-        return services.contact_update(contact=instance, data=data)
+        return services.contact_update(contact=instance, role=self.role, data=data)
 
     def perform_delete_service(self, instance):
         services.contact_delete(contact=instance)

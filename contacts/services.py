@@ -6,8 +6,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Company
-from ally360.exceptions import Conflict, ValidationFailed
+from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
 from ally360.fiscal import FINAL_CONSUMER_ID, normalize_nit
+from ally360.roles import SELLER
 from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
 
 from .models import Contact, IdType, PersonType
@@ -110,8 +111,30 @@ def _duplicate_check(data: dict, exclude_id=None) -> str:
     return message
 
 
+# A customer's commercial terms: what a seller may not grant (credit_limit 0 means no limit).
+CREDIT_TERMS = ("payment_term_days", "credit_limit", "default_price_list")
+
+
+def _check_credit_terms(role: str, data: dict, current: dict) -> None:
+    """Sellers keep customers' terms as they are (a new customer's are the defaults): credit
+    and price lists are for owners, admins and accountants."""
+    if role != SELLER:
+        return
+    changed = [field for field in CREDIT_TERMS if field in data and data[field] != current[field]]
+    if changed:
+        message = _("Sellers do not change a customer's credit, payment term or price list.")
+        raise PermissionDeniedError(
+            message, code="credit_terms_not_allowed", fields={f: [message] for f in changed}
+        )
+
+
 @transaction.atomic
-def contact_create(**data) -> Contact:
+def contact_create(*, role: str, **data) -> Contact:
+    _check_credit_terms(
+        role,
+        data,
+        {field: Contact._meta.get_field(field).get_default() for field in CREDIT_TERMS},
+    )
     data = _validate(data)
     message = _duplicate_check(data)
     with unique_or_conflict(message, field="id_number"):
@@ -119,8 +142,9 @@ def contact_create(**data) -> Contact:
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, data: dict) -> Contact:
+def contact_update(*, contact: Contact, role: str, data: dict) -> Contact:
     merged = {field: getattr(contact, field) for field in CONTACT_FIELDS}
+    _check_credit_terms(role, data, merged)
     if "id_type" in data or "id_number" in data:
         merged["check_digit"] = ""  # computed again for the new number unless given
     merged.update(data)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Company
 from ally360.exceptions import Conflict, ValidationFailed
 from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
+from ally360.tenancy import require_tenant_id
 from files.models import FileObject
 from files.services import IMAGE_TYPES, file_delete, file_forget, require_ready
 
@@ -604,6 +605,9 @@ def price_list_create(
 
 
 def _make_default(price_list: PriceList) -> None:
+    # One default per company: switches queue on the company's row, so two at once cannot
+    # both find the old default gone and then collide on the unique default.
+    Company.objects.select_for_update().filter(pk=require_tenant_id()).values_list("pk").get()
     for current in (
         PriceList.objects.select_for_update().filter(is_default=True).exclude(pk=price_list.pk)
     ):
@@ -620,6 +624,8 @@ def price_list_update(*, price_list: PriceList, data: dict) -> PriceList:
     make_default = data.pop("is_default", None)
     if price_list.is_default and (make_default is False or data.get("is_active") is False):
         raise Conflict(_("Make another price list the default first."), code="default_price_list")
+    if make_default and data.get("is_active") is False:
+        raise Conflict(_("The default price list is active."), code="default_price_list")
     if (
         "name" in data
         and PriceList.objects.filter(name__iexact=data["name"]).exclude(pk=price_list.pk).exists()

@@ -230,6 +230,57 @@ def test_contact_roles(company_a, client_as, role):
     assert deleted.status_code == (204 if can_delete else 403)
 
 
+def test_sellers_register_customers_but_do_not_grant_credit_terms(company_a, client_as, owner_a):
+    """A seller who could set a customer's credit limit to 0 (no limit), a longer term or a
+    cheaper list would lift the limits the owner set; those terms are for owner, admin and
+    accountant. Everything else a seller may write."""
+    seller = client_as(company_a, Role.SELLER)
+    accountant = client_as(company_a, Role.ACCOUNTANT)
+    wholesale = owner_a.post(
+        "/api/v1/price-lists/", {"name": "Mayoristas", "percentage": "10"}, format="json"
+    ).json()
+    for terms in (
+        {"credit_limit": "500000"},
+        {"payment_term_days": 30},
+        {"default_price_list": wholesale["id"]},
+    ):
+        refused = seller.post(URL, nit_payload(is_customer=True, **terms), format="json")
+        assert refused.status_code == 403 and error_code(refused) == "credit_terms_not_allowed", (
+            terms
+        )
+        assert set(refused.json()["error"]["fields"]) == set(terms)
+    with tenant_context(company_a):
+        assert not Contact.objects.filter(id_number="800197268").exists()
+    created = seller.post(
+        URL, nit_payload(is_customer=True, credit_limit="0", payment_term_days=0), format="json"
+    )
+    assert created.status_code == 201, created.json()
+    contact = f"{URL}{created.json()['id']}/"
+    granted = accountant.patch(
+        contact, {"credit_limit": "300000", "payment_term_days": 30}, format="json"
+    )
+    assert granted.status_code == 200, granted.json()
+    lifted = seller.patch(contact, {"credit_limit": "0", "name": "Otro nombre"}, format="json")
+    assert lifted.status_code == 403 and error_code(lifted) == "credit_terms_not_allowed"
+    same = seller.put(
+        contact,
+        {
+            **nit_payload(is_customer=True),
+            "credit_limit": "300000",
+            "payment_term_days": 30,
+            "phones": ["3001234567"],
+        },
+        format="json",
+    )
+    assert same.status_code == 200, same.json()  # the terms as they are: no change
+    stored = owner_a.get(contact).json()
+    assert (stored["credit_limit"], stored["payment_term_days"], stored["phones"]) == (
+        "300000.00",
+        30,
+        ["3001234567"],
+    )
+
+
 def test_another_companys_contact_is_not_found(owner_a, owner_b, company_b):
     theirs = owner_b.post(URL, nit_payload(), format="json").json()
     assert owner_a.get(f"{URL}{theirs['id']}/").status_code == 404

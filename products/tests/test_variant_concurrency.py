@@ -68,3 +68,41 @@ def test_racing_edits_to_the_same_options_change_one_variant(company_a):
     with tenant_context(company_a):
         taken = [v.options["talla"] for v in Variant.objects.filter(product=product)]
     assert taken.count("XL") == 1 and len(set(taken)) == THREADS
+
+
+def test_two_price_lists_made_default_at_once_leave_one_default(company_a, monkeypatch):
+    """Each switch finds the old default and clears it; the second waited on the first's lock
+    and found it gone, then collided with the first's new default (an error page). Switches
+    now queue on the company: both answer, and one list is the default."""
+    import time
+
+    from accounts.models import Membership
+    from ally360.roles import Role
+    from conftest import client_for
+    from products import services as product_services
+    from products.models import PriceList
+
+    owner = Membership.objects.get(company=company_a, role=Role.OWNER).user
+    clients = [client_for(owner, company_a), client_for(owner, company_a)]
+    ids = [
+        clients[0]
+        .post("/api/v1/price-lists/", {"name": name, "percentage": "5"}, format="json")
+        .json()["id"]
+        for name in ("Uno", "Dos")
+    ]
+    make_default = product_services._make_default
+
+    def make_default_slowly(price_list):
+        make_default(price_list)
+        time.sleep(0.5)  # the other request reaches the lock meanwhile
+
+    monkeypatch.setattr(product_services, "_make_default", make_default_slowly)
+
+    def switch(index):
+        url = f"/api/v1/price-lists/{ids[index]}/"
+        return clients[index].patch(url, {"is_default": True}, format="json").status_code
+
+    results, errors = run_in_threads(2, switch)
+    assert errors == {} and sorted(results.values()) == [200, 200], (results, errors)
+    with tenant_context(company_a):
+        assert PriceList.objects.filter(is_default=True).count() == 1
