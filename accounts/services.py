@@ -63,6 +63,14 @@ def _run_company_setup(company: Company) -> None:
 # ---------------------------------------------------------------------------------------------
 # E-mail outbox
 # ---------------------------------------------------------------------------------------------
+def email_waits_for(storage_key: str) -> bool:
+    """Does an e-mail not yet sent attach this stored object? (Then it must stay.) Pending
+    rows are few and indexed; the key is a unique path, so a text match finds exactly it."""
+    return OutboundEmail.objects.filter(
+        status=OutboundEmail.Status.PENDING, attachments__icontains=storage_key
+    ).exists()
+
+
 def email_queue(
     *,
     kind: str,

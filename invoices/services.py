@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company
+from accounts.services import email_waits_for
 from ally360.documents import (
     LineAmounts,
     PaymentMethod,
@@ -1531,7 +1532,9 @@ def document_pdf_generate(*, document: Invoice | CreditNote):
     previous = document.pdf
     # update() leaves updated_at alone, so the PDF counts as fresh until the next change.
     model.objects.filter(pk=document.pk).update(pdf=file, pdf_generated_at=timezone.now())
-    if previous is not None:
+    # The PDF an e-mail still waits to send (its mail server down) stays: the customer gets
+    # the invoice as it was sent, not an e-mail that fails for a missing attachment.
+    if previous is not None and not email_waits_for(previous.key):
         file_delete(file=previous)
     return file
 

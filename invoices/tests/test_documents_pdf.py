@@ -205,3 +205,60 @@ def test_unit_prices_print_like_amounts_with_their_own_places(price, printed):
 
     with translation.override("es-co"):
         assert unit_price(Decimal(price)) == printed
+
+
+def test_an_invoice_e_mail_waiting_for_its_mail_server_keeps_its_pdf_when_a_new_one_is_made(
+    owner_a, company_a, make_shop, settings, django_capture_on_commit_callbacks
+):
+    """The mail server is down when the invoice is sent, so the e-mail waits in the outbox.
+    Meanwhile a payment changes the invoice and its PDF is made again, which deletes the old
+    one, unless an e-mail still waits for it: then it stays, and the e-mail goes out with it
+    once the server is back (it used to fail for a missing attachment)."""
+    from celery.exceptions import Retry
+
+    from accounts.models import OutboundEmail
+    from accounts.tasks import send_outbound_email
+    from accounts.tests.test_email_worker import FlakySMTPBackend
+
+    shop = make_shop(company_a)
+    invoice = _issued_invoice(owner_a, shop)
+    settings.EMAIL_BACKEND = f"{FlakySMTPBackend.__module__}.FlakySMTPBackend"
+    FlakySMTPBackend.failures = 1000  # the mail server is down
+    # Inline tasks: the delivery's retry surfaces here; the row stays in the outbox.
+    with pytest.raises(Retry), django_capture_on_commit_callbacks(execute=True):
+        sent = owner_a.post(
+            f"/api/v1/invoices/{invoice['id']}/send", {"to": "c@cliente.co"}, format="json"
+        )
+    assert sent.status_code == 202
+    email = OutboundEmail.objects.get(kind="invoice")
+    assert email.status == OutboundEmail.Status.PENDING and mail.outbox == []
+    waiting_key = email.attachments[0]["storage_key"]
+
+    paid = owner_a.post(
+        f"/api/v1/invoices/{invoice['id']}/payments",
+        {"method": "cash", "amount": "1000"},
+        format="json",
+    )
+    assert paid.status_code == 201, paid.json()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf").status_code == 202
+    with tenant_context(company_a):
+        current = Invoice.objects.select_related("pdf").get(pk=invoice["id"]).pdf
+        assert current.key != waiting_key  # a new PDF was made
+        assert FileObject.objects.get(key=waiting_key).status == FileObject.Status.READY
+
+    FlakySMTPBackend.failures = 0  # the server is back: the sweeper's next attempt
+    assert send_outbound_email.apply(args=[str(email.pk)]).get() == "sent"
+    (message,) = mail.outbox
+    assert message.attachments[0][1].startswith(b"%PDF-")
+
+    # With no e-mail waiting for it, a superseded PDF is deleted as before.
+    owner_a.post(
+        f"/api/v1/invoices/{invoice['id']}/payments",
+        {"method": "cash", "amount": "1000"},
+        format="json",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf").status_code == 202
+    with tenant_context(company_a):
+        assert FileObject.objects.get(pk=current.pk).status == FileObject.Status.DELETED
