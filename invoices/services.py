@@ -153,8 +153,8 @@ def _deactivate_others(numbering: NumberingRange, merged: dict | None = None) ->
     )  # an expired or used-up range stops nothing by being replaced
     if values["valid_from"] > today and in_use.exists():
         message = _(
-            "Another range is in use until this one starts: create it inactive and activate it "
-            "on %(date)s."
+            "Another range is in use until this one starts: create it inactive; from %(date)s "
+            "it takes over as soon as the range in use can no longer issue."
         ) % {"date": values["valid_from"]}
         raise Conflict(message, code="range_not_started")
     spent = values["valid_to"] < today or values["next_number"] > values["range_to"]
@@ -312,9 +312,63 @@ def number_take(*, pdv: PDV, document_type: str, on_date: date) -> TakenNumber:
         .order_by("pk")
         .first()
     )
+    problem = _range_problem(numbering, pdv, document_type, on_date)
+    if problem is None:
+        return _take(numbering, on_date)
+    successor = _scheduled_successor(pdv=pdv, document_type=document_type, on_date=on_date)
+    if successor is not None:
+        # The next resolution, loaded inactive for its first day, takes over: issuing does
+        # not stop until someone activates it.
+        if numbering is not None:
+            numbering.is_active = False
+            numbering.save(update_fields=["is_active", "updated_at"])
+        successor.is_active = True
+        taken = _take(successor, on_date)
+        message = _("Range %(new)s replaced %(old)s, which can no longer issue.") % {
+            "new": str(successor),
+            "old": str(numbering) if numbering is not None else "-",
+        }
+        return TakenNumber(taken.numbering, taken.number, [message, *taken.warnings])
+    # A concurrent issue may have made that switch while this one waited for the lock.
+    numbering = _range_advance(pdv=pdv, document_type=document_type, on_date=on_date)
+    if numbering is not None:
+        return TakenNumber(numbering, numbering.next_number - 1, range_warnings(numbering, on_date))
+    raise problem
+
+
+def _take(numbering: NumberingRange, on_date: date) -> TakenNumber:
+    number = numbering.next_number
+    numbering.next_number = number + 1
+    numbering.save(update_fields=["next_number", "is_active", "updated_at"])
+    return TakenNumber(numbering, number, range_warnings(numbering, on_date))
+
+
+def _scheduled_successor(*, pdv: PDV, document_type: str, on_date: date) -> NumberingRange | None:
+    """A resolution loaded inactive for a later day (what `range_not_started` asks for) that
+    has started by `on_date`, is still valid and was never used. An old range deactivated
+    after use never qualifies."""
+    return (
+        NumberingRange.objects.select_for_update(of=("self",))
+        .filter(
+            pdv=pdv,
+            document_type=document_type,
+            is_active=False,
+            valid_from__lte=on_date,
+            valid_to__gte=on_date,
+            next_number=F("range_from"),
+        )
+        .order_by("valid_from", "pk")
+        .first()
+    )
+
+
+def _range_problem(
+    numbering: NumberingRange | None, pdv: PDV, document_type: str, on_date: date
+) -> Conflict | None:
+    """Why the active range cannot issue on `on_date` (None: it can)."""
     label = DocumentType(document_type).label
     if numbering is None:
-        raise Conflict(
+        return Conflict(
             _(
                 "%(pdv)s has no active numbering range for %(type)s: load the DIAN "
                 "resolution in numbering-ranges/."
@@ -323,7 +377,7 @@ def number_take(*, pdv: PDV, document_type: str, on_date: date) -> TakenNumber:
             code="no_numbering_range",
         )
     if not numbering.valid_from <= on_date <= numbering.valid_to:
-        raise Conflict(
+        return Conflict(
             _(
                 "The numbering range %(range)s is valid from %(start)s to %(end)s; the "
                 "document's date is %(date)s."
@@ -337,7 +391,7 @@ def number_take(*, pdv: PDV, document_type: str, on_date: date) -> TakenNumber:
             code="numbering_range_expired",
         )
     if numbering.next_number > numbering.range_to:
-        raise Conflict(
+        return Conflict(
             _(
                 "The numbering range %(range)s is used up (last number %(to)s): load a "
                 "new DIAN resolution."
@@ -345,10 +399,7 @@ def number_take(*, pdv: PDV, document_type: str, on_date: date) -> TakenNumber:
             % {"range": str(numbering), "to": numbering.range_to},
             code="numbering_range_exhausted",
         )
-    number = numbering.next_number
-    numbering.next_number = number + 1
-    numbering.save(update_fields=["next_number", "updated_at"])
-    return TakenNumber(numbering, number, range_warnings(numbering, on_date))
+    return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -1605,3 +1605,55 @@ def test_a_range_that_starts_later_waits_inactive_instead_of_stopping_sales(owne
         ).status_code
         == 200
     )
+
+
+def test_a_resolution_loaded_for_a_later_day_takes_over_when_the_range_in_use_ends(
+    owner_a, shop_a, company_a
+):
+    """The next resolution is loaded inactive before its first day (`range_not_started`
+    otherwise). Once it has started, the first issue that finds the range in use expired or
+    used up switches to it, with a warning, instead of stopping sales until someone
+    activates it; a used range switched off is never brought back."""
+    today = timezone.localdate()
+    ranges = "/api/v1/numbering-ranges/"
+    nxt = {
+        "pdv": str(shop_a.pdv.id),
+        "document_type": "invoice",
+        "resolution_number": "18760000NEW",
+        "prefix": "FN",
+        "range_from": 1,
+        "range_to": 500,
+        "valid_from": str(today + timedelta(days=1)),
+        "valid_to": str(today + timedelta(days=400)),
+    }
+    early = owner_a.post(ranges, nxt, format="json")
+    assert early.status_code == 409 and error_code(early) == "range_not_started"
+    loaded = owner_a.post(ranges, {**nxt, "is_active": False}, format="json")
+    assert loaded.status_code == 201
+    assert issued(owner_a, shop_a)["full_number"] == "FV1"  # not started: the old one goes on
+
+    with tenant_context(company_a):
+        # Its first day comes, and the range in use has ended the day before.
+        NumberingRange.objects.filter(pk=loaded.json()["id"]).update(valid_from=today)
+        NumberingRange.objects.filter(prefix="FV").update(valid_to=today - timedelta(days=1))
+    switched = issued(owner_a, shop_a)
+    assert switched["full_number"] == "FN1"
+    assert any("FN" in warning for warning in switched["warnings"])
+    with tenant_context(company_a):
+        assert dict(
+            NumberingRange.objects.filter(document_type="invoice").values_list(
+                "prefix", "is_active"
+            )
+        ) == {
+            "FV": False,
+            "FN": True,
+        }
+    assert issued(owner_a, shop_a)["full_number"] == "FN2"
+
+    # Used up, with nothing loaded after it: a clear 409, and the used range switched off
+    # above is not brought back.
+    with tenant_context(company_a):
+        NumberingRange.objects.filter(prefix="FV").update(valid_to=today + timedelta(days=30))
+        NumberingRange.objects.filter(prefix="FN").update(range_to=2)
+    refused = owner_a.post(f"{URL}{draft(owner_a, shop_a)['id']}/issue")
+    assert refused.status_code == 409 and error_code(refused) == "numbering_range_exhausted"

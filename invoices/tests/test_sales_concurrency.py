@@ -261,3 +261,56 @@ def test_two_invoices_issued_at_once_to_one_customer_keep_within_its_credit_limi
     with tenant_context(company_a):
         owed = Invoice.objects.filter(status="open").aggregate(s=Sum("balance"))["s"]
     assert owed == Decimal("23800.00")
+
+
+def test_issuers_that_find_the_range_used_up_switch_to_the_next_resolution_once(
+    company_a, make_shop
+):
+    """Eight issues at once find the range in use used up: the first switches to the next
+    resolution (loaded inactive), the others wait for it and number from it; numbers stay
+    consecutive and one range is active."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from invoices.models import NumberingRange
+    from invoices.services import numbering_range_create
+
+    shop = make_shop(company_a)
+    today = timezone.localdate()
+    with tenant_context(company_a):
+        NumberingRange.objects.filter(prefix="FV").update(next_number=1001)  # used up
+        numbering_range_create(
+            pdv=shop.pdv,
+            document_type="invoice",
+            resolution_number="18760000NEW",
+            prefix="FN",
+            range_from=1,
+            range_to=1000,
+            valid_from=today,
+            valid_to=today + timedelta(days=365),
+            is_active=False,
+        )
+    owner = Membership.objects.get(company=company_a, role=Role.OWNER).user
+    clients = [client_for(owner, company_a) for _ in range(8)]
+
+    def issue(index):
+        response = clients[index].post(
+            "/api/v1/invoices/",
+            {
+                "pdv": str(shop.pdv.id),
+                "customer": str(shop.customer.id),
+                "issue": True,
+                "lines": [{"variant": shop.v("iva19"), "quantity": "1"}],
+            },
+            format="json",
+        )
+        return response.status_code, response.json().get("full_number")
+
+    results, errors = run_in_threads(8, issue)
+    assert errors == {}, errors
+    assert {status for status, _number in results.values()} == {201}, results
+    assert sorted(int(number[2:]) for _status, number in results.values()) == list(range(1, 9))
+    with tenant_context(company_a):
+        active = NumberingRange.objects.filter(document_type="invoice", is_active=True)
+        assert [(r.prefix, r.next_number) for r in active] == [("FN", 9)]
