@@ -3,10 +3,12 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from ally360.exceptions import ValidationFailed
+from ally360.exceptions import ServiceUnavailable, ValidationFailed
 from ally360.fiscal import normalize_nit
 from ally360.roles import Role
 
@@ -77,6 +79,32 @@ class OwnerKeepingFormSet(BaseInlineFormSet):
         )
         if had_owner and not keeps_owner:
             raise ValidationError(LAST_OWNER)
+
+
+class RoleCacheOutageMixin:
+    """A change to who may do what must reach the API's role cache (Redis), or a removed
+    member would keep access once it answers again: with the cache down the change is rolled
+    back (as the API's 503) and the page says so instead of an error page."""
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self._rolled_back_on_outage(super().changeform_view, request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return self._rolled_back_on_outage(super().delete_view, request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):  # the bulk "delete selected" action
+        return self._rolled_back_on_outage(super().changelist_view, request, *args, **kwargs)
+
+    def _rolled_back_on_outage(self, view, request, *args, **kwargs):
+        try:
+            with transaction.atomic():
+                return view(request, *args, **kwargs)
+        except ServiceUnavailable as exc:
+            self.message_user(request, f"{exc.message} {NOTHING_CHANGED}", level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+NOTHING_CHANGED = _("Nothing was changed.")
 
 
 def forget_cached_roles(memberships) -> None:
@@ -161,7 +189,7 @@ class CompanyAdminForm(forms.ModelForm):
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(RoleCacheOutageMixin, admin.ModelAdmin):
     form = CompanyAdminForm
     list_display = [
         "name",
@@ -187,7 +215,7 @@ class CompanyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(RoleCacheOutageMixin, admin.ModelAdmin):
     form = MembershipAdminForm
     list_display = ["user", "company", "role", "is_active", "created_at"]
     list_filter = ["role", "is_active", "company"]

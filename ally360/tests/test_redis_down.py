@@ -74,3 +74,36 @@ def test_a_membership_change_waits_for_redis(settings, owner_a, company_a, clien
     refused = owner_a.delete(f"/api/v1/members/{membership.id}/")
     assert refused.status_code == 503 and refused.json()["error"]["code"] == "cache_unavailable"
     assert Membership.objects.filter(pk=membership.pk, is_active=True).exists()
+
+
+def test_a_back_office_membership_change_with_the_cache_down_is_refused_with_a_message(
+    settings, company_a, client_as
+):
+    """The back-office keeps the API's rule (a role change the cache cannot record is not
+    made) and says so on the page, for an edit, a deletion and the bulk deletion alike."""
+    from django.contrib.messages import constants, get_messages
+
+    from accounts.models import Membership
+    from ally360.roles import Role
+    from ally360.tests.test_admin import admin_url, posted_form, staff_client
+
+    seller = client_as(company_a, Role.SELLER)
+    membership = Membership.objects.get(user=seller.user, company=company_a)
+    staff = staff_client()
+    change = admin_url(Membership, f"{membership.pk}/change/")
+    form = posted_form(staff.get(change), role="viewer")
+    settings.CACHES = {"default": cache_config(f"redis://127.0.0.1:{free_port()}/0")}
+    for url, data in (
+        (change, form),
+        (admin_url(Membership, f"{membership.pk}/delete/"), {"post": "yes"}),
+        (
+            admin_url(Membership, ""),
+            {"action": "delete_selected", "_selected_action": [str(membership.pk)], "post": "yes"},
+        ),
+    ):
+        answer = staff.post(url, data)
+        assert answer.status_code == 302, (url, answer.status_code)
+        errors = [m for m in get_messages(answer.wsgi_request) if m.level == constants.ERROR]
+        assert errors, url
+        membership.refresh_from_db()
+        assert (membership.role, membership.is_active) == (Role.SELLER, True)
