@@ -8,6 +8,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from files.backends import StorageUnavailable, backend
+
 from .models import OutboundEmail
 from .services import invitations_expire
 
@@ -18,8 +20,9 @@ logger = logging.getLogger(__name__)
 # six hours, so an e-mail survives an afternoon without its mail server.
 QUICK_RETRIES = 3
 MAX_ATTEMPTS = 12
-# SMTP refusals and network failures are worth retrying; bad data is not.
-TRANSIENT_EMAIL_ERRORS = (smtplib.SMTPException, OSError)
+# SMTP refusals, network failures and an object store that does not answer (attachments) are
+# worth retrying; bad data is not.
+TRANSIENT_EMAIL_ERRORS = (smtplib.SMTPException, OSError, StorageUnavailable)
 # E-mails whose body carries a one-time secret (a reset, verification or invitation link).
 ONE_TIME_LINK_KINDS = {"verify_email", "password_reset", "invitation"}
 REDACTED_BODY = "[removed once sent: it carried a one-time link]"
@@ -31,13 +34,12 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _attachments(email: OutboundEmail) -> list[tuple[str, bytes, str]]:
-    from django.core.files.storage import storages
-
-    result = []
-    for item in email.attachments:
-        with storages["default"].open(item["storage_key"], "rb") as handle:
-            result.append((item["filename"], handle.read(), item["content_type"]))
-    return result
+    """Read through the file backend: a missing object is FileNotFoundError (permanent), an
+    object store that does not answer is StorageUnavailable (retried like a mail server)."""
+    return [
+        (item["filename"], backend().read(item["storage_key"]), item["content_type"])
+        for item in email.attachments
+    ]
 
 
 @shared_task(

@@ -175,3 +175,39 @@ def test_a_long_smtp_outage_is_ridden_out_by_the_sweeper_at_growing_intervals(se
     assert email.status == OutboundEmail.Status.FAILED and mail.outbox == []
     assert waited > timedelta(hours=5)  # the outage the e-mail rode out
     FlakySMTPBackend.failures = 0
+
+
+@pytest.mark.django_db
+def test_an_attachment_the_object_store_cannot_give_now_is_retried_like_a_mail_server(
+    s3_storage, object_store_outage
+):
+    """With the object store down the attempt counts and waits for its next turn (before, an
+    unexpected error: retried every minute for ever, never counted); once the store is back
+    the e-mail goes out with its attachment."""
+    from accounts.tasks import send_outbound_email
+    from files.backends import StorageUnavailable, backend
+
+    backend().save("ally360/test/FV1.pdf", b"%PDF-1.7 test", "application/pdf")
+    mail.outbox.clear()
+    email = OutboundEmail.objects.create(
+        kind="test",
+        to="c@example.co",
+        subject="S",
+        body="B",
+        attachments=[
+            {
+                "storage_key": "ally360/test/FV1.pdf",
+                "filename": "FV1.pdf",
+                "content_type": "application/pdf",
+            }
+        ],
+    )
+    with object_store_outage(), pytest.raises(StorageUnavailable):
+        # The worker's quick retries are spent: the error ends the task, the row waits.
+        send_outbound_email.apply(args=[str(email.pk)], retries=3).get()
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (OutboundEmail.Status.PENDING, 1)
+    assert email.next_attempt_at is not None and mail.outbox == []
+    assert send_outbound_email.apply(args=[str(email.pk)]).get() == "sent"
+    (message,) = mail.outbox
+    assert message.attachments[0][1] == b"%PDF-1.7 test"
