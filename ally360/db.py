@@ -29,6 +29,24 @@ def allow_generic_plans(*, using: str = DEFAULT_DB_ALIAS) -> None:
         cursor.execute(f"SELECT {GENERIC_PLANS_SQL}")
 
 
+def serialize_in_tenant(name: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Make concurrent transactions of the current company that call this with one `name` run
+    one after the other, until the transaction ends (a transaction-level advisory lock). For
+    a rule over rows that a row lock cannot cover, because the rows that matter may not exist
+    yet or not be visible to the waiting statement (one logo per company). SQLite writes one
+    transaction at a time anyway."""
+    from ally360.tenancy import require_tenant_id
+
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"{require_tenant_id()}:{name}"],
+        )
+
+
 def without_jit(*, using: str = DEFAULT_DB_ALIAS) -> None:
     """Turn PostgreSQL's JIT off until the current transaction ends, for a statement whose large
     cost estimate would have it compile for longer than the work takes (a past day's receivables

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ally360.db import serialize_in_tenant
 from ally360.exceptions import Conflict, PermissionDeniedError, ServiceUnavailable, ValidationFailed
 from ally360.roles import has_permission
 from ally360.tenancy import require_tenant_id
@@ -442,6 +443,8 @@ def company_logo() -> FileObject | None:
 @transaction.atomic
 def company_logo_set(*, file: FileObject) -> FileObject:
     require_ready(file, module="company", types=IMAGE_TYPES)
+    # Two logos set at once would both find the same previous one and leave two.
+    serialize_in_tenant("company_logo")
     previous = company_logo()
     file.purpose = "logo"
     file.save(update_fields=["purpose", "updated_at"])

@@ -333,3 +333,41 @@ def test_a_thumbnail_of_an_image_with_the_longest_name_is_made(
         thumbnail = FileObject.objects.get(pk=image.thumbnail_id)
     assert thumbnail.status == "ready"
     assert thumbnail.original_name == "c" * 250 + ".webp"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_logos_set_at_once_leave_one(company_a, monkeypatch):
+    """Both would find the same previous logo (none here), keep their own and leave two,
+    the older one then stuck as in use; they take turns, and the second replaces the first."""
+    import time
+
+    from accounts.models import Membership
+    from ally360.roles import Role
+    from conftest import client_for
+    from files import services as file_services
+    from inventory.tests.test_stock_concurrency import run_in_threads
+
+    owner = Membership.objects.get(company=company_a, role=Role.OWNER).user
+    clients = [client_for(owner, company_a), client_for(owner, company_a)]
+    files = [
+        uploaded(client, module="company", name=f"logo{i}.png") for i, client in enumerate(clients)
+    ]
+    find_logo = file_services.company_logo
+
+    def find_logo_slowly():
+        found = find_logo()
+        time.sleep(0.5)  # the other request finds the same one meanwhile
+        return found
+
+    monkeypatch.setattr(file_services, "company_logo", find_logo_slowly)
+
+    def set_logo(index):
+        url = "/api/v1/companies/current/logo"
+        return clients[index].put(url, {"file": files[index]}, format="json").status_code
+
+    results, errors = run_in_threads(2, set_logo)
+    assert errors == {} and sorted(results.values()) == [200, 200], (results, errors)
+    with tenant_context(company_a):
+        logos = FileObject.objects.filter(module="company", purpose="logo", status="ready")
+        assert logos.count() == 1
