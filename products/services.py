@@ -6,6 +6,7 @@ Stock is not this app's business: `inventory.services.product_create_with_stock`
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 from django.db import transaction
@@ -31,6 +32,8 @@ from .models import (
     Unit,
     Variant,
 )
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TAXES = [
     {
@@ -755,11 +758,18 @@ def product_image_make_thumbnail(*, image: ProductImage) -> ProductImage:
     )
     if image.thumbnail_id is not None:
         return image
-    with Image.open(io.BytesIO(file_read(file=image.file))) as picture:
-        picture = ImageOps.exif_transpose(picture)
-        picture.thumbnail(THUMBNAIL_SIZE)
-        buffer = io.BytesIO()
-        picture.convert("RGB").save(buffer, format="WEBP", quality=82)
+    content = file_read(file=image.file)  # an unreachable store raises, and is retried
+    buffer = io.BytesIO()
+    try:
+        with Image.open(io.BytesIO(content)) as picture:
+            picture = ImageOps.exif_transpose(picture)
+            picture.thumbnail(THUMBNAIL_SIZE)
+            picture.convert("RGB").save(buffer, format="WEBP", quality=82)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        # A damaged picture (right first bytes, broken body) has no thumbnail; no retry
+        # mends it. The image stays, shown as it is.
+        logger.warning("No thumbnail for product image %s: %s", image.pk, exc)
+        return image
     stem = image.file.original_name.rsplit(".", 1)[0]
     image.thumbnail = file_store(
         module="products",

@@ -371,3 +371,26 @@ def test_two_logos_set_at_once_leave_one(company_a, monkeypatch):
     with tenant_context(company_a):
         logos = FileObject.objects.filter(module="company", purpose="logo", status="ready")
         assert logos.count() == 1
+
+
+def test_a_damaged_picture_is_kept_without_a_thumbnail(
+    owner_a, company_a, make_product, django_capture_on_commit_callbacks
+):
+    """Right first bytes, broken body: the upload passes its type check, and the thumbnail
+    cannot be made. The image stays without one (no retry mends it) instead of an error, which
+    with inline tasks was the answer to the request that attached it."""
+    from products.services import product_image_make_thumbnail
+
+    product = make_product(company_a)
+    damaged = png_bytes((400, 400))[:120]
+    file_id = uploaded(owner_a, damaged, name="rota.png")
+    with django_capture_on_commit_callbacks(execute=True):
+        attached = owner_a.post(
+            f"/api/v1/products/{product.id}/images", {"file": file_id}, format="json"
+        )
+    assert attached.status_code == 201, attached.json()
+    with tenant_context(company_a):
+        image = ProductImage.objects.get(pk=attached.json()["id"])
+        assert image.thumbnail_id is None and image.file_id is not None
+        # The task's work, again: it ends quietly (no retry mends a damaged picture).
+        assert product_image_make_thumbnail(image=image).thumbnail_id is None
