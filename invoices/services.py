@@ -45,6 +45,7 @@ from pos.services import (
     check_drawer_holds,
     shift_cash_movement,
     shift_check_actor,
+    shift_open_for_money,
     shift_open_for_user,
 )
 from products.models import PriceList
@@ -989,7 +990,7 @@ def _payment_record(
         _check_withholdings(invoice, retefuente=retefuente, reteiva=reteiva, reteica=reteica)
     if shift is None and method == PaymentMethod.CASH:
         # Cash collected by a cashier with an open shift belongs to that drawer.
-        shift = shift_open_for_user(user)
+        shift = shift_open_for_money(user)
     payment = Payment(
         invoice=invoice,
         shift=shift,
@@ -1068,9 +1069,9 @@ RETURN_CONCEPTS = {CreditNote.Concept.PARTIAL_RETURN, CreditNote.Concept.ANNULME
 
 def _refund_shift(shift: Shift | None, user, role: str) -> Shift | None:
     """The open shift a cash refund comes out of, locked (its drawer is counted next;
-    `shift_open_for_user` locks the user's own)."""
+    `shift_open_for_money` locks the user's own)."""
     if shift is None:
-        return shift_open_for_user(user)
+        return shift_open_for_money(user)
     ensure_tenant(shift, field="refund_shift")
     shift = Shift.objects.select_for_update().get(pk=shift.pk)
     shift_check_actor(shift=shift, user=user, role=role)

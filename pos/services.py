@@ -243,6 +243,31 @@ def shift_open_for_user(user) -> Shift | None:
     )
 
 
+def shift_open_for_money(user) -> Shift | None:
+    """`shift_open_for_user` for money taken outside a sale (a cash payment, a cash refund),
+    which goes on without a shift when the user has none: a shift that a close finished while
+    this waited for its lock is refused (`no_open_shift`), not taken for no shift at all (its
+    cash would then be in no drawer's count)."""
+    seen = (
+        Shift.objects.filter(user=user, status=Shift.Status.OPEN)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if seen is None:
+        return None
+    shift = (
+        Shift.objects.select_related("register", "register__pdv")
+        .select_for_update(of=("self",))
+        .get(pk=seen)
+    )
+    if shift.status != Shift.Status.OPEN:
+        raise Conflict(
+            _("Your shift was closed meanwhile: open a new one to take money."),
+            code="no_open_shift",
+        )
+    return shift
+
+
 def shift_check_actor(*, shift: Shift, user, role: str) -> None:
     """Sellers act on their own shift; owners and admins on any."""
     if shift.user_id != user.pk and not has_permission(role, "shifts", "manage_any"):

@@ -210,6 +210,53 @@ def test_a_sale_during_a_shift_close_waits_and_is_refused(company_a, make_shop, 
         assert not Invoice.objects.filter(kind=Invoice.Kind.POS).exists()
 
 
+def test_a_cash_payment_during_a_shift_close_waits_and_is_refused(
+    company_a, make_shop, monkeypatch
+):
+    """The cashier's cash payment on an invoice waits for the close of their shift; the shift
+    it waited for is closed by then, so the payment is refused (before, it was recorded with
+    no shift at all: cash in no drawer's count)."""
+    from invoices import services
+
+    shop = make_shop(company_a)
+    seller, shift_id, _sale = _seller_with_open_shift(company_a, shop)
+    invoice = seller.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop.pdv.id),
+            "customer": str(shop.customer.id),
+            "issue": True,
+            "lines": [{"variant": shop.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    ).json()
+    reached, release = _held(monkeypatch, services, "shift_expected")  # the close holds the row
+    closing, closed = _started(
+        lambda: seller.post(
+            f"/api/v1/shifts/{shift_id}/close", {"counted": {"cash": "0"}}, format="json"
+        )
+    )
+    assert reached.wait(20)
+    paying, paid = _started(
+        lambda: seller.post(
+            f"/api/v1/invoices/{invoice['id']}/payments",
+            {"method": "cash", "amount": "11900"},
+            format="json",
+        )
+    )
+    paying.join(1)
+    assert paying.is_alive()  # the payment waits for the close
+    release.set()
+    closing.join(30)
+    paying.join(30)
+
+    assert closed["response"].status_code == 200
+    assert paid["response"].status_code == 409
+    assert error_code(paid["response"]) == "no_open_shift"
+    with tenant_context(company_a):
+        assert not Payment.objects.exists()
+
+
 def test_two_invoices_issued_at_once_to_one_customer_keep_within_its_credit_limit(
     company_a, make_shop, monkeypatch
 ):
