@@ -300,9 +300,15 @@ def line_remainder(
         )
         taxes.append({**tax, "base": str(base), "amount": str(Decimal(tax["amount"]) - taken)})
     tax_total = sum((Decimal(t["amount"]) for t in taxes), ZERO)
+    price = getattr(line, price_field)
+    if quantity_ and money(quantity_ * price) != subtotal:
+        # Earlier notes took other amounts than these units' share (a discount note, a return
+        # at an agreed lower price): the line states the price these units are credited at, so
+        # that quantity x price gives its subtotal, as on any document line.
+        price = unit_price(subtotal / quantity_)
     return LineAmounts(
         quantity_,
-        getattr(line, price_field),
+        price,
         line.discount_pct,
         subtotal,
         discount,

@@ -1223,7 +1223,10 @@ def credit_note_create(
         lowered = any(
             credit.credit_note.concept not in RETURN_CONCEPTS for credit in previous["lines"]
         )
-        if concept in RETURN_CONCEPTS and last_units and price == line.unit_price and at_line_price:
+        if concept == CreditNote.Concept.ANNULMENT or (
+            concept in RETURN_CONCEPTS and last_units and price == line.unit_price and at_line_price
+        ):
+            # An annulment credits everything left of each line, whatever earlier notes took.
             amounts = line_remainder(line, previous["lines"], quantity_=qty)
         elif concept in RETURN_CONCEPTS and "unit_price" not in spec and lowered:
             # Each returned unit at its share of what is left of the line (discounts included),

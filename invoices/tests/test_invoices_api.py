@@ -684,6 +684,39 @@ def test_a_draft_whose_customer_or_seller_was_deactivated_since_is_not_issued(ow
     assert owner_a.post(f"{URL}{waiting['id']}/issue").json()["full_number"] == "FV1"
 
 
+def test_an_annulment_after_a_return_at_a_lower_price_credits_all_that_is_left(owner_a, shop_a):
+    """One unit came back at an agreed lower price; the annulment credits what is left of the
+    line (17,850), not the last unit at its full price (11,900), and the invoice owes 0."""
+    invoice = issued(owner_a, shop_a)  # 2 x 10,000 + IVA = 23,800
+    assert credit_note(owner_a, invoice, "1", unit_price="5000").json()["total"] == "5950.00"
+    annulled = credit_note(owner_a, invoice, concept="2")
+    assert annulled.status_code == 201, annulled.json()
+    (credit,) = annulled.json()["lines"]
+    assert (annulled.json()["total"], credit["unit_price"], credit["subtotal"]) == (
+        "17850.00",
+        "15000.000000",
+        "15000.00",
+    )
+    state = owner_a.get(f"{URL}{invoice['id']}/").json()
+    assert (state["credited_total"], state["balance"]) == ("23800.00", "0.00")
+
+
+def test_a_credit_line_after_a_discount_note_reads_quantity_times_its_price(owner_a, shop_a):
+    """After a 1,000 discount on one unit, returning both units credits 19,000 + IVA: the line
+    states 9,500 a unit (2 x 10,000 with a subtotal of 19,000 read wrong on the PDF)."""
+    invoice = issued(owner_a, shop_a)
+    assert credit_note(owner_a, invoice, "1", concept="3", unit_price="1000").status_code == 201
+    back = credit_note(owner_a, invoice, "2", return_stock=True)
+    assert back.status_code == 201, back.json()
+    (credit,) = back.json()["lines"]
+    assert (credit["quantity"], credit["unit_price"], credit["subtotal"], credit["total"]) == (
+        "2.000",
+        "9500.000000",
+        "19000.00",
+        "22610.00",
+    )
+
+
 def test_annulment_credits_everything_left(owner_a, shop_a):
     invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva5"), "quantity": "3"}])
     owner_a.post(
