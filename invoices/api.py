@@ -253,7 +253,15 @@ class PaymentSerializer(ModelSerializer):
 class CreditNoteSummarySerializer(ModelSerializer):
     class Meta:
         model = CreditNote
-        fields = ["id", "full_number", "concept", "issue_date", "total", "refund_amount"]
+        fields = [
+            "id",
+            "full_number",
+            "concept",
+            "issue_date",
+            "total",
+            "refund_amount",
+            "withholding_reversed",
+        ]
         read_only_fields = fields
 
 

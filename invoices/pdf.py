@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from django.conf import settings
+from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -43,8 +44,13 @@ def render_document_pdf(document: Invoice | CreditNote) -> bytes:
             payment.withholdings = payment.retefuente + payment.reteiva + payment.reteica
         lines, party, pdv = list(document.lines.all()), document.customer, document.pdv
         concept = None
+        # The balance adds back what credit notes gave back (money refunded, withholdings
+        # reversed): printed, so that the figures add up for whoever reads them.
+        given_back = document.credit_notes.aggregate(
+            refunded=Sum("refund_amount"), reversed=Sum("withholding_reversed")
+        )
     else:
-        invoice, title, payments = document.invoice, _("Credit note"), None
+        invoice, title, payments, given_back = document.invoice, _("Credit note"), None, {}
         lines, party, pdv = (
             list(document.lines.all()),
             document.invoice.customer,
@@ -67,6 +73,8 @@ def render_document_pdf(document: Invoice | CreditNote) -> bytes:
                 "invoice": invoice,
                 "concept": concept,
                 "numbering": document.numbering_range,
+                "refunded": given_back.get("refunded") or 0,
+                "withholding_reversed": given_back.get("reversed") or 0,
             },
         )
     return weasyprint.HTML(string=html).write_pdf()

@@ -1,5 +1,6 @@
 """Invoice and credit-note PDFs (WeasyPrint, stored as files) and the invoice e-mail."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -262,3 +263,35 @@ def test_an_invoice_e_mail_waiting_for_its_mail_server_keeps_its_pdf_when_a_new_
         assert owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf").status_code == 202
     with tenant_context(company_a):
         assert FileObject.objects.get(pk=current.pk).status == FileObject.Status.DELETED
+
+
+def test_the_invoice_pdf_adds_up_after_a_note_gave_money_back(owner_a, company_a, make_shop):
+    """Total 11,900 − paid 11,900 − credited 11,900 + refunded 9,400 + withholding reversed
+    2,500 = balance 0: with the last two printed, the figures add up (they were missing)."""
+    from invoices.pdf import render_document_pdf
+
+    shop = make_shop(company_a)
+    invoice = issue_invoice(owner_a, shop, [{"variant": shop.v("iva19"), "quantity": "1"}])
+    paid = owner_a.post(
+        f"/api/v1/invoices/{invoice['id']}/payments",
+        {"method": "transfer", "amount": "9400", "reteica": "2500"},
+        format="json",
+    )
+    assert paid.status_code == 201, paid.json()
+    annulled = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            "invoice": invoice["id"],
+            "concept": "2",
+            "reason": "Anulación",
+            "refund_method": "transfer",
+        },
+        format="json",
+    )
+    assert annulled.status_code == 201, annulled.json()
+    (summary,) = owner_a.get(f"/api/v1/invoices/{invoice['id']}/").json()["credit_notes"]
+    assert (summary["refund_amount"], summary["withholding_reversed"]) == ("9400.00", "2500.00")
+    with tenant_context(company_a):
+        text = _pdf_text(render_document_pdf(Invoice.objects.get(pk=invoice["id"])))
+    assert "Devuelto 9.400,00" in text, text
+    assert re.search(r"Retenciones\s+revertidas\s+2\.500,00", text), text  # the label may wrap
