@@ -37,6 +37,25 @@ class Serializer(serializers.Serializer):
     def get_fields(self):
         return {name: _fresh_copy(field) for name, field in self._declared_fields.items()}
 
+    def to_internal_value(self, data):
+        # An item of a list (a document line, an address) is always sent whole: it replaces
+        # the old ones. DRF skips missing fields anywhere in a partial update (PATCH), which
+        # left a line without its price to fail as an error page; its required fields stay
+        # required.
+        if (
+            isinstance(self.parent, serializers.ListSerializer)
+            and getattr(self.root, "partial", False)
+            and isinstance(data, dict)
+        ):
+            missing = {
+                name: [field.error_messages["required"]]
+                for name, field in self.fields.items()
+                if field.required and not field.read_only and name not in data
+            }
+            if missing:
+                raise serializers.ValidationError(missing)
+        return super().to_internal_value(data)
+
 
 def _fresh_copy(field: serializers.Field) -> serializers.Field:
     """A leaf field's state is its constructor's (never changed by a request) plus what bind()
