@@ -334,6 +334,13 @@ def bill_issue(*, bill: Bill, user) -> Bill:
         raise Conflict(_("A bill without lines cannot be received."), code="no_lines")
     if not bill.pdv.is_active:
         raise Conflict(_("The point of sale is inactive."), code="pdv_inactive")
+    if not (bill.supplier.is_active and bill.supplier.is_supplier):
+        # A draft keeps its supplier; one deactivated since does not bill us.
+        raise Conflict(
+            _("%(name)s is not an active supplier. Change the draft first.")
+            % {"name": bill.supplier.name},
+            code="supplier_inactive",
+        )
     bill.number = next_number("bill", prefix="FC-")
     stock_apply(
         [
@@ -535,6 +542,12 @@ def withholdings_suggest(*, bills: list[Bill], concepts: list[WithholdingConcept
     mil of the base; minus what earlier payments already withheld. Editable by the user."""
     ensure_tenant(*bills, field="bills")
     ensure_tenant(*concepts, field="concepts")
+    not_open = [bill for bill in bills if bill.status in (Bill.Status.DRAFT, Bill.Status.VOID)]
+    if not_open:
+        message = _(
+            "Only received bills take withholdings, not drafts or void ones: %(bills)s."
+        ) % {"bills": ", ".join(bill.number or str(bill.pk) for bill in not_open)}
+        raise ValidationFailed(message, code="bill_not_open", fields={"bills": [message]})
     kinds = [concept.kind for concept in concepts]
     if len(set(kinds)) != len(kinds):
         message = _("Choose at most one concept of each kind.")
@@ -582,8 +595,9 @@ def supplier_payment_create(
     reference: str = "",
 ) -> SupplierPayment:
     """Pay one or more bills of a supplier; withholdings practised reduce the money paid but
-    count toward each bill's balance."""
-    _check_supplier(supplier)
+    count toward each bill's balance. A supplier deactivated since still gets paid what the
+    company owes it (each bill is checked to be the supplier's and open)."""
+    ensure_tenant(supplier, field="supplier")
     withholdings = withholdings or []
     if not allocations:
         raise ValidationFailed(

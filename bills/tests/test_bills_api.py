@@ -1237,3 +1237,36 @@ def test_a_draft_edit_whose_line_lacks_a_field_is_a_400(document, owner_a, compa
         f"/api/v1/{document}/{created.json()['id']}/", {"notes": "ok"}, format="json"
     )
     assert renamed.status_code == 200, renamed.json()  # other fields stay optional in a PATCH
+
+
+def test_a_supplier_deactivated_since_is_still_paid_and_its_draft_is_not_received(owner_a, buy_a):
+    """What the company owes a supplier it stopped buying from is still paid; a draft of that
+    supplier is not received (409 `supplier_inactive`), as an invoice's customer is not."""
+    owed = receive(owner_a, buy_a)
+    draft = owner_a.post(URL, bill_payload(buy_a, "B-2"), format="json")
+    assert draft.status_code == 201, draft.json()
+    assert (
+        owner_a.patch(
+            f"/api/v1/contacts/{buy_a.supplier.id}/", {"is_active": False}, format="json"
+        ).status_code
+        == 200
+    )
+    paid = pay(owner_a, buy_a, owed, owed["total"])
+    assert paid.status_code == 201, paid.json()
+    assert owner_a.get(f"{URL}{owed['id']}/").json()["status"] == "paid"
+    refused = owner_a.post(f"{URL}{draft.json()['id']}/issue", format="json")
+    assert refused.status_code == 409 and error_code(refused) == "supplier_inactive"
+    assert owner_a.get(f"{URL}{draft.json()['id']}/").json()["status"] == "draft"
+    # Nor does a new bill take it.
+    created = owner_a.post(URL, bill_payload(buy_a, "B-3"), format="json")
+    assert created.status_code == 400
+
+
+def test_withholdings_are_suggested_for_open_bills_only(owner_a, buy_a):
+    draft = owner_a.post(URL, bill_payload(buy_a), format="json").json()
+    suggested = owner_a.post(
+        "/api/v1/supplier-payments/suggest",
+        {"bills": [draft["id"]], "concepts": [str(buy_a.concept("ReteIVA").id)]},
+        format="json",
+    )
+    assert suggested.status_code == 400 and error_code(suggested) == "bill_not_open"
