@@ -120,10 +120,11 @@ def withholding_certificate(*, supplier, year: int) -> list[dict]:
     """What was withheld from a supplier in a year, per kind and concept (base, amount): the
     figures of the yearly withholding certificates.
 
-    Net of what returns reversed: when goods went back beyond what was still owed, the part of
-    the refund that had been withheld (`DebitNote.withholding_reversed`) is no withholding any
-    more. A bill's reversal is shared among its withholdings in proportion to their amounts, base
-    and amount alike, and shown as `reversed`.
+    Net of what returns of the year reversed: when goods went back beyond what was still owed,
+    the part of the refund that had been withheld (`DebitNote.withholding_reversed`) is no
+    withholding any more, from the return's year on (an earlier year's certificate, issued and
+    declared, stays as it was). A bill's reversal is shared among its withholdings in proportion
+    to their amounts, base and amount alike, and shown as `reversed`.
     """
     active = Withholding.objects.filter(payment__status=SupplierPayment.Status.ACTIVE)
     withholdings = list(
@@ -131,32 +132,47 @@ def withholding_certificate(*, supplier, year: int) -> list[dict]:
         .values("bill_id", "payment_id", "kind", "name", "rate", "base", "amount")
         .order_by("kind", "name", "created_at", "pk")
     )
-    bill_ids = {row["bill_id"] for row in withholdings}
+    # A reversal belongs to the year of the return (the debit note), whatever the year of the
+    # withholding it undoes: a certificate of a closed year is never rewritten.
     reversed_per_bill = dict(
-        DebitNote.objects.filter(bill_id__in=bill_ids, withholding_reversed__gt=0)
+        DebitNote.objects.filter(
+            bill__supplier=supplier, issue_date__year=year, withholding_reversed__gt=0
+        )
         .values("bill_id")
         .annotate(total=Sum("withholding_reversed"))
         .values_list("bill_id", "total")
     )
-    withheld_per_bill = dict(
-        active.filter(bill_id__in=reversed_per_bill)
-        .values("bill_id")
-        .annotate(total=Sum("amount"))
-        .values_list("bill_id", "total")
+    undone_rows = list(
+        active.filter(bill_id__in=reversed_per_bill).values(
+            "bill_id", "kind", "name", "rate", "base", "amount"
+        )
     )
+    withheld_per_bill: dict = {}
+    for row in undone_rows:
+        withheld_per_bill[row["bill_id"]] = (
+            withheld_per_bill.get(row["bill_id"], ZERO) + row["amount"]
+        )
     concepts: dict = {}
-    for row in withholdings:
-        concept = concepts.setdefault(
+
+    def concept_of(row) -> dict:
+        return concepts.setdefault(
             (row["kind"], row["name"], row["rate"]),
             {"base": ZERO, "amount": ZERO, "reversed": ZERO, "payments": set()},
         )
-        withheld = withheld_per_bill.get(row["bill_id"])
+
+    for row in withholdings:
+        concept = concept_of(row)
+        concept["base"] += row["base"]
+        concept["amount"] += row["amount"]
+        concept["payments"].add(row["payment_id"])
+    for row in undone_rows:
+        withheld = withheld_per_bill[row["bill_id"]]
         share = reversed_per_bill[row["bill_id"]] / withheld if withheld else ZERO
         undone = money(row["amount"] * share)
-        concept["base"] += row["base"] - money(row["base"] * share)
-        concept["amount"] += row["amount"] - undone
+        concept = concept_of(row)
+        concept["base"] -= money(row["base"] * share)
+        concept["amount"] -= undone
         concept["reversed"] += undone
-        concept["payments"].add(row["payment_id"])
     return [
         {
             "kind": kind,

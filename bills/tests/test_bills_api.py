@@ -1270,3 +1270,54 @@ def test_withholdings_are_suggested_for_open_bills_only(owner_a, buy_a):
         format="json",
     )
     assert suggested.status_code == 400 and error_code(suggested) == "bill_not_open"
+
+
+def test_a_return_reverses_withholdings_in_its_own_years_certificate(owner_a, buy_a):
+    """Paid in December last year with ReteFuente; the goods came back this year. Last year's
+    certificate (issued and declared) keeps what was withheld then; the reversal belongs to the
+    year of the return (it rewrote last year's, and this year's showed nothing)."""
+    today = timezone.localdate()
+    last_year = today.year - 1
+    bill_day = today.replace(year=last_year, month=12, day=1)
+    pay_day = today.replace(year=last_year, month=12, day=15)
+    bill = receive(
+        owner_a,
+        buy_a,
+        issue_date=bill_day.isoformat(),
+        lines=[
+            {"variant": str(buy_a.variant.id), "quantity": "10", "unit_cost": "100000", "taxes": []}
+        ],
+    )
+    fuente = buy_a.concept("Compras generales (declarantes)")
+    paid = owner_a.post(
+        "/api/v1/supplier-payments/",
+        {
+            "supplier": str(buy_a.supplier.id),
+            "method": "transfer",
+            "date": pay_day.isoformat(),
+            "allocations": [{"bill": bill["id"], "amount": "1000000"}],
+            "withholdings": [
+                {
+                    "bill": bill["id"],
+                    "concept": str(fuente.id),
+                    "base": "1000000",
+                    "amount": "25000",
+                }
+            ],
+        },
+        format="json",
+    )
+    assert paid.status_code == 201, paid.json()
+    url = f"/api/v1/supplier-payments/certificate?supplier={buy_a.supplier.id}&year={last_year}"
+    before = owner_a.get(url).json()["withholdings"]
+    assert before[0]["amount"] == "25000.00"
+    note = return_goods(owner_a, bill, "10")  # dated today, this year
+    assert note.status_code == 201 and note.json()["withholding_reversed"] == "25000.00"
+    after = owner_a.get(url).json()["withholdings"]
+    assert after == before, after
+    this_year = owner_a.get(
+        f"/api/v1/supplier-payments/certificate?supplier={buy_a.supplier.id}&year={today.year}"
+    ).json()["withholdings"]
+    assert [(w["base"], w["amount"], w["reversed"], w["payments"]) for w in this_year] == [
+        ("-1000000.00", "-25000.00", "25000.00", 0)
+    ], this_year
