@@ -3,7 +3,7 @@
 Document totals are sums of rounded lines, never re-rounded aggregates. Floats never appear.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -17,16 +17,21 @@ QUANTITY = {"max_digits": 18, "decimal_places": 3}
 PRICE = {"max_digits": 18, "decimal_places": 6}
 
 
+# Rounding needs room for every digit of the result: Python's default 28 digits cannot hold a
+# quantity times a cost near their columns' limits (a stock's value), and quantize would fail.
+WIDE = Context(prec=60)
+
+
 def money(value) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP, context=WIDE)
 
 
 def unit_price(value) -> Decimal:
-    return Decimal(value).quantize(PRICE_STEP, rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(PRICE_STEP, rounding=ROUND_HALF_UP, context=WIDE)
 
 
 def quantity(value) -> Decimal:
-    return Decimal(value).quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP, context=WIDE)
 
 
 def percent_of(amount: Decimal, rate: Decimal) -> Decimal:

@@ -145,11 +145,16 @@ def check_whole_units(lines: list[tuple[Variant, Decimal]], *, field: str = "lin
 
 def current_cost(stock: Stock, variant: Variant) -> Decimal:
     """What a unit of this stock is worth now: its average while it holds units, even an
-    average of 0 (goods received free); the variant's catalogue cost when the stock holds
-    nothing (or less than nothing) and has no average."""
+    average of 0 (goods received free), and after it sold out; the variant's catalogue cost
+    only for a stock that never took units in (it has no average yet)."""
     if stock.quantity > 0 or stock.average_cost:
         return stock.average_cost
-    return unit_price(variant.cost)
+    # An average of 0 is either free goods' (kept after they sold out) or none yet: the ledger
+    # tells, in the rare case of an empty stock at 0.
+    took_in = StockMovement.objects.filter(
+        variant_id=stock.variant_id, pdv_id=stock.pdv_id, quantity__gt=0
+    ).exists()
+    return stock.average_cost if took_in else unit_price(variant.cost)
 
 
 def stock_apply(

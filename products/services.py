@@ -492,9 +492,10 @@ def product_delete(*, product: Product) -> None:
 
     files = [
         file
-        for image in ProductImage.objects.filter(product=product).select_related(
-            "file", "thumbnail"
-        )
+        # Locked, as the thumbnail task locks an image: none is added unseen meanwhile.
+        for image in ProductImage.objects.filter(product=product)
+        .select_related("file", "thumbnail")
+        .select_for_update(of=("self",))
         for file in (image.file, image.thumbnail)
         if file is not None
     ]
@@ -725,6 +726,13 @@ def product_image_update(*, image: ProductImage, data: dict) -> ProductImage:
 @transaction.atomic
 def product_image_remove(*, image: ProductImage) -> None:
     _lock_product(image.product_id)
+    # Read again under the image's own lock, which the thumbnail task takes: a thumbnail it
+    # made meanwhile goes too, instead of staying in storage unreferenced.
+    image = (
+        ProductImage.objects.select_for_update(of=("self",))
+        .select_related("file", "thumbnail")
+        .get(pk=image.pk)
+    )
     files = [image.file] + ([image.thumbnail] if image.thumbnail else [])
     was_main = image.is_main
     product_id = image.product_id

@@ -382,7 +382,8 @@ def test_a_damaged_picture_is_kept_without_a_thumbnail(
     from products.services import product_image_make_thumbnail
 
     product = make_product(company_a)
-    damaged = png_bytes((400, 400))[:120]
+    # Not merely truncated: WeasyPrint, once imported, makes Pillow load truncated images.
+    damaged = png_bytes((400, 400))[:16] + bytes(300)
     file_id = uploaded(owner_a, damaged, name="rota.png")
     with django_capture_on_commit_callbacks(execute=True):
         attached = owner_a.post(
@@ -394,3 +395,25 @@ def test_a_damaged_picture_is_kept_without_a_thumbnail(
         assert image.thumbnail_id is None and image.file_id is not None
         # The task's work, again: it ends quietly (no retry mends a damaged picture).
         assert product_image_make_thumbnail(image=image).thumbnail_id is None
+
+
+def test_an_image_removed_as_its_thumbnail_is_made_takes_the_thumbnail_along(
+    owner_a, company_a, make_product
+):
+    """The request read the image before the worker gave it a thumbnail: the removal reads it
+    again under its lock, so the thumbnail's file goes too instead of staying unreferenced."""
+    from django.db import transaction
+
+    from products.services import product_image_make_thumbnail, product_image_remove
+
+    product = make_product(company_a)
+    attached = owner_a.post(
+        f"/api/v1/products/{product.id}/images", {"file": uploaded(owner_a)}, format="json"
+    )
+    assert attached.status_code == 201, attached.json()
+    with tenant_context(company_a), transaction.atomic():
+        read_by_the_request = ProductImage.objects.select_related("file", "thumbnail").get()
+        assert read_by_the_request.thumbnail is None
+        thumbnail_id = product_image_make_thumbnail(image=read_by_the_request).thumbnail_id
+        product_image_remove(image=read_by_the_request)
+        assert FileObject.objects.get(pk=thumbnail_id).status == FileObject.Status.DELETED

@@ -464,3 +464,74 @@ def test_selling_below_zero_is_costed_at_the_catalogue_cost_every_time(
                 )
             costs.append(ledger[0].unit_cost)
     assert costs == [Decimal("6000"), Decimal("6000")]
+
+
+def _variant_of(company, make_product, **fields):
+    product = make_product(company, **fields)
+    with tenant_context(company):
+        return Variant.objects.get(product=product)
+
+
+def test_stock_values_near_the_columns_limits_are_listed(
+    owner_a, company_a, make_product, main_pdv
+):
+    """A quantity and a cost the columns hold give a value of more than 28 digits, which
+    Python's default decimal context cannot round: the stock list, the ledger and the kardex
+    answered with an error page, for good (a ledger row is never removed)."""
+    variant = _variant_of(company_a, make_product, unit="kg")
+    made = owner_a.post(
+        "/api/v1/adjustments/",
+        {
+            "pdv": str(main_pdv(company_a).id),
+            "reason": "correction",
+            "lines": [
+                {
+                    "variant": str(variant.id),
+                    "delta": "999999999999999",
+                    "unit_cost": "999999999999",
+                }
+            ],
+        },
+        format="json",
+    )
+    assert made.status_code == 201, made.json()
+    stock = owner_a.get("/api/v1/stock/").json()["results"]
+    assert [row["value"] for row in stock if row["variant"] == str(variant.id)] == [
+        "999999999998999000000000001.00"
+    ]
+    assert owner_a.get("/api/v1/stock-movements/").status_code == 200
+    assert owner_a.get("/api/v1/kardex/", {"variant": str(variant.id)}).status_code == 200
+
+
+def test_free_goods_that_sold_out_keep_their_average_of_zero(
+    owner_a, company_a, make_product, main_pdv
+):
+    """An average of 0 (goods received free) is a cost like any other, also once they sold
+    out: a unit found later enters at 0, not at the catalogue cost (which created value). The
+    catalogue cost stands in only for a stock that never took units in."""
+    pdv = main_pdv(company_a)
+    free = _variant_of(company_a, make_product, cost="0", stock={None: 5}, sku="FREE-1")
+    paid = _variant_of(company_a, make_product, cost="700", stock={None: 5}, sku="PAID-1")
+    never = _variant_of(company_a, make_product, cost="600", sku="NEW-1")
+    with tenant_context(company_a):
+        Variant.objects.filter(pk__in=[free.pk, paid.pk]).update(cost=Decimal("600"))
+        with transaction.atomic():
+            stock_apply(
+                [Movement(variant, pdv, Decimal("-5"), "sale") for variant in (free, paid)],
+                reference=Reference("invoice", None, "FV-1"),
+            )
+    found = owner_a.post(
+        "/api/v1/adjustments/",
+        {
+            "pdv": str(pdv.id),
+            "reason": "count",
+            "lines": [
+                {"variant": str(variant.id), "counted_quantity": "1"}
+                for variant in (free, paid, never)
+            ],
+        },
+        format="json",
+    )
+    assert found.status_code == 201, found.json()
+    costs = {line["sku"]: line["unit_cost"] for line in found.json()["lines"]}
+    assert costs == {"FREE-1": "0.000000", "PAID-1": "700.000000", "NEW-1": "600.000000"}
