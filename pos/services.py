@@ -75,6 +75,19 @@ def pdv_update(*, pdv: PDV, data: dict) -> PDV:
         raise Conflict(
             _("This is the main point of sale: make another one main first."), code="main_pdv"
         )
+    if data.get("is_active") is False and pdv.is_active:
+        # An inactive point of sale takes no transfers or counts: stock left there could
+        # never be moved or counted out, yet would still count in the catalog's totals.
+        held = pdv.stock_levels.exclude(quantity=0).count()
+        if held:
+            raise Conflict(
+                _(
+                    "%(pdv)s still holds stock of %(count)s items: transfer it out or count it "
+                    "out before closing it."
+                )
+                % {"pdv": pdv.name, "count": held},
+                code="pdv_has_stock",
+            )
     with unique_or_conflict(_("A point of sale with this code already exists."), field="code"):
         model_update(pdv, data, PDV_FIELDS)
     if is_main and not pdv.is_main:

@@ -50,19 +50,34 @@ def test_pdv_code_is_unique_per_company(owner_a, owner_b):
     )
 
 
-def test_a_pdv_holding_stock_is_deactivated_not_deleted(owner_a, company_a, make_product):
+def test_a_used_pdv_is_deactivated_not_deleted_once_its_stock_is_out(
+    owner_a, company_a, make_product
+):
+    """A point of sale with a history is closed, not deleted; not while it holds stock, which
+    an inactive one could never move or count out (409 `pdv_has_stock`)."""
     sur = owner_a.post("/api/v1/pdvs/", {"name": "Sur", "code": "S1"}, format="json").json()
     empty = owner_a.post("/api/v1/pdvs/", {"name": "Vacío", "code": "V1"}, format="json").json()
     with tenant_context(company_a):
-        make_product(company_a, stock={PDV.objects.get(pk=sur["id"]): 5})
+        product = make_product(company_a, stock={PDV.objects.get(pk=sur["id"]): 5})
+        variant = str(product.variants.get().id)
+        main = str(PDV.objects.get(is_main=True).id)
     response = owner_a.delete(f"/api/v1/pdvs/{sur['id']}/")
     assert response.status_code == 409 and error_code(response) == "in_use"
-    assert (
-        owner_a.patch(f"/api/v1/pdvs/{sur['id']}/", {"is_active": False}, format="json").json()[
-            "is_active"
-        ]
-        is False
+    closing = owner_a.patch(f"/api/v1/pdvs/{sur['id']}/", {"is_active": False}, format="json")
+    assert closing.status_code == 409 and error_code(closing) == "pdv_has_stock"
+    moved = owner_a.post(
+        "/api/v1/transfers/",
+        {
+            "origin": sur["id"],
+            "destination": main,
+            "lines": [{"variant": variant, "quantity": "5"}],
+        },
+        format="json",
     )
+    assert moved.status_code == 201, moved.json()
+    closed = owner_a.patch(f"/api/v1/pdvs/{sur['id']}/", {"is_active": False}, format="json")
+    assert closed.status_code == 200 and closed.json()["is_active"] is False
+    assert owner_a.delete(f"/api/v1/pdvs/{sur['id']}/").status_code == 409  # its history stays
     assert owner_a.delete(f"/api/v1/pdvs/{empty['id']}/").status_code == 204
 
 
