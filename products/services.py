@@ -715,6 +715,10 @@ def product_image_attach(
 @transaction.atomic
 def product_image_update(*, image: ProductImage, data: dict) -> ProductImage:
     _lock_product(image.product_id)
+    if data.get("is_main") is False and image.is_main:
+        # A product with images always shows one: the main changes by naming another.
+        message = _("Make another image the main one instead.")
+        raise Conflict(message, code="main_image", fields={"is_main": [message]})
     if "position" in data:
         image.position = data["position"]
         image.save(update_fields=["position", "updated_at"])

@@ -94,6 +94,9 @@ def test_product_images_with_thumbnails_main_and_order(
 
     switched = owner_a.patch(f"{url}/{images[1]['id']}", {"is_main": True}, format="json")
     assert switched.json()["is_main"] is True
+    # Unset it without naming another: refused, not a 200 that changes nothing.
+    unset = owner_a.patch(f"{url}/{images[1]['id']}", {"is_main": False}, format="json")
+    assert unset.status_code == 409 and error_code(unset) == "main_image"
     assert [i["id"] for i in owner_a.get(url).json() if i["is_main"]] == [images[1]["id"]]
     assert owner_a.delete(f"{url}/{images[1]['id']}").status_code == 204
     remaining = owner_a.get(url).json()
