@@ -44,6 +44,7 @@ from products.models import (
     Variant,
 )
 from products.selectors import (
+    category_subtree_ids,
     default_price_list,
     price_with_rates,
     price_with_taxes,
@@ -477,6 +478,11 @@ def _is_uuid(value: str) -> bool:
 
 
 class ProductFilter(TenantFilterSet):
+    category = TenantChoiceFilter(
+        "products.Category",
+        method="filter_category",
+        help_text="Products of this category or of any category under it.",
+    )
     low_stock = drf_filters.BooleanFilter(
         method="filter_low_stock",
         help_text="Products with a variant at or under its minimum at some point of sale.",
@@ -488,6 +494,9 @@ class ProductFilter(TenantFilterSet):
     class Meta:
         model = Product
         fields = ["category", "brand", "is_active", "track_inventory"]
+
+    def filter_category(self, queryset, name, value):
+        return queryset.filter(category_id__in=category_subtree_ids(value))
 
     def filter_pdv(self, queryset, name, value):
         return queryset  # read by filter_low_stock

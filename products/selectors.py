@@ -9,7 +9,21 @@ from django.db.models import Prefetch
 
 from ally360.money import HUNDRED, money, unit_price
 
-from .models import PriceList, PriceListItem, ProductTax, Tax, Unit, Variant
+from .models import Category, PriceList, PriceListItem, ProductTax, Tax, Unit, Variant
+
+
+def category_subtree_ids(category: Category) -> list:
+    """The category and every category under it, one query per level of the tree (shops
+    keep two or three)."""
+    ids, level = [category.pk], [category.pk]
+    while level:
+        level = [
+            pk
+            for pk in Category.objects.filter(parent_id__in=level).values_list("pk", flat=True)
+            if pk not in ids  # the services refuse cycles; this never loops on one anyway
+        ]
+        ids += level
+    return ids
 
 
 def default_price_list() -> PriceList | None:

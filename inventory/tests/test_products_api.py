@@ -221,6 +221,17 @@ def test_filters_category_brand_active_and_low_stock(owner_a, company_a, make_pr
         Stock.objects.filter(variant__product=low).update(min_quantity=5)
     names = lambda **q: sorted(p["name"] for p in owner_a.get(URL, q).json()["results"])
     assert names(category=category["id"]) == ["Cloro", "Jabón"]
+    # A category takes in its subcategories, level by level.
+    pisos = owner_a.post(
+        "/api/v1/categories/", {"name": "Pisos", "parent": category["id"]}, format="json"
+    ).json()
+    madera = owner_a.post(
+        "/api/v1/categories/", {"name": "Madera", "parent": pisos["id"]}, format="json"
+    ).json()
+    with tenant_context(company_a):
+        make_product(company_a, name="Cera", category=Category.objects.get(pk=madera["id"]))
+    assert names(category=category["id"]) == ["Cera", "Cloro", "Jabón"]
+    assert names(category=pisos["id"]) == ["Cera"]
     assert names(brand=brand["id"]) == ["Jabón"]
     assert names(is_active="false") == ["Viejo"]
     assert names(low_stock="true") == ["Jabón"]
