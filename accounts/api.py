@@ -255,9 +255,14 @@ class MembershipResponseSerializer(Serializer):
 
 
 def client_ip(request) -> str:
+    """The client's address for the per-IP limits. Behind proxies that append to
+    X-Forwarded-For, only the entries they added can be trusted: the one the nearest of
+    `RATELIMIT_TRUSTED_PROXIES` wrote (the client can put anything before it)."""
     meta_key = settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR"
-    value = request.META.get(meta_key, "") or "unknown"
-    return value.split(",")[0].strip()
+    entries = [part.strip() for part in request.META.get(meta_key, "").split(",") if part.strip()]
+    if not entries:
+        return "unknown"
+    return entries[-min(settings.RATELIMIT_TRUSTED_PROXIES, len(entries))]
 
 
 def enforce_limit(request, *, group: str, key: str, rate: str) -> None:

@@ -433,6 +433,14 @@ def _guard_owner_rules(*, actor_role: str, membership: Membership, new_role: str
         )
 
 
+def _lock_membership(membership: Membership) -> Membership:
+    """The membership as it is now, locked. Changes to a company's members queue on the
+    company's row first, so the owner rules are checked on rows no other change is altering
+    (an admin's request that read a seller must not demote the owner they became)."""
+    Company.objects.select_for_update().filter(pk=membership.company_id).values_list("pk").get()
+    return Membership.objects.select_for_update().select_related("company").get(pk=membership.pk)
+
+
 @transaction.atomic
 def membership_update(
     *,
@@ -442,6 +450,7 @@ def membership_update(
     role: str | None = None,
     is_active: bool | None = None,
 ) -> Membership:
+    membership = _lock_membership(membership)
     _guard_owner_rules(actor_role=actor_role, membership=membership, new_role=role)
     loses_owner = (
         membership.role == Role.OWNER
@@ -453,17 +462,22 @@ def membership_update(
             _("A company needs at least one active owner. Make someone else owner first."),
             code="last_owner",
         )
+    changed = []
     if role is not None:
         membership.role = role
+        changed.append("role")
     if is_active is not None:
         membership.is_active = is_active
-    membership.save()
+        changed.append("is_active")
+    if changed:
+        membership.save(update_fields=[*changed, "updated_at"])
     membership_cache_invalidate(user_id=membership.user_id, company_id=membership.company_id)
     return membership
 
 
 @transaction.atomic
 def membership_remove(*, actor: User, actor_role: str, membership: Membership) -> None:
+    membership = _lock_membership(membership)
     _guard_owner_rules(actor_role=actor_role, membership=membership, new_role=None)
     if (
         membership.role == Role.OWNER
@@ -554,6 +568,8 @@ def invitation_create(
 
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation) -> Invitation:
+    # Locked, as accepting locks it: a revoke that raced an accept finds it accepted.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != Invitation.Status.PENDING:
         raise Conflict(
             _("Only a pending invitation can be revoked."), code="invitation_not_pending"

@@ -376,6 +376,9 @@ RATELIMIT_USE_CACHE = "default"
 # refusing every request of every company. See README "Rate limits".
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None
+# With X-Forwarded-For: how many proxies of ours append to it (the client's address is the
+# entry the outermost one wrote, counted from the right).
+RATELIMIT_TRUSTED_PROXIES = max(1, env_int("RATELIMIT_TRUSTED_PROXIES", 1))
 API_RATE_LIMIT = env("API_RATE_LIMIT", "600/m")
 if EMBEDDED or REDIS_URL is None:
     # A single-process development server keeps its counters in local memory.

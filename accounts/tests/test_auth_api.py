@@ -667,3 +667,20 @@ def test_refresh_token_objects_are_real_tokens(api):
     user = UserFactory()
     refresh = login(api, user.email).json()["refresh"]
     assert RefreshToken(refresh)["user_id"] == str(user.id)
+
+
+@pytest.mark.redis
+def test_the_login_ip_limit_keys_on_the_address_our_proxy_wrote(api, settings):
+    """Behind a proxy that appends the client address to X-Forwarded-For, the client controls
+    the first entry: the limit must not key on it."""
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_FORWARDED_FOR"
+    statuses = []
+    for i in range(12):
+        response = api.post(
+            "/api/v1/auth/login",
+            {"email": f"nobody{i}@example.co", "password": "wrong-password-1"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"10.9.9.{i}, 203.0.113.7",  # forged, then the proxy's entry
+        )
+        statuses.append(response.status_code)
+    assert 429 in statuses, statuses

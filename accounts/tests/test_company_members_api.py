@@ -402,3 +402,77 @@ def test_a_settings_change_from_a_stale_row_writes_only_its_fields(company_a):
         company_update(company=second, data={"city": "Medellín"})
     stored = Company.objects.get(pk=company_a.pk)
     assert (stored.is_active, stored.city) == (False, "Cali")
+
+
+def test_a_stale_read_of_a_member_cannot_demote_the_owner_they_became(company_a, make_member):
+    """An admin's PATCH read the member as a seller; an owner promoted them to owner before the
+    admin's write: the admin must not overwrite an owner's role."""
+    from accounts.services import membership_update
+    from ally360.exceptions import PermissionDeniedError
+
+    admin = make_member(company_a, Role.ADMIN)
+    target_user = make_member(company_a, Role.SELLER)
+    stale = Membership.objects.get(company=company_a, user=target_user)
+    # meanwhile an owner promotes them
+    Membership.objects.filter(pk=stale.pk).update(role=Role.OWNER)
+    with pytest.raises(PermissionDeniedError):
+        membership_update(actor=admin, actor_role=Role.ADMIN, membership=stale, role=Role.VIEWER)
+    assert Membership.objects.get(pk=stale.pk).role == Role.OWNER
+
+
+def test_a_stale_read_of_a_member_cannot_remove_the_owner_they_became(company_a, make_member):
+    """Same race on DELETE members/{id}/: an admin must never remove an owner."""
+    from accounts.services import membership_remove
+    from ally360.exceptions import PermissionDeniedError
+
+    admin = make_member(company_a, Role.ADMIN)
+    target_user = make_member(company_a, Role.SELLER)
+    stale = Membership.objects.get(company=company_a, user=target_user)
+    Membership.objects.filter(pk=stale.pk).update(role=Role.OWNER)  # promoted meanwhile
+    with pytest.raises(PermissionDeniedError):
+        membership_remove(actor=admin, actor_role=Role.ADMIN, membership=stale)
+    assert Membership.objects.filter(pk=stale.pk).exists()
+
+
+def test_a_role_change_racing_a_suspension_keeps_the_member_suspended(company_a, make_member):
+    """An admin changes a member's role while an owner suspends them: the member must stay
+    suspended (the role change must not write back the is_active it read before)."""
+    from accounts.services import membership_update
+
+    admin = make_member(company_a, Role.ADMIN)
+    target_user = make_member(company_a, Role.SELLER)
+    stale = Membership.objects.get(company=company_a, user=target_user)  # the admin's get_object
+    # meanwhile the owner suspends the member (committed)
+    Membership.objects.filter(pk=stale.pk).update(is_active=False)
+    membership_update(actor=admin, actor_role=Role.ADMIN, membership=stale, role=Role.VIEWER)
+    assert Membership.objects.get(pk=stale.pk).is_active is False
+
+
+def test_a_revoke_racing_an_accept_finds_the_invitation_accepted(company_a, make_member):
+    """An admin's revoke read the invitation as pending; it was accepted before the revoke's
+    write: the revoke must answer 409, not mark an accepted invitation revoked (hiding that the
+    person is now a member)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import Invitation
+    from accounts.services import invitation_revoke
+    from ally360.exceptions import Conflict
+
+    admin = make_member(company_a, Role.ADMIN)
+    invitation = Invitation.objects.create(
+        company=company_a,
+        email="nuevo@example.co",
+        role=Role.SELLER,
+        invited_by=admin,
+        token_hash="x" * 64,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    stale = Invitation.objects.get(pk=invitation.pk)  # the revoke's get_object
+    Invitation.objects.filter(pk=invitation.pk).update(
+        status=Invitation.Status.ACCEPTED, accepted_at=timezone.now()
+    )
+    with pytest.raises(Conflict):
+        invitation_revoke(invitation=stale)
+    assert Invitation.objects.get(pk=invitation.pk).status == Invitation.Status.ACCEPTED
