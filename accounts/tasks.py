@@ -74,15 +74,15 @@ def send_outbound_email(self, email_id: str) -> str:
             email.status = OutboundEmail.Status.SENT
             email.sent_at = timezone.now()
             email.last_error = ""
-            if email.kind in ONE_TIME_LINK_KINDS:
-                # The link is the password, the address or the invitation: once delivered, it
-                # must not stay readable in the outbox (or the back-office).
-                email.body = REDACTED_BODY
         else:
             email.last_error = str(error)[:2000]
             email.next_attempt_at = timezone.now() + retry_delay(email.attempts)
             if permanent or email.attempts >= MAX_ATTEMPTS:
                 email.status = OutboundEmail.Status.FAILED
+        if email.status != OutboundEmail.Status.PENDING and email.kind in ONE_TIME_LINK_KINDS:
+            # The link is the password, the address or the invitation: once delivered (or
+            # given up on), it must not stay readable in the outbox (or the back-office).
+            email.body = REDACTED_BODY
         email.save(
             update_fields=["status", "sent_at", "attempts", "last_error", "next_attempt_at", "body"]
         )

@@ -108,6 +108,26 @@ def test_an_email_that_keeps_failing_is_marked_failed_after_the_last_attempt(set
     down.refresh_from_db()
     assert (down.status, down.attempts) == (OutboundEmail.Status.FAILED, MAX_ATTEMPTS)
     assert "unexpectedly closed" in down.last_error and mail.outbox == []
+    assert down.body == "B"  # kept for the operator: it carries no secret
+
+
+@pytest.mark.django_db
+def test_a_reset_link_that_could_not_be_delivered_does_not_stay_readable(settings):
+    """Given up on, a one-time link is as sensitive as a delivered one: the body goes."""
+    from accounts.tasks import MAX_ATTEMPTS, REDACTED_BODY, send_outbound_email
+
+    settings.EMAIL_BACKEND = f"{__name__}.FlakySMTPBackend"
+    FlakySMTPBackend.failures = 1
+    reset = OutboundEmail.objects.create(
+        kind="password_reset",
+        to="b@example.co",
+        subject="S",
+        body="https://app/reset/abc/secret-token",
+        attempts=MAX_ATTEMPTS - 1,
+    )
+    assert send_outbound_email.apply(args=[str(reset.pk)]).get() == "failed"
+    reset.refresh_from_db()
+    assert (reset.status, reset.body) == (OutboundEmail.Status.FAILED, REDACTED_BODY)
 
 
 @pytest.mark.django_db
