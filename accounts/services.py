@@ -580,10 +580,14 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
 
 
 def _inviter_may_still_invite(invitation: Invitation) -> bool:
-    """Whether the member who invited may still invite to this role now."""
+    """Whether the member who invited may still invite to this role now (an account switched
+    off by the operator may not)."""
     role = (
         Membership.objects.filter(
-            company=invitation.company, user_id=invitation.invited_by_id, is_active=True
+            company=invitation.company,
+            user_id=invitation.invited_by_id,
+            is_active=True,
+            user__is_active=True,
         )
         .values_list("role", flat=True)
         .first()

@@ -258,6 +258,14 @@ def test_an_invitation_goes_with_its_senders_right_to_invite(
     )
     assert refused.status_code == 409 and code(refused) == "inviter_not_allowed"
     assert not Membership.objects.filter(user__email="amigo@example.co").exists()
+    # Nor from a sender whose account the operator switched off (the membership remains).
+    other_admin = client_as(company_a, Role.ADMIN)
+    _, switched_off = _invite(other_admin, "vecino@example.co", django_capture_on_commit_callbacks)
+    type(other_admin.user).objects.filter(pk=other_admin.user.pk).update(is_active=False)
+    refused = api.post(
+        "/api/v1/invitations/accept", {"token": switched_off, "password": "Clave-segura-2026"}
+    )
+    assert refused.status_code == 409 and code(refused) == "inviter_not_allowed"
     # An invitation of a sender who still may invite goes through.
     _, kept = _invite(owner_a, "amiga@example.co", django_capture_on_commit_callbacks, "seller")
     accepted = api.post(
