@@ -362,7 +362,7 @@ def company_update(*, company: Company, data: dict) -> Company:
     unknown = set(data) - {*COMPANY_EDITABLE_FIELDS, "nit", "nit_dv"}
     if unknown:
         raise ValidationFailed(f"The field {', '.join(sorted(unknown))} cannot be changed.")
-    company = Company.objects.select_for_update().get(pk=company.pk)
+    company = Company.objects.select_for_update(no_key=True).get(pk=company.pk)
     if not company.is_active:
         raise NotFound(_("Company not found."), code="company_not_found")
     changed = list(data)
@@ -381,7 +381,7 @@ def company_update(*, company: Company, data: dict) -> Company:
 @transaction.atomic
 def company_deactivate(*, company: Company) -> Company:
     """Companies are never deleted: fiscal records must be kept. Deactivation locks everyone out."""
-    company = Company.objects.select_for_update().get(pk=company.pk)
+    company = Company.objects.select_for_update(no_key=True).get(pk=company.pk)
     company.is_active = False
     company.save(update_fields=["is_active", "updated_at"])
     for user_id in Membership.objects.filter(company=company).values_list("user_id", flat=True):
@@ -436,8 +436,11 @@ def _guard_owner_rules(*, actor_role: str, membership: Membership, new_role: str
 def _lock_membership(membership: Membership) -> Membership:
     """The membership as it is now, locked. Changes to a company's members queue on the
     company's row first, so the owner rules are checked on rows no other change is altering
-    (an admin's request that read a seller must not demote the owner they became)."""
-    Company.objects.select_for_update().filter(pk=membership.company_id).values_list("pk").get()
+    (an admin's request that read a seller must not demote the owner they became). The
+    company's row is locked NO KEY: every insert of the company checks its key at commit."""
+    Company.objects.select_for_update(no_key=True).filter(pk=membership.company_id).values_list(
+        "pk"
+    ).get()
     return Membership.objects.select_for_update().select_related("company").get(pk=membership.pk)
 
 

@@ -713,12 +713,13 @@ def invoice_delete(*, invoice: Invoice) -> None:
 
 def _check_credit_limit(invoice: Invoice) -> None:
     customer = invoice.customer
-    if invoice.kind != Invoice.Kind.SALE:
+    if invoice.kind != Invoice.Kind.SALE or customer.credit_limit <= 0:
         return
     # Issues on credit to one customer queue on its row, so two at once cannot both fit
-    # under the limit; the limit is read as it is now.
+    # under the limit; the limit is read as it is now. NO KEY: a plain FOR UPDATE would also
+    # block (and deadlock against) every sale's deferred foreign-key check on the customer.
     customer.credit_limit = (
-        Contact.objects.select_for_update()
+        Contact.objects.select_for_update(no_key=True)
         .values_list("credit_limit", flat=True)
         .get(pk=customer.pk)
     )

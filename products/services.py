@@ -611,9 +611,13 @@ def price_list_create(
 def _make_default(price_list: PriceList) -> None:
     # One default per company: switches queue on the company's row, so two at once cannot
     # both find the old default gone and then collide on the unique default.
-    Company.objects.select_for_update().filter(pk=require_tenant_id()).values_list("pk").get()
+    Company.objects.select_for_update(no_key=True).filter(pk=require_tenant_id()).values_list(
+        "pk"
+    ).get()
     for current in (
-        PriceList.objects.select_for_update().filter(is_default=True).exclude(pk=price_list.pk)
+        PriceList.objects.select_for_update(no_key=True)
+        .filter(is_default=True)
+        .exclude(pk=price_list.pk)
     ):
         current.is_default = False
         current.save(update_fields=["is_default", "updated_at"])

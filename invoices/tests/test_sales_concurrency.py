@@ -361,3 +361,45 @@ def test_issuers_that_find_the_range_used_up_switch_to_the_next_resolution_once(
     with tenant_context(company_a):
         active = NumberingRange.objects.filter(document_type="invoice", is_active=True)
         assert [(r.prefix, r.next_number) for r in active] == [("FN", 9)]
+
+
+def test_an_issue_under_a_credit_limit_and_a_pos_sale_of_the_same_item_both_go_through(
+    company_a, make_shop, monkeypatch
+):
+    """A POS sale to customer C holds its stock rows and checks its invoice's foreign key on C
+    at commit (FOR KEY SHARE); an issue on credit to C meanwhile holds C for its credit limit
+    and waits for the same stock row. A plain FOR UPDATE on C deadlocked the two (the sale
+    failed at commit); the limit's lock is NO KEY, so they go one after the other."""
+    import time
+
+    from contacts.models import Contact
+    from invoices import services
+
+    shop = make_shop(company_a)
+    with tenant_context(company_a):
+        Contact.objects.filter(pk=shop.customer.pk).update(credit_limit=Decimal("1000000"))
+    owner = client_for(Membership.objects.get(company=company_a, role=Role.OWNER).user, company_a)
+    draft = owner.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop.pdv.id),
+            "customer": str(shop.customer.id),
+            "lines": [{"variant": shop.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    )
+    assert draft.status_code == 201, draft.json()
+    seller, _shift_id, sale = _seller_with_open_shift(company_a, shop)
+    sale["customer"] = str(shop.customer.id)
+    # The sale stops after its stock moved (its stock rows locked), before it commits.
+    reached, release = _held(monkeypatch, services, "_payment_record")
+    selling, sold = _started(lambda: seller.post("/api/v1/pos/sales/", sale, format="json"))
+    assert reached.wait(20)
+    issuing, issued = _started(lambda: owner.post(f"/api/v1/invoices/{draft.json()['id']}/issue"))
+    time.sleep(1.5)  # the issue holds the customer's row and waits for the stock row
+    release.set()
+    selling.join(30)
+    issuing.join(30)
+    assert "response" in sold, "the sale failed at commit"
+    assert sold["response"].status_code == 201, sold["response"].json()
+    assert issued["response"].status_code == 200, issued["response"].json()
