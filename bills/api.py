@@ -18,7 +18,12 @@ from rest_framework.decorators import action
 from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
-from ally360.api.filters import TenantChoiceFilter, TenantFilterBackend, TenantFilterSet
+from ally360.api.filters import (
+    CursorOrder,
+    TenantChoiceFilter,
+    TenantFilterBackend,
+    TenantFilterSet,
+)
 from ally360.api.pagination import CursorPagination
 from ally360.api.serializers import (
     AgingBalanceSerializer,
@@ -221,7 +226,7 @@ class BillViewSet(RowListMixin, ServiceModelViewSet):
     search_fields = ["number", "supplier_invoice_number", "supplier__name"]
     pagination_class = CursorPagination
     # The cursor owns the order: it cannot page past rows with no value.
-    filter_backends = [TenantFilterBackend, SearchFilter]
+    filter_backends = [TenantFilterBackend, SearchFilter, CursorOrder]
     list_related = {"supplier": contact_ref_rows}
     action_permissions = {"issue": "write", "void": "void"}
 

@@ -20,7 +20,12 @@ from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from ally360.api.filters import TenantChoiceFilter, TenantFilterBackend, TenantFilterSet
+from ally360.api.filters import (
+    CursorOrder,
+    TenantChoiceFilter,
+    TenantFilterBackend,
+    TenantFilterSet,
+)
 from ally360.api.pagination import CursorPagination
 from ally360.api.serializers import MemberEmailField, ModelSerializer, RowRenderer, Serializer
 from ally360.api.viewsets import (
@@ -861,7 +866,7 @@ class StockMovementViewSet(ReadOnlyTenantViewSet):
     serializer_class = StockMovementSerializer
     filterset_class = StockMovementFilter
     pagination_class = CursorPagination
-    filter_backends = [TenantFilterBackend]  # the cursor owns the ordering
+    filter_backends = [TenantFilterBackend, CursorOrder]  # the cursor orders
 
     def base_queryset(self):
         return StockMovement.objects.prefetch_related("variant", "pdv", "user")

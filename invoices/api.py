@@ -18,7 +18,12 @@ from rest_framework.decorators import action
 from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
-from ally360.api.filters import TenantChoiceFilter, TenantFilterBackend, TenantFilterSet
+from ally360.api.filters import (
+    CursorOrder,
+    TenantChoiceFilter,
+    TenantFilterBackend,
+    TenantFilterSet,
+)
 from ally360.api.pagination import CursorPagination
 from ally360.api.serializers import (
     AgingBalanceSerializer,
@@ -423,7 +428,7 @@ class InvoiceViewSet(RowListMixin, ServiceModelViewSet):
     search_fields = ["full_number", "customer__name", "customer__id_number"]
     pagination_class = CursorPagination
     # The cursor owns the order: it cannot page past rows with no value (a draft's due date).
-    filter_backends = [TenantFilterBackend, SearchFilter]
+    filter_backends = [TenantFilterBackend, SearchFilter, CursorOrder]
     list_related = {"customer": contact_ref_rows}
     action_permissions = {
         "issue": "write",
@@ -559,7 +564,7 @@ class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
     search_fields = ["reference", "invoice__full_number"]
     # A ledger as long as the invoices: newest first through a cursor, without counting it all.
     pagination_class = CursorPagination
-    filter_backends = [TenantFilterBackend, SearchFilter]  # the cursor owns the ordering
+    filter_backends = [TenantFilterBackend, SearchFilter, CursorOrder]  # the cursor orders
     action_permissions = {"void": "void"}
 
     def base_queryset(self):

@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -345,16 +346,18 @@ def _take(numbering: NumberingRange, on_date: date) -> TakenNumber:
 
 
 def _scheduled_successor(*, pdv: PDV, document_type: str, on_date: date) -> NumberingRange | None:
-    """A resolution loaded inactive for a later day (what `range_not_started` asks for) that
-    has started by `on_date`, is still valid and was never used. An old range deactivated
-    after use never qualifies."""
+    """A resolution loaded inactive for a later day (what `range_not_started` asks for: it
+    started after the day it was loaded) that has started by `on_date`, is still valid and
+    was never used. A range deactivated after use, or one switched off that was valid when
+    loaded (replaced, or loaded by mistake), never qualifies."""
     return (
-        NumberingRange.objects.select_for_update(of=("self",))
+        NumberingRange.objects.select_for_update(of=("self",), no_key=True)
         .filter(
             pdv=pdv,
             document_type=document_type,
             is_active=False,
             valid_from__lte=on_date,
+            valid_from__gt=TruncDate("created_at"),
             valid_to__gte=on_date,
             next_number=F("range_from"),
         )

@@ -26,6 +26,9 @@ class PDVAdmin(TenantModelAdmin):
     readonly_fields = [*TenantModelAdmin.readonly_fields, "is_main", "is_active"]
     inlines = [PDVAccessInline]
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # through the API, which keeps the main PDV and a used one
+
 
 @admin.register(Seller)
 class SellerAdmin(TenantModelAdmin):
@@ -33,6 +36,9 @@ class SellerAdmin(TenantModelAdmin):
     list_filter = ["tenant", "is_active"]
     search_fields = ["name", "identification", "email"]
     raw_id_fields = ["user"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # through the API, which keeps one used by documents
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":  # users are not tenant rows: only the company's members
@@ -47,6 +53,9 @@ class SellerAdmin(TenantModelAdmin):
 class CashRegisterAdmin(TenantModelAdmin):
     list_display = ["name", "pdv", "is_active"]
     readonly_fields = [*TenantModelAdmin.readonly_fields, "pdv", "is_active"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # through the API, which keeps one with shifts
 
 
 class CashMovementInline(admin.TabularInline):

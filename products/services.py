@@ -608,12 +608,18 @@ def price_list_create(
     return price_list
 
 
-def _make_default(price_list: PriceList) -> None:
-    # One default per company: switches queue on the company's row, so two at once cannot
-    # both find the old default gone and then collide on the unique default.
+def _lock_company_price_lists() -> None:
+    """Changes to which list is the default queue on the company's row (NO KEY: the
+    company's inserts check its key at commit)."""
     Company.objects.select_for_update(no_key=True).filter(pk=require_tenant_id()).values_list(
         "pk"
     ).get()
+
+
+def _make_default(price_list: PriceList) -> None:
+    # One default per company: two switches at once cannot both find the old default gone
+    # and then collide on the unique default.
+    _lock_company_price_lists()
     for current in (
         PriceList.objects.select_for_update(no_key=True)
         .filter(is_default=True)
@@ -630,6 +636,11 @@ def _make_default(price_list: PriceList) -> None:
 def price_list_update(*, price_list: PriceList, data: dict) -> PriceList:
     data = dict(data)
     make_default = data.pop("is_default", None)
+    if make_default is not None or "is_active" in data:
+        # The default's rules are checked on the list as it is now, in turn with the switches
+        # of the default (`_make_default`): a list made default meanwhile is not deactivated.
+        _lock_company_price_lists()
+        price_list = PriceList.objects.select_for_update(no_key=True).get(pk=price_list.pk)
     if price_list.is_default and (make_default is False or data.get("is_active") is False):
         raise Conflict(_("Make another price list the default first."), code="default_price_list")
     if make_default and data.get("is_active") is False:
@@ -686,9 +697,9 @@ def _make_main(image: ProductImage) -> None:
     ProductImage.objects.filter(product_id=image.product_id, is_main=True).exclude(
         pk=image.pk
     ).update(is_main=False)
-    if not image.is_main:
-        image.is_main = True
-        image.save(update_fields=["is_main", "updated_at"])
+    # Written whatever the instance says: it may have been read before another became main.
+    image.is_main = True
+    image.save(update_fields=["is_main", "updated_at"])
 
 
 @transaction.atomic
@@ -719,6 +730,7 @@ def product_image_attach(
 @transaction.atomic
 def product_image_update(*, image: ProductImage, data: dict) -> ProductImage:
     _lock_product(image.product_id)
+    image = ProductImage.objects.select_for_update(of=("self",)).get(pk=image.pk)
     if data.get("is_main") is False and image.is_main:
         # A product with images always shows one: the main changes by naming another.
         message = _("Make another image the main one instead.")

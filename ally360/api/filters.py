@@ -16,8 +16,9 @@ from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
-from rest_framework.filters import OrderingFilter
+from rest_framework.filters import BaseFilterBackend, OrderingFilter
 from rest_framework.pagination import CursorPagination
+from rest_framework.settings import api_settings
 
 from ally360.tenancy import get_current_tenant_id
 
@@ -101,6 +102,18 @@ def _refuse_unknown_booleans(filterset, params) -> None:
 def _names_a_filter(filterset_class, params) -> bool:
     names = filterset_class.base_filters.keys()
     return any(key == name or key.startswith(f"{name}_") for key in params for name in names)
+
+
+class CursorOrder(BaseFilterBackend):
+    """On a cursor-paged list (newest first, the order the cursor encodes) `?ordering=` is a
+    400, as an unknown ordering term is elsewhere, rather than silently ignored."""
+
+    def filter_queryset(self, request, queryset, view):
+        param = api_settings.ORDERING_PARAM
+        if getattr(view, "action", "list") == "list" and param in request.query_params:
+            message = _("This list is ordered by its cursor, newest first: it takes no ordering.")
+            raise ValidationError({param: [message]})
+        return queryset
 
 
 class TotalOrderingFilter(OrderingFilter):

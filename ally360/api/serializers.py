@@ -8,6 +8,7 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 
 from ally360.documents import aging_bucket
@@ -40,13 +41,14 @@ class Serializer(serializers.Serializer):
     def to_internal_value(self, data):
         # An item of a list (a document line, an address) is always sent whole: it replaces
         # the old ones. DRF skips missing fields anywhere in a partial update (PATCH), which
-        # left a line without its price to fail as an error page; its required fields stay
-        # required.
-        if (
+        # left a line without its price to fail as an error page: its required fields stay
+        # required, and its defaults apply, as in a POST.
+        whole_item = (
             isinstance(self.parent, serializers.ListSerializer)
             and getattr(self.root, "partial", False)
             and isinstance(data, dict)
-        ):
+        )
+        if whole_item:
             missing = {
                 name: [field.error_messages["required"]]
                 for name, field in self.fields.items()
@@ -54,7 +56,14 @@ class Serializer(serializers.Serializer):
             }
             if missing:
                 raise serializers.ValidationError(missing)
-        return super().to_internal_value(data)
+        value = super().to_internal_value(data)
+        if whole_item:
+            for name, field in self.fields.items():
+                if name not in data and not field.read_only and field.default is not empty:
+                    # Not get_default(): in a partial update it skips the whole list.
+                    default = field.default
+                    value.setdefault(field.source, default() if callable(default) else default)
+        return value
 
 
 def _fresh_copy(field: serializers.Field) -> serializers.Field:

@@ -158,6 +158,9 @@ def test_bad_paging_and_ordering_parameters_are_a_400_naming_them(owner_a, shop_
             ("/api/v1/contacts/", {"ordering": "name,-nope"}, "ordering"),
             ("/api/v1/invoices/", {"limit": "abc"}, "limit"),
             ("/api/v1/invoices/", {"cursor": "%%%garbage"}, "cursor"),
+            ("/api/v1/invoices/", {"ordering": "-total"}, "ordering"),
+            ("/api/v1/bills/", {"ordering": "number"}, "ordering"),
+            ("/api/v1/payments/", {"ordering": "amount"}, "ordering"),
             ("/api/v1/bills/", {"cursor": "\xff"}, "cursor"),
         ]
     )

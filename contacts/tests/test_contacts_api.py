@@ -319,3 +319,28 @@ def test_contact_ref_rows_render_what_the_serializer_renders(owner_a, company_a)
         rows = list(renderer.rows(Contact.objects.order_by("name")))
         rendered = renderer.render(rows)
     assert rendered == ContactRefSerializer(contacts, many=True).data
+
+
+def test_addresses_sent_in_a_patch_get_their_defaults_as_in_a_post(owner_a, company_a):
+    created = owner_a.post(URL, nit_payload(), format="json")
+    assert created.status_code == 201
+    address = {"line": "Cra 7 # 12-34", "city": "Bogotá"}
+    patched = owner_a.patch(
+        f"{URL}{created.json()['id']}/", {"addresses": [address]}, format="json"
+    )
+    assert patched.status_code == 200, patched.json()
+    with tenant_context(company_a):
+        (stored,) = Contact.objects.get(pk=created.json()["id"]).addresses
+    assert stored == {
+        **address,
+        "label": "",
+        "department": "",
+        "dane_code": "",
+        "country": "CO",
+        "postal_code": "",
+    }
+    incomplete = owner_a.patch(
+        f"{URL}{created.json()['id']}/", {"addresses": [{"line": "x"}]}, format="json"
+    )
+    assert incomplete.status_code == 400
+    assert list(incomplete.json()["error"]["fields"]["addresses"]["0"]) == ["city"]

@@ -420,3 +420,25 @@ def test_an_image_removed_as_its_thumbnail_is_made_takes_the_thumbnail_along(
         thumbnail_id = product_image_make_thumbnail(image=read_by_the_request).thumbnail_id
         product_image_remove(image=read_by_the_request)
         assert FileObject.objects.get(pk=thumbnail_id).status == FileObject.Status.DELETED
+
+
+def test_an_image_made_main_from_a_stale_read_leaves_one_main(owner_a, company_a, make_product):
+    """The request read image 1 while it was main; meanwhile image 2 became main. Making image
+    1 main again must leave exactly one main image (the stale flag skipped its write: none)."""
+    from products.services import product_image_update
+
+    product = make_product(company_a)
+    url = f"/api/v1/products/{product.id}/images"
+    first = owner_a.post(url, {"file": uploaded(owner_a)}, format="json").json()
+    second = owner_a.post(url, {"file": uploaded(owner_a, name="b.png")}, format="json").json()
+    with tenant_context(company_a):
+        stale = ProductImage.objects.get(pk=first["id"])
+    assert (
+        owner_a.patch(f"{url}/{second['id']}", {"is_main": True}, format="json").status_code == 200
+    )
+    with tenant_context(company_a):
+        product_image_update(image=stale, data={"is_main": True})
+        mains = list(
+            ProductImage.objects.filter(product=product, is_main=True).values_list("pk", flat=True)
+        )
+    assert [str(pk) for pk in mains] == [first["id"]]

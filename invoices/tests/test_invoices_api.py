@@ -1666,8 +1666,10 @@ def test_a_resolution_loaded_for_a_later_day_takes_over_when_the_range_in_use_en
     assert issued(owner_a, shop_a)["full_number"] == "FV1"  # not started: the old one goes on
 
     with tenant_context(company_a):
-        # Its first day comes, and the range in use has ended the day before.
-        NumberingRange.objects.filter(pk=loaded.json()["id"]).update(valid_from=today)
+        # Its first day comes (it was loaded the day before), and the range in use has ended.
+        NumberingRange.objects.filter(pk=loaded.json()["id"]).update(
+            valid_from=today, created_at=timezone.now() - timedelta(days=1)
+        )
         NumberingRange.objects.filter(prefix="FV").update(valid_to=today - timedelta(days=1))
     switched = issued(owner_a, shop_a)
     assert switched["full_number"] == "FN1"
@@ -1683,8 +1685,14 @@ def test_a_resolution_loaded_for_a_later_day_takes_over_when_the_range_in_use_en
         }
     assert issued(owner_a, shop_a)["full_number"] == "FN2"
 
-    # Used up, with nothing loaded after it: a clear 409, and the used range switched off
-    # above is not brought back.
+    # Used up, with nothing loaded for a later day: a clear 409. The used range switched off
+    # above is not brought back, nor one switched off that was valid when it was loaded.
+    stray = owner_a.post(
+        ranges,
+        {**nxt, "prefix": "FZ", "valid_from": str(today), "is_active": False},
+        format="json",
+    )
+    assert stray.status_code == 201, stray.json()
     with tenant_context(company_a):
         NumberingRange.objects.filter(prefix="FV").update(valid_to=today + timedelta(days=30))
         NumberingRange.objects.filter(prefix="FN").update(range_to=2)

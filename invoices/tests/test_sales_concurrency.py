@@ -327,7 +327,7 @@ def test_issuers_that_find_the_range_used_up_switch_to_the_next_resolution_once(
     today = timezone.localdate()
     with tenant_context(company_a):
         NumberingRange.objects.filter(prefix="FV").update(next_number=1001)  # used up
-        numbering_range_create(
+        successor = numbering_range_create(
             pdv=shop.pdv,
             document_type="invoice",
             resolution_number="18760000NEW",
@@ -337,6 +337,10 @@ def test_issuers_that_find_the_range_used_up_switch_to_the_next_resolution_once(
             valid_from=today,
             valid_to=today + timedelta(days=365),
             is_active=False,
+        )
+        # Loaded the day before, for today.
+        NumberingRange.objects.filter(pk=successor.pk).update(
+            created_at=timezone.now() - timedelta(days=1)
         )
     owner = Membership.objects.get(company=company_a, role=Role.OWNER).user
     clients = [client_for(owner, company_a) for _ in range(8)]

@@ -106,3 +106,21 @@ def test_two_price_lists_made_default_at_once_leave_one_default(company_a, monke
     assert errors == {} and sorted(results.values()) == [200, 200], (results, errors)
     with tenant_context(company_a):
         assert PriceList.objects.filter(is_default=True).count() == 1
+
+
+def test_a_list_made_default_after_the_request_read_it_is_not_deactivated(company_a):
+    """The request read the list before another made it the default: the rules are checked
+    on the list as it is now, under the lock the default's switches take."""
+    from django.db import transaction
+
+    from ally360.exceptions import Conflict
+    from products.models import PriceList
+    from products.services import price_list_create, price_list_update
+
+    with tenant_context(company_a):
+        listed = price_list_create(name="Mayoristas", percentage=Decimal("10"))
+        stale = PriceList.objects.get(pk=listed.pk)
+        price_list_update(price_list=PriceList.objects.get(pk=listed.pk), data={"is_default": True})
+        with pytest.raises(Conflict), transaction.atomic():
+            price_list_update(price_list=stale, data={"is_active": False})
+        assert PriceList.objects.get(pk=listed.pk).is_active
