@@ -855,6 +855,8 @@ def invoice_void(*, invoice: Invoice, user, reason: str) -> Invoice:
             _("The invoice has credit notes: it cannot be voided."), code="invoice_has_credit_notes"
         )
     lines = list(invoice.lines.select_related("variant"))
+    if any(_took_stock(line) for line in lines):
+        _require_pdv_takes_stock(invoice)
     stock_apply(
         [
             Movement(
@@ -878,6 +880,20 @@ def invoice_void(*, invoice: Invoice, user, reason: str) -> Invoice:
     invoice.balance = ZERO
     invoice.save(update_fields=["status", "void_reason", "voided_at", "balance", "updated_at"])
     return invoice
+
+
+def _require_pdv_takes_stock(invoice: Invoice) -> None:
+    """Goods come back to the point of sale they left: not to a closed one, where they could
+    never be moved or counted out again (closing it needed its stock out)."""
+    if not invoice.pdv.is_active:
+        raise Conflict(
+            _(
+                "%(pdv)s is inactive: reactivate it to take the goods back there, or credit "
+                "without returning stock."
+            )
+            % {"pdv": invoice.pdv.name},
+            code="pdv_inactive",
+        )
 
 
 def _took_stock(line: InvoiceLine) -> bool:
@@ -1138,6 +1154,8 @@ def credit_note_create(
     if return_stock and concept not in RETURN_CONCEPTS:
         message = _("Only returns (concepts 1 and 2) give stock back.")
         raise ValidationFailed(message, fields={"return_stock": [message]})
+    if return_stock:
+        _require_pdv_takes_stock(invoice)
     invoice_lines = {line.pk: line for line in invoice.lines.select_related("variant")}
     so_far = _credited_so_far(invoice)
     if concept == CreditNote.Concept.ANNULMENT:

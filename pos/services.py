@@ -76,6 +76,12 @@ def pdv_update(*, pdv: PDV, data: dict) -> PDV:
             _("This is the main point of sale: make another one main first."), code="main_pdv"
         )
     if data.get("is_active") is False and pdv.is_active:
+        if Shift.objects.filter(register__pdv=pdv, status=Shift.Status.OPEN).exists():
+            raise Conflict(
+                _("A shift is open at %(pdv)s: close it before closing the point of sale.")
+                % {"pdv": pdv.name},
+                code="shift_open",
+            )
         # An inactive point of sale takes no transfers or counts: stock left there could
         # never be moved or counted out, yet would still count in the catalog's totals.
         held = pdv.stock_levels.exclude(quantity=0).count()

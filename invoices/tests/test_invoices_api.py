@@ -1698,3 +1698,66 @@ def test_a_resolution_loaded_for_a_later_day_takes_over_when_the_range_in_use_en
         NumberingRange.objects.filter(prefix="FN").update(range_to=2)
     refused = owner_a.post(f"{URL}{draft(owner_a, shop_a)['id']}/issue")
     assert refused.status_code == 409 and error_code(refused) == "numbering_range_exhausted"
+
+
+def test_goods_do_not_come_back_to_a_closed_point_of_sale(owner_a, company_a, make_product):
+    """Norte closes for good (its stock moved out first). A return, or a void, would put goods
+    back where nothing can move or count them out: refused (409 `pdv_inactive`); a credit
+    without returning stock goes through. A PDV with an open shift is not closed either."""
+    from invoices.tests.fixtures import make_ranges
+    from pos.models import PDV, CashRegister
+
+    with tenant_context(company_a):
+        norte = PDV.objects.create(name="Norte", code="NTE")
+        make_ranges(norte, prefix="FN", pos_prefix="PN", note_prefix="NN")
+        main = PDV.objects.get(is_main=True)
+        register = CashRegister.objects.create(pdv=norte, name="Caja Norte")
+        consumer = Contact.objects.get(is_final_consumer=True)
+    product = make_product(company_a, stock={norte: 5})
+    with tenant_context(company_a):
+        variant = str(product.variants.get().id)
+    invoices = [
+        owner_a.post(
+            URL,
+            {
+                "pdv": str(norte.id),
+                "customer": str(consumer.id),
+                "issue": True,
+                "lines": [{"variant": variant, "quantity": "1"}],
+            },
+            format="json",
+        ).json()
+        for _ in range(2)
+    ]
+    shift = owner_a.post(
+        "/api/v1/shifts/", {"register": str(register.id), "opening_cash": "0"}, format="json"
+    )
+    assert shift.status_code == 201
+    busy = owner_a.patch(f"/api/v1/pdvs/{norte.id}/", {"is_active": False}, format="json")
+    assert busy.status_code == 409 and error_code(busy) == "shift_open"
+    closed = owner_a.post(
+        f"/api/v1/shifts/{shift.json()['id']}/close", {"counted": {"cash": "0"}}, format="json"
+    )
+    assert closed.status_code == 200, closed.json()
+    moved = owner_a.post(
+        "/api/v1/transfers/",
+        {
+            "origin": str(norte.id),
+            "destination": str(main.id),
+            "lines": [{"variant": variant, "quantity": "3"}],
+        },
+        format="json",
+    )
+    assert moved.status_code == 201, moved.json()
+    assert (
+        owner_a.patch(f"/api/v1/pdvs/{norte.id}/", {"is_active": False}, format="json").status_code
+        == 200
+    )
+
+    back = credit_note(owner_a, invoices[0], "1", return_stock=True)
+    assert back.status_code == 409 and error_code(back) == "pdv_inactive"
+    voided = owner_a.post(f"{URL}{invoices[1]['id']}/void", {"reason": "Error"}, format="json")
+    assert voided.status_code == 409 and error_code(voided) == "pdv_inactive"
+    assert credit_note(owner_a, invoices[0], "1").status_code == 201  # money only
+    with tenant_context(company_a):
+        assert Stock.objects.get(pdv=norte).quantity == 0
