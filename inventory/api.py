@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as drf_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -350,10 +351,24 @@ class InitialStockSerializer(Serializer):
     unit_cost = serializers.DecimalField(min_value=0, required=False, **PRICE)
 
 
+class OptionsField(serializers.DictField):
+    """A variant's options, {"talla": "M"}: names trimmed and never blank, so "Talla " and
+    "talla" are one option (values are trimmed by their CharField)."""
+
+    child = serializers.CharField(max_length=60)
+
+    def to_internal_value(self, data):
+        options = super().to_internal_value(data)
+        names = [str(name).strip() for name in options]
+        if any(not name or len(name) > 60 for name in names):
+            raise serializers.ValidationError(_("Option names have 1 to 60 characters."))
+        return dict(zip(names, options.values(), strict=True))
+
+
 class VariantSpecSerializer(Serializer):
     sku = serializers.CharField(max_length=64)
     barcode = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    options = serializers.DictField(child=serializers.CharField(max_length=60), required=False)
+    options = OptionsField(required=False)
     price = serializers.DecimalField(min_value=0, **PRICE)
     cost = serializers.DecimalField(min_value=0, required=False, **PRICE)
     is_active = serializers.BooleanField(required=False)
@@ -400,13 +415,13 @@ class ProductUpdateSerializer(Serializer):
 
 class VariantCreateSerializer(VariantSpecSerializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects)
-    options = serializers.DictField(child=serializers.CharField(max_length=60))
+    options = OptionsField()
 
 
 class VariantUpdateSerializer(Serializer):
     sku = serializers.CharField(max_length=64)
     barcode = serializers.CharField(max_length=64, allow_blank=True)
-    options = serializers.DictField(child=serializers.CharField(max_length=60))
+    options = OptionsField()
     price = serializers.DecimalField(min_value=0, **PRICE)
     cost = serializers.DecimalField(min_value=0, **PRICE)
     is_active = serializers.BooleanField()

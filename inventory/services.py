@@ -265,8 +265,9 @@ def stock_apply(
 
 def _initial_movements(variant: Variant, entries: list[dict]) -> list[Movement]:
     ensure_tenant(*(entry["pdv"] for entry in entries), field="initial_stock")
-    for index, entry in enumerate(entries):  # stock there could not be counted nor moved out
-        _check_pdv_active(entry["pdv"], f"initial_stock.{index}.pdv")
+    _require_active_pdvs(
+        [(entry["pdv"], f"initial_stock.{index}.pdv") for index, entry in enumerate(entries)]
+    )
     pdvs = [entry["pdv"].pk for entry in entries]
     if len(set(pdvs)) != len(pdvs):
         message = _("Each point of sale appears once in the initial stock.")
@@ -333,6 +334,7 @@ def variant_create_with_stock(
 
 @transaction.atomic
 def stock_set_minimum(*, stock: Stock, min_quantity: Decimal) -> Stock:
+    check_whole_units([(stock.variant, quantity(min_quantity))], field="min_quantity")
     stock.min_quantity = quantity(min_quantity)
     stock.save(update_fields=["min_quantity", "updated_at"])
     return stock
@@ -361,10 +363,21 @@ def _check_tracked(lines: list[dict]) -> None:
             raise ValidationFailed(message, fields={f"lines.{index}.variant": [message]})
 
 
-def _check_pdv_active(pdv: PDV, field: str) -> None:
-    if not pdv.is_active:
-        message = _("The point of sale %(name)s is inactive.") % {"name": pdv.name}
-        raise ValidationFailed(message, fields={field: [message]})
+def _require_active_pdvs(pdvs: list[tuple[PDV, str]]) -> None:
+    """Stock comes into (or is counted at) active points of sale only: an inactive one could
+    never move or count it out. Their rows are locked (NO KEY, in key order) and read as they
+    are now, so a point of sale being closed meanwhile (`pdv_update` locks it before counting
+    its stock) either sees this document's stock or is seen closed by it."""
+    fresh = {
+        pdv.pk: pdv
+        for pdv in PDV.objects.select_for_update(no_key=True)
+        .filter(pk__in={pdv.pk for pdv, _field in pdvs})
+        .order_by("pk")
+    }
+    for pdv, field in pdvs:
+        if not fresh[pdv.pk].is_active:
+            message = _("The point of sale %(name)s is inactive.") % {"name": pdv.name}
+            raise ValidationFailed(message, fields={field: [message]})
 
 
 # Reasons that only ever take units out (a count, a correction or "other" go either way).
@@ -383,7 +396,7 @@ def adjustment_create(
     """Set counted quantities (`counted_quantity`) or apply changes (`delta`), with a reason."""
     ensure_tenant(pdv, field="pdv")
     ensure_tenant(*(line["variant"] for line in lines), field="lines")
-    _check_pdv_active(pdv, "pdv")
+    _require_active_pdvs([(pdv, "pdv")])
     _check_lines_unique(lines)
     _check_tracked(lines)
     # What the user typed: a count, or a change (a count back to a whole number may change a
@@ -467,8 +480,7 @@ def transfer_create(
     if origin.pk == destination.pk:
         message = _("Origin and destination must be different points of sale.")
         raise ValidationFailed(message, fields={"destination": [message]})
-    _check_pdv_active(origin, "origin")
-    _check_pdv_active(destination, "destination")
+    _require_active_pdvs([(origin, "origin"), (destination, "destination")])
     _check_lines_unique(lines)
     _check_tracked(lines)
     check_whole_units([(line["variant"], line["quantity"]) for line in lines])

@@ -76,6 +76,9 @@ def pdv_update(*, pdv: PDV, data: dict) -> PDV:
             _("This is the main point of sale: make another one main first."), code="main_pdv"
         )
     if data.get("is_active") is False and pdv.is_active:
+        # Locked first (NO KEY): a transfer or count that locked it is counted below, one
+        # after this finds it closed.
+        PDV.objects.select_for_update(no_key=True).filter(pk=pdv.pk).values_list("pk").get()
         if Shift.objects.filter(register__pdv=pdv, status=Shift.Status.OPEN).exists():
             raise Conflict(
                 _("A shift is open at %(pdv)s: close it before closing the point of sale.")

@@ -236,6 +236,7 @@ def tax_create(
     is_active: bool = True,
 ) -> Tax:
     _validate_tax(kind, treatment, rate)
+    _check_dian_code(kind, dian_code)
     message = _("A tax named %(name)s already exists.") % {"name": name}
     if Tax.objects.filter(name__iexact=name).exists():
         raise _duplicate(message, "name")
@@ -250,11 +251,24 @@ def tax_create(
         )
 
 
+def _check_dian_code(kind: str, dian_code: str | None) -> None:
+    """The DIAN's tribute code follows from the kind (IVA 01, INC 04): documents copy it onto
+    their lines, so one that contradicts the kind is refused."""
+    if dian_code and dian_code != DIAN_TAX_CODES[kind]:
+        message = _("The DIAN code of %(kind)s is %(code)s.") % {
+            "kind": Tax.Kind(kind).label,
+            "code": DIAN_TAX_CODES[kind],
+        }
+        raise ValidationFailed(message, fields={"dian_code": [message]})
+
+
 @transaction.atomic
 def tax_update(*, tax: Tax, data: dict) -> Tax:
     _validate_tax(
         data.get("kind", tax.kind), data.get("treatment", tax.treatment), data.get("rate", tax.rate)
     )
+    if "dian_code" in data:
+        _check_dian_code(data.get("kind", tax.kind), data["dian_code"])
     if "name" in data and Tax.objects.filter(name__iexact=data["name"]).exclude(pk=tax.pk).exists():
         raise _duplicate(_("A tax named %(name)s already exists.") % {"name": data["name"]}, "name")
     if data.get("kind", tax.kind) != tax.kind:
@@ -419,7 +433,7 @@ def product_create(
     ensure_tenant(category, field="category")
     ensure_tenant(brand, field="brand")
     if variants:
-        if sku or price is not None:
+        if sku or price is not None or barcode or cost is not None:
             message = _("Give either the simple product's sku and price or a list of variants.")
             raise ValidationFailed(message, fields={"variants": [message]})
         if len(variants) > 1:
@@ -525,6 +539,11 @@ def variant_create(
         message = _("A new variant needs options that tell it apart (e.g. talla, color).")
         raise ValidationFailed(message, fields={"options": [message]})
     _lock_product(product.pk)
+    if Variant.objects.filter(product=product, options={}).exists():
+        # A simple product's single variant has no options: it needs them before another
+        # variant sits beside it (each of several variants is told apart by its options).
+        message = _("Give the product's existing variant its options first (e.g. talla: M).")
+        raise ValidationFailed(message, fields={"options": [message]})
     siblings = [
         {"options": v.options, "sku": v.sku, "barcode": v.barcode}
         for v in Variant.objects.filter(product=product)
@@ -599,6 +618,8 @@ def price_list_create(
             _("A fixed price list has no percentage."),
             fields={"percentage": [_("A fixed price list has no percentage.")]},
         )
+    if is_default and not is_active:
+        raise Conflict(_("The default price list is active."), code="default_price_list")
     with unique_or_conflict(message, field="name"):
         price_list = PriceList.objects.create(
             name=name, kind=kind, percentage=percentage, is_active=is_active
@@ -663,7 +684,10 @@ def price_list_update(*, price_list: PriceList, data: dict) -> PriceList:
     return price_list
 
 
+@transaction.atomic
 def price_list_delete(*, price_list: PriceList) -> None:
+    _lock_company_price_lists()  # in turn with the default's switches, on the list as it is now
+    price_list = PriceList.objects.select_for_update(no_key=True).get(pk=price_list.pk)
     if price_list.is_default:
         raise Conflict(_("The default price list cannot be deleted."), code="default_price_list")
     delete_unless_used(

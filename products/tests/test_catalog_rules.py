@@ -1,0 +1,162 @@
+"""Catalog rules under unusual input and races: defaults, options, taxes, price lists."""
+
+import pytest
+
+from ally360.tenancy import tenant_context
+from products.models import PriceList, Product, Tax, Variant
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_new_list_cannot_be_made_the_default_and_inactive_at_once(owner_a, company_a):
+    """Update answers 409 default_price_list for {"is_default": true, "is_active": false}; create
+    must not silently turn the same contradictory input into an active default."""
+    response = owner_a.post(
+        "/api/v1/price-lists/",
+        {"name": "Cerrada", "percentage": "5", "is_default": True, "is_active": False},
+        format="json",
+    )
+    assert response.status_code == 409, response.json()
+    with tenant_context(company_a):
+        assert PriceList.objects.get(is_default=True).name == "General"
+        assert not PriceList.objects.filter(name="Cerrada").exists()
+
+
+def test_options_differing_only_by_key_case_or_spaces_are_the_same_options(owner_a, company_a):
+    """Option names are trimmed like their values and compared without case: {"talla": "S"} and
+    {"Talla ": "S"} are the same options (they made two variants shown alike)."""
+    response = owner_a.post(
+        "/api/v1/products/",
+        {
+            "name": "Camiseta",
+            "variants": [
+                {"sku": "CAM-S1", "options": {"talla": "S"}, "price": "1"},
+                {"sku": "CAM-S2", "options": {"Talla ": "S"}, "price": "1"},
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    with tenant_context(company_a):
+        assert not Product.objects.exists()
+
+
+def test_a_blank_option_name_is_refused(owner_a, company_a):
+    response = owner_a.post(
+        "/api/v1/products/",
+        {
+            "name": "Camiseta",
+            "variants": [
+                {"sku": "CAM-1", "options": {"": "S"}, "price": "1"},
+                {"sku": "CAM-2", "options": {" ": "M"}, "price": "1"},
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+
+
+def test_adding_a_variant_to_a_simple_product_keeps_its_variants_editable(
+    owner_a, company_a, make_product
+):
+    """After POST variants/ on a simple product, the default variant (no options) must still
+    take a PUT of its own unchanged fields; otherwise the product holds a state its own rules
+    refuse ("each variant of a product with several variants needs its options")."""
+    product = make_product(company_a, sku="SIMPLE-1")
+    with tenant_context(company_a):
+        default = Variant.objects.get(product=product)
+    added = owner_a.post(
+        "/api/v1/variants/",
+        {"product": str(product.id), "sku": "SIMPLE-1-L", "options": {"talla": "L"}, "price": "5"},
+        format="json",
+    )
+    if added.status_code == 400:
+        return  # refusing the add keeps the rule: fine
+    assert added.status_code == 201
+    # Either the add is refused, or the product keeps editable variants.
+    put = owner_a.put(
+        f"/api/v1/variants/{default.id}/",
+        {
+            "sku": "SIMPLE-1",
+            "barcode": "",
+            "options": {},
+            "price": "1000",
+            "cost": "600",
+            "is_active": True,
+        },
+        format="json",
+    )
+    assert put.status_code == 200, put.json()
+
+
+def test_a_tax_code_contradicting_its_kind_is_refused(owner_a, company_a):
+    """dian_code is what documents snapshot for the DIAN (01 IVA, 04 INC): an IVA filed under the
+    INC code (or any free text) must not be accepted silently."""
+    response = owner_a.post(
+        "/api/v1/taxes/",
+        {"name": "IVA raro", "kind": "iva", "rate": "19", "dian_code": "04"},
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    with tenant_context(company_a):
+        assert not Tax.objects.filter(name="IVA raro").exists()
+
+
+# --- races (real threads on PostgreSQL) ------------------------------------------------------
+
+import threading  # noqa: E402
+import time  # noqa: E402
+
+from django.db import connection, transaction  # noqa: E402
+
+
+def _thread(work, box, key):
+    def target():
+        try:
+            box[key] = work()
+        except Exception as exc:  # noqa: BLE001
+            box[key] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_list_while_it_is_made_the_default_leaves_a_default(company_a):
+    from products import services
+
+    with tenant_context(company_a):
+        vip = services.price_list_create(name="VIP", percentage=5)
+    made_default, box = threading.Event(), {}
+
+    def make_default():
+        with tenant_context(company_a), transaction.atomic():
+            services.price_list_update(
+                price_list=PriceList.objects.get(pk=vip.pk), data={"is_default": True}
+            )
+            made_default.set()
+            time.sleep(1.0)  # the delete below reads the list meanwhile, then waits on its row
+        return "default"
+
+    def delete():
+        made_default.wait(10)
+        with tenant_context(company_a), transaction.atomic():
+            # The API's get_object ran before the switch committed: the list it holds is not
+            # the default yet.
+            services.price_list_delete(price_list=vip)
+        return "deleted"
+
+    first = _thread(make_default, box, "default")
+    with tenant_context(company_a):
+        stale = PriceList.objects.get(pk=vip.pk)
+    vip = stale
+    second = _thread(delete, box, "delete")
+    first.join(30)
+    second.join(30)
+    with tenant_context(company_a):
+        defaults = list(PriceList.objects.filter(is_default=True).values_list("name", flat=True))
+    assert defaults, f"no default price list left: {box}"
