@@ -1,4 +1,12 @@
+import logging
+
+from django.db import IntegrityError, OperationalError
+from django.utils.translation import gettext as _
+
+from .api.errors import json_error
 from .tenancy import request_scope
+
+logger = logging.getLogger(__name__)
 
 
 class TenantContextMiddleware:
@@ -37,3 +45,40 @@ class QueryCountHeaderMiddleware:
             response = self.get_response(request)
         response["X-Query-Count"] = str(executed)
         return response
+
+
+class CommitFailureMiddleware:
+    """A request's transaction commits after its view returned (ATOMIC_REQUESTS), so a
+    failure there — a deferred foreign key whose row a concurrent request deleted, a deadlock
+    or serialization failure found at commit — never reaches the API's error handler. The
+    commit failed, so nothing was saved: the client hears that, and that it may try again,
+    instead of an error page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not request.path.startswith("/api/"):
+            return None
+        if isinstance(exception, IntegrityError):
+            logger.warning("Commit failed on %s: %s", request.path, exception)
+            return json_error(
+                request,
+                "conflict",
+                _("A change made at the same time conflicts with this one. Nothing was saved."),
+                409,
+            )
+        if isinstance(exception, OperationalError):
+            logger.error("Database failure on %s: %s", request.path, exception)
+            response = json_error(
+                request,
+                "database_unavailable",
+                _("The database is unavailable. Nothing was saved; try again."),
+                503,
+            )
+            response["Retry-After"] = "5"
+            return response
+        return None

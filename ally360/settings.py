@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ally360.middleware.TenantContextMiddleware",
+    "ally360.middleware.CommitFailureMiddleware",
 ]
 if env_bool("QUERY_COUNT_HEADER", False):  # set by bench/run.py; off in production
     MIDDLEWARE.insert(0, "ally360.middleware.QueryCountHeaderMiddleware")

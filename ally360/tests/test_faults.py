@@ -167,3 +167,59 @@ def test_with_the_broker_down_the_request_commits_and_the_task_runs_once_it_is_b
     assert mail.outbox[0].to == ["cliente@correo.co"]
     assert mail.outbox[0].attachments[0][0] == f"{sale['full_number']}.pdf"
     assert not TaskOutbox.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_request_whose_commit_fails_answers_a_conflict_and_saves_nothing(
+    owner_a, company_a, make_product, main_pdv, monkeypatch
+):
+    """The count's lines reference its variant by a foreign key checked at commit; another
+    request deletes that (unused) product meanwhile. The count's commit fails after its view
+    answered: the client hears 409 `conflict` (nothing was saved), not an error page."""
+    import threading
+
+    from django.db import connection
+
+    from inventory import api as inventory_api
+    from inventory.models import Adjustment
+    from products.models import Product, Variant
+    from products.services import product_delete
+
+    product = make_product(company_a, sku="RACE-1")  # no stock, no documents: deletable
+    with tenant_context(company_a):
+        variant = Variant.objects.get(product=product)
+    count = inventory_api.AdjustmentViewSet.create_service
+
+    def count_then_lose_the_variant(**kwargs):
+        adjustment = count(**kwargs)
+
+        def delete_elsewhere():
+            try:
+                with tenant_context(company_a):
+                    product_delete(product=Product.objects.get(pk=product.pk))
+            finally:
+                connection.close()
+
+        deleting = threading.Thread(target=delete_elsewhere)
+        deleting.start()
+        deleting.join(20)
+        return adjustment
+
+    monkeypatch.setattr(
+        inventory_api.AdjustmentViewSet, "create_service", count_then_lose_the_variant
+    )
+    response = owner_a.post(
+        "/api/v1/adjustments/",
+        {
+            "pdv": str(main_pdv(company_a).id),
+            "reason": "count",
+            "lines": [{"variant": str(variant.id), "counted_quantity": "3"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["code"] == "conflict"
+    with tenant_context(company_a):
+        assert not Adjustment.objects.exists()
+        assert not Variant.objects.filter(pk=variant.pk).exists()
