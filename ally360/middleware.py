@@ -1,12 +1,14 @@
 import logging
 
-from django.db import IntegrityError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 
 from .api.errors import json_error
 from .tenancy import request_scope
 
 logger = logging.getLogger(__name__)
+
+FOREIGN_KEY_VIOLATION = "23503"
 
 
 class TenantContextMiddleware:
@@ -63,16 +65,20 @@ class CommitFailureMiddleware:
     def process_exception(self, request, exception):
         if not request.path.startswith("/api/"):
             return None
-        if isinstance(exception, IntegrityError):
-            logger.warning("Commit failed on %s: %s", request.path, exception)
+        sqlstate = getattr(exception.__cause__, "sqlstate", None)
+        if isinstance(exception, IntegrityError) and sqlstate == FOREIGN_KEY_VIOLATION:
+            # Foreign keys are checked at commit (deferred): a row this request refers to was
+            # deleted by another one meanwhile. Any other integrity error is a bug: an error
+            # page, as before.
+            logger.warning("Commit failed on %s: %s", request.path, exception, exc_info=True)
             return json_error(
                 request,
                 "conflict",
                 _("A change made at the same time conflicts with this one. Nothing was saved."),
                 409,
             )
-        if isinstance(exception, OperationalError):
-            logger.error("Database failure on %s: %s", request.path, exception)
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            logger.error("Database failure on %s: %s", request.path, exception, exc_info=True)
             response = json_error(
                 request,
                 "database_unavailable",

@@ -35,6 +35,7 @@ from contacts.models import Contact
 from inventory.models import StockMovement
 from inventory.services import Movement, Reference, check_whole_units, stock_apply
 from pos.models import PDV
+from pos.services import active_pdvs_taking_stock
 from products.selectors import variant_description, variant_taxes, variants_with_taxes
 from products.services import validate_taxes
 
@@ -332,7 +333,8 @@ def bill_issue(*, bill: Bill, user) -> Bill:
     lines = list(bill.lines.select_related("variant"))
     if not lines:
         raise Conflict(_("A bill without lines cannot be received."), code="no_lines")
-    if not bill.pdv.is_active:
+    # Under the shared lock a closing of the point of sale waits for: it then sees this stock.
+    if not active_pdvs_taking_stock([bill.pdv_id]).get(bill.pdv_id, False):
         raise Conflict(_("The point of sale is inactive."), code="pdv_inactive")
     if not (bill.supplier.is_active and bill.supplier.is_supplier):
         # A draft keeps its supplier; one deactivated since does not bill us.

@@ -362,6 +362,8 @@ class OptionsField(serializers.DictField):
         names = [str(name).strip() for name in options]
         if any(not name or len(name) > 60 for name in names):
             raise serializers.ValidationError(_("Option names have 1 to 60 characters."))
+        if len({name.lower() for name in names}) != len(names):
+            raise serializers.ValidationError(_("Each option name appears once."))
         return dict(zip(names, options.values(), strict=True))
 
 

@@ -24,6 +24,7 @@ from ally360.sequences import next_number
 from ally360.services import ensure_tenant
 from ally360.tenancy import require_tenant_id
 from pos.models import PDV
+from pos.services import active_pdvs_taking_stock
 from products.models import Product, Variant
 from products.services import product_create, variant_create
 
@@ -311,6 +312,16 @@ def product_create_with_stock(
         raise ValidationFailed(message, fields={"initial_stock": [message]})
     product, created = product_create(variants=variants, **product_fields)
     entries = per_variant if variants else [initial_stock or []]
+    # Every variant's points of sale at once: their shared locks are taken in key order, which
+    # a per-variant call would not keep (against a closing, which locks in key order too).
+    ensure_tenant(*(entry["pdv"] for stock in entries for entry in stock), field="initial_stock")
+    _require_active_pdvs(
+        [
+            (entry["pdv"], f"initial_stock.{index}.pdv")
+            for stock in entries
+            for index, entry in enumerate(stock)
+        ]
+    )
     movements = [
         m
         for variant, stock in zip(created, entries, strict=True)
@@ -365,17 +376,12 @@ def _check_tracked(lines: list[dict]) -> None:
 
 def _require_active_pdvs(pdvs: list[tuple[PDV, str]]) -> None:
     """Stock comes into (or is counted at) active points of sale only: an inactive one could
-    never move or count it out. Their rows are locked (NO KEY, in key order) and read as they
-    are now, so a point of sale being closed meanwhile (`pdv_update` locks it before counting
-    its stock) either sees this document's stock or is seen closed by it."""
-    fresh = {
-        pdv.pk: pdv
-        for pdv in PDV.objects.select_for_update(no_key=True)
-        .filter(pk__in={pdv.pk for pdv, _field in pdvs})
-        .order_by("pk")
-    }
+    never move or count it out. Read under the shared lock of `active_pdvs_taking_stock`, so a
+    point of sale being closed meanwhile either sees this document's stock or is seen closed
+    (one deleted meanwhile counts as closed)."""
+    open_now = active_pdvs_taking_stock(pdv.pk for pdv, _field in pdvs)
     for pdv, field in pdvs:
-        if not fresh[pdv.pk].is_active:
+        if not open_now.get(pdv.pk, False):
             message = _("The point of sale %(name)s is inactive.") % {"name": pdv.name}
             raise ValidationFailed(message, fields={field: [message]})
 

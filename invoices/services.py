@@ -43,6 +43,7 @@ from contacts.services import final_consumer
 from inventory.services import Movement, Reference, check_whole_units, stock_apply
 from pos.models import PDV, CashMovement, Shift
 from pos.services import (
+    active_pdvs_taking_stock,
     check_drawer_holds,
     shift_cash_movement,
     shift_check_actor,
@@ -884,8 +885,9 @@ def invoice_void(*, invoice: Invoice, user, reason: str) -> Invoice:
 
 def _require_pdv_takes_stock(invoice: Invoice) -> None:
     """Goods come back to the point of sale they left: not to a closed one, where they could
-    never be moved or counted out again (closing it needed its stock out)."""
-    if not invoice.pdv.is_active:
+    never be moved or counted out again (closing it needed its stock out). Read under the
+    shared lock a closing waits for."""
+    if not active_pdvs_taking_stock([invoice.pdv_id]).get(invoice.pdv_id, False):
         raise Conflict(
             _(
                 "%(pdv)s is inactive: reactivate it to take the goods back there, or credit "

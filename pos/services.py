@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connections, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, Membership
@@ -30,9 +31,45 @@ def _code_taken(code: str, exclude_id=None) -> bool:
     return PDV.objects.filter(code__iexact=code).exclude(id=exclude_id).exists()
 
 
+def active_pdvs_taking_stock(pdv_ids) -> dict:
+    """{id: is_active} of these points of sale, read under a shared row lock (FOR SHARE, in
+    key order) until the transaction ends: for a document bringing stock in (a receipt, a
+    transfer, a count, a return, initial stock) or opening a shift there. Such documents run
+    side by side; closing a point of sale (`pdv_update`, which locks the row exclusively)
+    waits for them and then sees their stock and shifts, or they wait for it and see it closed.
+    A point of sale deleted meanwhile is missing from the answer. SQLite writes one
+    transaction at a time: a plain read."""
+    ids = sorted(set(pdv_ids))
+    connection = connections[PDV.objects.db]
+    if connection.vendor != "postgresql":
+        return dict(PDV.objects.filter(pk__in=ids).values_list("pk", "is_active"))
+    with connection.cursor() as cursor:
+        # Raw SQL for FOR SHARE (Django's select_for_update has no shared mode); row-level
+        # security keeps it to the current company.
+        cursor.execute(
+            "SELECT id, is_active FROM pos_pdv WHERE id = ANY(%s) ORDER BY id FOR SHARE", [ids]
+        )
+        return {row[0]: row[1] for row in cursor.fetchall()}
+
+
+def _lock_for_switch(pdv: PDV) -> PDV:
+    """This point of sale and the current main one, locked exclusively in key order (the order
+    documents take their shared locks in), and this one read as it is now."""
+    rows = {
+        row.pk: row
+        for row in PDV.objects.select_for_update(no_key=True)
+        .filter(Q(pk=pdv.pk) | Q(is_main=True))
+        .order_by("pk")
+    }
+    if pdv.pk not in rows:
+        raise NotFound(_("Point of sale not found."), code="not_found")
+    return rows[pdv.pk]
+
+
 def _make_main(pdv: PDV) -> None:
-    # Lock the current main first so two concurrent switches cannot both win.
-    for current in PDV.objects.select_for_update().filter(is_main=True).exclude(id=pdv.id):
+    # The current main was locked with this one (`_lock_for_switch`), so two concurrent
+    # switches cannot both win.
+    for current in PDV.objects.filter(is_main=True).exclude(id=pdv.id):
         current.is_main = False
         current.save(update_fields=["is_main", "updated_at"])
     pdv.is_main = True
@@ -71,14 +108,16 @@ def pdv_update(*, pdv: PDV, data: dict) -> PDV:
         if _code_taken(data["code"], exclude_id=pdv.id):
             raise Conflict(message, code="duplicate", fields={"code": [message]})
     is_main = data.pop("is_main", None)
+    if is_main is not None or "is_active" in data:
+        # Which point of sale is main, and which are open, is decided on the rows as they are
+        # now: locked exclusively, so documents bringing stock in (shared locks) finish first
+        # and are counted below, or wait and then find it closed.
+        pdv = _lock_for_switch(pdv)
     if pdv.is_main and (is_main is False or data.get("is_active") is False):
         raise Conflict(
             _("This is the main point of sale: make another one main first."), code="main_pdv"
         )
     if data.get("is_active") is False and pdv.is_active:
-        # Locked first (NO KEY): a transfer or count that locked it is counted below, one
-        # after this finds it closed.
-        PDV.objects.select_for_update(no_key=True).filter(pk=pdv.pk).values_list("pk").get()
         if Shift.objects.filter(register__pdv=pdv, status=Shift.Status.OPEN).exists():
             raise Conflict(
                 _("A shift is open at %(pdv)s: close it before closing the point of sale.")
@@ -302,7 +341,9 @@ def shift_open(*, register: CashRegister, user, role: str, opening_cash, notes: 
 
     ensure_tenant(register, field="register")
     register = CashRegister.objects.select_related("pdv").get(pk=register.pk)
-    if not (register.is_active and register.pdv.is_active):
+    # Under the shared lock a closing of the point of sale waits for (and then sees this shift).
+    pdv_open = active_pdvs_taking_stock([register.pdv_id]).get(register.pdv_id, False)
+    if not (register.is_active and pdv_open):
         message = _("This register or its point of sale is inactive.")
         raise ValidationFailed(message, fields={"register": [message]})
     if not user_allowed_at_pdv(user=user, role=role, pdv=register.pdv):

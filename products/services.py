@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Company
-from ally360.exceptions import Conflict, ValidationFailed
+from ally360.exceptions import Conflict, NotFound, ValidationFailed
 from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
 from ally360.tenancy import require_tenant_id
 from files.models import FileObject
@@ -637,6 +637,15 @@ def _lock_company_price_lists() -> None:
     ).get()
 
 
+def _locked_price_list(price_list: PriceList) -> PriceList:
+    """The list as it is now, locked; gone meanwhile (deleted by a request at the same moment,
+    a double click): 404, as if the request had come after."""
+    fresh = PriceList.objects.select_for_update(no_key=True).filter(pk=price_list.pk).first()
+    if fresh is None:
+        raise NotFound(_("Price list not found."), code="not_found")
+    return fresh
+
+
 def _make_default(price_list: PriceList) -> None:
     # One default per company: two switches at once cannot both find the old default gone
     # and then collide on the unique default.
@@ -661,7 +670,7 @@ def price_list_update(*, price_list: PriceList, data: dict) -> PriceList:
         # The default's rules are checked on the list as it is now, in turn with the switches
         # of the default (`_make_default`): a list made default meanwhile is not deactivated.
         _lock_company_price_lists()
-        price_list = PriceList.objects.select_for_update(no_key=True).get(pk=price_list.pk)
+        price_list = _locked_price_list(price_list)
     if price_list.is_default and (make_default is False or data.get("is_active") is False):
         raise Conflict(_("Make another price list the default first."), code="default_price_list")
     if make_default and data.get("is_active") is False:
@@ -687,7 +696,7 @@ def price_list_update(*, price_list: PriceList, data: dict) -> PriceList:
 @transaction.atomic
 def price_list_delete(*, price_list: PriceList) -> None:
     _lock_company_price_lists()  # in turn with the default's switches, on the list as it is now
-    price_list = PriceList.objects.select_for_update(no_key=True).get(pk=price_list.pk)
+    price_list = _locked_price_list(price_list)
     if price_list.is_default:
         raise Conflict(_("The default price list cannot be deleted."), code="default_price_list")
     delete_unless_used(

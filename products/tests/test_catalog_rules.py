@@ -56,37 +56,41 @@ def test_a_blank_option_name_is_refused(owner_a, company_a):
     assert response.status_code == 400, response.json()
 
 
-def test_adding_a_variant_to_a_simple_product_keeps_its_variants_editable(
+def test_a_simple_product_gets_a_second_variant_once_its_own_has_options(
     owner_a, company_a, make_product
 ):
-    """After POST variants/ on a simple product, the default variant (no options) must still
-    take a PUT of its own unchanged fields; otherwise the product holds a state its own rules
-    refuse ("each variant of a product with several variants needs its options")."""
+    """Several variants are told apart by their options: a second variant beside a simple
+    product's option-less one is a 400 naming `options`; once the existing variant has its
+    options, the second one joins it, and both stay editable as they are."""
     product = make_product(company_a, sku="SIMPLE-1")
     with tenant_context(company_a):
         default = Variant.objects.get(product=product)
-    added = owner_a.post(
-        "/api/v1/variants/",
-        {"product": str(product.id), "sku": "SIMPLE-1-L", "options": {"talla": "L"}, "price": "5"},
-        format="json",
-    )
-    if added.status_code == 400:
-        return  # refusing the add keeps the rule: fine
-    assert added.status_code == 201
-    # Either the add is refused, or the product keeps editable variants.
-    put = owner_a.put(
-        f"/api/v1/variants/{default.id}/",
-        {
-            "sku": "SIMPLE-1",
-            "barcode": "",
-            "options": {},
-            "price": "1000",
-            "cost": "600",
-            "is_active": True,
-        },
-        format="json",
-    )
-    assert put.status_code == 200, put.json()
+    second = {
+        "product": str(product.id),
+        "sku": "SIMPLE-1-L",
+        "options": {"talla": "L"},
+        "price": "5",
+    }
+    refused = owner_a.post("/api/v1/variants/", second, format="json")
+    assert refused.status_code == 400 and "options" in refused.json()["error"]["fields"]
+    own = {
+        "sku": "SIMPLE-1",
+        "barcode": "",
+        "options": {"talla": "M"},
+        "price": "1000",
+        "cost": "600",
+        "is_active": True,
+    }
+    assert owner_a.put(f"/api/v1/variants/{default.id}/", own, format="json").status_code == 200
+    added = owner_a.post("/api/v1/variants/", second, format="json")
+    assert added.status_code == 201, added.json()
+    again = owner_a.put(f"/api/v1/variants/{default.id}/", own, format="json")
+    assert again.status_code == 200, again.json()
+    with tenant_context(company_a):
+        assert sorted(v.options["talla"] for v in Variant.objects.filter(product=product)) == [
+            "L",
+            "M",
+        ]
 
 
 def test_a_tax_code_contradicting_its_kind_is_refused(owner_a, company_a):

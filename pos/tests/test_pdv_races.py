@@ -1,0 +1,160 @@
+"""Closing a point of sale and making one main, against shifts and transfers (threads on PostgreSQL)."""
+
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.db.models.signals import post_save
+
+from ally360.roles import Role
+from ally360.tenancy import tenant_context
+from pos.models import PDV, CashRegister, Shift
+from products.models import Variant
+
+
+def _thread(work, box, key):
+    def target():
+        try:
+            box[key] = work()
+        except Exception as exc:  # noqa: BLE001
+            box[key] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_shift_opened_while_its_pdv_closes_leaves_no_open_shift_at_a_closed_pdv(owner_a, company_a):
+    """A shift opened while its point of sale is closed: the opening reads the PDV under a shared
+    lock the close waits for, so the close sees the shift (409 `shift_open`) or the opening sees
+    the PDV closed; never an open shift at a closed PDV."""
+    from pos.services import pdv_create, pdv_update, shift_open
+
+    with tenant_context(company_a):
+        norte = pdv_create(name="Norte", code="NORTE")
+        register = CashRegister.objects.create(pdv=norte, name="Caja Norte")
+    opened, box = threading.Event(), {}
+
+    def open_shift():
+        with tenant_context(company_a), transaction.atomic():
+            shift_open(
+                register=CashRegister.objects.get(pk=register.pk),
+                user=owner_a.user,
+                role=Role.OWNER,
+                opening_cash=Decimal("0"),
+            )
+            opened.set()
+            time.sleep(1.5)
+        return "opened"
+
+    def close():
+        opened.wait(10)
+        with tenant_context(company_a), transaction.atomic():
+            pdv_update(pdv=PDV.objects.get(pk=norte.pk), data={"is_active": False})
+        return "closed"
+
+    first = _thread(open_shift, box, "open")
+    second = _thread(close, box, "close")
+    first.join(30)
+    second.join(30)
+    with tenant_context(company_a):
+        closed = not PDV.objects.get(pk=norte.pk).is_active
+        open_there = Shift.objects.filter(register__pdv=norte, status="open").exists()
+    assert not (closed and open_there), f"closed PDV with an open shift: {box}"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_making_a_pdv_main_during_a_transfer_between_it_and_the_main_never_deadlocks(
+    company_a, make_product, main_pdv
+):
+    """Making Norte main while a transfer between it and the main PDV runs: the switch locks both
+    rows in key order, the transfer shares them in key order: one waits, neither deadlocks."""
+    from inventory.services import transfer_create
+    from pos.services import pdv_create, pdv_update
+
+    product = make_product(company_a, sku="MAIN-RACE", stock={None: 10})
+    main = main_pdv(company_a)
+    with tenant_context(company_a):
+        norte = pdv_create(name="Norte", code="NORTE")
+        variant = Variant.objects.get(product=product)
+    # pdv_update writes Norte first when a field changes, then locks the main; with only
+    # is_main it locks the main first, then writes Norte. Pick the order that crosses the
+    # transfer's key order.
+    norte_first = norte.pk < main.pk
+    data = {"is_main": True} if norte_first else {"is_main": True, "name": "Norte 2"}
+    switcher, first_write_done, box = {}, threading.Event(), {}
+
+    def pause_after_first_write(sender, instance, **kwargs):
+        # Instrumentation only: the switching thread pauses after its first PDV write (the
+        # row it locked first), so the transfer takes its first lock meanwhile.
+        if threading.get_ident() == switcher.get("id") and not first_write_done.is_set():
+            first_write_done.set()
+            time.sleep(1.0)
+
+    post_save.connect(pause_after_first_write, sender=PDV, weak=False)
+
+    def switch():
+        switcher["id"] = threading.get_ident()
+        with tenant_context(company_a), transaction.atomic():
+            pdv_update(pdv=PDV.objects.get(pk=norte.pk), data=data)
+        return "main"
+
+    def transfer():
+        first_write_done.wait(10)
+        time.sleep(0.2)
+        with tenant_context(company_a), transaction.atomic():
+            transfer_create(
+                origin=PDV.objects.get(pk=main.pk),
+                destination=PDV.objects.get(pk=norte.pk),
+                lines=[{"variant": variant, "quantity": Decimal("4")}],
+            )
+        return "moved"
+
+    try:
+        first = _thread(switch, box, "switch")
+        second = _thread(transfer, box, "transfer")
+        first.join(30)
+        second.join(30)
+    finally:
+        post_save.disconnect(pause_after_first_write, sender=PDV)
+    assert box == {"switch": "main", "transfer": "moved"}, box
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_pdv_made_main_while_it_is_closed_is_never_an_inactive_main(company_a):
+    """The close read Norte before it was made main: the rules are checked on the row as it is
+    now, so the main PDV is never the one closed."""
+    from pos.services import pdv_create, pdv_update
+
+    with tenant_context(company_a):
+        norte = pdv_create(name="Norte", code="NORTE")
+    switched, box = threading.Event(), {}
+
+    def make_main():
+        with tenant_context(company_a), transaction.atomic():
+            pdv_update(pdv=PDV.objects.get(pk=norte.pk), data={"is_main": True})
+            switched.set()
+            time.sleep(1.0)
+        return "main"
+
+    def close():
+        switched.wait(10)
+        with tenant_context(company_a), transaction.atomic():
+            pdv_update(pdv=norte, data={"is_active": False})  # loaded before the switch
+        return "closed"
+
+    first = _thread(make_main, box, "main")
+    second = _thread(close, box, "close")
+    first.join(30)
+    second.join(30)
+    with tenant_context(company_a):
+        main = PDV.objects.get(is_main=True)
+    assert main.is_active, f"the main PDV is inactive: {box}"
