@@ -52,9 +52,19 @@ def active_pdvs_taking_stock(pdv_ids) -> dict:
         return {row[0]: row[1] for row in cursor.fetchall()}
 
 
+def _switches_take_turns() -> None:
+    """Changes to which point of sale is main or open queue on the company's row first (NO
+    KEY: documents only check its key), so the main one a change locks is still the main one
+    when it writes: two switches never lock past each other."""
+    Company.objects.select_for_update(no_key=True).filter(pk=require_tenant_id()).values_list(
+        "pk"
+    ).get()
+
+
 def _lock_for_switch(pdv: PDV) -> PDV:
     """This point of sale and the current main one, locked exclusively in key order (the order
     documents take their shared locks in), and this one read as it is now."""
+    _switches_take_turns()
     rows = {
         row.pk: row
         for row in PDV.objects.select_for_update(no_key=True)
@@ -87,9 +97,11 @@ def pdv_create(
     message = _("A point of sale with code %(code)s already exists.") % {"code": code}
     if _code_taken(code):
         raise Conflict(message, code="duplicate", fields={"code": [message]})
+    _switches_take_turns()
     with unique_or_conflict(message, field="code"):
         pdv = PDV.objects.create(name=name, code=code, **fields)
     if is_main or not PDV.objects.filter(is_main=True).exists():
+        _lock_for_switch(pdv)  # the current main, in key order
         _make_main(pdv)
     if allowed_users is not None:
         _replace_access(pdv, allowed_users)
@@ -108,7 +120,7 @@ def pdv_update(*, pdv: PDV, data: dict) -> PDV:
         if _code_taken(data["code"], exclude_id=pdv.id):
             raise Conflict(message, code="duplicate", fields={"code": [message]})
     is_main = data.pop("is_main", None)
-    if is_main is not None or "is_active" in data:
+    if is_main is not None or data.get("is_active") is False:
         # Which point of sale is main, and which are open, is decided on the rows as they are
         # now: locked exclusively, so documents bringing stock in (shared locks) finish first
         # and are counted below, or wait and then find it closed.
@@ -147,6 +159,7 @@ def pdv_update(*, pdv: PDV, data: dict) -> PDV:
 
 @transaction.atomic
 def pdv_delete(*, pdv: PDV) -> None:
+    pdv = _lock_for_switch(pdv)  # made main meanwhile: it stays
     if pdv.is_main:
         raise Conflict(
             _("The main point of sale cannot be deleted: make another one main first."),
@@ -272,6 +285,8 @@ def cash_register_create(*, pdv: PDV, name: str, is_active: bool = True) -> Cash
 
 @transaction.atomic
 def cash_register_update(*, register: CashRegister, data: dict) -> CashRegister:
+    # Locked, as opening a shift locks it: a shift opened meanwhile is seen (or sees it closed).
+    register = CashRegister.objects.select_for_update(no_key=True).get(pk=register.pk)
     if data.get("is_active") is False and register.shifts.filter(status=Shift.Status.OPEN).exists():
         raise Conflict(
             _("Close the open shift before deactivating the register."), code="shift_open"
@@ -340,7 +355,11 @@ def shift_open(*, register: CashRegister, user, role: str, opening_cash, notes: 
     from ally360.services import ensure_tenant
 
     ensure_tenant(register, field="register")
-    register = CashRegister.objects.select_related("pdv").get(pk=register.pk)
+    register = (
+        CashRegister.objects.select_related("pdv")
+        .select_for_update(no_key=True, of=("self",))
+        .get(pk=register.pk)
+    )
     # Under the shared lock a closing of the point of sale waits for (and then sees this shift).
     pdv_open = active_pdvs_taking_stock([register.pdv_id]).get(register.pdv_id, False)
     if not (register.is_active and pdv_open):

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.models.signals import post_save
 
+from ally360.exceptions import ServiceError
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
 from pos.models import PDV, CashRegister, Shift
@@ -158,3 +159,168 @@ def test_a_pdv_made_main_while_it_is_closed_is_never_an_inactive_main(company_a)
     with tenant_context(company_a):
         main = PDV.objects.get(is_main=True)
     assert main.is_active, f"the main PDV is inactive: {box}"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_pdv_created_main_during_a_switch_is_not_a_500(company_a):
+    """A point of sale created main during another switch takes its turn: the last switch wins,
+    one main, no error page."""
+    from pos.services import pdv_create, pdv_update
+
+    with tenant_context(company_a):
+        norte = pdv_create(name="Norte", code="NORTE")
+    switched, box = threading.Event(), {}
+
+    def make_main():
+        with tenant_context(company_a), transaction.atomic():
+            pdv_update(pdv=PDV.objects.get(pk=norte.pk), data={"is_main": True})
+            switched.set()
+            time.sleep(1.5)
+        return "main"
+
+    def create_main():
+        switched.wait(10)
+        with tenant_context(company_a), transaction.atomic():
+            pdv_create(name="Sur", code="SUR", is_main=True)
+        return "created"
+
+    first = _thread(make_main, box, "switch")
+    second = _thread(create_main, box, "create")
+    first.join(30)
+    second.join(30)
+    assert box["switch"] == "main"
+    assert box["create"] == "created" or isinstance(box["create"], ServiceError), repr(
+        box["create"]
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_pdv_deleted_while_it_is_made_main_leaves_a_main(company_a):
+    """A point of sale deleted while another request makes it main: the delete reads it as it is
+    now and refuses (409 `main_pdv`); the company keeps a main one."""
+    from pos.services import pdv_create, pdv_delete, pdv_update
+
+    with tenant_context(company_a):
+        norte = pdv_create(name="Norte", code="NORTE")
+    switched, box = threading.Event(), {}
+
+    def make_main():
+        with tenant_context(company_a), transaction.atomic():
+            pdv_update(pdv=PDV.objects.get(pk=norte.pk), data={"is_main": True})
+            switched.set()
+            time.sleep(1.5)
+        return "main"
+
+    def delete():
+        switched.wait(10)
+        with tenant_context(company_a), transaction.atomic():
+            pdv_delete(pdv=norte)  # loaded by the view before the switch committed
+        return "deleted"
+
+    first = _thread(make_main, box, "switch")
+    second = _thread(delete, box, "delete")
+    first.join(30)
+    second.join(30)
+    with tenant_context(company_a):
+        mains = list(PDV.objects.filter(is_main=True).values_list("code", flat=True))
+    assert mains, f"no main point of sale left: {box}"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_main_switches_and_a_transfer_never_deadlock(company_a, make_product):
+    """Two main switches at once and a transfer: switches take turns on the company before locking
+    any point of sale, so the second locks the main the first made; nothing deadlocks."""
+    from inventory.services import transfer_create
+    from pos.services import pdv_create, pdv_update
+
+    with tenant_context(company_a):
+        for code in ("N1", "N2", "N3", "N4"):
+            pdv_create(name=code, code=code)
+        ordered = list(PDV.objects.order_by("pk"))
+        if not ordered[-1].is_main:  # the main has the highest key (serially, no race)
+            pdv_update(pdv=ordered[-1], data={"is_main": True})
+        m2, p = ordered[0], ordered[1]
+    product = make_product(company_a, sku="DL-1", stock={m2: 10})
+    with tenant_context(company_a):
+        from products.models import Variant
+
+        variant = Variant.objects.get(product=product)
+    first_switch, box = threading.Event(), {}
+
+    def switch_to_m2():
+        with tenant_context(company_a), transaction.atomic():
+            pdv_update(pdv=PDV.objects.get(pk=m2.pk), data={"is_main": True})
+            first_switch.set()
+            time.sleep(1.5)
+        return "main"
+
+    def switch_to_p():
+        first_switch.wait(10)
+        time.sleep(0.2)
+        with tenant_context(company_a), transaction.atomic():
+            pdv_update(pdv=PDV.objects.get(pk=p.pk), data={"is_main": True})
+        return "main"
+
+    def transfer():
+        first_switch.wait(10)
+        time.sleep(0.5)
+        with tenant_context(company_a), transaction.atomic():
+            transfer_create(
+                origin=PDV.objects.get(pk=m2.pk),
+                destination=PDV.objects.get(pk=p.pk),
+                lines=[{"variant": variant, "quantity": Decimal("4")}],
+            )
+        return "moved"
+
+    threads = [
+        _thread(switch_to_m2, box, "switch_m2"),
+        _thread(switch_to_p, box, "switch_p"),
+        _thread(transfer, box, "transfer"),
+    ]
+    for thread in threads:
+        thread.join(30)
+    assert box == {"switch_m2": "main", "switch_p": "main", "transfer": "moved"}, box
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_shift_opened_while_its_register_is_deactivated(owner_a, company_a, main_pdv):
+    """A shift opened while its register is deactivated: both lock the register, so the
+    deactivation sees the shift (409 `shift_open`) or the opening sees the register inactive."""
+    from pos.services import cash_register_update, shift_open
+
+    with tenant_context(company_a):
+        register = CashRegister.objects.create(pdv=main_pdv(company_a), name="Caja 9")
+    opened, box = threading.Event(), {}
+
+    def open_shift():
+        with tenant_context(company_a), transaction.atomic():
+            shift_open(
+                register=CashRegister.objects.get(pk=register.pk),
+                user=owner_a.user,
+                role=Role.OWNER,
+                opening_cash=Decimal("0"),
+            )
+            opened.set()
+            time.sleep(1.5)
+        return "opened"
+
+    def deactivate():
+        opened.wait(10)
+        with tenant_context(company_a), transaction.atomic():
+            cash_register_update(
+                register=CashRegister.objects.get(pk=register.pk), data={"is_active": False}
+            )
+        return "deactivated"
+
+    first = _thread(open_shift, box, "open")
+    second = _thread(deactivate, box, "deactivate")
+    first.join(30)
+    second.join(30)
+    with tenant_context(company_a):
+        inactive = not CashRegister.objects.get(pk=register.pk).is_active
+        open_there = Shift.objects.filter(register=register, status="open").exists()
+    assert not (inactive and open_there), f"open shift on an inactive register: {box}"
