@@ -214,6 +214,26 @@ def main_pdv():
     return get
 
 
+def start_thread(work, box: dict, key):
+    """Run `work` in a thread with its own database connection (closed after): its result, or
+    the exception it raised, lands in `box[key]`. For races on PostgreSQL."""
+    import threading
+
+    from django.db import connection
+
+    def target():
+        try:
+            box[key] = work()
+        except Exception as exc:  # noqa: BLE001 - the test reads what happened
+            box[key] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread
+
+
 def free_port() -> int:
     import socket
 

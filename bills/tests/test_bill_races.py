@@ -5,27 +5,14 @@ import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from ally360.tenancy import tenant_context
+from conftest import start_thread
 from contacts.models import Contact
 from inventory.models import Stock
 from pos.models import PDV
 from products.models import Variant
-
-
-def _thread(work, box, key):
-    def target():
-        try:
-            box[key] = work()
-        except Exception as exc:  # noqa: BLE001
-            box[key] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    return thread
 
 
 @pytest.mark.postgres
@@ -73,8 +60,8 @@ def test_bill_received_while_its_pdv_closes_leaves_no_stock_in_a_closed_pdv(
             pdv_update(pdv=PDV.objects.get(pk=norte.pk), data={"is_active": False})
         return "closed"
 
-    first = _thread(receive, box, "receive")
-    second = _thread(close, box, "close")
+    first = start_thread(receive, box, "receive")
+    second = start_thread(close, box, "close")
     first.join(30)
     second.join(30)
     with tenant_context(company_a):

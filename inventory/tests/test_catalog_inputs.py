@@ -5,9 +5,10 @@ import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from ally360.tenancy import tenant_context
+from conftest import start_thread
 from pos.models import PDV
 from products.models import Product, Tax, Unit, Variant
 
@@ -248,20 +249,6 @@ def test_hostile_catalog_and_stock_writes_are_answered_never_a_500(
 # --- races (real threads on PostgreSQL) ------------------------------------------------------
 
 
-def _thread(work, box, key):
-    def target():
-        try:
-            box[key] = work()
-        except Exception as exc:  # noqa: BLE001
-            box[key] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    return thread
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_pdv_closed_while_stock_is_transferred_in_holds_no_stock(
@@ -295,8 +282,8 @@ def test_a_pdv_closed_while_stock_is_transferred_in_holds_no_stock(
             pdv_update(pdv=PDV.objects.get(pk=norte.pk), data={"is_active": False})
         return "closed"
 
-    first = _thread(transfer, box, "transfer")
-    second = _thread(close, box, "close")
+    first = start_thread(transfer, box, "transfer")
+    second = start_thread(close, box, "close")
     first.join(30)
     second.join(30)
     with tenant_context(company_a):

@@ -5,26 +5,13 @@ import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from ally360.exceptions import ServiceError
 from ally360.tenancy import tenant_context
+from conftest import start_thread
 from pos.models import PDV
 from products.models import Product, Variant
-
-
-def _thread(work, box, key):
-    def target():
-        try:
-            box[key] = work()
-        except Exception as exc:  # noqa: BLE001
-            box[key] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    return thread
 
 
 @pytest.mark.postgres
@@ -93,8 +80,8 @@ def test_product_with_variants_stocked_at_two_pdvs_and_a_transfer_never_deadlock
             )
         return "moved"
 
-    first = _thread(create, box, "create")
-    second = _thread(transfer, box, "transfer")
+    first = start_thread(create, box, "create")
+    second = start_thread(transfer, box, "transfer")
     first.join(30)
     second.join(30)
     assert box == {"create": "created", "transfer": "moved"}, box
@@ -134,8 +121,8 @@ def test_transfer_into_a_pdv_deleted_meanwhile_is_a_clear_error_not_a_key_error(
             )
         return "moved"
 
-    first = _thread(delete, box, "delete")
-    second = _thread(transfer, box, "transfer")
+    first = start_thread(delete, box, "delete")
+    second = start_thread(transfer, box, "transfer")
     first.join(30)
     second.join(30)
     assert box["delete"] == "deleted"

@@ -4,29 +4,16 @@ import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from ally360.tenancy import tenant_context
+from conftest import start_thread
 from contacts.models import Contact
 from inventory.models import Stock
 from invoices.models import Invoice
 from pos.models import PDV
 
 URL = "/api/v1/invoices/"
-
-
-def _thread(work, box, key):
-    def target():
-        try:
-            box[key] = work()
-        except Exception as exc:  # noqa: BLE001
-            box[key] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    return thread
 
 
 @pytest.mark.postgres
@@ -78,8 +65,8 @@ def test_void_racing_the_close_of_its_pdv_leaves_no_stock_in_a_closed_pdv(
             pdv_update(pdv=PDV.objects.get(pk=norte.pk), data={"is_active": False})
         return "closed"
 
-    first = _thread(void, box, "void")
-    second = _thread(close, box, "close")
+    first = start_thread(void, box, "void")
+    second = start_thread(close, box, "close")
     first.join(30)
     second.join(30)
     with tenant_context(company_a):

@@ -5,28 +5,35 @@ import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.signals import post_save
 
 from ally360.exceptions import ServiceError
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
+from conftest import start_thread
 from pos.models import PDV, CashRegister, Shift
 from products.models import Variant
 
 
-def _thread(work, box, key):
-    def target():
-        try:
-            box[key] = work()
-        except Exception as exc:  # noqa: BLE001
-            box[key] = exc
-        finally:
-            connection.close()
+def _opening_a_shift(company, register, user, opened: threading.Event):
+    """A thread's work: open a shift on `register`, say so, then hold its transaction a while
+    (the other thread's request runs meanwhile)."""
+    from pos.services import shift_open
 
-    thread = threading.Thread(target=target)
-    thread.start()
-    return thread
+    def work():
+        with tenant_context(company), transaction.atomic():
+            shift_open(
+                register=CashRegister.objects.get(pk=register.pk),
+                user=user,
+                role=Role.OWNER,
+                opening_cash=Decimal("0"),
+            )
+            opened.set()
+            time.sleep(1.5)
+        return "opened"
+
+    return work
 
 
 @pytest.mark.postgres
@@ -35,24 +42,14 @@ def test_shift_opened_while_its_pdv_closes_leaves_no_open_shift_at_a_closed_pdv(
     """A shift opened while its point of sale is closed: the opening reads the PDV under a shared
     lock the close waits for, so the close sees the shift (409 `shift_open`) or the opening sees
     the PDV closed; never an open shift at a closed PDV."""
-    from pos.services import pdv_create, pdv_update, shift_open
+    from pos.services import pdv_create, pdv_update
 
     with tenant_context(company_a):
         norte = pdv_create(name="Norte", code="NORTE")
         register = CashRegister.objects.create(pdv=norte, name="Caja Norte")
     opened, box = threading.Event(), {}
 
-    def open_shift():
-        with tenant_context(company_a), transaction.atomic():
-            shift_open(
-                register=CashRegister.objects.get(pk=register.pk),
-                user=owner_a.user,
-                role=Role.OWNER,
-                opening_cash=Decimal("0"),
-            )
-            opened.set()
-            time.sleep(1.5)
-        return "opened"
+    open_shift = _opening_a_shift(company_a, register, owner_a.user, opened)
 
     def close():
         opened.wait(10)
@@ -60,8 +57,8 @@ def test_shift_opened_while_its_pdv_closes_leaves_no_open_shift_at_a_closed_pdv(
             pdv_update(pdv=PDV.objects.get(pk=norte.pk), data={"is_active": False})
         return "closed"
 
-    first = _thread(open_shift, box, "open")
-    second = _thread(close, box, "close")
+    first = start_thread(open_shift, box, "open")
+    second = start_thread(close, box, "close")
     first.join(30)
     second.join(30)
     with tenant_context(company_a):
@@ -119,8 +116,8 @@ def test_making_a_pdv_main_during_a_transfer_between_it_and_the_main_never_deadl
         return "moved"
 
     try:
-        first = _thread(switch, box, "switch")
-        second = _thread(transfer, box, "transfer")
+        first = start_thread(switch, box, "switch")
+        second = start_thread(transfer, box, "transfer")
         first.join(30)
         second.join(30)
     finally:
@@ -152,8 +149,8 @@ def test_a_pdv_made_main_while_it_is_closed_is_never_an_inactive_main(company_a)
             pdv_update(pdv=norte, data={"is_active": False})  # loaded before the switch
         return "closed"
 
-    first = _thread(make_main, box, "main")
-    second = _thread(close, box, "close")
+    first = start_thread(make_main, box, "main")
+    second = start_thread(close, box, "close")
     first.join(30)
     second.join(30)
     with tenant_context(company_a):
@@ -185,8 +182,8 @@ def test_pdv_created_main_during_a_switch_is_not_a_500(company_a):
             pdv_create(name="Sur", code="SUR", is_main=True)
         return "created"
 
-    first = _thread(make_main, box, "switch")
-    second = _thread(create_main, box, "create")
+    first = start_thread(make_main, box, "switch")
+    second = start_thread(create_main, box, "create")
     first.join(30)
     second.join(30)
     assert box["switch"] == "main"
@@ -219,8 +216,8 @@ def test_pdv_deleted_while_it_is_made_main_leaves_a_main(company_a):
             pdv_delete(pdv=norte)  # loaded by the view before the switch committed
         return "deleted"
 
-    first = _thread(make_main, box, "switch")
-    second = _thread(delete, box, "delete")
+    first = start_thread(make_main, box, "switch")
+    second = start_thread(delete, box, "delete")
     first.join(30)
     second.join(30)
     with tenant_context(company_a):
@@ -276,9 +273,9 @@ def test_two_main_switches_and_a_transfer_never_deadlock(company_a, make_product
         return "moved"
 
     threads = [
-        _thread(switch_to_m2, box, "switch_m2"),
-        _thread(switch_to_p, box, "switch_p"),
-        _thread(transfer, box, "transfer"),
+        start_thread(switch_to_m2, box, "switch_m2"),
+        start_thread(switch_to_p, box, "switch_p"),
+        start_thread(transfer, box, "transfer"),
     ]
     for thread in threads:
         thread.join(30)
@@ -290,23 +287,13 @@ def test_two_main_switches_and_a_transfer_never_deadlock(company_a, make_product
 def test_shift_opened_while_its_register_is_deactivated(owner_a, company_a, main_pdv):
     """A shift opened while its register is deactivated: both lock the register, so the
     deactivation sees the shift (409 `shift_open`) or the opening sees the register inactive."""
-    from pos.services import cash_register_update, shift_open
+    from pos.services import cash_register_update
 
     with tenant_context(company_a):
         register = CashRegister.objects.create(pdv=main_pdv(company_a), name="Caja 9")
     opened, box = threading.Event(), {}
 
-    def open_shift():
-        with tenant_context(company_a), transaction.atomic():
-            shift_open(
-                register=CashRegister.objects.get(pk=register.pk),
-                user=owner_a.user,
-                role=Role.OWNER,
-                opening_cash=Decimal("0"),
-            )
-            opened.set()
-            time.sleep(1.5)
-        return "opened"
+    open_shift = _opening_a_shift(company_a, register, owner_a.user, opened)
 
     def deactivate():
         opened.wait(10)
@@ -316,8 +303,8 @@ def test_shift_opened_while_its_register_is_deactivated(owner_a, company_a, main
             )
         return "deactivated"
 
-    first = _thread(open_shift, box, "open")
-    second = _thread(deactivate, box, "deactivate")
+    first = start_thread(open_shift, box, "open")
+    second = start_thread(deactivate, box, "deactivate")
     first.join(30)
     second.join(30)
     with tenant_context(company_a):

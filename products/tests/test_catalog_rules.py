@@ -3,6 +3,7 @@
 import pytest
 
 from ally360.tenancy import tenant_context
+from conftest import start_thread
 from products.models import PriceList, Product, Tax, Variant
 
 pytestmark = pytest.mark.django_db
@@ -111,21 +112,7 @@ def test_a_tax_code_contradicting_its_kind_is_refused(owner_a, company_a):
 import threading  # noqa: E402
 import time  # noqa: E402
 
-from django.db import connection, transaction  # noqa: E402
-
-
-def _thread(work, box, key):
-    def target():
-        try:
-            box[key] = work()
-        except Exception as exc:  # noqa: BLE001
-            box[key] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    return thread
+from django.db import transaction  # noqa: E402
 
 
 @pytest.mark.postgres
@@ -154,11 +141,11 @@ def test_deleting_a_list_while_it_is_made_the_default_leaves_a_default(company_a
             services.price_list_delete(price_list=vip)
         return "deleted"
 
-    first = _thread(make_default, box, "default")
+    first = start_thread(make_default, box, "default")
     with tenant_context(company_a):
         stale = PriceList.objects.get(pk=vip.pk)
     vip = stale
-    second = _thread(delete, box, "delete")
+    second = start_thread(delete, box, "delete")
     first.join(30)
     second.join(30)
     with tenant_context(company_a):

@@ -4,25 +4,12 @@ import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from ally360.exceptions import ServiceError
 from ally360.tenancy import tenant_context
+from conftest import start_thread
 from products.models import PriceList
-
-
-def _thread(work, box, key):
-    def target():
-        try:
-            box[key] = work()
-        except Exception as exc:  # noqa: BLE001
-            box[key] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    return thread
 
 
 @pytest.mark.postgres
@@ -48,8 +35,8 @@ def test_a_price_list_deleted_twice_at_once_is_a_404_not_a_500(company_a):
             price_list_delete(price_list=plist)  # loaded by the view before the first commit
         return "deleted"
 
-    one = _thread(first, box, "first")
-    two = _thread(second, box, "second")
+    one = start_thread(first, box, "first")
+    two = start_thread(second, box, "second")
     one.join(30)
     two.join(30)
     assert box["first"] == "deleted"
