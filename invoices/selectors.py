@@ -170,6 +170,22 @@ def shift_report(shift: Shift) -> dict:
                 "count": row["count"],
             }
         )
+    # Credit notes whose refund came out of this drawer used numbers of their own range.
+    for row in (
+        CreditNote.objects.filter(shift=shift)
+        .values("numbering_range_id", "prefix")
+        .annotate(first=Min("number"), last=Max("number"), count=Count("id"))
+        .order_by("prefix")
+    ):
+        ranges.append(
+            {
+                "prefix": row["prefix"],
+                "kind": "credit_note",
+                "first": f"{row['prefix']}{row['first']}",
+                "last": f"{row['prefix']}{row['last']}",
+                "count": row["count"],
+            }
+        )
     taxes: dict = defaultdict(lambda: {"base": ZERO, "amount": ZERO})
     for breakdown in issued.values_list("tax_breakdown", flat=True):
         for tax in breakdown:

@@ -497,8 +497,9 @@ def test_closing_a_shift_computes_expected_cash_and_the_difference(
         "cash": {"count": 1, "amount": "23800.00"},
         "credit_card": {"count": 1, "amount": "10500.00"},
     }
-    assert report["numbers_used"] == [
-        {"prefix": "PFV", "kind": "pos", "first": "PFV1", "last": "PFV2", "count": 2}
+    assert report["numbers_used"] == [  # the refund's credit note numbered from its own range
+        {"prefix": "PFV", "kind": "pos", "first": "PFV1", "last": "PFV2", "count": 2},
+        {"prefix": "NFV", "kind": "credit_note", "first": "NFV1", "last": "NFV1", "count": 1},
     ]
     assert report["sales_total"] == "34300.00" and report["tax_total"] == "4300.00"
     assert {t["name"]: t["amount"] for t in report["taxes"]} == {
