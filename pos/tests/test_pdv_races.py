@@ -36,6 +36,20 @@ def _opening_a_shift(company, register, user, opened: threading.Event):
     return work
 
 
+def _making_main(company, pdv, switched: threading.Event):
+    """A thread's work: make `pdv` the main one, say so, then hold its transaction a while."""
+    from pos.services import pdv_update
+
+    def work():
+        with tenant_context(company), transaction.atomic():
+            pdv_update(pdv=PDV.objects.get(pk=pdv.pk), data={"is_main": True})
+            switched.set()
+            time.sleep(1.5)
+        return "main"
+
+    return work
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_shift_opened_while_its_pdv_closes_leaves_no_open_shift_at_a_closed_pdv(owner_a, company_a):
@@ -136,12 +150,7 @@ def test_a_pdv_made_main_while_it_is_closed_is_never_an_inactive_main(company_a)
         norte = pdv_create(name="Norte", code="NORTE")
     switched, box = threading.Event(), {}
 
-    def make_main():
-        with tenant_context(company_a), transaction.atomic():
-            pdv_update(pdv=PDV.objects.get(pk=norte.pk), data={"is_main": True})
-            switched.set()
-            time.sleep(1.0)
-        return "main"
+    make_main = _making_main(company_a, norte, switched)
 
     def close():
         switched.wait(10)
@@ -163,18 +172,13 @@ def test_a_pdv_made_main_while_it_is_closed_is_never_an_inactive_main(company_a)
 def test_pdv_created_main_during_a_switch_is_not_a_500(company_a):
     """A point of sale created main during another switch takes its turn: the last switch wins,
     one main, no error page."""
-    from pos.services import pdv_create, pdv_update
+    from pos.services import pdv_create
 
     with tenant_context(company_a):
         norte = pdv_create(name="Norte", code="NORTE")
     switched, box = threading.Event(), {}
 
-    def make_main():
-        with tenant_context(company_a), transaction.atomic():
-            pdv_update(pdv=PDV.objects.get(pk=norte.pk), data={"is_main": True})
-            switched.set()
-            time.sleep(1.5)
-        return "main"
+    make_main = _making_main(company_a, norte, switched)
 
     def create_main():
         switched.wait(10)
@@ -197,18 +201,13 @@ def test_pdv_created_main_during_a_switch_is_not_a_500(company_a):
 def test_pdv_deleted_while_it_is_made_main_leaves_a_main(company_a):
     """A point of sale deleted while another request makes it main: the delete reads it as it is
     now and refuses (409 `main_pdv`); the company keeps a main one."""
-    from pos.services import pdv_create, pdv_delete, pdv_update
+    from pos.services import pdv_create, pdv_delete
 
     with tenant_context(company_a):
         norte = pdv_create(name="Norte", code="NORTE")
     switched, box = threading.Event(), {}
 
-    def make_main():
-        with tenant_context(company_a), transaction.atomic():
-            pdv_update(pdv=PDV.objects.get(pk=norte.pk), data={"is_main": True})
-            switched.set()
-            time.sleep(1.5)
-        return "main"
+    make_main = _making_main(company_a, norte, switched)
 
     def delete():
         switched.wait(10)
