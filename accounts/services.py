@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from ally360.db import serialize_in_tenant
 from ally360.exceptions import (
     Conflict,
     NotFound,
@@ -434,13 +435,10 @@ def _guard_owner_rules(*, actor_role: str, membership: Membership, new_role: str
 
 
 def _lock_membership(membership: Membership) -> Membership:
-    """The membership as it is now, locked. Changes to a company's members queue on the
-    company's row first, so the owner rules are checked on rows no other change is altering
-    (an admin's request that read a seller must not demote the owner they became). The
-    company's row is locked NO KEY: every insert of the company checks its key at commit."""
-    Company.objects.select_for_update(no_key=True).filter(pk=membership.company_id).values_list(
-        "pk"
-    ).get()
+    """The membership as it is now, locked. Changes to a company's members take turns first,
+    so the owner rules are checked on rows no other change is altering (an admin's request
+    that read a seller must not demote the owner they became)."""
+    serialize_in_tenant("members", tenant=membership.company_id)
     return Membership.objects.select_for_update().select_related("company").get(pk=membership.pk)
 
 

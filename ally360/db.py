@@ -29,12 +29,14 @@ def allow_generic_plans(*, using: str = DEFAULT_DB_ALIAS) -> None:
         cursor.execute(f"SELECT {GENERIC_PLANS_SQL}")
 
 
-def serialize_in_tenant(name: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Make concurrent transactions of the current company that call this with one `name` run
-    one after the other, until the transaction ends (a transaction-level advisory lock). For
-    a rule over rows that a row lock cannot cover, because the rows that matter may not exist
-    yet or not be visible to the waiting statement (one logo per company). SQLite writes one
-    transaction at a time anyway."""
+def serialize_in_tenant(name: str, *, tenant=None, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Make concurrent transactions of one company (the current one unless `tenant` is given)
+    that call this with one `name` run one after the other, until the transaction ends (a
+    transaction-level advisory lock). For a rule over rows that a row lock cannot cover,
+    because the rows that matter may not exist yet or may change which they are while a
+    statement waits (one logo, one main point of sale, one default price list, at least one
+    owner). It takes no row lock, so it holds up no insert's foreign-key check. SQLite writes
+    one transaction at a time anyway."""
     from ally360.tenancy import require_tenant_id
 
     connection = connections[using]
@@ -43,7 +45,7 @@ def serialize_in_tenant(name: str, *, using: str = DEFAULT_DB_ALIAS) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-            [f"{require_tenant_id()}:{name}"],
+            [f"{tenant or require_tenant_id()}:{name}"],
         )
 
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Company, Membership
+from ally360.db import serialize_in_tenant
 from ally360.exceptions import Conflict, NotFound, PermissionDeniedError, ValidationFailed
 from ally360.money import money
 from ally360.roles import has_permission
@@ -53,12 +54,10 @@ def active_pdvs_taking_stock(pdv_ids) -> dict:
 
 
 def _switches_take_turns() -> None:
-    """Changes to which point of sale is main or open queue on the company's row first (NO
-    KEY: documents only check its key), so the main one a change locks is still the main one
-    when it writes: two switches never lock past each other."""
-    Company.objects.select_for_update(no_key=True).filter(pk=require_tenant_id()).values_list(
-        "pk"
-    ).get()
+    """Changes to which point of sale is main or open take turns first, so the main one a
+    change locks is still the main one when it writes: two switches never lock past each
+    other."""
+    serialize_in_tenant("points_of_sale")
 
 
 def _lock_for_switch(pdv: PDV) -> PDV:

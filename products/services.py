@@ -14,9 +14,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Company
+from ally360.db import serialize_in_tenant
 from ally360.exceptions import Conflict, NotFound, ValidationFailed
 from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
-from ally360.tenancy import require_tenant_id
 from files.models import FileObject
 from files.services import IMAGE_TYPES, file_delete, file_forget, require_ready
 
@@ -630,11 +630,8 @@ def price_list_create(
 
 
 def _lock_company_price_lists() -> None:
-    """Changes to which list is the default queue on the company's row (NO KEY: the
-    company's inserts check its key at commit)."""
-    Company.objects.select_for_update(no_key=True).filter(pk=require_tenant_id()).values_list(
-        "pk"
-    ).get()
+    """Changes to which list is the default take turns."""
+    serialize_in_tenant("price_list_default")
 
 
 def _locked_price_list(price_list: PriceList) -> PriceList:
