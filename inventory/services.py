@@ -264,11 +264,21 @@ def stock_apply(
 # --- products with their initial stock --------------------------------------------------------
 
 
-def _initial_movements(variant: Variant, entries: list[dict]) -> list[Movement]:
+def _require_initial_stock_pdvs(entries_per_variant: list[list[dict]]) -> None:
+    """Every variant's points of sale at once: shared locks in key order, which one call per
+    variant would not keep (against a closing, which locks in key order too)."""
+    entries = [entry for stock in entries_per_variant for entry in stock]
     ensure_tenant(*(entry["pdv"] for entry in entries), field="initial_stock")
     _require_active_pdvs(
-        [(entry["pdv"], f"initial_stock.{index}.pdv") for index, entry in enumerate(entries)]
+        [
+            (entry["pdv"], f"initial_stock.{index}.pdv")
+            for stock in entries_per_variant
+            for index, entry in enumerate(stock)
+        ]
     )
+
+
+def _initial_movements(variant: Variant, entries: list[dict]) -> list[Movement]:
     pdvs = [entry["pdv"].pk for entry in entries]
     if len(set(pdvs)) != len(pdvs):
         message = _("Each point of sale appears once in the initial stock.")
@@ -312,16 +322,7 @@ def product_create_with_stock(
         raise ValidationFailed(message, fields={"initial_stock": [message]})
     product, created = product_create(variants=variants, **product_fields)
     entries = per_variant if variants else [initial_stock or []]
-    # Every variant's points of sale at once: their shared locks are taken in key order, which
-    # a per-variant call would not keep (against a closing, which locks in key order too).
-    ensure_tenant(*(entry["pdv"] for stock in entries for entry in stock), field="initial_stock")
-    _require_active_pdvs(
-        [
-            (entry["pdv"], f"initial_stock.{index}.pdv")
-            for stock in entries
-            for index, entry in enumerate(stock)
-        ]
-    )
+    _require_initial_stock_pdvs(entries)
     movements = [
         m
         for variant, stock in zip(created, entries, strict=True)
@@ -336,6 +337,7 @@ def variant_create_with_stock(
     *, user=None, initial_stock: list[dict] | None = None, **variant_fields
 ) -> Variant:
     variant = variant_create(**variant_fields)
+    _require_initial_stock_pdvs([initial_stock or []])
     _record_initial_stock(variant.product, _initial_movements(variant, initial_stock or []), user)
     return variant
 

@@ -41,6 +41,8 @@ def active_pdvs_taking_stock(pdv_ids) -> dict:
     A point of sale deleted meanwhile is missing from the answer. SQLite writes one
     transaction at a time: a plain read."""
     ids = sorted(set(pdv_ids))
+    if not ids:
+        return {}
     connection = connections[PDV.objects.db]
     if connection.vendor != "postgresql":
         return dict(PDV.objects.filter(pk__in=ids).values_list("pk", "is_active"))
