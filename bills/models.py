@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from ally360.documents import PaymentMethod
@@ -59,7 +60,9 @@ class Bill(TenantModel, DocumentTotalsFields):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "supplier", "supplier_invoice_number"],
+                "tenant",
+                "supplier",
+                Upper("supplier_invoice_number"),
                 condition=~models.Q(status="void"),
                 name="bills_bill_unique_supplier_number",
             ),
@@ -132,7 +135,10 @@ class WithholdingConcept(TenantModel):
         ordering = ["kind", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "kind", "name"], name="bills_withholdingconcept_unique"
+                "tenant",
+                "kind",
+                Upper("name"),
+                name="bills_withholdingconcept_unique",
             ),
         ]
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from ally360.models import TenantModel
@@ -24,7 +25,12 @@ class PDV(TenantModel):
         verbose_name_plural = _("points of sale")
         ordering = ["-is_main", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "code"], name="pos_pdv_unique_code"),
+            models.UniqueConstraint(
+                "tenant",
+                Upper("code"),
+                name="pos_pdv_unique_code",
+                violation_error_message=_("A point of sale with this code already exists."),
+            ),
             models.UniqueConstraint(
                 fields=["tenant"], condition=models.Q(is_main=True), name="pos_pdv_one_main"
             ),
@@ -101,7 +107,13 @@ class CashRegister(TenantModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "pdv", "name"], name="pos_cashregister_unique_name"
+                "tenant",
+                "pdv",
+                Upper("name"),
+                name="pos_cashregister_unique_name",
+                violation_error_message=_(
+                    "This point of sale already has a register with this name."
+                ),
             ),
         ]
 

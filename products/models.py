@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from ally360.models import TenantModel
@@ -32,9 +33,12 @@ class Category(TenantModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "parent", "name"],
+                "tenant",
+                "parent",
+                Upper("name"),
                 nulls_distinct=False,
                 name="products_category_unique_name",
+                violation_error_message=_("A category with this name already exists here."),
             ),
         ]
 
@@ -51,7 +55,12 @@ class Brand(TenantModel):
         verbose_name_plural = _("brands")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "name"], name="products_brand_unique_name"),
+            models.UniqueConstraint(
+                "tenant",
+                Upper("name"),
+                name="products_brand_unique_name",
+                violation_error_message=_("A brand with this name already exists."),
+            ),
         ]
 
     def __str__(self):
@@ -84,7 +93,12 @@ class Tax(TenantModel):
         verbose_name_plural = _("taxes")
         ordering = ["kind", "-rate", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "name"], name="products_tax_unique_name"),
+            models.UniqueConstraint(
+                "tenant",
+                Upper("name"),
+                name="products_tax_unique_name",
+                violation_error_message=_("A tax with this name already exists."),
+            ),
         ]
 
     def __str__(self):
@@ -182,7 +196,12 @@ class Variant(TenantModel):
         verbose_name_plural = _("variants")
         ordering = ["product__name", "sku"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "sku"], name="products_variant_unique_sku"),
+            models.UniqueConstraint(
+                "tenant",
+                Upper("sku"),
+                name="products_variant_unique_sku",
+                violation_error_message=_("The SKU or barcode is already used."),
+            ),
             models.UniqueConstraint(
                 fields=["tenant", "barcode"],
                 condition=~models.Q(barcode=""),
@@ -223,7 +242,10 @@ class PriceList(TenantModel):
         ordering = ["-is_default", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "name"], name="products_pricelist_unique_name"
+                "tenant",
+                Upper("name"),
+                name="products_pricelist_unique_name",
+                violation_error_message=_("A price list with this name already exists."),
             ),
             models.UniqueConstraint(
                 fields=["tenant"],

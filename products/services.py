@@ -310,6 +310,20 @@ def validate_taxes(taxes: list[Tax], *, field: str = "taxes", kept=frozenset()) 
             raise ValidationFailed(message, fields={field: [message]})
 
 
+def _check_active_classification(data: dict, *, current: Product | None = None) -> None:
+    """A category or brand switched off is not given to a product anew; a product that has
+    it already keeps it (as with taxes)."""
+    for field in ("category", "brand"):
+        value = data.get(field)
+        kept_id = getattr(current, f"{field}_id", None)
+        if value is not None and not value.is_active and value.pk != kept_id:
+            if field == "category":
+                message = _("The category %(name)s is inactive.") % {"name": value.name}
+            else:
+                message = _("The brand %(name)s is inactive.") % {"name": value.name}
+            raise ValidationFailed(message, code="inactive", fields={field: [message]})
+
+
 def _set_taxes(product: Product, taxes: list[Tax]) -> None:
     existing = set(ProductTax.objects.filter(product=product).values_list("tax_id", flat=True))
     validate_taxes(taxes, kept=existing)
@@ -432,6 +446,7 @@ def product_create(
     ensure_tenant(unit, field="unit")
     ensure_tenant(category, field="category")
     ensure_tenant(brand, field="brand")
+    _check_active_classification({"category": category, "brand": brand})
     if variants:
         if sku or price is not None or barcode or cost is not None:
             message = _("Give either the simple product's sku and price or a list of variants.")
@@ -482,7 +497,9 @@ def product_update(*, product: Product, data: dict) -> Product:
     for field in ("category", "brand", "unit"):
         if field in data:
             ensure_tenant(data[field], field=field)
+    _check_active_classification(data, current=product)
     taxes = data.pop("taxes", None)
+
     # Stock movements reference the variants: switching after the fact would orphan them.
     switches_tracking = (
         data.get("track_inventory", product.track_inventory) != product.track_inventory

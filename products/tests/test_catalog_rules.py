@@ -151,3 +151,48 @@ def test_deleting_a_list_while_it_is_made_the_default_leaves_a_default(company_a
     with tenant_context(company_a):
         defaults = list(PriceList.objects.filter(is_default=True).values_list("name", flat=True))
     assert defaults, f"no default price list left: {box}"
+
+
+@pytest.mark.parametrize("field, path", [("category", "categories"), ("brand", "brands")])
+def test_an_inactive_category_or_brand_is_not_given_anew_but_is_kept(
+    owner_a, company_a, field, path
+):
+    """Switched off means "no new products under it": a new product or a product moved to it is
+    refused (400 `inactive`, nothing written); a product that has it keeps it on its edits."""
+    made = owner_a.post(f"/api/v1/{path}/", {"name": "Temporada"}, format="json")
+    assert made.status_code == 201, made.json()
+    old = owner_a.post(
+        "/api/v1/products/",
+        {"name": "Gorro", "sku": "GOR-1", "price": "1000", field: made.json()["id"]},
+        format="json",
+    )
+    assert old.status_code == 201, old.json()
+    other = owner_a.post(
+        "/api/v1/products/", {"name": "Bufanda", "sku": "BUF-1", "price": "1000"}, format="json"
+    )
+    switched = owner_a.patch(
+        f"/api/v1/{path}/{made.json()['id']}/", {"is_active": False}, format="json"
+    )
+    assert switched.status_code == 200, switched.json()
+
+    new = owner_a.post(
+        "/api/v1/products/",
+        {"name": "Guantes", "sku": "GUA-1", "price": "1000", field: made.json()["id"]},
+        format="json",
+    )
+    assert new.status_code == 400, new.json()
+    error = new.json()["error"]
+    assert error["code"] == "inactive" and field in error["fields"]
+    moved = owner_a.patch(
+        f"/api/v1/products/{other.json()['id']}/", {field: made.json()["id"]}, format="json"
+    )
+    assert moved.status_code == 400, moved.json()
+    kept = owner_a.patch(
+        f"/api/v1/products/{old.json()['id']}/",
+        {"name": "Gorro de lana", field: made.json()["id"]},
+        format="json",
+    )
+    assert kept.status_code == 200, kept.json()
+    with tenant_context(company_a):
+        assert not Product.objects.filter(name="Guantes").exists()
+        assert getattr(Product.objects.get(name="Bufanda"), f"{field}_id") is None
