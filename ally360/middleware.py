@@ -1,9 +1,10 @@
 import logging
 
 from django.db import IntegrityError, InterfaceError, OperationalError
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
-from .api.errors import json_error
+from .api.errors import database_unavailable_body, json_error
 from .tenancy import request_scope
 
 logger = logging.getLogger(__name__)
@@ -79,12 +80,6 @@ class CommitFailureMiddleware:
             )
         if isinstance(exception, (OperationalError, InterfaceError)):
             logger.error("Database failure on %s: %s", request.path, exception, exc_info=True)
-            response = json_error(
-                request,
-                "database_unavailable",
-                _("The database is unavailable. Nothing was saved; try again."),
-                503,
-            )
-            response["Retry-After"] = "5"
-            return response
+            body, headers = database_unavailable_body()
+            return JsonResponse(body, status=503, headers=headers)
         return None

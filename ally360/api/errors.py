@@ -26,6 +26,13 @@ def error_body(code: str, message: str, fields: dict | None = None, **extra) -> 
     return {"error": body}
 
 
+def database_unavailable_body() -> tuple[dict, dict]:
+    """The answer (body, headers) when the database went away mid-request or at commit: the
+    transaction is lost as a whole, so nothing was written and the client may try again."""
+    message = _("The database is unavailable. Nothing was saved; try again.")
+    return error_body("database_unavailable", message), {"Retry-After": "5"}
+
+
 def _first_message(detail) -> str:
     if isinstance(detail, dict):
         for value in detail.values():
@@ -57,14 +64,9 @@ def exception_handler(exc, context):
         # transaction is lost as a whole, so nothing was written.
         logger.error("Database unavailable during %s: %s", context.get("view"), exc)
         set_rollback()
-        return Response(
-            error_body(
-                "database_unavailable",
-                _("The database is unavailable. Nothing was saved; try again."),
-            ),
-            status=503,
-            headers={"Retry-After": "5"},
-        )
+        body, headers = database_unavailable_body()
+        return Response(body, status=503, headers=headers)
+
     if isinstance(exc, ServiceError):
         set_rollback()
         body = error_body(exc.code, exc.message, exc.fields, **exc.extra)
