@@ -1,12 +1,10 @@
 """Operator integrity check: every stock balance equals the sum of its ledger movements."""
 
-import uuid
-
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from accounts.models import Company
+from ally360.imports import company_for_command
 from ally360.tenancy import cross_tenant
 from inventory.models import Stock, StockMovement
 
@@ -29,13 +27,7 @@ class Command(BaseCommand):
                 ledger=Coalesce(Subquery(ledger), Value(0), output_field=DecimalField())
             )
             if company:
-                try:
-                    company = uuid.UUID(str(company))
-                except ValueError:
-                    raise CommandError(f"--company: not a company id: {company!r}") from None
-                if not Company.objects.filter(pk=company).exists():
-                    raise CommandError(f"No company {company}.")
-                rows = rows.filter(tenant_id=company)
+                rows = rows.filter(tenant_id=company_for_command(company).pk)
             checked = rows.count()
             broken = [
                 (row.tenant_id, row.variant_id, row.pdv_id, row.quantity, row.ledger)
