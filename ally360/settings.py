@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "inventory",
     "invoices",
     "bills",
+    "reports",
 ]
 
 

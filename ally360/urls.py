@@ -7,7 +7,17 @@ from ally360.api.errors import handler404 as api_handler404
 from ally360.api.errors import handler500 as api_handler500
 from files.views import local_download, local_upload
 
-API_APPS = ["accounts", "files", "pos", "products", "contacts", "inventory", "invoices", "bills"]
+API_APPS = [
+    "accounts",
+    "files",
+    "pos",
+    "products",
+    "contacts",
+    "inventory",
+    "invoices",
+    "bills",
+    "reports",
+]
 
 
 def health(request):

@@ -1,0 +1,156 @@
+"""Reports API: sales per day and the period's taxes (owner, admin, accountant)."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from ally360.api.serializers import Serializer
+from ally360.api.viewsets import TenantViewSet
+from ally360.documents import PaymentMethod
+from ally360.money import MONEY
+from pos.models import PDV
+from products.models import PERCENT, Tax
+
+from . import selectors
+
+MAX_DAYS = 366  # a year (and a leap day): what a return or a yearly review covers
+
+
+class PeriodQuerySerializer(Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+
+    def validate(self, attrs):
+        days = (attrs["date_to"] - attrs["date_from"]).days + 1
+        if days < 1:
+            message = _("The period ends before it starts.")
+            raise serializers.ValidationError({"date_to": [message]})
+        if days > MAX_DAYS:
+            message = _("A report covers at most %(days)s days.") % {"days": MAX_DAYS}
+            raise serializers.ValidationError({"date_to": [message]})
+        return attrs
+
+
+class SalesQuerySerializer(PeriodQuerySerializer):
+    pdv = serializers.PrimaryKeyRelatedField(
+        queryset=PDV.objects, required=False, pk_field=serializers.UUIDField()
+    )
+
+
+def _money(**kwargs):
+    return serializers.DecimalField(**MONEY, **kwargs)
+
+
+class SalesFiguresSerializer(Serializer):
+    invoices = serializers.IntegerField()
+    invoiced_base = _money(help_text="Before tax, after discounts.")
+    invoiced_tax = _money()
+    invoiced_total = _money()
+    credit_notes = serializers.IntegerField()
+    credited_base = _money()
+    credited_tax = _money()
+    credited_total = _money()
+    net_base = _money()
+    net_tax = _money()
+    net_total = _money()
+
+
+class SalesDaySerializer(SalesFiguresSerializer):
+    date = serializers.DateField()
+
+
+class MethodSerializer(Serializer):
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    payments = serializers.IntegerField()
+    received = _money()
+    refunded = _money(help_text="Paid back on credit notes with this method.")
+    net = _money()
+
+
+class SalesReportSerializer(Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    pdv = serializers.UUIDField(allow_null=True)
+    days = SalesDaySerializer(many=True, help_text="Days with any document, oldest first.")
+    totals = SalesFiguresSerializer()
+    methods = MethodSerializer(many=True)
+
+
+class TaxRowSerializer(Serializer):
+    kind = serializers.ChoiceField(choices=Tax.Kind.choices)
+    treatment = serializers.ChoiceField(choices=Tax.Treatment.choices)
+    rate = serializers.DecimalField(**PERCENT)
+    base = _money()
+    tax = _money()
+
+
+class TaxReportSerializer(Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    sales = TaxRowSerializer(many=True, help_text="Invoices less credit notes.")
+    purchases = TaxRowSerializer(many=True, help_text="Received bills less debit notes.")
+    iva_generated = _money()
+    iva_deductible = _money(
+        help_text="IVA on purchases (whether it is deductible is the accountant's call)."
+    )
+    iva_balance = _money(help_text="Generated less deductible: positive is owed.")
+    inc_generated = _money()
+
+
+@extend_schema(tags=["reports"])
+class ReportViewSet(TenantViewSet):
+    """Period reports. Documents count on their issue date; drafts and voided documents never
+    count; a return lowers the figures of its own date."""
+
+    permission_module = "reports"
+    action_permissions = {"sales": "read", "taxes": "read"}
+    filter_backends: list = []
+    pagination_class = None
+
+    def _query(self, serializer_class) -> dict:
+        return self.validated_input(serializer_class, data=self.request.query_params)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("date_from", str, required=True, description="YYYY-MM-DD"),
+            OpenApiParameter("date_to", str, required=True, description="YYYY-MM-DD"),
+            OpenApiParameter("pdv", str, description="Only this point of sale's documents."),
+        ],
+        responses=SalesReportSerializer,
+    )
+    @action(detail=False, methods=["get"])
+    def sales(self, request):
+        """Sales per day: invoices, credit notes and what is left (net), and the money received
+        per method."""
+        query = self._query(SalesQuerySerializer)
+        pdv = query.get("pdv")
+        report = selectors.sales_summary(
+            date_from=query["date_from"],
+            date_to=query["date_to"],
+            pdv_id=pdv.pk if pdv else None,
+        )
+        data = {
+            "date_from": query["date_from"],
+            "date_to": query["date_to"],
+            "pdv": pdv.pk if pdv else None,
+            **report,
+        }
+        return Response(SalesReportSerializer(data).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("date_from", str, required=True, description="YYYY-MM-DD"),
+            OpenApiParameter("date_to", str, required=True, description="YYYY-MM-DD"),
+        ],
+        responses=TaxReportSerializer,
+    )
+    @action(detail=False, methods=["get"])
+    def taxes(self, request):
+        """IVA and INC of the period per kind, treatment and rate, sales and purchases, and the
+        IVA balance: what a tax return is filled from."""
+        query = self._query(PeriodQuerySerializer)
+        report = selectors.tax_summary(date_from=query["date_from"], date_to=query["date_to"])
+        data = {"date_from": query["date_from"], "date_to": query["date_to"], **report}
+        return Response(TaxReportSerializer(data).data)

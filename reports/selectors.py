@@ -1,0 +1,178 @@
+"""Period reports: what was sold, what came in, and the taxes to declare.
+
+Documents count on their issue date. Drafts never count; a voided invoice or bill counts
+nowhere (its number stays used, its amounts do not). Credit notes lower the sales of their own
+date, debit notes (returns to suppliers) the purchases of theirs, so a return in March does not
+rewrite February's declared figures. Each report reads a constant number of statements,
+whatever the period's length.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+
+from ally360.money import money
+from bills.models import Bill, DebitNote
+from invoices.models import CreditNote, Invoice, Payment
+
+ZERO = Decimal("0")
+AMOUNTS = ("base", "tax", "total")
+
+
+def _sums(prefix: str) -> dict:
+    return {
+        f"{prefix}_base": Coalesce(Sum("subtotal"), ZERO) - Coalesce(Sum("discount_total"), ZERO),
+        f"{prefix}_tax": Coalesce(Sum("tax_total"), ZERO),
+        f"{prefix}_total": Coalesce(Sum("total"), ZERO),
+    }
+
+
+def sales_summary(
+    *, date_from: datetime.date, date_to: datetime.date, pdv_id=None
+) -> dict[str, list[dict] | dict]:
+    """Per day of the period: invoices issued, credit notes, what is left of both (net), and
+    the money received per method (payments not voided, by their date; refunds paid back)."""
+    invoices = Invoice.objects.filter(issue_date__range=(date_from, date_to)).exclude(
+        status__in=(Invoice.Status.DRAFT, Invoice.Status.VOID)
+    )
+    notes = CreditNote.objects.filter(issue_date__range=(date_from, date_to))
+    payments = Payment.objects.filter(
+        date__range=(date_from, date_to), status=Payment.Status.ACTIVE
+    )
+    if pdv_id is not None:
+        invoices = invoices.filter(pdv_id=pdv_id)
+        notes = notes.filter(invoice__pdv_id=pdv_id)
+        payments = payments.filter(invoice__pdv_id=pdv_id)
+    days: dict[datetime.date, dict] = defaultdict(_empty_day)
+    for row in invoices.values("issue_date").annotate(invoices=Count("pk"), **_sums("invoiced")):
+        days[row.pop("issue_date")].update(row)
+    for row in notes.values("issue_date").annotate(credit_notes=Count("pk"), **_sums("credited")):
+        days[row.pop("issue_date")].update(row)
+    rows = []
+    totals = _empty_day()
+    for date in sorted(days):
+        day = days[date]
+        for amount in AMOUNTS:
+            day[f"net_{amount}"] = day[f"invoiced_{amount}"] - day[f"credited_{amount}"]
+        for key, value in day.items():
+            totals[key] += value
+        rows.append({"date": date, **day})
+    received = {
+        row["method"]: {
+            "method": row["method"],
+            "payments": row["payments"],
+            "received": row["amount"],
+        }
+        for row in payments.values("method")
+        .annotate(payments=Count("pk"), amount=Sum("amount"))
+        .order_by("method")
+    }
+    refunds = (
+        notes.exclude(refund_method="")
+        .values("refund_method")
+        .annotate(amount=Sum("refund_amount"))
+        .order_by("refund_method")
+    )
+    for row in refunds:
+        entry = received.setdefault(
+            row["refund_method"],
+            {"method": row["refund_method"], "payments": 0, "received": ZERO},
+        )
+        entry["refunded"] = row["amount"]
+    methods = []
+    for entry in received.values():
+        entry.setdefault("refunded", ZERO)
+        entry["net"] = entry["received"] - entry["refunded"]
+        methods.append(entry)
+    return {"days": rows, "totals": totals, "methods": methods}
+
+
+def _empty_day() -> dict:
+    day = {"invoices": 0, "credit_notes": 0}
+    for prefix in ("invoiced", "credited", "net"):
+        day.update({f"{prefix}_{amount}": ZERO for amount in AMOUNTS})
+    return day
+
+
+def _breakdown_sums(breakdowns, into: dict, sign: int) -> None:
+    for breakdown in breakdowns:
+        for tax in breakdown:
+            key = (tax["kind"], tax["treatment"], Decimal(tax["rate"]))
+            entry = into.setdefault(key, {"base": ZERO, "tax": ZERO})
+            entry["base"] += sign * Decimal(tax["base"])
+            entry["tax"] += sign * Decimal(tax["amount"])
+
+
+def _tax_rows(sums: dict) -> list[dict]:
+    return [
+        {
+            "kind": kind,
+            "treatment": treatment,
+            "rate": rate,
+            "base": money(v["base"]),
+            "tax": money(v["tax"]),
+        }
+        for (kind, treatment, rate), v in sorted(
+            sums.items(), key=lambda item: (item[0][0], -item[0][2], item[0][1])
+        )
+    ]
+
+
+def tax_summary(*, date_from: datetime.date, date_to: datetime.date) -> dict:
+    """What a VAT (IVA) and consumption-tax (INC) return is filled from: per tax kind,
+    treatment and rate, the taxable base and the tax of sales (invoices less credit notes) and
+    of purchases (received bills less debit notes), and the IVA balance — generated less
+    deductible. A document's tax lines are its stored breakdown, as printed on it."""
+    period = Q(issue_date__range=(date_from, date_to))
+    sales: dict = {}
+    _breakdown_sums(
+        Invoice.objects.filter(period)
+        .exclude(status__in=(Invoice.Status.DRAFT, Invoice.Status.VOID))
+        .values_list("tax_breakdown", flat=True)
+        .iterator(chunk_size=2000),
+        sales,
+        1,
+    )
+    _breakdown_sums(
+        CreditNote.objects.filter(period)
+        .values_list("tax_breakdown", flat=True)
+        .iterator(chunk_size=2000),
+        sales,
+        -1,
+    )
+    purchases: dict = {}
+    _breakdown_sums(
+        Bill.objects.filter(period)
+        .exclude(status__in=(Bill.Status.DRAFT, Bill.Status.VOID))
+        .values_list("tax_breakdown", flat=True)
+        .iterator(chunk_size=2000),
+        purchases,
+        1,
+    )
+    _breakdown_sums(
+        DebitNote.objects.filter(period)
+        .exclude(bill__status=Bill.Status.VOID)
+        .values_list("tax_breakdown", flat=True)
+        .iterator(chunk_size=2000),
+        purchases,
+        -1,
+    )
+    sales_rows, purchase_rows = _tax_rows(sales), _tax_rows(purchases)
+
+    def total(rows, kind):
+        return sum((row["tax"] for row in rows if row["kind"] == kind), ZERO)
+
+    iva_generated, iva_deductible = total(sales_rows, "iva"), total(purchase_rows, "iva")
+    return {
+        "sales": sales_rows,
+        "purchases": purchase_rows,
+        "iva_generated": iva_generated,
+        "iva_deductible": iva_deductible,
+        "iva_balance": iva_generated - iva_deductible,
+        "inc_generated": total(sales_rows, "inc"),
+    }

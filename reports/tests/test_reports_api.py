@@ -1,0 +1,199 @@
+"""Reports over HTTP: sales per day and the period's taxes, against hand-computed figures;
+roles, isolation, bad periods, and a statement count that does not grow with the data."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from ally360.roles import Role
+from ally360.tenancy import tenant_context
+from bills.tests.test_bills_api import buy_a, receive, return_goods  # noqa: F401 - fixture
+from conftest import ALL_ROLES, error_code
+from invoices.models import Invoice
+from invoices.tests.fixtures import issue_invoice
+from invoices.tests.test_invoices_api import credit_note
+from invoices.tests.test_pos_api import open_shift, sell
+
+pytestmark = pytest.mark.django_db
+
+SALES, TAXES = "/api/v1/reports/sales", "/api/v1/reports/taxes"
+
+
+def _period(first, last=None):
+    return {"date_from": first.isoformat(), "date_to": (last or first).isoformat()}
+
+
+@pytest.fixture
+def day_of_business(owner_a, shop_a, company_a, buy_a):  # noqa: F811 - pytest fixture
+    """Today: a credit invoice of two IVA 19 % units with one returned, a POS sale (IVA 5 % and
+    INC 8 %) in cash, a bill received with five units returned; plus a voided invoice, a draft
+    and an invoice dated yesterday, which today's figures must leave out."""
+    two = issue_invoice(owner_a, shop_a, [{"variant": shop_a.v("iva19"), "quantity": "2"}])
+    assert credit_note(owner_a, two, "1").status_code == 201
+    open_shift(owner_a, shop_a)
+    sale = sell(
+        owner_a,
+        shop_a,
+        [
+            {"variant": shop_a.v("iva5"), "quantity": "3"},
+            {"variant": shop_a.v("inc8"), "quantity": "1"},
+        ],
+        [{"method": "cash", "amount": "20000"}],
+    )
+    assert sale.status_code == 201, sale.json()
+    voided = issue_invoice(owner_a, shop_a)
+    response = owner_a.post(
+        f"/api/v1/invoices/{voided['id']}/void", {"reason": "Error"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    draft = owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop_a.pdv.id),
+            "customer": str(shop_a.customer.id),
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "5"}],
+        },
+        format="json",
+    )
+    assert draft.status_code == 201, draft.json()
+    yesterday = issue_invoice(owner_a, shop_a, [{"variant": shop_a.v("excluido"), "quantity": "1"}])
+    today = timezone.localdate()
+    with tenant_context(company_a):
+        Invoice.objects.filter(pk=yesterday["id"]).update(issue_date=today - timedelta(days=1))
+    bill = receive(owner_a, buy_a)  # 20 × 900 less 10 %: 16,200 + IVA 3,078
+    assert return_goods(owner_a, bill, "5").status_code == 201  # 4,050 + IVA 769.50
+    return today
+
+
+def test_sales_per_day_leave_out_drafts_voids_and_other_days(owner_a, day_of_business):
+    today = day_of_business
+    response = owner_a.get(SALES, _period(today))
+    assert response.status_code == 200, response.json()
+    report = response.json()
+    (day,) = report["days"]
+    expected = {
+        "date": today.isoformat(),
+        "invoices": 2,  # the credit invoice and the POS sale
+        "invoiced_base": "38500.00",  # 20,000 + 10,000 + 8,500
+        "invoiced_tax": "4980.00",  # 3,800 + 500 + 680
+        "invoiced_total": "43480.00",
+        "credit_notes": 1,
+        "credited_base": "10000.00",
+        "credited_tax": "1900.00",
+        "credited_total": "11900.00",
+        "net_base": "28500.00",
+        "net_tax": "3080.00",
+        "net_total": "31580.00",
+    }
+    assert day == expected
+    assert report["totals"] == {k: v for k, v in expected.items() if k != "date"}
+    assert report["methods"] == [
+        {
+            "method": "cash",
+            "payments": 1,
+            "received": "19680.00",
+            "refunded": "0.00",
+            "net": "19680.00",
+        }
+    ]
+
+    two_days = owner_a.get(SALES, _period(today - timedelta(days=1), today)).json()
+    assert [d["date"] for d in two_days["days"]] == [
+        (today - timedelta(days=1)).isoformat(),
+        today.isoformat(),
+    ]
+    assert two_days["days"][0]["invoices"] == 1
+    assert two_days["days"][0]["invoiced_base"] == "12345.67"  # excluded from IVA
+    assert two_days["totals"]["invoices"] == 3
+
+
+def test_the_tax_report_nets_returns_and_gives_the_iva_balance(owner_a, day_of_business):
+    report = owner_a.get(TAXES, _period(day_of_business)).json()
+    assert report["sales"] == [
+        {"kind": "inc", "treatment": "taxed", "rate": "8.00", "base": "8500.00", "tax": "680.00"},
+        {
+            "kind": "iva",
+            "treatment": "taxed",
+            "rate": "19.00",
+            "base": "10000.00",
+            "tax": "1900.00",
+        },
+        {"kind": "iva", "treatment": "taxed", "rate": "5.00", "base": "10000.00", "tax": "500.00"},
+    ]
+    assert report["purchases"] == [
+        {"kind": "iva", "treatment": "taxed", "rate": "19.00", "base": "12150.00", "tax": "2308.50"}
+    ]
+    assert (report["iva_generated"], report["iva_deductible"]) == ("2400.00", "2308.50")
+    assert (report["iva_balance"], report["inc_generated"]) == ("91.50", "680.00")
+    # Yesterday's excluded sale is a base with no tax: it is in the period that covers it.
+    wider = owner_a.get(TAXES, _period(day_of_business - timedelta(days=1), day_of_business)).json()
+    assert {
+        "kind": "iva",
+        "treatment": "excluded",
+        "rate": "0.00",
+        "base": "12345.67",
+        "tax": "0.00",
+    } in wider["sales"]
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_reports_are_for_owners_admins_and_accountants(role, company_a, client_as):
+    client = client_as(company_a, role)
+    today = timezone.localdate()
+    allowed = role in {Role.OWNER, Role.ADMIN, Role.ACCOUNTANT}
+    for url in (SALES, TAXES):
+        assert client.get(url, _period(today)).status_code == (200 if allowed else 403)
+
+
+def test_a_company_sees_only_its_own_documents_and_points_of_sale(
+    owner_a, owner_b, shop_a, day_of_business
+):
+    today = day_of_business
+    other = owner_b.get(SALES, _period(today)).json()
+    assert other["days"] == [] and other["totals"]["invoices"] == 0
+    assert owner_b.get(TAXES, _period(today)).json()["sales"] == []
+    foreign = owner_b.get(SALES, {**_period(today), "pdv": str(shop_a.pdv.id)})
+    assert foreign.status_code == 400 and "pdv" in foreign.json()["error"]["fields"]
+    mine = owner_a.get(SALES, {**_period(today), "pdv": str(shop_a.pdv.id)}).json()
+    assert mine["totals"]["invoices"] == 2 and mine["pdv"] == str(shop_a.pdv.id)
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({}, "date_from"),
+        ({"date_from": "2026-01-01"}, "date_to"),
+        ({"date_from": "2026-02-01", "date_to": "2026-01-31"}, "date_to"),
+        ({"date_from": "2025-01-01", "date_to": "2026-01-02"}, "date_to"),  # over 366 days
+        ({"date_from": "2026-13-01", "date_to": "2026-12-31"}, "date_from"),
+        ({"date_from": "2026-01-01", "date_to": "2026-01-31", "pdv": "caja-1"}, "pdv"),
+    ],
+)
+def test_a_bad_period_is_a_400_naming_the_parameter(owner_a, params, field):
+    for url in (SALES, TAXES):
+        if field == "pdv" and url == TAXES:
+            continue
+        response = owner_a.get(url, params)
+        assert response.status_code == 400, response.json()
+        assert error_code(response) == "validation_error"
+
+        assert field in response.json()["error"]["fields"], response.json()
+
+
+def test_a_report_reads_the_same_statements_whatever_the_documents(owner_a, shop_a):
+    today = timezone.localdate()
+    counts = []
+    for extra in (1, 4):
+        for _ in range(extra):
+            issue_invoice(owner_a, shop_a)
+        for url in (SALES, TAXES):
+            with CaptureQueriesContext(connection) as queries:
+                assert (
+                    owner_a.get(url, _period(today - timedelta(days=30), today)).status_code == 200
+                )
+            counts.append((url, len(queries)))
+    assert counts[:2] == counts[2:], counts
+    assert dict(counts[2:])[SALES] <= 8 and dict(counts[2:])[TAXES] <= 8, counts
