@@ -99,27 +99,59 @@ class TaxReportSerializer(Serializer):
     inc_generated = _money()
 
 
+class ProductSoldSerializer(Serializer):
+    variant = serializers.UUIDField()
+    sku = serializers.CharField()
+    product = serializers.UUIDField()
+    name = serializers.CharField()
+    options = serializers.DictField(child=serializers.CharField())
+    quantity = serializers.DecimalField(
+        max_digits=18, decimal_places=3, help_text="Sold less returned."
+    )
+    sales = _money(help_text="Before tax, less credit notes.")
+    cost = _money(help_text="At each sale's cost, less the goods back in stock.")
+    margin = _money()
+    margin_pct = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+
+
+class ProductTotalsSerializer(Serializer):
+    sales = _money()
+    cost = _money()
+    margin = _money()
+    margin_pct = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+
+
+class ProductsReportSerializer(Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    pdv = serializers.UUIDField(allow_null=True)
+    totals = ProductTotalsSerializer()
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ProductSoldSerializer(many=True)
+
+
+PERIOD_PARAMETERS = [
+    OpenApiParameter("date_from", str, required=True, description="YYYY-MM-DD"),
+    OpenApiParameter("date_to", str, required=True, description="YYYY-MM-DD"),
+]
+PDV_PARAMETER = OpenApiParameter("pdv", str, description="Only this point of sale's documents.")
+
+
 @extend_schema(tags=["reports"])
 class ReportViewSet(TenantViewSet):
     """Period reports. Documents count on their issue date; drafts and voided documents never
     count; a return lowers the figures of its own date."""
 
     permission_module = "reports"
-    action_permissions = {"sales": "read", "taxes": "read"}
+    action_permissions = {"sales": "read", "taxes": "read", "products": "read"}
     filter_backends: list = []
-    pagination_class = None
 
     def _query(self, serializer_class) -> dict:
         return self.validated_input(serializer_class, data=self.request.query_params)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("date_from", str, required=True, description="YYYY-MM-DD"),
-            OpenApiParameter("date_to", str, required=True, description="YYYY-MM-DD"),
-            OpenApiParameter("pdv", str, description="Only this point of sale's documents."),
-        ],
-        responses=SalesReportSerializer,
-    )
+    @extend_schema(parameters=[*PERIOD_PARAMETERS, PDV_PARAMETER], responses=SalesReportSerializer)
     @action(detail=False, methods=["get"])
     def sales(self, request):
         """Sales per day: invoices, credit notes and what is left (net), and the money received
@@ -139,13 +171,7 @@ class ReportViewSet(TenantViewSet):
         }
         return Response(SalesReportSerializer(data).data)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("date_from", str, required=True, description="YYYY-MM-DD"),
-            OpenApiParameter("date_to", str, required=True, description="YYYY-MM-DD"),
-        ],
-        responses=TaxReportSerializer,
-    )
+    @extend_schema(parameters=PERIOD_PARAMETERS, responses=TaxReportSerializer)
     @action(detail=False, methods=["get"])
     def taxes(self, request):
         """IVA and INC of the period per kind, treatment and rate, sales and purchases, and the
@@ -154,3 +180,34 @@ class ReportViewSet(TenantViewSet):
         report = selectors.tax_summary(date_from=query["date_from"], date_to=query["date_to"])
         data = {"date_from": query["date_from"], "date_to": query["date_to"], **report}
         return Response(TaxReportSerializer(data).data)
+
+    @extend_schema(
+        parameters=[
+            *PERIOD_PARAMETERS,
+            PDV_PARAMETER,
+            OpenApiParameter("limit", int),
+            OpenApiParameter("offset", int),
+        ],
+        responses=ProductsReportSerializer,
+    )
+    @action(detail=False, methods=["get"])
+    def products(self, request):
+        """What sold and what it earned, per variant, best sellers first: quantity sold less
+        returned, net sales before tax, the cost of the goods that left and the margin."""
+        query = self._query(SalesQuerySerializer)
+        pdv = query.get("pdv")
+        rows, totals = selectors.products_sold(
+            date_from=query["date_from"],
+            date_to=query["date_to"],
+            pdv_id=pdv.pk if pdv else None,
+        )
+        page = self.paginate_queryset(rows)
+        response = self.get_paginated_response(ProductSoldSerializer(page, many=True).data)
+        response.data = {
+            "date_from": query["date_from"],
+            "date_to": query["date_to"],
+            "pdv": pdv.pk if pdv else None,
+            "totals": ProductTotalsSerializer(totals).data,
+            **response.data,
+        }
+        return response

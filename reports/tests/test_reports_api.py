@@ -144,7 +144,7 @@ def test_reports_are_for_owners_admins_and_accountants(role, company_a, client_a
     client = client_as(company_a, role)
     today = timezone.localdate()
     allowed = role in {Role.OWNER, Role.ADMIN, Role.ACCOUNTANT}
-    for url in (SALES, TAXES):
+    for url in (SALES, TAXES, "/api/v1/reports/products"):
         assert client.get(url, _period(today)).status_code == (200 if allowed else 403)
 
 
@@ -155,8 +155,11 @@ def test_a_company_sees_only_its_own_documents_and_points_of_sale(
     other = owner_b.get(SALES, _period(today)).json()
     assert other["days"] == [] and other["totals"]["invoices"] == 0
     assert owner_b.get(TAXES, _period(today)).json()["sales"] == []
-    foreign = owner_b.get(SALES, {**_period(today), "pdv": str(shop_a.pdv.id)})
-    assert foreign.status_code == 400 and "pdv" in foreign.json()["error"]["fields"]
+    assert owner_b.get("/api/v1/reports/products", _period(today)).json()["results"] == []
+    for url in (SALES, "/api/v1/reports/products"):
+        foreign = owner_b.get(url, {**_period(today), "pdv": str(shop_a.pdv.id)})
+        assert foreign.status_code == 400 and "pdv" in foreign.json()["error"]["fields"]
+
     mine = owner_a.get(SALES, {**_period(today), "pdv": str(shop_a.pdv.id)}).json()
     assert mine["totals"]["invoices"] == 2 and mine["pdv"] == str(shop_a.pdv.id)
 
@@ -189,11 +192,45 @@ def test_a_report_reads_the_same_statements_whatever_the_documents(owner_a, shop
     for extra in (1, 4):
         for _ in range(extra):
             issue_invoice(owner_a, shop_a)
-        for url in (SALES, TAXES):
+        for url in (SALES, TAXES, "/api/v1/reports/products"):
             with CaptureQueriesContext(connection) as queries:
                 assert (
                     owner_a.get(url, _period(today - timedelta(days=30), today)).status_code == 200
                 )
             counts.append((url, len(queries)))
-    assert counts[:2] == counts[2:], counts
+    assert counts[:3] == counts[3:], counts
+
     assert dict(counts[2:])[SALES] <= 8 and dict(counts[2:])[TAXES] <= 8, counts
+
+
+PRODUCTS = "/api/v1/reports/products"
+
+
+def test_products_sold_net_of_returns_with_their_cost_and_margin(owner_a, day_of_business):
+    report = owner_a.get(PRODUCTS, _period(day_of_business)).json()
+    rows = [
+        (r["sku"], r["quantity"], r["sales"], r["cost"], r["margin"], r["margin_pct"])
+        for r in report["results"]
+    ]
+    assert rows == [
+        # Two sold, one returned without going back to stock: its cost stays a cost.
+        ("FV-iva19", "1.000", "10000.00", "12000.00", "-2000.00", "-20.00"),
+        ("FV-iva5", "3.000", "10000.00", "6000.00", "4000.00", "40.00"),
+        ("FV-inc8", "1.000", "8500.00", "4000.00", "4500.00", "52.94"),
+    ]
+    assert report["count"] == 3
+    assert report["totals"] == {
+        "sales": "28500.00",
+        "cost": "22000.00",
+        "margin": "6500.00",
+        "margin_pct": "22.81",
+    }
+    second = owner_a.get(PRODUCTS, {**_period(day_of_business), "limit": 1, "offset": 1}).json()
+    assert [r["sku"] for r in second["results"]] == ["FV-iva5"] and second["count"] == 3
+
+
+def test_goods_returned_to_stock_take_their_cost_back(owner_a, shop_a):
+    invoice = issue_invoice(owner_a, shop_a, [{"variant": shop_a.v("iva19"), "quantity": "3"}])
+    assert credit_note(owner_a, invoice, "1", return_stock=True).status_code == 201
+    (row,) = owner_a.get(PRODUCTS, _period(timezone.localdate())).json()["results"]
+    assert (row["quantity"], row["sales"], row["cost"]) == ("2.000", "20000.00", "12000.00")
