@@ -41,6 +41,14 @@ class TenantAdminForm(forms.ModelForm):
     def _get_validation_exclusions(self):
         exclude = super()._get_validation_exclusions()
         exclude.discard("tenant")
+        if self.instance.pk is not None:
+            # A read-only foreign key (a register's PDV) keeps its stored value: the unique
+            # constraints that include it are checked with that value instead of skipped.
+            exclude -= {
+                field.name
+                for field in self.instance._meta.concrete_fields
+                if field.many_to_one and field.name not in self.fields
+            }
         return exclude
 
     def _post_clean(self):

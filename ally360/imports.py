@@ -18,15 +18,16 @@ from pathlib import Path
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import DataError, transaction
 from rest_framework import serializers
 
 from ally360.exceptions import ServiceError
 from ally360.tenancy import tenant_context
 
 LIST_SEPARATOR = "|"  # inside a cell: "300 1234567|601 2345678"
-TRUE_WORDS = {"si", "sí", "s", "x"}  # Spanish spreadsheets; DRF reads true/yes/1 itself
-FALSE_WORDS = {"no", "n"}
+# Spanish spreadsheets (Excel in Spanish writes VERDADERO/FALSO); DRF reads true/yes/1 itself.
+TRUE_WORDS = {"si", "sí", "s", "x", "verdadero"}
+FALSE_WORDS = {"no", "n", "falso"}
 
 
 class ImportFileError(Exception):
@@ -72,11 +73,13 @@ def read_csv(path: str | Path, *, columns: Iterable[str], required: Iterable[str
     header_line = text.partition("\n")[0]
     if not header_line.strip():
         raise ImportFileError("The file is empty: the first line names the columns.")
+    # Only the delimiter is taken from the header: sniffing one line finds no "" in it and
+    # would turn off quote doubling (RFC 4180, what spreadsheets write: "Tubo 1/2""").
     try:
-        dialect = csv.Sniffer().sniff(header_line, delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(header_line, delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+        delimiter = ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     header = [name.strip() for name in reader.fieldnames or []]
     known = set(columns)
     unknown = [name for name in header if name not in known and not _is_pattern(name, known)]
@@ -92,13 +95,16 @@ def read_csv(path: str | Path, *, columns: Iterable[str], required: Iterable[str
     reader.fieldnames = header
 
     def rows():
+        # A row's own first line (a quoted cell may span lines; line_num is the last read).
+        start = reader.line_num + 1
         for row in reader:
+            line, start = start, reader.line_num + 1
             if None in row:
-                yield reader.line_num, None  # more cells than columns
+                yield line, None  # more cells than columns
                 continue
             cells = {name: (value or "").strip() for name, value in row.items()}
             if any(cells.values()):
-                yield reader.line_num, {name: value for name, value in cells.items() if value}
+                yield line, {name: value for name, value in cells.items() if value}
 
     return rows()
 
@@ -171,6 +177,8 @@ def import_rows(
             except ServiceError as exc:
                 details = _flatten(exc.fields) if exc.fields else [exc.message]
                 result.errors.append(RowError(line, "; ".join(details)))
+            except DataError as exc:  # a value no check caught (the row's savepoint rolled back)
+                result.errors.append(RowError(line, str(exc).splitlines()[0]))
         if result.errors or dry_run:
             transaction.set_rollback(True)
     return result

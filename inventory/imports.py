@@ -40,6 +40,8 @@ COLUMNS = (
 REQUIRED = ("name", "sku")
 CATEGORY_SEPARATOR = ">"
 CENT = Decimal("0.01")
+NAME_MAX = Category._meta.get_field("name").max_length  # a brand's too
+MAX_DIGITS = 16  # a price's integer digits (numeric(18, 2))
 
 
 def _invalid(column: str, message: str) -> RowInvalid:
@@ -61,12 +63,17 @@ def _category(path: str) -> Category:
     for name in (part.strip() for part in path.split(CATEGORY_SEPARATOR)):
         if not name:
             raise _invalid("category", _("A category path has no empty names."))
+        if len(name) > NAME_MAX:
+            message = _("At most %(count)s characters per name.") % {"count": NAME_MAX}
+            raise _invalid("category", message)
         found = Category.objects.filter(parent=parent, name__iexact=name).first()
         parent = found or category_create(name=name, parent=parent)
     return parent
 
 
 def _brand(name: str) -> Brand:
+    if len(name) > NAME_MAX:
+        raise _invalid("brand", _("At most %(count)s characters per name.") % {"count": NAME_MAX})
     return Brand.objects.filter(name__iexact=name).first() or brand_create(name=name)
 
 
@@ -79,7 +86,12 @@ def price_before_tax(shelf_price: str, rates: list[Decimal]) -> tuple[Decimal, D
         shelf = Decimal(shelf_price)
     except InvalidOperation:
         raise _invalid("price_with_tax", _("A valid number is required.")) from None
-    if not shelf.is_finite() or shelf < 0 or shelf != shelf.quantize(CENT):
+    if (
+        not shelf.is_finite()
+        or shelf < 0
+        or shelf.adjusted() >= MAX_DIGITS
+        or shelf != shelf.quantize(CENT)
+    ):
         raise _invalid("price_with_tax", _("A price in pesos with at most two decimals."))
     estimate = money(shelf / (1 + sum(rates, Decimal("0")) / 100))
     candidates = [estimate + step * CENT for step in range(-3, 4)]
@@ -138,7 +150,8 @@ def product_payload(cells: dict, warn) -> dict:
 
 def _pdv(column: str):
     code = column.removeprefix(STOCK_PREFIX).strip().upper()
-    pdv = PDV.objects.filter(code=code).values_list("pk", flat=True).first()
+    pdv = PDV.objects.filter(code__iexact=code).values_list("pk", flat=True).first()
+
     if pdv is None:
         raise _invalid(column, _("There is no point of sale with code %(code)s.") % {"code": code})
     return pdv

@@ -1,7 +1,12 @@
 from django.contrib import admin
 
 from accounts.models import User
-from ally360.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline, TenantModelAdmin
+from ally360.admin import (
+    ReadOnlyTenantAdmin,
+    ReadOnlyTenantInline,
+    TenantAdminForm,
+    TenantModelAdmin,
+)
 
 from .models import PDV, CashMovement, CashRegister, PDVAccess, Seller, Shift
 
@@ -18,8 +23,15 @@ class PDVAccessInline(ReadOnlyTenantInline):
 # register that moves or closes) are read-only here: the company changes them through the API.
 
 
+class PDVAdminForm(TenantAdminForm):
+    def clean_code(self):
+        return self.cleaned_data["code"].strip().upper()  # as the API stores codes
+
+
 @admin.register(PDV)
 class PDVAdmin(TenantModelAdmin):
+    form = PDVAdminForm
+
     list_display = ["name", "code", "city", "is_main", "is_active"]
     list_filter = ["tenant", "is_main", "is_active"]
     search_fields = ["name", "code", "city"]

@@ -82,18 +82,23 @@ class TaxRowSerializer(Serializer):
     kind = serializers.ChoiceField(choices=Tax.Kind.choices)
     treatment = serializers.ChoiceField(choices=Tax.Treatment.choices)
     rate = serializers.DecimalField(**PERCENT)
-    base = _money()
+    base = _money(help_text="The period's sales (or purchases).")
     tax = _money()
+    returns_base = _money(help_text="Their returns: credit notes (or debit notes).")
+    returns_tax = _money()
+    net_base = _money()
+    net_tax = _money()
 
 
 class TaxReportSerializer(Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
-    sales = TaxRowSerializer(many=True, help_text="Invoices less credit notes.")
-    purchases = TaxRowSerializer(many=True, help_text="Received bills less debit notes.")
-    iva_generated = _money()
+    sales = TaxRowSerializer(many=True, help_text="Invoices, and credit notes as returns.")
+    purchases = TaxRowSerializer(many=True, help_text="Received bills, and debit notes as returns.")
+    iva_generated = _money(help_text="On sales, plus the IVA of purchases returned.")
     iva_deductible = _money(
-        help_text="IVA on purchases (whether it is deductible is the accountant's call)."
+        help_text="On purchases, plus the IVA of sales returned (whether a purchase's IVA may "
+        "be deducted is the accountant's call)."
     )
     iva_balance = _money(help_text="Generated less deductible: positive is owed.")
     inc_generated = _money()

@@ -42,14 +42,19 @@ def sales_summary(
     invoices = Invoice.objects.filter(issue_date__range=(date_from, date_to)).exclude(
         status__in=(Invoice.Status.DRAFT, Invoice.Status.VOID)
     )
-    notes = CreditNote.objects.filter(issue_date__range=(date_from, date_to))
+    notes = refunds = CreditNote.objects.filter(issue_date__range=(date_from, date_to))
     payments = Payment.objects.filter(
         date__range=(date_from, date_to), status=Payment.Status.ACTIVE
     )
     if pdv_id is not None:
         invoices = invoices.filter(pdv_id=pdv_id)
         notes = notes.filter(invoice__pdv_id=pdv_id)
-        payments = payments.filter(invoice__pdv_id=pdv_id)
+        # Money counts where it came in or went out: the drawer of its shift, as the shift's
+        # close counts it (a Bodega invoice paid in cash at Principal is Principal's cash);
+        # money taken in no shift, at the invoice's point of sale.
+        at_pdv = Q(shift__register__pdv_id=pdv_id) | Q(shift__isnull=True, invoice__pdv_id=pdv_id)
+        payments = payments.filter(at_pdv)
+        refunds = refunds.filter(at_pdv)
     days: dict[datetime.date, dict] = defaultdict(_empty_day)
     for row in invoices.values("issue_date").annotate(invoices=Count("pk"), **_sums("invoiced")):
         days[row.pop("issue_date")].update(row)
@@ -75,7 +80,7 @@ def sales_summary(
         .order_by("method")
     }
     refunds = (
-        notes.exclude(refund_method="")
+        refunds.exclude(refund_method="")
         .values("refund_method")
         .annotate(amount=Sum("refund_amount"))
         .order_by("refund_method")
@@ -101,82 +106,70 @@ def _empty_day() -> dict:
     return day
 
 
-def _breakdown_sums(breakdowns, into: dict, sign: int) -> None:
+def _breakdown_sums(breakdowns, into: dict, column: str) -> None:
     for breakdown in breakdowns:
         for tax in breakdown:
             key = (tax["kind"], tax["treatment"], Decimal(tax["rate"]))
-            entry = into.setdefault(key, {"base": ZERO, "tax": ZERO})
-            entry["base"] += sign * Decimal(tax["base"])
-            entry["tax"] += sign * Decimal(tax["amount"])
+            entry = into.setdefault(key, dict.fromkeys(TAX_COLUMNS, ZERO))
+            entry[f"{column}base"] += Decimal(tax["base"])
+            entry[f"{column}tax"] += Decimal(tax["amount"])
+
+
+TAX_COLUMNS = ("base", "tax", "returns_base", "returns_tax")
 
 
 def _tax_rows(sums: dict) -> list[dict]:
-    return [
-        {
-            "kind": kind,
-            "treatment": treatment,
-            "rate": rate,
-            "base": money(v["base"]),
-            "tax": money(v["tax"]),
-        }
-        for (kind, treatment, rate), v in sorted(
-            sums.items(), key=lambda item: (item[0][0], -item[0][2], item[0][1])
-        )
-    ]
+    rows = []
+    for (kind, treatment, rate), sums_of in sorted(
+        sums.items(), key=lambda item: (item[0][0], -item[0][2], item[0][1])
+    ):
+        row = {"kind": kind, "treatment": treatment, "rate": rate}
+        row.update({column: money(sums_of[column]) for column in TAX_COLUMNS})
+        row["net_base"] = row["base"] - row["returns_base"]
+        row["net_tax"] = row["tax"] - row["returns_tax"]
+        rows.append(row)
+    return rows
+
+
+def _breakdowns(queryset):
+    return queryset.values_list("tax_breakdown", flat=True).iterator(chunk_size=2000)
 
 
 def tax_summary(*, date_from: datetime.date, date_to: datetime.date) -> dict:
-    """What a VAT (IVA) and consumption-tax (INC) return is filled from: per tax kind,
-    treatment and rate, the taxable base and the tax of sales (invoices less credit notes) and
-    of purchases (received bills less debit notes), and the IVA balance — generated less
-    deductible. A document's tax lines are its stored breakdown, as printed on it."""
+    """What the IVA return (DIAN form 300) and the INC return are filled from: per tax kind,
+    treatment and rate, the base and the tax of the period's sales (invoices) and of their
+    returns (credit notes), and of its purchases (received bills) and of theirs (debit notes),
+    each on its own line as the forms ask — a return of last month's sale is a return, not a
+    negative sale. IVA generated is the sales' IVA plus the IVA of purchases returned (given
+    back to the supplier, so recovered); IVA deductible is the purchases' IVA plus the IVA of
+    sales returned; the balance is the first less the second. A document's taxes are its stored
+    breakdown, as printed on it."""
     period = Q(issue_date__range=(date_from, date_to))
     sales: dict = {}
-    _breakdown_sums(
-        Invoice.objects.filter(period)
-        .exclude(status__in=(Invoice.Status.DRAFT, Invoice.Status.VOID))
-        .values_list("tax_breakdown", flat=True)
-        .iterator(chunk_size=2000),
-        sales,
-        1,
+    invoices = Invoice.objects.filter(period).exclude(
+        status__in=(Invoice.Status.DRAFT, Invoice.Status.VOID)
     )
-    _breakdown_sums(
-        CreditNote.objects.filter(period)
-        .values_list("tax_breakdown", flat=True)
-        .iterator(chunk_size=2000),
-        sales,
-        -1,
-    )
+    _breakdown_sums(_breakdowns(invoices), sales, "")
+    _breakdown_sums(_breakdowns(CreditNote.objects.filter(period)), sales, "returns_")
     purchases: dict = {}
-    _breakdown_sums(
-        Bill.objects.filter(period)
-        .exclude(status__in=(Bill.Status.DRAFT, Bill.Status.VOID))
-        .values_list("tax_breakdown", flat=True)
-        .iterator(chunk_size=2000),
-        purchases,
-        1,
-    )
-    _breakdown_sums(
-        DebitNote.objects.filter(period)
-        .exclude(bill__status=Bill.Status.VOID)
-        .values_list("tax_breakdown", flat=True)
-        .iterator(chunk_size=2000),
-        purchases,
-        -1,
-    )
+    bills = Bill.objects.filter(period).exclude(status__in=(Bill.Status.DRAFT, Bill.Status.VOID))
+    _breakdown_sums(_breakdowns(bills), purchases, "")
+    notes = DebitNote.objects.filter(period).exclude(bill__status=Bill.Status.VOID)
+    _breakdown_sums(_breakdowns(notes), purchases, "returns_")
     sales_rows, purchase_rows = _tax_rows(sales), _tax_rows(purchases)
 
-    def total(rows, kind):
-        return sum((row["tax"] for row in rows if row["kind"] == kind), ZERO)
+    def total(rows, kind, column):
+        return sum((row[column] for row in rows if row["kind"] == kind), ZERO)
 
-    iva_generated, iva_deductible = total(sales_rows, "iva"), total(purchase_rows, "iva")
+    iva_generated = total(sales_rows, "iva", "tax") + total(purchase_rows, "iva", "returns_tax")
+    iva_deductible = total(purchase_rows, "iva", "tax") + total(sales_rows, "iva", "returns_tax")
     return {
         "sales": sales_rows,
         "purchases": purchase_rows,
         "iva_generated": iva_generated,
         "iva_deductible": iva_deductible,
         "iva_balance": iva_generated - iva_deductible,
-        "inc_generated": total(sales_rows, "inc"),
+        "inc_generated": total(sales_rows, "inc", "net_tax"),
     }
 
 

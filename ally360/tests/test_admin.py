@@ -311,3 +311,56 @@ def test_the_back_office_reads_and_deletes_invitations_but_does_not_edit_them(co
         == 302
     )
     assert not Invitation.objects.filter(pk=invitation.pk).exists()
+
+
+def test_the_back_office_refuses_a_pdv_code_differing_only_in_case(company_a, make_shop):
+    from pos.models import PDV
+
+    make_shop(company_a)
+    with tenant_context(company_a):
+        main = PDV.objects.get(is_main=True)
+        other = PDV.objects.create(name="Bodega", code="BOD")
+    staff = staff_client()
+    change = admin_url(PDV, f"{other.pk}/change/")
+    taken = staff.post(change, posted_form(staff.get(change), code=main.code.lower()))
+    assert taken.status_code == 200 and taken.context["adminform"].form.errors
+
+
+def test_the_back_office_refuses_a_register_name_differing_only_in_case(company_a, make_shop):
+    from pos.models import CashRegister
+
+    shop = make_shop(company_a)
+    with tenant_context(company_a):
+        other = CashRegister.objects.create(pdv=shop.register.pdv, name="Caja 2")
+    staff = staff_client()
+    change = admin_url(CashRegister, f"{other.pk}/change/")
+    taken = staff.post(change, posted_form(staff.get(change), name=shop.register.name.upper()))
+    assert taken.status_code == 200 and taken.context["adminform"].form.errors
+    with cross_tenant():
+        assert CashRegister.all_tenants.get(pk=other.pk).name == "Caja 2"
+    renamed = staff.post(change, posted_form(staff.get(change), name="Caja 3"))
+    assert renamed.status_code == 302
+
+
+def test_the_back_office_stores_a_pdv_code_in_upper_case_as_the_api_does(
+    company_a, make_shop, tmp_path, capsys
+):
+    """A code typed in lower case is stored as the API stores codes, so the product import
+    (`stock:<code>`) and the API find it."""
+    from django.core.management import call_command
+
+    from pos.models import PDV
+
+    make_shop(company_a)
+    with tenant_context(company_a):
+        other = PDV.objects.create(name="Bodega", code="BOD")
+    staff = staff_client()
+    change = admin_url(PDV, f"{other.pk}/change/")
+    saved = staff.post(change, posted_form(staff.get(change), code="bod2"))
+    assert saved.status_code == 302
+    with cross_tenant():
+        code = PDV.all_tenants.get(pk=other.pk).code
+    path = tmp_path / "p.csv"
+    path.write_text("name,sku,price,stock:bod2\nGaseosa,GAS-9,1000,5\n", encoding="utf-8")
+    call_command("import_products", str(path), company=str(company_a.pk))
+    assert code == "BOD2"

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from ally360.tenancy import tenant_context
 from inventory.imports import price_before_tax
 from inventory.models import Stock, StockMovement
-from products.models import Category, Product, Variant
+from products.models import Brand, Category, Product, Variant
 from products.selectors import price_with_rates
 
 pytestmark = pytest.mark.django_db
@@ -120,3 +120,81 @@ def test_a_shelf_price_no_price_before_tax_reaches_is_charged_a_cent_below(
     assert "line 2: " in out and "12.99" in out and "1 products imported" in out
     with tenant_context(company_a):
         assert Variant.objects.get(sku="CHI-1").price == Decimal("10.92")
+
+
+def test_a_doubled_quote_inside_a_quoted_cell_is_one_quote(tmp_path, company_a):
+    # Excel writes the inch mark of Tubo PVC 1/2" as "Tubo PVC 1/2""" (RFC 4180).
+    text = (
+        "name,sku,price\n"
+        '"Tubo PVC 1/2"" presión",TUB-1,1000\n'
+        '"Codo 1/2""",COD-1,500\n'
+        '"Tornillo, 3/8",TOR-1,200\n'
+    )
+    call_command("import_products", _write(tmp_path, text), company=str(company_a.pk))
+    with tenant_context(company_a):
+        names = set(Product.objects.values_list("name", flat=True))
+    assert names == {'Tubo PVC 1/2" presión', 'Codo 1/2"', "Tornillo, 3/8"}
+
+
+def test_a_too_long_category_name_is_a_row_error_not_a_crash(tmp_path, company_a, capsys):
+    long_name = "Ferretería " * 12  # 132 characters; the column holds 120
+    text = f"name,sku,price,category\nBien,OK-1,1000,Granos\nMartillo,MAR-1,1000,{long_name}\n"
+    with pytest.raises(CommandError, match="1 of 2 rows refused"):
+        call_command("import_products", _write(tmp_path, text), company=str(company_a.pk))
+    errors = capsys.readouterr().err
+    assert "line 3: " in errors and "category" in errors
+    with tenant_context(company_a):
+        assert not Category.objects.exists()
+
+
+def test_a_shelf_price_beyond_the_columns_digits_is_a_row_error(tmp_path, company_a, capsys):
+    text = "name,sku,price_with_tax\nBien,OK-1,1000\nRaro,RAR-1,1" + "0" * 30 + "\n"
+    with pytest.raises(CommandError, match="1 of 2 rows refused"):
+        call_command("import_products", _write(tmp_path, text), company=str(company_a.pk))
+    assert "line 3: " in capsys.readouterr().err
+
+
+def test_the_line_reported_is_the_rows_first(tmp_path, company_a, capsys):
+    """A description on two lines (a quoted cell): the error names the bad row's line."""
+    text = (
+        "name,sku,price,description\n"
+        'Bien,OK-1,1000,"Primera línea\nsegunda línea"\n'  # lines 2-3, spreadsheet row 2
+        "Sin precio,NP-1,,\n"  # line 4, spreadsheet row 3
+        'Malo,MAL-1,-5,"Uno\ndos"\n'  # lines 5-6, spreadsheet row 4
+    )
+    with pytest.raises(CommandError):
+        call_command("import_products", _write(tmp_path, text), company=str(company_a.pk))
+    errors = capsys.readouterr().err
+    # The row of "Malo" starts on line 5: reporting line 6 sends the operator to the wrong place.
+    assert "line 5: " in errors, errors
+
+
+def test_spanish_excel_booleans_are_read(tmp_path, company_a):
+    """Excel in Spanish writes TRUE/FALSE as VERDADERO/FALSO in a CSV."""
+    text = "name;sku;price;track_inventory\nServicio;SER-1;1000;FALSO\n"
+    call_command("import_products", _write(tmp_path, text), company=str(company_a.pk))
+    with tenant_context(company_a):
+        assert Product.objects.get(name="Servicio").track_inventory is False
+
+
+def test_stock_at_an_inactive_point_of_sale_names_the_column(tmp_path, company_a, capsys):
+    from pos.services import pdv_create, pdv_update
+
+    with tenant_context(company_a):
+        pdv = pdv_create(name="Bodega", code="BOD")
+        pdv_update(pdv=pdv, data={"is_active": False})
+    text = "name,sku,price,stock:BOD\nGaseosa,GAS-1,1000,5\n"
+    with pytest.raises(CommandError):
+        call_command("import_products", _write(tmp_path, text), company=str(company_a.pk))
+    assert "line 2: " in (err := capsys.readouterr().err) and "Bodega" in err
+
+
+def test_a_dry_run_leaves_no_category_brand_or_product(tmp_path, company_a):
+    text = (
+        "name,sku,price,category,brand,stock:PRINCIPAL\n"
+        "Gaseosa,GAS-1,1000,Bebidas > Gaseosas,Postobón,5\n"
+    )
+    call_command("import_products", _write(tmp_path, text), company=str(company_a.pk), dry_run=True)
+    with tenant_context(company_a):
+        assert not Product.objects.exists() and not Category.objects.exists()
+        assert not Variant.objects.exists() and not Brand.objects.exists()

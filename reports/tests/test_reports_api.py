@@ -2,6 +2,7 @@
 roles, isolation, bad periods, and a statement count that does not grow with the data."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -110,33 +111,93 @@ def test_sales_per_day_leave_out_drafts_voids_and_other_days(owner_a, day_of_bus
     assert two_days["totals"]["invoices"] == 3
 
 
-def test_the_tax_report_nets_returns_and_gives_the_iva_balance(owner_a, day_of_business):
+def _tax_row(kind, treatment, rate, base, tax, returns_base="0.00", returns_tax="0.00"):
+    net_base = str(Decimal(base) - Decimal(returns_base))
+    net_tax = str(Decimal(tax) - Decimal(returns_tax))
+    return {
+        "kind": kind,
+        "treatment": treatment,
+        "rate": rate,
+        "base": base,
+        "tax": tax,
+        "returns_base": returns_base,
+        "returns_tax": returns_tax,
+        "net_base": net_base,
+        "net_tax": net_tax,
+    }
+
+
+def test_the_tax_report_keeps_returns_apart_and_gives_the_iva_balance(owner_a, day_of_business):
     report = owner_a.get(TAXES, _period(day_of_business)).json()
     assert report["sales"] == [
-        {"kind": "inc", "treatment": "taxed", "rate": "8.00", "base": "8500.00", "tax": "680.00"},
-        {
-            "kind": "iva",
-            "treatment": "taxed",
-            "rate": "19.00",
-            "base": "10000.00",
-            "tax": "1900.00",
-        },
-        {"kind": "iva", "treatment": "taxed", "rate": "5.00", "base": "10000.00", "tax": "500.00"},
+        _tax_row("inc", "taxed", "8.00", "8500.00", "680.00"),
+        _tax_row("iva", "taxed", "19.00", "20000.00", "3800.00", "10000.00", "1900.00"),
+        _tax_row("iva", "taxed", "5.00", "10000.00", "500.00"),
     ]
     assert report["purchases"] == [
-        {"kind": "iva", "treatment": "taxed", "rate": "19.00", "base": "12150.00", "tax": "2308.50"}
+        _tax_row("iva", "taxed", "19.00", "16200.00", "3078.00", "4050.00", "769.50")
     ]
-    assert (report["iva_generated"], report["iva_deductible"]) == ("2400.00", "2308.50")
+    # Generated: sales' IVA and the IVA given back with the goods returned to the supplier;
+    # deductible: purchases' IVA and the IVA of the customer's return.
+    assert (report["iva_generated"], report["iva_deductible"]) == ("5069.50", "4978.00")
     assert (report["iva_balance"], report["inc_generated"]) == ("91.50", "680.00")
     # Yesterday's excluded sale is a base with no tax: it is in the period that covers it.
-    wider = owner_a.get(TAXES, _period(day_of_business - timedelta(days=1), day_of_business)).json()
-    assert {
-        "kind": "iva",
-        "treatment": "excluded",
-        "rate": "0.00",
-        "base": "12345.67",
-        "tax": "0.00",
-    } in wider["sales"]
+    wider = owner_a.get(TAXES, _period(day_of_business - timedelta(days=1), day_of_business))
+    assert _tax_row("iva", "excluded", "0.00", "12345.67", "0.00") in wider.json()["sales"]
+
+
+def test_a_return_of_last_months_sale_is_a_return_not_a_negative_sale(owner_a, shop_a, company_a):
+    """Form 300 declares sales and their returns on separate lines: this month's return of
+    last month's sale leaves this month's sales at 0 and shows the return."""
+    sold = issue_invoice(owner_a, shop_a, [{"variant": shop_a.v("iva19"), "quantity": "1"}])
+    today = timezone.localdate()
+    with tenant_context(company_a):
+        Invoice.objects.filter(pk=sold["id"]).update(issue_date=today - timedelta(days=40))
+    assert credit_note(owner_a, sold, "1").status_code == 201
+    report = owner_a.get(TAXES, _period(today)).json()
+    assert report["sales"] == [
+        _tax_row("iva", "taxed", "19.00", "0.00", "0.00", "10000.00", "1900.00")
+    ]
+    assert (report["iva_generated"], report["iva_deductible"]) == ("0.00", "1900.00")
+    assert report["iva_balance"] == "-1900.00"  # in the shop's favour
+
+
+def test_money_counts_at_the_point_of_sale_whose_drawer_took_it(owner_a, shop_a, company_a):
+    """A Bodega invoice paid in cash at Principal's register: the cash is in Principal's
+    drawer (its shift's close counts it there), so Principal's report shows it, Bodega's not;
+    the sale itself stays Bodega's."""
+    from invoices.tests.fixtures import make_ranges
+    from pos.services import pdv_create
+
+    with tenant_context(company_a):
+        bodega = pdv_create(name="Bodega", code="BOD")
+        make_ranges(bodega, prefix="FB", pos_prefix="PB", note_prefix="NB")
+    company_a.allow_negative_stock = True
+    company_a.save()
+    made = owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(bodega.id),
+            "customer": str(shop_a.customer.id),
+            "issue": True,
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    )
+    assert made.status_code == 201, made.json()
+    open_shift(owner_a, shop_a)  # at Principal
+    paid = owner_a.post(
+        f"/api/v1/invoices/{made.json()['id']}/payments",
+        {"method": "cash", "amount": "11900.00"},
+        format="json",
+    )
+    assert paid.status_code == 201, paid.json()
+    today = timezone.localdate()
+    principal = owner_a.get(SALES, {**_period(today), "pdv": str(shop_a.pdv.id)}).json()
+    at_bodega = owner_a.get(SALES, {**_period(today), "pdv": str(bodega.id)}).json()
+    assert [(m["method"], m["received"]) for m in principal["methods"]] == [("cash", "11900.00")]
+    assert principal["totals"]["invoices"] == 0
+    assert at_bodega["methods"] == [] and at_bodega["totals"]["invoices"] == 1
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
