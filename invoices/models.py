@@ -158,6 +158,8 @@ class Invoice(TenantModel, DocumentTotalsFields):
             ),
             models.Index(fields=["tenant", "shift"]),
             models.Index(fields=["tenant", "full_number"]),
+            # Period reports and the home page read a company's invoices by issue date.
+            models.Index(fields=["tenant", "issue_date"], name="invoice_issue_date_idx"),
         ]
 
     def __str__(self):
@@ -232,7 +234,9 @@ class Payment(TenantModel):
             models.Index(fields=["tenant", "-created_at"]),
             models.Index(fields=["tenant", "invoice"]),
             models.Index(fields=["tenant", "shift"]),
+            models.Index(fields=["tenant", "date"], name="payment_date_idx"),  # period reports
         ]
+
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount__gte=0, applied__gt=0), name="invoices_payment_positive"
