@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from decimal import Decimal
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status
@@ -25,6 +24,7 @@ from ally360.exceptions import AuthenticationError
 from ally360.roles import Role
 
 from . import services
+from .limits import client_ip, login_email_limit_wait, login_ip_limit_wait
 from .models import Company, Invitation, Membership, User
 from .selectors import company_invitations, company_members, user_memberships
 from .tokens import context_token_for, tokens_for_user
@@ -254,19 +254,11 @@ class MembershipResponseSerializer(Serializer):
 # ---------------------------------------------------------------------------------------------
 
 
-def client_ip(request) -> str:
-    """The client's address for the per-IP limits. Behind proxies that append to
-    X-Forwarded-For, only the entries they added can be trusted: the one the nearest of
-    `RATELIMIT_TRUSTED_PROXIES` wrote (the client can put anything before it)."""
-    meta_key = settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR"
-    entries = [part.strip() for part in request.META.get(meta_key, "").split(",") if part.strip()]
-    if not entries:
-        return "unknown"
-    return entries[-min(settings.RATELIMIT_TRUSTED_PROXIES, len(entries))]
-
-
 def enforce_limit(request, *, group: str, key: str, rate: str) -> None:
-    wait = rate_limit_hit(request, group=group, key=key, rate=rate)
+    throttle(rate_limit_hit(request, group=group, key=key, rate=rate))
+
+
+def throttle(wait: int | None) -> None:
     if wait is not None:
         raise exceptions.Throttled(wait=wait)
 
@@ -342,12 +334,11 @@ class ResendVerificationView(PublicView):
 class LoginView(PublicView):
     @extend_schema(request=LoginSerializer, responses=LoginResponseSerializer, tags=["auth"])
     def post(self, request):
-        enforce_limit(request, group="auth.login.ip", key=f"ip:{client_ip(request)}", rate="10/m")
+        # One rule for the API and the sign-in page (accounts.limits).
+        throttle(login_ip_limit_wait(request))
         body = request.data if isinstance(request.data, dict) else {}
         email = services.normalize_email(str(body.get("email", "")))
-
-        if email:
-            enforce_limit(request, group="auth.login.email", key=f"email:{email}", rate="5/m")
+        throttle(login_email_limit_wait(request, email=email))
         data = validated(LoginSerializer, request)
         user = services.user_authenticate(email=data["email"], password=data["password"])
         tokens = tokens_for_user(user)

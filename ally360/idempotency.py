@@ -61,7 +61,7 @@ def _canonical(value) -> str:
         return str(value)
 
 
-def _reserve(key: str, scope: str, fingerprint: str, user_id) -> uuid.UUID | None:
+def idempotency_reserve(key: str, scope: str, fingerprint: str, user_id) -> uuid.UUID | None:
     """Insert the record, or return None when the key is taken (after waiting for a concurrent
     first request to finish). One statement: ON CONFLICT instead of a savepoint around an
     INSERT that may fail (three round trips)."""
@@ -100,7 +100,7 @@ def idempotent(view_method):
             raise ValidationFailed(_("The Idempotency-Key header has at most 100 characters."))
         scope = _scope(request)
         fingerprint = _fingerprint(request)
-        record_id = _reserve(key, scope, fingerprint, request.user.pk)
+        record_id = idempotency_reserve(key, scope, fingerprint, request.user.pk)
         if record_id is None:
             record = IdempotencyRecord.objects.get(user=request.user.pk, key=key, scope=scope)
 

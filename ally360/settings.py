@@ -138,6 +138,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                # The pages' company and role menu (ally360/pages.py); reads no database.
+                "ally360.pages.layout",
             ],
         },
     },

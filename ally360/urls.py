@@ -3,7 +3,6 @@ from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from ally360.api.errors import handler404 as api_handler404
 from ally360.api.errors import handler500 as api_handler500
 from files.views import local_download, local_upload
 
@@ -25,6 +24,9 @@ def health(request):
 
 
 api_v1 = [path("", include(f"{app}.urls")) for app in API_APPS]
+# The server-rendered pages (Spanish by default) of each app, one namespace: "pages:<name>".
+PAGE_APPS = ["accounts", "inventory", "invoices", "reports"]
+pages = [path("", include(f"{app}.page_urls")) for app in PAGE_APPS]
 api_v1.append(path("schema/", SpectacularAPIView.as_view(), name="schema"))
 
 urlpatterns = [
@@ -34,7 +36,10 @@ urlpatterns = [
     path("health", health, name="health"),
     path("files/local/upload/<str:token>", local_upload, name="files-local-upload"),
     path("files/local/download/<str:token>", local_download, name="files-local-download"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include((pages, "pages"))),
 ]
 
-handler404 = api_handler404
+# JSON under /api/, a page elsewhere.
+handler404 = "ally360.pages.handler404"
 handler500 = api_handler500

@@ -129,3 +129,27 @@ def kardex(*, variant, pdv=None) -> QuerySet[StockMovement]:
     if pdv is not None:
         movements = movements.filter(pdv=pdv)
     return movements.order_by("created_at", "id")
+
+
+def low_stock_count() -> int:
+    """Stock rows (a variant at a point of sale) at or under their minimum."""
+    return Stock.objects.filter(min_quantity__gt=0, quantity__lte=F("min_quantity")).count()
+
+
+def product_search(query: str = "", *, low_stock: bool = False) -> QuerySet[Product]:
+    """The catalog (`product_catalog`) by name, ordered by name: `query` matches the name or a
+    variant's SKU (in part) or barcode (whole), as the API's search; `low_stock` keeps products
+    with a variant at or under its minimum somewhere."""
+    from django.db.models import Q
+
+    products = product_catalog()
+    query = query.strip()
+    if query:
+        variants = Variant.objects.filter(product=OuterRef("pk")).filter(
+            Q(sku__icontains=query) | Q(barcode=query)
+        )
+        products = products.filter(Q(name__icontains=query) | Exists(variants))
+    if low_stock:
+        low = Variant.objects.filter(product=OuterRef("pk")).filter(low_stock_condition("variant"))
+        products = products.filter(Exists(low))
+    return products.order_by("name", "id")

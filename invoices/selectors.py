@@ -254,3 +254,23 @@ def shift_report(shift: Shift) -> dict:
         },
         "expected_by_method": {m: str(money(a)) for m, a in expected.items() if a},
     }
+
+
+def invoice_search(query: str = "") -> QuerySet[Invoice]:
+    """The invoice list of the pages, newest first, with the customer's name and number read
+    in a second query (no join, see `invoice_list`). `query` matches the invoice's number or the
+    customer's name or identification number."""
+    from contacts.models import Contact
+
+    invoices = invoice_list()
+    query = query.strip()
+    if query:
+        customers = Contact.objects.filter(
+            Q(name__icontains=query) | Q(id_number=query.replace(".", "").split("-")[0])
+        ).values("id")
+        invoices = invoices.filter(
+            Q(full_number__iexact=query.replace(" ", "")) | Q(customer_id__in=customers)
+        )
+    return invoices.order_by("-created_at", "-id").prefetch_related(
+        Prefetch("customer", queryset=Contact.objects.only("id", "name", "id_number"))
+    )

@@ -1458,8 +1458,7 @@ def pos_sale_create(
         shift=shift,
         save=False,
     )
-    limit = settings.POS_MAX_UVT * uvt_value(invoice.issue_date.year)
-    base = invoice.subtotal - invoice.discount_total
+    base, limit = pos_base_and_limit(invoice)
     if base > limit:
         if customer.is_final_consumer:
             raise Conflict(
@@ -1488,6 +1487,64 @@ def pos_sale_create(
         payments=sorted(payments, key=lambda payment: payment.created_at, reverse=True),
         change=change,
         warnings=warnings,
+    )
+
+
+def pos_base_and_limit(invoice: Invoice) -> tuple[Decimal, Decimal]:
+    """A POS ticket's amount before tax and the most it may be without an identified customer
+    (5 UVT of its year)."""
+    limit = settings.POS_MAX_UVT * uvt_value(invoice.issue_date.year)
+    return invoice.subtotal - invoice.discount_total, limit
+
+
+@dataclass
+class PosQuote:
+    """What a POS sale would charge, written nowhere (the pages show it before charging)."""
+
+    invoice: Invoice
+    lines: list[InvoiceLine]
+    needs_identified_customer: bool
+    limit: Decimal
+
+
+def pos_sale_quote(
+    *,
+    user,
+    role: str,
+    lines: list[dict],
+    customer: Contact | None = None,
+    seller=None,
+    price_list: PriceList | None = None,
+) -> PosQuote:
+    """The lines and totals `pos_sale_create` would charge in the user's open shift, built by
+    the same code (prices, taxes, a seller's limits), without taking a number, moving stock or
+    writing anything. Stock and tenders are checked when the sale is made."""
+    from pos.selectors import open_shift_of
+
+    shift = open_shift_of(user)
+    if shift is None:
+        raise Conflict(_("Open a shift before selling."), code="no_open_shift")
+    customer = customer or final_consumer()
+    invoice, invoice_lines = _draft_create(
+        user=user,
+        role=role,
+        kind=Invoice.Kind.POS,
+        pdv=shift.register.pdv,
+        customer=customer,
+        seller=seller,
+        price_list=price_list,
+        due_date=None,
+        notes="",
+        lines=lines,
+        shift=shift,
+        save=False,
+    )
+    base, limit = pos_base_and_limit(invoice)
+    return PosQuote(
+        invoice=invoice,
+        lines=invoice_lines,
+        needs_identified_customer=base > limit and customer.is_final_consumer,
+        limit=limit,
     )
 
 

@@ -121,3 +121,29 @@ def variant_description(variant: Variant) -> str:
     """The line description a document snapshots: product name and option values."""
     options = ", ".join(str(value) for value in (variant.options or {}).values())
     return f"{variant.product.name} ({options})" if options else variant.product.name
+
+
+def variants_by_code(codes: Iterable[str]) -> dict[str, Variant]:
+    """{code: variant} for codes a cashier typed or scanned: a barcode (exact) first, else a SKU
+    (without case). Loaded as `document_variants()` loads them, in one query for all codes;
+    a code naming nothing is missing from the answer."""
+    from django.db.models import Q
+    from django.db.models.functions import Upper
+
+    codes = {code.strip() for code in codes if code and code.strip()}
+    if not codes:
+        return {}
+    upper = {code.upper() for code in codes}
+    variants = list(
+        document_variants()
+        .annotate(sku_upper=Upper("sku"))
+        .filter(Q(barcode__in=codes) | Q(sku_upper__in=upper))
+    )
+    by_barcode = {variant.barcode: variant for variant in variants if variant.barcode}
+    by_sku = {variant.sku.upper(): variant for variant in variants}
+    found = {}
+    for code in codes:
+        variant = by_barcode.get(code) or by_sku.get(code.upper())
+        if variant is not None:
+            found[code] = variant
+    return found

@@ -1,0 +1,126 @@
+"""The POS counter in a real browser: headless Chromium (the Debian package at
+/usr/bin/chromium, driven by Playwright; nothing is downloaded) against pytest-django's live
+server. Sign in, open a shift, sell two products by barcode with cash, read the change on the
+receipt, find the invoice in the list, close the shift — in Spanish, the pages' default, though
+the browser asks for English."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from accounts.tests.factories import DEFAULT_PASSWORD
+from ally360.roles import Role
+from ally360.tenancy import tenant_context
+from conftest import _member
+from invoices.models import Invoice
+from pos.models import Shift
+from products.models import Variant
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        if settings.REQUIRE_SERVICES:
+            pytest.fail("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM reads are
+    # plain synchronous code all the same.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = browser.new_context(locale="en-US")  # the pages stay Spanish
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            yield page
+        finally:
+            browser.close()
+            # With Playwright's loop running, the test's ORM calls got a connection of their
+            # own (asgiref's Local keeps one per context): close it, or it outlives the test.
+            connections.close_all()
+
+
+def test_sell_by_barcode_with_cash_in_a_real_browser(live_server, shop_a, browser_page):
+    from playwright.sync_api import expect
+
+    shop = shop_a
+    seller = _member(shop.company, Role.SELLER)
+    with tenant_context(shop.company):
+        Variant.objects.filter(pk=shop.variants["iva19"].pk).update(barcode="7701234000019")
+        Variant.objects.filter(pk=shop.variants["inc8"].pk).update(barcode="7701234000088")
+    page = browser_page
+    base = live_server.url
+
+    # Sign in: the one company is chosen at once.
+    page.goto(f"{base}/pos/")
+    assert re.search(r"/login/\?next=", page.url)
+    assert page.locator("html").get_attribute("lang") == "es-co"
+    page.fill("#id_email", seller.email)
+    page.fill("#id_password", DEFAULT_PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url(f"{base}/pos/")
+    menu = page.locator("nav.menu")
+    expect(menu).to_contain_text("Punto de venta")
+    expect(menu).to_contain_text("Productos")
+    expect(page.locator(".account")).to_contain_text("Vendedor")
+
+    # Open a shift.
+    page.select_option("#id_register", str(shop.register.id))
+    page.fill("#id_opening_cash", "50000")
+    page.locator("form button.primary").click()
+    page.wait_for_selector("#sale-form")
+
+    # Two products by barcode: each scan ends with Enter, which prices the lines and leaves
+    # the cursor on the next empty row.
+    page.locator("#id_lines-0-code").fill("7701234000019")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("quote-total")).to_contain_text("11.900,00")
+    expect(page.locator("#id_lines-1-code")).to_be_focused()
+    page.keyboard.type("7701234000088")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("quote-total")).to_contain_text("21.080,00")
+    expect(page.get_by_test_id("quote")).to_contain_text("inc8")
+
+    # Cash: 50,000 for 21,080; Enter in the cash field charges.
+    page.fill("#id_cash", "50000")
+    expect(page.locator("#change-preview")).to_contain_text("28")
+    page.locator("#id_cash").press("Enter")
+    receipt = page.get_by_test_id("receipt")
+    expect(receipt).to_be_visible()
+    expect(page.get_by_test_id("receipt-change")).to_contain_text("28.920,00")
+    expect(receipt).to_contain_text("Efectivo")
+    number = page.get_by_test_id("invoice-number").inner_text().strip()
+
+    with tenant_context(shop.company):
+        invoice = Invoice.objects.get()
+        assert invoice.full_number == number and invoice.total == 21080
+        assert invoice.lines.count() == 2
+
+    # The invoice in the list, newest first.
+    page.goto(f"{base}/invoices/")
+    first_row = page.get_by_test_id("invoice-list").locator("tbody tr").first
+    expect(first_row).to_contain_text(number)
+    expect(first_row).to_contain_text("Pagada")
+
+    # Close the shift: 50,000 + 21,080 expected, 71,080 counted.
+    page.goto(f"{base}/pos/close/")
+    page.fill("#id_counted_cash", "71080")
+    page.locator("form button.primary").click()
+    expect(page.get_by_test_id("shift-report")).to_be_visible()
+    expect(page.get_by_test_id("difference")).to_contain_text("0,00")
+    with tenant_context(shop.company):
+        shift = Shift.objects.get()
+        assert shift.status == Shift.Status.CLOSED and shift.difference == 0

@@ -1,0 +1,30 @@
+"""Contact reads."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Q
+
+from .models import Contact
+
+
+def customer_by_reference(value: str) -> Contact | None | list[Contact]:
+    """The active customer a cashier names by id (UUID) or by identification number (the
+    NIT's check digit, dots and spaces ignored). None when there is none; a list when the
+    number names several (one per identification type)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    customers = Contact.objects.filter(is_customer=True, is_active=True)
+    try:
+        return customers.filter(pk=uuid.UUID(value)).first()
+    except ValueError:
+        pass
+    number = value.replace(".", "").replace(" ", "").upper()
+    if "-" in number:
+        number = number.split("-", 1)[0]
+    found = list(customers.filter(Q(id_number=number)).order_by("name", "id")[:5])
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else found

@@ -1,0 +1,9 @@
+"""Catalog pages (mounted at / by ally360.urls, namespace "pages")."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("products/", views.product_list_view, name="products"),
+]

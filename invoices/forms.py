@@ -1,0 +1,181 @@
+"""Page forms of sales (POS counter, shifts): shape only. Codes and customers are resolved
+through selectors, as the API's related fields resolve ids; the services decide the rest."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ally360.documents import PaymentMethod
+from contacts.selectors import customer_by_reference
+from pos.models import Seller
+from products.selectors import variants_by_code
+
+MONEY_FIELD = {"max_digits": 18, "decimal_places": 2}
+NON_CASH_METHODS = [(value, label) for value, label in PaymentMethod.choices if value != "cash"]
+BLANK_LINES = 3
+MAX_LINES = 200
+
+
+class ShiftOpenForm(forms.Form):
+    register = forms.ModelChoiceField(queryset=None, label=_("Cash register"), empty_label=None)
+    opening_cash = forms.DecimalField(
+        label=_("Opening cash"), min_value=0, initial=Decimal("0"), **MONEY_FIELD
+    )
+
+    def __init__(self, *args, registers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["register"].queryset = registers
+        self.fields["register"].label_from_instance = lambda register: (
+            f"{register.pdv.name} · {register.name}"
+        )
+
+
+class ShiftCloseForm(forms.Form):
+    counted_cash = forms.DecimalField(
+        label=_("Cash counted in the drawer"), min_value=0, **MONEY_FIELD
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SaleLineForm(forms.Form):
+    code = forms.CharField(
+        label=_("Barcode or SKU"),
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"class": "line-code", "autocomplete": "off", "inputmode": "text"}
+        ),
+    )
+    quantity = forms.DecimalField(
+        label=_("Quantity"),
+        min_value=Decimal("0.001"),
+        max_digits=18,
+        decimal_places=3,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "class": "line-qty"}),
+    )
+    discount_pct = forms.DecimalField(
+        label=_("Discount %"),
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "class": "line-discount"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("code") and data.get("quantity") is None and "quantity" not in self.errors:
+            data["quantity"] = Decimal("1")
+        return data
+
+
+class BaseSaleLineFormSet(forms.BaseFormSet):
+    def clean(self):
+        """The lines as the service takes them, each with the row it came from; a code naming
+        no product of this company is an error on its row (another company's is "not found"
+        too: the lookup only sees this one's)."""
+        self.lines: list[dict] = []
+        self.rows: list[int] = []
+        if any(self.errors):
+            return
+        filled = [
+            (index, form.cleaned_data)
+            for index, form in enumerate(self.forms)
+            if form.cleaned_data.get("code")
+        ]
+        found = variants_by_code(data["code"] for _index, data in filled)
+        for index, data in filled:
+            variant = found.get(data["code"].strip())
+            if variant is None:
+                self.forms[index].add_error(
+                    "code",
+                    _("No product has the barcode or SKU %(code)s.") % {"code": data["code"]},
+                )
+                continue
+            line = {"variant": variant, "quantity": data["quantity"]}
+            if data.get("discount_pct"):
+                line["discount_pct"] = data["discount_pct"]
+            self.lines.append(line)
+            self.rows.append(index)
+        if not filled:
+            raise forms.ValidationError(_("Scan or type at least one product."))
+
+
+SaleLineFormSet = forms.formset_factory(
+    SaleLineForm,
+    formset=BaseSaleLineFormSet,
+    extra=BLANK_LINES,
+    max_num=MAX_LINES,
+    validate_max=True,
+)
+
+
+class PosSaleForm(forms.Form):
+    customer = forms.CharField(
+        label=_("Customer"),
+        required=False,
+        max_length=64,
+        help_text=_("ID or NIT number; empty: final consumer."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    seller = forms.ModelChoiceField(
+        queryset=None, label=_("Seller"), required=False, empty_label=_("(none)")
+    )
+    cash = forms.DecimalField(
+        label=_("Cash received"),
+        min_value=0,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "class": "tender-cash"}),
+        **MONEY_FIELD,
+    )
+    other_method = forms.ChoiceField(
+        label=_("Other payment"), choices=NON_CASH_METHODS, required=False
+    )
+    other_amount = forms.DecimalField(
+        label=_("Amount"),
+        min_value=0,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "any"}),
+        **MONEY_FIELD,
+    )
+    other_reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+    sale_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seller"].queryset = Seller.objects.filter(is_active=True).order_by(
+            "name", "id"
+        )
+
+    def clean_customer(self):
+        found = customer_by_reference(self.cleaned_data.get("customer", ""))
+        if isinstance(found, list):
+            raise forms.ValidationError(
+                _("Several customers have this number: use the customer's exact ID.")
+            )
+        if found is None and self.cleaned_data.get("customer"):
+            raise forms.ValidationError(_("No customer has this ID or NIT."))
+        return found
+
+    def tenders(self) -> list[dict]:
+        """The tenders as the service takes them: cash, and one other method when given."""
+        data = self.cleaned_data
+        tenders = []
+        if data.get("other_amount"):
+            tenders.append(
+                {
+                    "method": data.get("other_method") or PaymentMethod.DEBIT_CARD,
+                    "amount": data["other_amount"],
+                    "reference": data.get("other_reference", ""),
+                }
+            )
+        if data.get("cash"):
+            tenders.append({"method": PaymentMethod.CASH, "amount": data["cash"]})
+        return tenders

@@ -1,0 +1,17 @@
+"""Sales pages (mounted at / by ally360.urls, namespace "pages")."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("pos/", views.pos_view, name="pos"),
+    path("pos/shift/open/", views.pos_shift_open_view, name="pos-shift-open"),
+    path("pos/sale/", views.pos_sale_view, name="pos-sale"),
+    path("pos/receipts/<uuid:pk>/", views.pos_receipt_view, name="pos-receipt"),
+    path("pos/close/", views.pos_close_view, name="pos-close"),
+    path("pos/shifts/<uuid:pk>/", views.shift_report_view, name="shift-report"),
+    path("invoices/", views.invoice_list_view, name="invoices"),
+    path("invoices/<uuid:pk>/", views.invoice_detail_view, name="invoice"),
+    path("invoices/<uuid:pk>/pdf/", views.invoice_pdf_view, name="invoice-pdf"),
+]

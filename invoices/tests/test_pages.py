@@ -1,0 +1,416 @@
+"""The sales pages: POS counter (shift, sale, receipt, close, report), invoices."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from ally360.models import IdempotencyRecord
+from ally360.roles import Role
+from ally360.tenancy import tenant_context
+from ally360.tests.pages import page_client, row_counts
+from conftest import _member
+from contacts.models import Contact
+from inventory.models import Stock, StockMovement
+from invoices.models import Invoice, InvoiceLine, Payment
+from pos.models import Shift
+from products.models import Variant
+
+pytestmark = pytest.mark.django_db
+
+WRITTEN = (Invoice, InvoiceLine, Payment, StockMovement, IdempotencyRecord)
+BARCODES = {"iva19": "7701234000019", "inc8": "7701234000088"}
+
+
+def pages_as(company, role=Role.SELLER):
+    return page_client(_member(company, role), company)
+
+
+@pytest.fixture
+def shop(shop_a):
+    with tenant_context(shop_a.company):
+        for name, barcode in BARCODES.items():
+            Variant.objects.filter(pk=shop_a.variants[name].pk).update(barcode=barcode)
+    return shop_a
+
+
+def open_shift(client, shop, cash="50000"):
+    response = client.post(
+        "/pos/shift/open/", {"register": str(shop.register.id), "opening_cash": cash}
+    )
+    assert response.status_code == 302 and response["Location"] == "/pos/", response.content
+    return response
+
+
+def sale_data(lines, *, action="charge", key=None, **fields):
+    """The POST of the sale form: `lines` as [(code, quantity)] or [(code, quantity, discount)]."""
+    data = {
+        "lines-TOTAL_FORMS": str(len(lines) + 1),
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "200",
+        "action": action,
+        "sale_key": key or str(uuid.uuid4()),  # a new form each time unless given
+        "customer": "",
+        "cash": "",
+        "other_method": "credit_card",
+        "other_amount": "",
+        "other_reference": "",
+    }
+    for index, line in enumerate([*lines, ("", "")]):
+        code, quantity, *discount = line
+        data[f"lines-{index}-code"] = code
+        data[f"lines-{index}-quantity"] = quantity
+        data[f"lines-{index}-discount_pct"] = discount[0] if discount else ""
+    data.update(fields)
+    return data
+
+
+# --- the counter -------------------------------------------------------------------------------
+
+
+def test_counter_opens_a_shift_then_sells_by_barcode_with_cash(shop):
+    client = pages_as(shop.company)
+    page = client.get("/pos/")
+    assert page.status_code == 200 and b"Caja 1" in page.content
+    open_shift(client, shop)
+    with tenant_context(shop.company):
+        shift = Shift.objects.get(user=client.user, status=Shift.Status.OPEN)
+        assert shift.opening_cash == Decimal("50000.00")
+    assert b"sale-form" in client.get("/pos/").content
+
+    lines = [(BARCODES["iva19"], "2"), (BARCODES["inc8"], "1")]
+    quote = client.post("/pos/sale/", sale_data(lines, action="quote"))
+    assert quote.status_code == 200
+    # 2 x 10,000 + 19 % and 8,500 + 8 %: 23,800 + 9,180
+    assert quote.context["quote"].invoice.total == Decimal("32980.00")
+    assert row_counts(shop.company, *WRITTEN) == dict.fromkeys((m.__name__ for m in WRITTEN), 0) | {
+        "StockMovement": 6
+    }  # the shop's initial stock only
+
+    before = row_counts(shop.company, *WRITTEN)
+    response = client.post("/pos/sale/", sale_data(lines, cash="50000"))
+    assert response.status_code == 302, response.content
+    after = row_counts(shop.company, *WRITTEN)
+    assert after["Invoice"] == before["Invoice"] + 1
+    assert after["InvoiceLine"] == before["InvoiceLine"] + 2
+    assert after["Payment"] == before["Payment"] + 1
+    assert after["StockMovement"] == before["StockMovement"] + 2
+    with tenant_context(shop.company):
+        invoice = Invoice.objects.get()
+        payment = Payment.objects.get()
+        stock = Stock.objects.get(variant=shop.variants["iva19"], pdv=shop.pdv)
+    assert response["Location"] == f"/pos/receipts/{invoice.pk}/"
+    assert invoice.kind == Invoice.Kind.POS and invoice.status == Invoice.Status.PAID
+    assert invoice.shift_id == shift.pk and invoice.customer_id == shop.consumer.pk
+    assert (payment.method, payment.tendered, payment.change) == (
+        "cash",
+        Decimal("50000.00"),
+        Decimal("17020.00"),
+    )
+    assert stock.quantity == Decimal("98")
+
+    receipt = client.get(response["Location"])
+    assert receipt.status_code == 200
+    text = receipt.content.decode()
+    assert invoice.full_number in text and "17.020,00" in text and "32.980,00" in text
+    assert "Efectivo" in text  # Spanish by default
+
+
+def test_sku_without_case_and_quantity_one_by_default(shop):
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    response = client.post("/pos/sale/", sale_data([("fv-iva5", "")], cash="4000", action="charge"))
+    assert response.status_code == 302, response.content
+    with tenant_context(shop.company):
+        line = InvoiceLine.objects.get()
+    assert line.variant_id == shop.variants["iva5"].pk and line.quantity == 1
+
+
+def test_double_submit_sells_once_and_shows_the_first_receipt(shop):
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    key = str(uuid.uuid4())
+    data = sale_data([("FV-iva19", "1")], cash="20000", key=key)
+    first = client.post("/pos/sale/", data)
+    second = client.post("/pos/sale/", data)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert row_counts(shop.company, Invoice) == {"Invoice": 1}
+    # The same form with other lines is refused, nothing written.
+    other = client.post("/pos/sale/", sale_data([("FV-iva5", "1")], cash="20000", key=key))
+    assert other.status_code == 400
+    assert row_counts(shop.company, Invoice) == {"Invoice": 1}
+
+
+@pytest.mark.parametrize(
+    ("lines", "fields", "field", "fragment"),
+    [
+        # no stock: 100 in stock (an identified customer: above 5 UVT)
+        ([("FV-iva19", "101")], {"cash": "2000000", "customer": "900123456"}, None, "FV-iva19"),
+        # tenders short
+        ([("FV-iva19", "1")], {"cash": "1000"}, "cash", "11900"),
+        # no tender at all
+        ([("FV-iva19", "1")], {}, "cash", None),
+        # card above the total: only cash gives change
+        ([("FV-iva19", "1")], {"other_amount": "20000"}, "cash", None),
+        # above 5 UVT with the final consumer (50 x 11,900)
+        ([("FV-iva19", "50")], {"cash": "1000000"}, None, "UVT"),
+        # an unknown code
+        ([("NO-SUCH", "1")], {"cash": "1000"}, "code", "NO-SUCH"),
+        # a seller's discount above the company's limit (0 %)
+        ([("FV-iva19", "1", "10")], {"cash": "20000"}, "discount_pct", None),
+        # whole units only
+        ([("FV-iva19", "1.5")], {"cash": "20000"}, "quantity", None),
+    ],
+)
+def test_service_errors_show_on_the_form_and_write_nothing(shop, lines, fields, field, fragment):
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    before = row_counts(shop.company, *WRITTEN)
+    response = client.post("/pos/sale/", sale_data(lines, **fields))
+    assert response.status_code == 400
+    assert row_counts(shop.company, *WRITTEN) == before
+    form, formset = response.context["form"], response.context["formset"]
+    if field in ("code", "quantity", "discount_pct"):
+        errors = formset.forms[0].errors[field]
+    elif field:
+        errors = form.errors[field]
+    else:
+        errors = form.non_field_errors()
+    assert errors, (form.errors, formset.errors)
+    if fragment:
+        assert any(fragment in str(error) for error in errors), errors
+
+
+def test_identified_customer_above_5_uvt_is_a_sales_invoice(shop):
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    response = client.post(
+        "/pos/sale/",
+        sale_data([("FV-iva19", "50")], cash="1000000", customer="900.123.456-8"),
+    )
+    assert response.status_code == 302, response.context and response.context["form"].errors
+    with tenant_context(shop.company):
+        invoice = Invoice.objects.get()
+    assert invoice.kind == Invoice.Kind.SALE and invoice.customer_id == shop.customer.pk
+
+
+def test_quote_warns_when_an_identified_customer_is_needed(shop):
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    response = client.post("/pos/sale/", sale_data([("FV-iva19", "50")], action="quote"))
+    assert response.status_code == 200 and response.context["form"].errors["customer"]
+    assert row_counts(shop.company, Invoice) == {"Invoice": 0}
+
+
+def test_sale_without_an_open_shift_goes_back_to_the_counter(shop):
+    client = pages_as(shop.company)
+    response = client.post("/pos/sale/", sale_data([("FV-iva19", "1")], cash="20000"))
+    assert response.status_code == 302 and response["Location"] == "/pos/"
+    assert row_counts(shop.company, Invoice) == {"Invoice": 0}
+
+
+# --- cross-tenant ------------------------------------------------------------------------------
+
+
+def test_another_company_s_variant_or_customer_is_a_form_error(shop, shop_b):
+    with tenant_context(shop.company):
+        only_a = Contact.objects.create(id_type="13", id_number="52999111", name="Solo de A")
+    client_b = pages_as(shop_b.company)
+    open_shift(client_b, shop_b)
+    tables = (*WRITTEN, Contact, Shift)
+    before_a = row_counts(shop.company, *tables)
+    before_b = row_counts(shop_b.company, *tables)
+    attempts = [
+        # A's variant: its barcode and its SKU are not B's, its id is no code of B's
+        sale_data([(BARCODES["iva19"], "1")], cash="20000"),
+        sale_data([("FV-iva19", "1")], cash="20000"),
+        sale_data([(str(shop.variants["iva19"].pk), "1")], cash="20000"),
+        # A's customer by id and by number
+        sale_data([("FB-iva19", "1")], cash="20000", customer=str(only_a.pk)),
+        sale_data([("FB-iva19", "1")], cash="20000", customer="52999111"),
+    ]
+    for data in attempts:
+        response = client_b.post("/pos/sale/", data)
+        assert response.status_code == 400
+        form, formset = response.context["form"], response.context["formset"]
+        assert form.errors.get("customer") or formset.forms[0].errors.get("code")
+    assert row_counts(shop.company, *tables) == before_a
+    assert row_counts(shop_b.company, *tables) == before_b
+
+
+def test_another_company_s_invoice_receipt_and_shift_are_404(shop, shop_b):
+    seller_a = pages_as(shop.company)
+    open_shift(seller_a, shop)
+    seller_a.post("/pos/sale/", sale_data([("FV-iva19", "1")], cash="20000"))
+    with tenant_context(shop.company):
+        invoice = Invoice.objects.get()
+        shift = Shift.objects.get()
+    owner_b = pages_as(shop_b.company, Role.OWNER)
+    for url in (
+        f"/invoices/{invoice.pk}/",
+        f"/invoices/{invoice.pk}/pdf/",
+        f"/pos/receipts/{invoice.pk}/",
+        f"/pos/shifts/{shift.pk}/",
+    ):
+        response = owner_b.get(url)
+        assert response.status_code == 404, url
+        assert response["Content-Type"].startswith("text/html")
+    # The register of A is no choice of B's either.
+    response = owner_b.post(
+        "/pos/shift/open/", {"register": str(shop.register.id), "opening_cash": "0"}
+    )
+    assert response.status_code == 400 and response.context["form"].errors["register"]
+    assert row_counts(shop.company, Shift) == {"Shift": 1}
+    assert row_counts(shop_b.company, Shift) == {"Shift": 0}
+
+
+# --- roles -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.ACCOUNTANT])
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/pos/"),
+        ("post", "/pos/shift/open/"),
+        ("post", "/pos/sale/"),
+        ("get", "/pos/close/"),
+    ],
+)
+def test_roles_that_do_not_sell_get_403(shop, role, method, url):
+    client = pages_as(shop.company, role)
+    response = getattr(client, method)(url, {})
+    assert response.status_code == 403
+    assert b"<html" in response.content
+    assert row_counts(shop.company, Shift, Invoice) == {"Shift": 0, "Invoice": 0}
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN, Role.SELLER])
+def test_roles_that_sell_open_the_counter(shop, role):
+    assert pages_as(shop.company, role).get("/pos/").status_code == 200
+
+
+def test_a_seller_reads_only_their_own_shift_report(shop):
+    seller = pages_as(shop.company)
+    open_shift(seller, shop)
+    with tenant_context(shop.company):
+        shift = Shift.objects.get()
+    assert pages_as(shop.company, Role.SELLER).get(f"/pos/shifts/{shift.pk}/").status_code == 404
+    assert pages_as(shop.company, Role.ADMIN).get(f"/pos/shifts/{shift.pk}/").status_code == 200
+    assert seller.get(f"/pos/shifts/{shift.pk}/").status_code == 200
+
+
+# --- close -------------------------------------------------------------------------------------
+
+
+def test_close_the_shift_then_the_report(shop):
+    client = pages_as(shop.company)
+    open_shift(client, shop, cash="50000")
+    client.post("/pos/sale/", sale_data([("FV-iva19", "1")], cash="20000"))
+    assert client.get("/pos/close/").status_code == 200
+    missing = client.post("/pos/close/", {"counted_cash": ""})
+    assert missing.status_code == 400 and missing.context["form"].errors["counted_cash"]
+    response = client.post("/pos/close/", {"counted_cash": "61000", "notes": "Cuadre"})
+    assert response.status_code == 302
+    with tenant_context(shop.company):
+        shift = Shift.objects.get()
+    assert response["Location"] == f"/pos/shifts/{shift.pk}/"
+    assert shift.status == Shift.Status.CLOSED
+    assert (shift.expected_cash, shift.counted_cash, shift.difference) == (
+        Decimal("61900.00"),
+        Decimal("61000.00"),
+        Decimal("-900.00"),
+    )
+    report = client.get(response["Location"])
+    assert report.status_code == 200
+    assert report.context["report"]["invoices"] == 1
+    assert "-900,00" in report.content.decode()
+    # Closed: the counter offers a new shift; closing again sends back to it.
+    assert b"pos/shift/open" in client.get("/pos/").content
+    assert client.post("/pos/close/", {"counted_cash": "0"})["Location"] == "/pos/"
+
+
+# --- invoices ----------------------------------------------------------------------------------
+
+
+def test_invoice_list_newest_first_search_and_detail(shop):
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    for code in ("FV-iva19", "FV-iva5", "FV-inc8"):
+        client.post(
+            "/pos/sale/",
+            sale_data([(code, "1")], cash="20000"),
+        )
+    with tenant_context(shop.company):
+        invoices = list(Invoice.objects.order_by("-created_at"))
+    assert len(invoices) == 3
+    response = client.get("/invoices/")
+    assert [i.pk for i in response.context["page_obj"]] == [i.pk for i in invoices]
+    found = client.get("/invoices/", {"q": invoices[1].full_number})
+    assert [i.pk for i in found.context["page_obj"]] == [invoices[1].pk]
+    by_customer = client.get("/invoices/", {"q": "consumidor"})
+    assert len(by_customer.context["page_obj"]) == 3
+    assert list(client.get("/invoices/", {"q": "nadie"}).context["page_obj"]) == []
+
+    detail = client.get(f"/invoices/{invoices[0].pk}/")
+    assert detail.status_code == 200
+    text = detail.content.decode()
+    assert invoices[0].full_number in text and "Efectivo" in text and "Pagada" in text
+    assert "Unit cost" not in text and "unit_cost" not in text  # a seller sees no costs
+
+
+def test_invoice_pdf_link_goes_through_the_files_mechanism(
+    shop, django_capture_on_commit_callbacks
+):
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    client.post("/pos/sale/", sale_data([("FV-iva19", "1")], cash="20000"))
+    with tenant_context(shop.company):
+        invoice = Invoice.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.get(f"/invoices/{invoice.pk}/pdf/")
+    assert first.status_code == 302 and first["Location"] == f"/invoices/{invoice.pk}/"
+    ready = client.get(f"/invoices/{invoice.pk}/pdf/")
+    assert ready.status_code == 302 and "/files/local/download/" in ready["Location"]
+
+
+def test_page_not_found_is_a_page_and_the_api_keeps_json(shop):
+    client = pages_as(shop.company)
+    page = client.get("/invoices/00000000-0000-0000-0000-000000000000/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+    assert client.get("/no-such-page/").status_code == 404
+    api = client.get("/api/v1/no-such-endpoint/")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+
+
+# --- query counts ------------------------------------------------------------------------------
+
+
+def _queries(client, url, monkeypatch, module, page_size) -> int:
+    monkeypatch.setattr(module, "PAGE_SIZE", page_size)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("url", ["/invoices/", "/invoices/?q=consumidor"])
+def test_invoice_list_queries_do_not_grow_with_the_page(shop, monkeypatch, url):
+    from invoices import views
+
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    for index in range(4):
+        client.post(
+            "/pos/sale/",
+            sale_data([("FV-iva19", "1")], cash="20000"),
+        )
+    one = _queries(client, url, monkeypatch, views, 1)
+    every = _queries(client, url, monkeypatch, views, 50)
+    assert one == every

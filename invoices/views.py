@@ -1,0 +1,342 @@
+"""Sales pages: the POS counter (shift open, sale, receipt, close, shift report) and the
+invoices (list, detail, PDF).
+
+Thin, as the API: forms check the shape, services write (`pos.services.shift_open`,
+`services.pos_sale_create`, `services.shift_close`), selectors read. Every page runs through
+`ally360.pages.tenant_page` (membership, tenant, role matrix).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+from django.contrib import messages
+from django.core.paginator import Page
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ally360.documents import PaymentMethod
+from ally360.exceptions import ServiceError
+from ally360.idempotency import idempotency_reserve
+from ally360.models import IdempotencyRecord
+from ally360.pages import form_service_error, run_service, tenant_page
+from pos.selectors import open_shift_of, registers_to_open, shifts_visible_to
+from pos.services import shift_open
+
+from . import selectors, services
+from .forms import PosSaleForm, SaleLineFormSet, ShiftCloseForm, ShiftOpenForm
+from .models import Invoice
+
+PAGE_SIZE = 25
+SALE_SCOPE = "page pos-sale"
+
+
+# --- POS: shift open ---------------------------------------------------------------------------
+
+
+@require_GET
+@tenant_page("pos_sales", "write")
+def pos_view(request):
+    """The counter: the open-shift form without a shift, the sale form with one."""
+    shift = open_shift_of(request.user)
+    if shift is None:
+        form = ShiftOpenForm(registers=registers_to_open())
+        return render(request, "invoices/pos_open.html", {"form": form})
+    return _sale_page(request, shift, PosSaleForm(initial={"sale_key": uuid.uuid4()}))
+
+
+@require_POST
+@tenant_page("shifts", "write")
+def pos_shift_open_view(request):
+    if open_shift_of(request.user) is not None:
+        return redirect("pages:pos")
+    form = ShiftOpenForm(request.POST, registers=registers_to_open())
+    if form.is_valid():
+        try:
+            run_service(
+                shift_open,
+                user=request.user,
+                role=request.page.role,
+                register=form.cleaned_data["register"],
+                opening_cash=form.cleaned_data["opening_cash"],
+            )
+        except ServiceError as error:
+            form_service_error(form, error)
+        else:
+            messages.success(request, _("Shift opened. You can sell now."))
+            return redirect("pages:pos")
+    return render(request, "invoices/pos_open.html", {"form": form}, status=400)
+
+
+# --- POS: the sale -----------------------------------------------------------------------------
+
+
+def _sale_page(request, shift, form, formset=None, quote=None, status=200):
+    if formset is None:
+        formset = SaleLineFormSet(prefix="lines")
+    return render(
+        request,
+        "invoices/pos_sale.html",
+        {"shift": shift, "form": form, "formset": formset, "quote": quote},
+        status=status,
+    )
+
+
+def _rows_formset(lines_formset):
+    """The lines kept (their rows as typed) plus blank rows to scan into."""
+    initial = [
+        {key: form.cleaned_data.get(key) for key in ("code", "quantity", "discount_pct")}
+        for form in lines_formset.forms
+        if form.cleaned_data.get("code")
+    ]
+    return SaleLineFormSet(prefix="lines", initial=initial)
+
+
+def _line_errors(formset, rows: list[int], error: ServiceError) -> bool:
+    """Service field errors `lines.<n>.<field>` on the row they came from."""
+    placed = False
+    for key, field_messages in (error.fields or {}).items():
+        parts = key.split(".")
+        if parts[0] != "lines" or len(parts) < 2 or not parts[1].isdigit():
+            continue
+        index = int(parts[1])
+        if index >= len(rows):
+            continue
+        field = {"variant": "code", "quantity": "quantity", "discount_pct": "discount_pct"}.get(
+            parts[2] if len(parts) > 2 else "", "code"
+        )
+        form = formset.forms[rows[index]]
+        for message in field_messages if isinstance(field_messages, list) else [field_messages]:
+            form.add_error(field, str(message))
+        placed = True
+    return placed
+
+
+def _fingerprint(post) -> str:
+    data = {key: post.getlist(key) for key in sorted(post) if key != "csrfmiddlewaretoken"}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+@require_POST
+@tenant_page("pos_sales", "write")
+def pos_sale_view(request):
+    """`action=quote` (the default button: Enter after a scan) prices the lines and shows the
+    total; `action=charge` makes the sale (`pos_sale_create`, the API's arguments) and shows
+    the receipt. Any service error goes back to the form, nothing written."""
+    shift = open_shift_of(request.user)
+    if shift is None:
+        messages.warning(request, _("Open a shift before selling."))
+        return redirect("pages:pos")
+    form = PosSaleForm(request.POST)
+    formset = SaleLineFormSet(request.POST, prefix="lines")
+    if not (form.is_valid() & formset.is_valid()):
+        return _sale_page(request, shift, form, formset, status=400)
+    arguments = {
+        "user": request.user,
+        "role": request.page.role,
+        "lines": formset.lines,
+        "customer": form.cleaned_data["customer"],
+        "seller": form.cleaned_data["seller"],
+    }
+    charge = request.POST.get("action") == "charge"
+    try:
+        if not charge:
+            quote = run_service(services.pos_sale_quote, **arguments)
+            if quote.needs_identified_customer:
+                form.add_error(
+                    "customer",
+                    _(
+                        "Above %(limit)s before tax the DIAN requires an electronic invoice: "
+                        "give the customer's ID or NIT."
+                    )
+                    % {"limit": quote.limit},
+                )
+            return _sale_page(request, shift, form, _rows_formset(formset), quote=quote)
+        return _charge(request, form, arguments)
+    except ServiceError as error:
+        if not _line_errors(formset, formset.rows, error):
+            form_service_error(form, error, {"tenders": "cash"})
+        return _sale_page(request, shift, form, formset, status=400)
+
+
+def _charge(request, form, arguments):
+    """The sale once per form: its hidden key is reserved with the sale (an idempotency record,
+    as the API's Idempotency-Key), so a double click or a resent form shows the first receipt
+    instead of selling twice. A failed sale rolls the key back with it."""
+    key = str(form.cleaned_data["sale_key"])
+    fingerprint = _fingerprint(request.POST)
+    with transaction.atomic():
+        record_id = idempotency_reserve(key, SALE_SCOPE, fingerprint, request.user.pk)
+        if record_id is None:
+            record = IdempotencyRecord.objects.get(user=request.user.pk, key=key, scope=SALE_SCOPE)
+            invoice_id = (record.response_body or {}).get("invoice")
+            if record.fingerprint != fingerprint or invoice_id is None:
+                raise ServiceError(
+                    _("This form was already used for a sale: start a new sale."),
+                    code="sale_form_used",
+                )
+            messages.info(request, _("This sale was already registered."))
+            return redirect("pages:pos-receipt", pk=invoice_id)
+        sale = services.pos_sale_create(tenders=form.tenders(), **arguments)
+        IdempotencyRecord.objects.filter(pk=record_id).update(
+            status_code=201, response_body={"invoice": str(sale.invoice.pk)}
+        )
+    for warning in sale.warnings:
+        messages.warning(request, warning)
+    return redirect("pages:pos-receipt", pk=sale.invoice.pk)
+
+
+@require_GET
+@tenant_page("invoices", "read")
+def pos_receipt_view(request, pk):
+    invoice = selectors.invoice_detail().filter(pk=pk).first()
+    if invoice is None:
+        raise Http404
+    payments = [p for p in invoice.payments.all() if p.status == p.Status.ACTIVE]
+    change = sum((p.change for p in payments), start=0)
+    return render(
+        request,
+        "invoices/pos_receipt.html",
+        {"invoice": invoice, "payments": payments, "change": change},
+    )
+
+
+# --- POS: close and report ---------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("shifts", "write")
+def pos_close_view(request):
+    shift = open_shift_of(request.user)
+    if shift is None:
+        messages.info(request, _("You have no open shift."))
+        return redirect("pages:pos")
+    form = ShiftCloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            closed = run_service(
+                services.shift_close,
+                shift=shift,
+                user=request.user,
+                role=request.page.role,
+                counted={"cash": form.cleaned_data["counted_cash"]},
+                notes=form.cleaned_data["notes"],
+            )
+        except ServiceError as error:
+            form_service_error(form, error, {"counted.cash": "counted_cash"})
+        else:
+            messages.success(request, _("Shift closed."))
+            return redirect("pages:shift-report", pk=closed.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "invoices/pos_close.html", {"shift": shift, "form": form}, status=status)
+
+
+@require_GET
+@tenant_page("shifts", "read")
+def shift_report_view(request, pk):
+    shift = (
+        shifts_visible_to(request.user, request.page.role)
+        .select_related("register", "register__pdv", "user")
+        .filter(pk=pk)
+        .first()
+    )
+    if shift is None:
+        raise Http404
+    report = selectors.shift_report(shift)
+    labels = dict(PaymentMethod.choices)
+    methods = [
+        (labels.get(method, method), entry) for method, entry in report["sales_by_method"].items()
+    ]
+    return render(
+        request,
+        "invoices/shift_report.html",
+        {"shift": shift, "report": report, "methods": methods},
+    )
+
+
+# --- invoices ----------------------------------------------------------------------------------
+
+
+class LookaheadPage(Page):
+    """A page read with one row more than it shows: "next" without counting the company's
+    invoices (a COUNT over 100,000 rows for a page of 25)."""
+
+    def __init__(self, rows, number, per_page):
+        self.has_more = len(rows) > per_page
+        super().__init__(rows[:per_page], number, paginator=None)
+
+    def has_next(self):
+        return self.has_more
+
+    def has_previous(self):
+        return self.number > 1
+
+    def next_page_number(self):
+        return self.number + 1
+
+    def previous_page_number(self):
+        return self.number - 1
+
+
+def page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@require_GET
+@tenant_page("invoices", "read")
+def invoice_list_view(request):
+    query = request.GET.get("q", "").strip()[:100]
+    number = page_number(request)
+    start = (number - 1) * PAGE_SIZE
+    rows = list(selectors.invoice_search(query)[start : start + PAGE_SIZE + 1])
+    page = LookaheadPage(rows, number, PAGE_SIZE)
+    return render(request, "invoices/invoice_list.html", {"page_obj": page, "q": query})
+
+
+@require_GET
+@tenant_page("invoices", "read")
+def invoice_detail_view(request, pk):
+    invoice = selectors.invoice_detail().filter(pk=pk).first()
+    if invoice is None:  # another company's too: its rows are not this tenant's
+        raise Http404
+    return render(
+        request,
+        "invoices/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "lines": invoice.lines.all(),
+            "payments": invoice.payments.all(),
+            "credit_notes": invoice.credit_notes.all(),
+            "has_pdf": invoice.status != Invoice.Status.DRAFT,
+        },
+    )
+
+
+@require_GET
+@tenant_page("invoices", "read")
+def invoice_pdf_view(request, pk):
+    """The PDF through the files mechanism: a signed download URL when it is ready, else it is
+    queued and the detail page says so."""
+    from files.services import file_download
+
+    invoice = Invoice.objects.filter(pk=pk).first()
+    if invoice is None:
+        raise Http404
+    try:
+        pdf = services.document_pdf_request(document=invoice)
+        if pdf is None:
+            messages.info(request, _("The PDF is being prepared: try again in a few seconds."))
+            return redirect("pages:invoice", pk=invoice.pk)
+        url, _expires = file_download(file=pdf, base_url=request.build_absolute_uri("/"))
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return redirect("pages:invoice", pk=invoice.pk)
+    return redirect(url)

@@ -1,0 +1,7 @@
+"""The home page (mounted at / by ally360.urls, namespace "pages")."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("", views.dashboard_view, name="dashboard")]

@@ -1,0 +1,52 @@
+// Ally360 pages: a little vanilla JS, the pages work without it.
+(function () {
+  "use strict";
+
+  // Print buttons (receipt, shift report).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) { window.print(); }
+  });
+
+  // One submit per form: a double click on "Charge" sends it once (the server refuses a
+  // second sale with the same form anyway).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset.sent) { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    window.setTimeout(function () { delete form.dataset.sent; }, 4000);
+  });
+
+  var saleForm = document.getElementById("sale-form");
+  if (!saleForm) { return; }
+
+  // Focus the first empty product row, ready for the scanner.
+  var codes = saleForm.querySelectorAll(".line-code");
+  for (var i = 0; i < codes.length; i++) {
+    if (!codes[i].value) { codes[i].focus(); break; }
+  }
+
+  // Enter in the cash field charges (the default button, pressed by Enter elsewhere, updates
+  // the total after a scan).
+  var cash = saleForm.querySelector(".tender-cash");
+  var charge = document.getElementById("charge");
+  if (cash && charge) {
+    cash.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); charge.click(); }
+    });
+  }
+
+  // The change as the cashier types the cash received (the server computes the real one).
+  var totalCell = saleForm.querySelector("[data-total]");
+  var preview = document.getElementById("change-preview");
+  if (cash && totalCell && preview) {
+    var total = parseFloat(totalCell.dataset.total);
+    var show = function () {
+      var given = parseFloat(cash.value);
+      if (isNaN(given) || given < total) { preview.hidden = true; return; }
+      preview.hidden = false;
+      preview.querySelector("strong").textContent = "$ " + (given - total).toLocaleString(document.documentElement.lang || "es-CO", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    };
+    cash.addEventListener("input", show);
+    show();
+  }
+})();
