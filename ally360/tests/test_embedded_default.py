@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from accounts.management.commands.bootstrap_demo import DEMO_EMAIL, DEMO_PASSWORD
+from invoices.management.commands.bootstrap_demo import DEMO_EMAIL, DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_VARIABLES = [
@@ -141,7 +141,7 @@ from pos.models import PDV
 with tenant_context(Company.objects.get(name="Tienda Demo")):
     pdv = PDV.objects.get(is_main=True)
     numbering_range_create(
-        pdv=pdv, document_type="invoice", resolution_number="18760000001", prefix="FE",
+        pdv=pdv, document_type="invoice", resolution_number="18760000001", prefix="FX",
         range_from=1, range_to=2, valid_from=date(2020, 1, 1), valid_to=date(2099, 12, 31),
     )
     taken = [number_take(pdv=pdv, document_type="invoice", on_date=date.today()).full_number
@@ -162,12 +162,13 @@ print(taken)
 
 
 def test_document_numbers_are_taken_on_sqlite(embedded_env):
-    """The one-statement upserts and updates that take numbers speak SQLite too."""
+    """The one-statement upserts and updates that take numbers speak SQLite too (a range of
+    two numbers replaces the demo company's own)."""
     manage(embedded_env, "migrate", "--noinput")
     manage(embedded_env, "bootstrap_demo")
     out = manage(embedded_env, "shell", "-c", NUMBERING_ON_SQLITE).stdout
     assert out.strip().splitlines()[-1] == str(
-        ["FE1", "FE2", "numbering_range_exhausted", "TR-00001", "TR-00002"]
+        ["FX1", "FX2", "numbering_range_exhausted", "TR-00001", "TR-00002"]
     )
 
 

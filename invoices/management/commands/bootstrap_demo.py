@@ -1,4 +1,7 @@
-"""Create the demo company and its owner on first run (used by `make run`)."""
+"""Create the demo company, its owner and its demo shop on first run (used by `make run`).
+
+Here, not in `accounts`, because the shop (numbering, register, products, a customer) comes
+from the apps above accounts (`invoices.demo`)."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -6,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Company, User
 from accounts.services import company_create, normalize_email
+from invoices.demo import DEMO_PRODUCTS, demo_shop_create
 
 DEMO_EMAIL = "demo@ally360.co"
 DEMO_PASSWORD = "Demo-Ally360-2026"
@@ -13,7 +17,10 @@ DEMO_NIT = "900123456"
 
 
 class Command(BaseCommand):
-    help = "Create a demo company with an owner user if none exists, and print the login."
+    help = (
+        "Create a demo company (numbering, a register, products in stock, a customer) with an "
+        "owner user if none exists, and print the login."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--email", default=DEMO_EMAIL)
@@ -36,11 +43,18 @@ class Command(BaseCommand):
             company = company_create(
                 owner=user, name="Tienda Demo", nit=DEMO_NIT, city="Bogotá", email=email
             )
-            self.stdout.write(self.style.SUCCESS(f"Created the demo company {company.name}."))
+            demo_shop_create(company=company, user=user)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Created the demo company {company.name}: numbering (a made-up resolution), "
+                    f"Caja 1, {len(DEMO_PRODUCTS)} products in stock and a customer."
+                )
+            )
         self.stdout.write(
             "\n  Demo login (local use only):\n"
             f"    e-mail:   {email}\n"
             f"    password: {password}\n"
+            "  Pages:   http://127.0.0.1:8000/ (the counter: /pos/; scan 7709990000011)\n"
             "  API:     http://127.0.0.1:8000/api/v1/   Swagger UI: http://127.0.0.1:8000/docs\n"
             "  Admin:   http://127.0.0.1:8000/admin/ (create staff with `manage.py createsuperuser`)\n"
         )
