@@ -194,16 +194,21 @@ def _charge(request, form, arguments):
 @require_GET
 @tenant_page("invoices", "read")
 def pos_receipt_view(request, pk):
-    invoice = selectors.invoice_detail().filter(pk=pk).first()
+    from accounts.models import Company
+
+    invoice = selectors.invoice_detail().select_related("numbering_range").filter(pk=pk).first()
     if invoice is None:
         raise Http404
     payments = [p for p in invoice.payments.all() if p.status == p.Status.ACTIVE]
     change = sum((p.change for p in payments), start=0)
+    # What a POS receipt must show the DIAN: the seller's NIT and the numbering authorization.
+    company = Company.objects.get(pk=request.page.company_id)
     return render(
         request,
         "invoices/pos_receipt.html",
-        {"invoice": invoice, "payments": payments, "change": change},
+        {"invoice": invoice, "payments": payments, "change": change, "company": company},
     )
+
 
 
 # --- POS: close and report ---------------------------------------------------------------------

@@ -119,6 +119,13 @@ def test_counter_opens_a_shift_then_sells_by_barcode_with_cash(shop):
     text = receipt.content.decode()
     assert invoice.full_number in text and "17.020,00" in text and "32.980,00" in text
     assert "Efectivo" in text  # Spanish by default
+    # What the DIAN asks of a POS receipt: the seller's NIT and the numbering authorization.
+    assert f"NIT {shop.company.nit_display}" in text
+    numbering = invoice.numbering_range
+    assert f"No. {numbering.resolution_number}" in text
+    assert f"del {numbering.range_from} al {numbering.range_to}, vigente hasta" in text
+
+
 
 
 def test_sku_without_case_and_quantity_one_by_default(shop):
