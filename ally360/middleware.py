@@ -2,6 +2,7 @@ import logging
 
 from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from .api.errors import database_unavailable_body, json_error
@@ -64,22 +65,30 @@ class CommitFailureMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not request.path.startswith("/api/"):
-            return None
+        api = request.path.startswith("/api/")
         sqlstate = getattr(exception.__cause__, "sqlstate", None)
         if isinstance(exception, IntegrityError) and sqlstate == FOREIGN_KEY_VIOLATION:
             # Foreign keys are checked at commit (deferred): a row this request refers to was
             # deleted by another one meanwhile. Any other integrity error is a bug: an error
             # page, as before.
             logger.warning("Commit failed on %s: %s", request.path, exception, exc_info=True)
-            return json_error(
-                request,
-                "conflict",
-                _("A change made at the same time conflicts with this one. Nothing was saved."),
-                409,
+            message = _(
+                "A change made at the same time conflicts with this one. Nothing was saved."
             )
+            if api:
+                return json_error(request, "conflict", message, 409)
+            return render(request, "try_again.html", {"message": message}, status=409)
         if isinstance(exception, (OperationalError, InterfaceError)):
             logger.error("Database failure on %s: %s", request.path, exception, exc_info=True)
             body, headers = database_unavailable_body()
-            return JsonResponse(body, status=503, headers=headers)
+            if api:
+                return JsonResponse(body, status=503, headers=headers)
+            # A page (or the back-office) says the same, as a page.
+            context = {"message": body["error"]["message"]}
+            response = render(request, "try_again.html", context, status=503)
+            for name, value in headers.items():
+                response[name] = value
+
+            return response
+
         return None

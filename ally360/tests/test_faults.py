@@ -223,3 +223,43 @@ def test_a_request_whose_commit_fails_answers_a_conflict_and_saves_nothing(
     with tenant_context(company_a):
         assert not Adjustment.objects.exists()
         assert not Variant.objects.filter(pk=variant.pk).exists()
+
+
+def test_a_page_whose_connection_is_killed_mid_sale_says_nothing_was_saved(company_a, make_shop):
+    """The POS counter page, its database connection killed while the sale writes its lines:
+    an HTML page (503, Retry-After) saying nothing was saved, not an error page; nothing is."""
+    from ally360.roles import Role
+    from ally360.tests.pages import page_client
+    from conftest import _member
+    from invoices.tests.test_pages import sale_data
+    from pos.models import Shift
+
+    shop = make_shop(company_a)
+    seller = _member(company_a, Role.SELLER)
+    client = page_client(seller, company_a)
+    opened = client.post(
+        "/pos/shift/open/", {"register": str(shop.register.id), "opening_cash": "0"}
+    )
+    assert opened.status_code == 302
+    dsn = settings.TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]
+    killed = {}
+
+    def kill_before_lines(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "invoices_invoiceline"') and not killed:
+            pid = context["connection"].connection.info.backend_pid
+            with psycopg.connect(dsn, autocommit=True) as killer:
+                killer.execute("SELECT pg_terminate_backend(%s)", [pid])
+            killed["pid"] = pid
+        return execute(sql, params, many, context)
+
+    client.raise_request_exception = False
+    with connection.execute_wrapper(kill_before_lines):
+        response = client.post("/pos/sale/", sale_data([("FV-iva19", "1")], cash="20000"))
+    connection.close()
+    assert killed, "the connection was not killed"
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert b'data-testid="try-again"' in response.content
+    assert "No se guardó nada".encode() in response.content
+    with tenant_context(company_a):
+        assert not Invoice.objects.exists()
+        assert Shift.objects.get().status == Shift.Status.OPEN
