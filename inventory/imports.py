@@ -11,10 +11,9 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 
 from ally360.imports import ImportResult, RowInvalid, import_rows, read_csv, split_list, yes_no
-from ally360.money import money
 from pos.models import PDV
 from products.models import Brand, Category, Tax, Unit
-from products.selectors import price_with_rates
+from products.selectors import base_for_shelf_price
 from products.services import brand_create, category_create
 
 from . import services
@@ -78,10 +77,8 @@ def _brand(name: str) -> Brand:
 
 
 def price_before_tax(shelf_price: str, rates: list[Decimal]) -> tuple[Decimal, Decimal]:
-    """The price before tax whose till price (rounded as a document line is: the price to
-    cents, then each tax to cents) is the shelf price, and that till price. About one shelf
-    price in six cannot be reached exactly (a cent before tax adds two with 19 % IVA); then the
-    highest till price below it is taken — a customer never pays more than the shelf says."""
+    """A shelf price cell read as `products.selectors.base_for_shelf_price` reads it: the price
+    before tax and the till price (at most the shelf price)."""
     try:
         shelf = Decimal(shelf_price)
     except InvalidOperation:
@@ -93,14 +90,10 @@ def price_before_tax(shelf_price: str, rates: list[Decimal]) -> tuple[Decimal, D
         or shelf != shelf.quantize(CENT)
     ):
         raise _invalid("price_with_tax", _("A price in pesos with at most two decimals."))
-    estimate = money(shelf / (1 + sum(rates, Decimal("0")) / 100))
-    candidates = [estimate + step * CENT for step in range(-3, 4)]
-    till = {base: price_with_rates(base, rates) for base in candidates if base >= 0}
-    below = [(price, base) for base, price in till.items() if price <= shelf]
-    if not below:  # a shelf price of a few cents
+    found = base_for_shelf_price(shelf, rates)
+    if found is None:  # a shelf price of a few cents
         raise _invalid("price_with_tax", _("Too low a price for these taxes."))
-    price, base = max(below)
-    return base, price
+    return found
 
 
 def product_payload(cells: dict, warn) -> dict:

@@ -78,6 +78,28 @@ def price_with_rates(price: Decimal, rates: Iterable[Decimal]) -> Decimal:
     return base + sum((money(base * rate / HUNDRED) for rate in rates), Decimal("0"))
 
 
+def base_for_shelf_price(
+    shelf: Decimal, rates: Iterable[Decimal]
+) -> tuple[Decimal, Decimal] | None:
+    """The price before tax whose till price (`price_with_rates`: the price to cents, then each
+    tax to cents) is the shelf price, and that till price. About one shelf price in six cannot
+    be reached exactly (a cent before tax adds two with 19 % IVA): then the highest till price
+    below it — a customer never pays more than the shelf says. None when even 0.01 before tax
+    is above it."""
+    rates = list(rates)
+    estimate = money(shelf / (1 + sum(rates, Decimal("0")) / HUNDRED))
+    candidates = [estimate + step * Decimal("0.01") for step in range(-3, 4)]
+    below = [
+        (price_with_rates(base, rates), base)
+        for base in candidates
+        if base >= 0 and price_with_rates(base, rates) <= shelf
+    ]
+    if not below:
+        return None
+    till, base = max(below)
+    return base, till
+
+
 def default_unit() -> Unit | None:
     return Unit.objects.filter(code="unit").first()
 
