@@ -66,6 +66,11 @@ class CommitFailureMiddleware:
 
     def process_exception(self, request, exception):
         api = request.path.startswith("/api/")
+        if not api and (storage := getattr(request, "_messages", None)) is not None:
+            # The view's transaction rolled back: what a page queued as done ("Shift opened",
+            # a sale's warnings) did not happen, and the next page must not say it did.
+            storage._queued_messages.clear()
+
         sqlstate = getattr(exception.__cause__, "sqlstate", None)
         if isinstance(exception, IntegrityError) and sqlstate == FOREIGN_KEY_VIOLATION:
             # Foreign keys are checked at commit (deferred): a row this request refers to was

@@ -194,7 +194,18 @@ def tenant_page(module: str, action: str = "read") -> Callable:
     return decorator
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """The expired form's 403 (`CSRF_FAILURE_VIEW`) in the pages' language: Django answers it
+    before any page code runs, in the browser's language otherwise."""
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    if not request.path.startswith("/api/"):
+        use_page_language(request)
+    return django_csrf_failure(request, reason=reason)
+
+
 def forbidden(request: HttpRequest, message: str | None = None) -> HttpResponse:
+
     return render(
         request,
         "403.html",

@@ -76,6 +76,8 @@ if not DEBUG and SECRET_KEY == DEFAULT_SECRET:
 
 ALLOWED_HOSTS = (env("ALLOWED_HOSTS") or ("*" if DEBUG else "localhost,127.0.0.1")).split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in (env("CSRF_TRUSTED_ORIGINS") or "").split(",") if o]
+CSRF_FAILURE_VIEW = "ally360.pages.csrf_failure"  # the expired form's page, in Spanish
+
 FRONTEND_URL = env("FRONTEND_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [

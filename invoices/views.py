@@ -210,7 +210,6 @@ def pos_receipt_view(request, pk):
     )
 
 
-
 # --- POS: close and report ---------------------------------------------------------------------
 
 
@@ -288,9 +287,12 @@ class LookaheadPage(Page):
         return self.number - 1
 
 
+MAX_PAGE = 100_000  # an offset PostgreSQL can take (a bigint), far past any shop's book
+
+
 def page_number(request) -> int:
     try:
-        return max(1, int(request.GET.get("page", "1")))
+        return min(MAX_PAGE, max(1, int(request.GET.get("page", "1"))))
     except ValueError:
         return 1
 

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Membership
-from accounts.services import membership_remove
+from accounts.services import company_deactivate, membership_remove
 from accounts.tests.factories import DEFAULT_PASSWORD
 from ally360.pages import SESSION_COMPANY
 from ally360.roles import Role
@@ -186,3 +186,33 @@ def test_pages_are_spanish_by_default_and_english_on_request(company_a):
     assert switched.status_code == 302
     english = client.get("/")
     assert 'lang="en"' in english.content.decode() and "Point of sale" in english.content.decode()
+
+
+def test_a_deactivated_company_loses_the_pages_at_once(company_a):
+    seller = _member(company_a, Role.SELLER)
+    client = page_client(seller, company_a)
+    assert client.get("/invoices/").status_code == 200  # role cached
+    company_deactivate(company=company_a)
+    response = client.get("/invoices/")
+    assert response.status_code == 302 and response["Location"].startswith("/company/")
+    assert SESSION_COMPANY not in client.session
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.com/", "/\\evil.com", "https://evil.com", "\\\\evil.com", "/%5Cevil.com"]
+)
+def test_next_never_leads_off_site(company_a, target):
+    from accounts.tests.factories import DEFAULT_PASSWORD
+
+    owner = _member(company_a, Role.OWNER)
+    from django.test import Client
+
+    client = Client()
+    response = client.post(
+        "/login/", {"email": owner.email, "password": DEFAULT_PASSWORD, "next": target}
+    )
+    assert response.status_code == 302, response.content[:300]
+    location = response["Location"]
+    assert location == "/" or (
+        location.startswith("/") and not location.startswith(("//", "/\\"))
+    ), location

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
 
@@ -124,8 +125,6 @@ def test_counter_opens_a_shift_then_sells_by_barcode_with_cash(shop):
     numbering = invoice.numbering_range
     assert f"No. {numbering.resolution_number}" in text
     assert f"del {numbering.range_from} al {numbering.range_to}, vigente hasta" in text
-
-
 
 
 def test_sku_without_case_and_quantity_one_by_default(shop):
@@ -421,3 +420,95 @@ def test_invoice_list_queries_do_not_grow_with_the_page(shop, monkeypatch, url):
     one = _queries(client, url, monkeypatch, views, 1)
     every = _queries(client, url, monkeypatch, views, 50)
     assert one == every
+
+
+# --- found by the review of the pages ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_change_preview_reads_the_total_unlocalized(shop):
+    """pages.js parses data-total with parseFloat: it must be '12345.67', not the localized
+    '12345,67' (parseFloat -> 12345, the change preview is off by the cents)."""
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    # an IVA-excluded product at 12,345.67
+    quote = client.post("/pos/sale/", sale_data([("FV-excluido", "1")], action="quote"))
+    assert quote.status_code == 200, quote.content.decode()
+    assert quote.context["quote"].invoice.total == Decimal("12345.67")
+    attr = re.search(r'data-total="([^"]*)"', quote.content.decode()).group(1)
+    assert float(attr) == 12345.67, attr  # what parseFloat reads (float() is stricter)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_failure_leaves_no_success_message(shop, monkeypatch):
+    """A page whose commit fails (a deferred foreign key: the register deleted meanwhile)
+    shows the "nothing was saved" page; the next page must not say "Shift opened"."""
+    import invoices.views as views
+
+    real = views.shift_open
+
+    def shift_open_then_conflict(**kwargs):
+        shift = real(**kwargs)
+        with connection.cursor() as cursor:  # as if a concurrent request deleted the register
+            cursor.execute(
+                "UPDATE pos_shift SET register_id = %s WHERE id = %s", [uuid.uuid4(), shift.pk]
+            )
+        return shift
+
+    monkeypatch.setattr(views, "shift_open", shift_open_then_conflict)
+    client = pages_as(shop.company)
+    client.raise_request_exception = False
+    response = client.post(
+        "/pos/shift/open/", {"register": str(shop.register.id), "opening_cash": "1000"}
+    )
+    assert response.status_code == 409 and b"try-again" in response.content
+    with tenant_context(shop.company):
+        assert not Shift.objects.exists()  # nothing was saved
+    following = client.get("/pos/")
+    text = following.content.decode()
+    assert "Turno abierto" not in text and "Shift opened" not in text, text
+
+
+@pytest.mark.django_db
+def test_a_huge_page_number_is_not_a_500(shop):
+    client = pages_as(shop.company)
+    client.raise_request_exception = False
+    response = client.get("/invoices/?page=99999999999999999999")
+    assert response.status_code in (200, 404), response.status_code
+
+
+@pytest.mark.django_db
+def test_the_expired_form_page_is_spanish_for_an_english_browser(shop):
+    from django.test import Client
+
+    from ally360.roles import Role
+    from ally360.tests.pages import page_client
+    from conftest import _member
+
+    user = _member(shop.company, Role.SELLER)
+    client = page_client(user, shop.company)
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.cookies = client.cookies
+    response = csrf_client.post("/pos/close/", {"counted_cash": "1"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403
+    assert "El formulario venció" in response.content.decode(), response.content.decode()[:600]
+
+
+@pytest.mark.django_db
+def test_card_and_cash_give_the_change_of_the_cash(shop):
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    data = sale_data(
+        [("FV-iva19", "1")],
+        cash="10000",
+        other_method="credit_card",
+        other_amount="5000",
+        other_reference="1234",
+    )
+    response = client.post("/pos/sale/", data)
+    assert response.status_code == 302, response.content.decode()
+    receipt = client.get(response["Location"])
+    assert receipt.context["change"] == Decimal("3100.00")
+    # card above total
+    data = sale_data([("FV-iva19", "1")], other_method="credit_card", other_amount="20000")
+    assert client.post("/pos/sale/", data).status_code == 400
