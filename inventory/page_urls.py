@@ -6,4 +6,5 @@ from . import views
 
 urlpatterns = [
     path("products/", views.product_list_view, name="products"),
+    path("products/new/", views.product_create_view, name="product-new"),
 ]

@@ -1,4 +1,5 @@
-"""Catalog page: products with their price with tax and stock per point of sale.
+"""Catalog pages: products with their price with tax and stock per point of sale, and a new
+product as a shop enters it (its shelf price, its opening stock).
 
 Read through the API's catalog selector (`selectors.product_catalog`, one query per level
 whatever the page size) and priced on the default price list with the documents' own price
@@ -7,15 +8,27 @@ helpers. Costs are shown only to the roles the matrix lets read them (never sell
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
+from ally360.exceptions import ServiceError
 from ally360.money import ZERO
-from ally360.pages import tenant_page
-from products.selectors import default_price_list, price_with_taxes, prices_on_list
+from ally360.pages import form_service_error, run_service, tenant_page
+from products.selectors import (
+    base_for_shelf_price,
+    default_price_list,
+    price_with_taxes,
+    prices_on_list,
+)
 
-from . import selectors
+from . import selectors, services
+from .forms import ProductCreateForm
 
 PAGE_SIZE = 25
 
@@ -59,5 +72,60 @@ def product_list_view(request):
     return render(
         request,
         "inventory/product_list.html",
-        {"page_obj": page, "rows": rows, "q": query, "low": low_stock, "show_costs": show_costs},
+        {
+            "page_obj": page,
+            "rows": rows,
+            "q": query,
+            "low": low_stock,
+            "show_costs": show_costs,
+            "can_create": request.page.may("catalog", "write"),
+        },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("catalog", "write")
+def product_create_view(request):
+    """`inventory.services.product_create_with_stock`, the API's `POST products/`, from the
+    shelf price: the price before tax is the one whose till price is the shelf price, or the
+    highest below it (`base_for_shelf_price`; the page says so when it is not exact)."""
+    form = ProductCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        taxes = form.taxes()
+        found = base_for_shelf_price(data["price_with_tax"], [tax.rate for tax in taxes])
+        if found is None:
+            form.add_error("price_with_tax", _("Too low a price for these taxes."))
+        else:
+            price, till = found
+            try:
+                run_service(
+                    services.product_create_with_stock,
+                    user=request.user,
+                    name=data["name"],
+                    sku=data["sku"],
+                    barcode=data["barcode"],
+                    price=price,
+                    cost=data["cost"],
+                    taxes=taxes,
+                    unit=data["unit"],
+                    category=data["category"],
+                    brand=data["brand"],
+                    initial_stock=form.initial_stock(),
+                )
+            except ServiceError as error:
+                form_service_error(form, error, {"price": "price_with_tax", "taxes": "iva"})
+            else:
+                if till != data["price_with_tax"]:
+                    messages.warning(
+                        request,
+                        _(
+                            "No price before tax gives exactly %(shelf)s with these taxes: "
+                            "the till charges %(till)s."
+                        )
+                        % {"shelf": data["price_with_tax"], "till": till},
+                    )
+                messages.success(request, _("Product created."))
+                return redirect(f"{reverse('pages:products')}?{urlencode({'q': data['sku']})}")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "inventory/product_form.html", {"form": form}, status=status)

@@ -98,3 +98,111 @@ def test_pagination_and_queries_do_not_grow_with_the_page(shop_a, monkeypatch):
             assert client.get("/products/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+# --- a new product ------------------------------------------------------------------------------
+
+
+def _new_product(company, **fields):
+    from pos.models import PDV
+    from products.models import Tax, Unit
+
+    with tenant_context(company):
+        iva = Tax.objects.get(name="IVA 19%")
+        unit = Unit.objects.get(code="unit")
+        main = PDV.objects.get(is_main=True)
+    data = {
+        "name": "Gaseosa 400 ml",
+        "sku": "GAS-400",
+        "barcode": "7702004003508",
+        "price_with_tax": "3000",
+        "iva": str(iva.pk),
+        "inc": "",
+        "cost": "1500",
+        "unit": str(unit.pk),
+        "category": "",
+        "brand": "",
+        f"stock_{main.pk}": "24",
+    }
+    data.update(fields)
+    return data
+
+
+def test_an_owner_creates_a_product_from_its_shelf_price_with_opening_stock(company_a):
+    from pos.services import pdv_create
+
+    with tenant_context(company_a):
+        bodega = pdv_create(name="Bodega", code="BOD")
+    client = pages_as(company_a, Role.OWNER)
+    assert client.get("/products/new/").status_code == 200
+    response = client.post("/products/new/", _new_product(company_a, **{f"stock_{bodega.pk}": "6"}))
+    assert response.status_code == 302, response.content.decode()
+    assert response["Location"] == "/products/?q=GAS-400"
+    with tenant_context(company_a):
+        variant = Variant.objects.select_related("product").get(sku="GAS-400")
+        stock = {s.pdv.code: s.quantity for s in Stock.objects.filter(variant=variant)}
+    assert variant.price.quantize(1) == 2521 and str(variant.price) == "2521.010000"
+    assert stock == {"PRINCIPAL": 24, "BOD": 6}
+    listed = client.get(response["Location"])
+    assert "Producto creado" in listed.content.decode()
+    assert str(listed.context["rows"][0]["price_with_tax"]) == "3000.00"
+
+
+def test_a_shelf_price_the_till_cannot_charge_is_taken_a_cent_below_and_said(company_a):
+    client = pages_as(company_a, Role.ADMIN)
+    response = client.post("/products/new/", _new_product(company_a, price_with_tax="13"))
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "12.99" in page or "12,99" in page
+    with tenant_context(company_a):
+        assert str(Variant.objects.get(sku="GAS-400").price) == "10.920000"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"sku": "FV-iva19"}, "sku"),  # taken, in another case too
+        ({"sku": "fv-IVA19"}, "sku"),
+        ({"price_with_tax": "3.000,50"}, "price_with_tax"),
+        ({"price_with_tax": "0"}, "price_with_tax"),
+        ({"name": ""}, "name"),
+    ],
+)
+def test_bad_input_is_a_form_error_and_writes_nothing(shop_a, change, field):
+    client = pages_as(shop_a.company, Role.OWNER)
+    with tenant_context(shop_a.company):
+        before = Variant.objects.count()
+    response = client.post("/products/new/", _new_product(shop_a.company, **change))
+    assert response.status_code == 400
+    assert response.context["form"].errors.get(field), response.context["form"].errors
+    with tenant_context(shop_a.company):
+        assert Variant.objects.count() == before
+
+
+def test_sellers_and_viewers_cannot_create_products(company_a):
+    for role in (Role.SELLER, Role.VIEWER, Role.ACCOUNTANT):
+        client = pages_as(company_a, role)
+        assert client.get("/products/new/").status_code == 403
+        assert client.post("/products/new/", _new_product(company_a)).status_code == 403
+        assert b"pages:product-new" not in client.get("/products/").content
+        assert b'href="/products/new/"' not in client.get("/products/").content
+    with tenant_context(company_a):
+        assert not Variant.objects.exists()
+
+
+def test_another_company_s_category_or_tax_is_not_a_choice(company_a, company_b):
+    from products.models import Tax
+    from products.services import category_create
+
+    with tenant_context(company_b):
+        theirs = category_create(name="Bebidas")
+        their_iva = Tax.objects.get(name="IVA 19%")
+    client = pages_as(company_a, Role.OWNER)
+    for change, field in (
+        ({"category": str(theirs.pk)}, "category"),
+        ({"iva": str(their_iva.pk)}, "iva"),
+    ):
+        response = client.post("/products/new/", _new_product(company_a, **change))
+        assert response.status_code == 400 and response.context["form"].errors.get(field)
+    with tenant_context(company_a):
+        assert not Variant.objects.exists()
