@@ -4,4 +4,7 @@ from django.urls import path
 
 from . import views
 
-urlpatterns = [path("", views.dashboard_view, name="dashboard")]
+urlpatterns = [
+    path("", views.dashboard_view, name="dashboard"),
+    path("reports/", views.reports_view, name="reports"),
+]

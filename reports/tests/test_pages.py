@@ -42,3 +42,38 @@ def test_dashboard_for_a_viewer_has_no_counter_in_the_menu(shop):  # noqa: F811
     assert urls == ["/", "/products/", "/invoices/"]
     seller_urls = [e["url"] for e in pages_as(shop.company).get("/").context["menu"]]
     assert seller_urls == ["/", "/pos/", "/products/", "/invoices/"]
+
+
+def test_the_reports_page_shows_the_period_s_sales_products_and_taxes(shop):  # noqa: F811
+    from django.utils import timezone
+
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    client.post("/pos/sale/", sale_data([("FV-iva19", "2")], cash="30000"))  # 23,800
+    owner = pages_as(shop.company, Role.OWNER)
+    today = timezone.localdate().isoformat()
+    response = owner.get("/reports/", {"date_from": today, "date_to": today})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert response.context["sales"]["totals"]["net_total"] == Decimal("23800.00")
+    assert [row["sku"] for row in response.context["products"]] == ["FV-iva19"]
+    assert response.context["taxes"]["iva_generated"] == Decimal("3800.00")
+    assert "23.800,00" in page and "Efectivo" in page and "Gravado" in page
+    # This month by default.
+    assert owner.get("/reports/").context["sales"]["totals"]["invoices"] == 1
+
+
+def test_the_reports_page_is_for_the_back_office_and_checks_its_period(shop):  # noqa: F811
+    for role, status in ((Role.SELLER, 403), (Role.VIEWER, 403), (Role.ACCOUNTANT, 200)):
+        assert pages_as(shop.company, role).get("/reports/").status_code == status
+    seller_menu = [e["url"] for e in pages_as(shop.company).get("/").context["menu"]]
+    assert "/reports/" not in seller_menu
+    owner = pages_as(shop.company, Role.OWNER)
+    assert "/reports/" in [e["url"] for e in owner.get("/").context["menu"]]
+    for period in (
+        {"date_from": "2026-02-01", "date_to": "2026-01-01"},
+        {"date_from": "2025-01-01", "date_to": "2026-06-01"},
+        {"date_from": "ayer", "date_to": "2026-01-01"},
+    ):
+        response = owner.get("/reports/", period)
+        assert response.status_code == 400 and "sales" not in response.context

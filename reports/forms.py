@@ -1,0 +1,29 @@
+"""Page forms of the reports: the period, validated as the API validates it."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .api import MAX_DAYS
+
+
+class PeriodForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    @classmethod
+    def this_month(cls) -> dict:
+        today = timezone.localdate()
+        return {"date_from": today.replace(day=1).isoformat(), "date_to": today.isoformat()}
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("date_from"), data.get("date_to")
+        if first and last:
+            days = (last - first).days + 1
+            if days < 1:
+                self.add_error("date_to", _("The period ends before it starts."))
+            elif days > MAX_DAYS:
+                message = _("A report covers at most %(days)s days.") % {"days": MAX_DAYS}
+                self.add_error("date_to", message)
+        return data
