@@ -179,3 +179,15 @@ class PosSaleForm(forms.Form):
         if data.get("cash"):
             tenders.append({"method": PaymentMethod.CASH, "amount": data["cash"]})
         return tenders
+
+
+class InvoicePaymentForm(forms.Form):
+    """A customer paying (part of) what an invoice owes: `services.payment_create`, as
+    `POST invoices/{id}/payments`. Cash goes into the cashier's open shift (the service
+    refuses it without one)."""
+
+    method = forms.ChoiceField(
+        label=_("Method"), choices=PaymentMethod.choices, initial=PaymentMethod.CASH
+    )
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), **MONEY_FIELD)
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)

@@ -14,4 +14,5 @@ urlpatterns = [
     path("invoices/", views.invoice_list_view, name="invoices"),
     path("invoices/<uuid:pk>/", views.invoice_detail_view, name="invoice"),
     path("invoices/<uuid:pk>/pdf/", views.invoice_pdf_view, name="invoice-pdf"),
+    path("invoices/<uuid:pk>/payments/", views.invoice_payment_view, name="invoice-payment"),
 ]

@@ -1548,6 +1548,32 @@ def pos_sale_quote(
     )
 
 
+@atomic_service
+def counter_credit_sale_create(
+    *, user, role: str, lines: list[dict], customer: Contact | None, seller=None
+) -> tuple[Invoice, list[str]]:
+    """A sale on credit at the counter ("fiado"): a sales invoice to an identified customer,
+    issued at once in the cashier's open shift and owing its total — `invoice_create` then
+    `invoice_issue`, as `POST invoices/ {"issue": true}`, so the customer's credit limit, the
+    stock and the numbering rules hold. Nobody owes as the final consumer."""
+    shift = shift_open_for_user(user)
+    if shift is None:
+        raise Conflict(_("Open a shift before selling."), code="no_open_shift")
+    if customer is None or customer.is_final_consumer:
+        message = _("A sale on credit needs the customer who will owe it.")
+        raise ValidationFailed(message, code="customer_required", fields={"customer": [message]})
+    invoice = invoice_create.within(
+        user=user,
+        role=role,
+        pdv=shift.register.pdv,
+        customer=customer,
+        lines=lines,
+        seller=seller,
+        shift=shift,
+    )
+    return invoice_issue.within(invoice=invoice, user=user)
+
+
 # --------------------------------------------------------------------------------------------
 # Shifts: close
 # --------------------------------------------------------------------------------------------

@@ -29,7 +29,13 @@ from pos.selectors import open_shift_of, registers_to_open, shifts_visible_to
 from pos.services import shift_open
 
 from . import selectors, services
-from .forms import PosSaleForm, SaleLineFormSet, ShiftCloseForm, ShiftOpenForm
+from .forms import (
+    InvoicePaymentForm,
+    PosSaleForm,
+    SaleLineFormSet,
+    ShiftCloseForm,
+    ShiftOpenForm,
+)
 from .models import Invoice
 
 PAGE_SIZE = 25
@@ -143,9 +149,16 @@ def pos_sale_view(request):
         "customer": form.cleaned_data["customer"],
         "seller": form.cleaned_data["seller"],
     }
-    charge = request.POST.get("action") == "charge"
+    action = request.POST.get("action")
     try:
-        if not charge:
+        if action == "credit":
+            return _sell_once(
+                request,
+                form,
+                lambda: services.counter_credit_sale_create(**arguments),
+                "pages:invoice",
+            )
+        if action != "charge":
             quote = run_service(services.pos_sale_quote, **arguments)
             if quote.needs_identified_customer:
                 form.add_error(
@@ -157,17 +170,23 @@ def pos_sale_view(request):
                     % {"limit": quote.limit},
                 )
             return _sale_page(request, shift, form, _rows_formset(formset), quote=quote)
-        return _charge(request, form, arguments)
+
+        def charge():
+            sale = services.pos_sale_create(tenders=form.tenders(), **arguments)
+            return sale.invoice, sale.warnings
+
+        return _sell_once(request, form, charge, "pages:pos-receipt")
     except ServiceError as error:
         if not _line_errors(formset, formset.rows, error):
             form_service_error(form, error, {"tenders": "cash"})
         return _sale_page(request, shift, form, formset, status=400)
 
 
-def _charge(request, form, arguments):
-    """The sale once per form: its hidden key is reserved with the sale (an idempotency record,
-    as the API's Idempotency-Key), so a double click or a resent form shows the first receipt
-    instead of selling twice. A failed sale rolls the key back with it."""
+def _sell_once(request, form, sell, shown_on: str):
+    """The sale (`sell() -> (invoice, warnings)`: charged, or on credit) once per form: its
+    hidden key is reserved with the sale (an idempotency record, as the API's Idempotency-Key),
+    so a double click or a resent form shows the first sale (`shown_on`: its receipt, or the
+    credit invoice) instead of selling twice. A failed sale rolls the key back with it."""
     key = str(form.cleaned_data["sale_key"])
     fingerprint = _fingerprint(request.POST)
     with transaction.atomic():
@@ -181,14 +200,24 @@ def _charge(request, form, arguments):
                     code="sale_form_used",
                 )
             messages.info(request, _("This sale was already registered."))
-            return redirect("pages:pos-receipt", pk=invoice_id)
-        sale = services.pos_sale_create(tenders=form.tenders(), **arguments)
+            return redirect(shown_on, pk=invoice_id)
+        invoice, warnings = sell()
         IdempotencyRecord.objects.filter(pk=record_id).update(
-            status_code=201, response_body={"invoice": str(sale.invoice.pk)}
+            status_code=201, response_body={"invoice": str(invoice.pk)}
         )
-    for warning in sale.warnings:
+    for warning in warnings:
         messages.warning(request, warning)
-    return redirect("pages:pos-receipt", pk=sale.invoice.pk)
+    if shown_on == "pages:invoice":
+        messages.success(
+            request,
+            _("Sold on credit: %(number)s, %(customer)s owes %(total)s.")
+            % {
+                "number": invoice.full_number,
+                "customer": invoice.customer.name,
+                "total": invoice.total,
+            },
+        )
+    return redirect(shown_on, pk=invoice.pk)
 
 
 @require_GET
@@ -308,12 +337,13 @@ def invoice_list_view(request):
     return render(request, "invoices/invoice_list.html", {"page_obj": page, "q": query})
 
 
-@require_GET
-@tenant_page("invoices", "read")
-def invoice_detail_view(request, pk):
-    invoice = selectors.invoice_detail().filter(pk=pk).first()
-    if invoice is None:  # another company's too: its rows are not this tenant's
-        raise Http404
+def _invoice_page(request, invoice, payment_form=None, status=200):
+    if (
+        payment_form is None
+        and invoice.status == Invoice.Status.OPEN
+        and request.page.may("payments", "write")
+    ):
+        payment_form = InvoicePaymentForm(initial={"amount": invoice.balance})
     return render(
         request,
         "invoices/invoice_detail.html",
@@ -323,8 +353,56 @@ def invoice_detail_view(request, pk):
             "payments": invoice.payments.all(),
             "credit_notes": invoice.credit_notes.all(),
             "has_pdf": invoice.status != Invoice.Status.DRAFT,
+            "payment_form": payment_form,
         },
+        status=status,
     )
+
+
+@require_GET
+@tenant_page("invoices", "read")
+def invoice_detail_view(request, pk):
+    invoice = selectors.invoice_detail().filter(pk=pk).first()
+    if invoice is None:  # another company's too: its rows are not this tenant's
+        raise Http404
+    return _invoice_page(request, invoice)
+
+
+@require_POST
+@tenant_page("payments", "write")
+def invoice_payment_view(request, pk):
+    """A customer paying what an invoice owes (a sale on credit, an invoice): the service's
+    rules hold — not above the balance, cash only into the cashier's open shift, a seller on
+    their own documents — and a refusal comes back on the form, nothing written."""
+    invoice = selectors.invoice_detail().filter(pk=pk).first()
+    if invoice is None:
+        raise Http404
+    form = InvoicePaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            payment = run_service(
+                services.payment_create,
+                invoice=invoice,
+                user=request.user,
+                role=request.page.role,
+                method=form.cleaned_data["method"],
+                amount=form.cleaned_data["amount"],
+                reference=form.cleaned_data["reference"],
+            )
+        except ServiceError as error:
+            form_service_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Payment of %(amount)s registered: %(number)s owes %(balance)s.")
+                % {
+                    "amount": payment.amount,
+                    "number": invoice.full_number,
+                    "balance": payment.invoice.balance,
+                },
+            )
+            return redirect("pages:invoice", pk=invoice.pk)
+    return _invoice_page(request, invoice, payment_form=form, status=400)
 
 
 @require_GET

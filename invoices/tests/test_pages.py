@@ -512,3 +512,112 @@ def test_card_and_cash_give_the_change_of_the_cash(shop):
     # card above total
     data = sale_data([("FV-iva19", "1")], other_method="credit_card", other_amount="20000")
     assert client.post("/pos/sale/", data).status_code == 400
+
+
+# --- sales on credit and their payments --------------------------------------------------------
+
+
+def test_a_sale_on_credit_is_an_invoice_the_customer_owes(shop):
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    key = str(uuid.uuid4())
+    data = sale_data([("FV-iva19", "2")], action="credit", key=key, customer="900123456")
+    response = client.post("/pos/sale/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with tenant_context(shop.company):
+        invoice = Invoice.objects.get()
+        shift = Shift.objects.get()
+        stock = Stock.objects.get(variant=shop.variants["iva19"], pdv=shop.pdv)
+        assert not invoice.payments.exists()
+    assert response["Location"] == f"/invoices/{invoice.pk}/"
+    assert (invoice.kind, invoice.status, invoice.customer_id) == ("sale", "open", shop.customer.pk)
+    assert invoice.balance == invoice.total == Decimal("23800.00")
+    assert invoice.shift_id == shift.pk
+    assert stock.quantity == 98
+    page = client.get(response["Location"]).content.decode()
+    assert "Vendido a crédito" in page and 'data-testid="payment-form"' in page
+    # The same form sent again: the same sale, not a second one.
+    again = client.post("/pos/sale/", data)
+    assert again["Location"] == f"/invoices/{invoice.pk}/"
+    with tenant_context(shop.company):
+        assert Invoice.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("customer", "limit", "field"),
+    [
+        ("", None, "customer"),  # the final consumer owes nobody
+        ("900123456", "1000", None),  # above the customer's credit limit
+    ],
+)
+def test_a_sale_on_credit_needs_a_customer_within_its_limit(shop, customer, limit, field):
+    if limit:
+        with tenant_context(shop.company):
+            Contact.objects.filter(pk=shop.customer.pk).update(credit_limit=Decimal(limit))
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    before = row_counts(shop.company, *WRITTEN)
+    response = client.post(
+        "/pos/sale/", sale_data([("FV-iva19", "2")], action="credit", customer=customer)
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors.get(field) if field else errors.get("__all__"), errors
+    assert row_counts(shop.company, *WRITTEN) == before
+
+
+def _credit_invoice(shop, client):
+    open_shift(client, shop)
+    response = client.post(
+        "/pos/sale/", sale_data([("FV-iva19", "2")], action="credit", customer="900123456")
+    )
+    assert response.status_code == 302
+    with tenant_context(shop.company):
+        return Invoice.objects.get()
+
+
+def test_a_customer_pays_part_of_an_invoice_in_cash_into_the_shift(shop):
+    client = pages_as(shop.company)
+    invoice = _credit_invoice(shop, client)
+    url = f"/invoices/{invoice.pk}/payments/"
+    response = client.post(url, {"method": "cash", "amount": "10000", "reference": ""})
+    assert response.status_code == 302 and response["Location"] == f"/invoices/{invoice.pk}/"
+    with tenant_context(shop.company):
+        invoice.refresh_from_db()
+        payment = Payment.objects.get()
+        shift = Shift.objects.get()
+    assert invoice.balance == Decimal("13800.00") and payment.shift_id == shift.pk
+    assert "13.800,00" in client.get(response["Location"]).content.decode()
+    # Above what is owed: on the form, nothing written.
+    above = client.post(url, {"method": "transfer", "amount": "20000", "reference": "TRX"})
+    assert above.status_code == 400 and above.context["payment_form"].errors["amount"]
+    with tenant_context(shop.company):
+        assert Payment.objects.count() == 1
+
+
+def test_money_taken_by_someone_without_a_shift_is_in_no_drawer(shop):
+    """As the API: a cash payment goes into the open shift of whoever takes it; an owner
+    recording at the office, with no shift, records it outside any drawer's count."""
+    seller = pages_as(shop.company)
+    invoice = _credit_invoice(shop, seller)
+    owner = pages_as(shop.company, Role.OWNER)  # no shift of their own
+    url = f"/invoices/{invoice.pk}/payments/"
+    assert owner.post(url, {"method": "cash", "amount": "1000", "reference": ""}).status_code == 302
+    transfer = owner.post(url, {"method": "transfer", "amount": "1000", "reference": "TRX-1"})
+    assert transfer.status_code == 302
+    with tenant_context(shop.company):
+        payments = {p.method: p.shift_id for p in Payment.objects.all()}
+    assert payments == {"cash": None, "transfer": None}
+
+
+def test_payments_on_pages_keep_roles_and_companies_apart(shop, shop_b):
+    invoice = _credit_invoice(shop, pages_as(shop.company))
+    url = f"/invoices/{invoice.pk}/payments/"
+    data = {"method": "transfer", "amount": "1000", "reference": ""}
+    viewer = pages_as(shop.company, Role.VIEWER)
+    assert viewer.post(url, data).status_code == 403
+    assert b"payment-form" not in viewer.get(f"/invoices/{invoice.pk}/").content
+    other = pages_as(shop_b.company, Role.OWNER)
+    assert other.post(url, data).status_code == 404
+    with tenant_context(shop.company):
+        assert not Payment.objects.exists()
