@@ -1010,9 +1010,12 @@ def _payment_record(
         raise ValidationFailed(message, code="payment_date", fields={"date": [message]})
     if withholdings:
         _check_withholdings(invoice, retefuente=retefuente, reteiva=reteiva, reteica=reteica)
-    if shift is None and method == PaymentMethod.CASH:
-        # Cash collected by a cashier with an open shift belongs to that drawer.
+    if shift is None:
+        # Money taken by a cashier with an open shift is that shift's, whatever the method: the
+        # close counts the cash and checks the card terminal's and the wallets' totals against
+        # what the shift expects of each.
         shift = shift_open_for_money(user)
+
     payment = Payment(
         invoice=invoice,
         shift=shift,
