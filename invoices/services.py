@@ -1327,6 +1327,10 @@ def credit_note_create(
                     message, code="refund_needs_shift", fields={"refund_shift": [message]}
                 )
             check_drawer_holds(refund, shift_cash_in_drawer(note.shift))
+        else:
+            # A card or wallet refund made at the counter is its shift's too: the close checks
+            # the terminal's and the wallets' totals net of it. Without a shift, in none.
+            note.shift = _refund_shift(refund_shift, user, role)
 
     note.save()
     CreditNoteLine.objects.bulk_create(
@@ -1583,8 +1587,9 @@ def counter_credit_sale_create(
 
 
 def shift_expected(shift: Shift) -> dict[str, Decimal]:
-    """What the drawer should hold per method: opening cash + cash received − cash refunds ±
-    cash movements; other methods are what was received with them."""
+    """What the shift should hold per method: opening cash + cash received − cash refunds ±
+    cash movements; each other method, what was received with it less what was refunded."""
+
     expected = {method: ZERO for method in PaymentMethod.values}
     for row in (
         Payment.objects.filter(shift=shift, status=Payment.Status.ACTIVE)
@@ -1592,12 +1597,13 @@ def shift_expected(shift: Shift) -> dict[str, Decimal]:
         .annotate(amount=Sum("amount"))
     ):
         expected[row["method"]] += row["amount"]
-    refunds = (
-        CreditNote.objects.filter(shift=shift, refund_method=PaymentMethod.CASH).aggregate(
-            s=Sum("refund_amount")
-        )["s"]
-        or ZERO
-    )
+    for row in (
+        CreditNote.objects.filter(shift=shift)
+        .exclude(refund_method="")
+        .values("refund_method")
+        .annotate(amount=Sum("refund_amount"))
+    ):
+        expected[row["refund_method"]] -= row["amount"]
     moves = {
         row["kind"]: row["amount"]
         for row in CashMovement.objects.filter(shift=shift)
@@ -1605,8 +1611,9 @@ def shift_expected(shift: Shift) -> dict[str, Decimal]:
         .annotate(amount=Sum("amount"))
     }
     expected[PaymentMethod.CASH] += (
-        shift.opening_cash - refunds + moves.get("in", ZERO) - moves.get("out", ZERO)
+        shift.opening_cash + moves.get("in", ZERO) - moves.get("out", ZERO)
     )
+
     return expected
 
 

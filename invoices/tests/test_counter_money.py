@@ -44,3 +44,21 @@ def test_money_recorded_by_someone_without_a_shift_is_in_none(owner_a, shop_a):
     assert paid.status_code == 201
     with tenant_context(shop_a.company):
         assert Payment.objects.get().shift_id is None
+
+
+def test_a_card_refund_at_the_counter_lowers_the_shift_s_card_total(owner_a, shop_a):
+    from invoices.tests.test_invoices_api import credit_note
+
+    shift = open_shift(owner_a, shop_a, cash="0")
+    invoice = issue_invoice(owner_a, shop_a)
+    paid = owner_a.post(
+        f"/api/v1/invoices/{invoice['id']}/payments",
+        {"method": "credit_card", "amount": "11900", "reference": "VOUCHER-1"},
+        format="json",
+    )
+    assert paid.status_code == 201
+    refunded = credit_note(owner_a, invoice, "1", refund_method="credit_card")
+    assert refunded.status_code == 201, refunded.json()
+    assert refunded.json()["refund_amount"] == "11900.00"
+    report = owner_a.get(f"/api/v1/shifts/{shift['id']}/report").json()
+    assert report["expected_by_method"].get("credit_card", "0.00") in ("0.00", "0")
