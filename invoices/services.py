@@ -1426,6 +1426,31 @@ def _tender_payments(total: Decimal, tenders: list[dict]) -> tuple[list[dict], D
     return payments, cash - cash_applied
 
 
+def _pos_draft(
+    *, shift: Shift | None, user, role: str, lines, customer, seller, price_list, notes: str = ""
+) -> tuple[Contact, Invoice, list[InvoiceLine]]:
+    """A POS sale in `shift` built in memory, priced as it will be charged (final consumer by
+    default): the sale and its quote share it."""
+    if shift is None:
+        raise Conflict(_("Open a shift before selling."), code="no_open_shift")
+    customer = customer or final_consumer()
+    invoice, invoice_lines = _draft_create(
+        user=user,
+        role=role,
+        kind=Invoice.Kind.POS,
+        pdv=shift.register.pdv,
+        customer=customer,
+        seller=seller,
+        price_list=price_list,
+        due_date=None,
+        notes=notes,
+        lines=lines,
+        shift=shift,
+        save=False,
+    )
+    return customer, invoice, invoice_lines
+
+
 @atomic_service
 def pos_sale_create(
     *,
@@ -1444,26 +1469,19 @@ def pos_sale_create(
     without one the sale is refused (409); with one it is issued as a sales invoice from the
     PDV's invoice range.
     """
-    shift = shift_open_for_user(user)
-    if shift is None:
-        raise Conflict(_("Open a shift before selling."), code="no_open_shift")
-    customer = customer or final_consumer()
     # The sale is built in memory: the number is taken and the stock moved (under their row
     # locks), and the invoice, its lines and payments are written once, finished, at the end
     # (three inserts instead of inserts followed by three updates).
-    invoice, invoice_lines = _draft_create(
+    shift = shift_open_for_user(user)
+    customer, invoice, invoice_lines = _pos_draft(
+        shift=shift,
         user=user,
         role=role,
-        kind=Invoice.Kind.POS,
-        pdv=shift.register.pdv,
+        lines=lines,
         customer=customer,
         seller=seller,
         price_list=price_list,
-        due_date=None,
         notes=notes,
-        lines=lines,
-        shift=shift,
-        save=False,
     )
     base, limit = pos_base_and_limit(invoice)
     if base > limit:
@@ -1528,23 +1546,14 @@ def pos_sale_quote(
     writing anything. Stock and tenders are checked when the sale is made."""
     from pos.selectors import open_shift_of
 
-    shift = open_shift_of(user)
-    if shift is None:
-        raise Conflict(_("Open a shift before selling."), code="no_open_shift")
-    customer = customer or final_consumer()
-    invoice, invoice_lines = _draft_create(
+    customer, invoice, invoice_lines = _pos_draft(
+        shift=open_shift_of(user),  # read, not locked: nothing is written
         user=user,
         role=role,
-        kind=Invoice.Kind.POS,
-        pdv=shift.register.pdv,
+        lines=lines,
         customer=customer,
         seller=seller,
         price_list=price_list,
-        due_date=None,
-        notes="",
-        lines=lines,
-        shift=shift,
-        save=False,
     )
     base, limit = pos_base_and_limit(invoice)
     return PosQuote(

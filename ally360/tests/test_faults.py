@@ -21,20 +21,29 @@ from invoices.tests.fixtures import issue_invoice
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_connection_killed_mid_request_answers_an_error_and_writes_nothing(
-    company_a, owner_a, make_shop
-):
-    shop = make_shop(company_a)
+def connection_killer(sql_prefix: str, killed: dict):
+    """An execute wrapper that terminates the request's own database backend (from another
+    connection) just before the first statement starting with `sql_prefix`; `killed` records
+    it."""
     dsn = settings.TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]
-    killed = {}
 
-    def kill_before_lines(execute, sql, params, many, context):
-        if sql.startswith('INSERT INTO "invoices_invoiceline"') and not killed:
+    def kill(execute, sql, params, many, context):
+        if sql.startswith(sql_prefix) and not killed:
             pid = context["connection"].connection.info.backend_pid
             with psycopg.connect(dsn, autocommit=True) as killer:
                 killer.execute("SELECT pg_terminate_backend(%s)", [pid])
             killed["pid"] = pid
         return execute(sql, params, many, context)
+
+    return kill
+
+
+def test_a_connection_killed_mid_request_answers_an_error_and_writes_nothing(
+    company_a, owner_a, make_shop
+):
+    shop = make_shop(company_a)
+    killed = {}
+    kill_before_lines = connection_killer('INSERT INTO "invoices_invoiceline"', killed)
 
     owner_a.raise_request_exception = False
     with connection.execute_wrapper(kill_before_lines):
@@ -241,16 +250,8 @@ def test_a_page_whose_connection_is_killed_mid_sale_says_nothing_was_saved(compa
         "/pos/shift/open/", {"register": str(shop.register.id), "opening_cash": "0"}
     )
     assert opened.status_code == 302
-    dsn = settings.TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]
     killed = {}
-
-    def kill_before_lines(execute, sql, params, many, context):
-        if sql.startswith('INSERT INTO "invoices_invoiceline"') and not killed:
-            pid = context["connection"].connection.info.backend_pid
-            with psycopg.connect(dsn, autocommit=True) as killer:
-                killer.execute("SELECT pg_terminate_backend(%s)", [pid])
-            killed["pid"] = pid
-        return execute(sql, params, many, context)
+    kill_before_lines = connection_killer('INSERT INTO "invoices_invoiceline"', killed)
 
     client.raise_request_exception = False
     with connection.execute_wrapper(kill_before_lines):
