@@ -77,6 +77,7 @@ MENU = (
     MenuEntry("pages:pos", _("Point of sale"), "pos_sales", "write"),
     MenuEntry("pages:products", _("Products"), "catalog", "read"),
     MenuEntry("pages:invoices", _("Invoices"), "invoices", "read"),
+    MenuEntry("pages:customers", _("Customers"), "contacts", "read"),
     MenuEntry("pages:reports", _("Reports"), "reports", "read"),
 )
 

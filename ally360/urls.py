@@ -25,7 +25,7 @@ def health(request):
 
 api_v1 = [path("", include(f"{app}.urls")) for app in API_APPS]
 # The server-rendered pages (Spanish by default) of each app, one namespace: "pages:<name>".
-PAGE_APPS = ["accounts", "inventory", "invoices", "reports"]
+PAGE_APPS = ["accounts", "contacts", "inventory", "invoices", "reports"]
 pages = [path("", include(f"{app}.page_urls")) for app in PAGE_APPS]
 api_v1.append(path("schema/", SpectacularAPIView.as_view(), name="schema"))
 

@@ -28,3 +28,16 @@ def customer_by_reference(value: str) -> Contact | None | list[Contact]:
     if not found:
         return None
     return found[0] if len(found) == 1 else found
+
+
+def customer_search(query: str = ""):
+    """The company's customers by name, the final consumer first: `query` matches the name or
+    trade name (in part) or the identification number (whole, dots and check digit ignored)."""
+    customers = Contact.objects.filter(is_customer=True)
+    query = query.strip()
+    if query:
+        number = query.replace(".", "").replace(" ", "").split("-", 1)[0].upper()
+        customers = customers.filter(
+            Q(name__icontains=query) | Q(trade_name__icontains=query) | Q(id_number=number)
+        )
+    return customers.order_by("-is_final_consumer", "name", "id")

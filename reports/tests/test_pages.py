@@ -39,9 +39,9 @@ def test_dashboard_for_a_viewer_has_no_counter_in_the_menu(shop):  # noqa: F811
     assert b'data-testid="shift"' not in response.content  # a viewer has no shift to show
     assert b'data-testid="sales-today"' in response.content
     urls = [entry["url"] for entry in response.context["menu"]]
-    assert urls == ["/", "/products/", "/invoices/"]
+    assert urls == ["/", "/products/", "/invoices/", "/customers/"]
     seller_urls = [e["url"] for e in pages_as(shop.company).get("/").context["menu"]]
-    assert seller_urls == ["/", "/pos/", "/products/", "/invoices/"]
+    assert seller_urls == ["/", "/pos/", "/products/", "/invoices/", "/customers/"]
 
 
 def test_the_reports_page_shows_the_period_s_sales_products_and_taxes(shop):  # noqa: F811

@@ -1,0 +1,10 @@
+"""Customer pages (mounted at / by ally360.urls, namespace "pages")."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("customers/", views.customer_list_view, name="customers"),
+    path("customers/new/", views.customer_create_view, name="customer-new"),
+]

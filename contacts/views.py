@@ -1,0 +1,56 @@
+"""Customer pages: the list (search) and a new customer, as a cashier needs one for a sale on
+credit. Reads through `selectors`, writes through `services.contact_create` (the API's)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from ally360.exceptions import ServiceError
+from ally360.pages import form_service_error, run_service, tenant_page
+from ally360.roles import SELLER
+
+from . import selectors, services
+from .forms import CustomerForm
+
+PAGE_SIZE = 25
+
+
+@require_GET
+@tenant_page("contacts", "read")
+def customer_list_view(request):
+    query = request.GET.get("q", "").strip()[:100]
+    page = Paginator(selectors.customer_search(query), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "contacts/customer_list.html",
+        {"page_obj": page, "q": query, "can_create": request.page.may("contacts", "write")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("contacts", "write")
+def customer_create_view(request):
+    form = CustomerForm(request.POST or None, credit_terms=request.page.role != SELLER)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = run_service(
+                services.contact_create, role=request.page.role, **form.contact_data()
+            )
+        except ServiceError as error:
+            form_service_error(form, error, {"phones": "phone", "addresses": "address"})
+        else:
+            messages.success(
+                request,
+                _("Customer %(name)s created: give %(number)s at the counter.")
+                % {"name": customer.name, "number": customer.id_number},
+            )
+            return redirect(f"{reverse('pages:customers')}?{urlencode({'q': customer.id_number})}")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "contacts/customer_form.html", {"form": form}, status=status)
