@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from pos.models import PDV
 from products.models import Brand, Category, Tax, Unit
 
-MONEY_FIELD = {"max_digits": 18, "decimal_places": 2}
+# A variant's price and cost columns (18 digits, 6 decimals) hold 12 integer digits.
+MONEY_FIELD = {"max_digits": 14, "decimal_places": 2}
 QUANTITY_FIELD = {"max_digits": 18, "decimal_places": 3}
 STOCK_PREFIX = "stock_"
 
@@ -64,6 +65,27 @@ class ProductCreateForm(forms.Form):
                 required=False,
                 **QUANTITY_FIELD,
             )
+
+    def clean(self):
+        data = super().clean()
+        # Opening stock typed for a point of sale closed since the form was shown would be
+        # dropped without a word: refused instead, as the API refuses it.
+        known = {f"{STOCK_PREFIX}{pdv.pk}" for pdv in self.pdvs}
+        stray = [
+            name
+            for name, value in self.data.items()
+            if name.startswith(STOCK_PREFIX)
+            and name not in known
+            and value.strip() not in ("", "0")
+        ]
+        if stray:
+            raise forms.ValidationError(
+                _(
+                    "A point of sale on this form was closed meanwhile: check the opening stock "
+                    "and send it again."
+                )
+            )
+        return data
 
     def stock_fields(self):
         return [self[f"{STOCK_PREFIX}{pdv.pk}"] for pdv in self.pdvs]

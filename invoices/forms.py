@@ -191,3 +191,4 @@ class InvoicePaymentForm(forms.Form):
     )
     amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), **MONEY_FIELD)
     reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+    payment_key = forms.UUIDField(widget=forms.HiddenInput)  # one payment per form

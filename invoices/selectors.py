@@ -213,6 +213,15 @@ def shift_report(shift: Shift) -> dict:
         )["s"]
         or ZERO
     )
+    # Refunds by method (the card terminal's and the wallets' totals are net of them).
+    refunds_by_method = {
+        row["refund_method"]: {"count": row["count"], "amount": str(money(row["amount"]))}
+        for row in CreditNote.objects.filter(shift=shift)
+        .exclude(refund_method="")
+        .values("refund_method")
+        .annotate(count=Count("id"), amount=Sum("refund_amount"))
+        .order_by("refund_method")
+    }
     expected = (
         {method: Decimal(amount) for method, amount in shift.expected.items()}
         if shift.status == Shift.Status.CLOSED
@@ -226,6 +235,7 @@ def shift_report(shift: Shift) -> dict:
         "tax_total": str(money(totals["taxes"])),
         "sales_by_method": by_method,
         "collections_by_method": collections,
+        "refunds_by_method": refunds_by_method,
         "numbers_used": ranges,
         "taxes": [
             {"name": name, "rate": rate, "base": str(v["base"]), "amount": str(v["amount"])}

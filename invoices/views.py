@@ -40,6 +40,7 @@ from .models import Invoice
 
 PAGE_SIZE = 25
 SALE_SCOPE = "page pos-sale"
+PAYMENT_SCOPE = "page invoice-payment"
 
 
 # --- POS: shift open ---------------------------------------------------------------------------
@@ -182,30 +183,48 @@ def pos_sale_view(request):
         return _sale_page(request, shift, form, formset, status=400)
 
 
-def _sell_once(request, form, sell, shown_on: str):
-    """The sale (`sell() -> (invoice, warnings)`: charged, or on credit) once per form: its
-    hidden key is reserved with the sale (an idempotency record, as the API's Idempotency-Key),
-    so a double click or a resent form shows the first sale (`shown_on`: its receipt, or the
-    credit invoice) instead of selling twice. A failed sale rolls the key back with it."""
-    key = str(form.cleaned_data["sale_key"])
+def _once_per_form(request, key: str, scope: str, act, *, used: str) -> tuple[dict, bool]:
+    """`act() -> dict` (what to remember of what it wrote) once per form: the form's hidden key
+    is reserved with the write (an idempotency record, as the API's Idempotency-Key), so a
+    double click or a resent form finds what the first one did, `(remembered, False)`, instead
+    of doing it twice. A failed write rolls the key back with it; the same key with other
+    data is refused (`used`)."""
     fingerprint = _fingerprint(request.POST)
     with transaction.atomic():
-        record_id = idempotency_reserve(key, SALE_SCOPE, fingerprint, request.user.pk)
+        record_id = idempotency_reserve(key, scope, fingerprint, request.user.pk)
         if record_id is None:
-            record = IdempotencyRecord.objects.get(user=request.user.pk, key=key, scope=SALE_SCOPE)
-            invoice_id = (record.response_body or {}).get("invoice")
-            if record.fingerprint != fingerprint or invoice_id is None:
-                raise ServiceError(
-                    _("This form was already used for a sale: start a new sale."),
-                    code="sale_form_used",
-                )
-            messages.info(request, _("This sale was already registered."))
-            return redirect(shown_on, pk=invoice_id)
-        invoice, warnings = sell()
+            record = IdempotencyRecord.objects.get(user=request.user.pk, key=key, scope=scope)
+            if record.fingerprint != fingerprint or not record.response_body:
+                raise ServiceError(used, code="form_used")
+            return record.response_body, False
+        remembered = act()
         IdempotencyRecord.objects.filter(pk=record_id).update(
-            status_code=201, response_body={"invoice": str(invoice.pk)}
+            status_code=201, response_body=remembered
         )
-    for warning in warnings:
+    return remembered, True
+
+
+def _sell_once(request, form, sell, shown_on: str):
+    """The sale (`sell() -> (invoice, warnings)`: charged, or on credit) once per form; a
+    repeat shows the first sale (`shown_on`: its receipt, or the credit invoice)."""
+    sold = {}
+
+    def act():
+        sold["invoice"], sold["warnings"] = sell()
+        return {"invoice": str(sold["invoice"].pk)}
+
+    remembered, first = _once_per_form(
+        request,
+        str(form.cleaned_data["sale_key"]),
+        SALE_SCOPE,
+        act,
+        used=_("This form was already used for a sale: start a new sale."),
+    )
+    if not first:
+        messages.info(request, _("This sale was already registered."))
+        return redirect(shown_on, pk=remembered["invoice"])
+    invoice = sold["invoice"]
+    for warning in sold["warnings"]:
         messages.warning(request, warning)
     if shown_on == "pages:invoice":
         messages.success(
@@ -282,13 +301,23 @@ def shift_report_view(request, pk):
         raise Http404
     report = selectors.shift_report(shift)
     labels = dict(PaymentMethod.choices)
-    methods = [
-        (labels.get(method, method), entry) for method, entry in report["sales_by_method"].items()
-    ]
+
+    def labelled(per_method: dict) -> list[tuple[str, object]]:
+        return [(str(labels.get(method, method)), entry) for method, entry in per_method.items()]
+
     return render(
         request,
         "invoices/shift_report.html",
-        {"shift": shift, "report": report, "methods": methods},
+        {
+            "shift": shift,
+            "report": report,
+            "methods": labelled(report["sales_by_method"]),
+            "collections": labelled(report["collections_by_method"]),
+            "refunds": labelled(report["refunds_by_method"]),
+            # What the close checks per method: the drawer's cash, the card terminal's and
+            # each wallet's totals.
+            "expected": labelled(report["expected_by_method"]),
+        },
     )
 
 
@@ -343,7 +372,9 @@ def _invoice_page(request, invoice, payment_form=None, status=200):
         and invoice.status == Invoice.Status.OPEN
         and request.page.may("payments", "write")
     ):
-        payment_form = InvoicePaymentForm(initial={"amount": invoice.balance})
+        payment_form = InvoicePaymentForm(
+            initial={"amount": invoice.balance, "payment_key": uuid.uuid4()}
+        )
     return render(
         request,
         "invoices/invoice_detail.html",
@@ -379,28 +410,38 @@ def invoice_payment_view(request, pk):
         raise Http404
     form = InvoicePaymentForm(request.POST)
     if form.is_valid():
-        try:
-            payment = run_service(
-                services.payment_create,
+        data = form.cleaned_data
+
+        def pay():
+            payment = services.payment_create(
                 invoice=invoice,
                 user=request.user,
                 role=request.page.role,
-                method=form.cleaned_data["method"],
-                amount=form.cleaned_data["amount"],
-                reference=form.cleaned_data["reference"],
+                method=data["method"],
+                amount=data["amount"],
+                reference=data["reference"],
+            )
+            return {"amount": str(payment.amount), "balance": str(payment.invoice.balance)}
+
+        try:
+            paid, first = _once_per_form(
+                request,
+                f"{invoice.pk}:{data['payment_key']}",
+                PAYMENT_SCOPE,
+                pay,
+                used=_("This form was already used for a payment: open the invoice again."),
             )
         except ServiceError as error:
             form_service_error(form, error)
         else:
-            messages.success(
-                request,
-                _("Payment of %(amount)s registered: %(number)s owes %(balance)s.")
-                % {
-                    "amount": payment.amount,
-                    "number": invoice.full_number,
-                    "balance": payment.invoice.balance,
-                },
-            )
+            if first:
+                messages.success(
+                    request,
+                    _("Payment of %(amount)s registered: %(number)s owes %(balance)s.")
+                    % {**paid, "number": invoice.full_number},
+                )
+            else:
+                messages.info(request, _("This payment was already registered."))
             return redirect("pages:invoice", pk=invoice.pk)
     return _invoice_page(request, invoice, payment_form=form, status=400)
 

@@ -206,3 +206,63 @@ def test_another_company_s_category_or_tax_is_not_a_choice(company_a, company_b)
         assert response.status_code == 400 and response.context["form"].errors.get(field)
     with tenant_context(company_a):
         assert not Variant.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"price_with_tax": "9999999999999999"}, {"cost": "9999999999999999"}],
+)
+def test_a_huge_price_or_cost_is_a_form_error_not_a_500(company_a, change):
+    client = pages_as(company_a, Role.OWNER)
+    client.raise_request_exception = False
+    response = client.post("/products/new/", _new_product(company_a, **change))
+    assert response.status_code == 400, response.status_code
+    with tenant_context(company_a):
+        assert not Variant.objects.exists()
+
+
+def test_opening_stock_at_a_pdv_closed_since_the_form_was_shown_is_refused(company_a):
+    from pos.models import PDV
+    from pos.services import pdv_create
+
+    with tenant_context(company_a):
+        bodega = pdv_create(name="Bodega", code="BOD")
+    client = pages_as(company_a, Role.OWNER)
+    assert client.get("/products/new/").status_code == 200
+    with tenant_context(company_a):
+        PDV.objects.filter(pk=bodega.pk).update(is_active=False)
+    response = client.post("/products/new/", _new_product(company_a, **{f"stock_{bodega.pk}": "6"}))
+    # The owner typed 6 units at Bodega: not a product created silently without them.
+    with tenant_context(company_a):
+        stock = {s.pdv.code: s.quantity for s in Stock.objects.filter(variant__sku="GAS-400")}
+    assert response.status_code == 400, (response.status_code, stock)
+
+
+def test_a_shelf_price_with_iva_and_inc_is_charged_exactly(company_a):
+    from products.models import Tax
+    from products.selectors import price_with_taxes
+
+    with tenant_context(company_a):
+        inc = Tax.objects.filter(kind=Tax.Kind.INC, rate=8).first()
+    client = pages_as(company_a, Role.OWNER)
+    response = client.post(
+        "/products/new/", _new_product(company_a, price_with_tax="12700", inc=str(inc.pk))
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with tenant_context(company_a):
+        variant = Variant.objects.get(sku="GAS-400")
+        taxes = [link.tax for link in variant.product.product_taxes.select_related("tax")]
+        assert sorted(t.rate for t in taxes) == [8, 19]
+        assert price_with_taxes(variant.price, taxes) == 12700
+
+
+def test_a_fractional_opening_stock_of_whole_units_is_refused(company_a):
+    client = pages_as(company_a, Role.OWNER)
+    from pos.models import PDV
+
+    with tenant_context(company_a):
+        main = PDV.objects.get(is_main=True)
+    response = client.post("/products/new/", _new_product(company_a, **{f"stock_{main.pk}": "2.5"}))
+    assert response.status_code == 400
+    with tenant_context(company_a):
+        assert not Variant.objects.exists()

@@ -62,3 +62,22 @@ def test_a_card_refund_at_the_counter_lowers_the_shift_s_card_total(owner_a, sho
     assert refunded.json()["refund_amount"] == "11900.00"
     report = owner_a.get(f"/api/v1/shifts/{shift['id']}/report").json()
     assert report["expected_by_method"].get("credit_card", "0.00") in ("0.00", "0")
+
+
+def test_the_shift_report_explains_each_method_s_expected_total(owner_a, shop_a):
+    """Sales plus collections less refunds, per method, is what the close expects: a card
+    refund of a payment taken before the shift shows as a refund, not as an unexplained
+    negative."""
+    from invoices.tests.test_invoices_api import credit_note
+
+    invoice = issue_invoice(owner_a, shop_a)
+    owner_a.post(
+        f"/api/v1/invoices/{invoice['id']}/payments",
+        {"method": "credit_card", "amount": "11900", "reference": "V"},
+        format="json",
+    )  # no shift yet: at the office
+    shift = open_shift(owner_a, shop_a, cash="0")
+    assert credit_note(owner_a, invoice, "1", refund_method="credit_card").status_code == 201
+    report = owner_a.get(f"/api/v1/shifts/{shift['id']}/report").json()
+    assert report["refunds_by_method"] == {"credit_card": {"count": 1, "amount": "11900.00"}}
+    assert report["expected_by_method"]["credit_card"] == "-11900.00"

@@ -566,6 +566,16 @@ def test_a_sale_on_credit_needs_a_customer_within_its_limit(shop, customer, limi
     assert row_counts(shop.company, *WRITTEN) == before
 
 
+def pay(method, amount, reference=""):
+    """The invoice page's payment form, a new form each time (its one-time key)."""
+    return {
+        "method": method,
+        "amount": amount,
+        "reference": reference,
+        "payment_key": str(uuid.uuid4()),
+    }
+
+
 def _credit_invoice(shop, client):
     open_shift(client, shop)
     response = client.post(
@@ -580,7 +590,7 @@ def test_a_customer_pays_part_of_an_invoice_in_cash_into_the_shift(shop):
     client = pages_as(shop.company)
     invoice = _credit_invoice(shop, client)
     url = f"/invoices/{invoice.pk}/payments/"
-    response = client.post(url, {"method": "cash", "amount": "10000", "reference": ""})
+    response = client.post(url, pay("cash", "10000", ""))
     assert response.status_code == 302 and response["Location"] == f"/invoices/{invoice.pk}/"
     with tenant_context(shop.company):
         invoice.refresh_from_db()
@@ -589,7 +599,7 @@ def test_a_customer_pays_part_of_an_invoice_in_cash_into_the_shift(shop):
     assert invoice.balance == Decimal("13800.00") and payment.shift_id == shift.pk
     assert "13.800,00" in client.get(response["Location"]).content.decode()
     # Above what is owed: on the form, nothing written.
-    above = client.post(url, {"method": "transfer", "amount": "20000", "reference": "TRX"})
+    above = client.post(url, pay("transfer", "20000", "TRX"))
     assert above.status_code == 400 and above.context["payment_form"].errors["amount"]
     with tenant_context(shop.company):
         assert Payment.objects.count() == 1
@@ -602,8 +612,8 @@ def test_money_taken_by_someone_without_a_shift_is_in_no_drawer(shop):
     invoice = _credit_invoice(shop, seller)
     owner = pages_as(shop.company, Role.OWNER)  # no shift of their own
     url = f"/invoices/{invoice.pk}/payments/"
-    assert owner.post(url, {"method": "cash", "amount": "1000", "reference": ""}).status_code == 302
-    transfer = owner.post(url, {"method": "transfer", "amount": "1000", "reference": "TRX-1"})
+    assert owner.post(url, pay("cash", "1000", "")).status_code == 302
+    transfer = owner.post(url, pay("transfer", "1000", "TRX-1"))
     assert transfer.status_code == 302
     with tenant_context(shop.company):
         payments = {p.method: p.shift_id for p in Payment.objects.all()}
@@ -613,7 +623,7 @@ def test_money_taken_by_someone_without_a_shift_is_in_no_drawer(shop):
 def test_payments_on_pages_keep_roles_and_companies_apart(shop, shop_b):
     invoice = _credit_invoice(shop, pages_as(shop.company))
     url = f"/invoices/{invoice.pk}/payments/"
-    data = {"method": "transfer", "amount": "1000", "reference": ""}
+    data = pay("transfer", "1000", "")
     viewer = pages_as(shop.company, Role.VIEWER)
     assert viewer.post(url, data).status_code == 403
     assert b"payment-form" not in viewer.get(f"/invoices/{invoice.pk}/").content
@@ -621,3 +631,35 @@ def test_payments_on_pages_keep_roles_and_companies_apart(shop, shop_b):
     assert other.post(url, data).status_code == 404
     with tenant_context(shop.company):
         assert not Payment.objects.exists()
+
+
+def test_a_payment_form_sent_twice_records_one_payment(shop):
+    client = pages_as(shop.company)
+    invoice = _credit_invoice(shop, client)  # owes 23,800
+    url = f"/invoices/{invoice.pk}/payments/"
+    data = pay("cash", "5000")
+    assert client.post(url, data).status_code == 302
+    again = client.post(url, data)  # a double click, or the form sent again
+    assert again.status_code == 302
+    with tenant_context(shop.company):
+        invoice.refresh_from_db()
+        assert Payment.objects.count() == 1
+    assert invoice.balance == Decimal("18800.00")
+    assert "Este pago ya estaba registrado" in client.get(again["Location"]).content.decode()
+
+
+def test_the_shift_report_page_shows_what_each_method_should_total(shop):
+    """Collections on earlier invoices and the expected total per method: what the close is
+    checked against (the drawer's cash, the card terminal's total)."""
+    client = pages_as(shop.company)
+    invoice = _credit_invoice(shop, client)
+    with tenant_context(shop.company):
+        Invoice.objects.filter(pk=invoice.pk).update(shift=None)  # an earlier invoice
+    url = f"/invoices/{invoice.pk}/payments/"
+    assert client.post(url, pay("credit_card", "23800", "V-1")).status_code == 302
+    with tenant_context(shop.company):
+        shift = Shift.objects.get()
+    response = client.get(f"/pos/shifts/{shift.pk}/")
+    page = response.content.decode()
+    assert dict(response.context["collections"])["Tarjeta crédito"]["amount"] == "23800.00"
+    assert 'data-testid="expected-by-method"' in page and "23.800,00" in page
