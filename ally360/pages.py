@@ -206,6 +206,13 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return django_csrf_failure(request, reason=reason)
 
 
+def amount(value) -> str:
+    """Money in a page's message as the page shows it ("30.000,00" in Spanish)."""
+    from django.utils.formats import number_format
+
+    return number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+
+
 def forbidden(request: HttpRequest, message: str | None = None) -> HttpResponse:
 
     return render(

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ally360.documents import PaymentMethod
 from contacts.selectors import customer_by_reference
-from pos.models import Seller
+from pos.models import CashMovement, Seller
 from products.selectors import variants_by_code
 
 MONEY_FIELD = {"max_digits": 18, "decimal_places": 2}
@@ -192,3 +192,13 @@ class InvoicePaymentForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), **MONEY_FIELD)
     reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
     payment_key = forms.UUIDField(widget=forms.HiddenInput)  # one payment per form
+
+
+class CashMovementForm(forms.Form):
+    """Cash put into or taken out of the drawer (change for the float, a withdrawal to the
+    safe, a small expense): `services.drawer_cash_movement`, as `POST shifts/{id}/cash-movements`."""
+
+    kind = forms.ChoiceField(label=_("Movement"), choices=CashMovement.Kind.choices)
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), **MONEY_FIELD)
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+    movement_key = forms.UUIDField(widget=forms.HiddenInput)  # one movement per form

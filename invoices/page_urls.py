@@ -9,6 +9,7 @@ urlpatterns = [
     path("pos/shift/open/", views.pos_shift_open_view, name="pos-shift-open"),
     path("pos/sale/", views.pos_sale_view, name="pos-sale"),
     path("pos/receipts/<uuid:pk>/", views.pos_receipt_view, name="pos-receipt"),
+    path("pos/cash/", views.pos_cash_view, name="pos-cash"),
     path("pos/close/", views.pos_close_view, name="pos-close"),
     path("pos/shifts/<uuid:pk>/", views.shift_report_view, name="shift-report"),
     path("invoices/", views.invoice_list_view, name="invoices"),

@@ -24,12 +24,13 @@ from ally360.documents import PaymentMethod
 from ally360.exceptions import ServiceError
 from ally360.idempotency import idempotency_reserve
 from ally360.models import IdempotencyRecord
-from ally360.pages import form_service_error, run_service, tenant_page
+from ally360.pages import amount, form_service_error, run_service, tenant_page
 from pos.selectors import open_shift_of, registers_to_open, shifts_visible_to
 from pos.services import shift_open
 
 from . import selectors, services
 from .forms import (
+    CashMovementForm,
     InvoicePaymentForm,
     PosSaleForm,
     SaleLineFormSet,
@@ -41,6 +42,7 @@ from .models import Invoice
 PAGE_SIZE = 25
 SALE_SCOPE = "page pos-sale"
 PAYMENT_SCOPE = "page invoice-payment"
+CASH_SCOPE = "page cash-movement"
 
 
 # --- POS: shift open ---------------------------------------------------------------------------
@@ -233,7 +235,7 @@ def _sell_once(request, form, sell, shown_on: str):
             % {
                 "number": invoice.full_number,
                 "customer": invoice.customer.name,
-                "total": invoice.total,
+                "total": amount(invoice.total),
             },
         )
     return redirect(shown_on, pk=invoice.pk)
@@ -255,6 +257,60 @@ def pos_receipt_view(request, pk):
         request,
         "invoices/pos_receipt.html",
         {"invoice": invoice, "payments": payments, "change": change, "company": company},
+    )
+
+
+# --- POS: cash in and out of the drawer --------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("shifts", "write")
+def pos_cash_view(request):
+    """Cash into or out of the open shift's drawer, with its reason; out at most what the
+    drawer holds. Once per form, as a sale."""
+    shift = open_shift_of(request.user)
+    if shift is None:
+        messages.info(request, _("You have no open shift."))
+        return redirect("pages:pos")
+    form = CashMovementForm(request.POST or None, initial={"movement_key": uuid.uuid4()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def move():
+            movement = services.drawer_cash_movement(
+                shift=shift,
+                user=request.user,
+                role=request.page.role,
+                kind=data["kind"],
+                amount=data["amount"],
+                reason=data["reason"],
+            )
+            return {"movement": str(movement.pk)}
+
+        try:
+            _moved, first = _once_per_form(
+                request,
+                str(data["movement_key"]),
+                CASH_SCOPE,
+                move,
+                used=_("This form was already used: open it again."),
+            )
+        except ServiceError as error:
+            form_service_error(form, error)
+        else:
+            if first:
+                messages.success(
+                    request,
+                    _("Registered. The drawer should hold %(cash)s.")
+                    % {"cash": amount(services.shift_cash_in_drawer(shift))},
+                )
+            return redirect("pages:pos")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "invoices/pos_cash.html",
+        {"form": form, "shift": shift, "cash": services.shift_cash_in_drawer(shift)},
+        status=status,
     )
 
 
@@ -421,7 +477,7 @@ def invoice_payment_view(request, pk):
                 amount=data["amount"],
                 reference=data["reference"],
             )
-            return {"amount": str(payment.amount), "balance": str(payment.invoice.balance)}
+            return {"amount": amount(payment.amount), "balance": amount(payment.invoice.balance)}
 
         try:
             paid, first = _once_per_form(

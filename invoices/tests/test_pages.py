@@ -663,3 +663,39 @@ def test_the_shift_report_page_shows_what_each_method_should_total(shop):
     page = response.content.decode()
     assert dict(response.context["collections"])["Tarjeta crédito"]["amount"] == "23800.00"
     assert 'data-testid="expected-by-method"' in page and "23.800,00" in page
+
+
+# --- cash in and out of the drawer -------------------------------------------------------------
+
+
+def cash_data(kind, amount, reason="Retiro a la caja fuerte"):
+    return {"kind": kind, "amount": amount, "reason": reason, "movement_key": str(uuid.uuid4())}
+
+
+def test_cash_in_and_out_of_the_drawer_once_per_form_and_never_below_zero(shop):
+    from pos.models import CashMovement
+
+    client = pages_as(shop.company)
+    open_shift(client, shop, cash="50000")
+    assert client.get("/pos/cash/").status_code == 200
+    taken = cash_data("out", "20000")
+    response = client.post("/pos/cash/", taken)
+    assert response.status_code == 302 and response["Location"] == "/pos/"
+    assert "30.000,00" in client.get("/pos/").content.decode()  # what the drawer should hold
+    assert client.post("/pos/cash/", taken).status_code == 302  # sent again: one movement
+    too_much = client.post("/pos/cash/", cash_data("out", "30000.01"))
+    assert too_much.status_code == 400 and too_much.context["form"].errors
+    no_reason = client.post("/pos/cash/", cash_data("in", "1000", reason=""))
+    assert no_reason.status_code == 400 and no_reason.context["form"].errors["reason"]
+    with tenant_context(shop.company):
+        assert [(m.kind, m.amount) for m in CashMovement.objects.all()] == [
+            ("out", Decimal("20000.00"))
+        ]
+
+
+def test_cash_movements_need_an_open_shift_and_a_role_that_sells(shop):
+    client = pages_as(shop.company)
+    response = client.post("/pos/cash/", cash_data("in", "1000"))
+    assert response.status_code == 302 and response["Location"] == "/pos/"  # no shift
+    assert pages_as(shop.company, Role.VIEWER).get("/pos/cash/").status_code == 403
+    assert pages_as(shop.company, Role.ACCOUNTANT).get("/pos/cash/").status_code == 403
