@@ -99,3 +99,16 @@ class ProductCreateForm(forms.Form):
             for pdv in self.pdvs
             if (quantity := self.cleaned_data.get(f"{STOCK_PREFIX}{pdv.pk}"))
         ]
+
+
+class VariantPriceForm(forms.Form):
+    """A new shelf price (and barcode, and reference cost for the roles that see costs)."""
+
+    price_with_tax = forms.DecimalField(
+        label=_("Price with tax"),
+        min_value=Decimal("0.01"),
+        help_text=_("What the shelf says and the customer pays."),
+        **MONEY_FIELD,
+    )
+    barcode = forms.CharField(label=_("Barcode"), max_length=64, required=False)
+    cost = forms.DecimalField(label=_("Cost"), min_value=0, required=False, **MONEY_FIELD)

@@ -7,4 +7,5 @@ from . import views
 urlpatterns = [
     path("products/", views.product_list_view, name="products"),
     path("products/new/", views.product_create_view, name="product-new"),
+    path("products/variants/<uuid:pk>/price/", views.variant_price_view, name="variant-price"),
 ]

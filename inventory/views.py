@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ally360.exceptions import ServiceError
 from ally360.money import ZERO
-from ally360.pages import form_service_error, run_service, tenant_page
+from ally360.pages import amount, form_service_error, run_service, tenant_page
 from products.selectors import (
     base_for_shelf_price,
     default_price_list,
@@ -28,7 +29,7 @@ from products.selectors import (
 )
 
 from . import selectors, services
-from .forms import ProductCreateForm
+from .forms import ProductCreateForm, VariantPriceForm
 
 PAGE_SIZE = 25
 
@@ -129,3 +130,65 @@ def product_create_view(request):
                 return redirect(f"{reverse('pages:products')}?{urlencode({'q': data['sku']})}")
     status = 400 if request.method == "POST" else 200
     return render(request, "inventory/product_form.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("catalog", "write")
+def variant_price_view(request, pk):
+    """A variant's new shelf price: `products.services.variant_update` with the price before
+    tax whose till price is the shelf price (or the highest below it, said), as `PATCH
+    variants/{id}`."""
+    from products.models import Variant
+    from products.services import variant_update
+
+    variant = (
+        Variant.objects.select_related("product")
+        .prefetch_related("product__product_taxes__tax")
+        .filter(pk=pk)
+        .first()
+    )
+    if variant is None:  # another company's too
+        raise Http404
+    taxes = [link.tax for link in variant.product.product_taxes.all()]
+    shelf = price_with_taxes(variant.price, taxes)
+    form = VariantPriceForm(
+        request.POST or None,
+        initial={"price_with_tax": shelf, "barcode": variant.barcode, "cost": variant.cost},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        found = base_for_shelf_price(data["price_with_tax"], [tax.rate for tax in taxes])
+        if found is None:
+            form.add_error("price_with_tax", _("Too low a price for these taxes."))
+        else:
+            price, till = found
+            changes = {"price": price, "barcode": data["barcode"]}
+            if data["cost"] is not None:
+                changes["cost"] = data["cost"]
+            try:
+                run_service(variant_update, variant=variant, data=changes)
+            except ServiceError as error:
+                form_service_error(form, error, {"price": "price_with_tax"})
+            else:
+                if till != data["price_with_tax"]:
+                    messages.warning(
+                        request,
+                        _(
+                            "No price before tax gives exactly %(shelf)s with these taxes: "
+                            "the till charges %(till)s."
+                        )
+                        % {"shelf": data["price_with_tax"], "till": till},
+                    )
+                messages.success(
+                    request,
+                    _("%(sku)s now sells at %(price)s.")
+                    % {"sku": variant.sku, "price": amount(till)},
+                )
+                return redirect(f"{reverse('pages:products')}?{urlencode({'q': variant.sku})}")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "inventory/variant_price.html",
+        {"form": form, "variant": variant, "taxes": taxes, "shelf": shelf},
+        status=status,
+    )

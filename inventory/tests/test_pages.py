@@ -3,6 +3,8 @@ for the roles that read them; queries do not grow with the page."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -266,3 +268,53 @@ def test_a_fractional_opening_stock_of_whole_units_is_refused(company_a):
     assert response.status_code == 400
     with tenant_context(company_a):
         assert not Variant.objects.exists()
+
+
+# --- a new shelf price ---------------------------------------------------------------------------
+
+
+def test_an_owner_changes_a_shelf_price(shop_a):
+    variant = shop_a.variants["iva19"]
+    client = pages_as(shop_a.company, Role.OWNER)
+    url = f"/products/variants/{variant.pk}/price/"
+    page = client.get(url)
+    assert page.status_code == 200 and page.context["shelf"] == Decimal("11900.00")
+    assert url.encode() in client.get("/products/").content  # the list links to it
+    response = client.post(url, {"price_with_tax": "12500", "barcode": "7701234000019"})
+    assert response.status_code == 302, response.content.decode()[:1500]
+    with tenant_context(shop_a.company):
+        variant.refresh_from_db()
+    assert (variant.price, variant.barcode) == (Decimal("10504.200000"), "7701234000019")
+    listed = client.get(response["Location"])
+    assert str(listed.context["rows"][0]["price_with_tax"]) == "12500.00"
+    assert "ahora se vende a 12.500,00" in listed.content.decode()
+
+
+def test_a_barcode_taken_is_a_form_error_and_changes_nothing(shop_a):
+    with tenant_context(shop_a.company):
+        Variant.objects.filter(pk=shop_a.variants["iva5"].pk).update(barcode="7700000000001")
+    variant = shop_a.variants["iva19"]
+    client = pages_as(shop_a.company, Role.ADMIN)
+    response = client.post(
+        f"/products/variants/{variant.pk}/price/",
+        {"price_with_tax": "99999", "barcode": "7700000000001"},
+    )
+    assert response.status_code == 400 and response.context["form"].errors
+    with tenant_context(shop_a.company):
+        variant.refresh_from_db()
+    assert variant.price == Decimal("10000.000000")
+
+
+def test_only_managers_change_prices_and_only_their_company_s(shop_a, shop_b):
+    variant = shop_a.variants["iva19"]
+    url = f"/products/variants/{variant.pk}/price/"
+    for role in (Role.SELLER, Role.ACCOUNTANT, Role.VIEWER):
+        client = pages_as(shop_a.company, role)
+        assert client.get(url).status_code == 403
+        assert client.post(url, {"price_with_tax": "1", "barcode": ""}).status_code == 403
+        assert url.encode() not in client.get("/products/").content
+    other = pages_as(shop_b.company, Role.OWNER)
+    assert other.post(url, {"price_with_tax": "1", "barcode": ""}).status_code == 404
+    with tenant_context(shop_a.company):
+        variant.refresh_from_db()
+    assert variant.price == Decimal("10000.000000")
