@@ -1660,7 +1660,8 @@ def shift_close(*, shift: Shift, user, role: str, counted: dict, notes: str = ""
         )
     expected = shift_expected(shift)
     counted = {method: money(amount) for method, amount in counted.items()}
-    shift.expected = {method: str(amount) for method, amount in expected.items()}
+    # Money as written on documents (SQLite's sums come without their decimal places).
+    shift.expected = {method: str(money(amount)) for method, amount in expected.items()}
     shift.counted = {method: str(amount) for method, amount in counted.items()}
     shift.expected_cash = expected[PaymentMethod.CASH]
     shift.counted_cash = counted[PaymentMethod.CASH]

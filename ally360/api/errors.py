@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -50,9 +51,11 @@ def _error_code(detail, default: str) -> str:
 def exception_handler(exc, context):
     """DRF exception handler; every failed request is also rolled back."""
     headers = {}
-    if isinstance(exc, DataError):
+    if isinstance(exc, (DataError, decimal.InvalidOperation)):
         # A value the database cannot store or compare (an out-of-range number or time zone in a
-        # filter): the client's input, not a server fault.
+        # filter): the client's input, not a server fault. SQLite's adapter (the embedded
+        # default) refuses a number too large for its column with InvalidOperation where
+        # PostgreSQL answers DataError.
         logger.warning("Value out of range in %s: %s", context.get("view"), exc)
         set_rollback()
         return Response(

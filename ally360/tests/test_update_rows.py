@@ -13,6 +13,7 @@ from ally360.tests.tenancy_app.models import Note
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.postgres  # the statement's shape is PostgreSQL's
 def test_one_statement_updates_each_row_with_its_own_values(company_a):
     with tenant_context(company_a):
         notes = [Note.objects.create(title=f"n{i}", amount=i) for i in range(3)]
@@ -65,6 +66,7 @@ def test_nulls_and_json_keep_their_column_types(company_a, make_member):
         assert IdempotencyRecord.objects.get(key="k0").status_code is None
 
 
+@pytest.mark.postgres  # the statement's shape is PostgreSQL's
 def test_a_filtered_queryset_updates_only_its_rows(company_a):
     with tenant_context(company_a):
         notes = [Note.objects.create(title=f"f{i}", amount=i) for i in range(3)]

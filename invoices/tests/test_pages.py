@@ -439,6 +439,7 @@ def test_the_change_preview_reads_the_total_unlocalized(shop):
     assert float(attr) == 12345.67, attr  # what parseFloat reads (float() is stricter)
 
 
+@pytest.mark.postgres  # a foreign key checked at commit (deferred): PostgreSQL's
 @pytest.mark.django_db(transaction=True)
 def test_a_commit_failure_leaves_no_success_message(shop, monkeypatch):
     """A page whose commit fails (a deferred foreign key: the register deleted meanwhile)
