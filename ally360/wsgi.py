@@ -13,4 +13,5 @@ application = get_wsgi_application()
 from django.urls import get_resolver  # noqa: E402
 
 get_resolver().url_patterns  # noqa: B018 - loads the URLconf and every view it imports
+gc.collect()  # start-up's garbage goes now, not frozen for the life of the process
 gc.freeze()

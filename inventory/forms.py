@@ -111,4 +111,13 @@ class VariantPriceForm(forms.Form):
         **MONEY_FIELD,
     )
     barcode = forms.CharField(label=_("Barcode"), max_length=64, required=False)
-    cost = forms.DecimalField(label=_("Cost"), min_value=0, required=False, **MONEY_FIELD)
+    # The reference cost as its column keeps it (6 decimals), so the value shown goes back as it
+    # was; the view writes it only when it was changed.
+    cost = forms.DecimalField(
+        label=_("Cost"),
+        min_value=0,
+        max_value=Decimal("999999999999.999999"),
+        required=False,
+        max_digits=18,
+        decimal_places=6,
+    )

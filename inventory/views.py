@@ -26,6 +26,7 @@ from products.selectors import (
     default_price_list,
     price_with_taxes,
     prices_on_list,
+    variant_price,
 )
 
 from . import selectors, services
@@ -124,12 +125,24 @@ def product_create_view(request):
                             "No price before tax gives exactly %(shelf)s with these taxes: "
                             "the till charges %(till)s."
                         )
-                        % {"shelf": data["price_with_tax"], "till": till},
+                        % {"shelf": amount(data["price_with_tax"]), "till": amount(till)},
                     )
                 messages.success(request, _("Product created."))
                 return redirect(f"{reverse('pages:products')}?{urlencode({'q': data['sku']})}")
     status = 400 if request.method == "POST" else 200
     return render(request, "inventory/product_form.html", {"form": form}, status=status)
+
+
+def _default_list_sets_price(variant, price_list) -> bool:
+    """The default list, not the variant's base price, decides what the till charges: a
+    percentage off it, or a fixed price for this variant."""
+    from products.models import PriceList, PriceListItem
+
+    if price_list is None or not price_list.is_active:
+        return False
+    if price_list.kind == PriceList.Kind.FIXED:
+        return PriceListItem.objects.filter(price_list=price_list, variant=variant).exists()
+    return bool(price_list.percentage)
 
 
 @require_http_methods(["GET", "POST"])
@@ -150,7 +163,10 @@ def variant_price_view(request, pk):
     if variant is None:  # another company's too
         raise Http404
     taxes = [link.tax for link in variant.product.product_taxes.all()]
-    shelf = price_with_taxes(variant.price, taxes)
+    price_list = default_price_list()
+    # The shelf is the price on the default list, as the product list and the till price it.
+    shelf = price_with_taxes(variant_price(variant, price_list), taxes)
+    list_sets_it = _default_list_sets_price(variant, price_list)
     form = VariantPriceForm(
         request.POST or None,
         initial={"price_with_tax": shelf, "barcode": variant.barcode, "cost": variant.cost},
@@ -158,12 +174,18 @@ def variant_price_view(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         found = base_for_shelf_price(data["price_with_tax"], [tax.rate for tax in taxes])
-        if found is None:
+        if list_sets_it:
+            form.add_error(
+                None,
+                _("The default price list %(list)s sets this price: change it on the list.")
+                % {"list": price_list.name},
+            )
+        elif found is None:
             form.add_error("price_with_tax", _("Too low a price for these taxes."))
         else:
             price, till = found
             changes = {"price": price, "barcode": data["barcode"]}
-            if data["cost"] is not None:
+            if "cost" in form.changed_data and data["cost"] is not None:
                 changes["cost"] = data["cost"]
             try:
                 run_service(variant_update, variant=variant, data=changes)
@@ -177,7 +199,7 @@ def variant_price_view(request, pk):
                             "No price before tax gives exactly %(shelf)s with these taxes: "
                             "the till charges %(till)s."
                         )
-                        % {"shelf": data["price_with_tax"], "till": till},
+                        % {"shelf": amount(data["price_with_tax"]), "till": amount(till)},
                     )
                 messages.success(
                     request,

@@ -199,6 +199,10 @@ class CashMovementForm(forms.Form):
     safe, a small expense): `services.drawer_cash_movement`, as `POST shifts/{id}/cash-movements`."""
 
     kind = forms.ChoiceField(label=_("Movement"), choices=CashMovement.Kind.choices)
-    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), **MONEY_FIELD)
+    # 12 integer digits: the drawer's expected cash (18, 2) must still hold the sum at the close.
+    amount = forms.DecimalField(
+        label=_("Amount"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
     reason = forms.CharField(label=_("Reason"), max_length=255)
     movement_key = forms.UUIDField(widget=forms.HiddenInput)  # one movement per form
+    shift = forms.UUIDField(widget=forms.HiddenInput, required=False)  # the shift it was shown for

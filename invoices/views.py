@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Page
@@ -272,7 +273,20 @@ def pos_cash_view(request):
     if shift is None:
         messages.info(request, _("You have no open shift."))
         return redirect("pages:pos")
-    form = CashMovementForm(request.POST or None, initial={"movement_key": uuid.uuid4()})
+    form = CashMovementForm(
+        request.POST or None, initial={"movement_key": uuid.uuid4(), "shift": shift.pk}
+    )
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and form.cleaned_data["shift"]
+        not in (
+            None,
+            shift.pk,
+        )
+    ):
+        # Shown during a shift since closed: its "the drawer should hold" was that shift's.
+        form.add_error(None, _("This form was opened for a shift now closed: open it again."))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
 
@@ -296,7 +310,17 @@ def pos_cash_view(request):
                 used=_("This form was already used: open it again."),
             )
         except ServiceError as error:
-            form_service_error(form, error)
+            if error.code == "not_enough_cash":  # the service's message, with money as shown
+                form.add_error(
+                    "amount",
+                    _("The drawer holds %(cash)s in cash: %(amount)s cannot come out of it.")
+                    % {
+                        "cash": amount(Decimal(error.extra["in_drawer"])),
+                        "amount": amount(data["amount"]),
+                    },
+                )
+            else:
+                form_service_error(form, error)
         else:
             if first:
                 messages.success(
