@@ -85,6 +85,19 @@ def product_list_view(request):
     )
 
 
+def _warn_if_not_exact(request, shelf, till) -> None:
+    """Say so when the till cannot charge the shelf price exactly (`base_for_shelf_price`)."""
+    if till != shelf:
+        messages.warning(
+            request,
+            _(
+                "No price before tax gives exactly %(shelf)s with these taxes: "
+                "the till charges %(till)s."
+            )
+            % {"shelf": amount(shelf), "till": amount(till)},
+        )
+
+
 @require_http_methods(["GET", "POST"])
 @tenant_page("catalog", "write")
 def product_create_view(request):
@@ -118,15 +131,7 @@ def product_create_view(request):
             except ServiceError as error:
                 form_service_error(form, error, {"price": "price_with_tax", "taxes": "iva"})
             else:
-                if till != data["price_with_tax"]:
-                    messages.warning(
-                        request,
-                        _(
-                            "No price before tax gives exactly %(shelf)s with these taxes: "
-                            "the till charges %(till)s."
-                        )
-                        % {"shelf": amount(data["price_with_tax"]), "till": amount(till)},
-                    )
+                _warn_if_not_exact(request, data["price_with_tax"], till)
                 messages.success(request, _("Product created."))
                 return redirect(f"{reverse('pages:products')}?{urlencode({'q': data['sku']})}")
     status = 400 if request.method == "POST" else 200
@@ -192,15 +197,7 @@ def variant_price_view(request, pk):
             except ServiceError as error:
                 form_service_error(form, error, {"price": "price_with_tax"})
             else:
-                if till != data["price_with_tax"]:
-                    messages.warning(
-                        request,
-                        _(
-                            "No price before tax gives exactly %(shelf)s with these taxes: "
-                            "the till charges %(till)s."
-                        )
-                        % {"shelf": amount(data["price_with_tax"]), "till": amount(till)},
-                    )
+                _warn_if_not_exact(request, data["price_with_tax"], till)
                 messages.success(
                     request,
                     _("%(sku)s now sells at %(price)s.")
