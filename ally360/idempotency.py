@@ -129,3 +129,25 @@ def idempotent(view_method):
         return response
 
     return wrapper
+
+
+def once_per_form(request, key: str, scope: str, act, *, used: str) -> tuple[dict, bool]:
+    """The pages' Idempotency-Key: `act() -> dict` (what to remember of what it wrote) runs
+    once per form, its hidden `key` reserved with the write, so a double click or a resent form
+    finds what the first one did, `(remembered, False)`, instead of doing it twice. A failed
+    write rolls the key back with it; the same key with other data is refused (`used`)."""
+    posted = {name: request.POST.getlist(name) for name in sorted(request.POST)}
+    posted.pop("csrfmiddlewaretoken", None)  # a new token per page: not the form's data
+    fingerprint = hashlib.sha256(json.dumps(posted, sort_keys=True).encode()).hexdigest()
+    with transaction.atomic():
+        record_id = idempotency_reserve(key, scope, fingerprint, request.user.pk)
+        if record_id is None:
+            record = IdempotencyRecord.objects.get(user=request.user.pk, key=key, scope=scope)
+            if record.fingerprint != fingerprint or not record.response_body:
+                raise Conflict(used, code="form_used")
+            return record.response_body, False
+        remembered = act()
+        IdempotencyRecord.objects.filter(pk=record_id).update(
+            status_code=201, response_body=remembered
+        )
+    return remembered, True

@@ -8,14 +8,11 @@ Thin, as the API: forms check the shape, services write (`pos.services.shift_ope
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Page
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,8 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ally360.documents import PaymentMethod
 from ally360.exceptions import ServiceError
-from ally360.idempotency import idempotency_reserve
-from ally360.models import IdempotencyRecord
+from ally360.idempotency import once_per_form
 from ally360.pages import amount, form_service_error, run_service, tenant_page
 from pos.selectors import open_shift_of, registers_to_open, shifts_visible_to
 from pos.services import shift_open
@@ -127,11 +123,6 @@ def _line_errors(formset, rows: list[int], error: ServiceError) -> bool:
     return placed
 
 
-def _fingerprint(post) -> str:
-    data = {key: post.getlist(key) for key in sorted(post) if key != "csrfmiddlewaretoken"}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
 @require_POST
 @tenant_page("pos_sales", "write")
 def pos_sale_view(request):
@@ -186,27 +177,6 @@ def pos_sale_view(request):
         return _sale_page(request, shift, form, formset, status=400)
 
 
-def _once_per_form(request, key: str, scope: str, act, *, used: str) -> tuple[dict, bool]:
-    """`act() -> dict` (what to remember of what it wrote) once per form: the form's hidden key
-    is reserved with the write (an idempotency record, as the API's Idempotency-Key), so a
-    double click or a resent form finds what the first one did, `(remembered, False)`, instead
-    of doing it twice. A failed write rolls the key back with it; the same key with other
-    data is refused (`used`)."""
-    fingerprint = _fingerprint(request.POST)
-    with transaction.atomic():
-        record_id = idempotency_reserve(key, scope, fingerprint, request.user.pk)
-        if record_id is None:
-            record = IdempotencyRecord.objects.get(user=request.user.pk, key=key, scope=scope)
-            if record.fingerprint != fingerprint or not record.response_body:
-                raise ServiceError(used, code="form_used")
-            return record.response_body, False
-        remembered = act()
-        IdempotencyRecord.objects.filter(pk=record_id).update(
-            status_code=201, response_body=remembered
-        )
-    return remembered, True
-
-
 def _sell_once(request, form, sell, shown_on: str):
     """The sale (`sell() -> (invoice, warnings)`: charged, or on credit) once per form; a
     repeat shows the first sale (`shown_on`: its receipt, or the credit invoice)."""
@@ -216,7 +186,7 @@ def _sell_once(request, form, sell, shown_on: str):
         sold["invoice"], sold["warnings"] = sell()
         return {"invoice": str(sold["invoice"].pk)}
 
-    remembered, first = _once_per_form(
+    remembered, first = once_per_form(
         request,
         str(form.cleaned_data["sale_key"]),
         SALE_SCOPE,
@@ -302,7 +272,7 @@ def pos_cash_view(request):
             return {"movement": str(movement.pk)}
 
         try:
-            _moved, first = _once_per_form(
+            _moved, first = once_per_form(
                 request,
                 str(data["movement_key"]),
                 CASH_SCOPE,
@@ -504,7 +474,7 @@ def invoice_payment_view(request, pk):
             return {"amount": amount(payment.amount), "balance": amount(payment.invoice.balance)}
 
         try:
-            paid, first = _once_per_form(
+            paid, first = once_per_form(
                 request,
                 f"{invoice.pk}:{data['payment_key']}",
                 PAYMENT_SCOPE,
