@@ -93,6 +93,9 @@ else:
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 
 CACHES = {"default": base.cache_config(TEST_REDIS_URL)}
+# On in every run, so every test that writes and then reads a catalog list checks that the
+# write renewed the cached page (local memory is one process, as the tests are).
+CATALOG_CACHE_SECONDS = 60
 if not TEST_REDIS:
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 

@@ -58,7 +58,7 @@ from products.selectors import (
     variant_prices,
 )
 
-from . import selectors, services
+from . import catalog_cache, selectors, services
 from .models import Adjustment, AdjustmentLine, Stock, StockMovement, Transfer, TransferLine
 
 # Method fields return decimals as strings, like DRF's DecimalField (COERCE_DECIMAL_TO_STRING).
@@ -472,10 +472,15 @@ class PricedListMixin:
         return self.get_serializer_class()(instance, context=context).data
 
     def list(self, request, *args, **kwargs):
+        page = catalog_cache.cached_page(request, self.tenant_id, self.role, self.list_page)
+        return Response(page)
+
+    def list_page(self):
+        """The page's answer as read from the database (`catalog_cache` keeps it)."""
         renderer = self.rows_renderer_class(self.get_serializer_context())
         queryset = self.filter_queryset(self.get_queryset().prefetch_related(None))
         rows = self.paginate_queryset(renderer.rows(queryset))
-        return self.get_paginated_response(renderer.render(rows, self.price_list()))
+        return self.get_paginated_response(renderer.render(rows, self.price_list())).data
 
     def retrieve(self, request, *args, **kwargs):
         return self._respond(self.get_object())

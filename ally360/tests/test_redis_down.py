@@ -38,6 +38,17 @@ def test_logins_and_company_requests_work_and_limits_fail_open(redis_down, api, 
     assert any("Connection" in record.getMessage() or record.exc_info for record in caplog.records)
 
 
+def test_catalog_pages_are_read_from_the_database_with_redis_down(
+    redis_down, owner_a, company_a, make_product
+):
+    """No generation can be read: every page is read afresh, and writes still show."""
+    product = make_product(company_a, name="Arroz", stock={None: 2})
+    assert owner_a.get("/api/v1/products/").json()["results"][0]["name"] == "Arroz"
+    renamed = owner_a.patch(f"/api/v1/products/{product.id}/", {"name": "Arroz Roa"}, format="json")
+    assert renamed.status_code == 200, renamed.json()
+    assert owner_a.get("/api/v1/products/").json()["results"][0]["name"] == "Arroz Roa"
+
+
 def test_a_pos_sale_goes_through_with_redis_down(shop_a, seller_a, redis_down):
     """The counter keeps selling: shift, sale with change, and the sale is in the shift report."""
     shift = seller_a.post(
