@@ -84,7 +84,7 @@ def note_catalog_writes(execute, sql, params, many, context):
     At once, because a page read later in the same transaction (its own request, or a test) sees
     the write; on commit, because a page read by others in between still holds the old rows."""
     result = execute(sql, params, many, context)
-    if sql[:1] in _WRITE_INITIALS:
+    if isinstance(sql, str) and sql[:1] in _WRITE_INITIALS:
         match = _WRITE.match(sql)
         if match and match.group(1) in catalog_tables():
             scope = get_current_tenant_id() or _ANY_COMPANY

@@ -21,6 +21,8 @@ def test_a_worker_makes_the_thumbnail_after_commit(
     )
     assert response.status_code == 201
     assert response.json()["thumbnail_url"] is None  # made in the background
+    # Read (and cached) while the worker works, most likely with the original image.
+    assert owner_a.get("/api/v1/products/").json()["results"][0]["image"]
 
     def thumbnail():
         with tenant_context(company_a):
@@ -31,6 +33,9 @@ def test_a_worker_makes_the_thumbnail_after_commit(
     assert made.key.startswith(f"ally360/{company_a.id}/products/")
     listed = owner_a.get(f"/api/v1/products/{product.id}/images").json()
     assert listed[0]["thumbnail_url"]
+    # The worker's write renewed the catalog's cached pages: the list shows the thumbnail.
+    shown = owner_a.get("/api/v1/products/").json()["results"][0]["image"]
+    assert shown.split("?")[0] == listed[0]["thumbnail_url"].split("?")[0]
 
 
 def test_the_worker_retries_the_thumbnail_while_the_object_store_is_down(
