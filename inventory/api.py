@@ -472,6 +472,8 @@ class PricedListMixin:
         return self.get_serializer_class()(instance, context=context).data
 
     def list(self, request, *args, **kwargs):
+        if self.paginator.get_limit(request) > catalog_cache.MAX_PAGE_ROWS:
+            return Response(self.list_page())  # read, not kept: see MAX_PAGE_ROWS
         page = catalog_cache.cached_page(request, self.tenant_id, self.role, self.list_page)
         return Response(page)
 

@@ -43,6 +43,11 @@ _ANY_COMPANY = "all"  # writes made outside any company (the back-office, comman
 _WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 _WRITE_INITIALS = frozenset("IUDiud \n")
 
+# Pages of more rows are read every time, not kept: Redis is also the broker and evicts
+# nothing, and a caller varying its URLs at the API's rate limit (600 a minute) then keeps
+# at most 600 pages of 50 products per company alive (each lives CATALOG_CACHE_SECONDS).
+MAX_PAGE_ROWS = 50
+
 _watched: frozenset[str] | None = None
 
 

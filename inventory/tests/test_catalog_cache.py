@@ -104,6 +104,14 @@ def test_a_repeated_page_reads_no_catalog_table(owner_a, company_a, make_product
     assert "products_product" in tables_read(queries.captured_queries)
 
 
+def test_a_page_of_more_rows_than_the_cache_keeps_is_read_every_time(owner_a, company_a):
+    big = catalog_cache.MAX_PAGE_ROWS + 1
+    owner_a.get(URL, {"limit": big})
+    with CaptureQueriesContext(connection) as queries:
+        assert owner_a.get(URL, {"limit": big}).status_code == 200
+    assert "products_product" in tables_read(queries.captured_queries)
+
+
 def test_roles_and_companies_never_share_a_page(
     company_a, company_b, client_as, owner_a, owner_b, make_product
 ):
