@@ -206,3 +206,46 @@ class CashMovementForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=255)
     movement_key = forms.UUIDField(widget=forms.HiddenInput)  # one movement per form
     shift = forms.UUIDField(widget=forms.HiddenInput, required=False)  # the shift it was shown for
+
+
+class InvoiceReturnForm(forms.Form):
+    """Goods a customer brings back: a return credit note (DIAN concept 1) for the quantities
+    given, as `POST credit-notes/` — `services.credit_note_create` decides what may be returned
+    and refunds beyond the balance by the method chosen (cash from the user's open shift)."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+    return_stock = forms.BooleanField(
+        label=_("Put the goods back in stock"), required=False, initial=True
+    )
+    refund_method = forms.ChoiceField(
+        label=_("Refund by"),
+        choices=PaymentMethod.choices,
+        initial=PaymentMethod.CASH,
+        help_text=_("Only what was paid beyond what the invoice still owes is refunded."),
+    )
+    note_key = forms.UUIDField(widget=forms.HiddenInput)  # one note per form
+
+    def __init__(self, *args, lines, **kwargs):
+        """`lines`: the invoice's lines with what can still be returned of each."""
+        super().__init__(*args, **kwargs)
+        self.lines = []
+        for line, returnable in lines:
+            name = f"line_{line.pk}"
+            self.fields[name] = forms.DecimalField(
+                label=line.description,
+                min_value=0,
+                max_digits=18,
+                decimal_places=3,
+                required=False,
+                widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
+            )
+            self.lines.append({"line": line, "returnable": returnable, "field": self[name]})
+
+    def returned(self) -> list[tuple[object, Decimal]]:
+        """The lines given a quantity above zero, with it (after `is_valid()`)."""
+        chosen = []
+        for row in self.lines:
+            quantity = self.cleaned_data.get(row["field"].name)
+            if quantity:
+                chosen.append((row["line"], quantity))
+        return chosen

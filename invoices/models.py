@@ -299,6 +299,10 @@ class CreditNote(TenantModel, DocumentTotalsFields):
         return self.full_number
 
 
+# The concepts that give goods back (and may put them back in stock).
+RETURN_CONCEPTS = frozenset({CreditNote.Concept.PARTIAL_RETURN, CreditNote.Concept.ANNULMENT})
+
+
 class CreditNoteLine(TenantModel):
     credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
     invoice_line = models.ForeignKey(

@@ -16,4 +16,5 @@ urlpatterns = [
     path("invoices/<uuid:pk>/", views.invoice_detail_view, name="invoice"),
     path("invoices/<uuid:pk>/pdf/", views.invoice_pdf_view, name="invoice-pdf"),
     path("invoices/<uuid:pk>/payments/", views.invoice_payment_view, name="invoice-payment"),
+    path("invoices/<uuid:pk>/return/", views.invoice_return_view, name="invoice-return"),
 ]

@@ -32,7 +32,7 @@ from ally360.documents import (
 from ally360.money import ZERO, money, quantity
 from pos.models import CashMovement, Shift
 
-from .models import CreditNote, Invoice, InvoiceLine, Payment
+from .models import RETURN_CONCEPTS, CreditNote, CreditNoteLine, Invoice, InvoiceLine, Payment
 
 
 def invoice_list() -> QuerySet[Invoice]:
@@ -46,6 +46,23 @@ def invoice_detail() -> QuerySet[Invoice]:
     return Invoice.objects.select_related(
         "customer", "pdv", "seller", "price_list", "created_by"
     ).prefetch_related("lines", "payments", "credit_notes")
+
+
+def returnable_lines(invoice: Invoice) -> list[tuple[InvoiceLine, Decimal]]:
+    """Each line of the invoice with the quantity that can still be returned (what earlier
+    return notes took is subtracted), in the invoice's order."""
+    returned = dict(
+        CreditNoteLine.objects.filter(
+            credit_note__invoice=invoice, credit_note__concept__in=RETURN_CONCEPTS
+        )
+        .values("invoice_line")
+        .annotate(quantity=Sum("quantity"))
+        .values_list("invoice_line", "quantity")
+    )
+    return [
+        (line, line.quantity - returned.get(line.pk, ZERO))
+        for line in invoice.lines.order_by("position")
+    ]
 
 
 def payment_list() -> QuerySet[Payment]:

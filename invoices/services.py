@@ -60,6 +60,7 @@ from products.selectors import (
 )
 
 from .models import (
+    RETURN_CONCEPTS,
     CreditNote,
     CreditNoteLine,
     DocumentType,
@@ -1088,8 +1089,6 @@ def payment_void(*, payment: Payment, user, reason: str) -> Payment:
 # --------------------------------------------------------------------------------------------
 # Credit notes
 # --------------------------------------------------------------------------------------------
-
-RETURN_CONCEPTS = {CreditNote.Concept.PARTIAL_RETURN, CreditNote.Concept.ANNULMENT}
 
 
 def _refund_shift(shift: Shift | None, user, role: str) -> Shift | None:

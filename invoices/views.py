@@ -29,17 +29,19 @@ from . import selectors, services
 from .forms import (
     CashMovementForm,
     InvoicePaymentForm,
+    InvoiceReturnForm,
     PosSaleForm,
     SaleLineFormSet,
     ShiftCloseForm,
     ShiftOpenForm,
 )
-from .models import Invoice
+from .models import CreditNote, Invoice
 
 PAGE_SIZE = 25
 SALE_SCOPE = "page pos-sale"
 PAYMENT_SCOPE = "page invoice-payment"
 CASH_SCOPE = "page cash-movement"
+RETURN_SCOPE = "page invoice-return"
 
 
 # --- POS: shift open ---------------------------------------------------------------------------
@@ -435,6 +437,8 @@ def _invoice_page(request, invoice, payment_form=None, status=200):
             "credit_notes": invoice.credit_notes.all(),
             "has_pdf": invoice.status != Invoice.Status.DRAFT,
             "payment_form": payment_form,
+            "may_return": invoice.status in (Invoice.Status.OPEN, Invoice.Status.PAID)
+            and request.page.may("credit_notes", "write"),
         },
         status=status,
     )
@@ -494,6 +498,85 @@ def invoice_payment_view(request, pk):
                 messages.info(request, _("This payment was already registered."))
             return redirect("pages:invoice", pk=invoice.pk)
     return _invoice_page(request, invoice, payment_form=form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("credit_notes", "write")
+def invoice_return_view(request, pk):
+    """Goods brought back: a return credit note for the quantities given, the goods back in
+    stock (by default) and what was paid beyond the balance refunded — in cash from the user's
+    open shift unless another method is chosen. Once per form, as a sale."""
+    invoice = selectors.invoice_detail().filter(pk=pk).first()
+    if invoice is None:
+        raise Http404
+    lines = selectors.returnable_lines(invoice)
+    if request.method == "GET":
+        form = InvoiceReturnForm(lines=lines, initial={"note_key": uuid.uuid4()})
+        return _return_page(request, invoice, form)
+    form = InvoiceReturnForm(request.POST, lines=lines)
+    if form.is_valid():
+        returned = form.returned()
+        if not returned:
+            form.add_error(None, _("Give the quantity brought back of at least one line."))
+            return _return_page(request, invoice, form, status=400)
+        data = form.cleaned_data
+
+        def give_back():
+            note = services.credit_note_create(
+                invoice=invoice,
+                user=request.user,
+                role=request.page.role,
+                concept=CreditNote.Concept.PARTIAL_RETURN,
+                reason=data["reason"],
+                lines=[{"invoice_line": line, "quantity": qty} for line, qty in returned],
+                return_stock=data["return_stock"],
+                refund_method=data["refund_method"],
+            )
+            return {
+                "number": note.full_number,
+                "total": amount(note.total),
+                "refund": amount(note.refund_amount),
+                "method": note.get_refund_method_display() if note.refund_amount else "",
+            }
+
+        try:
+            done, first = once_per_form(
+                request,
+                f"{invoice.pk}:{data['note_key']}",
+                RETURN_SCOPE,
+                give_back,
+                used=_("This form was already used for a return: open the invoice again."),
+            )
+        except ServiceError as error:
+            fields = {}
+            for index, (line, _quantity) in enumerate(returned):
+                fields[f"lines.{index}.quantity"] = fields[f"lines.{index}.invoice_line"] = (
+                    f"line_{line.pk}"
+                )
+            form_service_error(form, error, fields)
+        else:
+            if not first:
+                messages.info(request, _("This return was already registered."))
+            elif done["method"]:
+                messages.success(
+                    request,
+                    _("Credit note %(number)s for %(total)s: refund %(refund)s by %(method)s.")
+                    % done,
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Credit note %(number)s for %(total)s: it lowers what the invoice owes.")
+                    % done,
+                )
+            return redirect("pages:invoice", pk=invoice.pk)
+    return _return_page(request, invoice, form, status=400)
+
+
+def _return_page(request, invoice, form, status=200):
+    return render(
+        request, "invoices/invoice_return.html", {"invoice": invoice, "form": form}, status=status
+    )
 
 
 @require_GET

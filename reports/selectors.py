@@ -18,8 +18,14 @@ from django.db.models.functions import Coalesce
 
 from ally360.money import money
 from bills.models import Bill, DebitNote
-from invoices.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, Payment
-from invoices.services import RETURN_CONCEPTS
+from invoices.models import (
+    RETURN_CONCEPTS,
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+    Payment,
+)
 from products.models import Variant
 
 ZERO = Decimal("0")
