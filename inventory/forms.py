@@ -7,8 +7,12 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ally360.exceptions import ServiceError
 from pos.models import PDV
 from products.models import Brand, Category, Tax, Unit
+from products.selectors import variants_by_code
+
+from .models import Adjustment
 
 # A variant's price and cost columns (18 digits, 6 decimals) hold 12 integer digits.
 MONEY_FIELD = {"max_digits": 14, "decimal_places": 2}
@@ -121,3 +125,106 @@ class VariantPriceForm(forms.Form):
         max_digits=18,
         decimal_places=6,
     )
+
+
+class CodeLineFormSet(forms.BaseFormSet):
+    """Rows of a product code (barcode or SKU, as scanned or typed) and a quantity, for any
+    document the pages take lines of. `clean()` resolves every code in one query and keeps
+    `lines` as the service takes them and `rows`, the row each came from; a code naming no
+    product of this company is an error on its row (another company's is "not found" too: the
+    lookup only sees this one's)."""
+
+    # A service's `lines.<n>.<field>` error goes on the row's field named here.
+    service_fields = {"variant": "code", "quantity": "quantity"}
+
+    def line(self, variant, data) -> dict:
+        return {"variant": variant, "quantity": data["quantity"]}
+
+    def clean(self):
+        self.lines: list[dict] = []
+        self.rows: list[int] = []
+        if any(self.errors):
+            return
+        filled = [
+            (index, form.cleaned_data)
+            for index, form in enumerate(self.forms)
+            if form.cleaned_data.get("code")
+        ]
+        found = variants_by_code(data["code"] for _index, data in filled)
+        for index, data in filled:
+            variant = found.get(data["code"].strip())
+            if variant is None:
+                self.forms[index].add_error(
+                    "code",
+                    _("No product has the barcode or SKU %(code)s.") % {"code": data["code"]},
+                )
+                continue
+            self.lines.append(self.line(variant, data))
+            self.rows.append(index)
+        if not filled:
+            raise forms.ValidationError(_("Scan or type at least one product."))
+
+    def add_service_error(self, error: ServiceError) -> bool:
+        """The service's `lines.<n>[.<field>]` errors on the rows they came from; False when
+        it named none (the caller puts its message on the form)."""
+        placed = False
+        for key, messages in (error.fields or {}).items():
+            parts = key.split(".")
+            if parts[0] != "lines" or len(parts) < 2 or not parts[1].isdigit():
+                continue
+            index = int(parts[1])
+            if index >= len(self.rows):
+                continue
+            field = self.service_fields.get(parts[2] if len(parts) > 2 else "", "code")
+            for message in messages if isinstance(messages, list) else [messages]:
+                self.forms[self.rows[index]].add_error(field, str(message))
+            placed = True
+        return placed
+
+
+class CountLineForm(forms.Form):
+    code = forms.CharField(
+        label=_("Barcode or SKU"),
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "line-code", "autocomplete": "off"}),
+    )
+    quantity = forms.DecimalField(
+        label=_("Quantity"),
+        min_value=0,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "class": "line-qty"}),
+        **QUANTITY_FIELD,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("code") and data.get("quantity") is None and "quantity" not in self.errors:
+            self.add_error("quantity", _("Give the quantity."))
+        return data
+
+
+AdjustmentLineFormSet = forms.formset_factory(
+    CountLineForm, formset=CodeLineFormSet, extra=20, max_num=200, validate_max=True
+)
+
+
+class StockAdjustmentForm(forms.Form):
+    """A count or a shrinkage at one point of sale: `services.adjustment_create`, as
+    `POST adjustments/`. A count (or a correction, or other) gives the quantity counted; damage,
+    loss, expiry and internal use give the units that leave."""
+
+    pdv = forms.ModelChoiceField(queryset=None, label=_("Point of sale"), empty_label=None)
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=Adjustment.Reason.choices, initial=Adjustment.Reason.COUNT
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    adjustment_key = forms.UUIDField(widget=forms.HiddenInput)  # one adjustment per form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pdv"].queryset = PDV.objects.filter(is_active=True).order_by(
+            "-is_main", "name"
+        )

@@ -8,4 +8,10 @@ urlpatterns = [
     path("products/", views.product_list_view, name="products"),
     path("products/new/", views.product_create_view, name="product-new"),
     path("products/variants/<uuid:pk>/price/", views.variant_price_view, name="variant-price"),
+    path("stock/adjustments/new/", views.stock_adjustment_view, name="stock-adjustment-new"),
+    path(
+        "stock/adjustments/<uuid:pk>/",
+        views.stock_adjustment_detail_view,
+        name="stock-adjustment",
+    ),
 ]

@@ -9,7 +9,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from files.models import FileObject
 from products.models import Product, ProductImage, ProductTax, Variant
 
-from .models import Stock, StockMovement
+from .models import Adjustment, AdjustmentLine, Stock, StockMovement
 
 # The catalog's relations are prefetched into plain lists (`to_attr`): a prefetch into the
 # related manager builds one QuerySet per row and level, which on a page of products cost more
@@ -153,3 +153,15 @@ def product_search(query: str = "", *, low_stock: bool = False) -> QuerySet[Prod
         low = Variant.objects.filter(product=OuterRef("pk")).filter(low_stock_condition("variant"))
         products = products.filter(Exists(low))
     return products.order_by("name", "id")
+
+
+def adjustment_detail() -> QuerySet[Adjustment]:
+    """An adjustment with its point of sale, user and lines (each with its product)."""
+    return Adjustment.objects.select_related("pdv", "user").prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=AdjustmentLine.objects.select_related("variant__product").order_by(
+                "variant__product__name", "variant__sku"
+            ),
+        )
+    )

@@ -8,6 +8,7 @@ helpers. Costs are shown only to the roles the matrix lets read them (never sell
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ally360.exceptions import ServiceError
-from ally360.money import ZERO
+from ally360.idempotency import once_per_form
+from ally360.money import ZERO, money
 from ally360.pages import amount, form_service_error, run_service, tenant_page
 from products.selectors import (
     base_for_shelf_price,
@@ -30,9 +32,15 @@ from products.selectors import (
 )
 
 from . import selectors, services
-from .forms import ProductCreateForm, VariantPriceForm
+from .forms import (
+    AdjustmentLineFormSet,
+    ProductCreateForm,
+    StockAdjustmentForm,
+    VariantPriceForm,
+)
 
 PAGE_SIZE = 25
+ADJUSTMENT_SCOPE = "page stock-adjustment"
 
 
 @require_GET
@@ -81,6 +89,7 @@ def product_list_view(request):
             "low": low_stock,
             "show_costs": show_costs,
             "can_create": request.page.may("catalog", "write"),
+            "can_adjust": request.page.may("stock", "write"),
         },
     )
 
@@ -210,4 +219,89 @@ def variant_price_view(request, pk):
         "inventory/variant_price.html",
         {"form": form, "variant": variant, "taxes": taxes, "shelf": shelf},
         status=status,
+    )
+
+
+# --- stock counts and shrinkage ----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("stock", "write")
+def stock_adjustment_view(request):
+    """A count or a shrinkage at one point of sale, by barcode or SKU: a count (or correction,
+    or other) gives the quantity counted; damage, loss, expiry and internal use the units that
+    leave. `services.adjustment_create`, as `POST adjustments/`, once per form; refusals come
+    back on the form and rows, nothing written."""
+    if request.method == "GET":
+        form = StockAdjustmentForm(initial={"adjustment_key": uuid.uuid4()})
+        return _adjustment_page(request, form, AdjustmentLineFormSet(prefix="lines"))
+    form = StockAdjustmentForm(request.POST)
+    formset = AdjustmentLineFormSet(request.POST, prefix="lines")
+    if form.is_valid() and formset.is_valid():
+        data = form.cleaned_data
+        leaves = data["reason"] in services.SHRINKAGE_REASONS
+        lines = [
+            {"variant": line["variant"], "delta": -line["quantity"]}
+            if leaves
+            else {"variant": line["variant"], "counted_quantity": line["quantity"]}
+            for line in formset.lines
+        ]
+
+        def adjust():
+            adjustment = services.adjustment_create(
+                pdv=data["pdv"],
+                reason=data["reason"],
+                lines=lines,
+                note=data["note"],
+                user=request.user,
+            )
+            return {"id": str(adjustment.pk), "number": adjustment.number}
+
+        try:
+            done, first = once_per_form(
+                request,
+                str(data["adjustment_key"]),
+                ADJUSTMENT_SCOPE,
+                adjust,
+                used=_("This form was already used for an adjustment: open the page again."),
+            )
+        except ServiceError as error:
+            if not formset.add_service_error(error):
+                form_service_error(form, error)
+        else:
+            if first:
+                messages.success(request, _("Adjustment %(number)s registered.") % done)
+            else:
+                messages.info(request, _("This adjustment was already registered."))
+            return redirect("pages:stock-adjustment", pk=done["id"])
+    return _adjustment_page(request, form, formset, status=400)
+
+
+def _adjustment_page(request, form, formset, status=200):
+    return render(
+        request,
+        "inventory/adjustment_form.html",
+        {"form": form, "formset": formset, "shrinkage": sorted(services.SHRINKAGE_REASONS)},
+        status=status,
+    )
+
+
+@require_GET
+@tenant_page("stock", "read")
+def stock_adjustment_detail_view(request, pk):
+    adjustment = selectors.adjustment_detail().filter(pk=pk).first()
+    if adjustment is None:  # another company's too
+        raise Http404
+    show_costs = request.page.show_costs
+    lines = [
+        {
+            "line": line,
+            "value": money(line.delta * line.unit_cost) if show_costs else None,
+        }
+        for line in adjustment.lines.all()
+    ]
+    return render(
+        request,
+        "inventory/adjustment_detail.html",
+        {"adjustment": adjustment, "lines": lines, "show_costs": show_costs},
     )

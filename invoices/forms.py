@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ally360.documents import PaymentMethod
 from contacts.selectors import customer_by_reference
+from inventory.forms import CodeLineFormSet
 from pos.models import CashMovement, Seller
-from products.selectors import variants_by_code
 
 MONEY_FIELD = {"max_digits": 18, "decimal_places": 2}
 NON_CASH_METHODS = [(value, label) for value, label in PaymentMethod.choices if value != "cash"]
@@ -76,36 +76,14 @@ class SaleLineForm(forms.Form):
         return data
 
 
-class BaseSaleLineFormSet(forms.BaseFormSet):
-    def clean(self):
-        """The lines as the service takes them, each with the row it came from; a code naming
-        no product of this company is an error on its row (another company's is "not found"
-        too: the lookup only sees this one's)."""
-        self.lines: list[dict] = []
-        self.rows: list[int] = []
-        if any(self.errors):
-            return
-        filled = [
-            (index, form.cleaned_data)
-            for index, form in enumerate(self.forms)
-            if form.cleaned_data.get("code")
-        ]
-        found = variants_by_code(data["code"] for _index, data in filled)
-        for index, data in filled:
-            variant = found.get(data["code"].strip())
-            if variant is None:
-                self.forms[index].add_error(
-                    "code",
-                    _("No product has the barcode or SKU %(code)s.") % {"code": data["code"]},
-                )
-                continue
-            line = {"variant": variant, "quantity": data["quantity"]}
-            if data.get("discount_pct"):
-                line["discount_pct"] = data["discount_pct"]
-            self.lines.append(line)
-            self.rows.append(index)
-        if not filled:
-            raise forms.ValidationError(_("Scan or type at least one product."))
+class BaseSaleLineFormSet(CodeLineFormSet):
+    service_fields = {"variant": "code", "quantity": "quantity", "discount_pct": "discount_pct"}
+
+    def line(self, variant, data) -> dict:
+        line = super().line(variant, data)
+        if data.get("discount_pct"):
+            line["discount_pct"] = data["discount_pct"]
+        return line
 
 
 SaleLineFormSet = forms.formset_factory(

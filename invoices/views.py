@@ -105,26 +105,6 @@ def _rows_formset(lines_formset):
     return SaleLineFormSet(prefix="lines", initial=initial)
 
 
-def _line_errors(formset, rows: list[int], error: ServiceError) -> bool:
-    """Service field errors `lines.<n>.<field>` on the row they came from."""
-    placed = False
-    for key, field_messages in (error.fields or {}).items():
-        parts = key.split(".")
-        if parts[0] != "lines" or len(parts) < 2 or not parts[1].isdigit():
-            continue
-        index = int(parts[1])
-        if index >= len(rows):
-            continue
-        field = {"variant": "code", "quantity": "quantity", "discount_pct": "discount_pct"}.get(
-            parts[2] if len(parts) > 2 else "", "code"
-        )
-        form = formset.forms[rows[index]]
-        for message in field_messages if isinstance(field_messages, list) else [field_messages]:
-            form.add_error(field, str(message))
-        placed = True
-    return placed
-
-
 @require_POST
 @tenant_page("pos_sales", "write")
 def pos_sale_view(request):
@@ -174,7 +154,7 @@ def pos_sale_view(request):
 
         return _sell_once(request, form, charge, "pages:pos-receipt")
     except ServiceError as error:
-        if not _line_errors(formset, formset.rows, error):
+        if not formset.add_service_error(error):
             form_service_error(form, error, {"tenders": "cash"})
         return _sale_page(request, shift, form, formset, status=400)
 

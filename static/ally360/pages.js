@@ -16,6 +16,20 @@
     window.setTimeout(function () { delete form.dataset.sent; }, 4000);
   });
 
+  // Counting by scanner: the scanner's Enter after a code goes to that row's quantity, and
+  // Enter in a quantity to the next row's code, instead of sending the form half filled.
+  var countForm = document.getElementById("count-form");
+  if (countForm) {
+    var fields = countForm.querySelectorAll(".line-code, .line-qty");
+    fields.forEach(function (field, index) {
+      field.addEventListener("keydown", function (event) {
+        if (event.key !== "Enter") { return; }
+        event.preventDefault();
+        if (fields[index + 1]) { fields[index + 1].focus(); }
+      });
+    });
+  }
+
   var saleForm = document.getElementById("sale-form");
   if (!saleForm) { return; }
 
