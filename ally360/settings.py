@@ -208,7 +208,7 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "ally360.cache"
 # Catalog list pages (`products/`, `variants/`) are cached until a catalog write commits
 # (`inventory.catalog_cache`); off without Redis, where processes would not share it.
-CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 60 if REDIS_URL else 0)
+CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 60) if REDIS_URL else 0
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

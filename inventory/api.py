@@ -20,6 +20,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from ally360.api.filters import (
     CursorOrder,
@@ -472,10 +473,25 @@ class PricedListMixin:
         return self.get_serializer_class()(instance, context=context).data
 
     def list(self, request, *args, **kwargs):
-        if self.paginator.get_limit(request) > catalog_cache.MAX_PAGE_ROWS:
-            return Response(self.list_page())  # read, not kept: see MAX_PAGE_ROWS
+        if not self._page_may_be_kept(request):
+            return Response(self.list_page())
         page = catalog_cache.cached_page(request, self.tenant_id, self.role, self.list_page)
         return Response(page)
+
+    def _page_may_be_kept(self, request) -> bool:
+        """Small pages whose URL holds only what the list reads are kept: a parameter it
+        ignores (a client's cache-buster) would keep copies of one page."""
+        if self.paginator.get_limit(request) > catalog_cache.MAX_PAGE_ROWS:
+            return False
+        read = {
+            *self.filterset_class.base_filters,
+            api_settings.SEARCH_PARAM,
+            api_settings.ORDERING_PARAM,
+            self.paginator.limit_query_param,
+            self.paginator.offset_query_param,
+            "price_list",
+        }
+        return set(request.query_params) <= read
 
     def list_page(self):
         """The page's answer as read from the database (`catalog_cache` keeps it)."""

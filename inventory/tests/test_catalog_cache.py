@@ -1,9 +1,14 @@
 """The catalog lists' page cache (`inventory.catalog_cache`): a page is served again only while
 no catalog write has committed, whoever made the write and however, and never to another role
-or company."""
+or company; what it keeps is bounded.
+
+Writes made in a test's own transaction never commit, and a transaction that wrote catalog rows
+reads its pages from the database: tests that must see a page served from the cache commit
+their writes (`transaction=True`)."""
 
 import re
 import threading
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -22,10 +27,22 @@ pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/products/"
 TABLE = re.compile(r'(?:FROM|JOIN)\s+"(\w+)"')
+committed = pytest.mark.django_db(transaction=True)
 
 
 def tables_read(queries) -> set[str]:
     return {table for query in queries for table in TABLE.findall(query["sql"])}
+
+
+def reads_catalog(client, url=URL, params=None) -> bool:
+    """Whether answering the request read a catalog table (a page not served from the cache)."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, params or {}).status_code == 200
+    return bool(tables_read(queries.captured_queries) & catalog_cache.catalog_tables())
+
+
+def first_name(client) -> str:
+    return client.get(URL).json()["results"][0]["name"]
 
 
 def stock_shown(client, sku: str) -> str:
@@ -34,6 +51,18 @@ def stock_shown(client, sku: str) -> str:
             if variant["sku"] == sku:
                 return variant["stock_total"]
     raise AssertionError(f"{sku} is not on the page")
+
+
+@pytest.fixture
+def renewals(monkeypatch):
+    """The scopes renewed, in order (the real renewal still runs)."""
+    calls = []
+    renew = catalog_cache._renew
+    monkeypatch.setattr(catalog_cache, "_renew", lambda scope: (calls.append(scope), renew(scope)))
+    return calls
+
+
+# --- what invalidates a page ---------------------------------------------------------------------
 
 
 def test_every_table_a_catalog_list_reads_is_watched(
@@ -89,80 +118,96 @@ def test_every_table_a_catalog_list_reads_is_watched(
     assert read <= catalog_cache.catalog_tables(), read - catalog_cache.catalog_tables()
 
 
-def test_a_repeated_page_reads_no_catalog_table(owner_a, company_a, make_product):
-    for n in range(3):
-        make_product(company_a, stock={None: n + 1})
-    first = owner_a.get(URL, {"limit": 2})
-    with CaptureQueriesContext(connection) as queries:
-        again = owner_a.get(URL, {"limit": 2})
-    assert again.json() == first.json()
-    assert not tables_read(queries.captured_queries) & catalog_cache.catalog_tables()
-    # Another URL is another page.
-    with CaptureQueriesContext(connection) as queries:
-        other = owner_a.get(URL, {"limit": 2, "offset": 2})
-    assert len(other.json()["results"]) == 1
-    assert "products_product" in tables_read(queries.captured_queries)
+@pytest.mark.postgres
+@committed
+@pytest.mark.parametrize(
+    "sql",
+    [
+        'UPDATE "products_product" SET name = %(name)s WHERE id = %(id)s',
+        'WITH p AS (SELECT id FROM "products_product" WHERE id = %(id)s) '
+        'UPDATE "products_product" SET name = %(name)s WHERE id IN (SELECT id FROM p)',
+        '\t/* import */ UPDATE "products_product" SET name = %(name)s WHERE id = %(id)s',
+        '-- rename\r\nUPDATE ONLY public."products_product" SET name = %(name)s WHERE id = %(id)s',
+        "UPDATE PRODUCTS_PRODUCT SET name = %(name)s WHERE id = %(id)s",
+    ],
+    ids=["plain", "cte", "comment", "schema-only", "upper"],
+)
+def test_a_write_however_written_renews_the_page(sql, owner_a, company_a, make_product):
+    product = make_product(company_a, name="Arroz")
+    assert first_name(owner_a) == "Arroz"
+    with tenant_context(company_a), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, {"name": "Arroz Roa", "id": product.id})
+        assert cursor.rowcount == 1
+    assert first_name(owner_a) == "Arroz Roa"
 
 
-def test_a_page_of_more_rows_than_the_cache_keeps_is_read_every_time(owner_a, company_a):
-    big = catalog_cache.MAX_PAGE_ROWS + 1
-    owner_a.get(URL, {"limit": big})
-    with CaptureQueriesContext(connection) as queries:
-        assert owner_a.get(URL, {"limit": big}).status_code == 200
-    assert "products_product" in tables_read(queries.captured_queries)
-
-
-def test_roles_and_companies_never_share_a_page(
-    company_a, company_b, client_as, owner_a, owner_b, make_product
-):
-    make_product(company_a, name="Arroz", cost="600", stock={None: 4})
-    make_product(company_b, name="Frijol", cost="800", stock={None: 5})
-    seller_a = client_as(company_a, Role.SELLER)
-    owned = owner_a.get(URL).json()["results"][0]["variants"][0]
-    sold = seller_a.get(URL).json()["results"][0]["variants"][0]
-    assert owned["cost"] == "600.000000" and "cost" not in sold
-    assert [p["name"] for p in owner_b.get(URL).json()["results"]] == ["Frijol"]
-    assert [p["name"] for p in owner_a.get(URL).json()["results"]] == ["Arroz"]
-    assert "cost" not in seller_a.get(URL).json()["results"][0]["variants"][0]
-
-
+@committed
 def test_every_write_through_the_api_shows_on_the_next_page(owner_a, company_a, make_product):
-    """In one test transaction nothing commits: the generation renewed at the write itself is
-    what a later read of the same transaction needs."""
     product = make_product(company_a, name="Arroz", price="1000", stock={None: 4})
     variant = owner_a.get(URL).json()["results"][0]["variants"][0]
     owner_a.patch(f"/api/v1/variants/{variant['id']}/", {"price": "1500"}, format="json")
     assert owner_a.get(URL).json()["results"][0]["variants"][0]["sale_price"] == "1500.000000"
     owner_a.patch(f"/api/v1/products/{product.id}/", {"name": "Arroz Diana"}, format="json")
-    assert owner_a.get(URL).json()["results"][0]["name"] == "Arroz Diana"
+    assert first_name(owner_a) == "Arroz Diana"
     salt = make_product(company_a, name="Sal")  # never moved: it may be deleted
     assert [p["name"] for p in owner_a.get(URL).json()["results"]] == ["Arroz Diana", "Sal"]
     assert owner_a.delete(f"/api/v1/products/{salt.id}/").status_code == 204
     assert [p["name"] for p in owner_a.get(URL).json()["results"]] == ["Arroz Diana"]
 
 
+@committed
 def test_a_back_office_write_renews_every_company(owner_a, company_a, make_product):
     product = make_product(company_a, name="Arroz")
-    assert owner_a.get(URL).json()["results"][0]["name"] == "Arroz"
+    assert first_name(owner_a) == "Arroz"
     with cross_tenant(), transaction.atomic():  # as the operator's back-office writes
         Product.all_tenants.filter(pk=product.pk).update(name="Arroz Roa")
-    assert owner_a.get(URL).json()["results"][0]["name"] == "Arroz Roa"
+    assert first_name(owner_a) == "Arroz Roa"
 
 
-def test_an_evicted_generation_is_never_read_as_unchanged(owner_a, company_a, make_product):
-    make_product(company_a, name="Arroz")
-    owner_a.get(URL)
-    cache.delete(f"catalog-generation:{company_a.id}")  # Redis restarted or evicted it
-    with CaptureQueriesContext(connection) as queries:
-        owner_a.get(URL)
-    assert "products_product" in tables_read(queries.captured_queries)
+@committed
+def test_a_transaction_renews_once_when_it_commits_and_not_when_it_rolls_back(
+    owner_a, company_a, make_product, renewals
+):
+    product = make_product(company_a, name="Arroz")
+    renewals.clear()
+    with tenant_context(company_a), transaction.atomic():
+        for n in range(20):
+            Variant.objects.filter(product=product).update(price=1000 + n)
+        assert renewals == []  # nothing before the commit: no Redis round trip under the locks
+    assert renewals == [str(company_a.id)]
+
+    class Abort(Exception):
+        pass
+
+    renewals.clear()
+    with pytest.raises(Abort), tenant_context(company_a), transaction.atomic():
+        Product.objects.update(name="Fantasma")
+        raise Abort
+    assert renewals == []
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@committed
+def test_a_page_read_in_the_writing_transaction_is_never_kept(owner_a, company_a, make_product):
+    """Its rows may still roll back: the transaction reads its pages and keeps none."""
+    make_product(company_a, name="Arroz")
+    assert first_name(owner_a) == "Arroz"
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), transaction.atomic():
+        with tenant_context(company_a):
+            Product.objects.update(name="Fantasma")
+        assert first_name(owner_a) == "Fantasma"  # its own write, read from the database
+        raise Abort
+    assert first_name(owner_a) == "Arroz"
+
+
+@pytest.mark.postgres
+@committed
 def test_a_page_read_while_a_write_commits_is_not_served_after_it(owner_a, company_a, make_product):
-    """The write renews the generation at once; a page read before its commit still holds the
-    old rows under that new generation, so the commit renews it again."""
+    """A page read before the commit holds the old rows: the commit renews the generation."""
     product = make_product(company_a, name="Arroz", price="1000")
     written, go_on = threading.Event(), threading.Event()
 
@@ -178,13 +223,13 @@ def test_a_page_read_while_a_write_commits_is_not_served_after_it(owner_a, compa
     before = owner_a.get(URL).json()["results"][0]["variants"][0]["sale_price"]
     go_on.set()
     thread.join(10)
-    assert "write" not in box or box["write"] is None, box
+    assert box.get("write") is None, box
     after = owner_a.get(URL).json()["results"][0]["variants"][0]["sale_price"]
     assert (before, after) == ("1000.000000", "1500.000000")
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@committed
 def test_a_sale_committed_at_the_counter_shows_in_the_stock(shop_a, seller_a, owner_a):
     sku = "FV-iva19"
     assert stock_shown(owner_a, sku) == "100.000"
@@ -205,3 +250,103 @@ def test_a_sale_committed_at_the_counter_shows_in_the_stock(shop_a, seller_a, ow
     )
     assert sale.status_code == 201, sale.json()
     assert stock_shown(owner_a, sku) == "97.000"
+
+
+@pytest.mark.redis
+@committed
+def test_a_process_with_the_cache_off_still_renews_the_others_pages(
+    settings, owner_a, company_a, make_product
+):
+    """A worker or an operator's shell run with CATALOG_CACHE_SECONDS=0 serves no page, but its
+    writes still renew the pages other processes serve."""
+    product = make_product(company_a, name="Arroz")
+    assert first_name(owner_a) == "Arroz"
+    settings.CATALOG_CACHE_SECONDS = 0  # that process's settings
+    wrappers = list(connection.execute_wrappers)
+    connection.execute_wrappers[:] = [
+        wrapper for wrapper in wrappers if wrapper is not catalog_cache.note_catalog_writes
+    ]
+    catalog_cache.install(connection)  # what connection_created does in that process
+    try:
+        with tenant_context(company_a), transaction.atomic():
+            Product.objects.filter(pk=product.pk).update(name="Arroz Roa")
+    finally:
+        connection.execute_wrappers[:] = wrappers
+        settings.CATALOG_CACHE_SECONDS = 60
+    assert first_name(owner_a) == "Arroz Roa"
+
+
+# --- what is served, to whom ---------------------------------------------------------------------
+
+
+@committed
+def test_a_repeated_page_reads_no_catalog_table(owner_a, company_a, make_product):
+    for n in range(3):
+        make_product(company_a, stock={None: n + 1})
+    first = owner_a.get(URL, {"limit": 2})
+    with CaptureQueriesContext(connection) as queries:
+        again = owner_a.get(URL, {"limit": 2})
+    assert again.json() == first.json()
+    assert not tables_read(queries.captured_queries) & catalog_cache.catalog_tables()
+    assert len(owner_a.get(URL, {"limit": 2, "offset": 2}).json()["results"]) == 1
+
+
+@committed
+def test_roles_and_companies_never_share_a_page(
+    company_a, company_b, client_as, owner_a, owner_b, make_product
+):
+    make_product(company_a, name="Arroz", cost="600", stock={None: 4})
+    make_product(company_b, name="Frijol", cost="800", stock={None: 5})
+    seller_a = client_as(company_a, Role.SELLER)
+    owned = owner_a.get(URL).json()["results"][0]["variants"][0]
+    sold = seller_a.get(URL).json()["results"][0]["variants"][0]
+    assert owned["cost"] == "600.000000" and "cost" not in sold
+    assert [p["name"] for p in owner_b.get(URL).json()["results"]] == ["Frijol"]
+    assert [p["name"] for p in owner_a.get(URL).json()["results"]] == ["Arroz"]
+    assert "cost" not in seller_a.get(URL).json()["results"][0]["variants"][0]
+
+
+@committed
+def test_an_evicted_generation_is_never_read_as_unchanged(owner_a, company_a, make_product):
+    make_product(company_a, name="Arroz")
+    owner_a.get(URL)
+    assert not reads_catalog(owner_a)
+    cache.delete(f"catalog-generation:{company_a.id}")  # Redis restarted or evicted it
+    assert reads_catalog(owner_a)
+
+
+# --- what is kept ---------------------------------------------------------------------------------
+
+
+@committed
+def test_big_pages_and_urls_with_parameters_the_list_ignores_are_never_kept(
+    owner_a, company_a, make_product
+):
+    make_product(company_a, name="Arroz")
+    big = {"limit": catalog_cache.MAX_PAGE_ROWS + 1}
+    busted = {"_": "1733500000"}  # a client's cache-buster: a copy of the page per value
+    for params in (big, busted):
+        owner_a.get(URL, params)
+        assert reads_catalog(owner_a, URL, params), params
+    owner_a.get(URL, {"limit": 5, "search": "arroz"})
+    assert not reads_catalog(owner_a, URL, {"limit": 5, "search": "arroz"})
+
+
+@committed
+def test_a_page_of_many_bytes_is_never_kept(owner_a, company_a, make_product):
+    make_product(company_a, name="Arroz", description="x" * (catalog_cache.MAX_PAGE_BYTES + 1))
+    owner_a.get(URL)
+    assert reads_catalog(owner_a)
+
+
+@committed
+def test_a_company_keeps_a_bounded_number_of_new_pages_a_minute(
+    owner_a, company_a, make_product, monkeypatch
+):
+    monkeypatch.setattr(catalog_cache, "MAX_STORES_PER_MINUTE", 2)
+    monkeypatch.setattr(catalog_cache, "_minute", lambda: 29_000_000)  # no minute turns meanwhile
+    make_product(company_a, name="Arroz", price=Decimal("1000"))
+    for offset in range(3):
+        owner_a.get(URL, {"offset": offset})
+    assert not reads_catalog(owner_a, URL, {"offset": 1})
+    assert reads_catalog(owner_a, URL, {"offset": 2})
