@@ -221,10 +221,43 @@ class StockAdjustmentForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    adjustment_key = forms.UUIDField(widget=forms.HiddenInput)  # one adjustment per form
+    document_key = forms.UUIDField(widget=forms.HiddenInput)  # one adjustment per form
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pdv"].queryset = PDV.objects.filter(is_active=True).order_by(
             "-is_main", "name"
         )
+
+
+class TransferLineForm(CountLineForm):
+    quantity = forms.DecimalField(
+        label=_("Quantity"),
+        min_value=Decimal("0.001"),
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "class": "line-qty"}),
+        **QUANTITY_FIELD,
+    )
+
+
+TransferLineFormSet = forms.formset_factory(
+    TransferLineForm, formset=CodeLineFormSet, extra=20, max_num=200, validate_max=True
+)
+
+
+class StockTransferForm(forms.Form):
+    """Goods sent from one active point of sale to another: `services.transfer_create`, as
+    `POST transfers/`."""
+
+    origin = forms.ModelChoiceField(queryset=None, label=_("From"), empty_label=None)
+    destination = forms.ModelChoiceField(queryset=None, label=_("To"), empty_label=None)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    document_key = forms.UUIDField(widget=forms.HiddenInput)  # one transfer per form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        points = PDV.objects.filter(is_active=True).order_by("-is_main", "name")
+        self.fields["origin"].queryset = points
+        self.fields["destination"].queryset = points

@@ -14,4 +14,6 @@ urlpatterns = [
         views.stock_adjustment_detail_view,
         name="stock-adjustment",
     ),
+    path("stock/transfers/new/", views.stock_transfer_view, name="stock-transfer-new"),
+    path("stock/transfers/<uuid:pk>/", views.stock_transfer_detail_view, name="stock-transfer"),
 ]

@@ -9,7 +9,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from files.models import FileObject
 from products.models import Product, ProductImage, ProductTax, Variant
 
-from .models import Adjustment, AdjustmentLine, Stock, StockMovement
+from .models import Adjustment, AdjustmentLine, Stock, StockMovement, Transfer, TransferLine
 
 # The catalog's relations are prefetched into plain lists (`to_attr`): a prefetch into the
 # related manager builds one QuerySet per row and level, which on a page of products cost more
@@ -161,6 +161,18 @@ def adjustment_detail() -> QuerySet[Adjustment]:
         Prefetch(
             "lines",
             queryset=AdjustmentLine.objects.select_related("variant__product").order_by(
+                "variant__product__name", "variant__sku"
+            ),
+        )
+    )
+
+
+def transfer_detail() -> QuerySet[Transfer]:
+    """A transfer with its points of sale, user and lines (each with its product)."""
+    return Transfer.objects.select_related("origin", "destination", "user").prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=TransferLine.objects.select_related("variant__product").order_by(
                 "variant__product__name", "variant__sku"
             ),
         )

@@ -36,11 +36,14 @@ from .forms import (
     AdjustmentLineFormSet,
     ProductCreateForm,
     StockAdjustmentForm,
+    StockTransferForm,
+    TransferLineFormSet,
     VariantPriceForm,
 )
 
 PAGE_SIZE = 25
 ADJUSTMENT_SCOPE = "page stock-adjustment"
+TRANSFER_SCOPE = "page stock-transfer"
 
 
 @require_GET
@@ -225,64 +228,107 @@ def variant_price_view(request, pk):
 # --- stock counts and shrinkage ----------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
-@tenant_page("stock", "write")
-def stock_adjustment_view(request):
-    """A count or a shrinkage at one point of sale, by barcode or SKU: a count (or correction,
-    or other) gives the quantity counted; damage, loss, expiry and internal use the units that
-    leave. `services.adjustment_create`, as `POST adjustments/`, once per form; refusals come
-    back on the form and rows, nothing written."""
+def _stock_document_page(request, *, form_class, formset_class, template, scope, create, texts):
+    """A stock document's form page: GET a blank form; POST `create(data, lines)` once per form
+    (the document's hidden `document_key`), then the document's page. Refusals come back on the
+    form and its rows, nothing written."""
     if request.method == "GET":
-        form = StockAdjustmentForm(initial={"adjustment_key": uuid.uuid4()})
-        return _adjustment_page(request, form, AdjustmentLineFormSet(prefix="lines"))
-    form = StockAdjustmentForm(request.POST)
-    formset = AdjustmentLineFormSet(request.POST, prefix="lines")
+        form = form_class(initial={"document_key": uuid.uuid4()})
+        context = {"form": form, "formset": formset_class(prefix="lines")}
+        return render(request, template, context)
+    form = form_class(request.POST)
+    formset = formset_class(request.POST, prefix="lines")
     if form.is_valid() and formset.is_valid():
         data = form.cleaned_data
-        leaves = data["reason"] in services.SHRINKAGE_REASONS
-        lines = [
-            {"variant": line["variant"], "delta": -line["quantity"]}
-            if leaves
-            else {"variant": line["variant"], "counted_quantity": line["quantity"]}
-            for line in formset.lines
-        ]
-
-        def adjust():
-            adjustment = services.adjustment_create(
-                pdv=data["pdv"],
-                reason=data["reason"],
-                lines=lines,
-                note=data["note"],
-                user=request.user,
-            )
-            return {"id": str(adjustment.pk), "number": adjustment.number}
-
         try:
             done, first = once_per_form(
                 request,
-                str(data["adjustment_key"]),
-                ADJUSTMENT_SCOPE,
-                adjust,
-                used=_("This form was already used for an adjustment: open the page again."),
+                str(data["document_key"]),
+                scope,
+                lambda: create(data, formset.lines),
+                used=texts["used"],
             )
         except ServiceError as error:
             if not formset.add_service_error(error):
                 form_service_error(form, error)
         else:
             if first:
-                messages.success(request, _("Adjustment %(number)s registered.") % done)
+                messages.success(request, texts["registered"] % done)
             else:
-                messages.info(request, _("This adjustment was already registered."))
-            return redirect("pages:stock-adjustment", pk=done["id"])
-    return _adjustment_page(request, form, formset, status=400)
+                messages.info(request, texts["again"])
+            return redirect(texts["page"], pk=done["id"])
+    return render(request, template, {"form": form, "formset": formset}, status=400)
 
 
-def _adjustment_page(request, form, formset, status=200):
-    return render(
+@require_http_methods(["GET", "POST"])
+@tenant_page("stock", "write")
+def stock_adjustment_view(request):
+    """A count or a shrinkage at one point of sale, by barcode or SKU: a count (or correction,
+    or other) gives the quantity counted; damage, loss, expiry and internal use the units that
+    leave. `services.adjustment_create`, as `POST adjustments/`."""
+
+    def adjust(data, lines) -> dict:
+        leaves = data["reason"] in services.SHRINKAGE_REASONS
+        adjustment = services.adjustment_create(
+            pdv=data["pdv"],
+            reason=data["reason"],
+            lines=[
+                {"variant": line["variant"], "delta": -line["quantity"]}
+                if leaves
+                else {"variant": line["variant"], "counted_quantity": line["quantity"]}
+                for line in lines
+            ],
+            note=data["note"],
+            user=request.user,
+        )
+        return {"id": str(adjustment.pk), "number": adjustment.number}
+
+    return _stock_document_page(
         request,
-        "inventory/adjustment_form.html",
-        {"form": form, "formset": formset, "shrinkage": sorted(services.SHRINKAGE_REASONS)},
-        status=status,
+        form_class=StockAdjustmentForm,
+        formset_class=AdjustmentLineFormSet,
+        template="inventory/adjustment_form.html",
+        scope=ADJUSTMENT_SCOPE,
+        create=adjust,
+        texts={
+            "used": _("This form was already used for an adjustment: open the page again."),
+            "registered": _("Adjustment %(number)s registered."),
+            "again": _("This adjustment was already registered."),
+            "page": "pages:stock-adjustment",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("stock", "write")
+def stock_transfer_view(request):
+    """Goods sent from one point of sale to another, by barcode or SKU:
+    `services.transfer_create`, as `POST transfers/` (the destination receives them at the
+    origin's average cost)."""
+
+    def send(data, lines) -> dict:
+        transfer = services.transfer_create(
+            origin=data["origin"],
+            destination=data["destination"],
+            lines=lines,
+            note=data["note"],
+            user=request.user,
+        )
+        return {"id": str(transfer.pk), "number": transfer.number}
+
+    return _stock_document_page(
+        request,
+        form_class=StockTransferForm,
+        formset_class=TransferLineFormSet,
+        template="inventory/transfer_form.html",
+        scope=TRANSFER_SCOPE,
+        create=send,
+        texts={
+            "used": _("This form was already used for a transfer: open the page again."),
+            "registered": _("Transfer %(number)s registered."),
+            "again": _("This transfer was already registered."),
+            "page": "pages:stock-transfer",
+        },
     )
 
 
@@ -304,4 +350,22 @@ def stock_adjustment_detail_view(request, pk):
         request,
         "inventory/adjustment_detail.html",
         {"adjustment": adjustment, "lines": lines, "show_costs": show_costs},
+    )
+
+
+@require_GET
+@tenant_page("stock", "read")
+def stock_transfer_detail_view(request, pk):
+    transfer = selectors.transfer_detail().filter(pk=pk).first()
+    if transfer is None:  # another company's too
+        raise Http404
+    show_costs = request.page.show_costs
+    lines = [
+        {"line": line, "value": money(line.quantity * line.unit_cost) if show_costs else None}
+        for line in transfer.lines.all()
+    ]
+    return render(
+        request,
+        "inventory/transfer_detail.html",
+        {"transfer": transfer, "lines": lines, "show_costs": show_costs},
     )

@@ -31,7 +31,7 @@ def adjustment(pdv, reason, lines, *, key=None, note="") -> dict:
         "pdv": str(pdv.id),
         "reason": reason,
         "note": note,
-        "adjustment_key": key or str(uuid.uuid4()),
+        "document_key": key or str(uuid.uuid4()),
         "lines-TOTAL_FORMS": str(len(lines) + 1),
         "lines-INITIAL_FORMS": "0",
         "lines-MIN_NUM_FORMS": "0",
