@@ -115,9 +115,7 @@ def test_roles_that_may_not_move_stock_get_403(shop_a, branch, role):
     assert stock_at(shop_a, branch) == 0
 
 
-def test_another_company_s_points_of_sale_products_and_transfers_stay_apart(
-    shop_a, shop_b, branch
-):
+def test_another_company_s_points_of_sale_products_and_transfers_stay_apart(shop_a, shop_b, branch):
     owner_b = pages_as(shop_b.company)
     foreign = owner_b.post(URL, transfer(shop_a.pdv, branch, [("FB-iva19", "1")]))
     assert foreign.status_code == 400
