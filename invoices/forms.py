@@ -227,3 +227,12 @@ class InvoiceReturnForm(forms.Form):
             if quantity:
                 chosen.append((row["line"], quantity))
         return chosen
+
+
+class InvoiceVoidForm(forms.Form):
+    """An open invoice voided (its number stays used, its goods come back): `services.invoice_void`,
+    as `POST invoices/{id}/void`. One with payments or credit notes is refused (the service's
+    message says what to do instead)."""
+
+    reason = forms.CharField(label=_("Reason for voiding"), max_length=255)
+    void_key = forms.UUIDField(widget=forms.HiddenInput)  # one void per form

@@ -17,4 +17,5 @@ urlpatterns = [
     path("invoices/<uuid:pk>/pdf/", views.invoice_pdf_view, name="invoice-pdf"),
     path("invoices/<uuid:pk>/payments/", views.invoice_payment_view, name="invoice-payment"),
     path("invoices/<uuid:pk>/return/", views.invoice_return_view, name="invoice-return"),
+    path("invoices/<uuid:pk>/void/", views.invoice_void_view, name="invoice-void"),
 ]

@@ -30,6 +30,7 @@ from .forms import (
     CashMovementForm,
     InvoicePaymentForm,
     InvoiceReturnForm,
+    InvoiceVoidForm,
     PosSaleForm,
     SaleLineFormSet,
     ShiftCloseForm,
@@ -42,6 +43,7 @@ SALE_SCOPE = "page pos-sale"
 PAYMENT_SCOPE = "page invoice-payment"
 CASH_SCOPE = "page cash-movement"
 RETURN_SCOPE = "page invoice-return"
+VOID_SCOPE = "page invoice-void"
 
 
 # --- POS: shift open ---------------------------------------------------------------------------
@@ -398,7 +400,7 @@ def invoice_list_view(request):
     return render(request, "invoices/invoice_list.html", {"page_obj": page, "q": query})
 
 
-def _invoice_page(request, invoice, payment_form=None, status=200):
+def _invoice_page(request, invoice, payment_form=None, void_form=None, status=200):
     if (
         payment_form is None
         and invoice.status == Invoice.Status.OPEN
@@ -407,6 +409,12 @@ def _invoice_page(request, invoice, payment_form=None, status=200):
         payment_form = InvoicePaymentForm(
             initial={"amount": invoice.balance, "payment_key": uuid.uuid4()}
         )
+    if (
+        void_form is None
+        and invoice.status in (Invoice.Status.OPEN, Invoice.Status.PAID)
+        and request.page.may("invoices", "void")
+    ):
+        void_form = InvoiceVoidForm(initial={"void_key": uuid.uuid4()})
     return render(
         request,
         "invoices/invoice_detail.html",
@@ -417,6 +425,7 @@ def _invoice_page(request, invoice, payment_form=None, status=200):
             "credit_notes": invoice.credit_notes.all(),
             "has_pdf": invoice.status != Invoice.Status.DRAFT,
             "payment_form": payment_form,
+            "void_form": void_form,
             "may_return": invoice.status in (Invoice.Status.OPEN, Invoice.Status.PAID)
             and request.page.may("credit_notes", "write"),
         },
@@ -478,6 +487,41 @@ def invoice_payment_view(request, pk):
                 messages.info(request, _("This payment was already registered."))
             return redirect("pages:invoice", pk=invoice.pk)
     return _invoice_page(request, invoice, payment_form=form, status=400)
+
+
+@require_POST
+@tenant_page("invoices", "void")
+def invoice_void_view(request, pk):
+    """An open invoice voided with its reason (`invoice_void`): the goods come back to stock and
+    the number stays used; an invoice with payments or credit notes is refused on the form (void
+    the payments first, or issue a credit note), nothing written. Once per form."""
+    invoice = selectors.invoice_detail().filter(pk=pk).first()
+    if invoice is None:
+        raise Http404
+    form = InvoiceVoidForm(request.POST)
+    if form.is_valid():
+
+        def void():
+            services.invoice_void(
+                invoice=invoice, user=request.user, reason=form.cleaned_data["reason"]
+            )
+            return {"number": invoice.full_number}
+
+        try:
+            done, first = once_per_form(
+                request,
+                f"{invoice.pk}:{form.cleaned_data['void_key']}",
+                VOID_SCOPE,
+                void,
+                used=_("This form was already used to void: open the invoice again."),
+            )
+        except ServiceError as error:
+            form_service_error(form, error)
+        else:
+            if first:
+                messages.success(request, _("Invoice %(number)s voided.") % done)
+            return redirect("pages:invoice", pk=invoice.pk)
+    return _invoice_page(request, invoice, void_form=form, status=400)
 
 
 @require_http_methods(["GET", "POST"])
