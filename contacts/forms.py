@@ -39,7 +39,7 @@ class CustomerForm(forms.Form):
 
     def __init__(self, *args, credit_terms: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        if not credit_terms:  # sellers keep a new customer's terms at the defaults
+        if not credit_terms:  # sellers keep a customer's terms as they are
             for name in self.CREDIT_FIELDS:
                 del self.fields[name]
 
@@ -67,3 +67,43 @@ class CustomerForm(forms.Form):
             if data.get(name) is not None:
                 contact[name] = data[name]
         return contact
+
+
+class CustomerEditForm(CustomerForm):
+    """A customer's details changed at the counter or the office: `services.contact_update`, as
+    `PATCH contacts/{id}`. The form shows the first phone and address; the others are kept."""
+
+    is_active = forms.BooleanField(label=_("Active"), required=False)
+
+    def __init__(self, *args, contact, credit_terms: bool, **kwargs):
+        self.contact = contact
+        first_address = (contact.addresses or [{}])[0]
+        initial = {
+            "person_type": contact.person_type,
+            "id_type": contact.id_type,
+            "id_number": contact.id_number,
+            "name": contact.name,
+            "phone": (contact.phones or [""])[0],
+            "email": contact.email,
+            "address": first_address.get("line", ""),
+            "city": first_address.get("city", ""),
+            "credit_limit": contact.credit_limit,
+            "payment_term_days": contact.payment_term_days,
+            "is_active": contact.is_active,
+        }
+        super().__init__(*args, initial=initial, credit_terms=credit_terms, **kwargs)
+        if not credit_terms:  # deactivating a customer is the office's, as deleting one
+            del self.fields["is_active"]
+
+    def contact_data(self) -> dict:
+        """The fields of `contact_update`: the first phone and address replaced (or removed
+        when left blank), the others kept."""
+        data = super().contact_data()
+        data.pop("is_customer")
+        phones = list(self.contact.phones or [])
+        data["phones"] = data["phones"] + phones[1:]
+        addresses = list(self.contact.addresses or [])
+        data["addresses"] = data.pop("addresses", []) + addresses[1:]
+        if "is_active" in self.fields:
+            data["is_active"] = self.cleaned_data["is_active"]
+        return data

@@ -7,4 +7,5 @@ from . import views
 urlpatterns = [
     path("customers/", views.customer_list_view, name="customers"),
     path("customers/new/", views.customer_create_view, name="customer-new"),
+    path("customers/<uuid:pk>/edit/", views.customer_edit_view, name="customer-edit"),
 ]

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from ally360.pages import form_service_error, run_service, tenant_page
 from ally360.roles import SELLER
 
 from . import selectors, services
-from .forms import CustomerForm
+from .forms import CustomerEditForm, CustomerForm
 
 PAGE_SIZE = 25
 
@@ -54,3 +55,34 @@ def customer_create_view(request):
             return redirect(f"{reverse('pages:customers')}?{urlencode({'q': customer.id_number})}")
     status = 400 if request.method == "POST" else 200
     return render(request, "contacts/customer_form.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("contacts", "write")
+def customer_edit_view(request, pk):
+    """A customer's details: `contact_update`, as `PATCH contacts/{id}` (the NIT's check digit,
+    duplicates, the final consumer's identification and who may change credit terms are the
+    service's). Sellers edit everything but the credit terms and whether it is active."""
+    customer = selectors.customer_search("").filter(pk=pk).first()
+    if customer is None:  # another company's too
+        raise Http404
+    form = CustomerEditForm(
+        request.POST or None, contact=customer, credit_terms=request.page.role != SELLER
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = run_service(
+                services.contact_update,
+                contact=customer,
+                role=request.page.role,
+                data=form.contact_data(),
+            )
+        except ServiceError as error:
+            form_service_error(form, error, {"phones": "phone", "addresses": "address"})
+        else:
+            messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
+            return redirect(f"{reverse('pages:customers')}?{urlencode({'q': customer.id_number})}")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "contacts/customer_form.html", {"form": form, "customer": customer}, status=status
+    )
