@@ -28,7 +28,7 @@ from ally360.documents import (
 )
 from ally360.exceptions import Conflict, ValidationFailed
 from ally360.fiscal import uvt_value
-from ally360.money import ZERO, money, percent_of, unit_price
+from ally360.money import ZERO, money, percent_of, quantity_text, unit_price
 from ally360.sequences import next_number
 from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
 from contacts.models import Contact
@@ -785,7 +785,7 @@ def debit_note_create(
 
         if spec["quantity"] > available:
             message = _("At most %(max)s of %(item)s can still be returned.") % {
-                "max": available,
+                "max": quantity_text(available),
                 "item": line.description,
             }
             raise ValidationFailed(

@@ -135,7 +135,12 @@ class CodeLineFormSet(forms.BaseFormSet):
     lookup only sees this one's)."""
 
     # A service's `lines.<n>.<field>` error goes on the row's field named here.
-    service_fields = {"variant": "code", "quantity": "quantity"}
+    service_fields = {
+        "variant": "code",
+        "quantity": "quantity",
+        "delta": "quantity",
+        "counted_quantity": "quantity",
+    }
 
     def line(self, variant, data) -> dict:
         return {"variant": variant, "quantity": data["quantity"]}

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company
 from ally360.exceptions import Conflict, ValidationFailed
-from ally360.money import ZERO, quantity, unit_price
+from ally360.money import MAX_QUANTITY, ZERO, quantity, quantity_text, unit_price
 from ally360.sequences import next_number
 from ally360.services import ensure_tenant
 from ally360.tenancy import require_tenant_id
@@ -93,7 +93,12 @@ def lock_stocks(pairs: set[tuple]) -> dict[tuple[str, str], Stock]:
 
 def _shortage_error(shortages: list[dict]) -> Conflict:
     parts = [
-        _("%(sku)s at %(pdv)s: %(available)s available, %(requested)s requested") % shortage
+        _("%(sku)s at %(pdv)s: %(available)s available, %(requested)s requested")
+        % {
+            **shortage,
+            "available": quantity_text(shortage["available"]),
+            "requested": quantity_text(shortage["requested"]),
+        }
         for shortage in shortages
     ]
     return Conflict(
@@ -181,6 +186,15 @@ def stock_apply(
     net: dict[tuple, Decimal] = defaultdict(Decimal)
     for m in movements:
         net[_key(m.variant.pk, m.pdv.pk)] += quantity(m.quantity)
+    for m in movements:
+        held = stocks[_key(m.variant.pk, m.pdv.pk)].quantity + net[_key(m.variant.pk, m.pdv.pk)]
+        if abs(held) >= MAX_QUANTITY:
+            message = _("%(sku)s at %(pdv)s would hold %(quantity)s: more than a stock can hold.")
+            raise ValidationFailed(
+                message
+                % {"sku": m.variant.sku, "pdv": m.pdv.name, "quantity": quantity_text(held)},
+                code="value_out_of_range",
+            )
     goes_negative = any(
         change < 0 and stocks[key].quantity + change < 0 for key, change in net.items()
     )
@@ -431,6 +445,16 @@ def adjustment_create(
         delta = (
             quantity(counted - stock.quantity) if counted is not None else quantity(line["delta"])
         )
+        if counted is None and delta == ZERO:
+            message = _("A change of 0 changes nothing.")
+            raise ValidationFailed(message, fields={f"lines.{index}.delta": [message]})
+        if abs(delta) >= MAX_QUANTITY:
+            message = _("A difference of %(delta)s is more than a stock can hold.") % {
+                "delta": quantity_text(delta)
+            }
+            raise ValidationFailed(
+                message, code="value_out_of_range", fields={f"lines.{index}": [message]}
+            )
         if reason in SHRINKAGE_REASONS and delta > 0:
             message = _("%(reason)s only takes units out: use a count or a correction.") % {
                 "reason": Adjustment.Reason(reason).label

@@ -349,7 +349,13 @@ def stock_adjustment_detail_view(request, pk):
     return render(
         request,
         "inventory/adjustment_detail.html",
-        {"adjustment": adjustment, "lines": lines, "show_costs": show_costs},
+        {
+            "adjustment": adjustment,
+            "lines": lines,
+            "show_costs": show_costs,
+            # Co-workers' e-mails only to who may read the members, as the API's documents.
+            "show_members": request.page.may("members", "read"),
+        },
     )
 
 
@@ -367,5 +373,10 @@ def stock_transfer_detail_view(request, pk):
     return render(
         request,
         "inventory/transfer_detail.html",
-        {"transfer": transfer, "lines": lines, "show_costs": show_costs},
+        {
+            "transfer": transfer,
+            "lines": lines,
+            "show_costs": show_costs,
+            "show_members": request.page.may("members", "read"),
+        },
     )

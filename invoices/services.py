@@ -34,7 +34,7 @@ from ally360.documents import (
 )
 from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
 from ally360.fiscal import uvt_value
-from ally360.money import ZERO, money
+from ally360.money import ZERO, money, quantity_text
 from ally360.roles import SELLER
 from ally360.services import atomic_service, delete_unless_used, ensure_tenant, model_update
 from ally360.tenancy import require_tenant_id
@@ -1210,14 +1210,14 @@ def credit_note_create(
 
         if concept in RETURN_CONCEPTS and qty > line.quantity - previous["returned"]:
             message = _("At most %(max)s of %(item)s can still be returned.") % {
-                "max": line.quantity - previous["returned"],
+                "max": quantity_text(line.quantity - previous["returned"]),
                 "item": line.description,
             }
             raise ValidationFailed(
                 message, code="above_invoiced", fields={f"{field}.quantity": [message]}
             )
         if qty > line.quantity:
-            message = _("At most %(max)s were invoiced.") % {"max": line.quantity}
+            message = _("At most %(max)s were invoiced.") % {"max": quantity_text(line.quantity)}
             raise ValidationFailed(
                 message, code="above_invoiced", fields={f"{field}.quantity": [message]}
             )

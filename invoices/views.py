@@ -409,11 +409,10 @@ def _invoice_page(request, invoice, payment_form=None, void_form=None, status=20
         payment_form = InvoicePaymentForm(
             initial={"amount": invoice.balance, "payment_key": uuid.uuid4()}
         )
-    if (
-        void_form is None
-        and invoice.status in (Invoice.Status.OPEN, Invoice.Status.PAID)
-        and request.page.may("invoices", "void")
-    ):
+    voidable = invoice.status == Invoice.Status.OPEN or (
+        invoice.status == Invoice.Status.PAID and invoice.total == 0  # paid by nothing
+    )
+    if void_form is None and voidable and request.page.may("invoices", "void"):
         void_form = InvoiceVoidForm(initial={"void_key": uuid.uuid4()})
     return render(
         request,
@@ -520,6 +519,8 @@ def invoice_void_view(request, pk):
         else:
             if first:
                 messages.success(request, _("Invoice %(number)s voided.") % done)
+            else:
+                messages.info(request, _("This invoice was already voided."))
             return redirect("pages:invoice", pk=invoice.pk)
     return _invoice_page(request, invoice, void_form=form, status=400)
 
@@ -533,6 +534,9 @@ def invoice_return_view(request, pk):
     invoice = selectors.invoice_detail().filter(pk=pk).first()
     if invoice is None:
         raise Http404
+    if invoice.status not in (Invoice.Status.OPEN, Invoice.Status.PAID):
+        messages.error(request, _("Only an issued invoice takes returns."))
+        return redirect("pages:invoice", pk=invoice.pk)
     lines = selectors.returnable_lines(invoice)
     if request.method == "GET":
         form = InvoiceReturnForm(lines=lines, initial={"note_key": uuid.uuid4()})
@@ -572,12 +576,19 @@ def invoice_return_view(request, pk):
                 used=_("This form was already used for a return: open the invoice again."),
             )
         except ServiceError as error:
-            fields = {}
-            for index, (line, _quantity) in enumerate(returned):
-                fields[f"lines.{index}.quantity"] = fields[f"lines.{index}.invoice_line"] = (
-                    f"line_{line.pk}"
+            if error.code == "refund_needs_shift":  # the API's message names its own field
+                message = _(
+                    "A cash refund comes out of your open shift: open one, or refund by another "
+                    "method."
                 )
-            form_service_error(form, error, fields)
+                form.add_error("refund_method", message)
+            else:
+                fields = {}
+                for index, (line, _quantity) in enumerate(returned):
+                    fields[f"lines.{index}.quantity"] = fields[f"lines.{index}.invoice_line"] = (
+                        f"line_{line.pk}"
+                    )
+                form_service_error(form, error, fields)
         else:
             if not first:
                 messages.info(request, _("This return was already registered."))

@@ -150,22 +150,21 @@ def variants_by_code(codes: Iterable[str]) -> dict[str, Variant]:
     (without case). Loaded as `document_variants()` loads them, in one query for all codes;
     a code naming nothing is missing from the answer."""
     from django.db.models import Q
-    from django.db.models.functions import Upper
 
     codes = {code.strip() for code in codes if code and code.strip()}
     if not codes:
         return {}
-    upper = {code.upper() for code in codes}
-    variants = list(
-        document_variants()
-        .annotate(sku_upper=Upper("sku"))
-        .filter(Q(barcode__in=codes) | Q(sku_upper__in=upper))
-    )
+    # The database compares without case (`UPPER` on both sides, as the SKUs' unique index):
+    # Python's upper() differs from it for ß and ligatures, so it only pairs what was found.
+    skus = Q()
+    for code in codes:
+        skus |= Q(sku__iexact=code)
+    variants = list(document_variants().filter(Q(barcode__in=codes) | skus))
     by_barcode = {variant.barcode: variant for variant in variants if variant.barcode}
-    by_sku = {variant.sku.upper(): variant for variant in variants}
+    by_sku = {variant.sku.casefold(): variant for variant in variants}
     found = {}
     for code in codes:
-        variant = by_barcode.get(code) or by_sku.get(code.upper())
+        variant = by_barcode.get(code) or by_sku.get(code.casefold())
         if variant is not None:
             found[code] = variant
     return found

@@ -156,3 +156,57 @@ def test_another_company_s_point_of_sale_product_and_adjustment_stay_apart(shop,
     shown = viewer.get(made["Location"])
     assert shown.status_code == 200 and shown.context["show_costs"] is False
     assert stock(shop, "iva19") == 9
+
+
+# --- found in review ---------------------------------------------------------------------------
+
+HUGE = "999999999999999.000"  # the form's 15 integer digits, at a stock column's limit
+
+
+def test_a_shrinkage_of_zero_units_is_refused_not_a_numbered_empty_document(shop):
+    owner = pages_as(shop.company)
+    response = owner.post(URL, adjustment(shop.pdv, "damage", [("FV-iva19", "0")]))
+    assert response.status_code == 400
+    assert response.context["formset"].forms[0].errors["quantity"]
+    with tenant_context(shop.company):
+        assert not Adjustment.objects.exists()
+
+
+def test_a_count_whose_difference_a_stock_cannot_hold_is_a_form_error(shop):
+    """With negative stock allowed a loss can take a stock near -10^15; counting it back would
+    be a difference of 16 integer digits: refused, not a 500."""
+    from accounts.models import Company
+
+    Company.objects.filter(pk=shop.company.pk).update(allow_negative_stock=True)
+    owner = pages_as(shop.company)
+    assert owner.post(URL, adjustment(shop.pdv, "loss", [("FV-iva19", HUGE)])).status_code == 302
+    before = row_counts(shop.company, *WRITTEN)
+    response = owner.post(URL, adjustment(shop.pdv, "count", [("FV-iva19", HUGE)]))
+    assert response.status_code == 400
+    assert row_counts(shop.company, *WRITTEN) == before
+
+
+def test_quantities_in_messages_read_as_a_spanish_reader_reads_them(shop):
+    """ "100.000 disponibles" reads one hundred thousand in Spanish: quantities say 100."""
+    response = pages_as(shop.company).post(URL, adjustment(shop.pdv, "loss", [("FV-iva19", "101")]))
+    error = " ".join(response.context["form"].non_field_errors())
+    assert "100 disponibles, 101 solicitadas" in error and "100.000" not in error, error
+
+
+def test_a_sku_with_sharp_s_is_found_as_the_database_compares_it(shop, make_product):
+    """Python's upper() makes "STRASSE-1" of "straße-1", PostgreSQL's UPPER() "STRAßE-1": the
+    database decides what matches."""
+    make_product(shop.company, sku="STRAßE-1", stock={None: 5})
+    owner = pages_as(shop.company)
+    for typed in ("STRAßE-1", "straße-1"):
+        response = owner.post(URL, adjustment(shop.pdv, "count", [(typed, "3")]))
+        assert response.status_code == 302, response.context["formset"].errors
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.ACCOUNTANT])
+def test_a_co_worker_s_e_mail_only_to_who_reads_the_members(shop, role):
+    owner = pages_as(shop.company)
+    made = owner.post(URL, adjustment(shop.pdv, "loss", [("FV-iva19", "1")]))
+    assert owner.user.email in owner.get(made["Location"]).content.decode()
+    shown = pages_as(shop.company, role).get(made["Location"]).content.decode()
+    assert owner.user.email not in shown

@@ -130,3 +130,39 @@ def test_another_company_s_points_of_sale_products_and_transfers_stay_apart(shop
     assert owner_b.get(made["Location"]).status_code == 404
     assert pages_as(shop_a.company, Role.VIEWER).get(made["Location"]).status_code == 200
     assert stock_at(shop_a, branch) == 2
+
+
+def test_a_transfer_a_stock_cannot_hold_is_a_form_error_not_a_500(shop_a, branch):
+    """A count may set a stock at its column's limit; one more unit in is refused."""
+    owner = pages_as(shop_a.company)
+    huge = "999999999999999.999"
+    counted = owner.post(
+        "/stock/adjustments/new/",
+        {
+            "pdv": str(branch.id),
+            "reason": "count",
+            "note": "",
+            "document_key": str(uuid.uuid4()),
+            "lines-TOTAL_FORMS": "1",
+            "lines-INITIAL_FORMS": "0",
+            "lines-MIN_NUM_FORMS": "0",
+            "lines-MAX_NUM_FORMS": "200",
+            "lines-0-code": "FV-exento",  # sold by the kg: a fraction is fine
+            "lines-0-quantity": huge,
+        },
+    )
+    assert counted.status_code == 302
+    before = row_counts(shop_a.company, *WRITTEN)
+    response = owner.post(URL, transfer(shop_a.pdv, branch, [("FV-exento", "1")]))
+    assert response.status_code == 400
+    assert "más de lo que un inventario puede tener" in " ".join(
+        response.context["form"].non_field_errors()
+    )
+    assert row_counts(shop_a.company, *WRITTEN) == before
+
+
+def test_a_co_worker_s_e_mail_only_to_who_reads_the_members(shop_a, branch):
+    owner = pages_as(shop_a.company)
+    moved = owner.post(URL, transfer(shop_a.pdv, branch, [("FV-iva19", "1")]))
+    shown = pages_as(shop_a.company, Role.SELLER).get(moved["Location"]).content.decode()
+    assert owner.user.email not in shown

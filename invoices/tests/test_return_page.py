@@ -185,3 +185,44 @@ def test_another_company_s_invoice_is_404_and_nothing_is_written(shop_a, shop_b)
         assert not CreditNote.objects.exists()
         assert Payment.objects.count() == 1
     assert stock_of(shop_a) == 97
+
+
+def test_the_limit_is_written_as_a_spanish_reader_reads_it(shop_a):
+    """ "como máximo 3.000" reads three thousand in Spanish: it says 3."""
+    owner = pages_as(shop_a.company, Role.OWNER)
+    open_shift(owner, shop_a)
+    invoice = sold(shop_a, owner)
+    with tenant_context(shop_a.company):
+        line = invoice.lines.get()
+    above = owner.post(f"/invoices/{invoice.pk}/return/", returned(invoice, {line.pk: "4"}))
+    error = " ".join(above.context["form"].errors[f"line_{line.pk}"])
+    assert "como máximo 3 de iva19" in error, error
+
+
+def test_a_return_a_stock_cannot_hold_is_a_form_error_not_a_500(shop_a):
+    owner = pages_as(shop_a.company, Role.OWNER)
+    open_shift(owner, shop_a)
+    invoice = sold(shop_a, owner, lines=(("FV-iva19", "1"),))
+    with tenant_context(shop_a.company):
+        Stock.objects.filter(variant=shop_a.variants["iva19"]).update(
+            quantity=Decimal("999999999999999.000")
+        )
+        line = invoice.lines.get()
+    response = owner.post(f"/invoices/{invoice.pk}/return/", returned(invoice, {line.pk: "1"}))
+    assert response.status_code == 400
+    with tenant_context(shop_a.company):
+        assert not CreditNote.objects.exists()
+
+
+def test_a_void_invoice_takes_no_return(shop_a):
+    owner = pages_as(shop_a.company, Role.OWNER)
+    open_shift(owner, shop_a)
+    invoice = sold(shop_a, owner)
+    with tenant_context(shop_a.company):
+        Invoice.objects.filter(pk=invoice.pk).update(status="void")
+    response = owner.get(f"/invoices/{invoice.pk}/return/")
+    assert response.status_code == 302 and response["Location"] == f"/invoices/{invoice.pk}/"
+    assert (
+        "Solo una factura emitida admite devoluciones"
+        in owner.get(response["Location"]).content.decode()
+    )

@@ -91,3 +91,23 @@ def test_another_company_s_invoice_is_404(shop_a, shop_b):
     with tenant_context(shop_a.company):
         assert Invoice.objects.get().status == "open"
     assert stock(shop_a) == 98
+
+
+def test_the_void_form_is_not_offered_on_a_paid_sale_it_can_never_void(shop_a):
+    owner = pages_as(shop_a.company, Role.OWNER)
+    open_shift(owner, shop_a)
+    sold = owner.post("/pos/sale/", sale_data([("FV-iva19", "1")], cash="20000"))
+    assert sold.status_code == 302
+    with tenant_context(shop_a.company):
+        invoice = Invoice.objects.get()
+    assert invoice.status == "paid"
+    assert b"void-form" not in owner.get(f"/invoices/{invoice.pk}/").content
+
+
+def test_a_void_form_sent_again_says_so(shop_a):
+    invoice = on_credit(shop_a)
+    owner = pages_as(shop_a.company, Role.OWNER)
+    data = void()
+    assert owner.post(f"/invoices/{invoice.pk}/void/", data).status_code == 302
+    again = owner.post(f"/invoices/{invoice.pk}/void/", data)
+    assert "Esta factura ya estaba anulada" in owner.get(again["Location"]).content.decode()
