@@ -29,7 +29,8 @@ read and lock their own rows.
 
 What is kept is bounded, since Redis is also the broker and evicts nothing: pages of at most
 `MAX_PAGE_ROWS` rows and `MAX_PAGE_BYTES`, with no query parameter the list does not read, and at
-most `MAX_STORES_PER_MINUTE` new pages a minute per company, each for `CATALOG_CACHE_SECONDS`.
+most `MAX_STORED_BYTES_PER_MINUTE` of new pages a minute per company, each for
+`CATALOG_CACHE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from ally360.tenancy import get_current_tenant_id
 
 _GENERATION_KEY = "catalog-generation:{}"
 _PAGE_KEY = "catalog-page:{}:{}"
-_STORES_KEY = "catalog-stores:{}:{}"
+_STORED_KEY = "catalog-stored-bytes:{}:{}"
 _ANY_COMPANY = "all"  # writes made outside any company (the back-office, commands)
 # Statements that only read (a lock is not a change); anything else naming a catalog table is
 # taken for a write — a read mistaken for one only costs a renewal.
@@ -59,7 +60,7 @@ _READS = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "SHOW", "SET ", "BEGIN",
 
 MAX_PAGE_ROWS = 50
 MAX_PAGE_BYTES = 256 * 1024
-MAX_STORES_PER_MINUTE = 120
+MAX_STORED_BYTES_PER_MINUTE = 16 * 1024 * 1024
 
 _watched: frozenset[str] | None = None
 _naming_watched: re.Pattern | None = None
@@ -176,13 +177,13 @@ def _store(tenant_id, page_key: str, generations: tuple, data) -> None:
     blob = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
     if len(blob) > MAX_PAGE_BYTES:
         return
-    budget = _STORES_KEY.format(tenant_id, _minute())
+    budget = _STORED_KEY.format(tenant_id, _minute())
     cache.add(budget, 0, 120)
     try:
-        stored = cache.incr(budget)
+        stored = cache.incr(budget, len(blob))
     except ValueError:  # the budget is gone: the cache does not answer
         return
-    if stored and stored <= MAX_STORES_PER_MINUTE:  # None: Redis down, its error ignored
+    if stored and stored <= MAX_STORED_BYTES_PER_MINUTE:  # None: Redis down, error ignored
         cache.set(page_key, (generations, blob), settings.CATALOG_CACHE_SECONDS)
 
 
