@@ -26,11 +26,11 @@ def pages_as(company, role=Role.OWNER):
     return page_client(_member(company, role), company)
 
 
-def adjustment(pdv, reason, lines, *, key=None, note="") -> dict:
+def code_lines(lines, *, key=None, **fields) -> dict:
+    """A stock document's POST: `lines` as [(code, quantity)], a blank row after them, and a
+    new form each time unless `key` is given."""
     data = {
-        "pdv": str(pdv.id),
-        "reason": reason,
-        "note": note,
+        **fields,
         "document_key": key or str(uuid.uuid4()),
         "lines-TOTAL_FORMS": str(len(lines) + 1),
         "lines-INITIAL_FORMS": "0",
@@ -41,6 +41,10 @@ def adjustment(pdv, reason, lines, *, key=None, note="") -> dict:
         data[f"lines-{index}-code"] = code
         data[f"lines-{index}-quantity"] = qty
     return data
+
+
+def adjustment(pdv, reason, lines, *, key=None, note="") -> dict:
+    return code_lines(lines, key=key, pdv=str(pdv.id), reason=reason, note=note)
 
 
 def stock(shop, name) -> Decimal:

@@ -3,7 +3,6 @@ once per form, refusals on the form, roles and other companies kept apart."""
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -13,7 +12,7 @@ from ally360.roles import Role
 from ally360.tenancy import tenant_context
 from ally360.tests.pages import row_counts
 from inventory.models import Stock, StockMovement, Transfer, TransferLine
-from inventory.tests.test_adjustment_page import pages_as
+from inventory.tests.test_adjustment_page import adjustment, code_lines, pages_as
 from pos.models import PDV
 
 pytestmark = pytest.mark.django_db
@@ -29,20 +28,13 @@ def branch(shop_a):
 
 
 def transfer(origin, destination, lines, *, key=None) -> dict:
-    data = {
-        "origin": str(origin.id),
-        "destination": str(destination.id),
-        "note": "Surtido semanal",
-        "document_key": key or str(uuid.uuid4()),
-        "lines-TOTAL_FORMS": str(len(lines) + 1),
-        "lines-INITIAL_FORMS": "0",
-        "lines-MIN_NUM_FORMS": "0",
-        "lines-MAX_NUM_FORMS": "200",
-    }
-    for index, (code, qty) in enumerate([*lines, ("", "")]):
-        data[f"lines-{index}-code"] = code
-        data[f"lines-{index}-quantity"] = qty
-    return data
+    return code_lines(
+        lines,
+        key=key,
+        origin=str(origin.id),
+        destination=str(destination.id),
+        note="Surtido semanal",
+    )
 
 
 def stock_at(shop, pdv, name="iva19") -> Decimal:
@@ -136,20 +128,9 @@ def test_a_transfer_a_stock_cannot_hold_is_a_form_error_not_a_500(shop_a, branch
     """A count may set a stock at its column's limit; one more unit in is refused."""
     owner = pages_as(shop_a.company)
     huge = "999999999999999.999"
+    # A product sold by the kg: a fraction is fine.
     counted = owner.post(
-        "/stock/adjustments/new/",
-        {
-            "pdv": str(branch.id),
-            "reason": "count",
-            "note": "",
-            "document_key": str(uuid.uuid4()),
-            "lines-TOTAL_FORMS": "1",
-            "lines-INITIAL_FORMS": "0",
-            "lines-MIN_NUM_FORMS": "0",
-            "lines-MAX_NUM_FORMS": "200",
-            "lines-0-code": "FV-exento",  # sold by the kg: a fraction is fine
-            "lines-0-quantity": huge,
-        },
+        "/stock/adjustments/new/", adjustment(branch, "count", [("FV-exento", huge)])
     )
     assert counted.status_code == 302
     before = row_counts(shop_a.company, *WRITTEN)

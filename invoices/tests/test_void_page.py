@@ -11,7 +11,7 @@ from ally360.roles import Role
 from ally360.tenancy import tenant_context
 from inventory.models import Stock
 from invoices.models import Invoice
-from invoices.tests.test_pages import open_shift, pages_as, sale_data
+from invoices.tests.test_pages import _credit_invoice, open_shift, pages_as, sale_data
 
 pytestmark = pytest.mark.django_db
 
@@ -21,14 +21,8 @@ def void(reason="Cliente desistió", key=None) -> dict:
 
 
 def on_credit(shop) -> Invoice:
-    seller = pages_as(shop.company)
-    open_shift(seller, shop)
-    response = seller.post(
-        "/pos/sale/", sale_data([("FV-iva19", "2")], action="credit", customer="900123456")
-    )
-    assert response.status_code == 302
-    with tenant_context(shop.company):
-        return Invoice.objects.get()
+    """A sale on credit of 2 × iva19 (owes 23,800) by a seller with a shift."""
+    return _credit_invoice(shop, pages_as(shop.company))
 
 
 def stock(shop) -> int:
