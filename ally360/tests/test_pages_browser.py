@@ -2,7 +2,8 @@
 /usr/bin/chromium, driven by Playwright; nothing is downloaded) against pytest-django's live
 server. Sign in, open a shift, sell two products by barcode with cash, read the change on the
 receipt, find the invoice in the list, close the shift — in Spanish, the pages' default, though
-the browser asks for English."""
+the browser asks for English. And a stock count typed by a scanner, whose Enter must move from
+field to field instead of sending the form."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from accounts.tests.factories import DEFAULT_PASSWORD
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
 from conftest import _member
+from inventory.models import Stock
 from invoices.models import Invoice
 from pos.models import Shift
 from products.models import Variant
@@ -53,6 +55,18 @@ def browser_page(monkeypatch):
             connections.close_all()
 
 
+def sign_in(page, url: str, user) -> None:
+    """Open `url`, sign in on the page it sends to, and land on `url` (the one company is
+    chosen at once)."""
+    page.goto(url)
+    assert re.search(r"/login/\?next=", page.url)
+    assert page.locator("html").get_attribute("lang") == "es-co"
+    page.fill("#id_email", user.email)
+    page.fill("#id_password", DEFAULT_PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url(url)
+
+
 def test_sell_by_barcode_with_cash_in_a_real_browser(live_server, shop_a, browser_page):
     from playwright.sync_api import expect
 
@@ -64,14 +78,7 @@ def test_sell_by_barcode_with_cash_in_a_real_browser(live_server, shop_a, browse
     page = browser_page
     base = live_server.url
 
-    # Sign in: the one company is chosen at once.
-    page.goto(f"{base}/pos/")
-    assert re.search(r"/login/\?next=", page.url)
-    assert page.locator("html").get_attribute("lang") == "es-co"
-    page.fill("#id_email", seller.email)
-    page.fill("#id_password", DEFAULT_PASSWORD)
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url(f"{base}/pos/")
+    sign_in(page, f"{base}/pos/", seller)
     menu = page.locator("nav.menu")
     expect(menu).to_contain_text("Punto de venta")
     expect(menu).to_contain_text("Productos")
@@ -124,3 +131,41 @@ def test_sell_by_barcode_with_cash_in_a_real_browser(live_server, shop_a, browse
     with tenant_context(shop.company):
         shift = Shift.objects.get()
         assert shift.status == Shift.Status.CLOSED and shift.difference == 0
+
+
+def test_count_stock_with_a_scanner_in_a_real_browser(live_server, shop_a, browser_page):
+    """A scanner types the code and Enter: the cursor goes to that row's quantity, and Enter
+    there to the next row's code, so a count is never sent half filled."""
+    from playwright.sync_api import expect
+
+    shop = shop_a
+    owner = _member(shop.company, Role.OWNER)
+    with tenant_context(shop.company):
+        Variant.objects.filter(pk=shop.variants["iva19"].pk).update(barcode="7701234000019")
+    page = browser_page
+    base = live_server.url
+    sign_in(page, f"{base}/products/", owner)
+    page.get_by_role("link", name="Conteo o merma").click()
+    page.wait_for_selector("#count-form")
+
+    page.locator("#id_lines-0-code").fill("7701234000019")
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_lines-0-quantity")).to_be_focused()
+    page.keyboard.type("97")
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_lines-1-code")).to_be_focused()
+    page.keyboard.type("fv-inc8")  # a SKU typed without its case
+    page.keyboard.press("Enter")
+    page.keyboard.type("103")
+    page.get_by_role("button", name="Registrar el ajuste").click()
+
+    lines = page.get_by_test_id("adjustment-lines")
+    expect(lines).to_be_visible()
+    expect(page.locator("body")).to_contain_text("registrado")
+    expect(lines.locator("tr", has_text="FV-iva19")).to_contain_text("-3")
+    expect(lines.locator("tr", has_text="FV-inc8")).to_contain_text("3")
+    with tenant_context(shop.company):
+        quantities = dict(
+            Stock.objects.filter(pdv=shop.pdv).values_list("variant__sku", "quantity")
+        )
+    assert (quantities["FV-iva19"], quantities["FV-inc8"]) == (97, 103)
