@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ally360.exceptions import ServiceError
@@ -103,6 +104,67 @@ class ProductCreateForm(forms.Form):
             for pdv in self.pdvs
             if (quantity := self.cleaned_data.get(f"{STOCK_PREFIX}{pdv.pk}"))
         ]
+
+
+class ProductEditForm(forms.Form):
+    """A product's name, description, taxes, unit, classification and switches:
+    `products.services.product_update`, as `PATCH products/{id}`. Choices are the company's
+    active rows plus the product's own (a product keeps an inactive category, brand or tax)."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    iva = forms.ModelChoiceField(
+        queryset=None,
+        label=_("IVA"),
+        empty_label=None,
+        help_text=_("A new tax keeps the price before tax: the shelf price changes with it."),
+    )
+    inc = forms.ModelChoiceField(
+        queryset=None, label=_("INC (consumption tax)"), required=False, empty_label=_("(none)")
+    )
+    unit = forms.ModelChoiceField(queryset=None, label=_("Unit"), empty_label=None)
+    category = forms.ModelChoiceField(
+        queryset=None, label=_("Category"), required=False, empty_label=_("(none)")
+    )
+    brand = forms.ModelChoiceField(
+        queryset=None, label=_("Brand"), required=False, empty_label=_("(none)")
+    )
+    track_inventory = forms.BooleanField(label=_("Track inventory"), required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False)
+
+    def __init__(self, *args, product, **kwargs):
+        taxes = list(product.taxes.all())
+        initial = {
+            "name": product.name,
+            "description": product.description,
+            "iva": next((tax.pk for tax in taxes if tax.kind == Tax.Kind.IVA), None),
+            "inc": next((tax.pk for tax in taxes if tax.kind == Tax.Kind.INC), None),
+            "unit": product.unit_id,
+            "category": product.category_id,
+            "brand": product.brand_id,
+            "track_inventory": product.track_inventory,
+            "is_active": product.is_active,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        own_taxes = Q(pk__in=[tax.pk for tax in taxes])
+        choices = Tax.objects.filter(Q(is_active=True) | own_taxes).order_by("-rate", "name")
+        self.fields["iva"].queryset = choices.filter(kind=Tax.Kind.IVA)
+        self.fields["inc"].queryset = choices.filter(kind=Tax.Kind.INC)
+        self.fields["unit"].queryset = Unit.objects.order_by("name")
+        self.fields["category"].queryset = Category.objects.filter(
+            Q(is_active=True) | Q(pk=product.category_id)
+        )
+        self.fields["brand"].queryset = Brand.objects.filter(
+            Q(is_active=True) | Q(pk=product.brand_id)
+        )
+
+    def product_data(self) -> dict:
+        """The fields of `product_update`, as the API's input serializer gives them."""
+        data = dict(self.cleaned_data)
+        data["taxes"] = [tax for tax in (data.pop("iva"), data.pop("inc")) if tax]
+        return data
 
 
 class VariantPriceForm(forms.Form):

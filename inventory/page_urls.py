@@ -7,6 +7,7 @@ from . import views
 urlpatterns = [
     path("products/", views.product_list_view, name="products"),
     path("products/new/", views.product_create_view, name="product-new"),
+    path("products/<uuid:pk>/edit/", views.product_edit_view, name="product-edit"),
     path("products/variants/<uuid:pk>/price/", views.variant_price_view, name="variant-price"),
     path("stock/adjustments/new/", views.stock_adjustment_view, name="stock-adjustment-new"),
     path(

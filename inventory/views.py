@@ -23,6 +23,8 @@ from ally360.exceptions import ServiceError
 from ally360.idempotency import once_per_form
 from ally360.money import ZERO, money
 from ally360.pages import amount, form_service_error, run_service, tenant_page
+from products import services as product_services
+from products.models import Product
 from products.selectors import (
     base_for_shelf_price,
     default_price_list,
@@ -35,6 +37,7 @@ from . import selectors, services
 from .forms import (
     AdjustmentLineFormSet,
     ProductCreateForm,
+    ProductEditForm,
     StockAdjustmentForm,
     StockTransferForm,
     TransferLineFormSet,
@@ -222,6 +225,30 @@ def variant_price_view(request, pk):
         "inventory/variant_price.html",
         {"form": form, "variant": variant, "taxes": taxes, "shelf": shelf},
         status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("catalog", "write")
+def product_edit_view(request, pk):
+    """A product's name, description, taxes, unit, category, brand and switches:
+    `product_update`, as `PATCH products/{id}`; refusals (tracking switched on a product with
+    movements, an inactive category given anew…) on the form, nothing written."""
+    product = Product.objects.prefetch_related("taxes").filter(pk=pk).first()
+    if product is None:  # another company's too
+        raise Http404
+    form = ProductEditForm(request.POST or None, product=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run_service(product_services.product_update, product=product, data=form.product_data())
+        except ServiceError as error:
+            form_service_error(form, error)
+        else:
+            messages.success(request, _("Product %(name)s saved.") % {"name": product.name})
+            return redirect(f"{reverse('pages:products')}?{urlencode({'q': product.name})}")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "inventory/product_edit.html", {"form": form, "product": product}, status=status
     )
 
 
