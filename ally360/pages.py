@@ -37,6 +37,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import ServiceError
+from .idempotency import once_per_form
 from .roles import Role, can_see_costs, has_permission
 from .tenancy import activate_tenant
 
@@ -78,6 +79,7 @@ MENU = (
     MenuEntry("pages:products", _("Products"), "catalog", "read"),
     MenuEntry("pages:invoices", _("Invoices"), "invoices", "read"),
     MenuEntry("pages:customers", _("Customers"), "contacts", "read"),
+    MenuEntry("pages:purchases", _("Purchases"), "bills", "read"),
     MenuEntry("pages:reports", _("Reports"), "reports", "read"),
 )
 
@@ -262,3 +264,39 @@ def handler404(request, exception=None):
         return api_handler404(request, exception)
     use_page_language(request)
     return render(request, "404.html", status=404)
+
+
+# --- documents of product rows ------------------------------------------------------------------
+
+
+def lines_document_page(request, *, form_class, formset_class, template, scope, create, texts):
+    """The page of a document entered as a form and rows of products (a count, a transfer, a
+    purchase): GET a blank form; POST `create(data, lines) -> {"id", "number"}` once per form
+    (the form's hidden `document_key`), then the document's page (`texts["page"]`). Refusals
+    come back on the form and its rows (`formset.add_service_error`), nothing written."""
+    if request.method == "GET":
+        form = form_class(initial={"document_key": uuid.uuid4()})
+        context = {"form": form, "formset": formset_class(prefix="lines")}
+        return render(request, template, context)
+    form = form_class(request.POST)
+    formset = formset_class(request.POST, prefix="lines")
+    if form.is_valid() and formset.is_valid():
+        data = form.cleaned_data
+        try:
+            done, first = once_per_form(
+                request,
+                str(data["document_key"]),
+                scope,
+                lambda: create(data, formset.lines),
+                used=texts["used"],
+            )
+        except ServiceError as error:
+            if not formset.add_service_error(error):
+                form_service_error(form, error)
+        else:
+            if first:
+                messages.success(request, texts["registered"] % done)
+            else:
+                messages.info(request, texts["again"])
+            return redirect(texts["page"], pk=done["id"])
+    return render(request, template, {"form": form, "formset": formset}, status=400)

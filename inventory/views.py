@@ -8,7 +8,6 @@ helpers. Costs are shown only to the roles the matrix lets read them (never sell
 
 from __future__ import annotations
 
-import uuid
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,9 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ally360.exceptions import ServiceError
-from ally360.idempotency import once_per_form
 from ally360.money import ZERO, money
-from ally360.pages import amount, form_service_error, run_service, tenant_page
+from ally360.pages import amount, form_service_error, lines_document_page, run_service, tenant_page
 from products import services as product_services
 from products.models import Product
 from products.selectors import (
@@ -255,38 +253,6 @@ def product_edit_view(request, pk):
 # --- stock counts and shrinkage ----------------------------------------------------------------
 
 
-def _stock_document_page(request, *, form_class, formset_class, template, scope, create, texts):
-    """A stock document's form page: GET a blank form; POST `create(data, lines)` once per form
-    (the document's hidden `document_key`), then the document's page. Refusals come back on the
-    form and its rows, nothing written."""
-    if request.method == "GET":
-        form = form_class(initial={"document_key": uuid.uuid4()})
-        context = {"form": form, "formset": formset_class(prefix="lines")}
-        return render(request, template, context)
-    form = form_class(request.POST)
-    formset = formset_class(request.POST, prefix="lines")
-    if form.is_valid() and formset.is_valid():
-        data = form.cleaned_data
-        try:
-            done, first = once_per_form(
-                request,
-                str(data["document_key"]),
-                scope,
-                lambda: create(data, formset.lines),
-                used=texts["used"],
-            )
-        except ServiceError as error:
-            if not formset.add_service_error(error):
-                form_service_error(form, error)
-        else:
-            if first:
-                messages.success(request, texts["registered"] % done)
-            else:
-                messages.info(request, texts["again"])
-            return redirect(texts["page"], pk=done["id"])
-    return render(request, template, {"form": form, "formset": formset}, status=400)
-
-
 @require_http_methods(["GET", "POST"])
 @tenant_page("stock", "write")
 def stock_adjustment_view(request):
@@ -310,7 +276,7 @@ def stock_adjustment_view(request):
         )
         return {"id": str(adjustment.pk), "number": adjustment.number}
 
-    return _stock_document_page(
+    return lines_document_page(
         request,
         form_class=StockAdjustmentForm,
         formset_class=AdjustmentLineFormSet,
@@ -343,7 +309,7 @@ def stock_transfer_view(request):
         )
         return {"id": str(transfer.pk), "number": transfer.number}
 
-    return _stock_document_page(
+    return lines_document_page(
         request,
         form_class=StockTransferForm,
         formset_class=TransferLineFormSet,

@@ -1,0 +1,11 @@
+"""Purchase pages (mounted at / by ally360.urls, namespace "pages")."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("purchases/", views.purchase_list_view, name="purchases"),
+    path("purchases/new/", views.purchase_create_view, name="purchase-new"),
+    path("purchases/<uuid:pk>/", views.purchase_detail_view, name="purchase"),
+]

@@ -1,0 +1,166 @@
+"""The purchase pages: a supplier's invoice received by barcode or SKU (`bill_create` +
+`bill_issue`), the list and the bill; refusals on the form; once per form; the roles that buy;
+another company's supplier, point of sale, product and bill kept apart."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from ally360.models import IdempotencyRecord
+from ally360.roles import Role
+from ally360.tenancy import tenant_context
+from ally360.tests.pages import row_counts
+from bills.models import Bill, BillLine
+from contacts.services import contact_create
+from inventory.models import Stock, StockMovement
+from inventory.tests.test_adjustment_page import pages_as
+
+pytestmark = pytest.mark.django_db
+
+URL = "/purchases/new/"
+WRITTEN = (Bill, BillLine, StockMovement, IdempotencyRecord)
+
+
+def supplier_of(company, number="860001022"):
+    with tenant_context(company):
+        return contact_create(
+            role=Role.OWNER,
+            person_type="legal",
+            id_type="31",
+            id_number=number,
+            name="Café Sierra SAS",
+            is_supplier=True,
+            is_customer=False,
+            payment_term_days=30,
+        )
+
+
+@pytest.fixture
+def supplier(shop_a):
+    return supplier_of(shop_a.company)
+
+
+def purchase(supplier, pdv, lines, *, number="FE-10077", key=None, **fields) -> dict:
+    """The purchase form's POST: `lines` as [(code, quantity, unit cost)]."""
+    data = {
+        "supplier": str(supplier.id),
+        "supplier_invoice_number": number,
+        "issue_date": "",
+        "pdv": str(pdv.id),
+        "notes": "",
+        "document_key": key or str(uuid.uuid4()),
+        "lines-TOTAL_FORMS": str(len(lines) + 1),
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "200",
+        **fields,
+    }
+    for index, (code, qty, cost) in enumerate([*lines, ("", "", "")]):
+        data[f"lines-{index}-code"] = code
+        data[f"lines-{index}-quantity"] = qty
+        data[f"lines-{index}-unit_cost"] = cost
+    return data
+
+
+def stock(shop, name="iva19") -> Stock:
+    with tenant_context(shop.company):
+        return Stock.objects.get(variant=shop.variants[name], pdv=shop.pdv)
+
+
+def test_a_supplier_s_invoice_is_received_into_stock_at_its_cost(shop_a, supplier):
+    owner = pages_as(shop_a.company)
+    assert b'href="/purchases/"' in owner.get("/").content  # "Compras" in the menu
+    assert "Recibir una compra" in owner.get("/purchases/").content.decode()
+    response = owner.post(URL, purchase(supplier, shop_a.pdv, [("FV-iva19", "10", "7100")]))
+    assert response.status_code == 302, response.context["form"].errors
+    with tenant_context(shop_a.company):
+        bill = Bill.objects.get()
+    assert response["Location"] == f"/purchases/{bill.pk}/"
+    assert (bill.number, bill.status, bill.total) == ("FC-00001", "open", Decimal("84490.00"))
+    assert bill.due_date == timezone.localdate() + timedelta(days=30)
+    received = stock(shop_a)
+    assert (received.quantity, received.average_cost) == (110, Decimal("6100.000000"))
+    detail = owner.get(response["Location"]).content.decode()
+    assert "Compra FC-00001 recibida" in detail and "84.490,00" in detail
+    listed = owner.get("/purchases/")
+    assert [b.pk for b in listed.context["page_obj"]] == [bill.pk]
+
+
+@pytest.mark.parametrize(
+    ("lines", "fields", "where"),
+    [
+        ([("NO-EXISTE", "1", "100")], {}, "code"),
+        ([("FV-iva19", "1", "")], {}, "unit_cost"),
+        ([("FV-iva19", "0", "100")], {}, "quantity"),
+        ([("FV-iva19", "1.5", "100")], {}, "form"),  # received in whole units
+        ([("FV-iva19", "1", "100")], {"issue_date": "2999-01-01"}, "issue_date"),
+        ([], {}, None),
+    ],
+)
+def test_refusals_come_back_on_the_form_and_write_nothing(shop_a, supplier, lines, fields, where):
+    owner = pages_as(shop_a.company)
+    before = row_counts(shop_a.company, *WRITTEN)
+    response = owner.post(URL, purchase(supplier, shop_a.pdv, lines, **fields))
+    assert response.status_code == 400
+    form, formset = response.context["form"], response.context["formset"]
+    if where is None:
+        assert formset.non_form_errors()
+    elif where == "form":
+        assert form.non_field_errors()
+    elif where == "issue_date":
+        assert form.errors["issue_date"]
+    else:
+        assert formset.forms[0].errors[where]
+    assert row_counts(shop_a.company, *WRITTEN) == before
+    assert stock(shop_a).quantity == 100
+
+
+def test_the_same_supplier_invoice_twice_is_refused_and_a_resent_form_receives_once(
+    shop_a, supplier
+):
+    owner = pages_as(shop_a.company)
+    data = purchase(supplier, shop_a.pdv, [("FV-iva19", "5", "6000")])
+    assert owner.post(URL, data).status_code == 302
+    again = owner.post(URL, data)  # a double click: the first purchase's page
+    assert again.status_code == 302
+    assert "Esta compra ya estaba recibida" in owner.get(again["Location"]).content.decode()
+    duplicate = owner.post(URL, purchase(supplier, shop_a.pdv, [("FV-iva19", "5", "6000")]))
+    assert duplicate.status_code == 400
+    assert duplicate.context["form"].errors["supplier_invoice_number"]
+    with tenant_context(shop_a.company):
+        assert Bill.objects.count() == 1
+    assert stock(shop_a).quantity == 105
+
+
+@pytest.mark.parametrize("role", [Role.SELLER, Role.VIEWER])
+def test_roles_that_do_not_buy_get_403_and_no_menu(shop_a, supplier, role):
+    client = pages_as(shop_a.company, role)
+    assert client.get("/purchases/").status_code == 403
+    assert client.get(URL).status_code == 403
+    data = purchase(supplier, shop_a.pdv, [("FV-iva19", "1", "100")])
+    assert client.post(URL, data).status_code == 403
+    assert b'href="/purchases/"' not in client.get("/").content
+    assert pages_as(shop_a.company, Role.ACCOUNTANT).get(URL).status_code == 200
+    assert stock(shop_a).quantity == 100
+
+
+def test_another_company_s_supplier_product_and_bill_stay_apart(shop_a, shop_b, supplier):
+    owner_b = pages_as(shop_b.company)
+    foreign = owner_b.post(URL, purchase(supplier, shop_a.pdv, [("FB-iva19", "1", "100")]))
+    assert foreign.status_code == 400
+    assert set(foreign.context["form"].errors) >= {"supplier", "pdv"}
+    own_supplier = supplier_of(shop_b.company, "900555111")
+    foreign_code = owner_b.post(URL, purchase(own_supplier, shop_b.pdv, [("FV-iva19", "1", "100")]))
+    assert foreign_code.status_code == 400
+    assert foreign_code.context["formset"].forms[0].errors["code"]
+    made = pages_as(shop_a.company).post(
+        URL, purchase(supplier, shop_a.pdv, [("FV-iva19", "1", "100")])
+    )
+    assert made.status_code == 302
+    assert owner_b.get(made["Location"]).status_code == 404
+    assert row_counts(shop_b.company, Bill) == {"Bill": 0}
