@@ -164,3 +164,20 @@ def test_another_company_s_supplier_product_and_bill_stay_apart(shop_a, shop_b, 
     assert made.status_code == 302
     assert owner_b.get(made["Location"]).status_code == 404
     assert row_counts(shop_b.company, Bill) == {"Bill": 0}
+
+
+def test_the_list_reads_the_same_statements_whatever_its_length(shop_a, supplier):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = pages_as(shop_a.company)
+    counts = []
+    for number in ("FE-1", "FE-2", "FE-3"):
+        made = owner.post(
+            URL, purchase(supplier, shop_a.pdv, [("FV-iva19", "1", "100")], number=number)
+        )
+        assert made.status_code == 302
+        with CaptureQueriesContext(connection) as queries:
+            assert owner.get("/purchases/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] == counts[2], counts
