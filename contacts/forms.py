@@ -69,6 +69,22 @@ class CustomerForm(forms.Form):
         return contact
 
 
+class SupplierForm(CustomerForm):
+    """A supplier as the office enters it, for the purchases: `contact_create`, as
+    `POST contacts/ {"is_supplier": true, "is_customer": false}`; its payment term sets when its
+    bills fall due."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, credit_terms=True, **kwargs)
+        del self.fields["credit_limit"]  # what we may owe a supplier is not limited here
+        if not self.is_bound:
+            self.initial.setdefault("person_type", "legal")
+            self.initial.setdefault("id_type", "31")
+
+    def contact_data(self) -> dict:
+        return {**super().contact_data(), "is_customer": False, "is_supplier": True}
+
+
 class CustomerEditForm(CustomerForm):
     """A customer's details changed at the counter or the office: `services.contact_update`, as
     `PATCH contacts/{id}`. The form shows the first phone and address; the others are kept."""

@@ -8,4 +8,6 @@ urlpatterns = [
     path("customers/", views.customer_list_view, name="customers"),
     path("customers/new/", views.customer_create_view, name="customer-new"),
     path("customers/<uuid:pk>/edit/", views.customer_edit_view, name="customer-edit"),
+    path("suppliers/", views.supplier_list_view, name="suppliers"),
+    path("suppliers/new/", views.supplier_create_view, name="supplier-new"),
 ]

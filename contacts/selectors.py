@@ -33,11 +33,20 @@ def customer_by_reference(value: str) -> Contact | None | list[Contact]:
 def customer_search(query: str = ""):
     """The company's customers by name, the final consumer first: `query` matches the name or
     trade name (in part) or the identification number (whole, dots and check digit ignored)."""
-    customers = Contact.objects.filter(is_customer=True)
-    query = query.strip()
-    if query:
-        number = query.replace(".", "").replace(" ", "").split("-", 1)[0].upper()
-        customers = customers.filter(
-            Q(name__icontains=query) | Q(trade_name__icontains=query) | Q(id_number=number)
-        )
+    customers = _matching(Contact.objects.filter(is_customer=True), query)
     return customers.order_by("-is_final_consumer", "name", "id")
+
+
+def supplier_search(query: str = ""):
+    """The company's suppliers by name, searched as `customer_search` searches customers."""
+    return _matching(Contact.objects.filter(is_supplier=True), query).order_by("name", "id")
+
+
+def _matching(contacts, query: str):
+    query = query.strip()
+    if not query:
+        return contacts
+    number = query.replace(".", "").replace(" ", "").split("-", 1)[0].upper()
+    return contacts.filter(
+        Q(name__icontains=query) | Q(trade_name__icontains=query) | Q(id_number=number)
+    )

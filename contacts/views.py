@@ -18,7 +18,7 @@ from ally360.pages import form_service_error, run_service, tenant_page
 from ally360.roles import SELLER
 
 from . import selectors, services
-from .forms import CustomerEditForm, CustomerForm
+from .forms import CustomerEditForm, CustomerForm, SupplierForm
 
 PAGE_SIZE = 25
 
@@ -55,6 +55,37 @@ def customer_create_view(request):
             return redirect(f"{reverse('pages:customers')}?{urlencode({'q': customer.id_number})}")
     status = 400 if request.method == "POST" else 200
     return render(request, "contacts/customer_form.html", {"form": form}, status=status)
+
+
+@require_GET
+@tenant_page("bills", "read")
+def supplier_list_view(request):
+    """The suppliers, for the purchases (the roles that buy read them here)."""
+    query = request.GET.get("q", "").strip()[:100]
+    page = Paginator(selectors.supplier_search(query), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "contacts/supplier_list.html",
+        {"page_obj": page, "q": query, "can_create": request.page.may("bills", "write")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("bills", "write")
+def supplier_create_view(request):
+    form = SupplierForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            supplier = run_service(
+                services.contact_create, role=request.page.role, **form.contact_data()
+            )
+        except ServiceError as error:
+            form_service_error(form, error, {"phones": "phone", "addresses": "address"})
+        else:
+            messages.success(request, _("Supplier %(name)s created.") % {"name": supplier.name})
+            return redirect("pages:purchase-new")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "contacts/supplier_form.html", {"form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
