@@ -360,6 +360,9 @@ def compute_totals(lines: Iterable) -> DocumentTotals:
     discount = sum((line.discount for line in lines), ZERO)
     tax_total = sum((line.tax_total for line in lines), ZERO)
     total = sum((line.total for line in lines), ZERO)
+    if max(abs(subtotal), abs(total)) >= AMOUNT_LIMIT:  # each line fits, their sum may not
+        message = _("The lines add up to more than a document can hold.")
+        raise ValidationFailed(message, code="amount_too_large", fields={"lines": [message]})
     return DocumentTotals(
         subtotal=subtotal,
         discount=discount,

@@ -96,7 +96,7 @@ class ContactInputSerializer(Serializer):
     )
     name = serializers.CharField(max_length=200)
     trade_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
     phones = serializers.ListField(
         child=serializers.CharField(max_length=30), required=False, max_length=5
     )

@@ -21,7 +21,7 @@ class CustomerForm(forms.Form):
     )
     name = forms.CharField(label=_("Name"), max_length=200)
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
-    email = forms.EmailField(label=_("E-mail"), required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False, max_length=254)  # its column
     address = forms.CharField(label=_("Address"), max_length=255, required=False)
     city = forms.CharField(label=_("City"), max_length=100, required=False)
     credit_limit = forms.DecimalField(
@@ -119,7 +119,15 @@ class CustomerEditForm(CustomerForm):
         phones = list(self.contact.phones or [])
         data["phones"] = data["phones"] + phones[1:]
         addresses = list(self.contact.addresses or [])
-        data["addresses"] = data.pop("addresses", []) + addresses[1:]
+        edited = data.pop("addresses", [])
+        if edited and addresses:
+            first = {**addresses[0], **edited[0]}  # its label, department, DANE code… kept
+            if edited[0]["city"] != addresses[0].get("city"):
+                # A DANE code or department of the old city would contradict the new one.
+                for field in ("dane_code", "department"):
+                    first.pop(field, None)
+            edited = [first]
+        data["addresses"] = edited + addresses[1:]
         if "is_active" in self.fields:
             data["is_active"] = self.cleaned_data["is_active"]
         return data

@@ -118,7 +118,8 @@ class ProductEditForm(forms.Form):
     iva = forms.ModelChoiceField(
         queryset=None,
         label=_("IVA"),
-        empty_label=None,
+        required=False,  # a product may carry the INC alone (a restaurant's dishes)
+        empty_label=_("(none)"),
         help_text=_("A new tax keeps the price before tax: the shelf price changes with it."),
     )
     inc = forms.ModelChoiceField(

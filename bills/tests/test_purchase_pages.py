@@ -181,3 +181,13 @@ def test_the_list_reads_the_same_statements_whatever_its_length(shop_a, supplier
             assert owner.get("/purchases/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1] == counts[2], counts
+
+
+def test_lines_whose_sum_a_bill_cannot_hold_are_a_form_error(shop_a, supplier):
+    """Each line fits; their total with taxes would not fit the bill's numeric(18, 2)."""
+    huge = "490000000000000"
+    data = purchase(supplier, shop_a.pdv, [("FV-iva19", huge, "10"), ("FV-iva5", huge, "10")])
+    response = pages_as(shop_a.company).post(URL, data)
+    assert response.status_code == 400
+    with tenant_context(shop_a.company):
+        assert not Bill.objects.exists()

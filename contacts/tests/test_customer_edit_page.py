@@ -123,3 +123,47 @@ def test_another_company_s_customer_is_404(company_b, ana):
     with tenant_context(ana.tenant_id):
         ana.refresh_from_db()
     assert ana.name == "Ana Gómez"
+
+
+# --- found in review ---------------------------------------------------------------------------
+
+
+def test_the_first_address_keeps_what_the_form_does_not_show(company_a):
+    """Its label, department and DANE code (given through the API) stay on an unchanged save;
+    a new city drops the old city's department and DANE code."""
+    with tenant_context(company_a):
+        ana = contact_create(
+            role=Role.OWNER,
+            person_type="natural",
+            id_type="13",
+            id_number="52123456",
+            name="Ana Gómez",
+            addresses=[
+                {
+                    "label": "Casa",
+                    "line": "Cra 7 # 12-30",
+                    "city": "Bogotá",
+                    "department": "Cundinamarca",
+                    "dane_code": "11001",
+                }
+            ],
+            is_customer=True,
+        )
+        before = ana.addresses[0]
+    owner = pages_as(company_a, Role.OWNER)
+    assert owner.post(url(ana), _customer(is_active="on")).status_code == 302
+    with tenant_context(company_a):
+        ana.refresh_from_db()
+    assert ana.addresses[0] == before
+    assert owner.post(url(ana), _customer(city="Medellín", is_active="on")).status_code == 302
+    with tenant_context(company_a):
+        ana.refresh_from_db()
+    assert ana.addresses[0]["label"] == "Casa" and ana.addresses[0]["city"] == "Medellín"
+    assert "dane_code" not in ana.addresses[0] and "department" not in ana.addresses[0]
+
+
+def test_an_e_mail_longer_than_its_column_is_a_form_error(company_a, ana):
+    response = pages_as(company_a, Role.SELLER).post(
+        url(ana), _customer(email="b" * 250 + "@example.com")
+    )
+    assert response.status_code == 400 and response.context["form"].errors["email"]

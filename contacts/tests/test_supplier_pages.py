@@ -70,3 +70,12 @@ def test_another_company_s_suppliers_are_never_listed(company_a, company_b):
     assert pages_as(company_a, Role.OWNER).post("/suppliers/new/", supplier()).status_code == 302
     listed = pages_as(company_b, Role.OWNER).get("/suppliers/")
     assert list(listed.context["page_obj"]) == []
+
+
+def test_an_e_mail_longer_than_its_column_is_a_form_error(company_a):
+    """Django's e-mail check takes up to 320 characters, the column 254."""
+    client = pages_as(company_a, Role.OWNER)
+    response = client.post("/suppliers/new/", supplier(email="a" * 250 + "@example.com"))
+    assert response.status_code == 400 and response.context["form"].errors["email"]
+    with tenant_context(company_a):
+        assert not Contact.objects.filter(is_supplier=True).exists()

@@ -120,3 +120,17 @@ def test_another_company_s_product_or_tax_stays_apart(company_a, company_b, make
     assert refused.status_code == 400 and refused.context["form"].errors["iva"]
     with tenant_context(company_a):
         assert Product.objects.get(pk=product.pk).name == "Arroz"
+
+
+def test_a_product_with_the_inc_alone_keeps_no_iva(shop_a):
+    """A restaurant's dish carries the INC and no IVA: renaming it gives it none."""
+    with tenant_context(shop_a.company):
+        product = shop_a.variants["inc8"].product
+        inc = Tax.objects.get(name="INC 8%")
+    owner = pages_as(shop_a.company, Role.OWNER)
+    form = owner.get(url(product)).context["form"]
+    assert form.initial["iva"] is None and form.initial["inc"] == inc.pk
+    data = edit_data(shop_a.company, product, name="Bandeja paisa", iva="", inc=str(inc.pk))
+    assert owner.post(url(product), data).status_code == 302
+    with tenant_context(shop_a.company):
+        assert [tax.name for tax in product.taxes.all()] == ["INC 8%"]
