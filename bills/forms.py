@@ -3,25 +3,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Contact
-from inventory.forms import QUANTITY_FIELD, CodeLineFormSet, CountLineForm
+from inventory.forms import CodeLineFormSet, MovedLineForm
 from pos.models import PDV
 
 
-class PurchaseLineForm(CountLineForm):
-    quantity = forms.DecimalField(
-        label=_("Quantity"),
-        min_value=Decimal("0.001"),
-        required=False,
-        widget=forms.NumberInput(attrs={"step": "any", "class": "line-qty"}),
-        **QUANTITY_FIELD,
-    )
+class PurchaseLineForm(MovedLineForm):
     unit_cost = forms.DecimalField(
         label=_("Unit cost before tax"),
         min_value=0,

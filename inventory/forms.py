@@ -298,7 +298,9 @@ class StockAdjustmentForm(forms.Form):
         )
 
 
-class TransferLineForm(CountLineForm):
+class MovedLineForm(CountLineForm):
+    """A row of goods that move (a transfer, a purchase): its quantity is above zero."""
+
     quantity = forms.DecimalField(
         label=_("Quantity"),
         min_value=Decimal("0.001"),
@@ -309,7 +311,7 @@ class TransferLineForm(CountLineForm):
 
 
 TransferLineFormSet = forms.formset_factory(
-    TransferLineForm, formset=CodeLineFormSet, extra=20, max_num=200, validate_max=True
+    MovedLineForm, formset=CodeLineFormSet, extra=20, max_num=200, validate_max=True
 )
 
 
