@@ -3,6 +3,8 @@ check digit, duplicates, who may set credit terms)."""
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +37,8 @@ class CustomerForm(forms.Form):
     payment_term_days = forms.IntegerField(
         label=_("Payment term (days)"), min_value=0, max_value=365, required=False
     )
+    # One contact per form, as a sale (a double click finds the contact the first made).
+    contact_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
     CREDIT_FIELDS = ("credit_limit", "payment_term_days")
 
     def __init__(self, *args, credit_terms: bool, **kwargs):
@@ -42,6 +46,8 @@ class CustomerForm(forms.Form):
         if not credit_terms:  # sellers keep a customer's terms as they are
             for name in self.CREDIT_FIELDS:
                 del self.fields[name]
+        if not self.is_bound:
+            self.initial.setdefault("contact_key", uuid.uuid4())
 
     def clean(self):
         data = super().clean()
@@ -108,6 +114,7 @@ class CustomerEditForm(CustomerForm):
             "is_active": contact.is_active,
         }
         super().__init__(*args, initial=initial, credit_terms=credit_terms, **kwargs)
+        del self.fields["contact_key"]  # an edit made twice changes nothing more
         if not credit_terms:  # deactivating a customer is the office's, as deleting one
             del self.fields["is_active"]
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ally360.exceptions import ServiceError
+from ally360.idempotency import once_per_form
 from ally360.pages import form_service_error, run_service, tenant_page
 from ally360.roles import SELLER
 
@@ -21,6 +22,7 @@ from . import selectors, services
 from .forms import CustomerEditForm, CustomerForm, SupplierForm
 
 PAGE_SIZE = 25
+CONTACT_SCOPE = "page contact"
 
 
 @require_GET
@@ -41,20 +43,40 @@ def customer_create_view(request):
     form = CustomerForm(request.POST or None, credit_terms=request.page.role != SELLER)
     if request.method == "POST" and form.is_valid():
         try:
-            customer = run_service(
-                services.contact_create, role=request.page.role, **form.contact_data()
-            )
+            customer, first = _contact_created(request, form)
         except ServiceError as error:
             form_service_error(form, error, {"phones": "phone", "addresses": "address"})
         else:
-            messages.success(
-                request,
-                _("Customer %(name)s created: give %(number)s at the counter.")
-                % {"name": customer.name, "number": customer.id_number},
-            )
-            return redirect(f"{reverse('pages:customers')}?{urlencode({'q': customer.id_number})}")
+            if first:
+                messages.success(
+                    request,
+                    _("Customer %(name)s created: give %(number)s at the counter.") % customer,
+                )
+            else:
+                messages.info(request, _("This contact was already created."))
+            return redirect(f"{reverse('pages:customers')}?{urlencode({'q': customer['number']})}")
     status = 400 if request.method == "POST" else 200
     return render(request, "contacts/customer_form.html", {"form": form}, status=status)
+
+
+def _contact_created(request, form) -> tuple[dict, bool]:
+    """`contact_create` once per form (its hidden `contact_key`); a post without the key (not
+    from the page) creates as the API does."""
+
+    def create() -> dict:
+        contact = services.contact_create(role=request.page.role, **form.contact_data())
+        return {"id": str(contact.pk), "name": contact.name, "number": contact.id_number}
+
+    key = form.cleaned_data.get("contact_key")
+    if key is None:
+        return run_service(create), True
+    return once_per_form(
+        request,
+        str(key),
+        CONTACT_SCOPE,
+        create,
+        used=_("This form was already used for a contact: open the page again."),
+    )
 
 
 @require_GET
@@ -76,13 +98,14 @@ def supplier_create_view(request):
     form = SupplierForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            supplier = run_service(
-                services.contact_create, role=request.page.role, **form.contact_data()
-            )
+            supplier, first = _contact_created(request, form)
         except ServiceError as error:
             form_service_error(form, error, {"phones": "phone", "addresses": "address"})
         else:
-            messages.success(request, _("Supplier %(name)s created.") % {"name": supplier.name})
+            if first:
+                messages.success(request, _("Supplier %(name)s created.") % supplier)
+            else:
+                messages.info(request, _("This contact was already created."))
             return redirect("pages:purchase-new")
     status = 400 if request.method == "POST" else 200
     return render(request, "contacts/supplier_form.html", {"form": form}, status=status)

@@ -79,3 +79,22 @@ def test_an_e_mail_longer_than_its_column_is_a_form_error(company_a):
     assert response.status_code == 400 and response.context["form"].errors["email"]
     with tenant_context(company_a):
         assert not Contact.objects.filter(is_supplier=True).exists()
+
+
+def test_a_supplier_or_customer_form_sent_twice_creates_one_contact(company_a):
+    """A double click: the second post finds the contact the first created."""
+    client = pages_as(company_a, Role.OWNER)
+    for url, data, where in (
+        ("/suppliers/new/", supplier(), "/purchases/new/"),
+        ("/customers/new/", supplier(id_number="900555111", name="Cliente SAS"), None),
+    ):
+        key = client.get(url).context["form"]["contact_key"].value()
+        posted = {**data, "contact_key": str(key)}
+        first, again = client.post(url, posted), client.post(url, posted)
+        assert first.status_code == again.status_code == 302, again.context["form"].errors
+        assert first["Location"] == again["Location"] and (
+            where is None or where == first["Location"]
+        )
+        assert "Este contacto ya estaba creado" in client.get(again["Location"]).content.decode()
+    with tenant_context(company_a):
+        assert Contact.objects.filter(id_number__in=["860001022", "900555111"]).count() == 2
