@@ -48,19 +48,29 @@ def invoice_detail() -> QuerySet[Invoice]:
     ).prefetch_related("lines", "payments", "credit_notes")
 
 
+def credited_so_far(invoice: Invoice) -> dict:
+    """Per invoice line: the quantity returned, the value credited and the credit lines."""
+    so_far: dict = {}
+    for credit in CreditNoteLine.objects.filter(credit_note__invoice=invoice).select_related(
+        "credit_note"
+    ):
+        entry = so_far.setdefault(
+            credit.invoice_line_id, {"returned": ZERO, "total": ZERO, "lines": []}
+        )
+        entry["total"] += credit.total
+        entry["lines"].append(credit)
+        if credit.credit_note.concept in RETURN_CONCEPTS:
+            entry["returned"] += credit.quantity
+    return so_far
+
+
 def returnable_lines(invoice: Invoice) -> list[tuple[InvoiceLine, Decimal]]:
     """Each line of the invoice with the quantity that can still be returned (what earlier
-    return notes took is subtracted), in the invoice's order."""
-    returned = dict(
-        CreditNoteLine.objects.filter(
-            credit_note__invoice=invoice, credit_note__concept__in=RETURN_CONCEPTS
-        )
-        .values("invoice_line")
-        .annotate(quantity=Sum("quantity"))
-        .values_list("invoice_line", "quantity")
-    )
+    return notes took is subtracted, as `credit_note_create` counts it), in the invoice's
+    order."""
+    so_far = credited_so_far(invoice)
     return [
-        (line, line.quantity - returned.get(line.pk, ZERO))
+        (line, line.quantity - so_far.get(line.pk, {}).get("returned", ZERO))
         for line in invoice.lines.order_by("position")
     ]
 

@@ -69,6 +69,7 @@ from .models import (
     NumberingRange,
     Payment,
 )
+from .selectors import credited_so_far
 
 # --------------------------------------------------------------------------------------------
 # Numbering ranges
@@ -1113,22 +1114,6 @@ def _money_to_give_back(invoice: Invoice) -> Decimal:
     return max(ZERO, (received["s"] or ZERO) - (given_back["s"] or ZERO))
 
 
-def _credited_so_far(invoice: Invoice) -> dict:
-    """Per invoice line: the quantity returned, the value credited and the credit lines."""
-    so_far: dict = {}
-    for credit in CreditNoteLine.objects.filter(credit_note__invoice=invoice).select_related(
-        "credit_note"
-    ):
-        entry = so_far.setdefault(
-            credit.invoice_line_id, {"returned": ZERO, "total": ZERO, "lines": []}
-        )
-        entry["total"] += credit.total
-        entry["lines"].append(credit)
-        if credit.credit_note.concept in RETURN_CONCEPTS:
-            entry["returned"] += credit.quantity
-    return so_far
-
-
 @transaction.atomic
 def credit_note_create(
     *,
@@ -1161,7 +1146,7 @@ def credit_note_create(
     if return_stock:
         _require_pdv_takes_stock(invoice)
     invoice_lines = {line.pk: line for line in invoice.lines.select_related("variant")}
-    so_far = _credited_so_far(invoice)
+    so_far = credited_so_far(invoice)
     if concept == CreditNote.Concept.ANNULMENT:
         if lines:
             raise ValidationFailed(
