@@ -41,42 +41,49 @@ def customer_list_view(request):
 @tenant_page("contacts", "write")
 def customer_create_view(request):
     form = CustomerForm(request.POST or None, credit_terms=request.page.role != SELLER)
+    return _contact_create_page(
+        request,
+        form,
+        "contacts/customer_form.html",
+        created=_("Customer %(name)s created: give %(number)s at the counter."),
+        then=lambda customer: (
+            f"{reverse('pages:customers')}?{urlencode({'q': customer['number']})}"
+        ),
+    )
+
+
+def _contact_create_page(request, form, template: str, *, created: str, then):
+    """A new contact's form page: `contact_create` once per form (its hidden `contact_key`; a
+    post without it, not from the page, creates as the API does), then `then(contact)`; a
+    refusal on the form, nothing written."""
     if request.method == "POST" and form.is_valid():
+
+        def create() -> dict:
+            contact = services.contact_create(role=request.page.role, **form.contact_data())
+            return {"id": str(contact.pk), "name": contact.name, "number": contact.id_number}
+
+        key = form.cleaned_data.get("contact_key")
         try:
-            customer, first = _contact_created(request, form)
+            if key is None:
+                contact, first = run_service(create), True
+            else:
+                contact, first = once_per_form(
+                    request,
+                    str(key),
+                    CONTACT_SCOPE,
+                    create,
+                    used=_("This form was already used for a contact: open the page again."),
+                )
         except ServiceError as error:
             form_service_error(form, error, {"phones": "phone", "addresses": "address"})
         else:
             if first:
-                messages.success(
-                    request,
-                    _("Customer %(name)s created: give %(number)s at the counter.") % customer,
-                )
+                messages.success(request, created % contact)
             else:
                 messages.info(request, _("This contact was already created."))
-            return redirect(f"{reverse('pages:customers')}?{urlencode({'q': customer['number']})}")
+            return redirect(then(contact))
     status = 400 if request.method == "POST" else 200
-    return render(request, "contacts/customer_form.html", {"form": form}, status=status)
-
-
-def _contact_created(request, form) -> tuple[dict, bool]:
-    """`contact_create` once per form (its hidden `contact_key`); a post without the key (not
-    from the page) creates as the API does."""
-
-    def create() -> dict:
-        contact = services.contact_create(role=request.page.role, **form.contact_data())
-        return {"id": str(contact.pk), "name": contact.name, "number": contact.id_number}
-
-    key = form.cleaned_data.get("contact_key")
-    if key is None:
-        return run_service(create), True
-    return once_per_form(
-        request,
-        str(key),
-        CONTACT_SCOPE,
-        create,
-        used=_("This form was already used for a contact: open the page again."),
-    )
+    return render(request, template, {"form": form}, status=status)
 
 
 @require_GET
@@ -95,20 +102,13 @@ def supplier_list_view(request):
 @require_http_methods(["GET", "POST"])
 @tenant_page("bills", "write")
 def supplier_create_view(request):
-    form = SupplierForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            supplier, first = _contact_created(request, form)
-        except ServiceError as error:
-            form_service_error(form, error, {"phones": "phone", "addresses": "address"})
-        else:
-            if first:
-                messages.success(request, _("Supplier %(name)s created.") % supplier)
-            else:
-                messages.info(request, _("This contact was already created."))
-            return redirect("pages:purchase-new")
-    status = 400 if request.method == "POST" else 200
-    return render(request, "contacts/supplier_form.html", {"form": form}, status=status)
+    return _contact_create_page(
+        request,
+        SupplierForm(request.POST or None),
+        "contacts/supplier_form.html",
+        created=_("Supplier %(name)s created."),
+        then=lambda _supplier: reverse("pages:purchase-new"),
+    )
 
 
 @require_http_methods(["GET", "POST"])
