@@ -329,26 +329,8 @@ def stock_transfer_view(request):
 @tenant_page("stock", "read")
 def stock_adjustment_detail_view(request, pk):
     adjustment = selectors.adjustment_detail().filter(pk=pk).first()
-    if adjustment is None:  # another company's too
-        raise Http404
-    show_costs = request.page.show_costs
-    lines = [
-        {
-            "line": line,
-            "value": money(line.delta * line.unit_cost) if show_costs else None,
-        }
-        for line in adjustment.lines.all()
-    ]
-    return render(
-        request,
-        "inventory/adjustment_detail.html",
-        {
-            "adjustment": adjustment,
-            "lines": lines,
-            "show_costs": show_costs,
-            # Co-workers' e-mails only to who may read the members, as the API's documents.
-            "show_members": request.page.may("members", "read"),
-        },
+    return _stock_document_detail(
+        request, adjustment, "inventory/adjustment_detail.html", moved=lambda line: line.delta
     )
 
 
@@ -356,20 +338,29 @@ def stock_adjustment_detail_view(request, pk):
 @tenant_page("stock", "read")
 def stock_transfer_detail_view(request, pk):
     transfer = selectors.transfer_detail().filter(pk=pk).first()
-    if transfer is None:  # another company's too
+    return _stock_document_detail(
+        request, transfer, "inventory/transfer_detail.html", moved=lambda line: line.quantity
+    )
+
+
+def _stock_document_detail(request, document, template: str, *, moved):
+    """A count's or a transfer's page: its lines, their value (`moved(line)` units at their
+    cost) for the roles that read costs, and who made it for those that read the members."""
+    if document is None:  # another company's too
         raise Http404
     show_costs = request.page.show_costs
     lines = [
-        {"line": line, "value": money(line.quantity * line.unit_cost) if show_costs else None}
-        for line in transfer.lines.all()
+        {"line": line, "value": money(moved(line) * line.unit_cost) if show_costs else None}
+        for line in document.lines.all()
     ]
     return render(
         request,
-        "inventory/transfer_detail.html",
+        template,
         {
-            "transfer": transfer,
+            "document": document,
             "lines": lines,
             "show_costs": show_costs,
+            # Co-workers' e-mails only to who may read the members, as the API's documents.
             "show_members": request.page.may("members", "read"),
         },
     )
