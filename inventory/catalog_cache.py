@@ -64,6 +64,8 @@ MAX_STORED_BYTES_PER_MINUTE = 16 * 1024 * 1024
 
 _watched: frozenset[str] | None = None
 _naming_watched: re.Pattern | None = None
+_decisions: dict[str, bool] = {}
+_MAX_DECISIONS = 4096
 
 
 def enabled() -> bool:
@@ -115,14 +117,23 @@ def note_catalog_writes(execute, sql, params, many, context):
     """Database execute wrapper: a statement that may change a catalog table renews its
     company's generation when the transaction commits (at once in autocommit)."""
     result = execute(sql, params, many, context)
-    if (
-        isinstance(sql, str)
-        and not sql.startswith("SELECT")  # Django's reads, without copying them
-        and not sql.lstrip()[:9].upper().startswith(_READS)
-        and _names_a_watched_table(sql)
-    ):
+    if isinstance(sql, str) and _may_write_catalog(sql):
         _renew_on_commit(context["connection"], str(get_current_tenant_id() or _ANY_COMPANY))
     return result
+
+
+def _may_write_catalog(sql: str) -> bool:
+    if sql.startswith("SELECT"):  # Django's reads, without copying them
+        return False
+    # The ORM sends the same few texts over and over (their values go apart, as parameters):
+    # each is lowered and searched once per process, not once per statement.
+    decision = _decisions.get(sql)
+    if decision is None:
+        decision = not sql.lstrip()[:9].upper().startswith(_READS) and _names_a_watched_table(sql)
+        if len(_decisions) >= _MAX_DECISIONS:  # raw SQL with its values written in
+            _decisions.clear()
+        _decisions[sql] = decision
+    return decision
 
 
 def _renew_on_commit(connection, scope: str) -> None:
