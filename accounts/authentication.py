@@ -21,7 +21,7 @@ from rest_framework_simplejwt.tokens import UntypedToken
 from ally360.tenancy import activate_tenant
 
 from .models import Company, User
-from .selectors import membership_role_get
+from .selectors import membership_role_get, user_by_id
 from .tokens import TOKEN_CLASSES, tokens_still_valid
 
 COMPANY_HEADER = "HTTP_X_COMPANY_ID"
@@ -94,7 +94,7 @@ class TenantJWTAuthentication(BaseAuthentication):
 
     def _user(self, token) -> User:
         user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
-        user = User.objects.filter(pk=user_id).first() if user_id else None
+        user = user_by_id(user_id) if user_id else None
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed(
                 _("User not found or inactive."), code="user_inactive"

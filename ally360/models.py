@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models.sql.where import AND
 from django.utils.translation import gettext_lazy as _
 
-from .db import update_rows
+from .db import insert_rows, update_rows
 from .money import MONEY
 from .tenancy import (
     TenantMismatchError,
@@ -134,6 +134,8 @@ class TenantQuerySet(models.QuerySet):
         objs = list(objs)
         for obj in objs:
             assign_tenant(obj)
+        if not (args or kwargs) and insert_rows(self, objs):
+            return objs
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, fields, batch_size=None):

@@ -13,11 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company
+from ally360.db import ModelColumns
 from ally360.exceptions import Conflict, ValidationFailed
 from ally360.money import MAX_QUANTITY, ZERO, quantity, quantity_text, unit_price
 from ally360.sequences import next_number
@@ -69,26 +70,50 @@ def lock_stocks(pairs: set[tuple]) -> dict[tuple[str, str], Stock]:
     keys = sorted({_key(variant_id, pdv_id) for variant_id, pdv_id in pairs})
     if not keys:
         return {}
-    variant_ids = {variant_id for variant_id, _pdv in keys}
-    pdv_ids = {pdv_id for _variant, pdv_id in keys}
-    existing = {
-        _key(v, p)
-        for v, p in Stock.objects.filter(
-            variant_id__in=variant_ids, pdv_id__in=pdv_ids
-        ).values_list("variant_id", "pdv_id")
-    }
-    missing = [key for key in keys if key not in existing]
+    variant_ids = sorted({variant_id for variant_id, _pdv in keys})
+    pdv_ids = sorted({pdv_id for _variant, pdv_id in keys})
+    stocks = {_key(s.variant_id, s.pdv_id): s for s in _stocks_locked(variant_ids, pdv_ids)}
+    missing = [key for key in keys if key not in stocks]
     if missing:
+        # Inserted in key order too, so two documents creating the same rows queue on the
+        # first of them; the rows locked above stay locked.
         Stock.objects.bulk_create(
             [Stock(variant_id=v, pdv_id=p) for v, p in missing], ignore_conflicts=True
         )
-    locked = (
-        Stock.objects.select_for_update()
-        .filter(variant_id__in=variant_ids, pdv_id__in=pdv_ids)
-        .order_by("variant_id", "pdv_id")
-    )
-    stocks = {_key(stock.variant_id, stock.pdv_id): stock for stock in locked}
+        stocks = {_key(s.variant_id, s.pdv_id): s for s in _stocks_locked(variant_ids, pdv_ids)}
     return {key: stocks[key] for key in keys}
+
+
+_stocks_locked_statement: tuple[str, ModelColumns] | None = None
+
+
+def _stocks_locked(variant_ids: list[str], pdv_ids: list[str]) -> list[Stock]:
+    """The stock rows of these variants at these points of sale, locked in (variant, pdv)
+    order. On PostgreSQL hand-written: each sale runs it, and building the ORM's query cost more
+    Python than PostgreSQL took to run it (a test compares the two)."""
+    if connection.vendor != "postgresql":
+        return list(
+            Stock.objects.select_for_update()
+            .filter(variant_id__in=variant_ids, pdv_id__in=pdv_ids)
+            .order_by("variant_id", "pdv_id")
+        )
+    global _stocks_locked_statement
+    if _stocks_locked_statement is None:
+        reader = ModelColumns(Stock, "s")
+        sql = f"""
+            SELECT {reader.columns} FROM inventory_stock s
+             WHERE s.tenant_id = %(tenant)s
+               AND s.variant_id = ANY(%(variants)s::uuid[]) AND s.pdv_id = ANY(%(pdvs)s::uuid[])
+             ORDER BY s.variant_id, s.pdv_id
+               FOR UPDATE
+        """  # noqa: S608 - only the model's own column names are formatted in
+        _stocks_locked_statement = (sql, reader)
+    sql, reader = _stocks_locked_statement
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, {"tenant": require_tenant_id(), "variants": variant_ids, "pdvs": pdv_ids}
+        )
+        return [reader.instance(row) for row in cursor.fetchall()]
 
 
 def _shortage_error(shortages: list[dict]) -> Conflict:

@@ -14,7 +14,7 @@ from ally360.api.viewsets import UUID_PATTERN, ServiceModelViewSet, service_crud
 
 from . import services
 from .models import Brand, Category, PriceList, PriceListItem, Tax, Unit, Variant
-from .selectors import document_variants
+from .selectors import document_variants, document_variants_by_id
 
 # --- categories ------------------------------------------------------------------------------
 
@@ -305,3 +305,6 @@ class DocumentVariantField(BulkRelatedField):
 
     def get_queryset(self):
         return document_variants()
+
+    def objects_by_pk(self, keys: set[str]) -> dict:
+        return {str(variant.pk): variant for variant in document_variants_by_id(keys)}

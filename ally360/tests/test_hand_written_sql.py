@@ -1,0 +1,149 @@
+"""The hand-written statements of a sale's path answer what the ORM queries they replace
+answer (`ally360.db.ModelColumns`), and `bulk_create` assembled once per shape
+(`ally360.db.insert_rows`) stores what Django's would."""
+
+import uuid
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Value
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from accounts.selectors import user_by_id
+from ally360.roles import Role
+from ally360.tenancy import tenant_context
+from ally360.tests.tenancy_app.models import Note
+from contacts.services import final_consumer
+from inventory.models import Stock
+from inventory.services import _stocks_locked
+from invoices.services import _shift_for_sale
+from pos.services import shift_open, shift_open_for_user
+from products.models import PriceList, Tax
+from products.selectors import default_price_list, document_variants, document_variants_by_id
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+def values(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_the_sale_reads_its_shift_consumer_and_price_list_as_the_orm_does(
+    company_a, company_b, make_shop, make_member
+):
+    shop = make_shop(company_a)
+    cashier = make_member(company_a, Role.SELLER)
+    with tenant_context(company_a), transaction.atomic():
+        assert _shift_for_sale(cashier)[0] is None  # no open shift yet
+        shift_open(register=shop.register, user=cashier, role=Role.SELLER, opening_cash=5)
+        with CaptureQueriesContext(connection) as queries:
+            shift, defaults = _shift_for_sale(cashier)
+            consumer, price_list = defaults.final_consumer(), defaults.price_list()
+        assert len(queries) == 1 and "FOR UPDATE OF" in queries[0]["sql"]
+        expected = shift_open_for_user(cashier)
+        assert values(shift) == values(expected)
+        assert values(shift.register) == values(expected.register)
+        assert values(shift.register.pdv) == values(expected.register.pdv)
+        assert values(consumer) == values(final_consumer())
+        assert price_list is not None and values(price_list) == values(default_price_list())
+
+        PriceList.objects.update(is_default=False)
+        shift, defaults = _shift_for_sale(cashier)
+        assert defaults.price_list() is None is default_price_list()
+    with tenant_context(company_b), transaction.atomic():
+        assert _shift_for_sale(cashier)[0] is None  # another company's shift is not found
+
+
+def test_document_variants_are_read_as_the_orm_reads_them(
+    company_a, company_b, make_shop, make_product
+):
+    shop = make_shop(company_a)
+    theirs = make_shop(company_b, prefix="FB")
+    with tenant_context(company_a):
+        iva, inc = Tax.objects.get(name="IVA 19%"), Tax.objects.get(name="INC 8%")
+    two_taxes = make_product(company_a, sku="TWO", taxes=[inc, iva])
+    ids = [variant.pk for variant in shop.variants.values()]
+    with tenant_context(company_a):
+        ids.append(two_taxes.variants.get().pk)
+        asked = [*ids, uuid.uuid4(), theirs.variants["iva19"].pk]
+        with CaptureQueriesContext(connection) as queries:
+            found = {variant.pk: variant for variant in document_variants_by_id(asked)}
+        assert len(queries) == 1
+        expected = {variant.pk: variant for variant in document_variants().filter(pk__in=ids)}
+    assert found.keys() == expected.keys() == set(ids)
+    for pk, variant in found.items():
+        orm = expected[pk]
+        assert values(variant) == values(orm)
+        assert values(variant.product) == values(orm.product)
+        assert values(variant.product.unit) == values(orm.product.unit)
+        links = sorted(
+            ((values(link), values(link.tax)) for link in orm.product.tax_links), key=str
+        )
+        mine = [(values(link), values(link.tax)) for link in variant.product.tax_links]
+        assert sorted(mine, key=str) == links
+    # In the taxes' own order (kind, rate down, name), whatever order they were linked in.
+    assert [link.tax.name for link in found[ids[-1]].product.tax_links] == ["INC 8%", "IVA 19%"]
+
+
+def test_the_user_is_read_as_the_orm_reads_it(make_member, company_a):
+    user = make_member(company_a, Role.OWNER)
+    with CaptureQueriesContext(connection) as queries:
+        found = user_by_id(str(user.pk))
+    assert len(queries) == 1
+    assert values(found) == values(User.objects.get(pk=user.pk))
+    assert found._state.adding is False
+    assert user_by_id(uuid.uuid4()) is None
+    assert user_by_id("not-a-uuid") is None
+
+
+def test_stock_rows_are_locked_and_read_as_the_orm_reads_them(company_a, company_b, make_shop):
+    shop = make_shop(company_a)
+    theirs = make_shop(company_b, prefix="FB")
+    variants = sorted(str(variant.pk) for variant in shop.variants.values())
+    with tenant_context(company_a), transaction.atomic():
+        asked = [*variants, str(theirs.variants["iva19"].pk)]
+        found = _stocks_locked(asked, [str(shop.pdv.pk), str(theirs.pdv.pk)])
+        expected = Stock.objects.filter(variant_id__in=variants).order_by("variant_id", "pdv_id")
+        assert [values(stock) for stock in found] == [values(stock) for stock in expected]
+        assert len(found) == len(variants)
+
+
+def test_bulk_create_is_one_insert_with_djangos_values(company_a):
+    with tenant_context(company_a):
+        notes = [Note(title=f"n{i}", amount=i) for i in range(3)]
+        with CaptureQueriesContext(connection) as queries:
+            created = Note.objects.bulk_create(notes)
+        assert created == notes and len(queries) == 1
+        assert queries[0]["sql"].startswith(f'INSERT INTO "{Note._meta.db_table}"')
+        assert "RETURNING" not in queries[0]["sql"]
+        for note in notes:
+            assert note._state.adding is False and note._state.db == "default"
+            stored = Note.objects.get(pk=note.pk)
+            assert values(stored) == values(note)  # tenant, timestamps (auto_now) included
+            assert stored.tenant_id == company_a.pk and stored.created_at is not None
+        # A value the database computes, and options, take Django's own path, as before.
+        Note.objects.bulk_create([Note(title="computed", amount=Value(7))])
+        Note.objects.bulk_create([Note(title="n0", amount=9)], ignore_conflicts=True)
+        assert Note.objects.get(title="computed").amount == 7
+        assert Note.objects.get(title="n0").amount == 0
+        assert Note.objects.bulk_create([]) == []
+
+
+def test_bulk_create_keeps_json_and_nulls(company_a, make_member):
+    """JSON and nulls go in as the ORM sends them. (A POS sale's invoice, lines and payments,
+    with their decimals and dates, are compared with their read-back in test_pos_api.)"""
+    from ally360.models import IdempotencyRecord
+
+    user = make_member(company_a, Role.OWNER)
+    with tenant_context(company_a):
+        records = [
+            IdempotencyRecord(
+                user=user, key="a", scope="s", fingerprint="f", response_body={"t": "1.50"}
+            ),
+            IdempotencyRecord(user=user, key="b", scope="s", fingerprint="f", status_code=None),
+        ]
+        IdempotencyRecord.objects.bulk_create(records)
+        stored = {r.key: r for r in IdempotencyRecord.objects.all()}
+        assert stored["a"].response_body == {"t": "1.50"} and stored["b"].response_body is None
+        assert stored["b"].status_code is None
