@@ -217,12 +217,13 @@ class ModelColumns:
     are all NULL (a LEFT JOIN that found nothing). Only identifiers from the model's metadata
     are formatted into SQL."""
 
-    def __init__(self, model, alias: str, *, using: str = DEFAULT_DB_ALIAS):
+    def __init__(self, model, alias: str | None, *, using: str = DEFAULT_DB_ALIAS):
         self.model = model
         self.using = using
         fields = model._meta.concrete_fields
         quote = connections[using].ops.quote_name
-        self.columns = ", ".join(f"{alias}.{quote(field.column)}" for field in fields)
+        prefix = f"{alias}." if alias else ""  # none for SQLite's RETURNING
+        self.columns = ", ".join(f"{prefix}{quote(field.column)}" for field in fields)
         self.width = len(fields)
         self._attnames = [field.attname for field in fields]
         self._converters = None

@@ -121,14 +121,42 @@ def idempotent(view_method):
             )
         response = view_method(self, request, *args, **kwargs)
         if 200 <= response.status_code < 300:
-            IdempotencyRecord.objects.filter(pk=record_id).update(
-                status_code=response.status_code,
-                response_body=response.data,
-                updated_at=timezone.now(),
-            )
+            idempotency_store(record_id, response.status_code, response.data)
         return response
 
     return wrapper
+
+
+def idempotency_store(record_id: uuid.UUID, status_code: int, body) -> None:
+    """Keep the answer of a reserved key, in a statement assembled once (the ORM's UPDATE of
+    this JSON row was a thirtieth of a POS sale)."""
+    global _store_statement
+    connection = transaction.get_connection()
+    meta = IdempotencyRecord._meta
+    if _store_statement is None:
+        quote = connection.ops.quote_name
+
+        def column(name: str) -> str:
+            return quote(meta.get_field(name).column)
+
+        # Only identifiers from the model's metadata are formatted in; values are parameters.
+        _store_statement = (
+            f"UPDATE {quote(meta.db_table)} SET {column('status_code')} = %s, "  # noqa: S608
+            f"{column('response_body')} = %s, {column('updated_at')} = %s "
+            f"WHERE {column('id')} = %s AND {column('tenant')} = %s"
+        )
+    params = [
+        status_code,
+        meta.get_field("response_body").get_db_prep_save(body, connection),
+        meta.get_field("updated_at").get_db_prep_save(timezone.now(), connection),
+        meta.pk.get_db_prep_save(record_id, connection),
+        meta.get_field("tenant").get_db_prep_save(require_tenant_id(), connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_store_statement, params)
+
+
+_store_statement: str | None = None
 
 
 def once_per_form(request, key: str, scope: str, act, *, used: str) -> tuple[dict, bool]:

@@ -269,26 +269,32 @@ def _range_advance(*, pdv: PDV, document_type: str, on_date: date) -> NumberingR
     The UPDATE takes the row lock a document's number needs, and a concurrent one re-checks the
     conditions on the row it waited for, so two documents never get one number.
     """
+    global _range_advance_statement
     connection = transaction.get_connection()
     meta = NumberingRange._meta
-    quote = connection.ops.quote_name
-
-    def column(name: str) -> str:
-        return quote(meta.get_field(name).column)
 
     def param(name: str, value):
         return meta.get_field(name).get_db_prep_value(value, connection)
 
-    # Only identifiers from the model's metadata are formatted in; values are parameters.
-    sql = (
-        f"UPDATE {quote(meta.db_table)} "  # noqa: S608
-        f"SET {column('next_number')} = {column('next_number')} + 1, {column('updated_at')} = %s "
-        f"WHERE {column('tenant')} = %s AND {column('pdv')} = %s "
-        f"AND {column('document_type')} = %s AND {column('is_active')} "
-        f"AND {column('next_number')} <= {column('range_to')} "
-        f"AND {column('valid_from')} <= %s AND {column('valid_to')} >= %s "
-        f"RETURNING {', '.join(quote(field.column) for field in meta.concrete_fields)}"
-    )
+    if _range_advance_statement is None:
+        quote = connection.ops.quote_name
+
+        def column(name: str) -> str:
+            return quote(meta.get_field(name).column)
+
+        reader = ModelColumns(NumberingRange, None)
+        # Assembled once; only identifiers from the model's metadata are formatted in.
+        sql = (
+            f"UPDATE {quote(meta.db_table)} "  # noqa: S608
+            f"SET {column('next_number')} = {column('next_number')} + 1, {column('updated_at')} = %s "
+            f"WHERE {column('tenant')} = %s AND {column('pdv')} = %s "
+            f"AND {column('document_type')} = %s AND {column('is_active')} "
+            f"AND {column('next_number')} <= {column('range_to')} "
+            f"AND {column('valid_from')} <= %s AND {column('valid_to')} >= %s "
+            f"RETURNING {reader.columns}"
+        )
+        _range_advance_statement = (sql, reader)
+    sql, reader = _range_advance_statement
     params = [
         param("updated_at", timezone.now()),
         param("tenant", require_tenant_id()),
@@ -297,8 +303,14 @@ def _range_advance(*, pdv: PDV, document_type: str, on_date: date) -> NumberingR
         param("valid_from", on_date),
         param("valid_to", on_date),
     ]
-    # One active range per PDV and type (a unique constraint), so at most one row.
-    return next(iter(NumberingRange.objects.raw(sql, params)), None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        # One active range per PDV and type (a unique constraint), so at most one row.
+        row = cursor.fetchone()
+    return reader.instance(row) if row else None
+
+
+_range_advance_statement: tuple[str, ModelColumns] | None = None
 
 
 def number_take(*, pdv: PDV, document_type: str, on_date: date) -> TakenNumber:
