@@ -1,4 +1,4 @@
--- One POS sale in raw SQL, for pgbench (-M prepared): the 17 statements the API runs for
+-- One POS sale in raw SQL, for pgbench (-M prepared): the 13 statements the API runs for
 -- POST pos/sales/ (3 lines + cash), in the same order, in one transaction, as the same
 -- application role under row-level security (the membership comes from Redis in the API, so it
 -- has no statement here). bench/run.py fills bench_pos_target: one row per pgbench client, each
@@ -22,32 +22,33 @@ INSERT INTO core_idempotencyrecord
 
   ON CONFLICT DO NOTHING RETURNING id AS idem_id, gen_random_uuid() AS invoice_id \gset
 -- input validation and pricing: variants with product and unit, their taxes
-SELECT v.*, p.*, u.* FROM products_variant v JOIN products_product p ON p.id = v.product_id
+SELECT v.*, p.*, u.*, pt.*, t.* FROM products_variant v
+  JOIN products_product p ON p.id = v.product_id
   JOIN products_unit u ON u.id = p.unit_id
- WHERE v.tenant_id = :tenant_id AND v.id IN (:v1, :v2, :v3) ORDER BY p.name, v.sku;
-SELECT pt.*, t.* FROM products_producttax pt JOIN products_tax t ON t.id = pt.tax_id
- WHERE pt.tenant_id = :tenant_id
-   AND pt.product_id IN (:p1, :p2, :p3);
+  LEFT JOIN products_producttax pt ON pt.product_id = p.id AND pt.tenant_id = :tenant_id
+  LEFT JOIN products_tax t ON t.id = pt.tax_id
+ WHERE v.tenant_id = :tenant_id AND v.id = ANY(ARRAY[:v1, :v2, :v3]::uuid[])
+ ORDER BY v.id, t.kind, t.rate DESC, t.name;
 -- the cashier's open shift (locked: a close waits) with its register and point of sale, the
--- customer, the price list
-SELECT s.*, r.*, d.* FROM pos_shift s JOIN pos_cashregister r ON r.id = s.register_id
+-- final consumer and the default price list, in one statement
+SELECT s.*, r.*, d.*, c.*, l.* FROM pos_shift s
+  JOIN pos_cashregister r ON r.id = s.register_id
   JOIN pos_pdv d ON d.id = r.pdv_id
- WHERE s.tenant_id = :tenant_id AND s.status = 'open' AND s.user_id = :user_id
+  LEFT JOIN LATERAL (SELECT * FROM contacts_contact
+                      WHERE tenant_id = :tenant_id AND is_final_consumer LIMIT 1) c ON true
+  LEFT JOIN LATERAL (SELECT * FROM products_pricelist
+                      WHERE tenant_id = :tenant_id AND is_default ORDER BY name LIMIT 1) l ON true
+ WHERE s.tenant_id = :tenant_id AND s.user_id = :user_id AND s.status = 'open'
  ORDER BY s.opened_at DESC LIMIT 1 FOR UPDATE OF s;
-
-SELECT * FROM contacts_contact WHERE tenant_id = :tenant_id AND is_final_consumer LIMIT 21;
-SELECT * FROM products_pricelist WHERE tenant_id = :tenant_id AND is_default
- ORDER BY is_default DESC, name LIMIT 1;
 -- the number: one guarded update of the active range
 UPDATE invoices_numberingrange SET next_number = next_number + 1, updated_at = now()
  WHERE tenant_id = :tenant_id AND pdv_id = :pdv_id AND document_type = 'pos' AND is_active
    AND next_number <= range_to AND valid_from <= current_date AND valid_to >= current_date
  RETURNING next_number - 1 AS next_number \gset
--- stock: which rows exist, lock them in order, write them, the ledger
-SELECT variant_id, pdv_id FROM inventory_stock
- WHERE tenant_id = :tenant_id AND pdv_id = :pdv_id AND variant_id IN (:v1, :v2, :v3);
+-- stock: lock the rows in order (created only when missing), write them, the ledger
 SELECT * FROM inventory_stock
- WHERE tenant_id = :tenant_id AND pdv_id = :pdv_id AND variant_id IN (:v1, :v2, :v3)
+ WHERE tenant_id = :tenant_id AND variant_id = ANY(ARRAY[:v1, :v2, :v3]::uuid[])
+   AND pdv_id = ANY(ARRAY[:pdv_id]::uuid[])
  ORDER BY variant_id, pdv_id FOR UPDATE;
 UPDATE inventory_stock SET quantity = quantity - 1, updated_at = now()
  WHERE tenant_id = :tenant_id AND id IN (:s1, :s2, :s3);
