@@ -231,6 +231,24 @@ def test_expired_forged_and_unsigned_tokens_are_refused(api):
     assert api.get("/api/v1/auth/me", HTTP_AUTHORIZATION="Bearer").status_code == 401
 
 
+def test_a_token_verified_before_is_still_checked_for_expiry_and_tampering(api, monkeypatch):
+    """The process keeps the tokens it verified (by their exact text): a kept token is refused
+    once it expires, and a copy with another signature or claims is verified, and refused."""
+    from datetime import UTC
+
+    token = tokens_for_user(UserFactory())["access"]
+    assert api.get("/api/v1/auth/me", **bearer(token)).status_code == 200
+    header, payload, signature = token.split(".")
+    for forged in (f"{header}.{payload}.{signature[::-1]}", _tampered(token, user_id="x")):
+        assert api.get("/api/v1/auth/me", **bearer(forged)).status_code == 401
+    assert api.get("/api/v1/auth/me", **bearer(token)).status_code == 200
+
+    later = datetime.now(UTC) + timedelta(hours=1)
+    monkeypatch.setattr("accounts.authentication.aware_utcnow", lambda: later)
+    refused = api.get("/api/v1/auth/me", **bearer(token))
+    assert refused.status_code == 401 and error_code(refused) == "token_not_valid"
+
+
 def _tampered(token: str, **claims) -> str:
     """The token with some claims changed and its original signature kept."""
     import base64
