@@ -14,7 +14,7 @@ sets its tenant: `ally360.tenancy.activate_tenant`).
 """
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 # The API sends it with the tenant setting of a write request (`activate_tenant`).
 GENERIC_PLANS_SQL = "set_config('plan_cache_mode', 'auto', true)"
@@ -169,7 +169,8 @@ def insert_rows(queryset, objs: list) -> bool:
         # Only identifiers from the model's metadata are formatted in; values are parameters.
         sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows}"  # noqa: S608
         _insert_statements[key] = sql
-    with connection.cursor() as cursor:
+    # In a transaction as Django's bulk_create is (the tenant guard asks for one).
+    with transaction.atomic(using=queryset.db, savepoint=False), connection.cursor() as cursor:
         cursor.execute(sql, params)
     for obj in objs:
         obj._state.adding = False
