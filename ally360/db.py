@@ -137,24 +137,61 @@ def insert_rows(queryset, objs: list) -> bool:
     a sale (its lines, payments and stock movements) that was a tenth of the request. Django's
     preparation and per-field semantics are kept: primary keys and related ids as
     `bulk_create` sets them, `pre_save` (auto_now), `get_db_prep_save`."""
+    return insert_together([(queryset, objs)])
+
+
+def insert_together(batches: list[tuple]) -> bool:
+    """`insert_rows` of each (queryset, objs) in turn, in one statement: the first ones as
+    data-modifying WITH queries of the last (one round trip for a document and its lines).
+    Foreign keys are checked at commit (Django makes them deferred on PostgreSQL), so a row may
+    name one inserted beside it. False, with nothing written, where any does not apply."""
+    batches = [(queryset, objs) for queryset, objs in batches if objs]
+    if not batches:
+        return False
+    using = batches[0][0].db
+    parts = [_insert_parts(queryset, objs) for queryset, objs in batches]
+    if None in parts or any(queryset.db != using for queryset, _objs in batches):
+        return False
+    *first, (last_sql, _last_params) = parts
+    sql = (
+        "WITH "
+        + ", ".join(f"w{i} AS ({part_sql})" for i, (part_sql, _p) in enumerate(first))
+        + f" {last_sql}"
+        if first
+        else last_sql
+    )
+    params = [param for _sql, part_params in parts for param in part_params]
+    # In a transaction as Django's bulk_create is (the tenant guard asks for one).
+    connection = connections[using]
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    for _queryset, objs in batches:
+        for obj in objs:
+            obj._state.adding = False
+            obj._state.db = using
+    return True
+
+
+def _insert_parts(queryset, objs: list) -> tuple[str, list] | None:
+    """The INSERT of `objs` and its parameters, prepared as `bulk_create` prepares them; None
+    where this form does not apply."""
     connection = connections[queryset.db]
     meta = queryset.model._meta
     fields = [field for field in meta.concrete_fields if not field.generated]
     if (
         connection.vendor != "postgresql"
-        or not objs
         or meta.parents
         or meta.db_returning_fields
         or len(objs) * len(fields) > _MAX_INSERT_PARAMS
     ):
-        return False
+        return None
     queryset._for_write = True
     queryset._prepare_for_bulk_create(objs)
     if not all(obj._is_pk_set() for obj in objs):
-        return False
+        return None
     values = [field.pre_save(obj, True) for obj in objs for field in fields]
     if any(hasattr(value, "resolve_expression") for value in values):
-        return False
+        return None
     params = [
         field.get_db_prep_save(value, connection)
         for value, field in zip(values, fields * len(objs), strict=True)
@@ -169,13 +206,7 @@ def insert_rows(queryset, objs: list) -> bool:
         # Only identifiers from the model's metadata are formatted in; values are parameters.
         sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows}"  # noqa: S608
         _insert_statements[key] = sql
-    # In a transaction as Django's bulk_create is (the tenant guard asks for one).
-    with transaction.atomic(using=queryset.db, savepoint=False), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = queryset.db
-    return True
+    return sql, params
 
 
 def insert_values(model, values: dict, connection) -> tuple[str, str, list]:

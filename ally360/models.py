@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models.sql.where import AND
 from django.utils.translation import gettext_lazy as _
 
-from .db import insert_rows, update_rows
+from .db import insert_rows, insert_together, update_rows
 from .money import MONEY
 from .tenancy import (
     TenantMismatchError,
@@ -195,6 +195,23 @@ class CrossTenantManager(models.Manager.from_queryset(TenantQuerySet)):
         queryset = super().get_queryset()
         queryset._scope = "cross"
         return queryset
+
+
+def bulk_create_together(*batches: tuple[type[models.Model], list]) -> None:
+    """`Model.objects.bulk_create(objs)` for each (model, objs) in turn — on PostgreSQL in one
+    statement (`ally360.db.insert_together`): a document, its lines and its payments in one
+    round trip."""
+    prepared = []
+    for model, objs in batches:
+        queryset = model.objects.all()
+        queryset._check_scope()
+        objs = list(objs)
+        for obj in objs:
+            assign_tenant(obj)
+        prepared.append((queryset, objs))
+    if not insert_together(prepared):
+        for queryset, objs in prepared:
+            queryset.bulk_create(objs)
 
 
 class TenantModel(models.Model):

@@ -35,6 +35,7 @@ from ally360.documents import (
 )
 from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
 from ally360.fiscal import uvt_value
+from ally360.models import bulk_create_together
 from ally360.money import ZERO, money, quantity_text
 from ally360.roles import SELLER
 from ally360.services import atomic_service, delete_unless_used, ensure_tenant, model_update
@@ -1592,9 +1593,8 @@ def pos_sale_create(
         _payment_record(invoice, user=user, role=role, shift=shift, save=False, **tender)
         for tender in tenders_paid
     ]
-    Invoice.objects.bulk_create([invoice])  # a new row: the same INSERT as save(), built once
-    InvoiceLine.objects.bulk_create(invoice_lines)
-    Payment.objects.bulk_create(payments)
+    # New rows, in one statement on PostgreSQL (the same INSERTs as save() and bulk_create()).
+    bulk_create_together((Invoice, [invoice]), (InvoiceLine, invoice_lines), (Payment, payments))
     return PosSale(
         invoice=invoice,
         lines=invoice_lines,

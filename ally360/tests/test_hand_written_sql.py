@@ -147,3 +147,26 @@ def test_bulk_create_keeps_json_and_nulls(company_a, make_member):
         stored = {r.key: r for r in IdempotencyRecord.objects.all()}
         assert stored["a"].response_body == {"t": "1.50"} and stored["b"].response_body is None
         assert stored["b"].status_code is None
+
+
+def test_batches_created_together_are_one_statement_that_stands_or_falls_whole(company_a):
+    """A POS sale's invoice, lines and payments go in this way (their answer is compared with
+    the invoice read back in test_pos_api)."""
+    from django.db import IntegrityError
+
+    from ally360.models import bulk_create_together
+
+    with tenant_context(company_a):
+        first, second = [Note(title="t1"), Note(title="t2")], [Note(title="t3", amount=3)]
+        with CaptureQueriesContext(connection) as queries:
+            bulk_create_together((Note, first), (Note, second))
+        assert len(queries) == 1 and queries[0]["sql"].startswith("WITH w0 AS (INSERT INTO")
+        assert all(note._state.adding is False for note in first + second)
+        assert sorted(Note.objects.values_list("title", "amount")) == [
+            ("t1", 0),
+            ("t2", 0),
+            ("t3", 3),
+        ]
+        with pytest.raises(IntegrityError), transaction.atomic():
+            bulk_create_together((Note, [Note(title="t4")]), (Note, [Note(title="t1")]))
+        assert not Note.objects.filter(title="t4").exists()  # the first part went with it
