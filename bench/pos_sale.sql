@@ -1,4 +1,4 @@
--- One POS sale in raw SQL, for pgbench (-M prepared): the 13 statements the API runs for
+-- One POS sale in raw SQL, for pgbench (-M prepared): the 11 statements the API runs for
 -- POST pos/sales/ (3 lines + cash), in the same order, in one transaction, as the same
 -- application role under row-level security (the membership comes from Redis in the API, so it
 -- has no statement here). bench/run.py fills bench_pos_target: one row per pgbench client, each
@@ -60,7 +60,8 @@ INSERT INTO inventory_stockmovement (id, tenant_id, created_at, updated_at, vari
          average_cost, quantity, average_cost, 'invoice', :invoice_id, 'POS' || :next_number, '',
          :user_id
     FROM inventory_stock WHERE tenant_id = :tenant_id AND id IN (:s1, :s2, :s3);
--- the invoice, finished (issued and paid), its lines and the cash tender
+-- the invoice, finished (issued and paid), its lines and the cash tender, in one statement
+WITH invoice AS (
 INSERT INTO invoices_invoice (id, tenant_id, created_at, updated_at, kind, status, pdv_id,
     customer_id, price_list_id, shift_id, prefix, number, full_number, numbering_range_id,
     issue_date, issued_at, notes, subtotal, discount_total, tax_total, total, tax_breakdown,
@@ -69,7 +70,8 @@ INSERT INTO invoices_invoice (id, tenant_id, created_at, updated_at, kind, statu
     :price_list_id, :shift_id, 'POS', :next_number, 'POS' || :next_number, :range_id,
     current_date, now(), '', 100000, 0, 19000, 119000,
     '[{"name": "IVA 19%", "kind": "iva", "rate": "19.00", "base": "100000.00", "amount": "19000.00"}]',
-    119000, 0, 0, '', :user_id);
+    119000, 0, 0, '', :user_id)
+), lines AS (
 INSERT INTO invoices_invoiceline (id, tenant_id, created_at, updated_at, invoice_id, position,
     variant_id, description, quantity, unit_price, discount_pct, subtotal, discount, tax_total,
     total, taxes, unit_cost)
@@ -77,7 +79,8 @@ INSERT INTO invoices_invoiceline (id, tenant_id, created_at, updated_at, invoice
          33333.33, 0, 33333.33, 0, 6333.33, 39666.66,
          '[{"name": "IVA 19%", "kind": "iva", "rate": "19.00", "base": "33333.33", "amount": "6333.33"}]',
          20000
-    FROM unnest(ARRAY[:v1, :v2, :v3]::uuid[]) WITH ORDINALITY AS l(v, n);
+    FROM unnest(ARRAY[:v1, :v2, :v3]::uuid[]) WITH ORDINALITY AS l(v, n)
+)
 INSERT INTO invoices_payment (id, tenant_id, created_at, updated_at, invoice_id, shift_id, date,
     method, amount, retefuente, reteiva, reteica, applied, tendered, change, reference, status,
     void_reason, created_by_id)

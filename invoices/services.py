@@ -1560,7 +1560,7 @@ def pos_sale_create(
     """
     # The sale is built in memory: the number is taken and the stock moved (under their row
     # locks), and the invoice, its lines and payments are written once, finished, at the end
-    # (three inserts instead of inserts followed by three updates).
+    # (one statement, instead of inserts followed by updates).
     shift, company_defaults = _shift_for_sale(user)
     customer, invoice, invoice_lines = _pos_draft(
         shift=shift,
