@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import QuerySet
 
-from ally360.db import ModelColumns
+from ally360.db import HandWritten
 
 from .models import Company, Invitation, Membership, User
 
@@ -15,28 +15,18 @@ MEMBERSHIP_CACHE_SECONDS = 300
 _NO_MEMBERSHIP = "-"
 
 
-_user_columns: ModelColumns | None = None
+_USER_BY_ID = HandWritten("SELECT {columns} FROM accounts_user u WHERE u.id = %s", (User, "u"))
 
 
 def user_by_id(user_id) -> User | None:
     """The user of an id, or None. Hand-written, as every authenticated request reads it and
     building the ORM's query cost more Python than PostgreSQL took to run it."""
-    global _user_columns
     try:
         user_id = User._meta.pk.to_python(user_id)
     except ValidationError:
         return None
-    if _user_columns is None:
-        _user_columns = ModelColumns(User, "u")
-    quote, pk = connection.ops.quote_name, User._meta.pk
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {_user_columns.columns} FROM {quote(User._meta.db_table)} u "  # noqa: S608
-            f"WHERE u.{quote(pk.column)} = %s",
-            [pk.get_db_prep_value(user_id, connection)],
-        )
-        row = cursor.fetchone()
-    return _user_columns.instance(row) if row else None
+    found = _USER_BY_ID.rows([User._meta.pk.get_db_prep_value(user_id, connection)])
+    return found[0][0] if found else None
 
 
 def membership_cache_key(user_id, company_id) -> str:

@@ -290,3 +290,30 @@ class ModelColumns:
             found.append(reader.instance(row, start))
             start += reader.width
         return found
+
+
+class HandWritten:
+    """A hand-written statement whose `{columns}` are the concrete columns of some models under
+    their aliases (`ModelColumns`), assembled on first use (the models are not ready at import),
+    and its rows as those models' instances. Only identifiers from the models' metadata are
+    formatted in; values are parameters."""
+
+    def __init__(self, template: str, *models: tuple, using: str = DEFAULT_DB_ALIAS):
+        self._template = template
+        self._models = models
+        self.using = using
+        self._readers: list[ModelColumns] = []
+        self._sql: str | None = None
+
+    def rows(self, params) -> list[list]:
+        """[[instance of each model, or None], …] for each row the statement answers."""
+        if self._sql is None:
+            self._readers = [
+                ModelColumns(model, alias, using=self.using) for model, alias in self._models
+            ]
+            columns = ", ".join(reader.columns for reader in self._readers)
+            self._sql = self._template.replace("{columns}", columns)
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self._sql, params)
+            rows = cursor.fetchall() if cursor.description else []
+        return [ModelColumns.instances(self._readers, row) for row in rows]

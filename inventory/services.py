@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company
-from ally360.db import ModelColumns
+from ally360.db import HandWritten
 from ally360.exceptions import Conflict, ValidationFailed
 from ally360.money import MAX_QUANTITY, ZERO, quantity, quantity_text, unit_price
 from ally360.sequences import next_number
@@ -84,7 +84,16 @@ def lock_stocks(pairs: set[tuple]) -> dict[tuple[str, str], Stock]:
     return {key: stocks[key] for key in keys}
 
 
-_stocks_locked_statement: tuple[str, ModelColumns] | None = None
+_STOCKS_LOCKED = HandWritten(
+    """
+    SELECT {columns} FROM inventory_stock s
+     WHERE s.tenant_id = %(tenant)s
+       AND s.variant_id = ANY(%(variants)s::uuid[]) AND s.pdv_id = ANY(%(pdvs)s::uuid[])
+     ORDER BY s.variant_id, s.pdv_id
+       FOR UPDATE
+    """,
+    (Stock, "s"),
+)
 
 
 def _stocks_locked(variant_ids: list[str], pdv_ids: list[str]) -> list[Stock]:
@@ -97,23 +106,8 @@ def _stocks_locked(variant_ids: list[str], pdv_ids: list[str]) -> list[Stock]:
             .filter(variant_id__in=variant_ids, pdv_id__in=pdv_ids)
             .order_by("variant_id", "pdv_id")
         )
-    global _stocks_locked_statement
-    if _stocks_locked_statement is None:
-        reader = ModelColumns(Stock, "s")
-        sql = f"""
-            SELECT {reader.columns} FROM inventory_stock s
-             WHERE s.tenant_id = %(tenant)s
-               AND s.variant_id = ANY(%(variants)s::uuid[]) AND s.pdv_id = ANY(%(pdvs)s::uuid[])
-             ORDER BY s.variant_id, s.pdv_id
-               FOR UPDATE
-        """  # noqa: S608 - only the model's own column names are formatted in
-        _stocks_locked_statement = (sql, reader)
-    sql, reader = _stocks_locked_statement
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql, {"tenant": require_tenant_id(), "variants": variant_ids, "pdvs": pdv_ids}
-        )
-        return [reader.instance(row) for row in cursor.fetchall()]
+    params = {"tenant": require_tenant_id(), "variants": variant_ids, "pdvs": pdv_ids}
+    return [stock for (stock,) in _STOCKS_LOCKED.rows(params)]
 
 
 def _shortage_error(shortages: list[dict]) -> Conflict:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company
 from accounts.services import email_waits_for
-from ally360.db import ModelColumns
+from ally360.db import HandWritten
 from ally360.documents import (
     LineAmounts,
     PaymentMethod,
@@ -270,48 +270,37 @@ def _range_advance(*, pdv: PDV, document_type: str, on_date: date) -> NumberingR
     The UPDATE takes the row lock a document's number needs, and a concurrent one re-checks the
     conditions on the row it waited for, so two documents never get one number.
     """
-    global _range_advance_statement
     connection = transaction.get_connection()
     meta = NumberingRange._meta
 
     def param(name: str, value):
         return meta.get_field(name).get_db_prep_value(value, connection)
 
-    if _range_advance_statement is None:
-        quote = connection.ops.quote_name
-
-        def column(name: str) -> str:
-            return quote(meta.get_field(name).column)
-
-        reader = ModelColumns(NumberingRange, None)
-        # Assembled once; only identifiers from the model's metadata are formatted in.
-        sql = (
-            f"UPDATE {quote(meta.db_table)} "  # noqa: S608
-            f"SET {column('next_number')} = {column('next_number')} + 1, {column('updated_at')} = %s "
-            f"WHERE {column('tenant')} = %s AND {column('pdv')} = %s "
-            f"AND {column('document_type')} = %s AND {column('is_active')} "
-            f"AND {column('next_number')} <= {column('range_to')} "
-            f"AND {column('valid_from')} <= %s AND {column('valid_to')} >= %s "
-            f"RETURNING {reader.columns}"
-        )
-        _range_advance_statement = (sql, reader)
-    sql, reader = _range_advance_statement
-    params = [
-        param("updated_at", timezone.now()),
-        param("tenant", require_tenant_id()),
-        param("pdv", pdv.pk),
-        document_type,
-        param("valid_from", on_date),
-        param("valid_to", on_date),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        # One active range per PDV and type (a unique constraint), so at most one row.
-        row = cursor.fetchone()
-    return reader.instance(row) if row else None
+    found = _RANGE_ADVANCE.rows(
+        [
+            param("updated_at", timezone.now()),
+            param("tenant", require_tenant_id()),
+            param("pdv", pdv.pk),
+            document_type,
+            param("valid_from", on_date),
+            param("valid_to", on_date),
+        ]
+    )
+    # One active range per PDV and type (a unique constraint), so at most one row.
+    return found[0][0] if found else None
 
 
-_range_advance_statement: tuple[str, ModelColumns] | None = None
+# SQLite's RETURNING takes no table name: the columns go unqualified.
+_RANGE_ADVANCE = HandWritten(
+    """
+    UPDATE invoices_numberingrange
+       SET next_number = next_number + 1, updated_at = %s
+     WHERE tenant_id = %s AND pdv_id = %s AND document_type = %s AND is_active
+       AND next_number <= range_to AND valid_from <= %s AND valid_to >= %s
+    RETURNING {columns}
+    """,
+    (NumberingRange, None),
+)
 
 
 def number_take(*, pdv: PDV, document_type: str, on_date: date) -> TakenNumber:
@@ -1446,7 +1435,32 @@ class CompanyDefaults:
         return self.default_list if self.default_list_read else default_price_list()
 
 
-_shift_for_sale_statement: tuple[str, list[ModelColumns]] | None = None
+# The order of `Shift.objects.first()`; the price list's of `default_price_list()`.
+_SHIFT_FOR_SALE = HandWritten(
+    """
+    SELECT {columns}
+      FROM pos_shift s
+      JOIN pos_cashregister r ON r.id = s.register_id
+      JOIN pos_pdv d ON d.id = r.pdv_id
+      LEFT JOIN LATERAL (
+          SELECT * FROM contacts_contact
+           WHERE tenant_id = %(tenant)s AND is_final_consumer LIMIT 1
+      ) c ON true
+      LEFT JOIN LATERAL (
+          SELECT * FROM products_pricelist
+           WHERE tenant_id = %(tenant)s AND is_default ORDER BY name LIMIT 1
+      ) l ON true
+     WHERE s.tenant_id = %(tenant)s AND s.user_id = %(user)s AND s.status = %(open)s
+     ORDER BY s.opened_at DESC
+     LIMIT 1
+       FOR UPDATE OF s
+    """,
+    (Shift, "s"),
+    (CashRegister, "r"),
+    (PDV, "d"),
+    (Contact, "c"),
+    (PriceList, "l"),
+)
 
 
 def _shift_for_sale(user) -> tuple[Shift | None, CompanyDefaults]:
@@ -1456,47 +1470,14 @@ def _shift_for_sale(user) -> tuple[Shift | None, CompanyDefaults]:
     On PostgreSQL one hand-written statement reads all three: for the busiest request of a shop,
     building the ORM's three queries cost more Python than PostgreSQL took to run them (a test
     compares the two). Elsewhere the ORM's, the last two read only when needed."""
-    global _shift_for_sale_statement
     if connection.vendor != "postgresql":
         return shift_open_for_user(user), CompanyDefaults()
-    if _shift_for_sale_statement is None:
-        readers = [
-            ModelColumns(Shift, "s"),
-            ModelColumns(CashRegister, "r"),
-            ModelColumns(PDV, "d"),
-            ModelColumns(Contact, "c"),
-            ModelColumns(PriceList, "l"),
-        ]
-        columns = ", ".join(reader.columns for reader in readers)
-        # The order of `Shift.objects.first()`; the price list's of `default_price_list()`.
-        sql = f"""
-            SELECT {columns}
-              FROM pos_shift s
-              JOIN pos_cashregister r ON r.id = s.register_id
-              JOIN pos_pdv d ON d.id = r.pdv_id
-              LEFT JOIN LATERAL (
-                  SELECT * FROM contacts_contact
-                   WHERE tenant_id = %(tenant)s AND is_final_consumer LIMIT 1
-              ) c ON true
-              LEFT JOIN LATERAL (
-                  SELECT * FROM products_pricelist
-                   WHERE tenant_id = %(tenant)s AND is_default ORDER BY name LIMIT 1
-              ) l ON true
-             WHERE s.tenant_id = %(tenant)s AND s.user_id = %(user)s AND s.status = %(open)s
-             ORDER BY s.opened_at DESC
-             LIMIT 1
-               FOR UPDATE OF s
-        """  # noqa: S608 - only the models' own column names are formatted in
-        _shift_for_sale_statement = (sql, readers)
-    sql, readers = _shift_for_sale_statement
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql, {"tenant": require_tenant_id(), "user": user.pk, "open": Shift.Status.OPEN.value}
-        )
-        row = cursor.fetchone()
-    if row is None:
+    rows = _SHIFT_FOR_SALE.rows(
+        {"tenant": require_tenant_id(), "user": user.pk, "open": Shift.Status.OPEN.value}
+    )
+    if not rows:
         return None, CompanyDefaults()
-    shift, register, pdv, consumer, default_list = ModelColumns.instances(readers, row)
+    shift, register, pdv, consumer, default_list = rows[0]
     register.pdv = pdv
     shift.register = register
     return shift, CompanyDefaults(

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Prefetch
 
-from ally360.db import ModelColumns
+from ally360.db import HandWritten
 from ally360.money import HUNDRED, money, unit_price
 from ally360.tenancy import require_tenant_id
 
@@ -135,7 +135,23 @@ def variants_with_taxes(variants: Iterable[Variant]) -> dict:
     return ready
 
 
-_document_variants_statement: tuple[str, list[ModelColumns]] | None = None
+_DOCUMENT_VARIANTS = HandWritten(
+    """
+    SELECT {columns}
+      FROM products_variant v
+      JOIN products_product p ON p.id = v.product_id
+      JOIN products_unit u ON u.id = p.unit_id
+      LEFT JOIN products_producttax pt ON pt.product_id = p.id AND pt.tenant_id = %(tenant)s
+      LEFT JOIN products_tax t ON t.id = pt.tax_id
+     WHERE v.tenant_id = %(tenant)s AND v.id = ANY(%(ids)s)
+     ORDER BY v.id, t.kind, t.rate DESC, t.name
+    """,
+    (Variant, "v"),
+    (Product, "p"),
+    (Unit, "u"),
+    (ProductTax, "pt"),
+    (Tax, "t"),
+)
 
 
 def document_variants_by_id(ids: Iterable) -> list[Variant]:
@@ -146,35 +162,10 @@ def document_variants_by_id(ids: Iterable) -> list[Variant]:
     ids = [Variant._meta.pk.to_python(pk) for pk in ids]
     if connection.vendor != "postgresql":
         return list(document_variants().filter(pk__in=ids))
-    global _document_variants_statement
-    if _document_variants_statement is None:
-        readers = [
-            ModelColumns(Variant, "v"),
-            ModelColumns(Product, "p"),
-            ModelColumns(Unit, "u"),
-            ModelColumns(ProductTax, "pt"),
-            ModelColumns(Tax, "t"),
-        ]
-        columns = ", ".join(reader.columns for reader in readers)
-        sql = f"""
-            SELECT {columns}
-              FROM products_variant v
-              JOIN products_product p ON p.id = v.product_id
-              JOIN products_unit u ON u.id = p.unit_id
-              LEFT JOIN products_producttax pt
-                ON pt.product_id = p.id AND pt.tenant_id = %(tenant)s
-              LEFT JOIN products_tax t ON t.id = pt.tax_id
-             WHERE v.tenant_id = %(tenant)s AND v.id = ANY(%(ids)s)
-             ORDER BY v.id, t.kind, t.rate DESC, t.name
-        """  # noqa: S608 - only the models' own column names are formatted in
-        _document_variants_statement = (sql, readers)
-    sql, readers = _document_variants_statement
     variants: dict = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"tenant": require_tenant_id(), "ids": ids})
-        rows = cursor.fetchall()
-    for row in rows:
-        variant, product, unit, link, tax = ModelColumns.instances(readers, row)
+    for variant, product, unit, link, tax in _DOCUMENT_VARIANTS.rows(
+        {"tenant": require_tenant_id(), "ids": ids}
+    ):
         if variant.pk not in variants:
             product.unit = unit
             product.tax_links = []
