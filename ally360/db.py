@@ -148,8 +148,8 @@ def insert_together(batches: list[tuple]) -> bool:
     batches = [(queryset, objs) for queryset, objs in batches if objs]
     if not batches:
         return False
+    parts = [_insert_parts(queryset, objs) for queryset, objs in batches]  # marks them writes
     using = batches[0][0].db
-    parts = [_insert_parts(queryset, objs) for queryset, objs in batches]
     if None in parts or any(queryset.db != using for queryset, _objs in batches):
         return False
     *first, (last_sql, _last_params) = parts
