@@ -64,50 +64,47 @@ def _key(variant_id, pdv_id) -> tuple[str, str]:
 def lock_stocks(pairs: set[tuple]) -> dict[tuple[str, str], Stock]:
     """Create missing stock rows and lock all of them, in (variant, pdv) order.
 
-    The fixed order means two documents touching the same rows always queue instead of
-    deadlocking. Must run inside the caller's transaction.
+    The missing rows are created first, in key order, while this call holds no stock row lock;
+    then every row is locked in key order. So two documents touching the same rows always queue
+    instead of deadlocking: one that held a row lock while it waited for another's uncommitted
+    insert of a row both need could deadlock with it (a test checks the order). Must run inside
+    the caller's transaction.
     """
     keys = sorted({_key(variant_id, pdv_id) for variant_id, pdv_id in pairs})
     if not keys:
         return {}
     variant_ids = sorted({variant_id for variant_id, _pdv in keys})
     pdv_ids = sorted({pdv_id for _variant, pdv_id in keys})
-    stocks = {_key(s.variant_id, s.pdv_id): s for s in _stocks_locked(variant_ids, pdv_ids)}
-    missing = [key for key in keys if key not in stocks]
+    existing = {_key(s.variant_id, s.pdv_id) for s in _stocks(variant_ids, pdv_ids, lock=False)}
+    missing = [key for key in keys if key not in existing]
     if missing:
-        # Inserted in key order too, so two documents creating the same rows queue on the
-        # first of them; the rows locked above stay locked.
         Stock.objects.bulk_create(
             [Stock(variant_id=v, pdv_id=p) for v, p in missing], ignore_conflicts=True
         )
-        stocks = {_key(s.variant_id, s.pdv_id): s for s in _stocks_locked(variant_ids, pdv_ids)}
+    stocks = {_key(s.variant_id, s.pdv_id): s for s in _stocks(variant_ids, pdv_ids, lock=True)}
     return {key: stocks[key] for key in keys}
 
 
-_STOCKS_LOCKED = HandWritten(
-    """
+_STOCKS = """
     SELECT {columns} FROM inventory_stock s
      WHERE s.tenant_id = %(tenant)s
        AND s.variant_id = ANY(%(variants)s::uuid[]) AND s.pdv_id = ANY(%(pdvs)s::uuid[])
      ORDER BY s.variant_id, s.pdv_id
-       FOR UPDATE
-    """,
-    (Stock, "s"),
-)
+"""
+_STOCKS_READ = HandWritten(_STOCKS, (Stock, "s"))
+_STOCKS_LOCKED = HandWritten(_STOCKS + " FOR UPDATE", (Stock, "s"))
 
 
-def _stocks_locked(variant_ids: list[str], pdv_ids: list[str]) -> list[Stock]:
-    """The stock rows of these variants at these points of sale, locked in (variant, pdv)
-    order. On PostgreSQL hand-written: each sale runs it, and building the ORM's query cost more
-    Python than PostgreSQL took to run it (a test compares the two)."""
+def _stocks(variant_ids: list[str], pdv_ids: list[str], *, lock: bool) -> list[Stock]:
+    """The stock rows of these variants at these points of sale in (variant, pdv) order, locked
+    in that order with `lock`. On PostgreSQL hand-written: each sale runs both, and building the
+    ORM's queries cost more Python than PostgreSQL took to run them (a test compares them)."""
     if connection.vendor != "postgresql":
-        return list(
-            Stock.objects.select_for_update()
-            .filter(variant_id__in=variant_ids, pdv_id__in=pdv_ids)
-            .order_by("variant_id", "pdv_id")
-        )
+        found = Stock.objects.filter(variant_id__in=variant_ids, pdv_id__in=pdv_ids)
+        return list((found.select_for_update() if lock else found).order_by("variant_id", "pdv_id"))
     params = {"tenant": require_tenant_id(), "variants": variant_ids, "pdvs": pdv_ids}
-    return [stock for (stock,) in _STOCKS_LOCKED.rows(params)]
+    statement = _STOCKS_LOCKED if lock else _STOCKS_READ
+    return [stock for (stock,) in statement.rows(params)]
 
 
 def _shortage_error(shortages: list[dict]) -> Conflict:

@@ -114,7 +114,11 @@ def document_variants():
     return Variant.objects.select_related("product", "product__unit").prefetch_related(
         Prefetch(
             "product__product_taxes",
-            queryset=ProductTax.objects.select_related("tax"),
+            # The taxes' own order, whatever order they were linked in (as
+            # `document_variants_by_id`), so a line's tax snapshot is the same either way.
+            queryset=ProductTax.objects.select_related("tax").order_by(
+                "tax__kind", "-tax__rate", "tax__name"
+            ),
             to_attr="tax_links",
         )
     )
@@ -173,6 +177,7 @@ def document_variants_by_id(ids: Iterable) -> list[Variant]:
             variants[variant.pk] = variant
         if link is not None:
             link.tax = tax
+            link.product = variants[variant.pk].product  # as the ORM's prefetch caches it
             variants[variant.pk].product.tax_links.append(link)
     return list(variants.values())
 
