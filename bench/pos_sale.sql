@@ -1,4 +1,4 @@
--- One POS sale in raw SQL, for pgbench (-M prepared): the 11 statements the API runs for
+-- One POS sale in raw SQL, for pgbench (-M prepared): the 12 statements the API runs for
 -- POST pos/sales/ (3 lines + cash), in the same order, in one transaction, as the same
 -- application role under row-level security (the membership comes from Redis in the API, so it
 -- has no statement here). bench/run.py fills bench_pos_target: one row per pgbench client, each
@@ -45,7 +45,12 @@ UPDATE invoices_numberingrange SET next_number = next_number + 1, updated_at = n
  WHERE tenant_id = :tenant_id AND pdv_id = :pdv_id AND document_type = 'pos' AND is_active
    AND next_number <= range_to AND valid_from <= current_date AND valid_to >= current_date
  RETURNING next_number - 1 AS next_number \gset
--- stock: lock the rows in order (created only when missing), write them, the ledger
+-- stock: which rows exist (missing ones are created before any is locked), lock them in order,
+-- write them, the ledger
+SELECT * FROM inventory_stock
+ WHERE tenant_id = :tenant_id AND variant_id = ANY(ARRAY[:v1, :v2, :v3]::uuid[])
+   AND pdv_id = ANY(ARRAY[:pdv_id]::uuid[])
+ ORDER BY variant_id, pdv_id;
 SELECT * FROM inventory_stock
  WHERE tenant_id = :tenant_id AND variant_id = ANY(ARRAY[:v1, :v2, :v3]::uuid[])
    AND pdv_id = ANY(ARRAY[:pdv_id]::uuid[])
