@@ -21,14 +21,14 @@ from invoices.tests.fixtures import issue_invoice
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def connection_killer(sql_prefix: str, killed: dict):
+def connection_killer(sql_part: str, killed: dict):
     """An execute wrapper that terminates the request's own database backend (from another
-    connection) just before the first statement starting with `sql_prefix`; `killed` records
-    it."""
+    connection) just before the first statement holding `sql_part` (a POS sale writes its
+    invoice, lines and payments in one statement); `killed` records it."""
     dsn = settings.TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]
 
     def kill(execute, sql, params, many, context):
-        if sql.startswith(sql_prefix) and not killed:
+        if sql_part in sql and not killed:
             pid = context["connection"].connection.info.backend_pid
             with psycopg.connect(dsn, autocommit=True) as killer:
                 killer.execute("SELECT pg_terminate_backend(%s)", [pid])
