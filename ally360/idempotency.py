@@ -127,24 +127,17 @@ def idempotent(view_method):
     return wrapper
 
 
+_STORE = """
+    UPDATE core_idempotencyrecord SET status_code = %s, response_body = %s, updated_at = %s
+     WHERE id = %s AND tenant_id = %s
+"""
+
+
 def idempotency_store(record_id: uuid.UUID, status_code: int, body) -> None:
-    """Keep the answer of a reserved key, in a statement assembled once (the ORM's UPDATE of
-    this JSON row was a thirtieth of a POS sale)."""
-    global _store_statement
+    """Keep the answer of a reserved key, in a hand-written statement (the ORM's UPDATE of
+    this JSON row was a thirtieth of a POS sale); values are prepared as the ORM would."""
     connection = transaction.get_connection()
     meta = IdempotencyRecord._meta
-    if _store_statement is None:
-        quote = connection.ops.quote_name
-
-        def column(name: str) -> str:
-            return quote(meta.get_field(name).column)
-
-        # Only identifiers from the model's metadata are formatted in; values are parameters.
-        _store_statement = (
-            f"UPDATE {quote(meta.db_table)} SET {column('status_code')} = %s, "  # noqa: S608
-            f"{column('response_body')} = %s, {column('updated_at')} = %s "
-            f"WHERE {column('id')} = %s AND {column('tenant')} = %s"
-        )
     params = [
         status_code,
         meta.get_field("response_body").get_db_prep_save(body, connection),
@@ -153,10 +146,7 @@ def idempotency_store(record_id: uuid.UUID, status_code: int, body) -> None:
         meta.get_field("tenant").get_db_prep_save(require_tenant_id(), connection),
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_store_statement, params)
-
-
-_store_statement: str | None = None
+        cursor.execute(_STORE, params)
 
 
 def once_per_form(request, key: str, scope: str, act, *, used: str) -> tuple[dict, bool]:
