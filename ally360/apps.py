@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.contrib.admin.apps import AdminConfig
 from django.db.backends.signals import connection_created
 
@@ -22,6 +23,10 @@ class CoreConfig(AppConfig):
         from . import checks  # noqa: F401  (registers the system checks)
 
         connection_created.connect(_install_tenant_guard, dispatch_uid="ally360-tenant-guard")
+        if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+            from .db import cache_long_statements
+
+            cache_long_statements()
 
 
 class Ally360AdminConfig(AdminConfig):

@@ -13,11 +13,39 @@ go to rows by key, allows generic plans for its own transaction only (in the sta
 sets its tenant: `ally360.tenancy.activate_tenant`).
 """
 
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 # The API sends it with the tenant setting of a write request (`activate_tenant`).
 GENERIC_PLANS_SQL = "set_config('plan_cache_mode', 'auto', true)"
+
+# psycopg parses a statement's `%s` placeholders into PostgreSQL's `$n` once and keeps the
+# result (an LRU of 128 statements), but only for statements of at most 4,096 bytes and 50
+# parameters: it assumes longer ones are one-off ORM inserts. The statements of `insert_rows`
+# and `insert_together` are long and few (one text per model and row count): a sale's
+# invoice, lines and payment (97 parameters) was parsed anew on every request, a twentieth of
+# the sale. Its limits are module settings read on every call.
+CACHED_STATEMENT_LENGTH = 32_768
+CACHED_STATEMENT_PARAMS = 1_000
+
+
+def cache_long_statements() -> None:
+    """Let psycopg keep the parsed form of statements up to the limits above."""
+    from psycopg import _queries
+
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(
+        _queries.MAX_CACHED_STATEMENT_LENGTH, CACHED_STATEMENT_LENGTH
+    )
+    _queries.MAX_CACHED_STATEMENT_PARAMS = max(
+        _queries.MAX_CACHED_STATEMENT_PARAMS, CACHED_STATEMENT_PARAMS
+    )
 
 
 def allow_generic_plans(*, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -113,11 +141,9 @@ def update_rows(queryset, objs: list, field_names: list[str]) -> int | None:
         f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v "  # noqa: S608
         f"WHERE {table}.{quote(meta.pk.column)} = v.column1" + (f" AND {where}" if where else "")
     )
-    params = [
-        field.get_db_prep_save(value, connection)
-        for pk, row in rows.items()
-        for field, value in zip(columns, [pk, *row], strict=True)
-    ]
+    params = prepared_for_save(
+        columns * len(rows), [v for pk, row in rows.items() for v in (pk, *row)], connection
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *where_params])
         return cursor.rowcount
@@ -192,10 +218,7 @@ def _insert_parts(queryset, objs: list) -> tuple[str, list] | None:
     values = [field.pre_save(obj, True) for obj in objs for field in fields]
     if any(hasattr(value, "resolve_expression") for value in values):
         return None
-    params = [
-        field.get_db_prep_save(value, connection)
-        for value, field in zip(values, fields * len(objs), strict=True)
-    ]
+    params = prepared_for_save(fields * len(objs), values, connection)
     key = (meta.label, len(objs))
     sql = _insert_statements.get(key)
     if sql is None:
@@ -207,6 +230,68 @@ def _insert_parts(queryset, objs: list) -> tuple[str, list] | None:
         sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows}"  # noqa: S608
         _insert_statements[key] = sql
     return sql, params
+
+
+def prepared_for_save(fields: list, values: list, connection) -> list:
+    """`field.get_db_prep_save(value, connection)` of each pair, for the values that Django
+    passes through unchanged (a UUID, a string, a finite decimal, an aware datetime, a date,
+    None) without Django's chain of conversion calls: a sale prepares about 170 values, and
+    the calls were a twentieth of it. Any other value, or field class, takes Django's path
+    (a test checks both agree for every field of every model)."""
+    passes = _passes_unchanged(connection)
+    return [
+        value
+        if (check := passes.get(type(field))) is not None and check(field, value)
+        else field.get_db_prep_save(value, connection)
+        for field, value in zip(fields, values, strict=True)
+    ]
+
+
+def _passes_unchanged(connection) -> dict:
+    """Field class → `check(field, value)`: True when Django's `get_db_prep_save` answers the
+    value itself. Exact classes only: a subclass may convert differently."""
+    checks = _unchanged_checks.get(connection.vendor)
+    if checks is not None:
+        return checks
+
+    def text(_field, value):
+        return value is None or isinstance(value, str)  # to_python keeps any str
+
+    def decimal(_field, value):
+        return value is None or (type(value) is Decimal and value.is_finite())
+
+    def aware_datetime(_field, value):
+        return value is None or (type(value) is datetime and value.tzinfo is not None)
+
+    def plain_date(_field, value):
+        return value is None or type(value) is date
+
+    def uuid_value(_field, value):
+        return value is None or type(value) is uuid.UUID
+
+    def foreign_key(field, value):
+        # Django answers None for None, else the target field's own preparation.
+        if value is None:
+            return True
+        check = checks.get(type(field.target_field))
+        return check is not None and check(field.target_field, value)
+
+    checks = {
+        models.CharField: text,
+        models.TextField: text,
+        models.DecimalField: decimal,
+        models.DateTimeField: aware_datetime if settings.USE_TZ else None,
+        models.DateField: plain_date,
+        models.ForeignKey: foreign_key,
+    }
+    if connection.features.has_native_uuid_field:
+        checks[models.UUIDField] = uuid_value
+    checks = {kind: check for kind, check in checks.items() if check is not None}
+    _unchanged_checks[connection.vendor] = checks
+    return checks
+
+
+_unchanged_checks: dict[str, dict] = {}
 
 
 def insert_values(model, values: dict, connection) -> tuple[str, str, list]:
@@ -259,12 +344,16 @@ class ModelColumns:
         self.width = len(fields)
         self._attnames = [field.attname for field in fields]
         self._converters = None
+        self._signals = True
 
     def instance(self, row, start: int = 0):
         values = list(row[start : start + self.width])
         if all(value is None for value in values):
             return None
         if self._converters is None:  # the connection's, on first use
+            self._signals = pre_init.has_listeners(self.model) or post_init.has_listeners(
+                self.model
+            )
             connection = connections[self.using]
             converters = []
             for position, field in enumerate(self.model._meta.concrete_fields):
@@ -280,7 +369,19 @@ class ModelColumns:
         for position, functions, column in self._converters:
             for convert in functions:
                 values[position] = convert(values[position], column, connection)
-        return self.model.from_db(self.using, self._attnames, values)
+        if self._signals:
+            return self.model.from_db(self.using, self._attnames, values)
+        # What `from_db` does for a whole row, without `Model.__init__`'s generic per-field
+        # loop and its descriptors' checks, which guard against state a new instance does not
+        # have (a sale reads ~30 instances: `__init__` was a twelfth of it). A model with
+        # init signals (an image field's dimensions) takes `from_db`.
+        instance = self.model.__new__(self.model)
+        instance.__dict__.update(zip(self._attnames, values, strict=True))
+        state = ModelState()
+        state.adding = False
+        state.db = self.using
+        instance._state = state
+        return instance
 
     @staticmethod
     def instances(readers: list["ModelColumns"], row) -> list:
@@ -315,5 +416,7 @@ class HandWritten:
             self._sql = self._template.replace("{columns}", columns)
         with connections[self.using].cursor() as cursor:
             cursor.execute(self._sql, params)
-            rows = cursor.fetchall() if cursor.description else []
+            # Every hand-written statement answers rows (a SELECT, or RETURNING); asking for
+            # `description` first would build a column object for each of its ~100 columns.
+            rows = cursor.fetchall()
         return [ModelColumns.instances(self._readers, row) for row in rows]

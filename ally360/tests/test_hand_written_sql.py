@@ -192,3 +192,88 @@ def test_batches_created_together_are_one_statement_that_stands_or_falls_whole(c
         with pytest.raises(IntegrityError), transaction.atomic():
             bulk_create_together((Note, [Note(title="t4")]), (Note, [Note(title="t1")]))
         assert not Note.objects.filter(title="t4").exists()  # the first part went with it
+
+
+def test_hand_written_instances_are_the_orms_instances(company_a, make_shop, make_member):
+    """`ModelColumns` builds instances without `Model.__init__`: the same attributes, state
+    and related-object caching as the ORM's."""
+    shop = make_shop(company_a)
+    cashier = make_member(company_a, Role.SELLER)
+    with tenant_context(company_a), transaction.atomic():
+        shift_open(register=shop.register, user=cashier, role=Role.SELLER, opening_cash=5)
+        shift, _defaults = _shift_for_sale(cashier)
+        expected = shift_open_for_user(cashier)
+        for built, orm in [(shift, expected), (shift.register.pdv, expected.register.pdv)]:
+            assert type(built) is type(orm)
+            assert built.__dict__.keys() - {"_prefetched_objects_cache"} == (
+                orm.__dict__.keys() - {"_prefetched_objects_cache"}
+            )
+            assert (built._state.adding, built._state.db) == (False, "default")
+            assert built == orm and hash(built) == hash(orm)
+        # A relation not read with it is fetched and cached as usual; one read with it is not.
+        with CaptureQueriesContext(connection) as queries:
+            assert shift.register.pdv.pk == shop.pdv.pk
+            assert shift.user == cashier and shift.user is shift.user
+        assert len(queries) == 1
+
+
+def test_long_insert_statements_are_parsed_once(company_a):
+    """psycopg keeps the parsed form of the long statements `bulk_create` assembles (a sale's
+    invoice, lines and payment have ~100 parameters), instead of parsing them per request."""
+    from psycopg import _queries
+
+    with tenant_context(company_a):
+        Note.objects.bulk_create([Note(title=f"warm{i}") for i in range(30)])
+        before = _queries._query2pg.cache_info()
+        Note.objects.bulk_create([Note(title=f"n{i}") for i in range(30)])  # >50 parameters
+        after = _queries._query2pg.cache_info()
+    assert after.hits > before.hits and after.misses == before.misses
+
+
+@pytest.mark.filterwarnings("ignore:DateTimeField .* received a naive datetime:RuntimeWarning")
+def test_values_are_prepared_for_saving_as_django_prepares_them():
+    """`prepared_for_save` passes through, unconverted, only what Django's `get_db_prep_save`
+    would answer unchanged: checked for every field of every model, with values of each kind."""
+    import datetime
+    from decimal import Decimal
+
+    from django.apps import apps
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from ally360.db import prepared_for_save
+    from invoices.models import PaymentMethod
+
+    samples = [
+        None,
+        uuid.uuid4(),
+        str(uuid.uuid4()),
+        "text",
+        "",
+        PaymentMethod.CASH,
+        Decimal("12.50"),
+        Decimal("NaN"),
+        Decimal("Infinity"),
+        timezone.now(),
+        datetime.datetime(2026, 1, 2, 3, 4),  # naive
+        datetime.date(2026, 1, 2),
+        7,
+        True,
+        {"a": "1"},
+        [1, 2],
+    ]
+    checked = 0
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            for value in samples:
+                try:
+                    expected = field.get_db_prep_save(value, connection)
+                except (ValidationError, TypeError, ValueError, ArithmeticError) as error:
+                    with pytest.raises(type(error)):
+                        prepared_for_save([field], [value], connection)
+                    continue
+                prepared = prepared_for_save([field], [value], connection)[0]
+                assert type(prepared) is type(expected), (field, value)
+                assert repr(prepared) == repr(expected), (field, value)
+                checked += 1
+    assert checked > 1000
