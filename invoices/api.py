@@ -35,6 +35,7 @@ from ally360.api.serializers import (
     OverdueFieldsMixin,
     Serializer,
     VoidSerializer,
+    answer_of,
 )
 from ally360.api.viewsets import (
     AS_OF_PARAMETER,
@@ -979,7 +980,7 @@ class PosSaleViewSet(TenantViewSet):
         context = self.get_serializer_context()
         return Response(
             {
-                "invoice": InvoiceSerializer(invoice, context=context).data,
+                "invoice": answer_of(InvoiceSerializer, invoice, context),
                 "change": str(sale.change),
                 "warnings": sale.warnings,
             },

@@ -307,6 +307,32 @@ def test_the_sale_answer_is_the_invoice_as_stored(seller_a, shop_a, owner_a):
     assert len(answered["lines"]) == 3 and len(answered["payments"]) == 2
 
 
+def test_each_sale_answers_for_its_own_request(seller_a, owner_a, shop_a, company_a):
+    """The answer's serializer is kept between requests (`answer_of`): one sale's answer holds
+    nothing of the one before, and each shows what its own role may see (costs)."""
+    open_shift(seller_a, shop_a)
+    with tenant_context(company_a):
+        register2 = CashRegister.objects.create(pdv=shop_a.pdv, name="Caja 2")
+    response = owner_a.post(
+        "/api/v1/shifts/", {"register": str(register2.id), "opening_cash": "0"}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    answers = []
+    for client, lines in [
+        (seller_a, [{"variant": shop_a.v("iva19"), "quantity": "2"}]),
+        (owner_a, [{"variant": shop_a.v("inc8"), "quantity": "1"}] * 2),
+        (seller_a, [{"variant": shop_a.v("excluido"), "quantity": "3"}]),
+    ]:
+        response = sell(client, shop_a, lines, [{"method": "cash", "amount": "500000"}])
+        assert response.status_code == 201, response.json()
+        answered = response.json()["invoice"]
+        assert answered == client.get(f"/api/v1/invoices/{answered['id']}/").json()
+        answers.append(answered)
+    shown = [["unit_cost" in line for line in answer["lines"]] for answer in answers]
+    assert shown == [[False], [True, True], [False]]
+    assert len({answer["id"] for answer in answers}) == 3
+
+
 def test_several_tenders(seller_a, shop_a):
 
     open_shift(seller_a, shop_a)
