@@ -98,6 +98,22 @@ def update_rows(queryset, objs: list, field_names: list[str]) -> int | None:
     joined by primary key, inside the queryset's own conditions (the tenant), with Django's
     checks and semantics: the first object of a primary key wins, the count of rows is returned.
     """
+    statement = _update_parts(queryset, objs, field_names)
+    if statement is None or statement is NOTHING_TO_WRITE:
+        return None if statement is None else 0
+    sql, params = statement
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+# `_update_parts` of objects no row matches: nothing to send.
+NOTHING_TO_WRITE = ("", [])
+
+
+def _update_parts(queryset, objs: list, field_names: list[str]) -> tuple[str, list] | None:
+    """`update_rows`' statement and its parameters; None where that form does not apply,
+    `NOTHING_TO_WRITE` when no row can match."""
     queryset._for_write = True
     connection = connections[queryset.db]
     query = queryset.query
@@ -120,7 +136,7 @@ def update_rows(queryset, objs: list, field_names: list[str]) -> int | None:
     if any(hasattr(value, "resolve_expression") for row in rows.values() for value in row):
         return None
     if not rows:
-        return 0
+        return NOTHING_TO_WRITE
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     columns = [meta.pk, *fields]
@@ -135,7 +151,7 @@ def update_rows(queryset, objs: list, field_names: list[str]) -> int | None:
     except FullResultSet:
         where, where_params = "", []
     except EmptyResultSet:
-        return 0
+        return NOTHING_TO_WRITE
     # Only identifiers from the model's metadata are formatted in; values are parameters.
     sql = (
         f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v "  # noqa: S608
@@ -144,9 +160,7 @@ def update_rows(queryset, objs: list, field_names: list[str]) -> int | None:
     params = prepared_for_save(
         columns * len(rows), [v for pk, row in rows.items() for v in (pk, *row)], connection
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *where_params])
-        return cursor.rowcount
+    return sql, [*params, *where_params]
 
 
 # psycopg's limit is 65,535 parameters a statement; larger inserts go to Django's batches.
@@ -167,34 +181,51 @@ def insert_rows(queryset, objs: list) -> bool:
 
 
 def insert_together(batches: list[tuple]) -> bool:
-    """`insert_rows` of each (queryset, objs) in turn, in one statement: the first ones as
-    data-modifying WITH queries of the last (one round trip for a document and its lines).
-    Foreign keys are checked at commit (Django makes them deferred on PostgreSQL), so a row may
-    name one inserted beside it. False, with nothing written, where any does not apply."""
-    batches = [(queryset, objs) for queryset, objs in batches if objs]
-    if not batches:
+    """`insert_rows` of each (queryset, objs) in turn, in one statement (`write_together`).
+    False, with nothing written, where any does not apply."""
+    return write_together([("create", queryset, objs) for queryset, objs in batches])
+
+
+def write_together(writes: list[tuple]) -> bool:
+    """Each write in turn — `("create", queryset, objs)` as `insert_rows`, `("update",
+    queryset, objs, field_names)` as `update_rows` — in one statement: the first ones as
+    data-modifying WITH queries of the last (one round trip for a document, its lines and the
+    stock it moves). All of them see the database as it was before the statement, so none may
+    depend on another's rows; foreign keys are checked at commit (Django makes them deferred on
+    PostgreSQL), so a row may name one inserted beside it. False, with nothing written, where
+    any does not apply."""
+    writes = [write for write in writes if write[2]]
+    if not writes:
         return False
-    parts = [_insert_parts(queryset, objs) for queryset, objs in batches]  # marks them writes
-    using = batches[0][0].db
-    if None in parts or any(queryset.db != using for queryset, _objs in batches):
+    parts = [  # marks the querysets as writes
+        _insert_parts(queryset, objs)
+        if kind == "create"
+        else _update_parts(queryset, objs, list(fields[0]))
+        for kind, queryset, objs, *fields in writes
+    ]
+    using = writes[0][1].db
+    if None in parts or any(queryset.db != using for _kind, queryset, *_rest in writes):
         return False
-    *first, (last_sql, _last_params) = parts
-    sql = (
-        "WITH "
-        + ", ".join(f"w{i} AS ({part_sql})" for i, (part_sql, _p) in enumerate(first))
-        + f" {last_sql}"
-        if first
-        else last_sql
-    )
-    params = [param for _sql, part_params in parts for param in part_params]
-    # In a transaction as Django's bulk_create is (the tenant guard asks for one).
-    connection = connections[using]
-    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-    for _queryset, objs in batches:
-        for obj in objs:
-            obj._state.adding = False
-            obj._state.db = using
+    parts = [part for part in parts if part is not NOTHING_TO_WRITE]
+    if parts:
+        *first, (last_sql, _last_params) = parts
+        sql = (
+            "WITH "
+            + ", ".join(f"w{i} AS ({part_sql})" for i, (part_sql, _p) in enumerate(first))
+            + f" {last_sql}"
+            if first
+            else last_sql
+        )
+        params = [param for _sql, part_params in parts for param in part_params]
+        # In a transaction as Django's bulk_create is (the tenant guard asks for one).
+        connection = connections[using]
+        with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    for kind, _queryset, objs, *_fields in writes:
+        if kind == "create":
+            for obj in objs:
+                obj._state.adding = False
+                obj._state.db = using
     return True
 
 

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models.sql.where import AND
 from django.utils.translation import gettext_lazy as _
 
-from .db import insert_rows, insert_together, update_rows
+from .db import insert_rows, update_rows, write_together
 from .money import MONEY
 from .tenancy import (
     TenantMismatchError,
@@ -197,21 +197,42 @@ class CrossTenantManager(models.Manager.from_queryset(TenantQuerySet)):
         return queryset
 
 
-def bulk_create_together(*batches: tuple[type[models.Model], list]) -> None:
-    """`Model.objects.bulk_create(objs)` for each (model, objs) in turn — on PostgreSQL in one
-    statement (`ally360.db.insert_together`): a document, its lines and its payments in one
-    round trip."""
-    prepared = []
-    for model, objs in batches:
+class Writes:
+    """Rows to create and update, gathered to be written at once: on PostgreSQL in one
+    statement (`ally360.db.write_together`), elsewhere by `bulk_create` and `bulk_update` in
+    turn. For a document whose rows are all known before any is written — a POS sale's
+    invoice, lines and payments, its stock rows and ledger: one round trip instead of three.
+    The writes see the database as it was before them, so none may depend on another's rows;
+    the caller runs them in its transaction before anything reads those rows."""
+
+    def __init__(self):
+        self._writes: list[tuple] = []
+
+    def create(self, model: type[models.Model], objs) -> list:
+        """`model.objects.bulk_create(objs)`, when run; the objects, with their tenant."""
         queryset = model.objects.all()
         queryset._check_scope()
         objs = list(objs)
         for obj in objs:
             assign_tenant(obj)
-        prepared.append((queryset, objs))
-    if not insert_together(prepared):
-        for queryset, objs in prepared:
-            queryset.bulk_create(objs)
+        self._writes.append(("create", queryset, objs))
+        return objs
+
+    def update(self, model: type[models.Model], objs, fields: list[str]) -> None:
+        """`model.objects.bulk_update(objs, fields)`, when run."""
+        queryset = model.objects.all()
+        queryset._check_scope()
+        self._writes.append(("update", queryset, list(objs), list(fields)))
+
+    def run(self) -> None:
+        writes, self._writes = self._writes, []
+        if write_together(writes):
+            return
+        for kind, queryset, objs, *fields in writes:
+            if kind == "create":
+                queryset.bulk_create(objs)
+            else:
+                queryset.bulk_update(objs, fields[0])
 
 
 class TenantModel(models.Model):

@@ -1,4 +1,4 @@
--- One POS sale in raw SQL, for pgbench (-M prepared): the 12 statements the API runs for
+-- One POS sale in raw SQL, for pgbench (-M prepared): the 10 statements the API runs for
 -- POST pos/sales/ (3 lines + cash), in the same order, in one transaction, as the same
 -- application role under row-level security (the membership comes from Redis in the API, so it
 -- has no statement here). bench/run.py fills bench_pos_target: one row per pgbench client, each
@@ -45,8 +45,8 @@ UPDATE invoices_numberingrange SET next_number = next_number + 1, updated_at = n
  WHERE tenant_id = :tenant_id AND pdv_id = :pdv_id AND document_type = 'pos' AND is_active
    AND next_number <= range_to AND valid_from <= current_date AND valid_to >= current_date
  RETURNING next_number - 1 AS next_number \gset
--- stock: which rows exist (missing ones are created before any is locked), lock them in order,
--- write them, the ledger
+-- stock: which rows exist (missing ones are created before any is locked), then lock them in
+-- order
 SELECT * FROM inventory_stock
  WHERE tenant_id = :tenant_id AND variant_id = ANY(ARRAY[:v1, :v2, :v3]::uuid[])
    AND pdv_id = ANY(ARRAY[:pdv_id]::uuid[])
@@ -55,18 +55,21 @@ SELECT * FROM inventory_stock
  WHERE tenant_id = :tenant_id AND variant_id = ANY(ARRAY[:v1, :v2, :v3]::uuid[])
    AND pdv_id = ANY(ARRAY[:pdv_id]::uuid[])
  ORDER BY variant_id, pdv_id FOR UPDATE;
+-- the stock's new values, its ledger, the invoice (issued and paid), its lines and the cash
+-- tender, in one statement
+WITH stock AS (
 UPDATE inventory_stock SET quantity = quantity - 1, updated_at = now()
- WHERE tenant_id = :tenant_id AND id IN (:s1, :s2, :s3);
--- (the API inserts computed values; reading them back from the three locked rows is close)
+ WHERE tenant_id = :tenant_id AND id IN (:s1, :s2, :s3)
+), ledger AS (
+-- (the API inserts computed values; reading them from the three locked rows is close)
 INSERT INTO inventory_stockmovement (id, tenant_id, created_at, updated_at, variant_id, pdv_id,
     kind, quantity, unit_cost, balance_after, average_cost_after, reference_type, reference_id,
     reference_number, note, user_id)
   SELECT gen_random_uuid(), tenant_id, now(), now(), variant_id, pdv_id, 'sale', -1,
-         average_cost, quantity, average_cost, 'invoice', :invoice_id, 'POS' || :next_number, '',
-         :user_id
-    FROM inventory_stock WHERE tenant_id = :tenant_id AND id IN (:s1, :s2, :s3);
--- the invoice, finished (issued and paid), its lines and the cash tender, in one statement
-WITH invoice AS (
+         average_cost, quantity - 1, average_cost, 'invoice', :invoice_id, 'POS' || :next_number,
+         '', :user_id
+    FROM inventory_stock WHERE tenant_id = :tenant_id AND id IN (:s1, :s2, :s3)
+), invoice AS (
 INSERT INTO invoices_invoice (id, tenant_id, created_at, updated_at, kind, status, pdv_id,
     customer_id, price_list_id, shift_id, prefix, number, full_number, numbering_range_id,
     issue_date, issued_at, notes, subtotal, discount_total, tax_total, total, tax_breakdown,

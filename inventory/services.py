@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Company
 from ally360.db import HandWritten
 from ally360.exceptions import Conflict, ValidationFailed
+from ally360.models import Writes
 from ally360.money import MAX_QUANTITY, ZERO, quantity, quantity_text, unit_price
 from ally360.sequences import next_number
 from ally360.services import ensure_tenant
@@ -185,8 +186,12 @@ def stock_apply(
     reference: Reference,
     user=None,
     allow_negative: bool | None = None,
+    writes: Writes | None = None,
 ) -> list[StockMovement]:
-    """Apply movements atomically: all of them, or none and a 409 naming each short item."""
+    """Apply movements atomically: all of them, or none and a 409 naming each short item.
+
+    The stock rows are locked and checked at once; with `writes` their new values and the
+    ledger are added to it, for the caller to write with its document (`Writes`)."""
     if not movements:
         return []
     if not transaction.get_connection().in_atomic_block:
@@ -287,7 +292,11 @@ def stock_apply(
                 note=m.note[:255],
             )
         )
-    Stock.objects.bulk_update(list(stocks.values()), ["quantity", "average_cost", "updated_at"])
+    changed = ["quantity", "average_cost", "updated_at"]
+    if writes is not None:
+        writes.update(Stock, stocks.values(), changed)
+        return writes.create(StockMovement, ledger)
+    Stock.objects.bulk_update(list(stocks.values()), changed)
     return StockMovement.objects.bulk_create(ledger)
 
 

@@ -35,7 +35,7 @@ from ally360.documents import (
 )
 from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
 from ally360.fiscal import uvt_value
-from ally360.models import bulk_create_together
+from ally360.models import Writes
 from ally360.money import ZERO, money, quantity_text
 from ally360.roles import SELLER
 from ally360.services import atomic_service, delete_unless_used, ensure_tenant, model_update
@@ -772,12 +772,18 @@ def invoice_issue(*, invoice: Invoice, user) -> tuple[Invoice, list[str]]:
 
 
 def _issue_draft(
-    invoice: Invoice, lines: list[InvoiceLine], user, *, save: bool = True, on_credit: bool = True
+    invoice: Invoice,
+    lines: list[InvoiceLine],
+    user,
+    *,
+    writes: Writes | None = None,
+    on_credit: bool = True,
 ) -> tuple[Invoice, list[str]]:
     """Issue a draft whose row this transaction holds: locked by `invoice_issue`, or not yet
-    written (a POS sale, `save=False`: the number is taken and the stock moved, the invoice and
-    its lines are left for the caller to write once). A sale paid in full at once
-    (`on_credit=False`) owes nothing, so the customer's credit limit does not apply."""
+    written (a POS sale, with `writes`: the number is taken and the stock locked, and the
+    stock's new values, its ledger, the invoice and its lines are left in `writes` for the
+    caller to write at once). A sale paid in full at once (`on_credit=False`) owes nothing, so
+    the customer's credit limit does not apply."""
     # Electronic invoices carry the date they are issued on (no back-dating since 2024).
     invoice.issue_date = timezone.localdate()
     if not lines:
@@ -815,11 +821,12 @@ def _issue_draft(
         [Movement(line.variant, invoice.pdv, -line.quantity, "sale") for line in lines],
         reference=Reference("invoice", invoice.pk, taken.full_number),
         user=user,
+        writes=writes,
     )
     costs = {movement.variant_id: movement.unit_cost for movement in ledger}
     for line in lines:
         line.unit_cost = costs.get(line.variant_id)
-    if save:
+    if writes is None:
         InvoiceLine.objects.bulk_update(lines, ["unit_cost"])
     invoice.numbering_range = taken.numbering
     invoice.prefix, invoice.number, invoice.full_number = (
@@ -836,8 +843,11 @@ def _issue_draft(
     invoice.amount_paid = invoice.credited_total = ZERO
     invoice.balance = invoice.total
 
-    if save:
+    if writes is None:
         invoice.save()
+    else:
+        writes.create(Invoice, [invoice])
+        writes.create(InvoiceLine, lines)
     return invoice, taken.warnings
 
 
@@ -1539,9 +1549,9 @@ def pos_sale_create(
     without one the sale is refused (409); with one it is issued as a sales invoice from the
     PDV's invoice range.
     """
-    # The sale is built in memory: the number is taken and the stock moved (under their row
-    # locks), and the invoice, its lines and payments are written once, finished, at the end
-    # (one statement, instead of inserts followed by updates).
+    # The sale is built in memory: the number is taken and the stock rows locked and checked,
+    # and the stock, its ledger, the invoice, its lines and payments are written once,
+    # finished, at the end (one statement, instead of inserts followed by updates).
     shift, company_defaults = _shift_for_sale(user)
     customer, invoice, invoice_lines = _pos_draft(
         shift=shift,
@@ -1568,14 +1578,16 @@ def pos_sale_create(
             )
         invoice.kind = Invoice.Kind.SALE
     tenders_paid, change = _tender_payments(invoice.total, tenders)
-    invoice, warnings = _issue_draft(invoice, invoice_lines, user, save=False, on_credit=False)
-
+    writes = Writes()
+    invoice, warnings = _issue_draft(invoice, invoice_lines, user, writes=writes, on_credit=False)
     payments = [
         _payment_record(invoice, user=user, role=role, shift=shift, save=False, **tender)
         for tender in tenders_paid
     ]
-    # New rows, in one statement on PostgreSQL (the same INSERTs as save() and bulk_create()).
-    bulk_create_together((Invoice, [invoice]), (InvoiceLine, invoice_lines), (Payment, payments))
+    writes.create(Payment, payments)
+    # The stock's new values, its ledger, the invoice, its lines and payments: one statement on
+    # PostgreSQL (the same UPDATE and INSERTs as bulk_update(), save() and bulk_create()).
+    writes.run()
     return PosSale(
         invoice=invoice,
         lines=invoice_lines,

@@ -171,27 +171,59 @@ def test_bulk_create_keeps_json_and_nulls(company_a, make_member):
         assert stored["b"].status_code is None
 
 
-def test_batches_created_together_are_one_statement_that_stands_or_falls_whole(company_a):
-    """A POS sale's invoice, lines and payments go in this way (their answer is compared with
-    the invoice read back in test_pos_api)."""
+def test_writes_run_together_are_one_statement_that_stands_or_falls_whole(company_a):
+    """A POS sale's stock, ledger, invoice, lines and payments go in this way (the answer is
+    compared with the invoice read back in test_pos_api, the stock in the sales tests)."""
     from django.db import IntegrityError
 
-    from ally360.models import bulk_create_together
+    from ally360.models import Writes
 
     with tenant_context(company_a):
+        kept = Note.objects.create(title="kept", amount=1)
         first, second = [Note(title="t1"), Note(title="t2")], [Note(title="t3", amount=3)]
+        writes = Writes()
+        writes.create(Note, first)
+        kept.amount = 5
+        writes.update(Note, [kept], ["amount"])
+        writes.create(Note, second)
+        writes.update(Note, [], ["amount"])  # nothing to write: left out
         with CaptureQueriesContext(connection) as queries:
-            bulk_create_together((Note, first), (Note, second))
+            writes.run()
         assert len(queries) == 1 and queries[0]["sql"].startswith("WITH w0 AS (INSERT INTO")
+        assert "w1 AS (UPDATE" in queries[0]["sql"]
         assert all(note._state.adding is False for note in first + second)
         assert sorted(Note.objects.values_list("title", "amount")) == [
+            ("kept", 5),
             ("t1", 0),
             ("t2", 0),
             ("t3", 3),
         ]
+        writes.run()  # ran once: nothing left to write
+        assert Note.objects.count() == 4
+        kept.amount = 9
+        writes.update(Note, [kept], ["amount"])
+        writes.create(Note, [Note(title="t4")])
+        writes.create(Note, [Note(title="t1")])
         with pytest.raises(IntegrityError), transaction.atomic():
-            bulk_create_together((Note, [Note(title="t4")]), (Note, [Note(title="t1")]))
-        assert not Note.objects.filter(title="t4").exists()  # the first part went with it
+            writes.run()
+        assert not Note.objects.filter(title="t4").exists()  # the other parts went with it
+        assert Note.objects.get(pk=kept.pk).amount == 5
+
+
+def test_writes_that_cannot_be_one_statement_run_one_by_one(company_a):
+    """A value the database computes takes Django's own `bulk_create` and `bulk_update`."""
+    from ally360.models import Writes
+
+    with tenant_context(company_a):
+        kept = Note.objects.create(title="kept", amount=1)
+        kept.amount = Value(7)
+        writes = Writes()
+        writes.update(Note, [kept], ["amount"])
+        writes.create(Note, [Note(title="t1", amount=2)])
+        with CaptureQueriesContext(connection) as queries:
+            writes.run()
+        assert len(queries) == 2
+        assert sorted(Note.objects.values_list("title", "amount")) == [("kept", 7), ("t1", 2)]
 
 
 def test_hand_written_instances_are_the_orms_instances(company_a, make_shop, make_member):
