@@ -19,7 +19,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import UntypedToken
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from ally360.tenancy import activate_tenant
+from ally360.tenancy import activate_tenant, tenant_setting_columns
 
 from .models import Company, User
 from .selectors import membership_role_get, user_by_id
@@ -72,16 +72,23 @@ class TenantJWTAuthentication(BaseAuthentication):
                 code="bad_authorization_header",
             )
         token = self._validated_token(header[1].decode("latin-1"))
-        user = self._user(token)
         company_id = self._requested_company(request, token)
         if company_id is None:
-            return user, TenantAuth(token=token)
-        role = membership_role_get(user_id=user.id, company_id=company_id)
+            return self._user(token), TenantAuth(token=token)
+        user_id = self._user_id(token)
+        role = None
+        if user_id is not None:
+            role = membership_role_get(user_id=user_id, company_id=company_id)
         if role is None:
+            self._user(token)  # an unknown or inactive user hears 401 before any 404
             raise CompanyNotFound()
-        # A write allows generic plans for its transaction (ally360.db) in the same statement
-        # that sets the tenant.
-        activate_tenant(company_id, generic_plans=request.method not in SAFE_METHODS)
+        # The membership (cached) is proven, so the tenant's setting goes to the database with
+        # the user's row: one statement. A write allows generic plans for its transaction
+        # (ally360.db) in it too. The user is checked before the tenant becomes current.
+        generic_plans = request.method not in SAFE_METHODS
+        setting = tenant_setting_columns(company_id, generic_plans=generic_plans)
+        user = self._user(token, also_select=setting)
+        activate_tenant(company_id, generic_plans=generic_plans, sent=setting is not None)
         return user, TenantAuth(token=token, company_id=company_id, role=role)
 
     def _validated_token(self, raw: str):
@@ -117,9 +124,16 @@ class TenantJWTAuthentication(BaseAuthentication):
                 _("The token is invalid or expired."), code="token_not_valid"
             )
 
-    def _user(self, token) -> User:
+    @staticmethod
+    def _user_id(token) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(str(token.payload.get(jwt_settings.USER_ID_CLAIM)))
+        except ValueError:
+            return None
+
+    def _user(self, token, *, also_select: tuple[str, list] | None = None) -> User:
         user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
-        user = user_by_id(user_id) if user_id else None
+        user = user_by_id(user_id, also_select=also_select) if user_id else None
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed(
                 _("User not found or inactive."), code="user_inactive"

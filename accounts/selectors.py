@@ -16,17 +16,35 @@ _NO_MEMBERSHIP = "-"
 
 
 _USER_BY_ID = HandWritten("SELECT {columns} FROM accounts_user u WHERE u.id = %s", (User, "u"))
+# With other select-list items, run whether or not the user is found; by their text.
+_USER_BY_ID_WITH: dict[str, HandWritten] = {}
 
 
-def user_by_id(user_id) -> User | None:
+def user_by_id(user_id, *, also_select: tuple[str, list] | None = None) -> User | None:
     """The user of an id, or None. Hand-written, as every authenticated request reads it and
-    building the ORM's query cost more Python than PostgreSQL took to run it."""
+    building the ORM's query cost more Python than PostgreSQL took to run it. `also_select`
+    (select-list items and their parameters: the tenant's setting, `tenant_setting_columns`)
+    runs in the same statement, found or not; on PostgreSQL only."""
     try:
         user_id = User._meta.pk.to_python(user_id)
     except ValidationError:
-        return None
-    found = _USER_BY_ID.rows([User._meta.pk.get_db_prep_value(user_id, connection)])
-    return found[0][0] if found else None
+        user_id = None
+    if also_select is None:
+        if user_id is None:
+            return None
+        found = _USER_BY_ID.rows([User._meta.pk.get_db_prep_value(user_id, connection)])
+        return found[0][0] if found else None
+    also, params = also_select
+    statement = _USER_BY_ID_WITH.get(also)
+    if statement is None:
+        # Only fixed texts of our own code are formatted in; values are parameters.
+        statement = _USER_BY_ID_WITH[also] = HandWritten(
+            f"SELECT {{columns}} FROM (SELECT {also}) t "  # noqa: S608
+            "LEFT JOIN accounts_user u ON u.id = %s",
+            (User, "u"),
+        )
+    ((user,),) = statement.rows([*params, user_id])
+    return user
 
 
 def membership_cache_key(user_id, company_id) -> str:

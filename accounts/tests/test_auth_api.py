@@ -432,6 +432,43 @@ def test_a_deactivated_user_is_refused_even_with_a_valid_token(company_a, client
     assert client.get("/api/v1/auth/me").status_code == 401
 
 
+def test_an_unknown_or_inactive_user_is_refused_before_the_company_is_looked_at(
+    company_a, client_as
+):
+    """The membership is checked before the user's row is read (with the tenant's setting):
+    still, a deactivated or deleted user hears 401, with a membership or without one."""
+    client = client_as(company_a, Role.SELLER)
+    assert client.get("/api/v1/companies/current/").status_code == 200
+    User.objects.filter(pk=client.user.pk).update(is_active=False)
+    refused = client.get("/api/v1/companies/current/")
+    assert refused.status_code == 401 and error_code(refused) == "user_inactive"
+    Membership.objects.filter(user=client.user).update(is_active=False)
+    from accounts.services import membership_cache_invalidate
+
+    membership_cache_invalidate(user_id=client.user.pk, company_id=company_a.pk)
+    refused = client.get("/api/v1/companies/current/")
+    assert refused.status_code == 401 and error_code(refused) == "user_inactive"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("method", ["get", "patch"])
+def test_the_users_row_and_the_tenants_setting_are_one_statement(company_a, client_as, method):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_as(company_a, Role.OWNER)
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)("/api/v1/companies/current/", {}, format="json")
+    assert response.status_code == 200, response.json()
+    statements = [q["sql"] for q in queries if "accounts_user" in q["sql"]]
+    first = statements[0]
+    assert "set_config" in first and "app.tenant_id" in first
+    assert ("plan_cache_mode" in first) == (method == "patch")  # writes allow generic plans
+    assert not any(
+        "set_config" in q["sql"] and "accounts_user" not in q["sql"] for q in queries
+    )  # the setting is not sent again
+
+
 def test_password_reset_flow_without_user_enumeration(api, django_capture_on_commit_callbacks):
     user = UserFactory(email="reset@example.co")
     tokens = login(api, user.email).json()
