@@ -966,7 +966,7 @@ class PosSaleViewSet(TenantViewSet):
     )
     @idempotent
     def create(self, request):
-        data = self.validated_input(PosSaleInputSerializer)
+        data = self.validated_input(PosSaleInputSerializer, kept=True)
         # Inside the request's transaction, which rolls back as a whole on any error.
         sale = services.pos_sale_create.within(user=request.user, role=self.role, **data)
         invoice = sale.invoice

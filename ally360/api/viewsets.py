@@ -13,7 +13,7 @@ from ally360.roles import can_see_costs, has_permission
 
 from .filters import BOOLEAN_WORDS
 from .permissions import RolePermission, current_role
-from .serializers import RowRenderer, as_of_date
+from .serializers import RowRenderer, as_of_date, validated_by_kept
 
 UUID_PATTERN = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
@@ -56,8 +56,15 @@ class TenantViewSet(viewsets.GenericViewSet):
     def tenant_id(self):
         return self.request.auth.company_id
 
-    def validated_input(self, serializer_class=None, *, partial=False, data=None) -> dict:
+    def validated_input(
+        self, serializer_class=None, *, partial=False, data=None, kept=False
+    ) -> dict:
+        """The request's input, validated. `kept`: by a serializer kept between requests
+        (`validated_by_kept`, for the busiest input)."""
         serializer_class = serializer_class or self.input_serializer_class
+        if kept and not partial:
+            data = self.request.data if data is None else data
+            return validated_by_kept(serializer_class, data, self.get_serializer_context())
         serializer = serializer_class(
             data=self.request.data if data is None else data,
             partial=partial,

@@ -333,6 +333,32 @@ def test_each_sale_answers_for_its_own_request(seller_a, owner_a, shop_a, compan
     assert len({answer["id"] for answer in answers}) == 3
 
 
+def test_each_sale_is_validated_on_its_own(seller_a, owner_b, shop_a, shop_b, company_a):
+    """The input's serializer is kept between requests (`validated_by_kept`): a refused sale
+    leaves nothing for the next, each request's company decides which ids exist, and each
+    error names its own request's problem."""
+    open_shift(seller_a, shop_a)
+    line = {"variant": shop_a.v("iva19"), "quantity": "1"}
+    cash = [{"method": "cash", "amount": "50000"}]
+    refused = sell(seller_a, shop_a, [{**line, "quantity": "-1"}], cash)
+    assert refused.status_code == 400 and set(refused.json()["error"]["fields"]) == {"lines"}
+    sold = sell(seller_a, shop_a, [line], cash, notes="first")
+    assert sold.status_code == 201 and sold.json()["invoice"]["notes"] == "first"
+    refused = sell(seller_a, shop_a, [line], [{"method": "gold", "amount": "1"}])
+    assert refused.status_code == 400 and set(refused.json()["error"]["fields"]) == {"tenders"}
+    sold = sell(seller_a, shop_a, [line, line], cash)
+    assert sold.status_code == 201 and len(sold.json()["invoice"]["lines"]) == 2
+    assert sold.json()["invoice"]["notes"] == ""  # nothing kept of the sale before
+    # Another company's request, the same kept serializer: company A's variant is unknown there.
+    open_shift(owner_b, shop_b)
+    refused = sell(owner_b, shop_b, [line], cash)
+    assert refused.status_code == 400 and set(refused.json()["error"]["fields"]) == {"lines"}
+    sold = sell(owner_b, shop_b, [{**line, "variant": shop_b.v("iva19")}], cash)
+    assert sold.status_code == 201, sold.json()
+    with tenant_context(company_a):
+        assert Invoice.objects.count() == 2
+
+
 def test_several_tenders(seller_a, shop_a):
 
     open_shift(seller_a, shop_a)
