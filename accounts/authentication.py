@@ -72,7 +72,11 @@ class TenantJWTAuthentication(BaseAuthentication):
                 code="bad_authorization_header",
             )
         token = self._validated_token(header[1].decode("latin-1"))
-        company_id = self._requested_company(request, token)
+        try:
+            company_id = self._requested_company(request, token)
+        except exceptions.APIException:
+            self._user(token)  # an unknown or inactive user, a revoked token: 401 first
+            raise
         if company_id is None:
             return self._user(token), TenantAuth(token=token)
         user_id = self._user_id(token)

@@ -281,7 +281,8 @@ def prepared_for_save(fields: list, values: list, connection) -> list:
 def _passes_unchanged(connection) -> dict:
     """Field class → `check(field, value)`: True when Django's `get_db_prep_save` answers the
     value itself. Exact classes only: a subclass may convert differently."""
-    checks = _unchanged_checks.get(connection.vendor)
+    cache_key = (connection.vendor, settings.USE_TZ)
+    checks = _unchanged_checks.get(cache_key)
     if checks is not None:
         return checks
 
@@ -318,11 +319,11 @@ def _passes_unchanged(connection) -> dict:
     if connection.features.has_native_uuid_field:
         checks[models.UUIDField] = uuid_value
     checks = {kind: check for kind, check in checks.items() if check is not None}
-    _unchanged_checks[connection.vendor] = checks
+    _unchanged_checks[cache_key] = checks
     return checks
 
 
-_unchanged_checks: dict[str, dict] = {}
+_unchanged_checks: dict[tuple, dict] = {}
 
 
 def insert_values(model, values: dict, connection) -> tuple[str, str, list]:

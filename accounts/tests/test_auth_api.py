@@ -433,7 +433,7 @@ def test_a_deactivated_user_is_refused_even_with_a_valid_token(company_a, client
 
 
 def test_an_unknown_or_inactive_user_is_refused_before_the_company_is_looked_at(
-    company_a, client_as
+    api, company_a, company_b, client_as
 ):
     """The membership is checked before the user's row is read (with the tenant's setting):
     still, a deactivated or deleted user hears 401, with a membership or without one."""
@@ -448,6 +448,20 @@ def test_an_unknown_or_inactive_user_is_refused_before_the_company_is_looked_at(
     membership_cache_invalidate(user_id=client.user.pk, company_id=company_a.pk)
     refused = client.get("/api/v1/companies/current/")
     assert refused.status_code == 401 and error_code(refused) == "user_inactive"
+    # Nor does a bad company header answer first: 401, not its 404 or 403.
+    for header in ("not-a-uuid", str(company_b.pk)):
+        refused = client.get("/api/v1/companies/current/", HTTP_X_COMPANY_ID=header)
+        assert refused.status_code == 401 and error_code(refused) == "user_inactive", header
+    # A revoked token (the password changed) hears 401 whatever header it sends.
+    User.objects.filter(pk=client.user.pk).update(is_active=True)
+    from accounts.tokens import tokens_for_user
+
+    plain = tokens_for_user(client.user)["access"]
+    User.objects.filter(pk=client.user.pk).update(token_version=client.user.token_version + 1)
+    refused = api.get(
+        "/api/v1/companies/current/", HTTP_X_COMPANY_ID="not-a-uuid", **bearer(plain)
+    )
+    assert refused.status_code == 401 and error_code(refused) == "token_not_valid"
 
 
 @pytest.mark.postgres

@@ -170,7 +170,10 @@ class BulkLookupListSerializer(serializers.ListSerializer):
                 keys = {_uuid_key(item.get(name)) for item in data if isinstance(item, dict)}
                 keys.discard(None)
                 self.bulk_lookup[name] = field.objects_by_pk(keys)
-        return super().to_internal_value(data)
+        try:
+            return super().to_internal_value(data)
+        finally:
+            self.bulk_lookup = {}  # a kept serializer holds no request's rows after it
 
 
 def _uuid_key(value) -> str | None:

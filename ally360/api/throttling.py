@@ -22,8 +22,8 @@ logger = logging.getLogger("ally360.cache")
 def rate_limit_hit(request, *, group: str, key: str, rate: str) -> int | None:
     """Count one hit; return the seconds to wait when over the limit, else None.
 
-    With the cache unreachable the limit fails open (RATELIMIT_FAIL_OPEN): counters cannot be
-    kept, so nobody is limited rather than everybody.
+    With the cache unreachable the limit fails open (RATELIMIT_FAIL_OPEN, our setting): counters
+    cannot be kept, so nobody is limited rather than everybody.
     """
     if not settings.RATELIMIT_ENABLE:
         return None
@@ -44,19 +44,21 @@ def rate_limit_hit(request, *, group: str, key: str, rate: str) -> int | None:
 
 def _redis_hit(cache, *, group: str, key: str, rate: str) -> int | None:
     """django-ratelimit's count of the same bucket (its window and key, a test checks they
-    agree), in one round trip: INCR, and EXPIRE when the bucket is new. django-ratelimit's own
-    `add` then `incr` is two, on every API request."""
+    agree), in one round trip: create the bucket with its expiry if it is new (SET NX EX, as
+    its `add` does), then INCR. django-ratelimit's own `add` then `incr` is two, on every API
+    request."""
     limit, period = _split_rate(rate)
     window = _get_window(key, period)
     bucket = cache.make_key(_make_cache_key(group, window, rate, key, ALL))
     try:
         pipeline = cache.client.get_client(write=True).pipeline(transaction=False)
+        pipeline.set(bucket, 0, ex=period + EXPIRATION_FUDGE, nx=True)
         pipeline.incr(bucket)
-        pipeline.expire(bucket, period + EXPIRATION_FUDGE, nx=True)
-        count, _expiry_set = pipeline.execute()
+        _created, count = pipeline.execute()
     except RedisError:
         logger.exception("Rate-limit counter %s not kept", group)
-        return None
+        # As django-ratelimit: let everybody through, or (not failing open) nobody.
+        return None if settings.RATELIMIT_FAIL_OPEN else 1
     if count <= limit:
         return None
     return max(1, window - int(time.time()))

@@ -60,9 +60,11 @@ class TenantViewSet(viewsets.GenericViewSet):
         self, serializer_class=None, *, partial=False, data=None, kept=False
     ) -> dict:
         """The request's input, validated. `kept`: by a serializer kept between requests
-        (`validated_by_kept`, for the busiest input)."""
+        (`validated_by_kept`, for the busiest input; a whole input, never a partial one)."""
         serializer_class = serializer_class or self.input_serializer_class
-        if kept and not partial:
+        if kept:
+            if partial:
+                raise ValueError("A kept serializer validates whole inputs only.")
             data = self.request.data if data is None else data
             return validated_by_kept(serializer_class, data, self.get_serializer_context())
         serializer = serializer_class(

@@ -31,3 +31,16 @@ def test_one_round_trip_counts_django_ratelimits_bucket_and_limits_at_its_rate(s
     assert 0 < raw.ttl(bucket) <= 60 + EXPIRATION_FUDGE
     # Another key, another bucket.
     assert rate_limit_hit(request, group="probe", key="other", rate="3/m") is None
+
+
+@pytest.mark.parametrize("fail_open", [True, False])
+def test_with_redis_down_the_counter_follows_ratelimit_fail_open(settings, fail_open):
+    from ally360.settings import cache_config
+    from conftest import free_port
+
+    settings.CACHES = {"default": cache_config(f"redis://127.0.0.1:{free_port()}/0")}
+    settings.RATELIMIT_ENABLE = True
+    settings.RATELIMIT_FAIL_OPEN = fail_open
+    request = RequestFactory().get("/")
+    wait = rate_limit_hit(request, group="probe", key="k", rate="3/m")
+    assert wait == (None if fail_open else 1)
