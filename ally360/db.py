@@ -107,8 +107,8 @@ def update_rows(queryset, objs: list, field_names: list[str]) -> int | None:
         return cursor.rowcount
 
 
-# `_update_parts` of objects no row matches: nothing to send.
-NOTHING_TO_WRITE = ("", [])
+# `_update_parts` of objects no row matches: nothing to send (compared by identity).
+NOTHING_TO_WRITE = ("", ())
 
 
 def _update_parts(queryset, objs: list, field_names: list[str]) -> tuple[str, list] | None:

@@ -67,7 +67,18 @@ class Serializer(serializers.Serializer):
         return value
 
 
-_kept_for_answers = threading.local()
+_kept = threading.local()
+
+
+def _kept_serializer(serializer_class, **arguments):
+    """This thread's kept serializer of the class, made with `arguments` on first use."""
+    kept = getattr(_kept, "serializers", None)
+    if kept is None:
+        kept = _kept.serializers = {}
+    serializer = kept.get(serializer_class)
+    if serializer is None:
+        serializer = kept[serializer_class] = serializer_class(**arguments)
+    return serializer
 
 
 def answer_of(serializer_class, instance, context: dict) -> dict:
@@ -76,12 +87,7 @@ def answer_of(serializer_class, instance, context: dict) -> dict:
     payments' too) cost as much as rendering them, a tenth of a POS sale. Only for
     serializers that keep nothing of a call but `instance` and the context (a test compares
     the answers with a new serializer's, one context after another)."""
-    kept = getattr(_kept_for_answers, "serializers", None)
-    if kept is None:
-        kept = _kept_for_answers.serializers = {}
-    serializer = kept.get(serializer_class)
-    if serializer is None:
-        serializer = kept[serializer_class] = serializer_class(context=context)
+    serializer = _kept_serializer(serializer_class, context=context)
     serializer.instance = instance
     serializer._context = context
     try:
@@ -96,12 +102,7 @@ def validated_by_kept(serializer_class, data, context: dict) -> dict:
     `answer_of` keeps an answer's: for the busiest input (a POS sale's). Each call starts from
     its own data and context, and leaves none behind (a test sends a sale after a refused one,
     and sales of two roles in turn)."""
-    kept = getattr(_kept_for_answers, "inputs", None)
-    if kept is None:
-        kept = _kept_for_answers.inputs = {}
-    serializer = kept.get(serializer_class)
-    if serializer is None:
-        serializer = kept[serializer_class] = serializer_class(data=data, context=context)
+    serializer = _kept_serializer(serializer_class, data=data, context=context)
     serializer.initial_data = data
     serializer._context = context
     try:
