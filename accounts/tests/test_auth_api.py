@@ -458,9 +458,7 @@ def test_an_unknown_or_inactive_user_is_refused_before_the_company_is_looked_at(
 
     plain = tokens_for_user(client.user)["access"]
     User.objects.filter(pk=client.user.pk).update(token_version=client.user.token_version + 1)
-    refused = api.get(
-        "/api/v1/companies/current/", HTTP_X_COMPANY_ID="not-a-uuid", **bearer(plain)
-    )
+    refused = api.get("/api/v1/companies/current/", HTTP_X_COMPANY_ID="not-a-uuid", **bearer(plain))
     assert refused.status_code == 401 and error_code(refused) == "token_not_valid"
 
 
