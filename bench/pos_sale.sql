@@ -31,9 +31,11 @@ SELECT v.*, p.*, u.*, pt.*, t.* FROM products_variant v
  ORDER BY v.id, t.kind, t.rate DESC, t.name;
 -- the cashier's open shift (locked: a close waits) with its register and point of sale, the
 -- final consumer and the default price list, in one statement
+-- (and, as the API does there, generic plans at once for the sale's remaining statements)
 SELECT s.*, r.*, d.*, c.*, l.* FROM pos_shift s
   JOIN pos_cashregister r ON r.id = s.register_id
   JOIN pos_pdv d ON d.id = r.pdv_id
+  CROSS JOIN (SELECT set_config('plan_cache_mode', 'force_generic_plan', true)) g
   LEFT JOIN LATERAL (SELECT * FROM contacts_contact
                       WHERE tenant_id = :tenant_id AND is_final_consumer LIMIT 1) c ON true
   LEFT JOIN LATERAL (SELECT * FROM products_pricelist

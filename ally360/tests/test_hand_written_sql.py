@@ -41,6 +41,10 @@ def test_the_sale_reads_its_shift_consumer_and_price_list_as_the_orm_does(
             shift, defaults = _shift_for_sale(cashier)
             consumer, price_list = defaults.final_consumer(), defaults.price_list()
         assert len(queries) == 1 and "FOR UPDATE OF" in queries[0]["sql"]
+        # The sale's remaining statements go to rows by key: generic plans until it ends.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('plan_cache_mode')")
+            assert cursor.fetchone()[0] == "force_generic_plan"
         expected = shift_open_for_user(cashier)
         assert values(shift) == values(expected)
         assert values(shift.register) == values(expected.register)
