@@ -29,7 +29,7 @@ GENERIC_PLANS_SQL = "set_config('plan_cache_mode', 'auto', true)"
 # psycopg parses a statement's `%s` placeholders into PostgreSQL's `$n` once and keeps the
 # result (an LRU of 128 statements), but only for statements of at most 4,096 bytes and 50
 # parameters: it assumes longer ones are one-off ORM inserts. The statements of `insert_rows`
-# and `insert_together` are long and few (one text per model and row count): a sale's
+# and `write_together` are long and few (one text per model and row count): a sale's
 # invoice, lines and payment (97 parameters) was parsed anew on every request, a twentieth of
 # the sale. Its limits are module settings read on every call.
 CACHED_STATEMENT_LENGTH = 32_768
@@ -177,13 +177,7 @@ def insert_rows(queryset, objs: list) -> bool:
     a sale (its lines, payments and stock movements) that was a tenth of the request. Django's
     preparation and per-field semantics are kept: primary keys and related ids as
     `bulk_create` sets them, `pre_save` (auto_now), `get_db_prep_save`."""
-    return insert_together([(queryset, objs)])
-
-
-def insert_together(batches: list[tuple]) -> bool:
-    """`insert_rows` of each (queryset, objs) in turn, in one statement (`write_together`).
-    False, with nothing written, where any does not apply."""
-    return write_together([("create", queryset, objs) for queryset, objs in batches])
+    return write_together([("create", queryset, objs)])
 
 
 def write_together(writes: list[tuple]) -> bool:

@@ -25,7 +25,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
-from .db import insert_values
+from .db import insert_values, prepared_for_save
 from .exceptions import Conflict, ValidationFailed
 from .models import IdempotencyRecord
 from .tenancy import require_tenant_id
@@ -131,6 +131,7 @@ _STORE = """
     UPDATE core_idempotencyrecord SET status_code = %s, response_body = %s, updated_at = %s
      WHERE id = %s AND tenant_id = %s
 """
+_STORE_FIELDS = ("status_code", "response_body", "updated_at", "id", "tenant")
 
 
 def idempotency_store(record_id: uuid.UUID, status_code: int, body) -> None:
@@ -138,15 +139,10 @@ def idempotency_store(record_id: uuid.UUID, status_code: int, body) -> None:
     this JSON row was a thirtieth of a POS sale); values are prepared as the ORM would."""
     connection = transaction.get_connection()
     meta = IdempotencyRecord._meta
-    params = [
-        status_code,
-        meta.get_field("response_body").get_db_prep_save(body, connection),
-        meta.get_field("updated_at").get_db_prep_save(timezone.now(), connection),
-        meta.pk.get_db_prep_save(record_id, connection),
-        meta.get_field("tenant").get_db_prep_save(require_tenant_id(), connection),
-    ]
+    fields = [meta.get_field(name) for name in _STORE_FIELDS]
+    values = [status_code, body, timezone.now(), record_id, require_tenant_id()]
     with connection.cursor() as cursor:
-        cursor.execute(_STORE, params)
+        cursor.execute(_STORE, prepared_for_save(fields, values, connection))
 
 
 def once_per_form(request, key: str, scope: str, act, *, used: str) -> tuple[dict, bool]:
