@@ -14,6 +14,13 @@ def _install_tenant_guard(sender, connection, **kwargs):
         connection.execute_wrappers.append(guard_tenant_queries)
 
 
+def _load_timestamps_in_c(sender, connection, **kwargs):
+    if connection.vendor == "postgresql":
+        from .db import load_timestamps_in_c
+
+        load_timestamps_in_c(connection)
+
+
 class CoreConfig(AppConfig):
     name = "ally360"
     label = "core"
@@ -23,6 +30,8 @@ class CoreConfig(AppConfig):
         from . import checks  # noqa: F401  (registers the system checks)
 
         connection_created.connect(_install_tenant_guard, dispatch_uid="ally360-tenant-guard")
+        connection_created.connect(_load_timestamps_in_c, dispatch_uid="ally360-timestamps")
+
         if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             from .db import cache_long_statements
 

@@ -14,7 +14,7 @@ sets its tenant: `ally360.tenancy.activate_tenant`).
 """
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -48,7 +48,34 @@ def cache_long_statements() -> None:
     )
 
 
+def load_timestamps_in_c(connection) -> None:
+    """On a new psycopg connection of a UTC session (`USE_TZ`, Django's default), read
+    `timestamptz` values with the C `datetime.fromisoformat` instead of psycopg's Python
+    parser under Django's loader (a POS sale reads about 60 of them: a twentieth of its
+    Python). The same values: an aware UTC datetime; anything else (another offset, a year
+    past 9999, BC, infinity) goes to Django's loader as before."""
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+
+    if connection.timezone is not UTC:
+        return
+
+    class UtcTimestamptzLoader(BaseTzLoader):
+        timezone = UTC
+
+        def load(self, data):
+            try:
+                value = datetime.fromisoformat(str(data, "ascii"))
+            except ValueError:
+                return super().load(data)
+            if value.tzinfo is not UTC:  # an offset other than +00
+                return super().load(data)
+            return value
+
+    connection.connection.adapters.register_loader("timestamptz", UtcTimestamptzLoader)
+
+
 def allow_generic_plans(*, using: str = DEFAULT_DB_ALIAS) -> None:
+
     """Let PostgreSQL reuse generic plans until the current transaction ends."""
     connection = connections[using]
     if connection.vendor != "postgresql" or not connection.in_atomic_block:

@@ -47,16 +47,20 @@ UPDATE invoices_numberingrange SET next_number = next_number + 1, updated_at = n
  WHERE tenant_id = :tenant_id AND pdv_id = :pdv_id AND document_type = 'pos' AND is_active
    AND next_number <= range_to AND valid_from <= current_date AND valid_to >= current_date
  RETURNING next_number - 1 AS next_number \gset
--- stock: which rows exist (missing ones are created before any is locked), then lock them in
--- order
-SELECT * FROM inventory_stock
- WHERE tenant_id = :tenant_id AND variant_id = ANY(ARRAY[:v1, :v2, :v3]::uuid[])
-   AND pdv_id = ANY(ARRAY[:pdv_id]::uuid[])
- ORDER BY variant_id, pdv_id;
-SELECT * FROM inventory_stock
- WHERE tenant_id = :tenant_id AND variant_id = ANY(ARRAY[:v1, :v2, :v3]::uuid[])
-   AND pdv_id = ANY(ARRAY[:pdv_id]::uuid[])
- ORDER BY variant_id, pdv_id FOR UPDATE;
+-- stock: the rows of the sale's (variant, pdv) keys, each locked by index in key order, when
+-- all of them exist (the API creates a missing one first, before it locks any; here all do)
+SELECT s.* FROM unnest(ARRAY[:v1, :v2, :v3]::uuid[], ARRAY[:pdv_id, :pdv_id, :pdv_id]::uuid[])
+                WITH ORDINALITY AS k(variant_id, pdv_id, n)
+  JOIN LATERAL (SELECT * FROM inventory_stock l
+                 WHERE l.tenant_id = :tenant_id AND l.variant_id = k.variant_id
+                   AND l.pdv_id = k.pdv_id FOR UPDATE) s ON true
+ WHERE (SELECT bool_and(EXISTS (SELECT 1 FROM inventory_stock c
+                                 WHERE c.tenant_id = :tenant_id AND c.variant_id = e.variant_id
+                                   AND c.pdv_id = e.pdv_id))
+          FROM unnest(ARRAY[:v1, :v2, :v3]::uuid[], ARRAY[:pdv_id, :pdv_id, :pdv_id]::uuid[])
+               AS e(variant_id, pdv_id))
+ ORDER BY k.n;
+
 -- the stock's new values, its ledger, the invoice (issued and paid), its lines and the cash
 -- tender, in one statement
 WITH stock AS (

@@ -76,6 +76,11 @@ def lock_stocks(pairs: set[tuple]) -> dict[tuple[str, str], Stock]:
         return {}
     variant_ids = sorted({variant_id for variant_id, _pdv in keys})
     pdv_ids = sorted({pdv_id for _variant, pdv_id in keys})
+    if connection.vendor == "postgresql":
+        # The usual case, every row there: one statement finds and locks them all.
+        locked = _stocks_locked_if_all_exist(keys)
+        if locked:
+            return {key: stock for key, stock in zip(keys, locked, strict=True)}
     existing = {_key(s.variant_id, s.pdv_id) for s in _stocks(variant_ids, pdv_ids, lock=False)}
     missing = [key for key in keys if key not in existing]
     if missing:
@@ -94,6 +99,31 @@ _STOCKS = """
 """
 _STOCKS_READ = HandWritten(_STOCKS, (Stock, "s"))
 _STOCKS_LOCKED = HandWritten(_STOCKS + " FOR UPDATE", (Stock, "s"))
+# The rows of exactly these (variant, pdv) keys, locked one by one in the keys' order, and
+# only when every one exists. The existence check is an uncorrelated subquery, evaluated once
+# before anything is scanned: with a row missing the statement locks nothing and yields
+# nothing (`lock_stocks` then creates it first). Each key is one probe by index, also in the
+# generic plan a sale uses (a `tenant_id = $1` scan of a big catalogue is what that plan picks
+# for the forms above). Stock rows are never deleted (PROTECT), so "all exist" holds on.
+_STOCKS_LOCKED_IF_ALL_EXIST = HandWritten(
+    """
+    SELECT {columns}
+      FROM unnest(%(variants)s::uuid[], %(pdvs)s::uuid[]) WITH ORDINALITY AS k(variant_id, pdv_id, n)
+      JOIN LATERAL (
+           SELECT * FROM inventory_stock l
+            WHERE l.tenant_id = %(tenant)s AND l.variant_id = k.variant_id
+              AND l.pdv_id = k.pdv_id
+              FOR UPDATE
+           ) s ON true
+     WHERE (SELECT bool_and(EXISTS (
+                   SELECT 1 FROM inventory_stock c
+                    WHERE c.tenant_id = %(tenant)s AND c.variant_id = e.variant_id
+                      AND c.pdv_id = e.pdv_id))
+              FROM unnest(%(variants)s::uuid[], %(pdvs)s::uuid[]) AS e(variant_id, pdv_id))
+     ORDER BY k.n
+    """,
+    (Stock, "s"),
+)
 
 
 def _stocks(variant_ids: list[str], pdv_ids: list[str], *, lock: bool) -> list[Stock]:
@@ -106,6 +136,17 @@ def _stocks(variant_ids: list[str], pdv_ids: list[str], *, lock: bool) -> list[S
     params = {"tenant": require_tenant_id(), "variants": variant_ids, "pdvs": pdv_ids}
     statement = _STOCKS_LOCKED if lock else _STOCKS_READ
     return [stock for (stock,) in statement.rows(params)]
+
+
+def _stocks_locked_if_all_exist(keys: list[tuple[str, str]]) -> list[Stock]:
+    """The stock rows of these (variant, pdv) keys, locked in the keys' order, when every one
+    exists; otherwise an empty list, and no row locked (PostgreSQL only)."""
+    params = {
+        "tenant": require_tenant_id(),
+        "variants": [variant_id for variant_id, _pdv in keys],
+        "pdvs": [pdv_id for _variant, pdv_id in keys],
+    }
+    return [stock for (stock,) in _STOCKS_LOCKED_IF_ALL_EXIST.rows(params)]
 
 
 def _shortage_error(shortages: list[dict]) -> Conflict:

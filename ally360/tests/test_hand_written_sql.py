@@ -2,10 +2,12 @@
 answer (`ally360.db.ModelColumns`), and `bulk_create` assembled once per shape
 (`ally360.db.insert_rows`) stores what Django's would."""
 
+import threading
 import uuid
+from datetime import datetime
 
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Value
 from django.test.utils import CaptureQueriesContext
 
@@ -16,7 +18,7 @@ from ally360.tenancy import tenant_context
 from ally360.tests.tenancy_app.models import Note
 from contacts.services import final_consumer
 from inventory.models import Stock
-from inventory.services import _stocks, lock_stocks
+from inventory.services import _stocks, _stocks_locked_if_all_exist, lock_stocks
 from invoices.services import _shift_for_sale
 from pos.services import shift_open, shift_open_for_user
 from products.models import PriceList, Tax
@@ -115,24 +117,76 @@ def test_stock_rows_are_locked_and_read_as_the_orm_reads_them(company_a, company
             assert len(found) == len(variants)
 
 
+def lockable_elsewhere(company, stock_ids) -> bool:
+    """Whether another connection could lock all these rows now (`FOR UPDATE NOWAIT`)."""
+    outcome = {}
+
+    def probe():
+        try:
+            with tenant_context(company), transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id FROM inventory_stock WHERE id = ANY(%s) FOR UPDATE NOWAIT",
+                    [list(stock_ids)],
+                )
+            outcome["free"] = True
+        except OperationalError:  # 55P03: lock not available
+            outcome["free"] = False
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join(timeout=30)
+    return outcome["free"]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_missing_stock_rows_are_created_before_this_call_locks_any(company_a, make_product):
     """The order that keeps two documents creating the same rows from deadlocking: one that held
     a stock row lock while waiting for the other's uncommitted insert of a row both need (the
-    other waiting for that lock) would deadlock with it, as a review showed with three sales."""
+    other waiting for that lock) would deadlock with it, as a review showed with three sales.
+    The first statement locks rows only when all of them exist; here one is missing, so it
+    locks nothing, and the rows are locked after the missing one is created."""
     from pos.models import PDV
 
     held = make_product(company_a, sku="HELD", stock={None: 5})
     new = make_product(company_a, sku="NEW")
     with tenant_context(company_a), transaction.atomic():
         pdv = PDV.objects.get(is_main=True)
-        pairs = {(held.variants.get().pk, pdv.pk), (new.variants.get().pk, pdv.pk)}
+        held_stock = Stock.objects.get(variant__product=held)
+        keys = sorted(
+            [(str(held.variants.get().pk), str(pdv.pk)), (str(new.variants.get().pk), str(pdv.pk))]
+        )
+        assert _stocks_locked_if_all_exist(keys) == []
+        assert lockable_elsewhere(company_a, [held_stock.pk])
         with CaptureQueriesContext(connection) as queries:
-            stocks = lock_stocks(pairs)
+            stocks = lock_stocks(set(keys))
         statements = [query["sql"] for query in queries]
         inserted = next(i for i, sql in enumerate(statements) if sql.startswith("INSERT"))
         locking = [i for i, sql in enumerate(statements) if "FOR UPDATE" in sql]
-        assert locking and min(locking) > inserted
+        assert "bool_and(EXISTS" in statements[0]  # locks only when all exist: nothing here
+        assert locking[0] == 0 and min(locking[1:]) > inserted
         assert sorted(stock.quantity for stock in stocks.values()) == [0, 5]
+        assert not lockable_elsewhere(company_a, [held_stock.pk])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_stock_rows_are_found_and_locked_in_one_statement(company_a, make_shop):
+    """The usual case, every row there: one statement, by index per key, locks them in the
+    keys' order and answers them as the ORM reads them."""
+    shop = make_shop(company_a)
+    with tenant_context(company_a), transaction.atomic():
+        keys = sorted((str(variant.pk), str(shop.pdv.pk)) for variant in shop.variants.values())
+        rows = list(Stock.objects.filter(pdv=shop.pdv).order_by("variant_id"))
+        assert len(rows) == len(keys) > 1
+        with CaptureQueriesContext(connection) as queries:
+            stocks = lock_stocks(set(keys))
+        assert len(queries) == 1
+        assert list(stocks) == keys
+        assert [values(stock) for stock in stocks.values()] == [values(row) for row in rows]
+        for row in rows:
+            assert not lockable_elsewhere(company_a, [row.pk])
+    assert lockable_elsewhere(company_a, [row.pk for row in rows])  # released at commit
 
 
 def test_bulk_create_is_one_insert_with_djangos_values(company_a):
@@ -313,3 +367,48 @@ def test_values_are_prepared_for_saving_as_django_prepares_them():
                 assert repr(prepared) == repr(expected), (field, value)
                 checked += 1
     assert checked > 1000
+
+
+@pytest.mark.parametrize("session_zone", ["UTC", "America/Bogota"])
+def test_timestamps_are_read_as_djangos_loader_reads_them(session_zone):
+    """`load_timestamps_in_c` answers what Django's loader answers, for every shape of text
+    PostgreSQL sends (fractions of any length, the first and last years, BC, infinity, another
+    session time zone): the same value, or the same error."""
+    import psycopg
+    from django.db import DataError
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+
+    class DjangosLoader(BaseTzLoader):
+        timezone = connection.timezone
+
+    literals = [
+        "2026-12-07 02:30:43.123456+00",
+        "2026-12-07 02:30:43.12+00",
+        "2026-12-07 02:30:43.1+00",
+        "2026-12-07 02:30:43+00",
+        "2026-06-30 23:59:59.999999-05",
+        "0001-01-01 00:00:00+00",
+        "9999-12-31 23:59:59.999999+00",
+        "0044-03-15 12:00:00+00 BC",
+        "infinity",
+        "-infinity",
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        assert cursor.adapters.get_loader(1184, 0).__name__ == "UtcTimestamptzLoader"
+        cursor.execute("SELECT set_config('TimeZone', %s, true)", [session_zone])
+        for literal in literals:
+            cursor.execute("SELECT %s::timestamptz::text", [literal])
+            (text,) = cursor.fetchone()
+            reference = DjangosLoader(1184, cursor.connection)
+            try:
+                expected = reference.load(text.encode())
+            except psycopg.DataError:  # out of Python's range
+                expected = "DataError"
+            try:
+                cursor.execute("SELECT %s::timestamptz", [literal])
+                (found,) = cursor.fetchone()
+            except DataError:  # Django's wrapping of psycopg's
+                found = "DataError"
+            assert found == expected, text
+            if isinstance(found, datetime):
+                assert found.tzinfo is expected.tzinfo and found.utcoffset() == expected.utcoffset()
