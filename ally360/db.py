@@ -75,7 +75,6 @@ def load_timestamps_in_c(connection) -> None:
 
 
 def allow_generic_plans(*, using: str = DEFAULT_DB_ALIAS) -> None:
-
     """Let PostgreSQL reuse generic plans until the current transaction ends."""
     connection = connections[using]
     if connection.vendor != "postgresql" or not connection.in_atomic_block:
