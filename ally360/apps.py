@@ -28,7 +28,9 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
+        from .db import plain_thread_local_connections
 
+        plain_thread_local_connections()
         connection_created.connect(_install_tenant_guard, dispatch_uid="ally360-tenant-guard")
         connection_created.connect(_load_timestamps_in_c, dispatch_uid="ally360-timestamps")
 

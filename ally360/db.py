@@ -13,6 +13,7 @@ go to rows by key, allows generic plans for its own transaction only (in the sta
 sets its tenant: `ally360.tenancy.activate_tenant`).
 """
 
+import threading
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -72,6 +73,32 @@ def load_timestamps_in_c(connection) -> None:
             return value
 
     connection.connection.adapters.register_loader("timestamptz", UtcTimestamptzLoader)
+
+
+def plain_thread_local_connections() -> None:
+    """Keep Django's database connections in a `threading.local` instead of asgiref's `Local`.
+
+    Django asks for `connections[alias]` some sixty times in a POS sale (every transaction,
+    cursor and queryset does). asgiref's thread-critical `Local` answers each through its
+    `__getattr__`: Python first builds an AttributeError for the plain lookup that misses,
+    then asgiref raises and catches a RuntimeError to learn no event loop is running. A
+    `threading.local` holds the connection as a plain attribute: 3 % of a sale's Python.
+    In a thread with no event loop, asgiref's `Local` is documented to behave exactly as a
+    `threading.local`; Django touches connections only in such threads (async code reaches
+    the database through `sync_to_async`, and the ORM refuses to run in an event loop). The
+    connections this thread already opened are kept."""
+    from django.db import connections
+
+    current = connections._connections
+    if type(current) is threading.local:
+        return
+    plain = threading.local()
+    for alias in connections.settings:
+        try:
+            setattr(plain, alias, getattr(current, alias))
+        except AttributeError:  # not opened in this thread
+            continue
+    connections._connections = plain
 
 
 def allow_generic_plans(*, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -157,7 +184,7 @@ def _update_parts(queryset, objs: list, field_names: list[str]) -> tuple[str, li
     fields = _checked_fields(meta, objs, field_names)
     rows = {}
     for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="bulk_update", fields=fields)
+        related_fields_prepared(obj, "bulk_update", fields)
         rows.setdefault(obj.pk, [getattr(obj, field.attname) for field in fields])
     if any(hasattr(value, "resolve_expression") for row in rows.values() for value in row):
         return None
@@ -263,13 +290,17 @@ def _insert_parts(queryset, objs: list) -> tuple[str, list] | None:
     ):
         return None
     queryset._for_write = True
-    queryset._prepare_for_bulk_create(objs)
+    # Django's `_prepare_for_bulk_create` for a database that takes DEFAULT in a bulk insert.
+    for obj in objs:
+        if not obj._is_pk_set():
+            obj.pk = meta.pk.get_pk_value_on_save(obj)
+        related_fields_prepared(obj, "bulk_create")
     if not all(obj._is_pk_set() for obj in objs):
         return None
     values = [field.pre_save(obj, True) for obj in objs for field in fields]
-    if any(hasattr(value, "resolve_expression") for value in values):
+    params = _prepared_unless_computed(fields * len(objs), values, connection)
+    if params is None:
         return None
-    params = prepared_for_save(fields * len(objs), values, connection)
     key = (meta.label, len(objs))
     sql = _insert_statements.get(key)
     if sql is None:
@@ -296,6 +327,61 @@ def prepared_for_save(fields: list, values: list, connection) -> list:
         else field.get_db_prep_save(value, connection)
         for field, value in zip(fields, values, strict=True)
     ]
+
+
+def _prepared_unless_computed(fields: list, values: list, connection) -> list | None:
+    """`prepared_for_save`, or None when a value is an expression for the database to compute
+    (checked only on the values that are not plain ones)."""
+    passes = _passes_unchanged(connection)
+    prepared = []
+    for field, value in zip(fields, values, strict=True):
+        check = passes.get(type(field))
+        if check is not None and check(field, value):
+            prepared.append(value)
+        elif hasattr(value, "resolve_expression"):
+            return None
+        else:
+            prepared.append(field.get_db_prep_save(value, connection))
+    return prepared
+
+
+_relation_fields: dict = {}
+
+
+def related_fields_prepared(obj, operation_name: str, fields=None) -> None:
+    """`obj._prepare_related_fields_for_save(operation_name, fields)`, Django 5.2's steps and
+    messages, over the model's foreign keys only: Django's walks every column looking for them
+    (the rows of a sale: 11 instances, 200 columns). A model with private relations (a
+    generic foreign key) takes Django's own. A test compares the two."""
+    model = type(obj)
+    relations = _relation_fields.get(model)
+    if relations is None:
+        meta = model._meta
+        relations = _relation_fields[model] = (
+            False
+            if any(field.is_relation for field in meta.private_fields)
+            else [field for field in meta.concrete_fields if field.is_relation]
+        )
+    if relations is False:
+        obj._prepare_related_fields_for_save(operation_name=operation_name, fields=fields)
+        return
+    for field in relations:
+        if (fields and field not in fields) or not field.is_cached(obj):
+            continue
+        related = getattr(obj, field.name, None)
+        if not related:
+            continue
+        if not related._is_pk_set():
+            if not field.remote_field.multiple:
+                field.remote_field.delete_cached_value(related)
+            raise ValueError(
+                f"{operation_name}() prohibited to prevent data loss due to unsaved related "
+                f"object '{field.name}'."
+            )
+        if getattr(obj, field.attname) in field.empty_values:
+            setattr(obj, field.name, related)  # saved after it was assigned
+        if getattr(related, field.target_field.attname) != getattr(obj, field.attname):
+            field.delete_cached_value(obj)  # its key changed since
 
 
 def _passes_unchanged(connection) -> dict:

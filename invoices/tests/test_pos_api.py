@@ -3,7 +3,9 @@
 from decimal import Decimal
 
 import pytest
+from rest_framework.renderers import JSONRenderer
 
+from ally360.models import IdempotencyRecord
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
 from conftest import ALL_ROLES, error_code
@@ -673,7 +675,16 @@ def test_idempotent_pos_sale(seller_a, shop_a, company_a):
     first = seller_a.post(SALES, body, format="json", HTTP_IDEMPOTENCY_KEY="ticket-77")
     retry = seller_a.post(SALES, body, format="json", HTTP_IDEMPOTENCY_KEY="ticket-77")
     assert first.status_code == retry.status_code == 201
-    assert retry.json()["invoice"]["id"] == first.json()["invoice"]["id"]
+    assert retry["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
+    # The first answer is rendered once, before it is stored: DRF's own rendering of its data,
+    # and what the retry gets back.
+    assert first["Content-Type"] == retry["Content-Type"] == "application/json"
+    assert first.content == JSONRenderer().render(first.data)
+    assert retry.json() == first.json()
+    with tenant_context(company_a):
+        stored = IdempotencyRecord.objects.get(key="ticket-77")
+        assert stored.status_code == 201 and stored.response_body == first.json()
+
     assert (
         seller_a.post(
             SALES, {**body, "notes": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="ticket-77"
