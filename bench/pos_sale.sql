@@ -1,5 +1,6 @@
--- One POS sale in raw SQL, for pgbench (-M prepared): the 10 statements the API runs for
--- POST pos/sales/ (3 lines + cash), in the same order, in one transaction, as the same
+-- One POS sale in raw SQL, for pgbench (-M prepared): the statements the API runs for
+-- POST pos/sales/ (3 lines + cash; the API's 8, here 9: the user's row and the tenant
+-- setting go apart), in the same order, in one transaction, as the same
 -- application role under row-level security (the membership comes from Redis in the API, so it
 -- has no statement here). bench/run.py fills bench_pos_target: one row per pgbench client, each
 -- a different company, exactly as the API clients are spread (read before the transaction:
@@ -60,7 +61,6 @@ SELECT s.* FROM unnest(ARRAY[:v1, :v2, :v3]::uuid[], ARRAY[:pdv_id, :pdv_id, :pd
           FROM unnest(ARRAY[:v1, :v2, :v3]::uuid[], ARRAY[:pdv_id, :pdv_id, :pdv_id]::uuid[])
                AS e(variant_id, pdv_id))
  ORDER BY k.n;
-
 -- the stock's new values, its ledger, the invoice (issued and paid), its lines and the cash
 -- tender, in one statement
 WITH stock AS (
