@@ -85,8 +85,11 @@ def plain_thread_local_connections() -> None:
     `threading.local` holds the connection as a plain attribute: 3 % of a sale's Python.
     In a thread with no event loop, asgiref's `Local` is documented to behave exactly as a
     `threading.local`; Django touches connections only in such threads (async code reaches
-    the database through `sync_to_async`, and the ORM refuses to run in an event loop). The
-    connections this thread already opened are kept."""
+    the database through `sync_to_async`, and the ORM refuses to run in an event loop). Only
+    code that runs the ORM inside an event loop anyway (`DJANGO_ALLOW_ASYNC_UNSAFE`: a
+    browser test's set-up) sees a difference: its tasks share the thread's connection instead
+    of one each. The connections this thread already opened are kept."""
+
     from django.db import connections
 
     current = connections._connections

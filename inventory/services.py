@@ -78,9 +78,9 @@ def lock_stocks(pairs: set[tuple]) -> dict[tuple[str, str], Stock]:
     pdv_ids = sorted({pdv_id for _variant, pdv_id in keys})
     if connection.vendor == "postgresql":
         # The usual case, every row there: one statement finds and locks them all.
-        locked = _stocks_locked_if_all_exist(keys)
-        if locked:
-            return {key: stock for key, stock in zip(keys, locked, strict=True)}
+        locked = {_key(s.variant_id, s.pdv_id): s for s in _stocks_locked_if_all_exist(keys)}
+        if all(key in locked for key in keys):
+            return {key: locked[key] for key in keys}
     existing = {_key(s.variant_id, s.pdv_id) for s in _stocks(variant_ids, pdv_ids, lock=False)}
     missing = [key for key in keys if key not in existing]
     if missing:

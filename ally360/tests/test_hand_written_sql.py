@@ -3,6 +3,7 @@ answer (`ally360.db.ModelColumns`), and `bulk_create` assembled once per shape
 (`ally360.db.insert_rows`) stores what Django's would."""
 
 import threading
+import time
 import uuid
 from datetime import datetime
 
@@ -187,6 +188,67 @@ def test_existing_stock_rows_are_found_and_locked_in_one_statement(company_a, ma
         for row in rows:
             assert not lockable_elsewhere(company_a, [row.pk])
     assert lockable_elsewhere(company_a, [row.pk for row in rows])  # released at commit
+
+
+def waits_for_a_lock(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+        found = cursor.fetchone()
+    return found is not None and found[0] == "Lock"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("held", ["first", "last"])
+def test_the_one_statement_locks_stock_rows_in_key_order(company_a, make_shop, held):
+    """Another transaction holds one key's row: the statement waits there, having locked the
+    rows of the keys before it and none after — the (variant, pdv) order every document
+    locks in, which keeps two of them from deadlocking."""
+    shop = make_shop(company_a)
+    with tenant_context(company_a):
+        rows = list(Stock.objects.filter(pdv=shop.pdv).order_by("variant_id"))
+    assert len(rows) >= 3
+    keys = [(str(row.variant_id), str(row.pdv_id)) for row in rows]
+    position = 0 if held == "first" else len(rows) - 1
+    holding, release, locker = threading.Event(), threading.Event(), {}
+
+    def hold():
+        try:
+            with tenant_context(company_a), transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id FROM inventory_stock WHERE id = %s FOR UPDATE", [rows[position].pk]
+                )
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def lock():
+        try:
+            with tenant_context(company_a), transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    locker["pid"] = cursor.fetchone()[0]
+                locker["rows"] = _stocks_locked_if_all_exist(keys)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=lock)]
+    threads[0].start()
+    assert holding.wait(timeout=30)
+    threads[1].start()
+    try:
+        deadline = time.monotonic() + 30
+        while not (locker.get("pid") and waits_for_a_lock(locker["pid"])):
+            assert time.monotonic() < deadline, "the statement never waited for the held row"
+            time.sleep(0.02)
+        others = [index for index in range(len(rows)) if index != position]
+        locked = [not lockable_elsewhere(company_a, [rows[index].pk]) for index in others]
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert locked == [index < position for index in others]
+    assert [stock.pk for stock in locker["rows"]] == [row.pk for row in rows]
 
 
 def test_bulk_create_is_one_insert_with_djangos_values(company_a):
@@ -412,64 +474,3 @@ def test_timestamps_are_read_as_djangos_loader_reads_them(session_zone):
             assert found == expected, text
             if isinstance(found, datetime):
                 assert found.tzinfo is expected.tzinfo and found.utcoffset() == expected.utcoffset()
-
-
-def test_each_thread_has_its_own_connections_in_a_plain_thread_local():
-    """`plain_thread_local_connections` (at start-up): Django's connections live in a
-    `threading.local`, one per thread as with asgiref's thread-critical `Local`."""
-    from django.db import connections
-
-    assert type(connections._connections) is threading.local
-    mine = connections["default"]
-    seen = {}
-
-    def other_thread():
-        seen["connection"] = connections["default"]
-        seen["again"] = connections["default"]
-        connections["default"].close()
-
-    thread = threading.Thread(target=other_thread)
-    thread.start()
-    thread.join(timeout=30)
-    assert seen["connection"] is seen["again"] and seen["connection"] is not mine
-    assert connections["default"] is mine
-
-
-@pytest.mark.parametrize("case", ["assigned", "unsaved", "saved_after", "key_changed", "other"])
-@pytest.mark.parametrize("operation", ["bulk_create", "bulk_update"])
-def test_related_fields_are_prepared_as_djangos_model_prepares_them(case, operation):
-    """`related_fields_prepared` against Django's `_prepare_related_fields_for_save`: the same
-    error, foreign key value and cached related object in every case it handles."""
-    from ally360.db import related_fields_prepared
-    from invoices.models import Invoice, InvoiceLine
-
-    first, second = uuid.UUID(int=1), uuid.UUID(int=2)
-
-    def scenario():
-        if case == "saved_after":  # assigned unsaved, saved before the write
-            invoice = Invoice(id=None)
-            line = InvoiceLine(invoice=invoice)
-            invoice.id = first
-        else:
-            invoice = Invoice(id=first)
-            line = InvoiceLine(invoice=invoice)
-            invoice.id = {"unsaved": None, "key_changed": second}.get(case, first)
-        fields = None
-        if operation == "bulk_update":
-            limited = case == "other"  # only other columns written: the relation is not looked at
-            fields = [InvoiceLine._meta.get_field("quantity" if limited else "invoice")]
-        return line, fields
-
-    outcomes = []
-    for prepare in (
-        lambda line, fields: line._prepare_related_fields_for_save(operation, fields=fields),
-        lambda line, fields: related_fields_prepared(line, operation, fields),
-    ):
-        line, fields = scenario()
-        try:
-            prepare(line, fields)
-            error = None
-        except ValueError as exc:
-            error = str(exc)
-        outcomes.append((error, line.invoice_id, InvoiceLine.invoice.is_cached(line)))
-    assert outcomes[0] == outcomes[1]

@@ -695,6 +695,38 @@ def test_idempotent_pos_sale(seller_a, shop_a, company_a):
         assert Invoice.objects.count() == 1 and Payment.objects.count() == 1
 
 
+def test_an_idempotent_answer_is_rendered_once_and_stored_as_rendered(
+    seller_a, shop_a, company_a, monkeypatch
+):
+    """The sale's answer is encoded to JSON once: the bytes sent are the bytes stored, never
+    the answer's data encoded again for the record."""
+    from ally360 import idempotency
+
+    open_shift(seller_a, shop_a)
+
+    def encoded_again(*args, **kwargs):
+        raise AssertionError("the answer was stored from its data, not as it was rendered")
+
+    monkeypatch.setattr(idempotency, "idempotency_store", encoded_again)
+    answers = []
+    render = JSONRenderer.render
+
+    def counted(self, data, *args, **kwargs):
+        if isinstance(data, dict) and "invoice" in data:  # not the test client's request body
+            answers.append(data)
+        return render(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(JSONRenderer, "render", counted)
+    body = {
+        "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        "tenders": [{"method": "cash", "amount": "20000"}],
+    }
+    sale = seller_a.post(SALES, body, format="json", HTTP_IDEMPOTENCY_KEY="ticket-78")
+    assert sale.status_code == 201 and len(answers) == 1
+    with tenant_context(company_a):
+        assert IdempotencyRecord.objects.get(key="ticket-78").response_body == sale.json()
+
+
 def test_idempotency_keys_belong_to_the_user_who_sent_them(seller_a, shop_a, company_a, client_as):
     """Two tills counting keys from 1 make two sales; nobody replays another user's answer."""
     other_seller = client_as(company_a, Role.SELLER)
