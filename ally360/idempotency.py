@@ -122,72 +122,52 @@ def idempotent(view_method):
             )
         response = view_method(self, request, *args, **kwargs)
         if 200 <= response.status_code < 300:
-            rendered = _render_now(request, response)
-            if rendered is None:
-                idempotency_store(record_id, response.status_code, response.data)
-            else:
-                idempotency_store_rendered(record_id, response.status_code, rendered)
+            idempotency_store(record_id, response.status_code, _answer_json(request, response))
         return response
 
     return wrapper
 
 
-def _render_now(request, response) -> bytes | None:
-    """The answer rendered now, as DRF would after the view (the renderer negotiated before
-    it ran: JSON), and kept as the response's content, which DRF then leaves as it is: the
-    stored answer is these bytes, so the answer is encoded once, not twice (JSON encoding
-    was a twentieth of a POS sale). None, with nothing done, for another renderer."""
-    renderer = getattr(request, "accepted_renderer", None)
-    if type(renderer) is not JSONRenderer or not isinstance(response, Response):
+def _answer_json(request, response) -> bytes | None:
+    """The answer's JSON, as DRF renders it. With JSON negotiated (the API's only renderer
+    outside DEBUG) it is rendered now and kept as the response's content, which DRF then
+    leaves as it is: the stored answer is the bytes the client gets, encoded once, not twice
+    (JSON encoding was a twentieth of a POS sale)."""
+    data = getattr(response, "data", None)
+    if data is None:
         return None
-    if response.data is None:
-        return None
-    rendered = renderer.render(response.data, request.accepted_media_type, {"request": request})
+    negotiated = getattr(request, "accepted_renderer", None)
+    if type(negotiated) is not JSONRenderer:  # the browsable API in DEBUG: stored as JSON
+        return JSONRenderer().render(data, "application/json", {"request": request})
+    rendered = negotiated.render(data, request.accepted_media_type, {"request": request})
     response.content = rendered  # a rendered response is not rendered again
-    response["Content-Type"] = response.content_type or renderer.media_type
+    response["Content-Type"] = response.content_type or negotiated.media_type
     return rendered
 
 
 _STORE = """
-    UPDATE core_idempotencyrecord SET status_code = %s, response_body = %s, updated_at = %s
-     WHERE id = %s AND tenant_id = %s
-"""
-_STORE_FIELDS = ("status_code", "response_body", "updated_at", "id", "tenant")
-
-
-_STORE_RENDERED = """
     UPDATE core_idempotencyrecord
        SET status_code = %s, response_body = %s::jsonb, updated_at = %s
      WHERE id = %s AND tenant_id = %s
 """
+_STORE_TEXT = _STORE.replace("%s::jsonb", "%s")  # SQLite keeps JSON as its text
+_STORE_FIELDS = ("status_code", "updated_at", "id", "tenant")
 
 
-_STORE_RENDERED_TEXT = _STORE_RENDERED.replace("%s::jsonb", "%s")
-
-
-def idempotency_store_rendered(record_id: uuid.UUID, status_code: int, rendered: bytes) -> None:
-    """`idempotency_store` of an answer already rendered as JSON: its text goes in as it is."""
-    connection = transaction.get_connection()
-    meta = IdempotencyRecord._meta
-    fields = [meta.get_field(name) for name in _STORE_FIELDS if name != "response_body"]
-    status_code, now, record_id, tenant_id = prepared_for_save(
-        fields, [status_code, timezone.now(), record_id, require_tenant_id()], connection
-    )
-    # SQLite keeps JSON as its text.
-    sql = _STORE_RENDERED if connection.vendor == "postgresql" else _STORE_RENDERED_TEXT
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [status_code, rendered.decode(), now, record_id, tenant_id])
-
-
-def idempotency_store(record_id: uuid.UUID, status_code: int, body) -> None:
-    """Keep the answer of a reserved key, in a hand-written statement (the ORM's UPDATE of
-    this JSON row was a thirtieth of a POS sale); values are prepared as the ORM would."""
+def idempotency_store(record_id: uuid.UUID, status_code: int, answer: bytes | None) -> None:
+    """Keep the answer (its JSON, or None) of a reserved key, in a hand-written statement (the
+    ORM's UPDATE of this JSON row was a thirtieth of a POS sale); the other values are
+    prepared as the ORM would."""
     connection = transaction.get_connection()
     meta = IdempotencyRecord._meta
     fields = [meta.get_field(name) for name in _STORE_FIELDS]
-    values = [status_code, body, timezone.now(), record_id, require_tenant_id()]
+    status_code, now, record_id, tenant_id = prepared_for_save(
+        fields, [status_code, timezone.now(), record_id, require_tenant_id()], connection
+    )
+    body = None if answer is None else answer.decode()
+    sql = _STORE if connection.vendor == "postgresql" else _STORE_TEXT
     with connection.cursor() as cursor:
-        cursor.execute(_STORE, prepared_for_save(fields, values, connection))
+        cursor.execute(sql, [status_code, body, now, record_id, tenant_id])
 
 
 def once_per_form(request, key: str, scope: str, act, *, used: str) -> tuple[dict, bool]:
