@@ -381,9 +381,12 @@ def related_fields_prepared(obj, operation_name: str, fields=None) -> None:
                 f"{operation_name}() prohibited to prevent data loss due to unsaved related "
                 f"object '{field.name}'."
             )
-        if getattr(obj, field.attname) in field.empty_values:
+        key = getattr(obj, field.attname)
+        # A UUID is never one of the empty values: `in` would call UUID.__eq__ (Python) on each.
+        if type(key) is not uuid.UUID and key in field.empty_values:
             setattr(obj, field.name, related)  # saved after it was assigned
-        if getattr(related, field.target_field.attname) != getattr(obj, field.attname):
+            key = getattr(obj, field.attname)
+        if getattr(related, field.target_field.attname) != key:
             field.delete_cached_value(obj)  # its key changed since
 
 

@@ -105,3 +105,55 @@ def test_the_row_renderer_refuses_fields_it_cannot_render_like_the_serializer():
             RowRenderer(probe)
     accepted = serializer(Invoice, customer=ContactRefSerializer(read_only=True))
     assert [name for name, *_ in RowRenderer(accepted).plan] == ["id", "customer"]
+
+
+@pytest.mark.django_db
+def test_a_model_is_rendered_as_drf_renders_it(company_a):
+    """The bases render a model instance with one `getattr` per plain field
+    (`_ModelRepresentation`); every other way DRF reads an attribute must still answer as DRF's
+    own `to_representation`: a callable (called), a missing attribute (default, null or left
+    out), a related row that does not exist (None), a dotted source, a primary key, a nested
+    serializer, a method field, `source="*"`."""
+    import uuid
+    from decimal import Decimal
+
+    from ally360.api.serializers import ContactRefSerializer
+    from ally360.tenancy import tenant_context
+    from contacts.models import Contact
+    from invoices.models import Invoice
+
+    class Probe(ModelSerializer):
+        status_label = serializers.CharField(source="get_status_display")
+        missing_default = serializers.CharField(source="no_such_attribute", default="d")
+        missing_null = serializers.CharField(source="no_such_attribute", allow_null=True)
+        missing_skipped = serializers.CharField(source="no_such_attribute", required=False)
+        customer_name = serializers.CharField(source="customer.name")
+        customer_ref = ContactRefSerializer(source="customer")
+        gone = serializers.PrimaryKeyRelatedField(source="seller", read_only=True)
+        gone_row = serializers.CharField(source="seller", allow_null=True)
+        method = serializers.SerializerMethodField()
+        whole = serializers.CharField(source="*")
+
+        class Meta:
+            model = Invoice
+            fields = [
+                "id", "status", "total", "customer", "price_list", "status_label",
+                "missing_default", "missing_null", "missing_skipped", "customer_name",
+                "customer_ref", "gone", "gone_row", "method", "whole",
+            ]  # fmt: skip
+
+        def get_method(self, invoice):
+            return f"{invoice.status}:{invoice.total}"
+
+    with tenant_context(company_a):
+        customer = Contact(name="Tienda Uno", id_type="CC", id_number="1020304050")
+        # A seller id naming no row: reading `invoice.seller` raises DoesNotExist.
+        invoice = Invoice(customer=customer, total=Decimal("1190.00"), seller_id=uuid.uuid4())
+        ours = Probe().to_representation(invoice)
+        drfs = serializers.ModelSerializer.to_representation(Probe(), invoice)
+    assert ours == drfs
+    assert ours["status_label"] == invoice.get_status_display()
+    assert ours["missing_default"] == "d" and ours["missing_null"] is None
+    assert "missing_skipped" not in ours
+    assert ours["gone_row"] is None and ours["gone"] == invoice.seller_id
+    assert ours["customer_ref"]["name"] == "Tienda Uno" and ours["price_list"] is None
