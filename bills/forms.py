@@ -1,15 +1,21 @@
-"""Page forms of purchases: shape only; `services.bill_create` and `bill_issue` decide the rest
-(the supplier's invoice number once per supplier, dates, taxes, stock in at the net cost)."""
+"""Page forms of purchases: shape only; the services decide the rest (`bill_create` and
+`bill_issue`: the supplier's invoice number once per supplier, dates, taxes, stock in at the net
+cost; `supplier_payment_create`: balances, dates, withholdings' ceilings)."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ally360.documents import PaymentMethod
 from contacts.models import Contact
 from inventory.forms import CodeLineFormSet, MovedLineForm
 from pos.models import PDV
+
+from .models import WithholdingConcept
 
 
 class PurchaseLineForm(MovedLineForm):
@@ -69,3 +75,59 @@ class PurchaseForm(forms.Form):
         )
         if not self.is_bound:
             self.initial.setdefault("issue_date", timezone.localdate())
+
+
+class SupplierPaymentForm(forms.Form):
+    """Paying (part of) what a received bill owes: `supplier_payment_create` with the bill as
+    its one allocation, as `POST supplier-payments/`. A withholding practised (ReteFuente,
+    ReteIVA, ReteICA) counts toward the bill's balance but is not paid out; its base and amount
+    default to what `withholdings_suggest` computes for the bill."""
+
+    date = forms.DateField(
+        label=_("Payment date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Today when left empty."),
+    )
+    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    amount = forms.DecimalField(
+        label=_("Applied to the bill"),
+        min_value=Decimal("0.01"),
+        max_digits=18,
+        decimal_places=2,
+        help_text=_("What the bill's balance goes down by, withholdings included."),
+    )
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+    concept = forms.ModelChoiceField(
+        queryset=None, label=_("Withholding"), required=False, empty_label=_("None")
+    )
+    withholding_base = forms.DecimalField(
+        label=_("Withholding base"), min_value=0, max_digits=18, decimal_places=2, required=False
+    )
+    withholding_amount = forms.DecimalField(
+        label=_("Amount withheld"),
+        min_value=Decimal("0.01"),
+        max_digits=18,
+        decimal_places=2,
+        required=False,
+        help_text=_("Leave the base and the amount empty to have them computed."),
+    )
+    payment_key = forms.UUIDField(widget=forms.HiddenInput)  # one payment per form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["concept"].queryset = WithholdingConcept.objects.filter(
+            is_active=True
+        ).order_by("kind", "name")
+
+    def clean(self):
+        data = super().clean()
+        base, withheld = data.get("withholding_base"), data.get("withholding_amount")
+        given = [name for name in ("withholding_base", "withholding_amount") if data.get(name)]
+        if data.get("concept") is None:
+            for name in given:
+                self.add_error(name, _("Choose the withholding first."))
+        elif (base is None) != (withheld is None):
+            missing = "withholding_base" if base is None else "withholding_amount"
+            self.add_error(missing, _("Give both the base and the amount, or neither."))
+        return data

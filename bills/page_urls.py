@@ -8,4 +8,5 @@ urlpatterns = [
     path("purchases/", views.purchase_list_view, name="purchases"),
     path("purchases/new/", views.purchase_create_view, name="purchase-new"),
     path("purchases/<uuid:pk>/", views.purchase_detail_view, name="purchase"),
+    path("purchases/<uuid:pk>/payments/", views.purchase_payment_view, name="purchase-payment"),
 ]

@@ -1,22 +1,30 @@
-"""Purchase pages: the supplier bills received (list, detail) and a supplier's invoice received
-into a point of sale by barcode or SKU. Writes through `services.bill_create` and
-`services.bill_issue` (the API's `POST bills/ {"issue": true}`), reads through `selectors`."""
+"""Purchase pages: the supplier bills received (list, detail), a supplier's invoice received
+into a point of sale by barcode or SKU, and a payment of what a bill owes. Writes through
+`services.bill_create` and `services.bill_issue` (the API's `POST bills/ {"issue": true}`) and
+`services.supplier_payment_create` (`POST supplier-payments/`), reads through `selectors`."""
 
 from __future__ import annotations
 
+import uuid
+
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ally360.pages import lines_document_page, tenant_page
+from ally360.exceptions import ServiceError, ValidationFailed
+from ally360.idempotency import once_per_form
+from ally360.pages import amount, form_service_error, lines_document_page, tenant_page
 
 from . import selectors, services
-from .forms import PurchaseForm, PurchaseLineFormSet
+from .forms import PurchaseForm, PurchaseLineFormSet, SupplierPaymentForm
+from .models import Bill
 
 PAGE_SIZE = 25
 PURCHASE_SCOPE = "page purchase"
+PAYMENT_SCOPE = "page supplier-payment"
 
 
 @require_GET
@@ -66,10 +74,111 @@ def purchase_create_view(request):
     )
 
 
-@require_GET
-@tenant_page("bills", "read")
-def purchase_detail_view(request, pk):
+def _bill_or_404(pk) -> Bill:
     bill = selectors.bill_detail().filter(pk=pk).first()
     if bill is None:  # another company's too
         raise Http404
-    return render(request, "bills/purchase_detail.html", {"bill": bill})
+    return bill
+
+
+def _purchase_page(request, bill, payment_form=None, status=200):
+    if (
+        payment_form is None
+        and bill.status == Bill.Status.OPEN
+        and request.page.may("supplier_payments", "write")
+    ):
+        payment_form = SupplierPaymentForm(
+            initial={"amount": bill.balance, "payment_key": uuid.uuid4()}
+        )
+    return render(
+        request,
+        "bills/purchase_detail.html",
+        {"bill": bill, "payment_form": payment_form},
+        status=status,
+    )
+
+
+@require_GET
+@tenant_page("bills", "read")
+def purchase_detail_view(request, pk):
+    return _purchase_page(request, _bill_or_404(pk))
+
+
+@require_POST
+@tenant_page("supplier_payments", "write")
+def purchase_payment_view(request, pk):
+    """Paying what a received bill owes (`supplier_payment_create`, the bill its one
+    allocation): not above the balance, dated between the bill's date and today, withholdings
+    within the bill's own amounts; a refusal comes back on the form, nothing written. Once per
+    form."""
+    bill = _bill_or_404(pk)
+    form = SupplierPaymentForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+
+        def pay():
+            payment = services.supplier_payment_create(
+                user=request.user,
+                supplier=bill.supplier,
+                method=data["method"],
+                allocations=[{"bill": bill, "amount": data["amount"]}],
+                withholdings=_withholdings(bill, data),
+                date_=data["date"],
+                reference=data["reference"],
+            )
+            bill.refresh_from_db(fields=["balance"])
+            return {
+                "number": payment.number,
+                "amount": amount(payment.amount),
+                "balance": amount(bill.balance),
+            }
+
+        try:
+            paid, first = once_per_form(
+                request,
+                f"{bill.pk}:{data['payment_key']}",
+                PAYMENT_SCOPE,
+                pay,
+                used=_("This form was already used for a payment: open the purchase again."),
+            )
+        except ServiceError as error:
+            form_service_error(
+                form,
+                error,
+                {
+                    "allocations.0.amount": "amount",
+                    "withholdings.0.amount": "withholding_amount",
+                    "withholdings.0.concept": "concept",
+                },
+            )
+        else:
+            if first:
+                messages.success(
+                    request,
+                    _("Payment %(number)s of %(amount)s registered: the bill owes %(balance)s.")
+                    % paid,
+                )
+            else:
+                messages.info(request, _("This payment was already registered."))
+            return redirect("pages:purchase", pk=bill.pk)
+    return _purchase_page(request, bill, payment_form=form, status=400)
+
+
+def _withholdings(bill, data) -> list[dict]:
+    """The form's withholding, its base and amount as given or as `withholdings_suggest`
+    computes them for the bill (nothing to withhold is a refusal on the concept)."""
+    concept = data.get("concept")
+    if concept is None:
+        return []
+    if data.get("withholding_amount") is not None:
+        base, withheld = data["withholding_base"], data["withholding_amount"]
+    else:
+        suggested = services.withholdings_suggest(bills=[bill], concepts=[concept])
+        if not suggested:
+            message = _(
+                "%(concept)s leaves nothing to withhold on this bill (below its minimum base, "
+                "or already withheld)."
+            ) % {"concept": concept.name}
+            raise ValidationFailed(message, fields={"withholdings.0.concept": [message]})
+        base, withheld = suggested[0]["base"], suggested[0]["amount"]
+    return [{"bill": bill, "concept": concept, "base": base, "amount": withheld}]

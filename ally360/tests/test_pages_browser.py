@@ -2,12 +2,14 @@
 /usr/bin/chromium, driven by Playwright; nothing is downloaded) against pytest-django's live
 server. Sign in, open a shift, sell two products by barcode with cash, read the change on the
 receipt, find the invoice in the list, close the shift — in Spanish, the pages' default, though
-the browser asks for English. And a stock count typed by a scanner, whose Enter must move from
-field to field instead of sending the form."""
+the browser asks for English. A stock count typed by a scanner, whose Enter must move from
+field to field instead of sending the form. And a supplier's invoice received and paid with a
+withholding the page computes."""
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,45 @@ def test_count_stock_with_a_scanner_in_a_real_browser(live_server, shop_a, brows
             Stock.objects.filter(pdv=shop.pdv).values_list("variant__sku", "quantity")
         )
     assert (quantities["FV-iva19"], quantities["FV-inc8"]) == (97, 103)
+
+
+def test_receive_a_purchase_and_pay_it_with_a_withholding_in_a_real_browser(
+    live_server, shop_a, browser_page
+):
+    """A supplier's invoice typed in, then paid in full from its page by transfer with ReteIVA
+    chosen: the page computes the withholding (15 % of the bill's IVA), the bill is paid, and
+    the money sent is the balance less what was withheld."""
+    from playwright.sync_api import expect
+
+    from bills.models import Bill, SupplierPayment
+    from bills.tests.test_purchase_pages import supplier_of
+
+    shop = shop_a
+    owner = _member(shop.company, Role.OWNER)
+    supplier = supplier_of(shop.company)
+    page = browser_page
+    base = live_server.url
+    sign_in(page, f"{base}/purchases/new/", owner)
+    page.select_option("#id_supplier", str(supplier.pk))
+    page.fill("#id_supplier_invoice_number", "FE-501")
+    page.fill("#id_lines-0-code", "FV-iva19")
+    page.fill("#id_lines-0-quantity", "10")
+    page.fill("#id_lines-0-unit_cost", "7100")
+    page.get_by_role("button", name="Recibir la compra").click()
+    expect(page.get_by_test_id("balance")).to_contain_text("84.490,00")
+
+    form = page.get_by_test_id("payment-form")
+    expect(form.locator("#id_amount")).to_have_value("84490.00")
+    form.locator("#id_method").select_option("transfer")
+    form.locator("#id_reference").fill("TR-77")
+    form.locator("#id_concept").select_option(label="ReteIVA 15 %")
+    form.get_by_role("button", name="Registrar pago").click()
+    expect(page.locator("body")).to_contain_text("Pago CE-00001")
+    expect(page.get_by_test_id("balance")).to_contain_text("0,00")
+    expect(page.get_by_test_id("purchase-payments")).to_contain_text("TR-77")
+    expect(page.get_by_test_id("payment-form")).to_have_count(0)
+    with tenant_context(shop.company):
+        bill = Bill.objects.get(supplier_invoice_number="FE-501")
+        paid = SupplierPayment.objects.get()
+    assert (bill.status, bill.balance) == ("paid", 0)
+    assert (paid.withholding_total, paid.amount) == (Decimal("2023.50"), Decimal("82466.50"))
