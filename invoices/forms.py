@@ -34,12 +34,42 @@ class ShiftOpenForm(forms.Form):
 
 
 class ShiftCloseForm(forms.Form):
+    """The close's count: the drawer's cash (required), and the closing total of each other
+    method the shift took money by (the card terminal's, each wallet's; optional), as
+    `POST shifts/{id}/close {"counted": {...}}`. Counted blind: what is expected shows on the
+    report, after the close."""
+
     counted_cash = forms.DecimalField(
         label=_("Cash counted in the drawer"), min_value=0, **MONEY_FIELD
     )
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def __init__(self, *args, methods=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(PaymentMethod.choices)
+        for method in methods:
+            if method != PaymentMethod.CASH:
+                self.fields[f"counted_{method}"] = forms.DecimalField(
+                    label=_("%(method)s: closing total") % {"method": labels[method]},
+                    min_value=0,
+                    required=False,
+                    help_text=_(
+                        "From the terminal's or the app's closing report; may be left empty."
+                    ),
+                    **MONEY_FIELD,
+                )
+        self.order_fields([*(name for name in self.fields if name != "notes"), "notes"])
+
+    def counted(self) -> dict:
+        """{method: amount} of what was counted, cash first."""
+        data = self.cleaned_data
+        counted = {PaymentMethod.CASH.value: data["counted_cash"]}
+        for name, value in data.items():
+            if name.startswith("counted_") and name != "counted_cash" and value is not None:
+                counted[name.removeprefix("counted_")] = value
+        return counted
 
 
 class SaleLineForm(forms.Form):
@@ -227,6 +257,16 @@ class InvoiceReturnForm(forms.Form):
             if quantity:
                 chosen.append((row["line"], quantity))
         return chosen
+
+
+class PaymentVoidForm(forms.Form):
+    """A customer's payment voided with its reason (`services.payment_void`, as
+    `POST payments/{id}/void`): the invoice owes it again; cash goes back out of the drawer it
+    came into, no more than the drawer holds. The service refuses a payment of a closed shift
+    or one a credit note already gave back."""
+
+    reason = forms.CharField(label=_("Reason for voiding"), max_length=255)
+    void_key = forms.UUIDField(widget=forms.HiddenInput)  # one void per form
 
 
 class InvoiceVoidForm(forms.Form):

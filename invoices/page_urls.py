@@ -16,6 +16,11 @@ urlpatterns = [
     path("invoices/<uuid:pk>/", views.invoice_detail_view, name="invoice"),
     path("invoices/<uuid:pk>/pdf/", views.invoice_pdf_view, name="invoice-pdf"),
     path("invoices/<uuid:pk>/payments/", views.invoice_payment_view, name="invoice-payment"),
+    path(
+        "invoices/<uuid:pk>/payments/<uuid:payment_pk>/void/",
+        views.payment_void_view,
+        name="payment-void",
+    ),
     path("invoices/<uuid:pk>/return/", views.invoice_return_view, name="invoice-return"),
     path("invoices/<uuid:pk>/void/", views.invoice_void_view, name="invoice-void"),
 ]

@@ -290,6 +290,16 @@ def shift_report(shift: Shift) -> dict:
             "difference": None if shift.difference is None else str(shift.difference),
         },
         "expected_by_method": {m: str(money(a)) for m, a in expected.items() if a},
+        # At the close: each method counted (the drawer's cash, the card terminal's and each
+        # wallet's closing totals) against what it should hold; a method not counted has none.
+        "counted_by_method": {
+            method: {
+                "expected": str(money(expected.get(method, ZERO))),
+                "counted": counted,
+                "difference": str(money(Decimal(counted) - expected.get(method, ZERO))),
+            }
+            for method, counted in (shift.counted or {}).items()
+        },
     }
 
 

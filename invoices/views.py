@@ -31,12 +31,13 @@ from .forms import (
     InvoicePaymentForm,
     InvoiceReturnForm,
     InvoiceVoidForm,
+    PaymentVoidForm,
     PosSaleForm,
     SaleLineFormSet,
     ShiftCloseForm,
     ShiftOpenForm,
 )
-from .models import CreditNote, Invoice
+from .models import CreditNote, Invoice, Payment
 
 PAGE_SIZE = 25
 SALE_SCOPE = "page pos-sale"
@@ -44,6 +45,7 @@ PAYMENT_SCOPE = "page invoice-payment"
 CASH_SCOPE = "page cash-movement"
 RETURN_SCOPE = "page invoice-return"
 VOID_SCOPE = "page invoice-void"
+PAYMENT_VOID_SCOPE = "page payment-void"
 
 
 # --- POS: shift open ---------------------------------------------------------------------------
@@ -302,7 +304,9 @@ def pos_close_view(request):
     if shift is None:
         messages.info(request, _("You have no open shift."))
         return redirect("pages:pos")
-    form = ShiftCloseForm(request.POST or None)
+    # Besides the cash, each method the shift took money by is counted (card slips, wallets).
+    methods = [method for method, amount in services.shift_expected(shift).items() if amount]
+    form = ShiftCloseForm(request.POST or None, methods=methods)
     if request.method == "POST" and form.is_valid():
         try:
             closed = run_service(
@@ -310,7 +314,7 @@ def pos_close_view(request):
                 shift=shift,
                 user=request.user,
                 role=request.page.role,
-                counted={"cash": form.cleaned_data["counted_cash"]},
+                counted=form.counted(),
                 notes=form.cleaned_data["notes"],
             )
         except ServiceError as error:
@@ -351,6 +355,7 @@ def shift_report_view(request, pk):
             # What the close checks per method: the drawer's cash, the card terminal's and
             # each wallet's totals.
             "expected": labelled(report["expected_by_method"]),
+            "counted": labelled(report["counted_by_method"]),
         },
     )
 
@@ -400,7 +405,11 @@ def invoice_list_view(request):
     return render(request, "invoices/invoice_list.html", {"page_obj": page, "q": query})
 
 
-def _invoice_page(request, invoice, payment_form=None, void_form=None, status=200):
+def _invoice_page(
+    request, invoice, payment_form=None, void_form=None, status=200, payment_void=None
+):
+    """The invoice's page; `payment_void` is (payment id, bound form) when voiding one of its
+    payments was refused, to show the errors on that payment's form."""
     if (
         payment_form is None
         and invoice.status == Invoice.Status.OPEN
@@ -414,13 +423,23 @@ def _invoice_page(request, invoice, payment_form=None, void_form=None, status=20
     )
     if void_form is None and voidable and request.page.may("invoices", "void"):
         void_form = InvoiceVoidForm(initial={"void_key": uuid.uuid4()})
+    payments = invoice.payments.all()
+    if request.page.may("payments", "void") and invoice.status != Invoice.Status.VOID:
+        refused_id, refused_form = payment_void or (None, None)
+        for payment in payments:
+            if payment.status == Payment.Status.ACTIVE:
+                payment.void_form = (
+                    refused_form
+                    if payment.pk == refused_id
+                    else PaymentVoidForm(initial={"void_key": uuid.uuid4()}, prefix=str(payment.pk))
+                )
     return render(
         request,
         "invoices/invoice_detail.html",
         {
             "invoice": invoice,
             "lines": invoice.lines.all(),
-            "payments": invoice.payments.all(),
+            "payments": payments,
             "credit_notes": invoice.credit_notes.all(),
             "has_pdf": invoice.status != Invoice.Status.DRAFT,
             "payment_form": payment_form,
@@ -523,6 +542,46 @@ def invoice_void_view(request, pk):
                 messages.info(request, _("This invoice was already voided."))
             return redirect("pages:invoice", pk=invoice.pk)
     return _invoice_page(request, invoice, void_form=form, status=400)
+
+
+@require_POST
+@tenant_page("payments", "void")
+def payment_void_view(request, pk, payment_pk):
+    """A payment of the invoice voided with its reason (`payment_void`): the invoice owes it
+    again and a cash payment's money leaves the drawer it came into; a refusal (a closed
+    shift, a drawer holding less, a credit note that gave it back) comes back on that
+    payment's form, nothing written. Once per form."""
+    invoice = selectors.invoice_detail().filter(pk=pk).first()
+    payment = None if invoice is None else invoice.payments.filter(pk=payment_pk).first()
+    if payment is None:  # another company's, or another invoice's
+        raise Http404
+    form = PaymentVoidForm(request.POST, prefix=str(payment.pk))
+    if form.is_valid():
+
+        def void():
+            services.payment_void(
+                payment=payment, user=request.user, reason=form.cleaned_data["reason"]
+            )
+            return {"amount": amount(payment.amount), "number": invoice.full_number}
+
+        try:
+            done, first = once_per_form(
+                request,
+                f"{payment.pk}:{form.cleaned_data['void_key']}",
+                PAYMENT_VOID_SCOPE,
+                void,
+                used=_("This form was already used to void: open the invoice again."),
+            )
+        except ServiceError as error:
+            form_service_error(form, error)
+        else:
+            if first:
+                messages.success(request, _("Payment of %(amount)s on %(number)s voided.") % done)
+            else:
+                messages.info(request, _("This payment was already voided."))
+            return redirect("pages:invoice", pk=invoice.pk)
+    invoice = selectors.invoice_detail().get(pk=invoice.pk)  # as it stands (nothing written)
+    return _invoice_page(request, invoice, status=400, payment_void=(payment.pk, form))
 
 
 @require_http_methods(["GET", "POST"])

@@ -18,6 +18,7 @@ from conftest import _member
 from contacts.models import Contact
 from inventory.models import Stock, StockMovement
 from invoices.models import Invoice, InvoiceLine, Payment
+from invoices.services import shift_cash_in_drawer
 from pos.models import Shift
 from products.models import Variant
 
@@ -342,6 +343,40 @@ def test_close_the_shift_then_the_report(shop):
     assert client.post("/pos/close/", {"counted_cash": "0"})["Location"] == "/pos/"
 
 
+def test_the_close_counts_the_card_terminal_and_each_wallet_too(shop):
+    """Each method the shift took money by gets its own count on the close (blind: nothing
+    expected is shown before), stored with the cash's; the report sets each against what it
+    should hold. A method left empty is not counted; a negative count is refused."""
+    client = pages_as(shop.company)
+    open_shift(client, shop, cash="0")
+    card = sale_data([("FV-iva19", "1")], cash="", other_method="credit_card", other_amount="11900")
+    assert client.post("/pos/sale/", card).status_code == 302
+    nequi = sale_data([("FV-iva19", "1")], cash="", other_method="nequi", other_amount="11900")
+    assert client.post("/pos/sale/", nequi).status_code == 302
+    form = client.get("/pos/close/").context["form"]
+    assert list(form.fields) == ["counted_cash", "counted_credit_card", "counted_nequi", "notes"]
+    assert "11.900" not in client.get("/pos/close/").content.decode()  # counted blind
+    refused = client.post("/pos/close/", {"counted_cash": "0", "counted_credit_card": "-1"})
+    assert refused.status_code == 400 and refused.context["form"].errors["counted_credit_card"]
+    with tenant_context(shop.company):
+        assert Shift.objects.get().status == Shift.Status.OPEN
+    closed = client.post(
+        "/pos/close/", {"counted_cash": "0", "counted_credit_card": "11800", "counted_nequi": ""}
+    )
+    assert closed.status_code == 302
+    with tenant_context(shop.company):
+        shift = Shift.objects.get()
+    assert shift.counted == {"cash": "0.00", "credit_card": "11800.00"}
+    report = client.get(closed["Location"])
+    assert report.context["report"]["counted_by_method"]["credit_card"] == {
+        "expected": "11900.00",
+        "counted": "11800.00",
+        "difference": "-100.00",
+    }
+    counted = report.content.decode().split('data-testid="counted-by-method"')[1]
+    assert "Tarjeta crédito" in counted and "-100,00" in counted and "Nequi" not in counted
+
+
 # --- invoices ----------------------------------------------------------------------------------
 
 
@@ -647,6 +682,90 @@ def test_a_payment_form_sent_twice_records_one_payment(shop):
         assert Payment.objects.count() == 1
     assert invoice.balance == Decimal("18800.00")
     assert "Este pago ya estaba registrado" in client.get(again["Location"]).content.decode()
+
+
+def void_data(payment, reason="Pago duplicado", key=None) -> dict:
+    prefix = str(payment.pk)
+    return {f"{prefix}-reason": reason, f"{prefix}-void_key": key or str(uuid.uuid4())}
+
+
+def test_an_owner_voids_a_payment_and_the_invoice_owes_it_again(shop):
+    """A cash payment voided from the invoice's page: the invoice owes it again, the drawer
+    gives the cash back (its expected cash goes down), the payment shows void with its reason;
+    once per form; without a reason, nothing is written."""
+    seller = pages_as(shop.company)
+    invoice = _credit_invoice(shop, seller)  # owes 23,800
+    assert seller.post(f"/invoices/{invoice.pk}/payments/", pay("cash", "10000")).status_code == 302
+    with tenant_context(shop.company):
+        payment = Payment.objects.get()
+        shift = Shift.objects.get()
+    owner = pages_as(shop.company, Role.OWNER)
+    page = owner.get(f"/invoices/{invoice.pk}/")
+    assert 'data-testid="payment-void-form"' in page.content.decode()
+    url = f"/invoices/{invoice.pk}/payments/{payment.pk}/void/"
+    blank = owner.post(url, void_data(payment, reason=""))
+    assert blank.status_code == 400
+    refused = [p for p in blank.context["payments"] if p.pk == payment.pk][0]
+    assert refused.void_form.errors["reason"]
+    data = void_data(payment)
+    voided = owner.post(url, data)
+    assert voided.status_code == 302 and voided["Location"] == f"/invoices/{invoice.pk}/"
+    assert owner.post(url, data).status_code == 302  # sent again: voided once
+    with tenant_context(shop.company):
+        payment.refresh_from_db()
+        invoice.refresh_from_db()
+        expected_cash = shift_cash_in_drawer(shift)
+    assert (payment.status, payment.void_reason) == ("void", "Pago duplicado")
+    assert (invoice.status, invoice.balance) == ("open", Decimal("23800.00"))
+    assert expected_cash == Decimal("50000.00")  # the opening cash only
+    detail = owner.get(voided["Location"]).content.decode()
+    assert "Pago duplicado" in detail and 'data-testid="payment-void-form"' not in detail
+
+
+def test_a_payment_whose_cash_left_the_drawer_cannot_be_voided_and_nothing_is_written(shop):
+    seller = pages_as(shop.company)
+    invoice = _credit_invoice(shop, seller)  # the shift opened with 50,000
+    assert seller.post(f"/invoices/{invoice.pk}/payments/", pay("cash", "10000")).status_code == 302
+    taken = {"kind": "out", "amount": "60000", "reason": "A la caja fuerte"}  # all of it
+    assert (
+        seller.post("/pos/cash/", {**taken, "movement_key": str(uuid.uuid4())}).status_code == 302
+    )
+    with tenant_context(shop.company):
+        payment = Payment.objects.get()
+    owner = pages_as(shop.company, Role.OWNER)
+    before = row_counts(shop.company, IdempotencyRecord)
+    response = owner.post(f"/invoices/{invoice.pk}/payments/{payment.pk}/void/", void_data(payment))
+    assert response.status_code == 400
+    refused = [p for p in response.context["payments"] if p.pk == payment.pk][0]
+    assert refused.void_form.non_field_errors()
+    with tenant_context(shop.company):
+        payment.refresh_from_db()
+    assert payment.status == "active"
+    assert row_counts(shop.company, IdempotencyRecord) == before
+
+
+@pytest.mark.parametrize("role", [Role.SELLER, Role.VIEWER])
+def test_roles_that_do_not_void_payments_get_403_and_no_form(shop, shop_b, role):
+    seller = pages_as(shop.company)
+    invoice = _credit_invoice(shop, seller)
+    assert (
+        seller.post(f"/invoices/{invoice.pk}/payments/", pay("transfer", "1000")).status_code == 302
+    )
+    with tenant_context(shop.company):
+        payment = Payment.objects.get()
+    url = f"/invoices/{invoice.pk}/payments/{payment.pk}/void/"
+    client = pages_as(shop.company, role)
+    assert client.post(url, void_data(payment)).status_code == 403
+    assert b"payment-void-form" not in client.get(f"/invoices/{invoice.pk}/").content
+    assert pages_as(shop_b.company, Role.OWNER).post(url, void_data(payment)).status_code == 404
+    another = seller.post(
+        "/pos/sale/", sale_data([("FV-iva19", "1")], action="credit", customer="900123456")
+    )
+    wrong = f"{another['Location']}payments/{payment.pk}/void/"  # another invoice's payment
+    assert pages_as(shop.company, Role.OWNER).post(wrong, void_data(payment)).status_code == 404
+    with tenant_context(shop.company):
+        payment.refresh_from_db()
+    assert payment.status == "active"
 
 
 def test_the_shift_report_page_shows_what_each_method_should_total(shop):

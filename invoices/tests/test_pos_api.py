@@ -561,6 +561,10 @@ def test_closing_a_shift_computes_expected_cash_and_the_difference(
         "IVA 5%": "500.00",
     }
     assert report["top_items"][0]["sku"] == "FV-iva5"
+    assert report["counted_by_method"] == {
+        "cash": {"expected": "116900.00", "counted": "116500.00", "difference": "-400.00"},
+        "credit_card": {"expected": "10500.00", "counted": "10500.00", "difference": "0.00"},
+    }
     assert (
         seller_a.post(
             f"/api/v1/shifts/{shift['id']}/close", {"counted": {"cash": "1"}}, format="json"
