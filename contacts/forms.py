@@ -138,3 +138,13 @@ class CustomerEditForm(CustomerForm):
         if "is_active" in self.fields:
             data["is_active"] = self.cleaned_data["is_active"]
         return data
+
+
+class SupplierEditForm(CustomerEditForm):
+    """A supplier's details changed at the office: `services.contact_update`, as
+    `PATCH contacts/{id}`: its payment term (when its next bills fall due) and whether it is
+    active, the first phone and address; whether it is also a customer stays as it is."""
+
+    def __init__(self, *args, contact, **kwargs):
+        super().__init__(*args, contact=contact, credit_terms=True, **kwargs)
+        del self.fields["credit_limit"]  # what we may owe a supplier is not limited here

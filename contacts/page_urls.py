@@ -1,4 +1,4 @@
-"""Customer pages (mounted at / by ally360.urls, namespace "pages")."""
+"""Customer and supplier pages (mounted at / by ally360.urls, namespace "pages")."""
 
 from django.urls import path
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("customers/<uuid:pk>/edit/", views.customer_edit_view, name="customer-edit"),
     path("suppliers/", views.supplier_list_view, name="suppliers"),
     path("suppliers/new/", views.supplier_create_view, name="supplier-new"),
+    path("suppliers/<uuid:pk>/edit/", views.supplier_edit_view, name="supplier-edit"),
 ]

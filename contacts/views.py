@@ -1,5 +1,6 @@
-"""Customer pages: the list (search) and a new customer, as a cashier needs one for a sale on
-credit. Reads through `selectors`, writes through `services.contact_create` (the API's)."""
+"""Customer and supplier pages: the lists (search), a new customer (a cashier needs one for a
+sale on credit) or supplier, and editing either. Reads through `selectors`, writes through
+`services.contact_create` and `services.contact_update` (the API's)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ally360.pages import form_service_error, run_service, tenant_page
 from ally360.roles import SELLER
 
 from . import selectors, services
-from .forms import CustomerEditForm, CustomerForm, SupplierForm
+from .forms import CustomerEditForm, CustomerForm, SupplierEditForm, SupplierForm
 
 PAGE_SIZE = 25
 CONTACT_SCOPE = "page contact"
@@ -123,20 +124,50 @@ def customer_edit_view(request, pk):
     form = CustomerEditForm(
         request.POST or None, contact=customer, credit_terms=request.page.role != SELLER
     )
+    return _contact_edit_page(
+        request,
+        form,
+        customer,
+        "contacts/customer_form.html",
+        saved=_("Customer %(name)s saved."),
+        then="pages:customers",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("bills", "write")
+def supplier_edit_view(request, pk):
+    """A supplier's details, by the roles that buy: `contact_update`, as `PATCH contacts/{id}`
+    (the NIT's check digit and duplicates are the service's)."""
+    supplier = selectors.supplier_search("").filter(pk=pk).first()
+    if supplier is None:  # another company's too
+        raise Http404
+    form = SupplierEditForm(request.POST or None, contact=supplier)
+    return _contact_edit_page(
+        request,
+        form,
+        supplier,
+        "contacts/supplier_form.html",
+        saved=_("Supplier %(name)s saved."),
+        then="pages:suppliers",
+    )
+
+
+def _contact_edit_page(request, form, contact, template: str, *, saved: str, then: str):
+    """An edit form page: `contact_update`, then the list searched for the contact; a refusal
+    on the form, nothing written."""
     if request.method == "POST" and form.is_valid():
         try:
-            customer = run_service(
+            contact = run_service(
                 services.contact_update,
-                contact=customer,
+                contact=contact,
                 role=request.page.role,
                 data=form.contact_data(),
             )
         except ServiceError as error:
             form_service_error(form, error, {"phones": "phone", "addresses": "address"})
         else:
-            messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
-            return redirect(f"{reverse('pages:customers')}?{urlencode({'q': customer.id_number})}")
+            messages.success(request, saved % {"name": contact.name})
+            return redirect(f"{reverse(then)}?{urlencode({'q': contact.id_number})}")
     status = 400 if request.method == "POST" else 200
-    return render(
-        request, "contacts/customer_form.html", {"form": form, "customer": customer}, status=status
-    )
+    return render(request, template, {"form": form, "contact": contact}, status=status)

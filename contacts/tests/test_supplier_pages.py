@@ -1,6 +1,6 @@
-"""The supplier pages, for the purchases: the list and a new supplier (`contact_create` with
-the API's rules: the NIT's check digit, duplicates); the roles that buy; another company's
-suppliers never listed."""
+"""The supplier pages, for the purchases: the list, a new supplier (`contact_create` with the
+API's rules: the NIT's check digit, duplicates) and editing one (`contact_update`); the roles
+that buy; another company's suppliers never listed nor edited."""
 
 import pytest
 
@@ -98,3 +98,60 @@ def test_a_supplier_or_customer_form_sent_twice_creates_one_contact(company_a):
         assert "Este contacto ya estaba creado" in client.get(again["Location"]).content.decode()
     with tenant_context(company_a):
         assert Contact.objects.filter(id_number__in=["860001022", "900555111"]).count() == 2
+
+
+def made_supplier(client, company, **fields) -> Contact:
+    assert client.post("/suppliers/new/", supplier(**fields)).status_code == 302
+    with tenant_context(company):
+        return Contact.objects.get(id_number=fields.get("id_number", "860001022"))
+
+
+def test_an_accountant_edits_a_supplier_its_term_and_whether_it_is_active(company_a):
+    client = pages_as(company_a, Role.ACCOUNTANT)
+    made = made_supplier(client, company_a)
+    listed = client.get("/suppliers/").content.decode()
+    assert f'href="/suppliers/{made.pk}/edit/"' in listed
+    form = client.get(f"/suppliers/{made.pk}/edit/").context["form"]
+    assert "credit_limit" not in form.fields and form.initial["payment_term_days"] == 30
+    edited = supplier(
+        name="Café Sierra S.A.S.", phone="601 5550001", payment_term_days="45", is_active=""
+    )
+    response = client.post(f"/suppliers/{made.pk}/edit/", edited)
+    assert response.status_code == 302
+    assert response["Location"] == "/suppliers/?q=860001022"
+    with tenant_context(company_a):
+        made.refresh_from_db()
+    assert (made.name, made.payment_term_days, made.is_active) == ("Café Sierra S.A.S.", 45, False)
+    assert made.phones == ["601 5550001"] and (made.is_supplier, made.is_customer) == (True, False)
+    assert (
+        "Proveedor Café Sierra S.A.S. guardado" in client.get(response["Location"]).content.decode()
+    )
+
+
+def test_a_supplier_edit_refused_by_the_service_writes_nothing(company_a):
+    client = pages_as(company_a, Role.OWNER)
+    made = made_supplier(client, company_a)
+    other = made_supplier(client, company_a, id_number="900123456", name="Otro")
+    taken = client.post(f"/suppliers/{other.pk}/edit/", supplier(name="Otro", is_active="on"))
+    assert taken.status_code == 400 and taken.context["form"].errors
+    wrong_digit = supplier(id_number="860001022-1", is_active="on")
+    assert client.post(f"/suppliers/{made.pk}/edit/", wrong_digit).status_code == 400
+    with tenant_context(company_a):
+        other.refresh_from_db()
+        made.refresh_from_db()
+    assert (other.id_number, other.name) == ("900123456", "Otro")
+    assert made.check_digit == "7"
+
+
+@pytest.mark.parametrize("role", [Role.SELLER, Role.VIEWER])
+def test_roles_that_do_not_buy_cannot_edit_a_supplier(company_a, company_b, role):
+    made = made_supplier(pages_as(company_a, Role.OWNER), company_a)
+    client = pages_as(company_a, role)
+    assert client.get(f"/suppliers/{made.pk}/edit/").status_code == 403
+    assert client.post(f"/suppliers/{made.pk}/edit/", supplier(name="X")).status_code == 403
+    foreign = pages_as(company_b, Role.OWNER)
+    assert foreign.get(f"/suppliers/{made.pk}/edit/").status_code == 404
+    assert foreign.post(f"/suppliers/{made.pk}/edit/", supplier(name="X")).status_code == 404
+    with tenant_context(company_a):
+        made.refresh_from_db()
+    assert made.name == "Café Sierra SAS"
