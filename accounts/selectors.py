@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from django.core.cache import cache
@@ -95,3 +96,24 @@ def company_members(*, company: Company) -> QuerySet[Membership]:
 
 def company_invitations(*, company: Company) -> QuerySet[Invitation]:
     return Invitation.objects.filter(company=company).select_related("invited_by")
+
+
+def invitation_token_hash(token: str) -> str:
+    """What an invitation stores of its token (the token itself is only in the e-mail)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    """The invitation a link's token names (any status), with its company and who sent it; None
+    for a token that names none. What the accept page shows before `invitation_accept`."""
+    if not token:
+        return None
+    return (
+        Invitation.objects.select_related("company", "invited_by")
+        .filter(token_hash=invitation_token_hash(token))
+        .first()
+    )
+
+
+def account_exists(email: str) -> bool:
+    return User.objects.filter(email=email).exists()

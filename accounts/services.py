@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from ally360.roles import Role, has_permission
 from ally360.tenancy import tenant_context
 
 from .models import Company, Invitation, Membership, OutboundEmail, User
-from .selectors import membership_cache_key, membership_generation_key
+from .selectors import invitation_token_hash, membership_cache_key, membership_generation_key
 from .tokens import tokens_still_valid
 
 EMAIL_VERIFICATION_SALT = "ally360.accounts.verify-email"
@@ -493,10 +492,6 @@ def membership_remove(*, actor: User, actor_role: str, membership: Membership) -
 # ---------------------------------------------------------------------------------------------
 # Invitations
 # ---------------------------------------------------------------------------------------------
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def invitation_create(
     *, company: Company, invited_by: User, actor_role: str, email: str, role: str
@@ -541,7 +536,7 @@ def invitation_create(
                 email=email,
                 role=role,
                 invited_by=invited_by,
-                token_hash=_token_hash(token),
+                token_hash=invitation_token_hash(token),
                 expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
             )
     except IntegrityError:
@@ -616,7 +611,7 @@ def invitation_accept(
     invitation = (
         Invitation.objects.select_for_update(of=("self",))
         .select_related("company")
-        .filter(token_hash=_token_hash(token or ""))
+        .filter(token_hash=invitation_token_hash(token or ""))
         .first()
     )
     if invitation is None:

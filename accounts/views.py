@@ -1,4 +1,5 @@
-"""Sign-in pages: /login/, /logout/ and the company chooser /company/.
+"""Sign-in pages: /login/, /logout/, the company chooser /company/, /accept-invitation (the
+link of an invitation's e-mail), and the company's members and invitations (/members/).
 
 The sign-in follows the API's rules: the same limits (accounts.limits, counted in the same
 buckets) and the same check (`services.user_authenticate`: password, verified e-mail). The
@@ -10,26 +11,34 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ally360.api.throttling import rate_limit_hit
 from ally360.exceptions import ServiceError
 from ally360.pages import (
     SESSION_COMPANY,
+    form_service_error,
     public_page,
+    run_service,
     safe_next,
     session_company_id,
     session_company_set,
+    tenant_page,
 )
 
-from . import services
-from .forms import CompanyChoiceForm, LoginForm
-from .limits import login_limit_wait
-from .selectors import membership_role_get, user_memberships
+from . import selectors, services
+from .forms import CompanyChoiceForm, InvitationAcceptForm, InviteForm, LoginForm, MemberForm
+from .limits import client_ip, login_limit_wait
+from .models import Company, Invitation, Membership
+from .selectors import account_exists, invitation_by_token, membership_role_get, user_memberships
 
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -121,3 +130,196 @@ def company_view(request):
             "next": safe_next(request, ""),
         },
     )
+
+
+@public_page
+@require_http_methods(["GET", "POST"])
+def invitation_accept_view(request):
+    """An invitation's e-mail link (`FRONTEND_URL/accept-invitation?token=…`): who invites to
+    which company and role, then `invitation_accept` — a new account with its name and
+    password, an existing one with its password (or signed in as it) — and the member signed
+    in to that company. The API's limit on attempts per client address holds here too."""
+    token = str(request.GET.get("token") or request.POST.get("token") or "")[:200]
+    invitation = invitation_by_token(token)
+    if invitation is None or invitation.status != invitation.Status.PENDING:
+        return render(
+            request, "accounts/invitation_accept.html", {"invitation": invitation}, status=404
+        )
+    signed_in_as_invited = request.user.is_authenticated and request.user.email == invitation.email
+    new_account = not account_exists(invitation.email)
+    form = InvitationAcceptForm(
+        request.POST or None, new_account=new_account, signed_in=signed_in_as_invited
+    )
+    status = 200
+    if request.method == "POST":
+        wait = rate_limit_hit(
+            request, group="auth.invitation_accept", key=f"ip:{client_ip(request)}", rate="10/m"
+        )
+        if wait is not None:
+            form.is_valid()
+            form.add_error(
+                None,
+                _("Too many attempts. Try again in %(seconds)s seconds.") % {"seconds": wait},
+            )
+            status = 429
+        elif form.is_valid():
+            try:
+                membership = services.invitation_accept(
+                    token=token,
+                    user=request.user if signed_in_as_invited else None,
+                    **form.cleaned_data,
+                )
+            except ServiceError as error:
+                form_service_error(form, error)
+            else:
+                if not signed_in_as_invited:
+                    login(request, membership.user, backend=LOGIN_BACKEND)
+                session_company_set(request, membership.company_id)
+                messages.success(
+                    request,
+                    _("Welcome to %(company)s.") % {"company": membership.company.name},
+                )
+                return redirect("/")
+        if status == 200:
+            status = 400
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {
+            "invitation": invitation,
+            "form": form,
+            "token": token,
+            "new_account": new_account,
+            "signed_in": signed_in_as_invited,
+        },
+        status=status,
+    )
+
+
+# --- members and invitations -------------------------------------------------------------------
+
+
+def _members_page(request, invite_form=None, refused=None, status=200):
+    """The members (each with its role and active form, for whoever may change them) and the
+    pending invitations; `refused` is (membership id, bound form) when a change was refused."""
+    company = Company.objects.get(pk=request.page.company_id)
+    members = list(selectors.company_members(company=company))
+    refused_id, refused_form = refused or (None, None)
+    for member in members:
+        member.form = (
+            refused_form
+            if member.pk == refused_id
+            else MemberForm(
+                initial={"role": member.role, "is_active": member.is_active},
+                prefix=str(member.pk),
+            )
+        )
+    invitations = selectors.company_invitations(company=company).filter(
+        status=Invitation.Status.PENDING
+    )
+    return render(
+        request,
+        "accounts/members.html",
+        {
+            "members": members,
+            "invitations": invitations,
+            "invite_form": invite_form or InviteForm(),
+            "me": request.user.pk,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("members", "read")
+def members_view(request):
+    """The company's team; a POST invites someone by e-mail with a role."""
+    if request.method == "GET":
+        return _members_page(request)
+    if not request.page.may("invitations", "write"):
+        raise PermissionDenied
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = run_service(
+                services.invitation_create,
+                company=Company.objects.get(pk=request.page.company_id),
+                invited_by=request.user,
+                actor_role=request.page.role,
+                **form.cleaned_data,
+            )
+        except ServiceError as error:
+            form_service_error(form, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Invitation sent to %(email)s: the link in the e-mail is valid for %(days)s days."
+                )
+                % {"email": invitation.email, "days": settings.INVITATION_TTL_DAYS},
+            )
+            return redirect("pages:members")
+    return _members_page(request, invite_form=form, status=400)
+
+
+@require_POST
+@tenant_page("members", "write")
+def member_update_view(request, pk):
+    membership = Membership.objects.filter(company_id=request.page.company_id, pk=pk).first()
+    if membership is None:  # another company's too
+        raise Http404
+    form = MemberForm(request.POST, prefix=str(membership.pk))
+    if form.is_valid():
+        try:
+            run_service(
+                services.membership_update,
+                actor=request.user,
+                actor_role=request.page.role,
+                membership=membership,
+                **form.cleaned_data,
+            )
+        except ServiceError as error:
+            form_service_error(form, error)
+        else:
+            messages.success(request, _("%(email)s saved.") % {"email": membership.user.email})
+            return redirect("pages:members")
+    return _members_page(request, refused=(membership.pk, form), status=400)
+
+
+@require_POST
+@tenant_page("members", "write")
+def member_remove_view(request, pk):
+    membership = Membership.objects.filter(company_id=request.page.company_id, pk=pk).first()
+    if membership is None:
+        raise Http404
+    try:
+        run_service(
+            services.membership_remove,
+            actor=request.user,
+            actor_role=request.page.role,
+            membership=membership,
+        )
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("%(email)s left the company.") % {"email": membership.user.email}
+        )
+    return redirect("pages:members")
+
+
+@require_POST
+@tenant_page("invitations", "write")
+def invitation_revoke_view(request, pk):
+    invitation = Invitation.objects.filter(company_id=request.page.company_id, pk=pk).first()
+    if invitation is None:
+        raise Http404
+    try:
+        run_service(services.invitation_revoke, invitation=invitation)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("The invitation to %(email)s was revoked.") % {"email": invitation.email}
+        )
+    return redirect("pages:members")

@@ -701,7 +701,7 @@ def test_an_owner_voids_a_payment_and_the_invoice_owes_it_again(shop):
         shift = Shift.objects.get()
     owner = pages_as(shop.company, Role.OWNER)
     page = owner.get(f"/invoices/{invoice.pk}/")
-    assert 'data-testid="payment-void-form"' in page.content.decode()
+    assert 'data-testid="payment-voiding-form"' in page.content.decode()
     url = f"/invoices/{invoice.pk}/payments/{payment.pk}/void/"
     blank = owner.post(url, void_data(payment, reason=""))
     assert blank.status_code == 400
@@ -719,7 +719,7 @@ def test_an_owner_voids_a_payment_and_the_invoice_owes_it_again(shop):
     assert (invoice.status, invoice.balance) == ("open", Decimal("23800.00"))
     assert expected_cash == Decimal("50000.00")  # the opening cash only
     detail = owner.get(voided["Location"]).content.decode()
-    assert "Pago duplicado" in detail and 'data-testid="payment-void-form"' not in detail
+    assert "Pago duplicado" in detail and 'data-testid="payment-voiding-form"' not in detail
 
 
 def test_a_payment_whose_cash_left_the_drawer_cannot_be_voided_and_nothing_is_written(shop):
@@ -756,7 +756,7 @@ def test_roles_that_do_not_void_payments_get_403_and_no_form(shop, shop_b, role)
     url = f"/invoices/{invoice.pk}/payments/{payment.pk}/void/"
     client = pages_as(shop.company, role)
     assert client.post(url, void_data(payment)).status_code == 403
-    assert b"payment-void-form" not in client.get(f"/invoices/{invoice.pk}/").content
+    assert b"payment-voiding-form" not in client.get(f"/invoices/{invoice.pk}/").content
     assert pages_as(shop_b.company, Role.OWNER).post(url, void_data(payment)).status_code == 404
     another = seller.post(
         "/pos/sale/", sale_data([("FV-iva19", "1")], action="credit", customer="900123456")
