@@ -35,7 +35,15 @@ from ally360.pages import (
 )
 
 from . import selectors, services
-from .forms import CompanyChoiceForm, InvitationAcceptForm, InviteForm, LoginForm, MemberForm
+from .forms import (
+    CompanyChoiceForm,
+    InvitationAcceptForm,
+    InviteForm,
+    LoginForm,
+    MemberForm,
+    PasswordResetForm,
+    PasswordResetRequestForm,
+)
 from .limits import client_ip, login_limit_wait
 from .models import Company, Invitation, Membership
 from .selectors import account_exists, invitation_by_token, membership_role_get, user_memberships
@@ -323,3 +331,90 @@ def invitation_revoke_view(request, pk):
             request, _("The invitation to %(email)s was revoked.") % {"email": invitation.email}
         )
     return redirect("pages:members")
+
+
+# --- the e-mails' other links: verifying an address, resetting a password ----------------------
+
+
+def _limited(request, form, *, group: str, rate: str) -> bool:
+    """Count an attempt in the API's bucket for this client address; over the limit, the form
+    says how long to wait."""
+    wait = rate_limit_hit(request, group=group, key=f"ip:{client_ip(request)}", rate=rate)
+    if wait is None:
+        return False
+    form.is_valid()
+    form.add_error(
+        None, _("Too many attempts. Try again in %(seconds)s seconds.") % {"seconds": wait}
+    )
+    return True
+
+
+@public_page
+@require_http_methods(["GET", "POST"])
+def email_verify_view(request):
+    """A verification e-mail's link (`FRONTEND_URL/verify-email?token=…`): the address is
+    verified by a POST (a button), not by the GET a mail scanner may make, with
+    `services.email_verify`."""
+    token = str(request.GET.get("token") or request.POST.get("token") or "")[:500]
+    context = {"token": token, "done": False, "error": None}
+    status = 200
+    if request.method == "POST":
+        try:
+            run_service(services.email_verify, token=token)
+        except ServiceError as error:
+            context["error"], status = error.message, 400
+        else:
+            context["done"] = True
+    return render(request, "accounts/email_verify.html", context, status=status)
+
+
+@public_page
+@require_http_methods(["GET", "POST"])
+def password_reset_request_view(request):
+    """ "Forgot your password?": the reset e-mail (`services.password_reset_request`); the page
+    answers the same whether the account exists or not. The API's limit per client address."""
+    form = PasswordResetRequestForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if _limited(request, form, group="auth.password_reset", rate="5/m"):
+            status = 429
+        elif form.is_valid():
+            run_service(services.password_reset_request, email=form.cleaned_data["email"])
+            return render(request, "accounts/password_reset_request.html", {"sent": True})
+    return render(request, "accounts/password_reset_request.html", {"form": form}, status=status)
+
+
+@public_page
+@require_http_methods(["GET", "POST"])
+def password_reset_view(request):
+    """A reset e-mail's link (`FRONTEND_URL/reset-password?uid=…&token=…`): the new password,
+    `services.password_reset_confirm` (every session and token of the account ends); an
+    invalid or used link, or a weak password, on the form."""
+    uid = str(request.GET.get("uid") or request.POST.get("uid") or "")[:100]
+    token = str(request.GET.get("token") or request.POST.get("token") or "")[:100]
+    form = PasswordResetForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if _limited(request, form, group="auth.password_reset_confirm", rate="10/m"):
+            status = 429
+        elif form.is_valid():
+            try:
+                run_service(
+                    services.password_reset_confirm,
+                    uid=uid,
+                    token=token,
+                    new_password=form.cleaned_data["new_password"],
+                )
+            except ServiceError as error:
+                form_service_error(form, error)
+            else:
+                logout(request)  # whoever was signed in here signs in again, with the new one
+                return render(request, "accounts/password_reset.html", {"done": True})
+    return render(
+        request,
+        "accounts/password_reset.html",
+        {"form": form, "uid": uid, "token": token},
+        status=status,
+    )
