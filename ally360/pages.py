@@ -81,6 +81,7 @@ MENU = (
     MenuEntry("pages:customers", _("Customers"), "contacts", "read"),
     MenuEntry("pages:purchases", _("Purchases"), "bills", "read"),
     MenuEntry("pages:reports", _("Reports"), "reports", "read"),
+    MenuEntry("pages:numbering", _("Numbering"), "numbering", "write"),
     MenuEntry("pages:members", _("Team"), "members", "read"),
 )
 

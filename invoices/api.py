@@ -61,6 +61,7 @@ from products.models import PriceList, Variant
 
 from . import selectors, services
 from .models import (
+    NUMBER_MAX,
     CreditNote,
     CreditNoteLine,
     DocumentType,
@@ -71,8 +72,6 @@ from .models import (
 )
 
 POSITIVE_QUANTITY = Decimal("0.001")
-# The largest number a range may hold: its columns are bigints and `range_to + 1` must fit.
-NUMBER_MAX = 2**63 - 2
 
 # --- numbering ranges --------------------------------------------------------------------------
 

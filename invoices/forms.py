@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from ally360.documents import PaymentMethod
 from contacts.selectors import customer_by_reference
 from inventory.forms import CodeLineFormSet
-from pos.models import CashMovement, Seller
+from pos.models import PDV, CashMovement, Seller
+
+from .models import NUMBER_MAX, DocumentType
 
 MONEY_FIELD = {"max_digits": 18, "decimal_places": 2}
 NON_CASH_METHODS = [(value, label) for value, label in PaymentMethod.choices if value != "cash"]
@@ -276,3 +278,50 @@ class InvoiceVoidForm(forms.Form):
 
     reason = forms.CharField(label=_("Reason for voiding"), max_length=255)
     void_key = forms.UUIDField(widget=forms.HiddenInput)  # one void per form
+
+
+class NumberingRangeForm(forms.Form):
+    """A DIAN numbering resolution loaded for a point of sale and document type
+    (`services.numbering_range_create`, as `POST numbering-ranges/`): an active one replaces the
+    active range of that point of sale and type (not before it starts); overlapping numbers of
+    the same prefix, a range or validity backwards are the service's refusals."""
+
+    pdv = forms.ModelChoiceField(queryset=None, label=_("Point of sale"), empty_label=None)
+    document_type = forms.ChoiceField(label=_("Document"), choices=DocumentType.choices)
+    resolution_number = forms.CharField(label=_("DIAN resolution number"), max_length=40)
+    prefix = forms.CharField(label=_("Prefix"), max_length=4, required=False)
+    range_from = forms.IntegerField(label=_("From"), min_value=1, max_value=NUMBER_MAX)
+    range_to = forms.IntegerField(label=_("To"), min_value=1, max_value=NUMBER_MAX)
+    next_number = forms.IntegerField(
+        label=_("Next number"),
+        min_value=1,
+        max_value=NUMBER_MAX,
+        required=False,
+        help_text=_("'From' when left empty (a range already used elsewhere may go on)."),
+    )
+    valid_from = forms.DateField(
+        label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_to = forms.DateField(label=_("Valid to"), widget=forms.DateInput(attrs={"type": "date"}))
+    technical_key = forms.CharField(label=_("Technical key"), max_length=128, required=False)
+    is_active = forms.BooleanField(
+        label=_("Use it now"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Untick it for a resolution that starts later: it takes over by itself once the "
+            "range in use can no longer issue."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pdv"].queryset = PDV.objects.filter(is_active=True).order_by(
+            "-is_main", "name"
+        )
+
+    def range_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        if data["next_number"] is None:
+            del data["next_number"]
+        return data

@@ -25,6 +25,10 @@ class DocumentType(models.TextChoices):
     CREDIT_NOTE = "credit_note", _("Credit note")
 
 
+# The largest number a range may hold: its columns are bigints and `range_to + 1` must fit.
+NUMBER_MAX = 2**63 - 2
+
+
 class NumberingRange(TenantModel):
     """A DIAN numbering authorization for one point of sale and document type."""
 

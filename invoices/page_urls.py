@@ -23,4 +23,6 @@ urlpatterns = [
     ),
     path("invoices/<uuid:pk>/return/", views.invoice_return_view, name="invoice-return"),
     path("invoices/<uuid:pk>/void/", views.invoice_void_view, name="invoice-void"),
+    path("numbering/", views.numbering_list_view, name="numbering"),
+    path("numbering/new/", views.numbering_create_view, name="numbering-new"),
 ]

@@ -31,13 +31,14 @@ from .forms import (
     InvoicePaymentForm,
     InvoiceReturnForm,
     InvoiceVoidForm,
+    NumberingRangeForm,
     PaymentVoidForm,
     PosSaleForm,
     SaleLineFormSet,
     ShiftCloseForm,
     ShiftOpenForm,
 )
-from .models import CreditNote, Invoice, Payment
+from .models import CreditNote, Invoice, NumberingRange, Payment
 
 PAGE_SIZE = 25
 SALE_SCOPE = "page pos-sale"
@@ -693,3 +694,44 @@ def invoice_pdf_view(request, pk):
         messages.error(request, error.message)
         return redirect("pages:invoice", pk=invoice.pk)
     return redirect(url)
+
+
+# --- numbering (DIAN resolutions) ---------------------------------------------------------------
+
+
+@require_GET
+@tenant_page("numbering", "read")
+def numbering_list_view(request):
+    """The DIAN numbering ranges per point of sale and document: the next number, what is left
+    and the service's warnings (fewer than 10 % of the numbers or 10 days left)."""
+    ranges = list(
+        NumberingRange.objects.select_related("pdv").order_by(
+            "pdv__name", "document_type", "-is_active", "-valid_to"
+        )
+    )
+    for numbering in ranges:
+        numbering.remaining = max(0, numbering.range_to - numbering.next_number + 1)
+        numbering.warnings = services.range_warnings(numbering) if numbering.is_active else []
+    return render(
+        request,
+        "invoices/numbering_list.html",
+        {"ranges": ranges, "can_create": request.page.may("numbering", "write")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("numbering", "write")
+def numbering_create_view(request):
+    """A new DIAN resolution (`numbering_range_create`, as `POST numbering-ranges/`); a refusal
+    (overlapping numbers, a backwards range or validity) on the form, nothing written."""
+    form = NumberingRangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            numbering = run_service(services.numbering_range_create, **form.range_data())
+        except ServiceError as error:
+            form_service_error(form, error)
+        else:
+            messages.success(request, _("Resolution %(range)s loaded.") % {"range": numbering})
+            return redirect("pages:numbering")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "invoices/numbering_form.html", {"form": form}, status=status)
