@@ -131,3 +131,42 @@ class SupplierPaymentForm(forms.Form):
             missing = "withholding_base" if base is None else "withholding_amount"
             self.add_error(missing, _("Give both the base and the amount, or neither."))
         return data
+
+
+class BillReturnForm(forms.Form):
+    """Goods sent back to the supplier: a debit note for the quantities given
+    (`services.debit_note_create`, as `POST debit-notes/`): never above what was received less
+    earlier returns; the goods leave stock and the bill's balance goes down."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+    issue_date = forms.DateField(
+        label=_("Date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Today when left empty."),
+    )
+    note_key = forms.UUIDField(widget=forms.HiddenInput)  # one note per form
+
+    def __init__(self, *args, lines, **kwargs):
+        """`lines`: the bill's lines with what can still go back of each."""
+        super().__init__(*args, **kwargs)
+        self.lines = []
+        for line, returnable in lines:
+            name = f"line_{line.pk}"
+            self.fields[name] = forms.DecimalField(
+                label=line.description,
+                min_value=0,
+                max_digits=18,
+                decimal_places=3,
+                required=False,
+                widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
+            )
+            self.lines.append({"line": line, "returnable": returnable, "field": self[name]})
+
+    def returned(self) -> list[tuple[object, Decimal]]:
+        """The lines given a quantity above zero, with it (after `is_valid()`)."""
+        return [
+            (row["line"], self.cleaned_data[row["field"].name])
+            for row in self.lines
+            if self.cleaned_data.get(row["field"].name)
+        ]

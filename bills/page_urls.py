@@ -9,4 +9,5 @@ urlpatterns = [
     path("purchases/new/", views.purchase_create_view, name="purchase-new"),
     path("purchases/<uuid:pk>/", views.purchase_detail_view, name="purchase"),
     path("purchases/<uuid:pk>/payments/", views.purchase_payment_view, name="purchase-payment"),
+    path("purchases/<uuid:pk>/return/", views.purchase_return_view, name="purchase-return"),
 ]

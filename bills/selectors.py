@@ -23,7 +23,15 @@ from ally360.db import without_jit
 from ally360.documents import aging_filters, aging_report, summed_per_row
 from ally360.money import ZERO, money
 
-from .models import Bill, DebitNote, PaymentAllocation, SupplierPayment, Withholding
+from .models import (
+    Bill,
+    BillLine,
+    DebitNote,
+    DebitNoteLine,
+    PaymentAllocation,
+    SupplierPayment,
+    Withholding,
+)
 
 ZERO_MONEY = Value(Decimal("0"), output_field=DecimalField(max_digits=18, decimal_places=2))
 
@@ -184,4 +192,19 @@ def withholding_certificate(*, supplier, year: int) -> list[dict]:
             "payments": len(figures["payments"]),
         }
         for (kind, name, rate), figures in concepts.items()
+    ]
+
+
+def returnable_bill_lines(bill: Bill) -> list[tuple[BillLine, Decimal]]:
+    """Each line of the bill with the quantity that can still go back to the supplier (what
+    earlier debit notes took is subtracted, as `debit_note_create` counts it)."""
+    returned = dict(
+        DebitNoteLine.objects.filter(debit_note__bill=bill)
+        .values("bill_line_id")
+        .annotate(quantity=Sum("quantity"))
+        .values_list("bill_line_id", "quantity")
+    )
+    return [
+        (line, line.quantity - returned.get(line.pk, ZERO))
+        for line in bill.lines.order_by("position", "pk")
     ]

@@ -19,12 +19,13 @@ from ally360.idempotency import once_per_form
 from ally360.pages import amount, form_service_error, lines_document_page, tenant_page
 
 from . import selectors, services
-from .forms import PurchaseForm, PurchaseLineFormSet, SupplierPaymentForm
+from .forms import BillReturnForm, PurchaseForm, PurchaseLineFormSet, SupplierPaymentForm
 from .models import Bill
 
 PAGE_SIZE = 25
 PURCHASE_SCOPE = "page purchase"
 PAYMENT_SCOPE = "page supplier-payment"
+RETURN_SCOPE = "page debit-note"
 
 
 @require_GET
@@ -93,7 +94,12 @@ def _purchase_page(request, bill, payment_form=None, status=200):
     return render(
         request,
         "bills/purchase_detail.html",
-        {"bill": bill, "payment_form": payment_form},
+        {
+            "bill": bill,
+            "payment_form": payment_form,
+            "may_return": bill.status in (Bill.Status.OPEN, Bill.Status.PAID)
+            and request.page.may("bills", "write"),
+        },
         status=status,
     )
 
@@ -182,3 +188,60 @@ def _withholdings(bill, data) -> list[dict]:
             raise ValidationFailed(message, fields={"withholdings.0.concept": [message]})
         base, withheld = suggested[0]["base"], suggested[0]["amount"]
     return [{"bill": bill, "concept": concept, "base": base, "amount": withheld}]
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("bills", "write")
+def purchase_return_view(request, pk):
+    """Goods sent back to the supplier: a debit note (`debit_note_create`) for the quantities
+    given; the goods leave stock and what the bill owes goes down (beyond it, the supplier owes
+    the difference back). A refusal on the form, nothing written; once per form."""
+    bill = _bill_or_404(pk)
+    if bill.status not in (Bill.Status.OPEN, Bill.Status.PAID):
+        messages.error(request, _("Only a received bill takes returns."))
+        return redirect("pages:purchase", pk=bill.pk)
+    lines = selectors.returnable_bill_lines(bill)
+    if request.method == "GET":
+        form = BillReturnForm(lines=lines, initial={"note_key": uuid.uuid4()})
+        return render(request, "bills/purchase_return.html", {"bill": bill, "form": form})
+    form = BillReturnForm(request.POST, lines=lines)
+    if form.is_valid():
+        returned = form.returned()
+        if not returned:
+            form.add_error(None, _("Give the quantity sent back of at least one line."))
+        else:
+            data = form.cleaned_data
+
+            def send_back():
+                note = services.debit_note_create(
+                    bill=bill,
+                    user=request.user,
+                    reason=data["reason"],
+                    issue_date=data["issue_date"],
+                    lines=[{"bill_line": line, "quantity": qty} for line, qty in returned],
+                )
+                return {"number": note.number, "total": amount(note.total)}
+
+            try:
+                done, first = once_per_form(
+                    request,
+                    f"{bill.pk}:{data['note_key']}",
+                    RETURN_SCOPE,
+                    send_back,
+                    used=_("This form was already used for a return: open the purchase again."),
+                )
+            except ServiceError as error:
+                fields = {}
+                for index, (line, _quantity) in enumerate(returned):
+                    fields[f"lines.{index}.quantity"] = f"line_{line.pk}"
+                form_service_error(form, error, fields)
+            else:
+                if first:
+                    messages.success(
+                        request,
+                        _("Debit note %(number)s for %(total)s: the goods left stock.") % done,
+                    )
+                else:
+                    messages.info(request, _("This return was already registered."))
+                return redirect("pages:purchase", pk=bill.pk)
+    return render(request, "bills/purchase_return.html", {"bill": bill, "form": form}, status=400)

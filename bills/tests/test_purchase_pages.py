@@ -19,6 +19,7 @@ from ally360.tests.pages import row_counts
 from bills.models import (
     Bill,
     BillLine,
+    DebitNote,
     PaymentAllocation,
     SupplierPayment,
     Withholding,
@@ -335,3 +336,94 @@ def test_another_company_s_bill_cannot_be_paid(shop_a, shop_b, supplier):
     assert owner_b.post(f"/purchases/{bill.pk}/payments/", payment("1000")).status_code == 404
     assert row_counts(shop_a.company, SupplierPayment) == {"SupplierPayment": 0}
     assert row_counts(shop_b.company, SupplierPayment) == {"SupplierPayment": 0}
+
+
+# --- goods sent back to the supplier ------------------------------------------------------------
+
+
+def send_back(bill, quantities: dict, *, reason="Llegó vencido", key=None, **fields) -> dict:
+    """The return form's POST: {bill line: quantity}."""
+    data = {"reason": reason, "issue_date": "", "note_key": key or str(uuid.uuid4()), **fields}
+    for line, quantity in quantities.items():
+        data[f"line_{line.pk}"] = quantity
+    return data
+
+
+def test_goods_go_back_to_the_supplier_with_a_debit_note(shop_a, supplier):
+    bill = received(shop_a, supplier)  # 10 received at 7,100 + IVA
+    with tenant_context(shop_a.company):
+        line = bill.lines.get()
+    owner = pages_as(shop_a.company)
+    detail = owner.get(f"/purchases/{bill.pk}/").content.decode()
+    assert f'href="/purchases/{bill.pk}/return/"' in detail
+    form = owner.get(f"/purchases/{bill.pk}/return/").context["form"]
+    assert [row["returnable"] for row in form.lines] == [Decimal("10")]
+    data = send_back(bill, {line: "4"})
+    sent = owner.post(f"/purchases/{bill.pk}/return/", data)
+    assert sent.status_code == 302 and sent["Location"] == f"/purchases/{bill.pk}/"
+    assert owner.post(f"/purchases/{bill.pk}/return/", data).status_code == 302  # once per form
+    with tenant_context(shop_a.company):
+        note = DebitNote.objects.get()
+        bill.refresh_from_db()
+    assert (note.number, note.total, note.reason) == (
+        "ND-00001",
+        Decimal("33796.00"),
+        "Llegó vencido",
+    )
+    assert bill.balance == Decimal("50694.00")  # 84,490 - 33,796
+    assert stock(shop_a).quantity == 106  # 100 + 10 received - 4 sent back
+    detail = owner.get(sent["Location"]).content.decode()
+    assert "ND-00001" in detail and "50.694,00" in detail
+    left = owner.get(f"/purchases/{bill.pk}/return/").context["form"]
+    assert [row["returnable"] for row in left.lines] == [Decimal("6")]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "fields", "where"),
+    [
+        ("11", {}, "line"),  # above what was received
+        ("1.5", {}, "line"),  # received in whole units
+        ("", {}, None),  # nothing given
+        ("1", {"reason": ""}, "reason"),
+        ("1", {"issue_date": "2999-01-01"}, "issue_date"),
+    ],
+)
+def test_return_refusals_come_back_on_the_form_and_write_nothing(
+    shop_a, supplier, quantity, fields, where
+):
+    bill = received(shop_a, supplier)
+    with tenant_context(shop_a.company):
+        line = bill.lines.get()
+    before = row_counts(shop_a.company, DebitNote, StockMovement, IdempotencyRecord)
+    response = pages_as(shop_a.company).post(
+        f"/purchases/{bill.pk}/return/", send_back(bill, {line: quantity}, **fields)
+    )
+    assert response.status_code == 400
+    form = response.context["form"]
+    if where is None:
+        assert form.non_field_errors()
+    else:
+        assert form.errors[f"line_{line.pk}" if where == "line" else where], form.errors
+    assert row_counts(shop_a.company, DebitNote, StockMovement, IdempotencyRecord) == before
+    assert stock(shop_a).quantity == 110
+
+
+def test_returns_keep_roles_and_companies_apart(shop_a, shop_b, supplier):
+    bill = received(shop_a, supplier)
+    with tenant_context(shop_a.company):
+        line = bill.lines.get()
+    data = send_back(bill, {line: "1"})
+    for role in (Role.SELLER, Role.VIEWER):
+        assert (
+            pages_as(shop_a.company, role).post(f"/purchases/{bill.pk}/return/", data).status_code
+            == 403
+        )
+    assert (
+        pages_as(shop_b.company, Role.OWNER).post(f"/purchases/{bill.pk}/return/", data).status_code
+        == 404
+    )
+    assert (
+        pages_as(shop_b.company, Role.OWNER).get(f"/purchases/{bill.pk}/return/").status_code == 404
+    )
+    assert row_counts(shop_a.company, DebitNote) == {"DebitNote": 0}
+    assert stock(shop_a).quantity == 110
