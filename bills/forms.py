@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ally360.documents import PaymentMethod
 from contacts.models import Contact
-from inventory.forms import CodeLineFormSet, MovedLineForm
+from inventory.forms import CodeLineFormSet, MovedLineForm, ReturnedLinesForm
 from pos.models import PDV
 
 from .models import WithholdingConcept
@@ -133,7 +133,7 @@ class SupplierPaymentForm(forms.Form):
         return data
 
 
-class BillReturnForm(forms.Form):
+class BillReturnForm(ReturnedLinesForm):
     """Goods sent back to the supplier: a debit note for the quantities given
     (`services.debit_note_create`, as `POST debit-notes/`): never above what was received less
     earlier returns; the goods leave stock and the bill's balance goes down."""
@@ -146,27 +146,4 @@ class BillReturnForm(forms.Form):
         help_text=_("Today when left empty."),
     )
     note_key = forms.UUIDField(widget=forms.HiddenInput)  # one note per form
-
-    def __init__(self, *args, lines, **kwargs):
-        """`lines`: the bill's lines with what can still go back of each."""
-        super().__init__(*args, **kwargs)
-        self.lines = []
-        for line, returnable in lines:
-            name = f"line_{line.pk}"
-            self.fields[name] = forms.DecimalField(
-                label=line.description,
-                min_value=0,
-                max_digits=18,
-                decimal_places=3,
-                required=False,
-                widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
-            )
-            self.lines.append({"line": line, "returnable": returnable, "field": self[name]})
-
-    def returned(self) -> list[tuple[object, Decimal]]:
-        """The lines given a quantity above zero, with it (after `is_valid()`)."""
-        return [
-            (row["line"], self.cleaned_data[row["field"].name])
-            for row in self.lines
-            if self.cleaned_data.get(row["field"].name)
-        ]
+    price_field = "unit_cost"

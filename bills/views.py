@@ -14,9 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ally360.exceptions import ServiceError, ValidationFailed
-from ally360.idempotency import once_per_form
-from ally360.pages import amount, form_service_error, lines_document_page, tenant_page
+from ally360.exceptions import ValidationFailed
+from ally360.pages import amount, form_once, lines_document_page, tenant_page
 
 from . import selectors, services
 from .forms import BillReturnForm, PurchaseForm, PurchaseLineFormSet, SupplierPaymentForm
@@ -139,33 +138,21 @@ def purchase_payment_view(request, pk):
                 "balance": amount(bill.balance),
             }
 
-        try:
-            paid, first = once_per_form(
-                request,
-                f"{bill.pk}:{data['payment_key']}",
-                PAYMENT_SCOPE,
-                pay,
-                used=_("This form was already used for a payment: open the purchase again."),
-            )
-        except ServiceError as error:
-            form_service_error(
-                form,
-                error,
-                {
-                    "allocations.0.amount": "amount",
-                    "withholdings.0.amount": "withholding_amount",
-                    "withholdings.0.concept": "concept",
-                },
-            )
-        else:
-            if first:
-                messages.success(
-                    request,
-                    _("Payment %(number)s of %(amount)s registered: the bill owes %(balance)s.")
-                    % paid,
-                )
-            else:
-                messages.info(request, _("This payment was already registered."))
+        if form_once(
+            request,
+            form,
+            key=f"{bill.pk}:{data['payment_key']}",
+            scope=PAYMENT_SCOPE,
+            act=pay,
+            used=_("This form was already used for a payment: open the purchase again."),
+            done=_("Payment %(number)s of %(amount)s registered: the bill owes %(balance)s."),
+            again=_("This payment was already registered."),
+            fields={
+                "allocations.0.amount": "amount",
+                "withholdings.0.amount": "withholding_amount",
+                "withholdings.0.concept": "concept",
+            },
+        ):
             return redirect("pages:purchase", pk=bill.pk)
     return _purchase_page(request, bill, payment_form=form, status=400)
 
@@ -222,26 +209,16 @@ def purchase_return_view(request, pk):
                 )
                 return {"number": note.number, "total": amount(note.total)}
 
-            try:
-                done, first = once_per_form(
-                    request,
-                    f"{bill.pk}:{data['note_key']}",
-                    RETURN_SCOPE,
-                    send_back,
-                    used=_("This form was already used for a return: open the purchase again."),
-                )
-            except ServiceError as error:
-                fields = {}
-                for index, (line, _quantity) in enumerate(returned):
-                    fields[f"lines.{index}.quantity"] = f"line_{line.pk}"
-                form_service_error(form, error, fields)
-            else:
-                if first:
-                    messages.success(
-                        request,
-                        _("Debit note %(number)s for %(total)s: the goods left stock.") % done,
-                    )
-                else:
-                    messages.info(request, _("This return was already registered."))
+            if form_once(
+                request,
+                form,
+                key=f"{bill.pk}:{data['note_key']}",
+                scope=RETURN_SCOPE,
+                act=send_back,
+                used=_("This form was already used for a return: open the purchase again."),
+                done=_("Debit note %(number)s for %(total)s: the goods left stock."),
+                again=_("This return was already registered."),
+                fields=form.service_fields(returned),
+            ):
                 return redirect("pages:purchase", pk=bill.pk)
     return render(request, "bills/purchase_return.html", {"bill": bill, "form": form}, status=400)

@@ -331,3 +331,50 @@ class StockTransferForm(forms.Form):
         points = PDV.objects.filter(is_active=True).order_by("-is_main", "name")
         self.fields["origin"].queryset = points
         self.fields["destination"].queryset = points
+
+
+class ReturnedLinesForm(forms.Form):
+    """A document's lines given back (a customer's return, goods sent back to the supplier):
+    a quantity field per line, and what can still go back of each shown beside it. The
+    services decide what may go back; this only shapes the quantities."""
+
+    price_field = "unit_price"  # the line's price column, shown beside it
+
+    def __init__(self, *args, lines, **kwargs):
+        """`lines`: the document's lines with what can still go back of each."""
+        super().__init__(*args, **kwargs)
+        self.lines = []
+        for line, returnable in lines:
+            name = f"line_{line.pk}"
+            self.fields[name] = forms.DecimalField(
+                label=line.description,
+                min_value=0,
+                required=False,
+                widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
+                **QUANTITY_FIELD,
+            )
+            self.lines.append(
+                {
+                    "line": line,
+                    "returnable": returnable,
+                    "price": getattr(line, self.price_field),
+                    "field": self[name],
+                }
+            )
+
+    def returned(self) -> list[tuple[object, Decimal]]:
+        """The lines given a quantity above zero, with it (after `is_valid()`)."""
+        return [
+            (row["line"], self.cleaned_data[row["field"].name])
+            for row in self.lines
+            if self.cleaned_data.get(row["field"].name)
+        ]
+
+    @staticmethod
+    def service_fields(returned) -> dict[str, str]:
+        """The services' `lines.<i>.quantity` (and the line's own key) → this form's field."""
+        fields = {}
+        for index, (line, _quantity) in enumerate(returned):
+            for key in ("quantity", "invoice_line", "bill_line"):
+                fields[f"lines.{index}.{key}"] = f"line_{line.pk}"
+        return fields

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ally360.documents import PaymentMethod
 from contacts.selectors import customer_by_reference
-from inventory.forms import CodeLineFormSet
+from inventory.forms import CodeLineFormSet, ReturnedLinesForm
 from pos.models import PDV, CashMovement, Seller
 
 from .models import NUMBER_MAX, DocumentType
@@ -218,7 +218,7 @@ class CashMovementForm(forms.Form):
     shift = forms.UUIDField(widget=forms.HiddenInput, required=False)  # the shift it was shown for
 
 
-class InvoiceReturnForm(forms.Form):
+class InvoiceReturnForm(ReturnedLinesForm):
     """Goods a customer brings back: a return credit note (DIAN concept 1) for the quantities
     given, as `POST credit-notes/` — `services.credit_note_create` decides what may be returned
     and refunds beyond the balance by the method chosen (cash from the user's open shift)."""
@@ -234,31 +234,6 @@ class InvoiceReturnForm(forms.Form):
         help_text=_("Only what was paid beyond what the invoice still owes is refunded."),
     )
     note_key = forms.UUIDField(widget=forms.HiddenInput)  # one note per form
-
-    def __init__(self, *args, lines, **kwargs):
-        """`lines`: the invoice's lines with what can still be returned of each."""
-        super().__init__(*args, **kwargs)
-        self.lines = []
-        for line, returnable in lines:
-            name = f"line_{line.pk}"
-            self.fields[name] = forms.DecimalField(
-                label=line.description,
-                min_value=0,
-                max_digits=18,
-                decimal_places=3,
-                required=False,
-                widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
-            )
-            self.lines.append({"line": line, "returnable": returnable, "field": self[name]})
-
-    def returned(self) -> list[tuple[object, Decimal]]:
-        """The lines given a quantity above zero, with it (after `is_valid()`)."""
-        chosen = []
-        for row in self.lines:
-            quantity = self.cleaned_data.get(row["field"].name)
-            if quantity:
-                chosen.append((row["line"], quantity))
-        return chosen
 
 
 class PaymentVoidForm(forms.Form):

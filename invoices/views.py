@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ally360.documents import PaymentMethod
 from ally360.exceptions import ServiceError
 from ally360.idempotency import once_per_form
-from ally360.pages import amount, form_service_error, run_service, tenant_page
+from ally360.pages import amount, form_once, form_service_error, run_service, tenant_page
 from pos.selectors import open_shift_of, registers_to_open, shifts_visible_to
 from pos.services import shift_open
 
@@ -485,25 +485,19 @@ def invoice_payment_view(request, pk):
             )
             return {"amount": amount(payment.amount), "balance": amount(payment.invoice.balance)}
 
-        try:
-            paid, first = once_per_form(
-                request,
-                f"{invoice.pk}:{data['payment_key']}",
-                PAYMENT_SCOPE,
-                pay,
-                used=_("This form was already used for a payment: open the invoice again."),
-            )
-        except ServiceError as error:
-            form_service_error(form, error)
-        else:
-            if first:
-                messages.success(
-                    request,
-                    _("Payment of %(amount)s registered: %(number)s owes %(balance)s.")
-                    % {**paid, "number": invoice.full_number},
-                )
-            else:
-                messages.info(request, _("This payment was already registered."))
+        if form_once(
+            request,
+            form,
+            key=f"{invoice.pk}:{data['payment_key']}",
+            scope=PAYMENT_SCOPE,
+            act=pay,
+            used=_("This form was already used for a payment: open the invoice again."),
+            done=lambda paid: (
+                _("Payment of %(amount)s registered: %(number)s owes %(balance)s.")
+                % {**paid, "number": invoice.full_number}
+            ),
+            again=_("This payment was already registered."),
+        ):
             return redirect("pages:invoice", pk=invoice.pk)
     return _invoice_page(request, invoice, payment_form=form, status=400)
 
@@ -526,21 +520,16 @@ def invoice_void_view(request, pk):
             )
             return {"number": invoice.full_number}
 
-        try:
-            done, first = once_per_form(
-                request,
-                f"{invoice.pk}:{form.cleaned_data['void_key']}",
-                VOID_SCOPE,
-                void,
-                used=_("This form was already used to void: open the invoice again."),
-            )
-        except ServiceError as error:
-            form_service_error(form, error)
-        else:
-            if first:
-                messages.success(request, _("Invoice %(number)s voided.") % done)
-            else:
-                messages.info(request, _("This invoice was already voided."))
+        if form_once(
+            request,
+            form,
+            key=f"{invoice.pk}:{form.cleaned_data['void_key']}",
+            scope=VOID_SCOPE,
+            act=void,
+            used=_("This form was already used to void: open the invoice again."),
+            done=_("Invoice %(number)s voided."),
+            again=_("This invoice was already voided."),
+        ):
             return redirect("pages:invoice", pk=invoice.pk)
     return _invoice_page(request, invoice, void_form=form, status=400)
 
@@ -565,21 +554,16 @@ def payment_void_view(request, pk, payment_pk):
             )
             return {"amount": amount(payment.amount), "number": invoice.full_number}
 
-        try:
-            done, first = once_per_form(
-                request,
-                f"{payment.pk}:{form.cleaned_data['void_key']}",
-                PAYMENT_VOID_SCOPE,
-                void,
-                used=_("This form was already used to void: open the invoice again."),
-            )
-        except ServiceError as error:
-            form_service_error(form, error)
-        else:
-            if first:
-                messages.success(request, _("Payment of %(amount)s on %(number)s voided.") % done)
-            else:
-                messages.info(request, _("This payment was already voided."))
+        if form_once(
+            request,
+            form,
+            key=f"{payment.pk}:{form.cleaned_data['void_key']}",
+            scope=PAYMENT_VOID_SCOPE,
+            act=void,
+            used=_("This form was already used to void: open the invoice again."),
+            done=_("Payment of %(amount)s on %(number)s voided."),
+            again=_("This payment was already voided."),
+        ):
             return redirect("pages:invoice", pk=invoice.pk)
     invoice = selectors.invoice_detail().get(pk=invoice.pk)  # as it stands (nothing written)
     return _invoice_page(request, invoice, status=400, payment_void=(payment.pk, form))
@@ -643,12 +627,7 @@ def invoice_return_view(request, pk):
                 )
                 form.add_error("refund_method", message)
             else:
-                fields = {}
-                for index, (line, _quantity) in enumerate(returned):
-                    fields[f"lines.{index}.quantity"] = fields[f"lines.{index}.invoice_line"] = (
-                        f"line_{line.pk}"
-                    )
-                form_service_error(form, error, fields)
+                form_service_error(form, error, form.service_fields(returned))
         else:
             if not first:
                 messages.info(request, _("This return was already registered."))
