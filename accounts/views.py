@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -149,7 +150,10 @@ def invitation_accept_view(request):
     in to that company. The API's limit on attempts per client address holds here too."""
     token = str(request.GET.get("token") or request.POST.get("token") or "")[:200]
     invitation = invitation_by_token(token)
-    if invitation is None or invitation.status != invitation.Status.PENDING:
+    pending = invitation is not None and invitation.status == Invitation.Status.PENDING
+    if pending and invitation.is_expired:  # the hourly task has not recorded it yet
+        invitation.status = Invitation.Status.EXPIRED
+    if invitation is None or invitation.status != Invitation.Status.PENDING:
         return render(
             request, "accounts/invitation_accept.html", {"invitation": invitation}, status=404
         )
@@ -223,7 +227,7 @@ def _members_page(request, invite_form=None, refused=None, status=200):
             )
         )
     invitations = selectors.company_invitations(company=company).filter(
-        status=Invitation.Status.PENDING
+        status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
     )
     return render(
         request,

@@ -38,8 +38,8 @@ class ShiftOpenForm(forms.Form):
 class ShiftCloseForm(forms.Form):
     """The close's count: the drawer's cash (required), and the closing total of each other
     method the shift took money by (the card terminal's, each wallet's; optional), as
-    `POST shifts/{id}/close {"counted": {...}}`. Counted blind: what is expected shows on the
-    report, after the close."""
+    `POST shifts/{id}/close {"counted": {...}}`. The close page shows nothing of what is
+    expected; the shift's report does."""
 
     counted_cash = forms.DecimalField(
         label=_("Cash counted in the drawer"), min_value=0, **MONEY_FIELD

@@ -6,9 +6,12 @@ not manage the team get 403; another company's members and invitations stay apar
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Invitation, Membership, User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -115,6 +118,19 @@ def test_a_link_with_an_unknown_or_revoked_token_writes_nothing(
     )
     assert revoked.status_code == 404 and "Revocada" in revoked.content.decode()
     assert not User.objects.filter(email="tarde@example.co").exists()
+
+
+def test_an_invitation_past_its_days_is_expired_before_anything_is_typed(
+    company_a, django_capture_on_commit_callbacks
+):
+    owner = owner_pages(company_a)
+    token = invite(owner, "vencida@example.co", "seller", django_capture_on_commit_callbacks)
+    Invitation.objects.filter(email="vencida@example.co").update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )  # past its days, not yet recorded by the hourly task
+    page = Client().get("/accept-invitation", {"token": token})
+    assert page.status_code == 404 and "Vencida" in page.content.decode()
+    assert list(owner.get("/members/").context["invitations"]) == []
 
 
 def test_roles_and_suspensions_follow_the_owner_rules(company_a):

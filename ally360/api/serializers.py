@@ -9,7 +9,12 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, Obje
 from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
-from rest_framework.fields import SkipField, empty
+from rest_framework.fields import (
+    BuiltinSignatureError,
+    SkipField,
+    empty,
+    is_simple_callable,
+)
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
@@ -19,50 +24,27 @@ from ally360.money import MONEY
 
 class _ModelRepresentation:
     """DRF's `to_representation` for a model instance, reading each plain field's attribute
-    with one `getattr` instead of DRF's generic `get_attribute` (a Mapping check by ABC, a
-    callable check by `inspect`, for each field of each row: a fifth of rendering a sale's
-    answer). A field whose class reads its own way (related fields, `source="*"`, dotted
-    sources), a value that is callable, or an attribute that is missing takes DRF's own path,
-    so the answer is DRF's (the API tests compare answers field by field)."""
-
-    @property
-    def _readable_fields(self):
-        # The fields of a serializer do not change once built; a kept serializer (answer_of)
-        # and a list's child render many instances with the same list.
-        plan = self.__dict__.get("_representation_plan")
-        if plan is None:
-            plan = self.__dict__["_representation_plan"] = [
-                (field, _plain_source(field))
-                for field in self.fields.values()
-                if not field.write_only
-            ]
-        return [field for field, _source in plan]
+    with one `getattr` (`_read`: DRF's `get_attribute` steps for a one-attribute source)
+    instead of DRF's generic loop (a Mapping check by ABC and a callable check by `inspect`
+    for each field of each row: a fifth of rendering a sale's answer). A field whose class
+    reads its own way (related fields, `source="*"`, dotted sources) takes DRF's path, so the
+    answer is DRF's (a test compares every way DRF reads an attribute)."""
 
     def to_representation(self, instance):
         if not isinstance(instance, models.Model):
             return super().to_representation(instance)
-        plan = self.__dict__.get("_representation_plan")
-        if plan is None:
-            self._readable_fields  # noqa: B018 - builds the plan
-            plan = self.__dict__["_representation_plan"]
         ret = {}
-        for field, source in plan:
-            attribute = _missing
-            if source is not None:
-                try:
-                    attribute = getattr(instance, source)
-                except ObjectDoesNotExist:
-                    attribute = None
-                except (KeyError, AttributeError):
-                    attribute = _missing  # DRF's default, skip or error, below
-                else:
-                    if callable(attribute):
-                        attribute = _missing
-            if attribute is _missing:
-                try:
+        for field in self.fields.values():
+            if field.write_only:
+                continue
+            try:
+                source = _plain_source(field)
+                if source is None:
                     attribute = field.get_attribute(instance)
-                except SkipField:
-                    continue
+                else:
+                    attribute = _read(field, instance, source)
+            except SkipField:
+                continue
             check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
             if check_for_none is None:
                 ret[field.field_name] = None
@@ -71,15 +53,48 @@ class _ModelRepresentation:
         return ret
 
 
-_missing = object()
 _PLAIN_GET_ATTRIBUTE = serializers.Field.get_attribute
 
 
 def _plain_source(field) -> str | None:
-    """The one attribute a field reads with DRF's plain `Field.get_attribute`, else None."""
-    if type(field).get_attribute is _PLAIN_GET_ATTRIBUTE and len(field.source_attrs) == 1:
-        return field.source_attrs[0]
-    return None
+    """The one attribute a field reads with DRF's plain `Field.get_attribute`, else None
+    (decided once per field: the fields are copies of their own serializer's)."""
+    decided = field.__dict__.get("_plain_source", empty)
+    if decided is empty:
+        plain = type(field).get_attribute is _PLAIN_GET_ATTRIBUTE and len(field.source_attrs) == 1
+        decided = field._plain_source = field.source_attrs[0] if plain else None
+    return decided
+
+
+def _read(field, instance, source: str):
+    """`field.get_attribute(instance)` for a one-attribute source, as DRF's `get_attribute`
+    and `Field.get_attribute` do it, the attribute read once."""
+    try:
+        value = getattr(instance, source)
+    except ObjectDoesNotExist:
+        return None
+    except (KeyError, AttributeError):
+        if field.default is not empty:
+            return field.get_default()
+        if field.allow_null:
+            return None
+        if not field.required:
+            raise SkipField()
+        return field.get_attribute(instance)  # raises DRF's own error, with its message
+    if not callable(value):
+        return value
+    try:
+        simple = is_simple_callable(value)
+    except BuiltinSignatureError:
+        return field.get_attribute(instance)  # raises DRF's own error, with its message
+    if not simple:
+        return value
+    try:
+        return value()
+    except (AttributeError, KeyError) as exc:
+        raise ValueError(
+            f'Exception raised in callable attribute "{source}"; original exception was: {exc}'
+        )
 
 
 class ModelSerializer(_ModelRepresentation, serializers.ModelSerializer):

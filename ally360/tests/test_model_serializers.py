@@ -116,6 +116,7 @@ def test_a_model_is_rendered_as_drf_renders_it(company_a):
     serializer, a method field, `source="*"`."""
     import uuid
     from decimal import Decimal
+    from unittest.mock import patch
 
     from ally360.api.serializers import ContactRefSerializer
     from ally360.tenancy import tenant_context
@@ -157,3 +158,50 @@ def test_a_model_is_rendered_as_drf_renders_it(company_a):
     assert "missing_skipped" not in ours
     assert ours["gone_row"] is None and ours["gone"] == invoice.seller_id
     assert ours["customer_ref"]["name"] == "Tienda Uno" and ours["price_list"] is None
+
+    # A callable attribute is called once per render, as DRF calls it.
+    calls = []
+    invoice.counted = lambda: calls.append(1) or "counted"
+
+    class Counting(ModelSerializer):
+        counted = serializers.CharField()
+
+        class Meta:
+            model = Invoice
+            fields = ["id", "counted"]
+
+    with tenant_context(company_a):
+        assert Counting().to_representation(invoice)["counted"] == "counted"
+    assert len(calls) == 1
+
+    # A missing attribute is read once too (a property raising AttributeError: DRF leaves the
+    # field out when it is not required).
+    reads = []
+
+    def missing(_invoice):
+        reads.append(1)
+        raise AttributeError("not here")
+
+    class Optional(ModelSerializer):
+        maybe = serializers.CharField(required=False)
+
+        class Meta:
+            model = Invoice
+            fields = ["id", "maybe"]
+
+    with (
+        patch.object(Invoice, "maybe", property(missing), create=True),
+        tenant_context(company_a),
+    ):
+        assert "maybe" not in Optional().to_representation(invoice)
+    assert len(reads) == 1
+
+    # Fields changed after a first render (a kept serializer's) are rendered as they are now.
+    kept = Probe()
+    with tenant_context(company_a):
+        kept.to_representation(invoice)
+        kept.fields.pop("status")
+        kept.fields["notes_again"] = serializers.CharField(source="notes")
+        changed = kept.to_representation(invoice)
+        assert changed == serializers.ModelSerializer.to_representation(kept, invoice)
+    assert "status" not in changed and changed["notes_again"] == ""

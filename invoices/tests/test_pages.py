@@ -344,8 +344,8 @@ def test_close_the_shift_then_the_report(shop):
 
 
 def test_the_close_counts_the_card_terminal_and_each_wallet_too(shop):
-    """Each method the shift took money by gets its own count on the close (blind: nothing
-    expected is shown before), stored with the cash's; the report sets each against what it
+    """Each method the shift took money by gets its own count on the close (the close page
+    shows nothing of what is expected), stored with the cash's; the report sets each against what it
     should hold. A method left empty is not counted; a negative count is refused."""
     client = pages_as(shop.company)
     open_shift(client, shop, cash="0")
@@ -355,7 +355,7 @@ def test_the_close_counts_the_card_terminal_and_each_wallet_too(shop):
     assert client.post("/pos/sale/", nequi).status_code == 302
     form = client.get("/pos/close/").context["form"]
     assert list(form.fields) == ["counted_cash", "counted_credit_card", "counted_nequi", "notes"]
-    assert "11.900" not in client.get("/pos/close/").content.decode()  # counted blind
+    assert "11.900" not in client.get("/pos/close/").content.decode()  # nothing expected shown
     refused = client.post("/pos/close/", {"counted_cash": "0", "counted_credit_card": "-1"})
     assert refused.status_code == 400 and refused.context["form"].errors["counted_credit_card"]
     with tenant_context(shop.company):
