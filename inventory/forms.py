@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ally360.exceptions import ServiceError
 from pos.models import PDV
-from products.models import Brand, Category, Tax, Unit
+from products.models import Brand, Category, PriceList, Tax, Unit
 from products.selectors import variants_by_code
 
 from .models import Adjustment
@@ -378,3 +378,52 @@ class ReturnedLinesForm(forms.Form):
             for key in ("quantity", "invoice_line", "bill_line"):
                 fields[f"lines.{index}.{key}"] = f"line_{line.pk}"
         return fields
+
+
+class PriceListForm(forms.Form):
+    """A price list (`products.services.price_list_create` / `price_list_update`, as
+    `POST`/`PATCH price-lists/`): a percentage off every base price, or fixed prices per
+    product; the default list is what the till charges when the customer has none."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=PriceList.Kind.choices)
+    percentage = forms.DecimalField(
+        label=_("Discount %"),
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        help_text=_("Off the base price, for a percentage list."),
+    )
+    is_default = forms.BooleanField(label=_("Default list"), required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:  # a list keeps its kind (its prices are of that kind)
+            del self.fields["kind"]
+
+    def list_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        if data.get("percentage") is None:
+            data.pop("percentage")
+        return data
+
+
+class PriceListItemForm(forms.Form):
+    """A product's price on a fixed list, typed as the shelf shows it (with tax): the price
+    before tax kept is the one whose till price it is, or the highest below it."""
+
+    code = forms.CharField(label=_("Barcode or SKU"), max_length=64)
+    price_with_tax = forms.DecimalField(
+        label=_("Price with tax"), min_value=Decimal("0.01"), **MONEY_FIELD
+    )
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        variant = variants_by_code([code]).get(code)
+        if variant is None:
+            raise forms.ValidationError(_("No product has this barcode or SKU."))
+        self.variant = variant
+        return code

@@ -9,6 +9,15 @@ urlpatterns = [
     path("products/new/", views.product_create_view, name="product-new"),
     path("products/<uuid:pk>/edit/", views.product_edit_view, name="product-edit"),
     path("products/variants/<uuid:pk>/price/", views.variant_price_view, name="variant-price"),
+    path("price-lists/", views.price_list_list_view, name="price-lists"),
+    path("price-lists/<uuid:pk>/", views.price_list_detail_view, name="price-list"),
+    path("price-lists/<uuid:pk>/edit/", views.price_list_edit_view, name="price-list-edit"),
+    path("price-lists/<uuid:pk>/items/", views.price_list_item_view, name="price-list-item"),
+    path(
+        "price-lists/<uuid:pk>/items/<uuid:item_pk>/remove/",
+        views.price_list_item_remove_view,
+        name="price-list-item-remove",
+    ),
     path("stock/adjustments/new/", views.stock_adjustment_view, name="stock-adjustment-new"),
     path(
         "stock/adjustments/<uuid:pk>/",

@@ -11,12 +11,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ally360.exceptions import ServiceError
 from ally360.money import ZERO, money
@@ -29,11 +31,15 @@ from products.selectors import (
     price_with_taxes,
     prices_on_list,
     variant_price,
+    variant_taxes,
+    variants_with_taxes,
 )
 
 from . import selectors, services
 from .forms import (
     AdjustmentLineFormSet,
+    PriceListForm,
+    PriceListItemForm,
     ProductCreateForm,
     ProductEditForm,
     StockAdjustmentForm,
@@ -364,3 +370,155 @@ def _stock_document_detail(request, document, template: str, *, moved):
             "show_members": request.page.may("members", "read"),
         },
     )
+
+
+# --- price lists ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("catalog", "read")
+def price_list_list_view(request):
+    """The company's price lists; managers create one (`price_list_create`)."""
+    from products.models import PriceList
+
+    form = None
+    if request.page.may("catalog", "write"):
+        form = PriceListForm(request.POST or None)
+    elif request.method == "POST":
+        raise PermissionDenied
+    if request.method == "POST" and form.is_valid():
+        try:
+            price_list = run_service(product_services.price_list_create, **form.list_data())
+        except ServiceError as error:
+            form_service_error(form, error)
+        else:
+            messages.success(request, _("Price list %(name)s created.") % {"name": price_list.name})
+            return redirect("pages:price-list", pk=price_list.pk)
+    lists = PriceList.objects.annotate(item_count=Count("items")).order_by("-is_default", "name")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "inventory/price_lists.html", {"lists": lists, "form": form}, status=status
+    )
+
+
+def _price_list_or_404(pk):
+    from products.models import PriceList
+
+    price_list = PriceList.objects.filter(pk=pk).first()
+    if price_list is None:  # another company's too
+        raise Http404
+    return price_list
+
+
+def _price_list_page(request, price_list, form=None, item_form=None, status=200):
+    """A list's settings and, for a fixed list, its prices with tax (the shelf's)."""
+    from products.models import PriceList, PriceListItem
+
+    may_write = request.page.may("catalog", "write")
+    if form is None and may_write:
+        form = PriceListForm(
+            editing=True,
+            initial={
+                "name": price_list.name,
+                "percentage": price_list.percentage,
+                "is_default": price_list.is_default,
+                "is_active": price_list.is_active,
+            },
+        )
+    items = []
+    if price_list.kind == PriceList.Kind.FIXED:
+        items = list(
+            PriceListItem.objects.filter(price_list=price_list)
+            .select_related("variant__product")
+            .prefetch_related("variant__product__product_taxes__tax")
+            .order_by("variant__sku")
+        )
+        for item in items:
+            taxes = [link.tax for link in item.variant.product.product_taxes.all()]
+            item.price_with_tax = price_with_taxes(item.price, taxes)
+        if item_form is None and may_write:
+            item_form = PriceListItemForm()
+    return render(
+        request,
+        "inventory/price_list.html",
+        {"price_list": price_list, "form": form, "items": items, "item_form": item_form},
+        status=status,
+    )
+
+
+@require_GET
+@tenant_page("catalog", "read")
+def price_list_detail_view(request, pk):
+    return _price_list_page(request, _price_list_or_404(pk))
+
+
+@require_POST
+@tenant_page("catalog", "write")
+def price_list_edit_view(request, pk):
+    """A list's name, discount, default and active (`price_list_update`: the default list stays
+    active and there is always one)."""
+    price_list = _price_list_or_404(pk)
+    form = PriceListForm(request.POST, editing=True)
+    if form.is_valid():
+        try:
+            run_service(
+                product_services.price_list_update, price_list=price_list, data=form.list_data()
+            )
+        except ServiceError as error:
+            form_service_error(form, error)
+        else:
+            messages.success(
+                request, _("Price list %(name)s saved.") % {"name": form.cleaned_data["name"]}
+            )
+            return redirect("pages:price-list", pk=price_list.pk)
+    return _price_list_page(request, price_list, form=form, status=400)
+
+
+@require_POST
+@tenant_page("catalog", "write")
+def price_list_item_view(request, pk):
+    """A product's price on a fixed list, typed with tax (`price_list_item_set` with the price
+    before tax whose till price it is, or the highest below it, said)."""
+    price_list = _price_list_or_404(pk)
+    form = PriceListItemForm(request.POST)
+    if form.is_valid():
+        variant = variants_with_taxes([form.variant])[form.variant.pk]
+        rates = [tax.rate for tax in variant_taxes(variant)]
+        found = base_for_shelf_price(form.cleaned_data["price_with_tax"], rates)
+        if found is None:
+            form.add_error("price_with_tax", _("Too low a price for these taxes."))
+        else:
+            price, till = found
+            try:
+                run_service(
+                    product_services.price_list_item_set,
+                    price_list=price_list,
+                    variant=variant,
+                    price=price,
+                )
+            except ServiceError as error:
+                form_service_error(form, error)
+            else:
+                _warn_if_not_exact(request, form.cleaned_data["price_with_tax"], till)
+                messages.success(
+                    request,
+                    _("%(sku)s sells at %(price)s on %(list)s.")
+                    % {"sku": variant.sku, "price": amount(till), "list": price_list.name},
+                )
+                return redirect("pages:price-list", pk=price_list.pk)
+    return _price_list_page(request, price_list, item_form=form, status=400)
+
+
+@require_POST
+@tenant_page("catalog", "write")
+def price_list_item_remove_view(request, pk, item_pk):
+    """A product off a fixed list: it sells at its base price on it again."""
+    from products.models import PriceListItem
+
+    price_list = _price_list_or_404(pk)
+    item = PriceListItem.objects.filter(price_list=price_list, pk=item_pk).first()
+    if item is None:
+        raise Http404
+    run_service(product_services.price_list_item_remove, item=item)
+    messages.success(request, _("%(sku)s left the list.") % {"sku": item.variant.sku})
+    return redirect("pages:price-list", pk=price_list.pk)
