@@ -427,3 +427,51 @@ class PriceListItemForm(forms.Form):
             raise forms.ValidationError(_("No product has this barcode or SKU."))
         self.variant = variant
         return code
+
+
+def parse_options(text: str) -> dict:
+    """ "Talla: M, Color: Rojo" → {"Talla": "M", "Color": "Rojo"}; a pair without its colon,
+    an empty name or value, or a name twice is a form error."""
+    options = {}
+    for pair in (part.strip() for part in text.split(",")):
+        if not pair:
+            continue
+        name, colon, value = pair.partition(":")
+        name, value = name.strip(), value.strip()
+        if not colon or not name or not value:
+            raise forms.ValidationError(
+                _("Write each option as name: value, separated by commas (Talla: M, Color: Rojo).")
+            )
+        if name.casefold() in (known.casefold() for known in options):
+            raise forms.ValidationError(_("%(name)s appears twice.") % {"name": name})
+        options[name] = value
+    if not options:
+        raise forms.ValidationError(_("Give at least one option (Talla: M)."))
+    return options
+
+
+class VariantOptionsForm(forms.Form):
+    """What tells a variant apart from its siblings (`variant_update`'s options)."""
+
+    options = forms.CharField(
+        label=_("Options"),
+        max_length=255,
+        help_text=_("name: value, separated by commas (Talla: M, Color: Rojo)."),
+    )
+
+    def clean_options(self):
+        return parse_options(self.cleaned_data["options"])
+
+
+class VariantAddForm(VariantOptionsForm):
+    """A new variant of a product (`variant_create_with_stock`, as `POST variants/`), priced as
+    the shelf shows it (with the product's taxes); its stock comes in by a count or a purchase."""
+
+    sku = forms.CharField(label=_("SKU"), max_length=64)
+    barcode = forms.CharField(label=_("Barcode"), max_length=64, required=False)
+    price_with_tax = forms.DecimalField(
+        label=_("Price with tax"), min_value=Decimal("0.01"), **MONEY_FIELD
+    )
+    cost = forms.DecimalField(
+        label=_("Cost"), min_value=0, required=False, max_digits=18, decimal_places=6
+    )

@@ -9,6 +9,12 @@ urlpatterns = [
     path("products/new/", views.product_create_view, name="product-new"),
     path("products/<uuid:pk>/edit/", views.product_edit_view, name="product-edit"),
     path("products/variants/<uuid:pk>/price/", views.variant_price_view, name="variant-price"),
+    path("products/<uuid:pk>/variants/", views.product_variants_view, name="product-variants"),
+    path(
+        "products/variants/<uuid:pk>/options/",
+        views.variant_options_view,
+        name="variant-options",
+    ),
     path("price-lists/", views.price_list_list_view, name="price-lists"),
     path("price-lists/<uuid:pk>/", views.price_list_detail_view, name="price-list"),
     path("price-lists/<uuid:pk>/edit/", views.price_list_edit_view, name="price-list-edit"),

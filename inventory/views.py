@@ -31,6 +31,7 @@ from products.selectors import (
     price_with_taxes,
     prices_on_list,
     variant_price,
+    variant_prices,
     variant_taxes,
     variants_with_taxes,
 )
@@ -45,6 +46,8 @@ from .forms import (
     StockAdjustmentForm,
     StockTransferForm,
     TransferLineFormSet,
+    VariantAddForm,
+    VariantOptionsForm,
     VariantPriceForm,
 )
 
@@ -522,3 +525,119 @@ def price_list_item_remove_view(request, pk, item_pk):
     run_service(product_services.price_list_item_remove, item=item)
     messages.success(request, _("%(sku)s left the list.") % {"sku": item.variant.sku})
     return redirect("pages:price-list", pk=price_list.pk)
+
+
+# --- variants (sizes, colours…) -----------------------------------------------------------------
+
+
+def options_text(options: dict) -> str:
+    return ", ".join(f"{name}: {value}" for name, value in (options or {}).items())
+
+
+def _variants_page(request, product, add_form=None, refused=None, status=200):
+    """A product's variants with their shelf price on the default list; for managers, the
+    options of each and a new one. `refused`: (variant id, bound options form)."""
+    from products.models import Variant
+
+    may_write = request.page.may("catalog", "write")
+    taxes = list(product.taxes.all())
+    price_list = default_price_list()
+    variants = list(Variant.objects.filter(product=product).order_by("-is_default", "sku"))
+    prices = variant_prices(variants, price_list) if variants else {}
+    refused_id, refused_form = refused or (None, None)
+    for variant in variants:
+        variant.shelf = price_with_taxes(prices[variant.pk], taxes)
+        variant.options_text = options_text(variant.options)
+        if may_write:
+            variant.options_form = (
+                refused_form
+                if variant.pk == refused_id
+                else VariantOptionsForm(
+                    initial={"options": variant.options_text}, prefix=str(variant.pk)
+                )
+            )
+    if add_form is None and may_write:
+        add_form = VariantAddForm()
+    return render(
+        request,
+        "inventory/variants.html",
+        {"product": product, "variants": variants, "add_form": add_form},
+        status=status,
+    )
+
+
+def _product_or_404(pk) -> Product:
+    product = Product.objects.prefetch_related("taxes").filter(pk=pk).first()
+    if product is None:  # another company's too
+        raise Http404
+    return product
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("catalog", "read")
+def product_variants_view(request, pk):
+    """A product's variants; a POST adds one (`variant_create_with_stock`) at the shelf price
+    typed (the price before tax whose till price it is, or the highest below it, said)."""
+    product = _product_or_404(pk)
+    if request.method == "GET":
+        return _variants_page(request, product)
+    if not request.page.may("catalog", "write"):
+        raise PermissionDenied
+    form = VariantAddForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        found = base_for_shelf_price(
+            data["price_with_tax"], [tax.rate for tax in product.taxes.all()]
+        )
+        if found is None:
+            form.add_error("price_with_tax", _("Too low a price for these taxes."))
+        else:
+            price, till = found
+            try:
+                variant = run_service(
+                    services.variant_create_with_stock,
+                    user=request.user,
+                    product=product,
+                    sku=data["sku"],
+                    barcode=data["barcode"],
+                    price=price,
+                    cost=data["cost"],
+                    options=data["options"],
+                )
+            except ServiceError as error:
+                form_service_error(form, error, {"price": "price_with_tax"})
+            else:
+                _warn_if_not_exact(request, data["price_with_tax"], till)
+                messages.success(
+                    request,
+                    _("%(sku)s added at %(price)s.") % {"sku": variant.sku, "price": amount(till)},
+                )
+                return redirect("pages:product-variants", pk=product.pk)
+    return _variants_page(request, product, add_form=form, status=400)
+
+
+@require_POST
+@tenant_page("catalog", "write")
+def variant_options_view(request, pk):
+    """A variant's options (`variant_update`): what tells it apart from its siblings; a
+    simple product's variant gets them before a second one is added."""
+    from products.models import Variant
+
+    variant = Variant.objects.filter(pk=pk).first()
+    if variant is None:
+        raise Http404
+    form = VariantOptionsForm(request.POST, prefix=str(variant.pk))
+    if form.is_valid():
+        try:
+            run_service(
+                product_services.variant_update,
+                variant=variant,
+                data={"options": form.cleaned_data["options"]},
+            )
+        except ServiceError as error:
+            form_service_error(form, error)
+        else:
+            messages.success(request, _("%(sku)s saved.") % {"sku": variant.sku})
+            return redirect("pages:product-variants", pk=variant.product_id)
+    product = _product_or_404(variant.product_id)
+    return _variants_page(request, product, refused=(variant.pk, form), status=400)
