@@ -263,7 +263,7 @@ class NumberingRangeForm(forms.Form):
 
     pdv = forms.ModelChoiceField(queryset=None, label=_("Point of sale"), empty_label=None)
     document_type = forms.ChoiceField(label=_("Document"), choices=DocumentType.choices)
-    resolution_number = forms.CharField(label=_("DIAN resolution number"), max_length=40)
+    resolution_number = forms.CharField(label=_("DIAN resolution"), max_length=40)
     prefix = forms.CharField(label=_("Prefix"), max_length=4, required=False)
     range_from = forms.IntegerField(label=_("From"), min_value=1, max_value=NUMBER_MAX)
     range_to = forms.IntegerField(label=_("To"), min_value=1, max_value=NUMBER_MAX)
