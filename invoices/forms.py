@@ -288,6 +288,7 @@ class NumberingRangeForm(forms.Form):
             "range in use can no longer issue."
         ),
     )
+    range_key = forms.UUIDField(widget=forms.HiddenInput)  # one resolution per form
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -297,6 +298,7 @@ class NumberingRangeForm(forms.Form):
 
     def range_data(self) -> dict:
         data = dict(self.cleaned_data)
+        del data["range_key"]
         if data["next_number"] is None:
             del data["next_number"]
         return data

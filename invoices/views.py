@@ -47,6 +47,7 @@ CASH_SCOPE = "page cash-movement"
 RETURN_SCOPE = "page invoice-return"
 VOID_SCOPE = "page invoice-void"
 PAYMENT_VOID_SCOPE = "page payment-void"
+NUMBERING_SCOPE = "page numbering"
 
 
 # --- POS: shift open ---------------------------------------------------------------------------
@@ -702,15 +703,25 @@ def numbering_list_view(request):
 @tenant_page("numbering", "write")
 def numbering_create_view(request):
     """A new DIAN resolution (`numbering_range_create`, as `POST numbering-ranges/`); a refusal
-    (overlapping numbers, a backwards range or validity) on the form, nothing written."""
-    form = NumberingRangeForm(request.POST or None)
+    (overlapping numbers, a backwards range or validity) on the form, nothing written. Once per
+    form: a double click does not meet its own range as an overlap."""
+    form = NumberingRangeForm(request.POST or None, initial={"range_key": uuid.uuid4()})
     if request.method == "POST" and form.is_valid():
-        try:
-            numbering = run_service(services.numbering_range_create, **form.range_data())
-        except ServiceError as error:
-            form_service_error(form, error)
-        else:
-            messages.success(request, _("Resolution %(range)s loaded.") % {"range": numbering})
+
+        def load() -> dict:
+            numbering = services.numbering_range_create(**form.range_data())
+            return {"range": str(numbering)}
+
+        if form_once(
+            request,
+            form,
+            key=str(form.cleaned_data["range_key"]),
+            scope=NUMBERING_SCOPE,
+            act=load,
+            used=_("This form was already used: open it again."),
+            done=_("Resolution %(range)s loaded."),
+            again=_("This resolution was already loaded."),
+        ):
             return redirect("pages:numbering")
     status = 400 if request.method == "POST" else 200
     return render(request, "invoices/numbering_form.html", {"form": form}, status=status)

@@ -5,6 +5,7 @@ the back office and sellers read; another company's points of sale and ranges st
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -32,6 +33,7 @@ def resolution(pdv, **fields) -> dict:
         "valid_to": str(today + timedelta(days=365)),
         "technical_key": "",
         "is_active": "on",
+        "range_key": str(uuid.uuid4()),
         **fields,
     }
 
@@ -75,7 +77,10 @@ def test_refusals_come_back_on_the_form_and_write_nothing(shop_a, fields, where)
 
 def test_an_overlapping_range_of_the_same_prefix_is_refused(shop_a):
     owner = pages_as(shop_a.company, Role.OWNER)
-    assert owner.post("/numbering/new/", resolution(shop_a.pdv)).status_code == 302
+    sent = resolution(shop_a.pdv)
+    assert owner.post("/numbering/new/", sent).status_code == 302
+    again = owner.post("/numbering/new/", sent, follow=True)  # a double click: loaded once
+    assert "ya estaba cargada" in again.content.decode()
     again = owner.post(
         "/numbering/new/", resolution(shop_a.pdv, range_from="4000", range_to="9000")
     )
