@@ -147,3 +147,50 @@ class BillReturnForm(ReturnedLinesForm):
     )
     note_key = forms.UUIDField(widget=forms.HiddenInput)  # one note per form
     price_field = "unit_cost"
+
+
+class SupplierBillsPaymentForm(forms.Form):
+    """One payment to a supplier over several of its open bills
+    (`services.supplier_payment_create`, as `POST supplier-payments/` with its allocations): an
+    amount per bill (left empty: not paid now), never above a bill's balance."""
+
+    date = forms.DateField(
+        label=_("Payment date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Today when left empty."),
+    )
+    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+    payment_key = forms.UUIDField(widget=forms.HiddenInput)  # one payment per form
+
+    def __init__(self, *args, bills, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bills = []
+        for bill in bills:
+            name = f"bill_{bill.pk}"
+            self.fields[name] = forms.DecimalField(
+                label=bill.number,
+                min_value=Decimal("0.01"),
+                max_digits=18,
+                decimal_places=2,
+                required=False,
+                widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
+            )
+            self.bills.append({"bill": bill, "field": self[name]})
+
+    def allocations(self) -> list[dict]:
+        """{"bill", "amount"} of each bill given an amount (after `is_valid()`)."""
+        return [
+            {"bill": row["bill"], "amount": self.cleaned_data[row["field"].name]}
+            for row in self.bills
+            if self.cleaned_data.get(row["field"].name)
+        ]
+
+    def service_fields(self, allocations) -> dict[str, str]:
+        """The service's `allocations.<i>.*` → this form's field of that bill."""
+        fields = {}
+        for index, allocation in enumerate(allocations):
+            for key in ("amount", "bill"):
+                fields[f"allocations.{index}.{key}"] = f"bill_{allocation['bill'].pk}"
+        return fields

@@ -10,4 +10,9 @@ urlpatterns = [
     path("purchases/<uuid:pk>/", views.purchase_detail_view, name="purchase"),
     path("purchases/<uuid:pk>/payments/", views.purchase_payment_view, name="purchase-payment"),
     path("purchases/<uuid:pk>/return/", views.purchase_return_view, name="purchase-return"),
+    path(
+        "suppliers/<uuid:pk>/payment/",
+        views.supplier_bills_payment_view,
+        name="supplier-payment",
+    ),
 ]

@@ -18,7 +18,13 @@ from ally360.exceptions import ValidationFailed
 from ally360.pages import amount, form_once, lines_document_page, tenant_page
 
 from . import selectors, services
-from .forms import BillReturnForm, PurchaseForm, PurchaseLineFormSet, SupplierPaymentForm
+from .forms import (
+    BillReturnForm,
+    PurchaseForm,
+    PurchaseLineFormSet,
+    SupplierBillsPaymentForm,
+    SupplierPaymentForm,
+)
 from .models import Bill
 
 PAGE_SIZE = 25
@@ -222,3 +228,58 @@ def purchase_return_view(request, pk):
             ):
                 return redirect("pages:purchase", pk=bill.pk)
     return render(request, "bills/purchase_return.html", {"bill": bill, "form": form}, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("supplier_payments", "write")
+def supplier_bills_payment_view(request, pk):
+    """One payment over several of a supplier's open bills (`supplier_payment_create` with an
+    allocation per bill given an amount): each never above its balance; a refusal on the
+    form, nothing written; once per form. Withholdings are practised from a single bill's
+    page."""
+    from contacts.models import Contact
+
+    supplier = Contact.objects.filter(pk=pk, is_supplier=True).first()
+    if supplier is None:  # another company's too
+        raise Http404
+    bills = list(selectors.open_bills().filter(supplier=supplier).order_by("due_date", "number"))
+    if request.method == "GET":
+        form = SupplierBillsPaymentForm(bills=bills, initial={"payment_key": uuid.uuid4()})
+        return render(request, "bills/supplier_payment.html", {"supplier": supplier, "form": form})
+    form = SupplierBillsPaymentForm(request.POST, bills=bills)
+    if form.is_valid():
+        allocations = form.allocations()
+        data = form.cleaned_data
+        if not allocations:
+            form.add_error(None, _("Give the amount paid of at least one bill."))
+        else:
+
+            def pay() -> dict:
+                payment = services.supplier_payment_create(
+                    user=request.user,
+                    supplier=supplier,
+                    method=data["method"],
+                    allocations=allocations,
+                    date_=data["date"],
+                    reference=data["reference"],
+                )
+                return {"number": payment.number, "amount": amount(payment.amount)}
+
+            if form_once(
+                request,
+                form,
+                key=f"{supplier.pk}:{data['payment_key']}",
+                scope=PAYMENT_SCOPE,
+                act=pay,
+                used=_("This form was already used for a payment: open the page again."),
+                done=_("Payment %(number)s of %(amount)s registered."),
+                again=_("This payment was already registered."),
+                fields=form.service_fields(allocations),
+            ):
+                return redirect("pages:purchases")
+    return render(
+        request,
+        "bills/supplier_payment.html",
+        {"supplier": supplier, "form": form},
+        status=400,
+    )

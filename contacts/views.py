@@ -96,7 +96,12 @@ def supplier_list_view(request):
     return render(
         request,
         "contacts/supplier_list.html",
-        {"page_obj": page, "q": query, "can_create": request.page.may("bills", "write")},
+        {
+            "page_obj": page,
+            "q": query,
+            "can_create": request.page.may("bills", "write"),
+            "can_pay": request.page.may("supplier_payments", "write"),
+        },
     )
 
 

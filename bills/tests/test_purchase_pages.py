@@ -427,3 +427,68 @@ def test_returns_keep_roles_and_companies_apart(shop_a, shop_b, supplier):
     )
     assert row_counts(shop_a.company, DebitNote) == {"DebitNote": 0}
     assert stock(shop_a).quantity == 110
+
+
+# --- one payment over several bills ---------------------------------------------------------------
+
+
+def bills_payment(amounts: dict, *, key=None, **fields) -> dict:
+    """The supplier payment form's POST: {bill: amount}."""
+    data = {
+        "date": "",
+        "method": "transfer",
+        "reference": "",
+        "payment_key": key or str(uuid.uuid4()),
+        **fields,
+    }
+    for bill, value in amounts.items():
+        data[f"bill_{bill.pk}"] = value
+    return data
+
+
+def test_one_payment_settles_several_bills_of_a_supplier(shop_a, supplier):
+    first = received(shop_a, supplier, number="FE-1")
+    second = received(shop_a, supplier, number="FE-2")
+    owner = pages_as(shop_a.company)
+    assert f"/suppliers/{supplier.pk}/payment/" in owner.get("/suppliers/").content.decode()
+    url = f"/suppliers/{supplier.pk}/payment/"
+    form = owner.get(url).context["form"]
+    assert [row["bill"].pk for row in form.bills] == [first.pk, second.pk]
+    data = bills_payment({first: "84490", second: "10000"}, reference="TR-9")
+    paid = owner.post(url, data)
+    assert paid.status_code == 302 and paid["Location"] == "/purchases/"
+    assert owner.post(url, data).status_code == 302  # sent again: one payment
+    with tenant_context(shop_a.company):
+        payment = SupplierPayment.objects.get()
+        first.refresh_from_db()
+        second.refresh_from_db()
+        applied = dict(PaymentAllocation.objects.values_list("bill_id", "amount"))
+    assert (payment.amount, payment.reference) == (Decimal("94490.00"), "TR-9")
+    assert applied == {first.pk: Decimal("84490.00"), second.pk: Decimal("10000.00")}
+    assert (first.status, second.status, second.balance) == ("paid", "open", Decimal("74490.00"))
+    left = owner.get(url).context["form"]
+    assert [row["bill"].pk for row in left.bills] == [second.pk]  # the paid bill is gone
+
+
+def test_a_multi_bill_payment_refused_writes_nothing(shop_a, shop_b, supplier):
+    first = received(shop_a, supplier, number="FE-1")
+    second = received(shop_a, supplier, number="FE-2")
+    owner = pages_as(shop_a.company)
+    url = f"/suppliers/{supplier.pk}/payment/"
+    before = row_counts(shop_a.company, *PAID)
+    above = owner.post(url, bills_payment({first: "100", second: "84490.01"}))
+    assert above.status_code == 400 and above.context["form"].errors[f"bill_{second.pk}"]
+    nothing = owner.post(url, bills_payment({}))
+    assert nothing.status_code == 400 and nothing.context["form"].non_field_errors()
+    late = owner.post(url, bills_payment({first: "100"}, date="2999-01-01"))
+    assert late.status_code == 400 and late.context["form"].errors["date"]
+    assert row_counts(shop_a.company, *PAID) == before
+    for role in (Role.SELLER, Role.VIEWER):
+        client = pages_as(shop_a.company, role)
+        assert client.post(url, bills_payment({first: "100"})).status_code == 403
+    assert pages_as(shop_b.company, Role.OWNER).get(url).status_code == 404
+    assert (
+        pages_as(shop_b.company, Role.OWNER).post(url, bills_payment({first: "100"})).status_code
+        == 404
+    )
+    assert row_counts(shop_a.company, *PAID) == before
