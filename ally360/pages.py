@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
@@ -266,6 +267,13 @@ def handler404(request, exception=None):
         return api_handler404(request, exception)
     use_page_language(request)
     return render(request, "404.html", status=404)
+
+
+class VoidForm(forms.Form):
+    """A document or payment voided with its reason, once per form (its hidden `void_key`)."""
+
+    reason = forms.CharField(label=_("Reason for voiding"), max_length=255)
+    void_key = forms.UUIDField(widget=forms.HiddenInput)  # one void per form
 
 
 def form_once(

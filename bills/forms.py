@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ally360.documents import PaymentMethod
+from ally360.pages import VoidForm
 from contacts.models import Contact
 from inventory.forms import CodeLineFormSet, MovedLineForm, ReturnedLinesForm
 from pos.models import PDV
@@ -194,3 +195,8 @@ class SupplierBillsPaymentForm(forms.Form):
             for key in ("amount", "bill"):
                 fields[f"allocations.{index}.{key}"] = f"bill_{allocation['bill'].pk}"
         return fields
+
+
+class SupplierPaymentVoidForm(VoidForm):
+    """A supplier payment voided with its reason (`services.supplier_payment_void`, as
+    `POST supplier-payments/{id}/void`): every bill it paid owes it again."""

@@ -11,6 +11,11 @@ urlpatterns = [
     path("purchases/<uuid:pk>/payments/", views.purchase_payment_view, name="purchase-payment"),
     path("purchases/<uuid:pk>/return/", views.purchase_return_view, name="purchase-return"),
     path(
+        "purchases/<uuid:pk>/payments/<uuid:payment_pk>/void/",
+        views.supplier_payment_void_view,
+        name="supplier-payment-void",
+    ),
+    path(
         "suppliers/<uuid:pk>/payment/",
         views.supplier_bills_payment_view,
         name="supplier-payment",

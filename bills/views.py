@@ -24,12 +24,14 @@ from .forms import (
     PurchaseLineFormSet,
     SupplierBillsPaymentForm,
     SupplierPaymentForm,
+    SupplierPaymentVoidForm,
 )
-from .models import Bill
+from .models import Bill, SupplierPayment
 
 PAGE_SIZE = 25
 PURCHASE_SCOPE = "page purchase"
 PAYMENT_SCOPE = "page supplier-payment"
+PAYMENT_VOID_SCOPE = "page supplier-payment-void"
 RETURN_SCOPE = "page debit-note"
 
 
@@ -87,7 +89,9 @@ def _bill_or_404(pk) -> Bill:
     return bill
 
 
-def _purchase_page(request, bill, payment_form=None, status=200):
+def _purchase_page(request, bill, payment_form=None, status=200, payment_void=None):
+    """The bill's page; `payment_void` is (payment id, bound form) when voiding one of its
+    payments was refused, to show the errors on that payment's form."""
     if (
         payment_form is None
         and bill.status == Bill.Status.OPEN
@@ -96,11 +100,25 @@ def _purchase_page(request, bill, payment_form=None, status=200):
         payment_form = SupplierPaymentForm(
             initial={"amount": bill.balance, "payment_key": uuid.uuid4()}
         )
+    allocations = list(bill.allocations.all())
+    if request.page.may("supplier_payments", "void") and bill.status != Bill.Status.VOID:
+        refused_id, refused_form = payment_void or (None, None)
+        for allocation in allocations:
+            payment = allocation.payment
+            if payment.status == SupplierPayment.Status.ACTIVE:
+                allocation.void_form = (
+                    refused_form
+                    if payment.pk == refused_id
+                    else SupplierPaymentVoidForm(
+                        initial={"void_key": uuid.uuid4()}, prefix=str(payment.pk)
+                    )
+                )
     return render(
         request,
         "bills/purchase_detail.html",
         {
             "bill": bill,
+            "allocations": allocations,
             "payment_form": payment_form,
             "may_return": bill.status in (Bill.Status.OPEN, Bill.Status.PAID)
             and request.page.may("bills", "write"),
@@ -283,3 +301,37 @@ def supplier_bills_payment_view(request, pk):
         {"supplier": supplier, "form": form},
         status=400,
     )
+
+
+@require_POST
+@tenant_page("supplier_payments", "void")
+def supplier_payment_void_view(request, pk, payment_pk):
+    """A payment of the bill voided with its reason (`supplier_payment_void`): every bill it
+    paid owes it again; a refusal (a bill of it void) on that payment's form, nothing written.
+    Once per form."""
+    bill = _bill_or_404(pk)
+    payment = SupplierPayment.objects.filter(pk=payment_pk, allocations__bill=bill).first()
+    if payment is None:  # another company's, or another bill's
+        raise Http404
+    form = SupplierPaymentVoidForm(request.POST, prefix=str(payment.pk))
+    if form.is_valid():
+
+        def void() -> dict:
+            services.supplier_payment_void(
+                payment=payment, user=request.user, reason=form.cleaned_data["reason"]
+            )
+            return {"number": payment.number}
+
+        if form_once(
+            request,
+            form,
+            key=f"{payment.pk}:{form.cleaned_data['void_key']}",
+            scope=PAYMENT_VOID_SCOPE,
+            act=void,
+            used=_("This form was already used to void: open the purchase again."),
+            done=_("Payment %(number)s voided: its bills owe it again."),
+            again=_("This payment was already voided."),
+        ):
+            return redirect("pages:purchase", pk=bill.pk)
+    bill = _bill_or_404(pk)  # as it stands (nothing written)
+    return _purchase_page(request, bill, status=400, payment_void=(payment.pk, form))

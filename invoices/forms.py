@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ally360.documents import PaymentMethod
+from ally360.pages import VoidForm
 from contacts.selectors import customer_by_reference
 from inventory.forms import CodeLineFormSet, ReturnedLinesForm
 from pos.models import PDV, CashMovement, Seller
@@ -236,23 +237,17 @@ class InvoiceReturnForm(ReturnedLinesForm):
     note_key = forms.UUIDField(widget=forms.HiddenInput)  # one note per form
 
 
-class PaymentVoidForm(forms.Form):
+class PaymentVoidForm(VoidForm):
     """A customer's payment voided with its reason (`services.payment_void`, as
     `POST payments/{id}/void`): the invoice owes it again; cash goes back out of the drawer it
     came into, no more than the drawer holds. The service refuses a payment of a closed shift
     or one a credit note already gave back."""
 
-    reason = forms.CharField(label=_("Reason for voiding"), max_length=255)
-    void_key = forms.UUIDField(widget=forms.HiddenInput)  # one void per form
 
-
-class InvoiceVoidForm(forms.Form):
+class InvoiceVoidForm(VoidForm):
     """An open invoice voided (its number stays used, its goods come back): `services.invoice_void`,
     as `POST invoices/{id}/void`. One with payments or credit notes is refused (the service's
     message says what to do instead)."""
-
-    reason = forms.CharField(label=_("Reason for voiding"), max_length=255)
-    void_key = forms.UUIDField(widget=forms.HiddenInput)  # one void per form
 
 
 class NumberingRangeForm(forms.Form):

@@ -492,3 +492,61 @@ def test_a_multi_bill_payment_refused_writes_nothing(shop_a, shop_b, supplier):
         == 404
     )
     assert row_counts(shop_a.company, *PAID) == before
+
+
+def test_a_supplier_payment_is_voided_from_the_bill_and_its_bills_owe_it_again(shop_a, supplier):
+    first = received(shop_a, supplier, number="FE-1")
+    second = received(shop_a, supplier, number="FE-2")
+    owner = pages_as(shop_a.company)
+    assert (
+        owner.post(
+            f"/suppliers/{supplier.pk}/payment/", bills_payment({first: "84490", second: "490"})
+        ).status_code
+        == 302
+    )
+    with tenant_context(shop_a.company):
+        payment = SupplierPayment.objects.get()
+    page = owner.get(f"/purchases/{first.pk}/")
+    assert 'data-testid="supplier-payment-voiding-form"' in page.content.decode()
+    url = f"/purchases/{first.pk}/payments/{payment.pk}/void/"
+    prefix = str(payment.pk)
+    blank = owner.post(url, {f"{prefix}-reason": "", f"{prefix}-void_key": str(uuid.uuid4())})
+    assert blank.status_code == 400
+    data = {f"{prefix}-reason": "Transferencia rechazada", f"{prefix}-void_key": str(uuid.uuid4())}
+    voided = owner.post(url, data)
+    assert voided.status_code == 302 and voided["Location"] == f"/purchases/{first.pk}/"
+    assert owner.post(url, data).status_code == 302  # sent again: voided once
+    with tenant_context(shop_a.company):
+        payment.refresh_from_db()
+        first.refresh_from_db()
+        second.refresh_from_db()
+    assert (payment.status, payment.void_reason) == ("void", "Transferencia rechazada")
+    assert (first.status, first.balance, second.balance) == (
+        "open", Decimal("84490.00"), Decimal("84490.00")
+    )  # fmt: skip
+    detail = owner.get(voided["Location"]).content.decode()
+    assert "Transferencia rechazada" in detail
+    assert 'data-testid="supplier-payment-voiding-form"' not in detail
+
+
+def test_voiding_a_supplier_payment_keeps_roles_bills_and_companies_apart(shop_a, shop_b, supplier):
+    first = received(shop_a, supplier, number="FE-1")
+    other_bill = received(shop_a, supplier, number="FE-2")
+    owner = pages_as(shop_a.company)
+    assert (
+        owner.post(f"/suppliers/{supplier.pk}/payment/", bills_payment({first: "100"})).status_code
+        == 302
+    )
+    with tenant_context(shop_a.company):
+        payment = SupplierPayment.objects.get()
+    prefix = str(payment.pk)
+    data = {f"{prefix}-reason": "X", f"{prefix}-void_key": str(uuid.uuid4())}
+    url = f"/purchases/{first.pk}/payments/{payment.pk}/void/"
+    for role in (Role.SELLER, Role.VIEWER):
+        assert pages_as(shop_a.company, role).post(url, data).status_code == 403
+    wrong_bill = f"/purchases/{other_bill.pk}/payments/{payment.pk}/void/"
+    assert owner.post(wrong_bill, data).status_code == 404
+    assert pages_as(shop_b.company, Role.OWNER).post(url, data).status_code == 404
+    with tenant_context(shop_a.company):
+        payment.refresh_from_db()
+    assert payment.status == "active"
