@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +25,7 @@ from ally360.api.throttling import rate_limit_hit
 from ally360.exceptions import ServiceError
 from ally360.pages import (
     SESSION_COMPANY,
+    forbidden,
     form_service_error,
     public_page,
     run_service,
@@ -249,7 +249,7 @@ def members_view(request):
     if request.method == "GET":
         return _members_page(request)
     if not request.page.may("invitations", "write"):
-        raise PermissionDenied
+        return forbidden(request)
     form = InviteForm(request.POST)
     if form.is_valid():
         try:

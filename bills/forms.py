@@ -180,6 +180,14 @@ class SupplierBillsPaymentForm(forms.Form):
             )
             self.bills.append({"bill": bill, "field": self[name]})
 
+    def amounts_for_closed_bills(self) -> bool:
+        """Whether an amount was typed for a bill paid or voided since the page was opened (it
+        has no field now): paying the rest without it would pay less than the user meant."""
+        return any(
+            name.startswith("bill_") and name not in self.fields and str(value).strip()
+            for name, value in self.data.items()
+        )
+
     def allocations(self) -> list[dict]:
         """{"bill", "amount"} of each bill given an amount (after `is_valid()`)."""
         return [

@@ -273,6 +273,13 @@ def supplier_bills_payment_view(request, pk):
         else:
 
             def pay() -> dict:
+                if form.amounts_for_closed_bills():  # checked here: a resent form replays
+                    raise ValidationFailed(
+                        _(
+                            "A bill of this form is no longer open (paid or voided meanwhile): "
+                            "review the amounts."
+                        )
+                    )
                 payment = services.supplier_payment_create(
                     user=request.user,
                     supplier=supplier,
@@ -333,5 +340,11 @@ def supplier_payment_void_view(request, pk, payment_pk):
             again=_("This payment was already voided."),
         ):
             return redirect("pages:purchase", pk=bill.pk)
+    payment.refresh_from_db(fields=["status"])
+    if payment.status != SupplierPayment.Status.ACTIVE:  # voided meanwhile: no form to show
+        messages.error(
+            request, " ".join(form.non_field_errors()) or _("The payment is already void.")
+        )
+        return redirect("pages:purchase", pk=bill.pk)
     bill = _bill_or_404(pk)  # as it stands (nothing written)
     return _purchase_page(request, bill, status=400, payment_void=(payment.pk, form))

@@ -8,10 +8,10 @@ helpers. Costs are shown only to the roles the matrix lets read them (never sell
 
 from __future__ import annotations
 
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
@@ -21,8 +21,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ally360.exceptions import ServiceError
-from ally360.money import ZERO, money
-from ally360.pages import amount, form_service_error, lines_document_page, run_service, tenant_page
+from ally360.money import HUNDRED, ZERO, money, unit_price
+from ally360.pages import (
+    amount,
+    forbidden,
+    form_service_error,
+    lines_document_page,
+    run_service,
+    tenant_page,
+)
 from products import services as product_services
 from products.models import Product
 from products.selectors import (
@@ -388,7 +395,7 @@ def price_list_list_view(request):
     if request.page.may("catalog", "write"):
         form = PriceListForm(request.POST or None)
     elif request.method == "POST":
-        raise PermissionDenied
+        return forbidden(request)
     if request.method == "POST" and form.is_valid():
         try:
             price_list = run_service(product_services.price_list_create, **form.list_data())
@@ -566,6 +573,23 @@ def _variants_page(request, product, add_form=None, refused=None, status=200):
     )
 
 
+def _base_under_default_list(price: Decimal) -> Decimal:
+    """The base price whose price on the default list is `price`: a percentage list takes its
+    discount off the base, so the base is above it (a fixed list does not hold a new variant:
+    it sells at its base)."""
+    from products.models import PriceList
+
+    price_list = default_price_list()
+    if (
+        price_list is None
+        or not price_list.is_active
+        or price_list.kind != PriceList.Kind.PERCENTAGE
+        or not price_list.percentage
+    ):
+        return price
+    return unit_price(price * HUNDRED / (HUNDRED - price_list.percentage))
+
+
 def _product_or_404(pk) -> Product:
     product = Product.objects.prefetch_related("taxes").filter(pk=pk).first()
     if product is None:  # another company's too
@@ -582,7 +606,7 @@ def product_variants_view(request, pk):
     if request.method == "GET":
         return _variants_page(request, product)
     if not request.page.may("catalog", "write"):
-        raise PermissionDenied
+        return forbidden(request)
     form = VariantAddForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -592,7 +616,7 @@ def product_variants_view(request, pk):
         if found is None:
             form.add_error("price_with_tax", _("Too low a price for these taxes."))
         else:
-            price, till = found
+            price, _till = found
             try:
                 variant = run_service(
                     services.variant_create_with_stock,
@@ -600,13 +624,16 @@ def product_variants_view(request, pk):
                     product=product,
                     sku=data["sku"],
                     barcode=data["barcode"],
-                    price=price,
+                    price=_base_under_default_list(price),
                     cost=data["cost"],
                     options=data["options"],
                 )
             except ServiceError as error:
                 form_service_error(form, error, {"price": "price_with_tax"})
             else:
+                # What the till charges on the default list, with the product's taxes.
+                charged = variant_prices([variant], default_price_list())[variant.pk]
+                till = price_with_taxes(charged, product.taxes.all())
                 _warn_if_not_exact(request, data["price_with_tax"], till)
                 messages.success(
                     request,

@@ -550,3 +550,29 @@ def test_voiding_a_supplier_payment_keeps_roles_bills_and_companies_apart(shop_a
     with tenant_context(shop_a.company):
         payment.refresh_from_db()
     assert payment.status == "active"
+
+
+def test_a_bill_paid_meanwhile_stops_a_multi_bill_payment_and_a_second_void_says_so(
+    shop_a, supplier
+):
+    first = received(shop_a, supplier, number="FE-1")
+    second = received(shop_a, supplier, number="FE-2")
+    owner = pages_as(shop_a.company)
+    # FE-2 paid in full from its own page while the multi-bill form was open.
+    assert owner.post(f"/purchases/{second.pk}/payments/", payment("84490")).status_code == 302
+    stale = owner.post(
+        f"/suppliers/{supplier.pk}/payment/", bills_payment({first: "100", second: "84490"})
+    )
+    assert stale.status_code == 400 and stale.context["form"].non_field_errors()
+    with tenant_context(shop_a.company):
+        paid = SupplierPayment.objects.get()  # only FE-2's own payment
+        first.refresh_from_db()
+    assert first.balance == Decimal("84490.00")
+    # Voided from two tabs: the second hears it is void already.
+    url = f"/purchases/{second.pk}/payments/{paid.pk}/void/"
+    prefix = str(paid.pk)
+    for expected in (302, 302):
+        data = {f"{prefix}-reason": "Duplicado", f"{prefix}-void_key": str(uuid.uuid4())}
+        assert owner.post(url, data).status_code == expected
+    shown = owner.get(url.replace(f"payments/{paid.pk}/void/", "")).content.decode()
+    assert "ya está anulado" in shown.lower() or "ya estaba anulado" in shown.lower()

@@ -100,3 +100,28 @@ def test_every_role_reads_managers_write(shop_a, shop_b, role):
 
 def test_options_are_read_as_written():
     assert parse_options(" Talla: M ,Color:  Rojo ,") == {"Talla": "M", "Color": "Rojo"}
+
+
+def test_a_new_variant_sells_at_the_shelf_price_typed_under_a_percentage_default_list(shop_a):
+    from decimal import Decimal
+
+    from products.models import PriceList
+    from products.selectors import price_with_rates, variant_prices
+
+    with tenant_context(shop_a.company):
+        PriceList.objects.filter(is_default=True).update(kind="percentage", percentage=10)
+    owner = pages_as(shop_a.company, Role.OWNER)
+    first = shop_a.variants["iva19"]
+    owner.post(f"/products/variants/{first.pk}/options/", {f"{first.pk}-options": "Talla: S"})
+    added = owner.post(f"/products/{first.product_id}/variants/", add(price="11900"), follow=True)
+    assert "CAM-M agregado a 11.900,00" in added.content.decode()
+    with tenant_context(shop_a.company):
+        variant = Variant.objects.get(sku="CAM-M")
+        default = PriceList.objects.get(is_default=True)
+        charged = variant_prices([variant], default)[variant.pk]
+    # The base is above the list's price: the till charges 10 % off it, 11,900.00 with IVA.
+    assert variant.price > charged and price_with_rates(charged, [Decimal("19")]) == Decimal(
+        "11900.00"
+    )
+    page = owner.get(f"/products/{first.product_id}/variants/").content.decode()
+    assert "11.900,00" in page
