@@ -568,7 +568,9 @@ def payment_void_view(request, pk, payment_pk):
             return redirect("pages:invoice", pk=invoice.pk)
     payment.refresh_from_db(fields=["status"])
     if payment.status != Payment.Status.ACTIVE:  # voided meanwhile: no form to show
-        messages.error(request, " ".join(form.non_field_errors()) or _("The payment is already void."))
+        messages.error(
+            request, " ".join(form.non_field_errors()) or _("The payment is already void.")
+        )
         return redirect("pages:invoice", pk=invoice.pk)
     invoice = selectors.invoice_detail().get(pk=invoice.pk)  # as it stands (nothing written)
     return _invoice_page(request, invoice, status=400, payment_void=(payment.pk, form))
