@@ -295,6 +295,31 @@ def form_once(
     return True
 
 
+def payment_void_page(request, payment, form, *, act, scope, used, done, back, refused):
+    """A payment voided from its document's page, once per form (`form`: a bound `VoidForm`):
+    `act(reason) -> dict` for the `done` message, then `back` (the document's page). A refusal
+    shows on that payment's form (`refused()`: the page with it), or as a message when the
+    payment was voided meanwhile and has no form any more."""
+    if form.is_valid() and form_once(
+        request,
+        form,
+        key=f"{payment.pk}:{form.cleaned_data['void_key']}",
+        scope=scope,
+        act=lambda: act(form.cleaned_data["reason"]),
+        used=used,
+        done=done,
+        again=_("This payment was already voided."),
+    ):
+        return back
+    payment.refresh_from_db(fields=["status"])
+    if payment.status != payment.Status.ACTIVE:
+        messages.error(
+            request, " ".join(form.non_field_errors()) or _("The payment is already void.")
+        )
+        return back
+    return refused()
+
+
 # --- documents of product rows ------------------------------------------------------------------
 
 

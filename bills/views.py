@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ally360.exceptions import ValidationFailed
-from ally360.pages import amount, form_once, lines_document_page, tenant_page
+from ally360.pages import amount, form_once, lines_document_page, payment_void_page, tenant_page
 
 from . import selectors, services
 from .forms import (
@@ -321,30 +321,22 @@ def supplier_payment_void_view(request, pk, payment_pk):
     if payment is None:  # another company's, or another bill's
         raise Http404
     form = SupplierPaymentVoidForm(request.POST, prefix=str(payment.pk))
-    if form.is_valid():
 
-        def void() -> dict:
-            services.supplier_payment_void(
-                payment=payment, user=request.user, reason=form.cleaned_data["reason"]
-            )
-            return {"number": payment.number}
+    def void(reason: str) -> dict:
+        services.supplier_payment_void(payment=payment, user=request.user, reason=reason)
+        return {"number": payment.number}
 
-        if form_once(
-            request,
-            form,
-            key=f"{payment.pk}:{form.cleaned_data['void_key']}",
-            scope=PAYMENT_VOID_SCOPE,
-            act=void,
-            used=_("This form was already used to void: open the purchase again."),
-            done=_("Payment %(number)s voided: its bills owe it again."),
-            again=_("This payment was already voided."),
-        ):
-            return redirect("pages:purchase", pk=bill.pk)
-    payment.refresh_from_db(fields=["status"])
-    if payment.status != SupplierPayment.Status.ACTIVE:  # voided meanwhile: no form to show
-        messages.error(
-            request, " ".join(form.non_field_errors()) or _("The payment is already void.")
-        )
-        return redirect("pages:purchase", pk=bill.pk)
-    bill = _bill_or_404(pk)  # as it stands (nothing written)
-    return _purchase_page(request, bill, status=400, payment_void=(payment.pk, form))
+    return payment_void_page(
+        request,
+        payment,
+        form,
+        act=void,
+        scope=PAYMENT_VOID_SCOPE,
+        used=_("This form was already used to void: open the purchase again."),
+        done=_("Payment %(number)s voided: its bills owe it again."),
+        back=redirect("pages:purchase", pk=bill.pk),
+        # The bill as it stands (nothing written), the refusal on that payment's form.
+        refused=lambda: _purchase_page(
+            request, _bill_or_404(pk), status=400, payment_void=(payment.pk, form)
+        ),
+    )

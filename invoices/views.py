@@ -21,7 +21,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ally360.documents import PaymentMethod
 from ally360.exceptions import ServiceError
 from ally360.idempotency import once_per_form
-from ally360.pages import amount, form_once, form_service_error, run_service, tenant_page
+from ally360.pages import (
+    amount,
+    form_once,
+    form_service_error,
+    payment_void_page,
+    run_service,
+    tenant_page,
+)
 from pos.selectors import open_shift_of, registers_to_open, shifts_visible_to
 from pos.services import shift_open
 
@@ -547,33 +554,28 @@ def payment_void_view(request, pk, payment_pk):
     if payment is None:  # another company's, or another invoice's
         raise Http404
     form = PaymentVoidForm(request.POST, prefix=str(payment.pk))
-    if form.is_valid():
 
-        def void():
-            services.payment_void(
-                payment=payment, user=request.user, reason=form.cleaned_data["reason"]
-            )
-            return {"amount": amount(payment.amount), "number": invoice.full_number}
+    def void(reason: str) -> dict:
+        services.payment_void(payment=payment, user=request.user, reason=reason)
+        return {"amount": amount(payment.amount), "number": invoice.full_number}
 
-        if form_once(
+    return payment_void_page(
+        request,
+        payment,
+        form,
+        act=void,
+        scope=PAYMENT_VOID_SCOPE,
+        used=_("This form was already used to void: open the invoice again."),
+        done=_("Payment of %(amount)s on %(number)s voided."),
+        back=redirect("pages:invoice", pk=invoice.pk),
+        # The invoice as it stands (nothing written), the refusal on that payment's form.
+        refused=lambda: _invoice_page(
             request,
-            form,
-            key=f"{payment.pk}:{form.cleaned_data['void_key']}",
-            scope=PAYMENT_VOID_SCOPE,
-            act=void,
-            used=_("This form was already used to void: open the invoice again."),
-            done=_("Payment of %(amount)s on %(number)s voided."),
-            again=_("This payment was already voided."),
-        ):
-            return redirect("pages:invoice", pk=invoice.pk)
-    payment.refresh_from_db(fields=["status"])
-    if payment.status != Payment.Status.ACTIVE:  # voided meanwhile: no form to show
-        messages.error(
-            request, " ".join(form.non_field_errors()) or _("The payment is already void.")
-        )
-        return redirect("pages:invoice", pk=invoice.pk)
-    invoice = selectors.invoice_detail().get(pk=invoice.pk)  # as it stands (nothing written)
-    return _invoice_page(request, invoice, status=400, payment_void=(payment.pk, form))
+            selectors.invoice_detail().get(pk=invoice.pk),
+            status=400,
+            payment_void=(payment.pk, form),
+        ),
+    )
 
 
 @require_http_methods(["GET", "POST"])
