@@ -279,20 +279,20 @@ class VoidForm(forms.Form):
 def form_once(
     request, form, *, key: str, scope: str, act, used: str, done, again: str, fields=None
 ):
-    """`act() -> dict` once per form (`once_per_form`, its `key` the form's hidden one): True
-    after the success message — `done % result`, or `done(result)` — or `again` when the form
-    was sent before; False with the service's refusal on `form` (`fields` maps the service's
-    field names to the form's), nothing written."""
+    """`act() -> dict` (never empty) once per form (`once_per_form`, its `key` the form's hidden
+    one): its result — the first request's when the form was sent before — after the success
+    message (`done % result`, or `done(result)`) or `again`; None with the service's refusal on
+    `form` (`fields` maps the service's field names to the form's), nothing written."""
     try:
         result, first = once_per_form(request, key, scope, act, used=used)
     except ServiceError as error:
         form_service_error(form, error, fields)
-        return False
+        return None
     if first:
         messages.success(request, done(result) if callable(done) else done % result)
     else:
         messages.info(request, again)
-    return True
+    return result
 
 
 def payment_void_page(request, payment, form, *, act, scope, used, done, back, refused):

@@ -398,14 +398,16 @@ class PriceListForm(forms.Form):
     )
     is_default = forms.BooleanField(label=_("Default list"), required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    list_key = forms.UUIDField(widget=forms.HiddenInput)  # one new list per form
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        if editing:  # a list keeps its kind (its prices are of that kind)
-            del self.fields["kind"]
+        if editing:  # a list keeps its kind (its prices are of that kind); saving twice is harmless
+            del self.fields["kind"], self.fields["list_key"]
 
     def list_data(self) -> dict:
         data = dict(self.cleaned_data)
+        data.pop("list_key", None)
         if data.get("percentage") is None:
             data.pop("percentage")
         return data
@@ -475,3 +477,4 @@ class VariantAddForm(VariantOptionsForm):
     cost = forms.DecimalField(
         label=_("Cost"), min_value=0, required=False, max_digits=18, decimal_places=6
     )
+    variant_key = forms.UUIDField(widget=forms.HiddenInput)  # one new variant per form

@@ -8,6 +8,7 @@ helpers. Costs are shown only to the roles the matrix lets read them (never sell
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -25,6 +26,7 @@ from ally360.money import HUNDRED, ZERO, money, unit_price
 from ally360.pages import (
     amount,
     forbidden,
+    form_once,
     form_service_error,
     lines_document_page,
     run_service,
@@ -60,6 +62,8 @@ from .forms import (
 
 PAGE_SIZE = 25
 ADJUSTMENT_SCOPE = "page stock-adjustment"
+PRICE_LIST_SCOPE = "page price-list"
+VARIANT_SCOPE = "page variant"
 TRANSFER_SCOPE = "page stock-transfer"
 
 
@@ -393,17 +397,27 @@ def price_list_list_view(request):
 
     form = None
     if request.page.may("catalog", "write"):
-        form = PriceListForm(request.POST or None)
+        form = PriceListForm(request.POST or None, initial={"list_key": uuid.uuid4()})
     elif request.method == "POST":
         return forbidden(request)
     if request.method == "POST" and form.is_valid():
-        try:
-            price_list = run_service(product_services.price_list_create, **form.list_data())
-        except ServiceError as error:
-            form_service_error(form, error)
-        else:
-            messages.success(request, _("Price list %(name)s created.") % {"name": price_list.name})
-            return redirect("pages:price-list", pk=price_list.pk)
+
+        def create() -> dict:
+            price_list = product_services.price_list_create(**form.list_data())
+            return {"id": str(price_list.pk), "name": price_list.name}
+
+        made = form_once(
+            request,
+            form,
+            key=str(form.cleaned_data["list_key"]),
+            scope=PRICE_LIST_SCOPE,
+            act=create,
+            used=_("This form was already used: open it again."),
+            done=_("Price list %(name)s created."),
+            again=_("This price list was already created."),
+        )
+        if made:
+            return redirect("pages:price-list", pk=made["id"])
     lists = PriceList.objects.annotate(item_count=Count("items")).order_by("-is_default", "name")
     status = 400 if request.method == "POST" else 200
     return render(
@@ -564,7 +578,7 @@ def _variants_page(request, product, add_form=None, refused=None, status=200):
                 )
             )
     if add_form is None and may_write:
-        add_form = VariantAddForm()
+        add_form = VariantAddForm(initial={"variant_key": uuid.uuid4()})
     return render(
         request,
         "inventory/variants.html",
@@ -617,9 +631,9 @@ def product_variants_view(request, pk):
             form.add_error("price_with_tax", _("Too low a price for these taxes."))
         else:
             price, _till = found
-            try:
-                variant = run_service(
-                    services.variant_create_with_stock,
+
+            def add() -> dict:
+                variant = services.variant_create_with_stock(
                     user=request.user,
                     product=product,
                     sku=data["sku"],
@@ -628,17 +642,23 @@ def product_variants_view(request, pk):
                     cost=data["cost"],
                     options=data["options"],
                 )
-            except ServiceError as error:
-                form_service_error(form, error, {"price": "price_with_tax"})
-            else:
                 # What the till charges on the default list, with the product's taxes.
                 charged = variant_prices([variant], default_price_list())[variant.pk]
                 till = price_with_taxes(charged, product.taxes.all())
                 _warn_if_not_exact(request, data["price_with_tax"], till)
-                messages.success(
-                    request,
-                    _("%(sku)s added at %(price)s.") % {"sku": variant.sku, "price": amount(till)},
-                )
+                return {"sku": variant.sku, "price": amount(till)}
+
+            if form_once(
+                request,
+                form,
+                key=f"{product.pk}:{data['variant_key']}",
+                scope=VARIANT_SCOPE,
+                act=add,
+                used=_("This form was already used: open it again."),
+                done=_("%(sku)s added at %(price)s."),
+                again=_("This variant was already added."),
+                fields={"price": "price_with_tax"},
+            ):
                 return redirect("pages:product-variants", pk=product.pk)
     return _variants_page(request, product, add_form=form, status=400)
 
