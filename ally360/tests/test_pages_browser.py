@@ -3,8 +3,9 @@
 server. Sign in, open a shift, sell two products by barcode with cash, read the change on the
 receipt, find the invoice in the list, close the shift — in Spanish, the pages' default, though
 the browser asks for English. A stock count typed by a scanner, whose Enter must move from
-field to field instead of sending the form. And a supplier's invoice received and paid with a
-withholding the page computes."""
+field to field instead of sending the form. A supplier's invoice received and paid with a
+withholding the page computes. And an owner's invitation that a cashier accepts from the
+e-mail's link."""
 
 from __future__ import annotations
 
@@ -213,3 +214,47 @@ def test_receive_a_purchase_and_pay_it_with_a_withholding_in_a_real_browser(
         paid = SupplierPayment.objects.get()
     assert (bill.status, bill.balance) == ("paid", 0)
     assert (paid.withholding_total, paid.amount) == (Decimal("2023.50"), Decimal("82466.50"))
+
+
+def test_an_owner_invites_a_cashier_who_joins_from_the_e_mail_in_a_real_browser(
+    live_server, shop_a, browser_page
+):
+    """The team page sends the invitation; its e-mail's link (the path under `FRONTEND_URL`)
+    opens the accept page, the cashier chooses a password and lands signed in on the company
+    with the counter in the menu and no team page."""
+    from urllib.parse import urlsplit
+
+    from django.core import mail
+    from playwright.sync_api import expect
+
+    from accounts.models import Membership
+
+    shop = shop_a
+    owner = _member(shop.company, Role.OWNER)
+    page = browser_page
+    base = live_server.url
+    sign_in(page, f"{base}/members/", owner)
+    mail.outbox.clear()
+    form = page.get_by_test_id("invite-form")
+    form.locator("#id_email").fill("cajera@example.co")
+    form.locator("#id_role").select_option("seller")
+    form.get_by_role("button", name="Enviar la invitación").click()
+    expect(page.locator("body")).to_contain_text("Invitación enviada a cajera@example.co")
+    expect(page.locator("body")).to_contain_text("Invitaciones pendientes")
+    link = re.search(r"\S+/accept-invitation\?token=\S+", mail.outbox[-1].body).group(0)
+
+    # The cashier, in a fresh browser session, opens the e-mail's link on this server.
+    page.context.clear_cookies()
+    parts = urlsplit(link)
+    page.goto(f"{base}{parts.path}?{parts.query}")
+    expect(page.get_by_test_id("invitation")).to_contain_text("Unirse a Tienda A")
+    page.fill("#id_first_name", "Ana")
+    page.fill("#id_last_name", "Ruiz")
+    page.fill("#id_password", "Clave-segura-2026")
+    page.get_by_role("button", name="Aceptar la invitación").click()
+    expect(page.locator("body")).to_contain_text("Bienvenido a Tienda A")
+    menu = page.locator("nav.menu")
+    expect(menu).to_contain_text("Punto de venta")
+    expect(menu).not_to_contain_text("Equipo")
+    membership = Membership.objects.get(user__email="cajera@example.co", company=shop.company)
+    assert membership.role == Role.SELLER and membership.is_active
