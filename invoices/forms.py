@@ -297,3 +297,30 @@ class NumberingRangeForm(forms.Form):
         if data["next_number"] is None:
             del data["next_number"]
         return data
+
+
+class NumberingRangeEditForm(NumberingRangeForm):
+    """A resolution's range changed (`services.numbering_range_update`, as
+    `PATCH numbering-ranges/{id}`): its point of sale and document stay; once numbers were
+    used, its prefix, first number, resolution and start stay too (the service says so)."""
+
+    def __init__(self, *args, numbering, **kwargs):
+        initial = {
+            name: getattr(numbering, name)
+            for name in (
+                "resolution_number",
+                "prefix",
+                "range_from",
+                "range_to",
+                "valid_from",
+                "valid_to",
+                "technical_key",
+                "is_active",
+            )
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        for name in ("pdv", "document_type", "next_number", "range_key"):
+            del self.fields[name]
+
+    def range_data(self) -> dict:
+        return dict(self.cleaned_data)

@@ -25,4 +25,5 @@ urlpatterns = [
     path("invoices/<uuid:pk>/void/", views.invoice_void_view, name="invoice-void"),
     path("numbering/", views.numbering_list_view, name="numbering"),
     path("numbering/new/", views.numbering_create_view, name="numbering-new"),
+    path("numbering/<uuid:pk>/edit/", views.numbering_edit_view, name="numbering-edit"),
 ]

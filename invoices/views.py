@@ -38,6 +38,7 @@ from .forms import (
     InvoicePaymentForm,
     InvoiceReturnForm,
     InvoiceVoidForm,
+    NumberingRangeEditForm,
     NumberingRangeForm,
     PaymentVoidForm,
     PosSaleForm,
@@ -733,3 +734,32 @@ def numbering_create_view(request):
             return redirect("pages:numbering")
     status = 400 if request.method == "POST" else 200
     return render(request, "invoices/numbering_form.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("numbering", "write")
+def numbering_edit_view(request, pk):
+    """A range changed (`numbering_range_update`): extended, its validity moved, switched on or
+    off; once used, what its numbers were issued under stays (the service refuses it on the
+    form, nothing written)."""
+    numbering = NumberingRange.objects.select_related("pdv").filter(pk=pk).first()
+    if numbering is None:  # another company's too
+        raise Http404
+    form = NumberingRangeEditForm(request.POST or None, numbering=numbering)
+    if request.method == "POST" and form.is_valid():
+        try:
+            numbering = run_service(
+                services.numbering_range_update, numbering=numbering, data=form.range_data()
+            )
+        except ServiceError as error:
+            form_service_error(form, error)
+        else:
+            messages.success(request, _("Range %(range)s saved.") % {"range": numbering})
+            return redirect("pages:numbering")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "invoices/numbering_form.html",
+        {"form": form, "numbering": numbering},
+        status=status,
+    )

@@ -121,3 +121,52 @@ def test_another_company_s_point_of_sale_and_ranges_stay_apart(shop_a, shop_b):
     assert foreign.status_code == 400 and foreign.context["form"].errors["pdv"]
     assert "PFN" not in other.get("/numbering/").content.decode()
     assert (ranges(shop_a), ranges(shop_b)) == (before_a, before_b)
+
+
+def edited(numbering, **fields) -> dict:
+    data = {
+        "resolution_number": numbering.resolution_number,
+        "prefix": numbering.prefix,
+        "range_from": str(numbering.range_from),
+        "range_to": str(numbering.range_to),
+        "valid_from": str(numbering.valid_from),
+        "valid_to": str(numbering.valid_to),
+        "technical_key": numbering.technical_key,
+        "is_active": "on" if numbering.is_active else "",
+    }
+    return {**data, **fields}
+
+
+def test_a_range_in_use_is_extended_but_keeps_what_its_numbers_were_issued_under(shop_a):
+    from django.db.models import F
+
+    owner = pages_as(shop_a.company, Role.OWNER)
+    (numbering,) = ranges(shop_a, document_type="pos", is_active=True)
+    with tenant_context(shop_a.company):  # numbers of it were issued
+        NumberingRange.objects.filter(pk=numbering.pk).update(next_number=F("range_from") + 5)
+    url = f"/numbering/{numbering.pk}/edit/"
+    assert url.encode() in owner.get("/numbering/").content
+    assert owner.get(url).context["form"].initial["range_to"] == numbering.range_to
+    renamed = owner.post(url, edited(numbering, prefix="ZZZ"))
+    assert renamed.status_code == 400 and renamed.context["form"].non_field_errors()
+    longer = str(numbering.range_to + 1000)
+    extended = owner.post(url, edited(numbering, range_to=longer))
+    assert extended.status_code == 302 and extended["Location"] == "/numbering/"
+    (after,) = ranges(shop_a, pk=numbering.pk)
+    assert (after.prefix, after.range_to, after.next_number) == (
+        numbering.prefix, numbering.range_to + 1000, numbering.range_from + 5
+    )  # fmt: skip
+
+
+def test_editing_a_range_keeps_roles_and_companies_apart(shop_a, shop_b):
+    (numbering,) = ranges(shop_a, document_type="pos", is_active=True)
+    url = f"/numbering/{numbering.pk}/edit/"
+    accountant = pages_as(shop_a.company, Role.ACCOUNTANT)
+    assert accountant.get(url).status_code == 403
+    assert accountant.post(url, edited(numbering, range_to="1")).status_code == 403
+    other = pages_as(shop_b.company, Role.OWNER)
+    assert other.get(url).status_code == 404
+    assert other.post(url, edited(numbering, range_to="1")).status_code == 404
+    assert ranges(shop_a, pk=numbering.pk) == [numbering]
+    (after,) = ranges(shop_a, pk=numbering.pk)
+    assert after.range_to == numbering.range_to
