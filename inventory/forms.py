@@ -431,6 +431,11 @@ class PriceListItemForm(forms.Form):
         return code
 
 
+def options_text(options: dict) -> str:
+    """A variant's options as `parse_options` reads them: "Talla: M, Color: Rojo"."""
+    return ", ".join(f"{name}: {value}" for name, value in (options or {}).items())
+
+
 def parse_options(text: str) -> dict:
     """ "Talla: M, Color: Rojo" → {"Talla": "M", "Color": "Rojo"}; a pair without its colon,
     an empty name or value, or a name twice is a form error."""

@@ -9,7 +9,6 @@ helpers. Costs are shown only to the roles the matrix lets read them (never sell
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ally360.exceptions import ServiceError
-from ally360.money import HUNDRED, ZERO, money, unit_price
+from ally360.money import ZERO, money
 from ally360.pages import (
     amount,
     forbidden,
@@ -35,6 +34,7 @@ from ally360.pages import (
 from products import services as product_services
 from products.models import Product
 from products.selectors import (
+    base_for_list_price,
     base_for_shelf_price,
     default_price_list,
     price_with_taxes,
@@ -58,6 +58,7 @@ from .forms import (
     VariantAddForm,
     VariantOptionsForm,
     VariantPriceForm,
+    options_text,
 )
 
 PAGE_SIZE = 25
@@ -551,10 +552,6 @@ def price_list_item_remove_view(request, pk, item_pk):
 # --- variants (sizes, colours…) -----------------------------------------------------------------
 
 
-def options_text(options: dict) -> str:
-    return ", ".join(f"{name}: {value}" for name, value in (options or {}).items())
-
-
 def _variants_page(request, product, add_form=None, refused=None, status=200):
     """A product's variants with their shelf price on the default list; for managers, the
     options of each and a new one. `refused`: (variant id, bound options form)."""
@@ -585,23 +582,6 @@ def _variants_page(request, product, add_form=None, refused=None, status=200):
         {"product": product, "variants": variants, "add_form": add_form},
         status=status,
     )
-
-
-def _base_under_default_list(price: Decimal) -> Decimal:
-    """The base price whose price on the default list is `price`: a percentage list takes its
-    discount off the base, so the base is above it (a fixed list does not hold a new variant:
-    it sells at its base)."""
-    from products.models import PriceList
-
-    price_list = default_price_list()
-    if (
-        price_list is None
-        or not price_list.is_active
-        or price_list.kind != PriceList.Kind.PERCENTAGE
-        or not price_list.percentage
-    ):
-        return price
-    return unit_price(price * HUNDRED / (HUNDRED - price_list.percentage))
 
 
 def _product_or_404(pk) -> Product:
@@ -638,7 +618,7 @@ def product_variants_view(request, pk):
                     product=product,
                     sku=data["sku"],
                     barcode=data["barcode"],
-                    price=_base_under_default_list(price),
+                    price=base_for_list_price(price, default_price_list()),
                     cost=data["cost"],
                     options=data["options"],
                 )

@@ -41,6 +41,19 @@ def _apply_list(base: Decimal, price_list: PriceList | None, fixed: Decimal | No
     return unit_price(base * (HUNDRED - price_list.percentage) / HUNDRED)
 
 
+def base_for_list_price(price: Decimal, price_list: PriceList | None) -> Decimal:
+    """The base price a variant not on the list needs for the list to charge `price` (the
+    inverse of `_apply_list`): above it under a percentage list, `price` itself otherwise."""
+    if (
+        price_list is None
+        or not price_list.is_active
+        or price_list.kind != PriceList.Kind.PERCENTAGE
+        or not price_list.percentage
+    ):
+        return unit_price(price)
+    return unit_price(price * HUNDRED / (HUNDRED - price_list.percentage))
+
+
 def variant_prices(variants: Iterable[Variant], price_list: PriceList | None) -> dict:
     """Price before tax of each variant on `price_list` (base price without a list).
 

@@ -11,7 +11,7 @@ import pytest
 
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
-from inventory.forms import parse_options
+from inventory.forms import options_text, parse_options
 from inventory.tests.test_adjustment_page import pages_as
 from products.models import Variant
 
@@ -105,6 +105,10 @@ def test_every_role_reads_managers_write(shop_a, shop_b, role):
 
 def test_options_are_read_as_written():
     assert parse_options(" Talla: M ,Color:  Rojo ,") == {"Talla": "M", "Color": "Rojo"}
+    assert parse_options(options_text({"Talla": "M", "Color": "Rojo"})) == {
+        "Talla": "M",
+        "Color": "Rojo",
+    }
 
 
 def test_a_new_variant_sells_at_the_shelf_price_typed_under_a_percentage_default_list(shop_a):
