@@ -9,12 +9,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ally360.documents import PaymentMethod
+from ally360.money import PRICE, QUANTITY, QUANTITY_STEP
 from ally360.pages import VoidForm
 from contacts.selectors import customer_by_reference
 from inventory.forms import CodeLineFormSet, ReturnedLinesForm
 from pos.models import PDV, CashMovement, Seller
 
-from .models import NUMBER_MAX, DocumentType
+from .models import NUMBER_MAX, CreditNote, DocumentType
 
 MONEY_FIELD = {"max_digits": 18, "decimal_places": 2}
 NON_CASH_METHODS = [(value, label) for value, label in PaymentMethod.choices if value != "cash"]
@@ -235,6 +236,101 @@ class InvoiceReturnForm(ReturnedLinesForm):
         help_text=_("Only what was paid beyond what the invoice still owes is refunded."),
     )
     note_key = forms.UUIDField(widget=forms.HiddenInput)  # one note per form
+
+
+class InvoiceCreditForm(forms.Form):
+    """A credit note for value rather than goods brought back, as `POST credit-notes/`: a
+    discount, a price adjustment or another correction (DIAN concepts 3 to 5: per line, the
+    value credited per unit before taxes and the units it covers, all of the line's when left
+    empty; the line's taxes follow), or an annulment (concept 2: everything left of the
+    invoice, its goods back in stock if ticked). What was paid beyond the balance is refunded by
+    the method chosen. `services.credit_note_create` decides what may still be credited."""
+
+    concept = forms.ChoiceField(
+        label=_("Concept"),
+        choices=[
+            (value, label)
+            for value, label in CreditNote.Concept.choices
+            if value != CreditNote.Concept.PARTIAL_RETURN  # the return page's
+        ],
+        initial=CreditNote.Concept.DISCOUNT,
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+    return_stock = forms.BooleanField(
+        label=_("Put the goods back in stock"),
+        required=False,
+        help_text=_("Only for an annulment: the goods come back."),
+    )
+    refund_method = forms.ChoiceField(
+        label=_("Refund by"),
+        choices=PaymentMethod.choices,
+        initial=PaymentMethod.CASH,
+        help_text=_("Only what was paid beyond what the invoice still owes is refunded."),
+    )
+    note_key = forms.UUIDField(widget=forms.HiddenInput)  # one note per form
+
+    def __init__(self, *args, lines, **kwargs):
+        """`lines`: each invoice line with the quantity that can still be returned and the
+        value that can still be credited (`selectors.creditable_lines`)."""
+        super().__init__(*args, **kwargs)
+        self.lines = []
+        for line, _returnable, creditable in lines:
+            price, units = f"unit_price_{line.pk}", f"quantity_{line.pk}"
+            self.fields[price] = forms.DecimalField(
+                label=line.description,
+                min_value=0,
+                required=False,
+                widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
+                **PRICE,
+            )
+            self.fields[units] = forms.DecimalField(
+                label=line.description,
+                min_value=QUANTITY_STEP,
+                required=False,
+                widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
+                **QUANTITY,
+            )
+            self.lines.append(
+                {
+                    "line": line,
+                    "creditable": creditable,
+                    "unit_price": self[price],
+                    "quantity": self[units],
+                }
+            )
+
+    def clean(self):
+        data = super().clean()
+        for row in self.lines:
+            price, units = row["unit_price"].name, row["quantity"].name
+            if data.get(units) and not data.get(price):
+                self.add_error(price, _("Give the value credited per unit."))
+        return data
+
+    def credited(self) -> list[dict]:
+        """The service's lines: each line given a value per unit above zero, with its units
+        (after `is_valid()`)."""
+        return [
+            {
+                "invoice_line": row["line"],
+                "unit_price": self.cleaned_data[row["unit_price"].name],
+                "quantity": self.cleaned_data.get(row["quantity"].name) or row["line"].quantity,
+            }
+            for row in self.lines
+            if self.cleaned_data.get(row["unit_price"].name)
+        ]
+
+    @staticmethod
+    def service_fields(credited) -> dict[str, str]:
+        """The service's `lines.<i>.…` → this form's fields of that line."""
+        fields = {}
+        for index, spec in enumerate(credited):
+            pk = spec["invoice_line"].pk
+            fields[f"lines.{index}.unit_price"] = f"unit_price_{pk}"
+            fields[f"lines.{index}.quantity"] = fields[f"lines.{index}.invoice_line"] = (
+                f"quantity_{pk}"
+            )
+        return fields
 
 
 class PaymentVoidForm(VoidForm):

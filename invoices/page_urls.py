@@ -22,6 +22,7 @@ urlpatterns = [
         name="payment-void",
     ),
     path("invoices/<uuid:pk>/return/", views.invoice_return_view, name="invoice-return"),
+    path("invoices/<uuid:pk>/credit/", views.invoice_credit_view, name="invoice-credit"),
     path("invoices/<uuid:pk>/void/", views.invoice_void_view, name="invoice-void"),
     path("numbering/", views.numbering_list_view, name="numbering"),
     path("numbering/new/", views.numbering_create_view, name="numbering-new"),

@@ -64,15 +64,21 @@ def credited_so_far(invoice: Invoice) -> dict:
     return so_far
 
 
-def returnable_lines(invoice: Invoice) -> list[tuple[InvoiceLine, Decimal]]:
-    """Each line of the invoice with the quantity that can still be returned (what earlier
-    return notes took is subtracted, as `credit_note_create` counts it), in the invoice's
-    order."""
+def creditable_lines(invoice: Invoice) -> list[tuple[InvoiceLine, Decimal, Decimal]]:
+    """Each line of the invoice with the quantity that can still be returned and the value
+    (taxes included) that can still be credited — what earlier notes took is subtracted, as
+    `credit_note_create` counts it — in the invoice's order."""
     so_far = credited_so_far(invoice)
-    return [
-        (line, line.quantity - so_far.get(line.pk, {}).get("returned", ZERO))
-        for line in invoice.lines.order_by("position")
-    ]
+    found = []
+    for line in invoice.lines.order_by("position"):
+        previous = so_far.get(line.pk, {"returned": ZERO, "total": ZERO})
+        found.append((line, line.quantity - previous["returned"], line.total - previous["total"]))
+    return found
+
+
+def returnable_lines(invoice: Invoice) -> list[tuple[InvoiceLine, Decimal]]:
+    """Each line of the invoice with the quantity that can still be returned."""
+    return [(line, returnable) for line, returnable, _value in creditable_lines(invoice)]
 
 
 def payment_list() -> QuerySet[Payment]:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ally360.documents import PaymentMethod
-from ally360.exceptions import ServiceError
+from ally360.exceptions import ServiceError, ValidationFailed
 from ally360.idempotency import once_per_form
 from ally360.pages import (
     amount,
@@ -35,6 +35,7 @@ from pos.services import shift_open
 from . import selectors, services
 from .forms import (
     CashMovementForm,
+    InvoiceCreditForm,
     InvoicePaymentForm,
     InvoiceReturnForm,
     InvoiceVoidForm,
@@ -53,6 +54,7 @@ SALE_SCOPE = "page pos-sale"
 PAYMENT_SCOPE = "page invoice-payment"
 CASH_SCOPE = "page cash-movement"
 RETURN_SCOPE = "page invoice-return"
+CREDIT_SCOPE = "page invoice-credit"
 VOID_SCOPE = "page invoice-void"
 PAYMENT_VOID_SCOPE = "page payment-void"
 NUMBERING_SCOPE = "page numbering"
@@ -585,82 +587,135 @@ def invoice_return_view(request, pk):
     """Goods brought back: a return credit note for the quantities given, the goods back in
     stock (by default) and what was paid beyond the balance refunded — in cash from the user's
     open shift unless another method is chosen. Once per form, as a sale."""
-    invoice = selectors.invoice_detail().filter(pk=pk).first()
+    invoice = _creditable_invoice(pk)
     if invoice is None:
-        raise Http404
-    if invoice.status not in (Invoice.Status.OPEN, Invoice.Status.PAID):
         messages.error(request, _("Only an issued invoice takes returns."))
-        return redirect("pages:invoice", pk=invoice.pk)
+        return redirect("pages:invoice", pk=pk)
     lines = selectors.returnable_lines(invoice)
-    if request.method == "GET":
-        form = InvoiceReturnForm(lines=lines, initial={"note_key": uuid.uuid4()})
-        return _return_page(request, invoice, form)
-    form = InvoiceReturnForm(request.POST, lines=lines)
+    form = InvoiceReturnForm(request.POST or None, lines=lines, initial={"note_key": uuid.uuid4()})
     if form.is_valid():
         returned = form.returned()
         if not returned:
             form.add_error(None, _("Give the quantity brought back of at least one line."))
-            return _return_page(request, invoice, form, status=400)
-        data = form.cleaned_data
+        elif _credit_note_once(
+            request,
+            form,
+            invoice,
+            scope=RETURN_SCOPE,
+            used=_("This form was already used for a return: open the invoice again."),
+            again=_("This return was already registered."),
+            fields=form.service_fields(returned),
+            concept=CreditNote.Concept.PARTIAL_RETURN,
+            lines=[{"invoice_line": line, "quantity": qty} for line, qty in returned],
+            return_stock=form.cleaned_data["return_stock"],
+        ):
+            return redirect("pages:invoice", pk=invoice.pk)
+    return render(
+        request,
+        "invoices/invoice_return.html",
+        {"invoice": invoice, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
-        def give_back():
-            note = services.credit_note_create(
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("credit_notes", "write")
+def invoice_credit_view(request, pk):
+    """A credit note for value — a discount, a price adjustment, another correction — or an
+    annulment of what is left of the invoice, through `services.credit_note_create` as
+    `POST credit-notes/`; what was paid beyond the balance refunded as on a return. Once per
+    form."""
+    invoice = _creditable_invoice(pk)
+    if invoice is None:
+        messages.error(request, _("Only an issued invoice takes credit notes."))
+        return redirect("pages:invoice", pk=pk)
+    lines = selectors.creditable_lines(invoice)
+    form = InvoiceCreditForm(request.POST or None, lines=lines, initial={"note_key": uuid.uuid4()})
+    if form.is_valid():
+        credited = form.credited()
+        if _credit_note_once(
+            request,
+            form,
+            invoice,
+            scope=CREDIT_SCOPE,
+            used=_("This form was already used for a credit note: open the invoice again."),
+            again=_("This credit note was already issued."),
+            fields=form.service_fields(credited),
+            concept=form.cleaned_data["concept"],
+            lines=credited,  # an annulment takes none: the service refuses any
+            return_stock=form.cleaned_data["return_stock"],
+        ):
+            return redirect("pages:invoice", pk=invoice.pk)
+    return render(
+        request,
+        "invoices/invoice_credit.html",
+        {"invoice": invoice, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _creditable_invoice(pk) -> Invoice | None:
+    """The invoice a credit note may correct (issued, not void); None for one of this company
+    that takes none; 404 for any other id."""
+    invoice = selectors.invoice_detail().filter(pk=pk).first()
+    if invoice is None:
+        raise Http404
+    return invoice if invoice.status in (Invoice.Status.OPEN, Invoice.Status.PAID) else None
+
+
+def _credit_note_once(request, form, invoice, *, scope, used, again, fields, **note) -> bool:
+    """`services.credit_note_create` once per form (the form's `note_key`), its reason and
+    refund method from the form; True when issued (or issued by this form before), False with
+    the refusal on the form."""
+    data = form.cleaned_data
+
+    def issue():
+        try:
+            created = services.credit_note_create(
                 invoice=invoice,
                 user=request.user,
                 role=request.page.role,
-                concept=CreditNote.Concept.PARTIAL_RETURN,
                 reason=data["reason"],
-                lines=[{"invoice_line": line, "quantity": qty} for line, qty in returned],
-                return_stock=data["return_stock"],
                 refund_method=data["refund_method"],
-            )
-            return {
-                "number": note.full_number,
-                "total": amount(note.total),
-                "refund": amount(note.refund_amount),
-                "method": note.get_refund_method_display() if note.refund_amount else "",
-            }
-
-        try:
-            done, first = once_per_form(
-                request,
-                f"{invoice.pk}:{data['note_key']}",
-                RETURN_SCOPE,
-                give_back,
-                used=_("This form was already used for a return: open the invoice again."),
+                **note,
             )
         except ServiceError as error:
-            if error.code == "refund_needs_shift":  # the API's message names its own field
-                message = _(
-                    "A cash refund comes out of your open shift: open one, or refund by another "
-                    "method."
-                )
-                form.add_error("refund_method", message)
-            else:
-                form_service_error(form, error, form.service_fields(returned))
-        else:
-            if not first:
-                messages.info(request, _("This return was already registered."))
-            elif done["method"]:
-                messages.success(
-                    request,
-                    _("Credit note %(number)s for %(total)s: refund %(refund)s by %(method)s.")
-                    % done,
-                )
-            else:
-                messages.success(
-                    request,
-                    _("Credit note %(number)s for %(total)s: it lowers what the invoice owes.")
-                    % done,
-                )
-            return redirect("pages:invoice", pk=invoice.pk)
-    return _return_page(request, invoice, form, status=400)
+            if error.code != "refund_needs_shift":
+                raise
+            # The service's message names the API's field (`refund_shift`): say it in the
+            # page's words, on the refund method.
+            message = _(
+                "A cash refund comes out of your open shift: open one, or refund by another method."
+            )
+            raise ValidationFailed(
+                message, code=error.code, fields={"refund_method": [message]}
+            ) from error
+        return {
+            "number": created.full_number,
+            "total": amount(created.total),
+            "refund": amount(created.refund_amount),
+            "method": created.get_refund_method_display() if created.refund_amount else "",
+        }
 
+    def issued(done: dict) -> str:
+        if done["method"]:
+            return (
+                _("Credit note %(number)s for %(total)s: refund %(refund)s by %(method)s.") % done
+            )
+        return _("Credit note %(number)s for %(total)s: it lowers what the invoice owes.") % done
 
-def _return_page(request, invoice, form, status=200):
-    return render(
-        request, "invoices/invoice_return.html", {"invoice": invoice, "form": form}, status=status
+    done = form_once(
+        request,
+        form,
+        key=f"{invoice.pk}:{data['note_key']}",
+        scope=scope,
+        act=issue,
+        used=used,
+        done=issued,
+        again=again,
+        fields=fields,
     )
+    return done is not None
 
 
 @require_GET
