@@ -258,19 +258,15 @@ class CatalogRowsRenderer:
     def __init__(self, context: dict, variant_serializer=VariantDetailSerializer):
         self.context = context
         costs = context.get("show_costs", False)
-        self.stock = RowRenderer(
-            StockLevelSerializer(context=context),
-            handlers={"pdv_name": lambda row: row["pdv__name"]},
-            omit=() if costs else StockLevelSerializer.cost_fields,
-        )
         self.tax_refs = TaxRefSerializer(many=True)
         self.variants = RowRenderer(
             variant_serializer(context=context),
             handlers={
                 "sale_price": lambda row: str(self.prices[row["id"]]),
                 "sale_price_with_tax": self._sale_price_with_tax,
-                "stock": lambda row: self.stock.render(self.stock_of[row["id"]]),
-                "stock_total": self._stock_total,
+                # Kept in their place, filled on every answer (`StockFiller`).
+                "stock": lambda row: None,
+                "stock_total": lambda row: None,
                 "product_name": lambda row: row["product__name"],
                 "unit": lambda row: row["product__unit__code"],
                 "taxes": lambda row: self._taxes(row["product"]),
@@ -283,18 +279,12 @@ class CatalogRowsRenderer:
         return self.variants.rows(queryset, *self.PRODUCT_COLUMNS)
 
     def render(self, rows, price_list: PriceList | None) -> list[dict]:
-        """Read the page's stock, taxes and prices, then render it."""
+        """Read the page's taxes and prices, then render it (its stock left to `StockFiller`)."""
         rows = list(rows)
         self._read_levels(rows, {row["product"] for row in rows}, price_list)
         return self.variants.render(rows)
 
     def _read_levels(self, variants: list[dict], product_ids, price_list) -> None:
-        stock = self.stock.rows(
-            selectors.catalog_stock([v["id"] for v in variants]), "variant_id", "pdv__name"
-        )
-        self.stock_of = defaultdict(list)
-        for level in stock:
-            self.stock_of[level["variant_id"]].append(level)
         self.taxes_of = selectors.catalog_taxes(product_ids)
         self.prices = prices_on_list({v["id"]: v["price"] for v in variants}, price_list)
 
@@ -305,8 +295,36 @@ class CatalogRowsRenderer:
         rates = [tax["rate"] for tax in self.taxes_of[row["product"]]]
         return str(price_with_rates(self.prices[row["id"]], rates))
 
-    def _stock_total(self, row) -> str:
-        return str(quantity(sum((level["quantity"] for level in self.stock_of[row["id"]]), ZERO)))
+
+class StockFiller:
+    """The stock of a rendered catalog page's variants (`stock`, `stock_total`), read as it is
+    now on every answer, cached page or not: one statement for the page. Stock changes with
+    every sale and the rest of the catalog seldom, so `catalog_cache` keeps pages without it and
+    a sale renews no page. Rendered as `VariantSerializer.get_stock` renders it."""
+
+    def __init__(self, context: dict):
+        self.levels = RowRenderer(
+            StockLevelSerializer(context=context),
+            handlers={"pdv_name": lambda row: row["pdv__name"]},
+            omit=() if context.get("show_costs", False) else StockLevelSerializer.cost_fields,
+        )
+
+    def fill(self, variants: list[dict]) -> None:
+        if not variants:
+            return
+        rows = self.levels.rows(
+            selectors.catalog_stock([variant["id"] for variant in variants]),
+            "variant_id",
+            "pdv__name",
+        )
+        rows_of = defaultdict(list)
+        for row in rows:
+            rows_of[str(row["variant_id"])].append(row)
+        for variant in variants:
+            levels = rows_of[variant["id"]]
+            variant["stock"] = self.levels.render(levels)
+            total = sum((level["quantity"] for level in levels), ZERO)
+            variant["stock_total"] = str(quantity(total))
 
 
 class ProductRowsRenderer(CatalogRowsRenderer):
@@ -472,19 +490,29 @@ class PricedListMixin:
         context = {**self.get_serializer_context(), "prices": prices}
         return self.get_serializer_class()(instance, context=context).data
 
+    # Filters on stock levels: which rows such a page holds changes with every sale.
+    stock_filters = frozenset({"low_stock", "pdv"})
+
     def list(self, request, *args, **kwargs):
-        if not self._page_may_be_kept(request):
-            return Response(self.list_page())
-        page = catalog_cache.cached_page(request, self.tenant_id, self.role, self.list_page)
+        if self._page_may_be_kept(request):
+            page = catalog_cache.cached_page(request, self.tenant_id, self.role, self.list_page)
+        else:
+            page = self.list_page()
+        StockFiller(self.get_serializer_context()).fill(self.page_variants(page["results"]))
         return Response(page)
 
+    def page_variants(self, results: list[dict]) -> list[dict]:
+        """The rendered variants of a page of results."""
+        return results
+
     def _page_may_be_kept(self, request) -> bool:
-        """Small pages whose URL holds only what the list reads are kept: a parameter it
-        ignores (a client's cache-buster) would keep copies of one page."""
+        """Small pages whose URL holds only what the list reads, and no stock filter, are
+        kept: a parameter it ignores (a client's cache-buster) would keep copies of one
+        page."""
         if self.paginator.get_limit(request) > catalog_cache.MAX_PAGE_ROWS:
             return False
         read = {
-            *self.filterset_class.base_filters,
+            *(set(self.filterset_class.base_filters) - self.stock_filters),
             api_settings.SEARCH_PARAM,
             api_settings.ORDERING_PARAM,
             self.paginator.limit_query_param,
@@ -594,6 +622,9 @@ class ProductViewSet(PricedListMixin, ServiceModelViewSet):
 
     def instance_variants(self, product):
         return product.variant_list
+
+    def page_variants(self, results):
+        return [variant for product in results for variant in product["variants"]]
 
     def perform_create_service(self, data):
         return services.product_create_with_stock(user=self.request.user, **data)

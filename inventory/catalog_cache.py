@@ -1,11 +1,13 @@
 """Whole pages of the catalog lists (`products/`, `variants/`), cached per company.
 
-A catalog page reads ten statements over five levels (products, variants, stock per point of
-sale, taxes, prices, images), while a shop's catalog changes far less often than the counter
-and the back-office read it. A page is stored with the generations it was read under — the
-company's and the one for writes made outside any company — and served only while both are
-still current; every answer keeps its own key (company, role, language, the full URL with its
-host).
+A catalog page reads ten statements over five levels (products, variants, taxes, prices,
+images), while a shop's catalog changes far less often than the counter and the back-office
+read it. A page is stored with the generations it was read under — the company's and the one
+for writes made outside any company — and served only while both are still current; every
+answer keeps its own key (company, role, language, the full URL with its host). Stock is not
+kept with it: every sale changes it, so each answer reads its page's stock anew (one statement,
+`inventory.api.StockFiller`), pages filtered on stock levels are never kept, and a sale renews
+no page.
 
 Invalidation does not rely on each service remembering it. Every statement the application runs
 passes through `note_catalog_writes`, a database execute wrapper like the tenant guard: any
@@ -24,8 +26,8 @@ A transaction that has written catalog rows itself reads its pages from the data
 none (they hold rows that may still roll back). A missing generation (Redis restarted, or
 evicted it) is replaced by a new random one, never read as "no change". A write whose new
 generation cannot be stored (Redis down at that moment, back a second later with its keys)
-leaves pages at most `CATALOG_CACHE_SECONDS` old; sales and stock never read these pages, they
-read and lock their own rows.
+leaves pages at most `CATALOG_CACHE_SECONDS` old; sales never read these pages, they read and
+lock their own rows.
 
 What is kept is bounded, since Redis is also the broker and evicts nothing: pages of at most
 `MAX_PAGE_ROWS` rows and `MAX_PAGE_BYTES`, with no query parameter the list does not read, and at
@@ -83,7 +85,6 @@ def catalog_tables() -> frozenset[str]:
     global _watched
     if _watched is None:
         from files.models import FileObject
-        from pos.models import PDV
         from products.models import (
             Brand,
             Category,
@@ -97,10 +98,10 @@ def catalog_tables() -> frozenset[str]:
             Variant,
         )
 
-        from .models import Stock
-
-        models = (Brand, Category, FileObject, PDV, PriceList, PriceListItem, Product)
-        models += (ProductImage, ProductTax, Stock, Tax, Unit, Variant)
+        # Not the stock (nor the points of sale it names): pages are kept without it and read
+        # it on every answer, since a sale changes it (`inventory.api.StockFiller`).
+        models = (Brand, Category, FileObject, PriceList, PriceListItem, Product)
+        models += (ProductImage, ProductTax, Tax, Unit, Variant)
         _watched = frozenset(model._meta.db_table for model in models)
     return _watched
 

@@ -1,6 +1,6 @@
 """The catalog lists' page cache (`inventory.catalog_cache`): a page is served again only while
 no catalog write has committed, whoever made the write and however, and never to another role
-or company; what it keeps is bounded.
+or company; what it keeps is bounded; stock is read on every answer, so a sale renews no page.
 
 Writes made in a test's own transaction never commit, and a transaction that wrote catalog rows
 reads its pages from the database: tests that must see a page served from the cache commit
@@ -21,6 +21,7 @@ from conftest import start_thread
 from files.tests.test_uses import uploaded
 from inventory import catalog_cache
 from inventory.api import PricedListMixin
+from inventory.models import Stock
 from products.models import Brand, Category, Product, Variant
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +70,8 @@ def test_every_table_a_catalog_list_reads_is_watched(
     owner_a, company_a, make_product, main_pdv, monkeypatch
 ):
     """What invalidates a page is a write to a table it was read from: every shape of both lists
-    (filters, search, a fixed price list, images) reads only watched tables."""
+    that may be kept (filters, search, a fixed price list, images) reads only watched tables.
+    Stock is read on every answer, and pages filtered on it are never kept (below)."""
     with tenant_context(company_a):
         category = Category.objects.create(name="Aseo")
         brand = Brand.objects.create(name="Marca")
@@ -95,7 +97,8 @@ def test_every_table_a_catalog_list_reads_is_watched(
     def capturing(view):
         with CaptureQueriesContext(connection) as queries:
             page = list_page(view)
-        captured.extend(queries.captured_queries)
+        if view._page_may_be_kept(view.request):
+            captured.extend(queries.captured_queries)
         return page
 
     monkeypatch.setattr(PricedListMixin, "list_page", capturing)
@@ -116,6 +119,30 @@ def test_every_table_a_catalog_list_reads_is_watched(
     read = tables_read(captured)
     assert {"products_productimage", "files_fileobject", "products_pricelistitem"} <= read
     assert read <= catalog_cache.catalog_tables(), read - catalog_cache.catalog_tables()
+    assert "inventory_stock" not in read  # the shapes filtered on stock were not captured
+
+
+@committed
+@pytest.mark.parametrize(
+    "url",
+    [
+        URL + "?low_stock=true",
+        URL + "?low_stock=true&pdv={pdv}",
+        "/api/v1/variants/?low_stock=true",
+    ],
+)
+def test_a_page_filtered_on_stock_is_never_kept(url, owner_a, company_a, make_product, main_pdv):
+    """Which rows it holds changes with every sale, which renews no page."""
+    product = make_product(company_a, name="Arroz", stock={None: 10})
+    with tenant_context(company_a):
+        stock = Stock.objects.get(variant__product=product)
+    owner_a.patch(f"/api/v1/stock/{stock.id}/", {"min_quantity": "5"}, format="json")
+    url = url.format(pdv=main_pdv(company_a).id)
+    assert owner_a.get(url).json()["count"] == 0
+    assert reads_catalog(owner_a, url)  # built again
+    with tenant_context(company_a), transaction.atomic():
+        Stock.objects.filter(pk=stock.pk).update(quantity=4)  # as a sale leaves it
+    assert owner_a.get(url).json()["count"] == 1
 
 
 @pytest.mark.postgres
@@ -250,6 +277,47 @@ def test_a_sale_committed_at_the_counter_shows_in_the_stock(shop_a, seller_a, ow
     )
     assert sale.status_code == 201, sale.json()
     assert stock_shown(owner_a, sku) == "97.000"
+
+
+@pytest.mark.postgres
+@committed
+def test_a_sale_renews_no_page_and_the_kept_page_shows_its_stock(
+    shop_a, seller_a, owner_a, renewals
+):
+    """Stock is read on every answer: the page is served from the cache before and after the
+    sale, which renews nothing, and shows what the sale left."""
+    seller_a.post(
+        "/api/v1/shifts/",
+        {"register": str(shop_a.register.id), "opening_cash": "0"},
+        format="json",
+    )
+    first = owner_a.get(URL, {"search": "FV-iva19"}).json()
+    assert first["results"][0]["variants"][0]["stock_total"] == "100.000"
+    assert not reads_catalog(owner_a, URL, {"search": "FV-iva19"})
+    renewals.clear()
+    sale = seller_a.post(
+        "/api/v1/pos/sales/",
+        {
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "3"}],
+            "tenders": [{"method": "cash", "amount": "40000"}],
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="cache-sale-2",
+    )
+    assert sale.status_code == 201, sale.json()
+    assert renewals == []
+    with CaptureQueriesContext(connection) as queries:
+        after = owner_a.get(URL, {"search": "FV-iva19"}).json()
+    assert not tables_read(queries.captured_queries) & catalog_cache.catalog_tables()
+    variant = after["results"][0]["variants"][0]
+    assert variant["stock_total"] == "97.000"
+    assert [level["quantity"] for level in variant["stock"]] == ["97.000"]
+    # Apart from the stock, the answer is the kept one.
+    for page in (first, after):
+        for product in page["results"]:
+            for shown in product["variants"]:
+                shown.pop("stock"), shown.pop("stock_total")
+    assert after == first
 
 
 @pytest.mark.redis
