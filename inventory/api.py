@@ -3,6 +3,7 @@ stock, so they live here, above the products app)."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from decimal import Decimal
 
@@ -303,20 +304,12 @@ class StockFiller:
     a sale renews no page. Rendered as `VariantSerializer.get_stock` renders it."""
 
     def __init__(self, context: dict):
-        self.levels = RowRenderer(
-            StockLevelSerializer(context=context),
-            handlers={"pdv_name": lambda row: row["pdv__name"]},
-            omit=() if context.get("show_costs", False) else StockLevelSerializer.cost_fields,
-        )
+        self.levels = _stock_levels_renderer(context.get("show_costs", False))
 
     def fill(self, variants: list[dict]) -> None:
         if not variants:
             return
-        rows = self.levels.rows(
-            selectors.catalog_stock([variant["id"] for variant in variants]),
-            "variant_id",
-            "pdv__name",
-        )
+        rows = selectors.catalog_stock_rows([variant["id"] for variant in variants])
         rows_of = defaultdict(list)
         for row in rows:
             rows_of[str(row["variant_id"])].append(row)
@@ -325,6 +318,17 @@ class StockFiller:
             variant["stock"] = self.levels.render(levels)
             total = sum((level["quantity"] for level in levels), ZERO)
             variant["stock_total"] = str(quantity(total))
+
+
+@functools.cache
+def _stock_levels_renderer(show_costs: bool) -> RowRenderer:
+    """One per process and cost visibility: rendering keeps no state, and building one
+    deep-copies the serializer's fields."""
+    return RowRenderer(
+        StockLevelSerializer(context={"show_costs": show_costs}),
+        handlers={"pdv_name": lambda row: row["pdv__name"]},
+        omit=() if show_costs else StockLevelSerializer.cost_fields,
+    )
 
 
 class ProductRowsRenderer(CatalogRowsRenderer):
