@@ -238,6 +238,19 @@ def run_service(service: Callable, **kwargs):
         return service(**kwargs)
 
 
+def delete_page(request, service: Callable, *, done: str, gone, back, **kwargs):
+    """A POST that deletes through `service(**kwargs)`: the `done` message and `gone` (the
+    list the row left); the service's refusal (in use, the default one) as a message and
+    `back` (the row's own page), nothing deleted."""
+    try:
+        run_service(service, **kwargs)
+    except ServiceError as error:
+        messages.error(request, error.message)
+        return back
+    messages.success(request, done)
+    return gone
+
+
 def form_service_error(form, error: ServiceError, field_map: dict[str, str] | None = None) -> None:
     """Put a service error on a form: field errors on the fields they name (through
     `field_map` when the form's names differ), the message on the form when no field took it."""

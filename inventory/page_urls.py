@@ -10,6 +10,7 @@ urlpatterns = [
     path("products/<uuid:pk>/edit/", views.product_edit_view, name="product-edit"),
     path("products/variants/<uuid:pk>/price/", views.variant_price_view, name="variant-price"),
     path("products/<uuid:pk>/variants/", views.product_variants_view, name="product-variants"),
+    path("products/variants/<uuid:pk>/delete/", views.variant_delete_view, name="variant-delete"),
     path(
         "products/variants/<uuid:pk>/options/",
         views.variant_options_view,
@@ -18,6 +19,7 @@ urlpatterns = [
     path("price-lists/", views.price_list_list_view, name="price-lists"),
     path("price-lists/<uuid:pk>/", views.price_list_detail_view, name="price-list"),
     path("price-lists/<uuid:pk>/edit/", views.price_list_edit_view, name="price-list-edit"),
+    path("price-lists/<uuid:pk>/delete/", views.price_list_delete_view, name="price-list-delete"),
     path("price-lists/<uuid:pk>/items/", views.price_list_item_view, name="price-list-item"),
     path(
         "price-lists/<uuid:pk>/items/<uuid:item_pk>/remove/",

@@ -24,6 +24,7 @@ from ally360.exceptions import ServiceError
 from ally360.money import ZERO, money
 from ally360.pages import (
     amount,
+    delete_page,
     forbidden,
     form_once,
     form_service_error,
@@ -549,6 +550,22 @@ def price_list_item_remove_view(request, pk, item_pk):
     return redirect("pages:price-list", pk=price_list.pk)
 
 
+@require_POST
+@tenant_page("catalog", "write")
+def price_list_delete_view(request, pk):
+    """A price list deleted (`price_list_delete`, as `DELETE price-lists/{id}/`): not the
+    default one, nor one a contact or a document uses (deactivate it instead)."""
+    price_list = _price_list_or_404(pk)
+    return delete_page(
+        request,
+        product_services.price_list_delete,
+        price_list=price_list,
+        done=_("Price list %(name)s deleted.") % {"name": price_list.name},
+        gone=redirect("pages:price-lists"),
+        back=redirect("pages:price-list", pk=price_list.pk),
+    )
+
+
 # --- variants (sizes, colours…) -----------------------------------------------------------------
 
 
@@ -668,3 +685,24 @@ def variant_options_view(request, pk):
             return redirect("pages:product-variants", pk=variant.product_id)
     product = _product_or_404(variant.product_id)
     return _variants_page(request, product, refused=(variant.pk, form), status=400)
+
+
+@require_POST
+@tenant_page("catalog", "write")
+def variant_delete_view(request, pk):
+    """A variant deleted (`variant_delete`, as `DELETE variants/{id}/`): not the product's
+    default one, nor one with stock or on documents (deactivate it instead)."""
+    from products.models import Variant
+
+    variant = Variant.objects.filter(pk=pk).first()
+    if variant is None:
+        raise Http404
+    variants = redirect("pages:product-variants", pk=variant.product_id)
+    return delete_page(
+        request,
+        product_services.variant_delete,
+        variant=variant,
+        done=_("Variant %(sku)s deleted.") % {"sku": variant.sku},
+        gone=variants,
+        back=variants,
+    )

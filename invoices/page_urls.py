@@ -27,4 +27,5 @@ urlpatterns = [
     path("numbering/", views.numbering_list_view, name="numbering"),
     path("numbering/new/", views.numbering_create_view, name="numbering-new"),
     path("numbering/<uuid:pk>/edit/", views.numbering_edit_view, name="numbering-edit"),
+    path("numbering/<uuid:pk>/delete/", views.numbering_delete_view, name="numbering-delete"),
 ]

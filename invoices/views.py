@@ -23,6 +23,7 @@ from ally360.exceptions import ServiceError, ValidationFailed
 from ally360.idempotency import once_per_form
 from ally360.pages import (
     amount,
+    delete_page,
     form_once,
     form_service_error,
     payment_void_page,
@@ -817,4 +818,23 @@ def numbering_edit_view(request, pk):
         "invoices/numbering_form.html",
         {"form": form, "numbering": numbering},
         status=status,
+    )
+
+
+@require_POST
+@tenant_page("numbering", "write")
+def numbering_delete_view(request, pk):
+    """A DIAN range deleted (`numbering_range_delete`, as `DELETE numbering-ranges/{id}/`): only
+    one that issued no number (a used one is deactivated instead)."""
+    numbering = NumberingRange.objects.filter(pk=pk).first()
+    if numbering is None:
+        raise Http404
+    back = redirect("pages:numbering")
+    return delete_page(
+        request,
+        services.numbering_range_delete,
+        numbering=numbering,
+        done=_("Range %(resolution)s deleted.") % {"resolution": numbering.resolution_number},
+        gone=back,
+        back=back,
     )

@@ -11,6 +11,11 @@
   // second sale with the same form anyway).
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    // A deletion asks first (the server still refuses what is in use).
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      return;
+    }
     if (form.dataset.sent) { event.preventDefault(); return; }
     form.dataset.sent = "1";
     window.setTimeout(function () { delete form.dataset.sent; }, 4000);
