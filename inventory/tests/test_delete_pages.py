@@ -47,6 +47,21 @@ def unused_range(shop, owner) -> NumberingRange:
         return NumberingRange.objects.get(prefix="PFN")
 
 
+def deletable(shop) -> tuple:
+    """A price list, a variant and a range that nothing uses, made by the owner's pages."""
+    owner = pages_as(shop.company, Role.OWNER)
+    return wholesale(shop, owner), second_variant(shop, owner), unused_range(shop, owner)
+
+
+def delete_urls(rows) -> list[str]:
+    price_list, variant, numbering = rows
+    return [
+        f"/price-lists/{price_list.pk}/delete/",
+        f"/products/variants/{variant.pk}/delete/",
+        f"/numbering/{numbering.pk}/delete/",
+    ]
+
+
 def exists(shop, model, pk) -> bool:
     with tenant_context(shop.company):
         return model.objects.filter(pk=pk).exists()
@@ -115,31 +130,17 @@ def test_a_range_that_issued_no_number_is_deleted_a_used_one_stays(shop_a):
 
 @pytest.mark.parametrize("role", [Role.ACCOUNTANT, Role.SELLER, Role.VIEWER])
 def test_roles_that_may_not_write_get_403_and_nothing_is_deleted(shop_a, role):
-    owner = pages_as(shop_a.company, Role.OWNER)
-    price_list, variant = wholesale(shop_a, owner), second_variant(shop_a, owner)
-    numbering = unused_range(shop_a, owner)
+    rows = deletable(shop_a)
     client = pages_as(shop_a.company, role)
-    for url in (
-        f"/price-lists/{price_list.pk}/delete/",
-        f"/products/variants/{variant.pk}/delete/",
-        f"/numbering/{numbering.pk}/delete/",
-    ):
+    for url in delete_urls(rows):
         assert client.post(url).status_code == 403, url
-    assert exists(shop_a, PriceList, price_list.pk) and exists(shop_a, Variant, variant.pk)
-    assert exists(shop_a, NumberingRange, numbering.pk)
+    assert all(exists(shop_a, type(row), row.pk) for row in rows)
 
 
 def test_another_company_s_rows_are_404_and_stay(shop_a, shop_b):
-    owner = pages_as(shop_a.company, Role.OWNER)
-    price_list, variant = wholesale(shop_a, owner), second_variant(shop_a, owner)
-    numbering = unused_range(shop_a, owner)
-    other = pages_as(shop_b.company, Role.OWNER)
-    for url in (
-        f"/price-lists/{price_list.pk}/delete/",
-        f"/products/variants/{variant.pk}/delete/",
-        f"/numbering/{numbering.pk}/delete/",
-    ):
+    rows = deletable(shop_a)
+    owner, other = pages_as(shop_a.company, Role.OWNER), pages_as(shop_b.company, Role.OWNER)
+    for url in delete_urls(rows):
         assert other.post(url).status_code == 404, url
         assert owner.get(url).status_code == 405  # a deletion is a POST
-    assert exists(shop_a, PriceList, price_list.pk) and exists(shop_a, Variant, variant.pk)
-    assert exists(shop_a, NumberingRange, numbering.pk)
+    assert all(exists(shop_a, type(row), row.pk) for row in rows)

@@ -38,6 +38,16 @@ def credit(invoice, per_line: dict, *, concept="3", key=None, **fields) -> dict:
     return data
 
 
+def sold_on_credit(shop, owner) -> Invoice:
+    open_shift(owner, shop)
+    response = owner.post(
+        "/pos/sale/", sale_data([("FV-iva19", "3")], action="credit", customer="900123456")
+    )
+    assert response.status_code == 302
+    with tenant_context(shop.company):
+        return Invoice.objects.get()
+
+
 def only_line(shop, invoice):
     with tenant_context(shop.company):
         return invoice.lines.get()
@@ -73,13 +83,7 @@ def test_a_discount_on_every_unit_credits_it_with_its_tax_and_refunds_it_from_th
 
 def test_a_price_adjustment_on_some_units_of_an_owed_invoice_lowers_its_balance(shop_a):
     owner = pages_as(shop_a.company, Role.OWNER)
-    open_shift(owner, shop_a)
-    response = owner.post(
-        "/pos/sale/", sale_data([("FV-iva19", "3")], action="credit", customer="900123456")
-    )
-    assert response.status_code == 302
-    with tenant_context(shop_a.company):
-        invoice = Invoice.objects.get()
+    invoice = sold_on_credit(shop_a, owner)  # 3 × 11,900 owed
     line = only_line(shop_a, invoice)
     response = owner.post(
         f"/invoices/{invoice.pk}/credit/", credit(invoice, {line.pk: ("500", "2")}, concept="4")
@@ -95,13 +99,7 @@ def test_a_price_adjustment_on_some_units_of_an_owed_invoice_lowers_its_balance(
 
 def test_an_annulment_credits_what_is_left_and_brings_the_goods_back_when_ticked(shop_a):
     owner = pages_as(shop_a.company, Role.OWNER)
-    open_shift(owner, shop_a)
-    response = owner.post(
-        "/pos/sale/", sale_data([("FV-iva19", "3")], action="credit", customer="900123456")
-    )
-    assert response.status_code == 302
-    with tenant_context(shop_a.company):
-        invoice = Invoice.objects.get()
+    invoice = sold_on_credit(shop_a, owner)  # 3 × 11,900 owed
     # A unit came back first: the annulment credits the two left.
     line = only_line(shop_a, invoice)
     back = owner.post(
