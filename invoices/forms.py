@@ -220,25 +220,34 @@ class CashMovementForm(forms.Form):
     shift = forms.UUIDField(widget=forms.HiddenInput, required=False)  # the shift it was shown for
 
 
-class InvoiceReturnForm(ReturnedLinesForm):
-    """Goods a customer brings back: a return credit note (DIAN concept 1) for the quantities
-    given, as `POST credit-notes/` — `services.credit_note_create` decides what may be returned
-    and refunds beyond the balance by the method chosen (cash from the user's open shift)."""
+class CreditNoteForm(forms.Form):
+    """What every credit-note page asks besides its lines: the reason, whether goods go back to
+    stock, how to refund what was paid beyond what the invoice still owes (cash from the user's
+    open shift by default), and the form's key (one note per form)."""
 
     reason = forms.CharField(label=_("Reason"), max_length=255)
-    return_stock = forms.BooleanField(
-        label=_("Put the goods back in stock"), required=False, initial=True
-    )
+    return_stock = forms.BooleanField(label=_("Put the goods back in stock"), required=False)
     refund_method = forms.ChoiceField(
         label=_("Refund by"),
         choices=PaymentMethod.choices,
         initial=PaymentMethod.CASH,
         help_text=_("Only what was paid beyond what the invoice still owes is refunded."),
     )
-    note_key = forms.UUIDField(widget=forms.HiddenInput)  # one note per form
+    note_key = forms.UUIDField(widget=forms.HiddenInput)
 
 
-class InvoiceCreditForm(forms.Form):
+class InvoiceReturnForm(ReturnedLinesForm, CreditNoteForm):
+    """Goods a customer brings back: a return credit note (DIAN concept 1) for the quantities
+    given, as `POST credit-notes/` — `services.credit_note_create` decides what may be returned
+    and refunds beyond the balance by the method chosen. The goods go back to stock unless
+    unticked (damaged goods)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["return_stock"].initial = True
+
+
+class InvoiceCreditForm(CreditNoteForm):
     """A credit note for value rather than goods brought back, as `POST credit-notes/`: a
     discount, a price adjustment or another correction (DIAN concepts 3 to 5: per line, the
     value credited per unit before taxes and the units it covers, all of the line's when left
@@ -255,24 +264,12 @@ class InvoiceCreditForm(forms.Form):
         ],
         initial=CreditNote.Concept.DISCOUNT,
     )
-    reason = forms.CharField(label=_("Reason"), max_length=255)
-    return_stock = forms.BooleanField(
-        label=_("Put the goods back in stock"),
-        required=False,
-        help_text=_("Only for an annulment: the goods come back."),
-    )
-    refund_method = forms.ChoiceField(
-        label=_("Refund by"),
-        choices=PaymentMethod.choices,
-        initial=PaymentMethod.CASH,
-        help_text=_("Only what was paid beyond what the invoice still owes is refunded."),
-    )
-    note_key = forms.UUIDField(widget=forms.HiddenInput)  # one note per form
 
     def __init__(self, *args, lines, **kwargs):
         """`lines`: each invoice line with the quantity that can still be returned and the
         value that can still be credited (`selectors.creditable_lines`)."""
         super().__init__(*args, **kwargs)
+        self.fields["return_stock"].help_text = _("Only for an annulment: the goods come back.")
         self.lines = []
         for line, _returnable, creditable in lines:
             price, units = f"unit_price_{line.pk}", f"quantity_{line.pk}"
