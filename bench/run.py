@@ -792,6 +792,13 @@ def table(results: dict) -> str:
     return "\n".join(rows)
 
 
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -813,7 +820,7 @@ def main() -> None:
     parser.add_argument("--no-pgbench", action="store_true")
     parser.add_argument(
         "--rounds",
-        type=int,
+        type=positive_int,
         default=3,
         help="POS sale and raw-SQL loads back to back, this many times (the median ratio's "
         "round is reported)",

@@ -19,7 +19,7 @@ from .models import Adjustment, AdjustmentLine, Stock, StockMovement, Transfer, 
 # than the queries themselves. The serializers read `tax_links`, `variant_list`, `stock_list`.
 # The product list reads the same levels as rows (`catalog_*` below), in the same order.
 VARIANT_ORDER = ("-is_default", "sku")
-STOCK_ORDER = ("pdv__name",)
+STOCK_ORDER = ("pdv__name", "pdv_id")  # names may repeat; `_CATALOG_STOCK_SQL` orders alike
 TAX_ORDER = ("tax__kind",)
 
 
@@ -87,7 +87,7 @@ _CATALOG_STOCK_SQL = """
       FROM inventory_stock s
       JOIN pos_pdv d ON d.id = s.pdv_id
      WHERE s.tenant_id = %s AND s.variant_id = ANY(%s)
-     ORDER BY d.name
+     ORDER BY d.name, s.pdv_id
 """
 
 

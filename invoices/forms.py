@@ -250,8 +250,8 @@ class InvoiceReturnForm(ReturnedLinesForm, CreditNoteForm):
 class InvoiceCreditForm(CreditNoteForm):
     """A credit note for value rather than goods brought back, as `POST credit-notes/`: a
     discount, a price adjustment or another correction (DIAN concepts 3 to 5: per line, the
-    value credited per unit before taxes and the units it covers, all of the line's when left
-    empty; the line's taxes follow), or an annulment (concept 2: everything left of the
+    value credited per unit on the unit price's terms — the line's discount and taxes follow —
+    and the units it covers, those not returned when left empty), or an annulment (concept 2: everything left of the
     invoice, its goods back in stock if ticked). What was paid beyond the balance is refunded by
     the method chosen. `services.credit_note_create` decides what may still be credited."""
 
@@ -271,7 +271,7 @@ class InvoiceCreditForm(CreditNoteForm):
         super().__init__(*args, **kwargs)
         self.fields["return_stock"].help_text = _("Only for an annulment: the goods come back.")
         self.lines = []
-        for line, _returnable, creditable in lines:
+        for line, held, creditable in lines:
             price, units = f"unit_price_{line.pk}", f"quantity_{line.pk}"
             self.fields[price] = forms.DecimalField(
                 label=line.description,
@@ -290,6 +290,7 @@ class InvoiceCreditForm(CreditNoteForm):
             self.lines.append(
                 {
                     "line": line,
+                    "held": held,
                     "creditable": creditable,
                     "unit_price": self[price],
                     "quantity": self[units],
@@ -305,13 +306,13 @@ class InvoiceCreditForm(CreditNoteForm):
         return data
 
     def credited(self) -> list[dict]:
-        """The service's lines: each line given a value per unit above zero, with its units
-        (after `is_valid()`)."""
+        """The service's lines: each line given a value per unit above zero, with its units —
+        those the customer still holds (not returned) when left empty (after `is_valid()`)."""
         return [
             {
                 "invoice_line": row["line"],
                 "unit_price": self.cleaned_data[row["unit_price"].name],
-                "quantity": self.cleaned_data.get(row["quantity"].name) or row["line"].quantity,
+                "quantity": self.cleaned_data.get(row["quantity"].name) or row["held"],
             }
             for row in self.lines
             if self.cleaned_data.get(row["unit_price"].name)

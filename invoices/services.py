@@ -242,7 +242,10 @@ def numbering_range_update(*, numbering: NumberingRange, data: dict) -> Numberin
     return numbering
 
 
+@transaction.atomic
 def numbering_range_delete(*, numbering: NumberingRange) -> None:
+    # Locked: a sale taking its first number meanwhile waits, and is seen.
+    numbering = NumberingRange.objects.select_for_update(of=("self",)).get(pk=numbering.pk)
     if numbering.next_number > numbering.range_from:
         raise Conflict(_("Numbers of this range were used: deactivate it instead."), code="in_use")
     delete_unless_used(numbering, message=_("This range is in use: deactivate it instead."))
@@ -1222,6 +1225,16 @@ def credit_note_create(
             )
         if qty > line.quantity:
             message = _("At most %(max)s were invoiced.") % {"max": quantity_text(line.quantity)}
+            raise ValidationFailed(
+                message, code="above_invoiced", fields={f"{field}.quantity": [message]}
+            )
+        if qty > line.quantity - previous["returned"]:
+            # A discount or adjustment on units already returned (and refunded) credits them
+            # twice.
+            message = _("Only %(max)s of %(item)s are left after returns.") % {
+                "max": quantity_text(line.quantity - previous["returned"]),
+                "item": line.description,
+            }
             raise ValidationFailed(
                 message, code="above_invoiced", fields={f"{field}.quantity": [message]}
             )

@@ -126,6 +126,32 @@ def test_an_annulment_credits_what_is_left_and_brings_the_goods_back_when_ticked
     assert stock_of(shop_a) == 100
 
 
+def test_after_a_return_a_discount_covers_only_the_units_the_customer_kept(shop_a):
+    owner = pages_as(shop_a.company, Role.OWNER)
+    invoice = sold_on_credit(shop_a, owner)
+    line = only_line(shop_a, invoice)
+    back = owner.post(
+        f"/invoices/{invoice.pk}/return/",
+        {
+            "reason": "Devuelto",
+            "refund_method": "cash",
+            "note_key": str(uuid.uuid4()),
+            f"line_{line.pk}": "1",
+        },
+    )
+    assert back.status_code == 302
+    url = f"/invoices/{invoice.pk}/credit/"
+    assert owner.get(url).context["form"].lines[0]["held"] == 2
+    above = owner.post(url, credit(invoice, {line.pk: ("1000", "3")}))
+    assert above.status_code == 400
+    assert "Solo quedan 2 de iva19" in " ".join(above.context["form"].errors[f"quantity_{line.pk}"])
+    assert owner.post(url, credit(invoice, {line.pk: ("1000", "")})).status_code == 302
+    with tenant_context(shop_a.company):
+        note = CreditNote.objects.get(concept="3")
+        units = note.lines.get().quantity
+    assert (units, note.total) == (2, Decimal("2380.00"))  # 2 × 1,000 + 19 % VAT
+
+
 def test_refusals_are_form_errors_and_write_nothing(shop_a):
     owner = pages_as(shop_a.company, Role.OWNER)
     open_shift(owner, shop_a)
