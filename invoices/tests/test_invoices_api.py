@@ -1349,6 +1349,40 @@ def test_an_annulment_after_a_partial_return_credits_exactly_what_is_left(owner_
     ) == (Decimal(line["taxes"][0]["amount"]))
 
 
+def test_a_discount_after_a_return_covers_only_the_units_kept(owner_a, shop_a):
+    """The returned unit was refunded at its price: a discount on it would credit it twice."""
+    invoice = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "3"}])
+    line = invoice["lines"][0]
+    body = {"invoice": invoice["id"], "reason": "Ajuste"}
+    back = owner_a.post(
+        "/api/v1/credit-notes/",
+        {**body, "concept": "1", "lines": [{"invoice_line": line["id"], "quantity": "1"}]},
+        format="json",
+    )
+    assert back.status_code == 201, back.json()
+    discount = {**body, "concept": "3"}
+    above = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            **discount,
+            "lines": [{"invoice_line": line["id"], "quantity": "3", "unit_price": "1000"}],
+        },
+        format="json",
+    )
+    assert above.status_code == 400 and above.json()["error"]["code"] == "above_invoiced"
+    assert "lines.0.quantity" in above.json()["error"]["fields"]
+    kept = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            **discount,
+            "lines": [{"invoice_line": line["id"], "quantity": "2", "unit_price": "1000"}],
+        },
+        format="json",
+    )
+    assert kept.status_code == 201, kept.json()
+    assert kept.json()["total"] == "2380.00"
+
+
 def test_a_refund_gives_back_the_money_received_not_what_the_customer_withheld(
     owner_a, shop_a, company_a
 ):
