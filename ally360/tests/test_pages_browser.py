@@ -5,7 +5,7 @@ receipt, find the invoice in the list, close the shift — in Spanish, the pages
 the browser asks for English. A stock count typed by a scanner, whose Enter must move from
 field to field instead of sending the form. A supplier's invoice received and paid with a
 withholding the page computes. And an owner's invitation that a cashier accepts from the
-e-mail's link."""
+e-mail's link. A deletion that asks for confirmation first."""
 
 from __future__ import annotations
 
@@ -258,3 +258,40 @@ def test_an_owner_invites_a_cashier_who_joins_from_the_e_mail_in_a_real_browser(
     expect(menu).not_to_contain_text("Equipo")
     membership = Membership.objects.get(user__email="cajera@example.co", company=shop.company)
     assert membership.role == Role.SELLER and membership.is_active
+
+
+def test_a_price_list_is_deleted_only_once_the_confirmation_is_accepted_in_a_real_browser(
+    live_server, shop_a, browser_page
+):
+    """The delete button asks first (pages.js): dismissed, nothing is sent and the list stays;
+    accepted, the list is deleted and the price lists page says so."""
+    from playwright.sync_api import expect
+
+    from products.models import PriceList
+
+    shop = shop_a
+    owner = _member(shop.company, Role.OWNER)
+    with tenant_context(shop.company):
+        wholesale = PriceList.objects.create(name="Mayoristas", kind=PriceList.Kind.PERCENTAGE)
+    page = browser_page
+    url = f"{live_server.url}/price-lists/{wholesale.pk}/"
+    sign_in(page, url, owner)
+    asked = []
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.get_by_role("button", name="Eliminar la lista").click()
+    expect(page.locator("h1")).to_contain_text("Mayoristas")
+    assert asked == ["¿Eliminar esta lista de precios?"]
+    with tenant_context(shop.company):
+        assert PriceList.objects.filter(pk=wholesale.pk).exists()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Eliminar la lista").click()
+    page.wait_for_url(f"{live_server.url}/price-lists/")
+    expect(page.locator("body")).to_contain_text("Lista de precios Mayoristas eliminada")
+    with tenant_context(shop.company):
+        assert not PriceList.objects.filter(pk=wholesale.pk).exists()
