@@ -483,3 +483,36 @@ class VariantAddForm(VariantOptionsForm):
         label=_("Cost"), min_value=0, required=False, max_digits=18, decimal_places=6
     )
     variant_key = forms.UUIDField(widget=forms.HiddenInput)  # one new variant per form
+
+
+class CategoryForm(forms.Form):
+    """A new category (`category_create`, as `POST categories/`), at the top or under another
+    one (a product filed under a category is found under its parents too)."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    parent = forms.ModelChoiceField(
+        queryset=None, label=_("Under"), required=False, empty_label=_("— (top level)")
+    )
+    key = forms.UUIDField(widget=forms.HiddenInput)  # one new category per form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="category", **kwargs)
+        self.fields["parent"].queryset = Category.objects.filter(is_active=True)
+
+
+class BrandForm(forms.Form):
+    """A new brand (`brand_create`, as `POST brands/`)."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    key = forms.UUIDField(widget=forms.HiddenInput)  # one new brand per form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="brand", **kwargs)
+
+
+class CatalogNameForm(forms.Form):
+    """A category's or a brand's name, and whether product forms offer it
+    (`category_update` / `brand_update`, as `PATCH categories/{id}/` / `brands/{id}/`)."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    is_active = forms.BooleanField(label=_("Active"), required=False)

@@ -49,6 +49,9 @@ from products.selectors import (
 from . import selectors, services
 from .forms import (
     AdjustmentLineFormSet,
+    BrandForm,
+    CatalogNameForm,
+    CategoryForm,
     PriceListForm,
     PriceListItemForm,
     ProductCreateForm,
@@ -65,6 +68,8 @@ from .forms import (
 PAGE_SIZE = 25
 ADJUSTMENT_SCOPE = "page stock-adjustment"
 PRICE_LIST_SCOPE = "page price-list"
+CATEGORY_SCOPE = "page category"
+BRAND_SCOPE = "page brand"
 VARIANT_SCOPE = "page variant"
 TRANSFER_SCOPE = "page stock-transfer"
 
@@ -424,6 +429,162 @@ def price_list_list_view(request):
     status = 400 if request.method == "POST" else 200
     return render(
         request, "inventory/price_lists.html", {"lists": lists, "form": form}, status=status
+    )
+
+
+# --- categories and brands -----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("catalog", "read")
+def category_list_view(request):
+    """The company's categories (each with the one it is under) and brands; managers add one
+    (`category_create`, `brand_create`, once per form), rename or deactivate it, or delete one
+    no product uses."""
+    from products.models import Brand, Category
+
+    may_write = request.page.may("catalog", "write")
+    if request.method == "POST" and not may_write:
+        return forbidden(request)
+    posted = request.POST if request.method == "POST" else None
+    adding_brand = posted is not None and "brand-name" in posted
+    category_form = brand_form = None
+    if may_write:
+        category_form = CategoryForm(
+            None if adding_brand else posted, initial={"key": uuid.uuid4()}
+        )
+        brand_form = BrandForm(posted if adding_brand else None, initial={"key": uuid.uuid4()})
+    form = brand_form if adding_brand else category_form
+    if posted is not None and form.is_valid():
+        data = form.cleaned_data
+        if adding_brand:
+
+            def create() -> dict:
+                return {"name": product_services.brand_create(name=data["name"]).name}
+
+            scope, done = BRAND_SCOPE, _("Brand %(name)s created.")
+        else:
+
+            def create() -> dict:
+                made = product_services.category_create(name=data["name"], parent=data["parent"])
+                return {"name": made.name}
+
+            scope, done = CATEGORY_SCOPE, _("Category %(name)s created.")
+        if form_once(
+            request,
+            form,
+            key=str(data["key"]),
+            scope=scope,
+            act=create,
+            used=_("This form was already used: open it again."),
+            done=done,
+            again=_("It was already created."),
+        ):
+            return redirect("pages:categories")
+    categories = Category.objects.select_related("parent").order_by("name")
+    for category in categories:
+        category.name_form = (
+            CatalogNameForm(
+                prefix=str(category.pk),
+                initial={"name": category.name, "is_active": category.is_active},
+            )
+            if may_write
+            else None
+        )
+    brands = Brand.objects.order_by("name")
+    for brand in brands:
+        brand.name_form = (
+            CatalogNameForm(
+                prefix=str(brand.pk), initial={"name": brand.name, "is_active": brand.is_active}
+            )
+            if may_write
+            else None
+        )
+    return render(
+        request,
+        "inventory/categories.html",
+        {
+            "categories": categories,
+            "brands": brands,
+            "category_form": category_form,
+            "brand_form": brand_form,
+        },
+        status=400 if posted is not None else 200,
+    )
+
+
+@require_POST
+@tenant_page("catalog", "write")
+def category_update_view(request, pk):
+    from products.models import Category
+
+    return _catalog_name_update(request, Category, pk, product_services.category_update, "category")
+
+
+@require_POST
+@tenant_page("catalog", "write")
+def brand_update_view(request, pk):
+    from products.models import Brand
+
+    return _catalog_name_update(request, Brand, pk, product_services.brand_update, "brand")
+
+
+def _catalog_name_update(request, model, pk, service, argument: str):
+    """A category's or brand's name and state (`CatalogNameForm`); a refusal (a name already
+    used) as a message, nothing written."""
+    row = model.objects.filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    form = CatalogNameForm(request.POST, prefix=str(row.pk))
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("pages:categories")
+    try:
+        run_service(service, **{argument: row, "data": form.cleaned_data})
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(name)s saved.") % {"name": form.cleaned_data["name"]})
+    return redirect("pages:categories")
+
+
+@require_POST
+@tenant_page("catalog", "write")
+def category_delete_view(request, pk):
+    """A category deleted (`category_delete`): not one with products or subcategories."""
+    from products.models import Category
+
+    category = Category.objects.filter(pk=pk).first()
+    if category is None:
+        raise Http404
+    back = redirect("pages:categories")
+    return delete_page(
+        request,
+        product_services.category_delete,
+        category=category,
+        done=_("Category %(name)s deleted.") % {"name": category.name},
+        gone=back,
+        back=back,
+    )
+
+
+@require_POST
+@tenant_page("catalog", "write")
+def brand_delete_view(request, pk):
+    """A brand deleted (`brand_delete`): not one with products."""
+    from products.models import Brand
+
+    brand = Brand.objects.filter(pk=pk).first()
+    if brand is None:
+        raise Http404
+    back = redirect("pages:categories")
+    return delete_page(
+        request,
+        product_services.brand_delete,
+        brand=brand,
+        done=_("Brand %(name)s deleted.") % {"name": brand.name},
+        gone=back,
+        back=back,
     )
 
 
