@@ -516,3 +516,16 @@ class CatalogNameForm(forms.Form):
 
     name = forms.CharField(label=_("Name"), max_length=120)
     is_active = forms.BooleanField(label=_("Active"), required=False)
+
+
+class StockMinimumForm(forms.Form):
+    """A stock row's low-stock minimum (`stock_set_minimum`, as `PATCH stock/{id}/`): at or
+    under it, the product shows as low at that point of sale. 0 turns the alert off."""
+
+    stock = forms.UUIDField(widget=forms.HiddenInput)
+    min_quantity = forms.DecimalField(
+        label=_("Minimum"),
+        min_value=0,
+        widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
+        **QUANTITY_FIELD,
+    )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("products/new/", views.product_create_view, name="product-new"),
     path("products/<uuid:pk>/edit/", views.product_edit_view, name="product-edit"),
     path("products/variants/<uuid:pk>/price/", views.variant_price_view, name="variant-price"),
+    path("products/variants/<uuid:pk>/stock/", views.variant_stock_view, name="variant-stock"),
     path("products/<uuid:pk>/variants/", views.product_variants_view, name="product-variants"),
     path("products/variants/<uuid:pk>/delete/", views.variant_delete_view, name="variant-delete"),
     path(

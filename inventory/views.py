@@ -57,6 +57,7 @@ from .forms import (
     ProductCreateForm,
     ProductEditForm,
     StockAdjustmentForm,
+    StockMinimumForm,
     StockTransferForm,
     TransferLineFormSet,
     VariantAddForm,
@@ -430,6 +431,55 @@ def price_list_list_view(request):
     return render(
         request, "inventory/price_lists.html", {"lists": lists, "form": form}, status=status
     )
+
+
+# --- low-stock minimums --------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("stock", "read")
+def variant_stock_view(request, pk):
+    """A product's stock at each point of sale, and the minimum under which it shows as low
+    there (`stock_set_minimum`, as `PATCH stock/{id}/`): the back office sets it, every role
+    reads it. A fraction for a product sold whole is refused with the service's message."""
+    from products.models import Variant
+
+    from .models import Stock
+
+    variant = Variant.objects.select_related("product").filter(pk=pk).first()
+    if variant is None:
+        raise Http404
+    may_write = request.page.may("stock", "write")
+    if request.method == "POST":
+        if not may_write:
+            return forbidden(request)
+        form = StockMinimumForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+            return redirect("pages:variant-stock", pk=variant.pk)
+        stock = Stock.objects.filter(pk=form.cleaned_data["stock"], variant=variant).first()
+        if stock is None:  # another variant's row, or another company's
+            raise Http404
+        try:
+            run_service(
+                services.stock_set_minimum,
+                stock=stock,
+                min_quantity=form.cleaned_data["min_quantity"],
+            )
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Minimum at %(pdv)s saved.") % {"pdv": stock.pdv.name})
+        return redirect("pages:variant-stock", pk=variant.pk)
+    levels = list(Stock.objects.filter(variant=variant).select_related("pdv").order_by("pdv__name"))
+    for level in levels:
+        level.is_low = level.min_quantity > 0 and level.quantity <= level.min_quantity
+        level.form = (
+            StockMinimumForm(initial={"stock": level.pk, "min_quantity": level.min_quantity})
+            if may_write
+            else None
+        )
+    return render(request, "inventory/variant_stock.html", {"variant": variant, "levels": levels})
 
 
 # --- categories and brands -----------------------------------------------------------------------
