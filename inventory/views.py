@@ -531,25 +531,10 @@ def category_list_view(request):
             again=_("It was already created."),
         ):
             return redirect("pages:categories")
-    categories = Category.objects.select_related("parent").order_by("name")
-    for category in categories:
-        category.name_form = (
-            CatalogNameForm(
-                prefix=str(category.pk),
-                initial={"name": category.name, "is_active": category.is_active},
-            )
-            if may_write
-            else None
-        )
-    brands = Brand.objects.order_by("name")
-    for brand in brands:
-        brand.name_form = (
-            CatalogNameForm(
-                prefix=str(brand.pk), initial={"name": brand.name, "is_active": brand.is_active}
-            )
-            if may_write
-            else None
-        )
+    categories = _with_name_forms(
+        Category.objects.select_related("parent").order_by("name"), may_write
+    )
+    brands = _with_name_forms(Brand.objects.order_by("name"), may_write)
     return render(
         request,
         "inventory/categories.html",
@@ -598,23 +583,33 @@ def _catalog_name_update(request, model, pk, service, argument: str):
     return redirect("pages:categories")
 
 
+def _with_name_forms(rows, may_write: bool) -> list:
+    """Categories or brands, each with its name form for those who may write."""
+    rows = list(rows)
+    for row in rows:
+        row.name_form = (
+            CatalogNameForm(
+                prefix=str(row.pk), initial={"name": row.name, "is_active": row.is_active}
+            )
+            if may_write
+            else None
+        )
+    return rows
+
+
 @require_POST
 @tenant_page("catalog", "write")
 def category_delete_view(request, pk):
     """A category deleted (`category_delete`): not one with products or subcategories."""
     from products.models import Category
 
-    category = Category.objects.filter(pk=pk).first()
-    if category is None:
-        raise Http404
-    back = redirect("pages:categories")
-    return delete_page(
+    return _catalog_row_delete(
         request,
+        Category,
+        pk,
         product_services.category_delete,
-        category=category,
-        done=_("Category %(name)s deleted.") % {"name": category.name},
-        gone=back,
-        back=back,
+        "category",
+        _("Category %(name)s deleted."),
     )
 
 
@@ -624,17 +619,18 @@ def brand_delete_view(request, pk):
     """A brand deleted (`brand_delete`): not one with products."""
     from products.models import Brand
 
-    brand = Brand.objects.filter(pk=pk).first()
-    if brand is None:
+    return _catalog_row_delete(
+        request, Brand, pk, product_services.brand_delete, "brand", _("Brand %(name)s deleted.")
+    )
+
+
+def _catalog_row_delete(request, model, pk, service, argument: str, done: str):
+    row = model.objects.filter(pk=pk).first()
+    if row is None:
         raise Http404
     back = redirect("pages:categories")
     return delete_page(
-        request,
-        product_services.brand_delete,
-        brand=brand,
-        done=_("Brand %(name)s deleted.") % {"name": brand.name},
-        gone=back,
-        back=back,
+        request, service, **{argument: row}, done=done % {"name": row.name}, gone=back, back=back
     )
 
 
