@@ -78,11 +78,9 @@ class PurchaseForm(forms.Form):
             self.initial.setdefault("issue_date", timezone.localdate())
 
 
-class SupplierPaymentForm(forms.Form):
-    """Paying (part of) what a received bill owes: `supplier_payment_create` with the bill as
-    its one allocation, as `POST supplier-payments/`. A withholding practised (ReteFuente,
-    ReteIVA, ReteICA) counts toward the bill's balance but is not paid out; its base and amount
-    default to what `withholdings_suggest` computes for the bill."""
+class SupplierPaymentFieldsForm(forms.Form):
+    """What every supplier payment page asks besides its amounts: the date, the method, the
+    reference and the form's key (one payment per form)."""
 
     date = forms.DateField(
         label=_("Payment date"),
@@ -91,6 +89,16 @@ class SupplierPaymentForm(forms.Form):
         help_text=_("Today when left empty."),
     )
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
+    payment_key = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class SupplierPaymentForm(SupplierPaymentFieldsForm):
+    """Paying (part of) what a received bill owes: `supplier_payment_create` with the bill as
+    its one allocation, as `POST supplier-payments/`. A withholding practised (ReteFuente,
+    ReteIVA, ReteICA) counts toward the bill's balance but is not paid out; its base and amount
+    default to what `withholdings_suggest` computes for the bill."""
+
     amount = forms.DecimalField(
         label=_("Applied to the bill"),
         min_value=Decimal("0.01"),
@@ -98,7 +106,6 @@ class SupplierPaymentForm(forms.Form):
         decimal_places=2,
         help_text=_("What the bill's balance goes down by, withholdings included."),
     )
-    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
     concept = forms.ModelChoiceField(
         queryset=None, label=_("Withholding"), required=False, empty_label=_("None")
     )
@@ -113,7 +120,6 @@ class SupplierPaymentForm(forms.Form):
         required=False,
         help_text=_("Leave the base and the amount empty to have them computed."),
     )
-    payment_key = forms.UUIDField(widget=forms.HiddenInput)  # one payment per form
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -150,20 +156,10 @@ class BillReturnForm(ReturnedLinesForm):
     price_field = "unit_cost"
 
 
-class SupplierBillsPaymentForm(forms.Form):
+class SupplierBillsPaymentForm(SupplierPaymentFieldsForm):
     """One payment to a supplier over several of its open bills
     (`services.supplier_payment_create`, as `POST supplier-payments/` with its allocations): an
     amount per bill (left empty: not paid now), never above a bill's balance."""
-
-    date = forms.DateField(
-        label=_("Payment date"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Today when left empty."),
-    )
-    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
-    reference = forms.CharField(label=_("Reference"), max_length=100, required=False)
-    payment_key = forms.UUIDField(widget=forms.HiddenInput)  # one payment per form
 
     def __init__(self, *args, bills, **kwargs):
         super().__init__(*args, **kwargs)

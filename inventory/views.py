@@ -126,6 +126,15 @@ def product_list_view(request):
     )
 
 
+def _shelf_base(form, rates) -> tuple | None:
+    """(price before tax, price the till charges) for the form's `price_with_tax` under these
+    tax rates (`base_for_shelf_price`), or None with the form's error."""
+    found = base_for_shelf_price(form.cleaned_data["price_with_tax"], rates)
+    if found is None:
+        form.add_error("price_with_tax", _("Too low a price for these taxes."))
+    return found
+
+
 def _warn_if_not_exact(request, shelf, till) -> None:
     """Say so when the till cannot charge the shelf price exactly (`base_for_shelf_price`)."""
     if till != shelf:
@@ -149,10 +158,8 @@ def product_create_view(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         taxes = form.taxes()
-        found = base_for_shelf_price(data["price_with_tax"], [tax.rate for tax in taxes])
-        if found is None:
-            form.add_error("price_with_tax", _("Too low a price for these taxes."))
-        else:
+        found = _shelf_base(form, [tax.rate for tax in taxes])
+        if found is not None:
             price, till = found
             try:
                 run_service(
@@ -219,16 +226,13 @@ def variant_price_view(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        found = base_for_shelf_price(data["price_with_tax"], [tax.rate for tax in taxes])
         if list_sets_it:
             form.add_error(
                 None,
                 _("The default price list %(list)s sets this price: change it on the list.")
                 % {"list": price_list.name},
             )
-        elif found is None:
-            form.add_error("price_with_tax", _("Too low a price for these taxes."))
-        else:
+        elif (found := _shelf_base(form, [tax.rate for tax in taxes])) is not None:
             price, till = found
             changes = {"price": price, "barcode": data["barcode"]}
             if "cost" in form.changed_data and data["cost"] is not None:
@@ -717,10 +721,8 @@ def price_list_item_view(request, pk):
     if form.is_valid():
         variant = variants_with_taxes([form.variant])[form.variant.pk]
         rates = [tax.rate for tax in variant_taxes(variant)]
-        found = base_for_shelf_price(form.cleaned_data["price_with_tax"], rates)
-        if found is None:
-            form.add_error("price_with_tax", _("Too low a price for these taxes."))
-        else:
+        found = _shelf_base(form, rates)
+        if found is not None:
             price, till = found
             try:
                 run_service(
@@ -828,12 +830,8 @@ def product_variants_view(request, pk):
     form = VariantAddForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        found = base_for_shelf_price(
-            data["price_with_tax"], [tax.rate for tax in product.taxes.all()]
-        )
-        if found is None:
-            form.add_error("price_with_tax", _("Too low a price for these taxes."))
-        else:
+        found = _shelf_base(form, [tax.rate for tax in product.taxes.all()])
+        if found is not None:
             price, _till = found
 
             def add() -> dict:

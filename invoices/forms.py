@@ -16,6 +16,7 @@ from inventory.forms import CodeLineFormSet, ReturnedLinesForm
 from pos.models import PDV, CashMovement, Seller
 
 from .models import NUMBER_MAX, CreditNote, DocumentType
+from .services import RANGE_FIELDS
 
 MONEY_FIELD = {"max_digits": 18, "decimal_places": 2}
 NON_CASH_METHODS = [(value, label) for value, label in PaymentMethod.choices if value != "cash"]
@@ -399,19 +400,7 @@ class NumberingRangeEditForm(NumberingRangeForm):
     used, its prefix, first number, resolution and start stay too (the service says so)."""
 
     def __init__(self, *args, numbering, **kwargs):
-        initial = {
-            name: getattr(numbering, name)
-            for name in (
-                "resolution_number",
-                "prefix",
-                "range_from",
-                "range_to",
-                "valid_from",
-                "valid_to",
-                "technical_key",
-                "is_active",
-            )
-        }
+        initial = {name: getattr(numbering, name) for name in RANGE_FIELDS}
         super().__init__(*args, initial=initial, **kwargs)
         for name in ("pdv", "document_type", "next_number", "range_key"):
             del self.fields[name]
