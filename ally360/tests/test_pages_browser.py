@@ -295,3 +295,42 @@ def test_a_price_list_is_deleted_only_once_the_confirmation_is_accepted_in_a_rea
     expect(page.locator("body")).to_contain_text("Lista de precios Mayoristas eliminada")
     with tenant_context(shop.company):
         assert not PriceList.objects.filter(pk=wholesale.pk).exists()
+
+
+def test_an_owner_opens_a_second_store_and_its_register_is_offered_at_the_till(
+    live_server, shop_a, browser_page
+):
+    """From the menu to the till: a new point of sale, a register for it, the cashier it is
+    kept for, and the register offered when a shift opens."""
+    from playwright.sync_api import expect
+
+    from pos.models import PDV, PDVAccess
+
+    shop = shop_a
+    owner = _member(shop.company, Role.OWNER)
+    cashier = _member(shop.company, Role.SELLER)
+    page = browser_page
+    sign_in(page, f"{live_server.url}/", owner)
+    page.locator("nav.menu").get_by_text("Sedes y cajas").click()
+    page.wait_for_url(f"{live_server.url}/points-of-sale/")
+    page.fill("#id_name", "Sede Norte")
+    page.fill("#id_code", "norte")
+    page.fill("#id_city", "Bogotá")
+    page.get_by_role("button", name="Agregar el punto de venta").click()
+    expect(page.locator("h1")).to_contain_text("Sede Norte")
+    expect(page.locator("body")).to_contain_text("Punto de venta Sede Norte creado")
+
+    page.fill("#id_register-name", "Caja Norte")
+    page.get_by_role("button", name="Agregar la caja").click()
+    expect(page.get_by_test_id("registers")).to_contain_text("Caja Norte")
+    page.get_by_label(cashier.email).check()
+    page.get_by_role("button", name="Guardar", exact=True).first.click()
+    expect(page.locator("body")).to_contain_text("Se guardó Sede Norte")
+    with tenant_context(shop.company):
+        north = PDV.objects.get(code="NORTE")
+        assert list(PDVAccess.objects.filter(pdv=north).values_list("user", flat=True)) == [
+            cashier.pk
+        ]
+
+    page.goto(f"{live_server.url}/pos/")
+    expect(page.locator("#id_register")).to_contain_text("Sede Norte · Caja Norte")
