@@ -529,3 +529,63 @@ class StockMinimumForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "any", "min": "0"}),
         **QUANTITY_FIELD,
     )
+
+
+class TaxForm(forms.Form):
+    """A sales tax (`tax_create` / `tax_update`, as `POST` / `PATCH taxes/`). Its DIAN code
+    follows from its kind; the rules (a zero rate only exempt or excluded, INC only taxed, the
+    kind of a tax in use kept) are the service's."""
+
+    name = forms.CharField(label=_("Name"), max_length=60)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Tax.Kind.choices)
+    treatment = forms.ChoiceField(label=_("Treatment"), choices=Tax.Treatment.choices)
+    rate = forms.DecimalField(
+        label=_("Rate %"), max_digits=5, decimal_places=2, min_value=0, max_value=100
+    )
+    is_active = forms.BooleanField(
+        label=_("Active"),
+        required=False,
+        help_text=_("An inactive tax is not offered for products; those that have it keep it."),
+    )
+    key = forms.UUIDField(widget=forms.HiddenInput, required=False)  # one new tax per form
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, prefix=None if editing else "tax", **kwargs)
+        if editing:
+            del self.fields["key"]
+        else:
+            del self.fields["is_active"]
+            self.fields["key"].required = True
+
+    def tax_data(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "key"}
+
+
+class UnitForm(forms.Form):
+    """A unit of measure (`unit_create` / `unit_update`, as `POST` / `PATCH units/`): its code
+    (lower-cased, unique), name, DIAN code and whether quantities may have decimals."""
+
+    code = forms.CharField(label=_("Code"), max_length=20)
+    name = forms.CharField(label=_("Name"), max_length=60)
+    dian_code = forms.CharField(
+        label=_("DIAN unit code"),
+        max_length=5,
+        required=False,
+        help_text=_("The electronic invoice's code: 94 unit, KGM kilogram, LTR litre…"),
+    )
+    allows_decimals = forms.BooleanField(
+        label=_("Sold in fractions"),
+        required=False,
+        help_text=_("Quantities such as 0.5 kg; otherwise whole units only."),
+    )
+    key = forms.UUIDField(widget=forms.HiddenInput, required=False)  # one new unit per form
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, prefix=None if editing else "unit", **kwargs)
+        if editing:
+            del self.fields["key"]
+        else:
+            self.fields["key"].required = True
+
+    def unit_data(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "key"}

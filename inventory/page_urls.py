@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import tax_views, views
 
 urlpatterns = [
     path("products/", views.product_list_view, name="products"),
@@ -22,6 +22,11 @@ urlpatterns = [
     path("categories/<uuid:pk>/delete/", views.category_delete_view, name="category-delete"),
     path("brands/<uuid:pk>/", views.brand_update_view, name="brand"),
     path("brands/<uuid:pk>/delete/", views.brand_delete_view, name="brand-delete"),
+    path("taxes/", tax_views.tax_list_view, name="taxes"),
+    path("taxes/<uuid:pk>/", tax_views.tax_edit_view, name="tax"),
+    path("taxes/<uuid:pk>/delete/", tax_views.tax_delete_view, name="tax-delete"),
+    path("units/<uuid:pk>/", tax_views.unit_edit_view, name="unit"),
+    path("units/<uuid:pk>/delete/", tax_views.unit_delete_view, name="unit-delete"),
     path("price-lists/", views.price_list_list_view, name="price-lists"),
     path("price-lists/<uuid:pk>/", views.price_list_detail_view, name="price-list"),
     path("price-lists/<uuid:pk>/edit/", views.price_list_edit_view, name="price-list-edit"),
