@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import tax_views, views
+from . import image_views, tax_views, views
 
 urlpatterns = [
     path("products/", views.product_list_view, name="products"),
@@ -16,6 +16,27 @@ urlpatterns = [
         "products/variants/<uuid:pk>/options/",
         views.variant_options_view,
         name="variant-options",
+    ),
+    path("products/<uuid:pk>/images/", image_views.product_images_view, name="product-images"),
+    path(
+        "products/<uuid:pk>/images/upload/",
+        image_views.product_image_upload_start_view,
+        name="product-image-upload",
+    ),
+    path(
+        "products/<uuid:pk>/images/attach/",
+        image_views.product_image_attach_view,
+        name="product-image-attach",
+    ),
+    path(
+        "products/images/<uuid:pk>/main/",
+        image_views.product_image_main_view,
+        name="product-image-main",
+    ),
+    path(
+        "products/images/<uuid:pk>/delete/",
+        image_views.product_image_delete_view,
+        name="product-image-delete",
     ),
     path("categories/", views.category_list_view, name="categories"),
     path("categories/<uuid:pk>/", views.category_update_view, name="category"),

@@ -5,24 +5,23 @@ register's name unique at its point of sale) are the services' and come back on 
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, User
 from ally360.tenancy import require_tenant_id
 
-from .models import PDV, Seller
+from .models import PDV, PDVAccess, Seller
 from .services import PDV_FIELDS, SELLER_FIELDS
 
 
-def active_members():
+def active_members(*, also=None):
     """The company's active members, as the choices of a seller's user or a point of sale's
-    cashiers (the services refuse anyone else)."""
-    return User.objects.filter(
-        pk__in=Membership.objects.filter(company_id=require_tenant_id(), is_active=True).values(
-            "user_id"
-        )
-    ).order_by("email")
+    cashiers (the services refuse anyone else); `also`, a user id kept as a choice (a seller's
+    member since suspended, so that saving the seller does not unlink them)."""
+    members = Membership.objects.filter(company_id=require_tenant_id(), is_active=True)
+    return User.objects.filter(Q(pk__in=members.values("user_id")) | Q(pk=also)).order_by("email")
 
 
 def member_label(user) -> str:
@@ -61,20 +60,42 @@ class PDVForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if editing:
             del self.fields["key"]
-            self.fields["allowed_users"].queryset = active_members()
+            members = active_members()
+            self.fields["allowed_users"].queryset = members
+            self.initial["allowed_users"] = list(
+                PDVAccess.objects.filter(pdv=self.instance, user__in=members).values_list(
+                    "user_id", flat=True
+                )
+            )
         else:
             for name in ("is_active", "allowed_users"):
                 del self.fields[name]
             self.fields["key"].required = True
 
+    def clean(self):
+        data = super().clean()
+        if "is_active" in self.fields and data.get("is_main") and not data.get("is_active"):
+            self.add_error("is_active", _("The main point of sale stays active."))
+        return data
+
     def _post_clean(self):
         """The model's own checks (unique code, one main) are the service's, under its lock."""
 
     def pdv_data(self) -> dict:
-        data = {name: self.cleaned_data[name] for name in PDV_FIELDS if name in self.fields}
-        data["is_main"] = self.cleaned_data["is_main"]
-        if "allowed_users" in self.fields:
-            data["allowed_users"] = list(self.cleaned_data["allowed_users"])
+        """What to save. On the edit page, whether it is main or active and who may sell there
+        only when changed: a rename takes no lock on the main point of sale, and cashiers since
+        suspended (not among the choices) keep the store closed to the others."""
+        data = {
+            name: self.cleaned_data[name]
+            for name in (*PDV_FIELDS, "is_main")
+            if name in self.fields
+        }
+        if "allowed_users" in self.fields:  # editing
+            for name in ("is_main", "is_active"):
+                if name not in self.changed_data:
+                    del data[name]
+            if "allowed_users" in self.changed_data:
+                data["allowed_users"] = list(self.cleaned_data["allowed_users"])
         return data
 
 
@@ -123,7 +144,7 @@ class SellerForm(forms.ModelForm):
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = active_members()
+        self.fields["user"].queryset = active_members(also=self.instance.user_id)
         if editing:
             del self.fields["key"]
         else:
@@ -134,4 +155,9 @@ class SellerForm(forms.ModelForm):
         """The one-seller-per-member rule is the service's."""
 
     def seller_data(self) -> dict:
-        return {name: self.cleaned_data[name] for name in SELLER_FIELDS if name in self.fields}
+        """What to save; on the edit page the member only when changed (the service checks a
+        new one)."""
+        data = {name: self.cleaned_data[name] for name in SELLER_FIELDS if name in self.fields}
+        if "key" not in self.fields and "user" not in self.changed_data:
+            del data["user"]
+        return data

@@ -28,6 +28,16 @@ def pdv_create_main(*, company: Company) -> PDV:
     return PDV.objects.create(name="Principal", code="PRINCIPAL", city=company.city, is_main=True)
 
 
+def _normalized_code(code: str) -> str:
+    """The code as stored: upper-cased, which may lengthen it ("ß" → "SS")."""
+    code = code.strip().upper()
+    limit = PDV._meta.get_field("code").max_length
+    if len(code) > limit:
+        message = _("A code has at most %(limit)s characters.") % {"limit": limit}
+        raise ValidationFailed(message, fields={"code": [message]})
+    return code
+
+
 def _code_taken(code: str, exclude_id=None) -> bool:
     return PDV.objects.filter(code__iexact=code).exclude(id=exclude_id).exists()
 
@@ -94,7 +104,7 @@ def pdv_create(
 ) -> PDV:
     if allowed_users is not None:
         _require_members(allowed_users)
-    code = code.strip().upper()
+    code = _normalized_code(code)
     message = _("A point of sale with code %(code)s already exists.") % {"code": code}
     if _code_taken(code):
         raise Conflict(message, code="duplicate", fields={"code": [message]})
@@ -116,7 +126,7 @@ def pdv_update(*, pdv: PDV, data: dict) -> PDV:
     if allowed_users is not None:
         _require_members(allowed_users)  # a bad input is a 400 before any business rule
     if "code" in data:
-        data["code"] = data["code"].strip().upper()
+        data["code"] = _normalized_code(data["code"])
         message = _("A point of sale with code %(code)s already exists.") % {"code": data["code"]}
         if _code_taken(data["code"], exclude_id=pdv.id):
             raise Conflict(message, code="duplicate", fields={"code": [message]})

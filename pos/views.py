@@ -13,6 +13,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ally360.exceptions import ServiceError
@@ -32,7 +33,7 @@ from .models import PDV, CashRegister, PDVAccess, Seller, Shift
 PDV_SCOPE = "page pdv"
 REGISTER_SCOPE = "page cash-register"
 SELLER_SCOPE = "page seller"
-USED = _("This form was already used: open it again.")
+USED = gettext_lazy("This form was already used: open it again.")
 
 
 def _pdvs_with_registers():
@@ -100,12 +101,7 @@ def pdv_detail_view(request, pk):
         return forbidden(request)
     form = None
     if may_write:
-        form = PDVForm(
-            request.POST or None,
-            instance=pdv,
-            editing=True,
-            initial={"allowed_users": [access.user_id for access in pdv.access.all()]},
-        )
+        form = PDVForm(request.POST or None, instance=pdv, editing=True)
     if request.method == "POST" and form.is_valid():
         try:
             saved = run_service(services.pdv_update, pdv=pdv, data=form.pdv_data())
@@ -173,7 +169,7 @@ def cash_register_create_view(request, pk):
     if form.is_valid() and form_once(
         request,
         form,
-        key=str(form.cleaned_data["key"]),
+        key=f"{pdv.pk}:{form.cleaned_data['key']}",
         scope=REGISTER_SCOPE,
         act=lambda: {
             "name": services.cash_register_create(pdv=pdv, name=form.cleaned_data["name"]).name
@@ -185,11 +181,7 @@ def cash_register_create_view(request, pk):
         return redirect("pages:pdv", pk=pdv.pk)
     editing = None
     if request.page.may("pdvs", "write"):
-        editing = PDVForm(
-            instance=pdv,
-            editing=True,
-            initial={"allowed_users": [access.user_id for access in pdv.access.all()]},
-        )
+        editing = PDVForm(instance=pdv, editing=True)
     return _pdv_page(request, pdv, form=editing, register_form=form, status=400)
 
 
@@ -208,7 +200,8 @@ def cash_register_update_view(request, pk):
     register = _register_or_404(pk)
     form = CashRegisterEditForm(request.POST, prefix=str(register.pk))
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        for name, errors in form.errors.items():
+            messages.error(request, f"{form.fields[name].label}: {' '.join(errors)}")
     else:
         try:
             run_service(services.cash_register_update, register=register, data=form.cleaned_data)

@@ -334,3 +334,38 @@ def test_an_owner_opens_a_second_store_and_its_register_is_offered_at_the_till(
 
     page.goto(f"{live_server.url}/pos/")
     expect(page.locator("#id_register")).to_contain_text("Sede Norte · Caja Norte")
+
+
+def test_a_product_image_goes_straight_to_storage_from_a_real_browser(
+    live_server, shop_a, browser_page
+):
+    """The page's script asks for an upload URL, sends the picture there and posts the file's
+    id: the image is attached as the main one and shown by its thumbnail."""
+    from playwright.sync_api import expect
+
+    from conftest import png_bytes
+    from products.models import ProductImage
+
+    shop = shop_a
+    owner = _member(shop.company, Role.OWNER)
+    product = shop.variants["iva19"].product_id
+    page = browser_page
+    url = f"{live_server.url}/products/{product}/images/"
+    sign_in(page, url, owner)
+    page.get_by_role("button", name="Agregar la imagen").click()
+    expect(page.locator("[data-upload-status]")).to_have_text("Elija un archivo de imagen.")
+
+    picture = {"name": "frente.png", "mimeType": "image/png", "buffer": png_bytes((600, 400))}
+    page.set_input_files("#image-file", picture)
+    page.get_by_role("button", name="Agregar la imagen").click()
+    expect(page.locator("body")).to_contain_text("Imagen frente.png agregada")
+    shown = page.get_by_test_id("image").locator("img")
+    expect(shown).to_have_count(1)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=image] img').naturalWidth > 0"
+    )
+    assert page.evaluate("document.querySelector('[data-testid=image] img').naturalWidth") == 320
+    with tenant_context(shop.company):
+        image = ProductImage.objects.select_related("file").get()
+        assert image.is_main and image.file.status == "ready"
+        assert image.thumbnail_id is not None

@@ -314,3 +314,56 @@ def test_another_company_s_rows_are_404_and_stay(shop_a, shop_b):
     with tenant_context(shop_a.company):
         assert CashRegister.objects.get(pk=register.pk).name == "Caja 1"
         assert Seller.objects.get(pk=seller.pk).name == "Pedro"
+
+
+def test_a_code_longer_once_upper_cased_is_a_form_error(shop_a, owner_a):
+    owner = as_member(shop_a.company)
+    before = row_counts(shop_a.company, *WRITTEN)
+    long = owner.post("/points-of-sale/", new_pdv(code="ß" * 20))  # "SS" each, stored
+    assert long.status_code == 400
+    assert "como máximo 20 caracteres" in " ".join(long.context["form"].errors["code"])
+    edit = owner.post(f"/points-of-sale/{shop_a.pdv.pk}/", pdv_edit(shop_a.pdv, code="ß" * 15))
+    assert edit.status_code == 400 and edit.context["form"].errors["code"]
+    api = owner_a.post("/api/v1/pdvs/", {"name": "X", "code": "ß" * 20}, format="json")
+    assert api.status_code == 400 and "code" in api.json()["error"]["fields"]
+    assert row_counts(shop_a.company, *WRITTEN) == before
+    assert stores(shop_a.company)[0][0] == shop_a.pdv.code
+
+
+def test_saving_a_store_or_a_seller_keeps_what_suspended_members_had(shop_a):
+    from accounts.models import Membership
+
+    owner = as_member(shop_a.company)
+    cashier = _member(shop_a.company, Role.SELLER)
+    main = shop_a.pdv
+    url = f"/points-of-sale/{main.pk}/"
+    owner.post(url, {**pdv_edit(main), "allowed_users": [str(cashier.pk)]})
+    owner.post("/sellers/", new_seller("Caro", user=str(cashier.pk)))
+    Membership.objects.filter(user=cashier, company=shop_a.company).update(is_active=False)
+    # Renamed without touching the (now empty) ticks: the store stays kept for the cashier.
+    assert owner.post(url, pdv_edit(main, name="Principal centro")).status_code == 302
+    with tenant_context(shop_a.company):
+        assert list(PDVAccess.objects.values_list("user_id", flat=True)) == [cashier.pk]
+        seller = Seller.objects.get()
+    edit = {"name": "Caro", "commission_pct": "2", "is_active": "on", "user": str(cashier.pk)}
+    assert owner.post(f"/sellers/{seller.pk}/", edit).status_code == 302
+    with tenant_context(shop_a.company):
+        assert Seller.objects.values_list("user_id", "commission_pct").get() == (cashier.pk, 2)
+
+
+def test_the_main_store_is_not_closed_from_its_form_and_register_forms_are_per_store(shop_a):
+    owner = as_member(shop_a.company)
+    owner.post("/points-of-sale/", new_pdv())
+    with tenant_context(shop_a.company):
+        north = PDV.objects.get(code="NORTE")
+    made_main_closed = owner.post(
+        f"/points-of-sale/{north.pk}/", pdv_edit(north, is_main="on", is_active="")
+    )
+    assert made_main_closed.status_code == 400
+    assert made_main_closed.context["form"].errors["is_active"]
+    assert stores(shop_a.company)[1][2:] == (False, True)
+    key = str(uuid.uuid4())
+    for pdv in (shop_a.pdv, north):
+        owner.post(f"/points-of-sale/{pdv.pk}/registers/", new_register("Caja 9", key=key))
+    with tenant_context(shop_a.company):
+        assert CashRegister.objects.filter(name="Caja 9").count() == 2

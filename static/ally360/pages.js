@@ -35,6 +35,45 @@
     });
   }
 
+  // A product image goes from the browser straight to storage, as the API's clients send it:
+  // the page asks for an upload URL (data-start), sends the file there, then posts the
+  // file's id (this form) so the server checks it and attaches it.
+  document.querySelectorAll("form[data-image-upload]").forEach(function (form) {
+    var status = form.querySelector("[data-upload-status]");
+    function failed(message) {
+      status.textContent = message || form.dataset.msgFailed;
+      delete form.dataset.sent;
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var file = form.querySelector("input[type=file]").files[0];
+      if (!file) { failed(form.dataset.msgNoFile); return; }
+      status.textContent = form.dataset.msgSending;
+      var start = new FormData();
+      start.append("name", file.name);
+      start.append("content_type", file.type);
+      start.append("size", String(file.size));
+      var csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
+      fetch(form.dataset.start, {
+        method: "POST", body: start, headers: { "X-CSRFToken": csrf }, credentials: "same-origin"
+      }).then(function (answer) {
+        return answer.json().then(function (body) {
+          if (!answer.ok) { throw new Error(body.error); }
+          var upload = new FormData();
+          Object.keys(body.upload.fields).forEach(function (name) {
+            upload.append(name, body.upload.fields[name]);
+          });
+          upload.append("file", file);
+          return fetch(body.upload.url, { method: "POST", body: upload }).then(function (sent) {
+            if (!sent.ok) { throw new Error(""); }
+            form.querySelector("[name=file]").value = body.file;
+            form.submit();
+          });
+        });
+      }).catch(function (error) { failed(error.message); });
+    });
+  });
+
   var saleForm = document.getElementById("sale-form");
   if (!saleForm) { return; }
 

@@ -1,0 +1,171 @@
+"""A product's images: every role sees them; owners and admins add, reorder the main one and
+remove them. The bytes never pass through this server when storage is S3/MinIO: the page's
+script asks for an upload URL (`file_upload_start`, as `POST files/upload`), sends the file
+there, and posts the file's id here, which checks it (`file_upload_confirm`) and attaches it
+(`product_image_attach`) — the API's flow and services, so its limits (jpeg, png or webp up to
+5 MB, the content matching what was declared) hold."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from ally360.exceptions import ServiceError
+from ally360.pages import delete_page, form_once, run_service, tenant_page
+from files import services as file_services
+from files.models import FileObject
+from products import services as product_services
+from products.models import Product, ProductImage
+
+IMAGE_SCOPE = "page product-image"
+
+
+class UploadStartForm(forms.Form):
+    """What the browser declares of the file it is about to send."""
+
+    name = forms.CharField(max_length=255)
+    content_type = forms.CharField(max_length=120)
+    size = forms.IntegerField(min_value=1)
+
+
+class ImageAttachForm(forms.Form):
+    file = forms.UUIDField()
+
+
+def _product_or_404(pk) -> Product:
+    product = Product.objects.filter(pk=pk).first()
+    if product is None:  # another company's too
+        raise Http404
+    return product
+
+
+def _image_or_404(pk) -> ProductImage:
+    image = ProductImage.objects.filter(pk=pk).first()
+    if image is None:
+        raise Http404
+    return image
+
+
+@require_GET
+@tenant_page("catalog", "read")
+def product_images_view(request, pk):
+    """The product's images in their order, the main one first marked, each shown by its
+    thumbnail once made (the original until then) through a short-lived signed URL."""
+    product = _product_or_404(pk)
+    images = list(
+        ProductImage.objects.filter(product=product)
+        .select_related("file", "thumbnail")
+        .order_by("position", "created_at")
+    )
+    base_url = request.build_absolute_uri("/")
+    for image in images:
+        image.shown_url = file_services.signed_url(image.thumbnail or image.file, base_url=base_url)
+    return render(
+        request,
+        "inventory/product_images.html",
+        {
+            "product": product,
+            "images": images,
+            "may_write": request.page.may("catalog", "write"),
+            "types": ",".join(sorted(file_services.IMAGE_TYPES)),
+        },
+    )
+
+
+@require_POST
+@tenant_page("catalog", "write")
+def product_image_upload_start_view(request, pk):
+    """JSON for the page's script: where to send the file (`file_upload_start`), or the
+    refusal's message (a type or size the products module does not take, storage down)."""
+    _product_or_404(pk)
+    form = UploadStartForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"error": _("Choose an image file.")}, status=400)
+    try:
+        start = run_service(
+            file_services.file_upload_start,
+            module="products",
+            user=request.user,
+            role=request.page.role,
+            base_url=request.build_absolute_uri("/"),
+            **form.cleaned_data,
+        )
+    except ServiceError as error:
+        return JsonResponse({"error": error.message}, status=error.status_code)
+    upload = start.upload
+    return JsonResponse(
+        {"file": str(start.file.pk), "upload": {"url": upload.url, "fields": upload.fields}},
+        status=201,
+    )
+
+
+@require_POST
+@tenant_page("catalog", "write")
+def product_image_attach_view(request, pk):
+    """The uploaded file checked and attached (the first image is the main one), once per
+    file: a resent form finds the image the first made. A file of another company, one never
+    sent or one whose content is not what was declared is refused with a message."""
+    product = _product_or_404(pk)
+    form = ImageAttachForm(request.POST)
+    back = redirect("pages:product-images", pk=product.pk)
+    if not form.is_valid():
+        messages.error(request, _("Choose an image file."))
+        return back
+    file = FileObject.objects.filter(pk=form.cleaned_data["file"]).first()
+    if file is None:
+        messages.error(request, _("That upload was not found: send the image again."))
+        return back
+
+    def attach() -> dict:
+        ready = file_services.file_upload_confirm(file=file, role=request.page.role)
+        product_services.product_image_attach(product=product, file=ready)
+        return {"name": ready.original_name}
+
+    form_once(
+        request,
+        form,
+        key=str(file.pk),
+        scope=IMAGE_SCOPE,
+        act=attach,
+        used=_("This image was already sent: choose it again to add it."),
+        done=_("Image %(name)s added."),
+        again=_("The image was already added."),
+    )
+    for errors in form.errors.values():  # the services' refusal, if any
+        messages.error(request, " ".join(errors))
+    return back
+
+
+@require_POST
+@tenant_page("catalog", "write")
+def product_image_main_view(request, pk):
+    """The image made the product's main one (`product_image_update`), shown on the lists."""
+    image = _image_or_404(pk)
+    try:
+        run_service(product_services.product_image_update, image=image, data={"is_main": True})
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Main image changed."))
+    return redirect("pages:product-images", pk=image.product_id)
+
+
+@require_POST
+@tenant_page("catalog", "write")
+def product_image_delete_view(request, pk):
+    """The image removed with its thumbnail and stored objects (`product_image_remove`); the
+    next one becomes the main one."""
+    image = _image_or_404(pk)
+    back = redirect("pages:product-images", pk=image.product_id)
+    return delete_page(
+        request,
+        product_services.product_image_remove,
+        image=image,
+        done=_("Image removed."),
+        gone=back,
+        back=back,
+    )
