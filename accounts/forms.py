@@ -88,3 +88,48 @@ class PasswordResetForm(forms.Form):
         if data.get("new_password") != data.get("new_password_again"):
             self.add_error("new_password_again", _("The two passwords differ."))
         return data
+
+
+class CompanySettingsForm(forms.Form):
+    """The company's data printed on its documents and its counter rules (`company_update`, as
+    `PATCH companies/current/`): the NIT's check digit is verified when typed after a dash and
+    computed otherwise."""
+
+    name = forms.CharField(label=_("Trade name"), max_length=200)
+    legal_name = forms.CharField(label=_("Legal name"), max_length=200, required=False)
+    nit = forms.CharField(
+        label=_("NIT"), max_length=20, help_text=_("With or without its check digit: 900123456-8")
+    )
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    allow_negative_stock = forms.BooleanField(
+        label=_("Sell without stock"),
+        required=False,
+        help_text=_("Sales and counts may leave a product's stock below zero."),
+    )
+    sellers_may_change_price = forms.BooleanField(
+        label=_("Sellers may change prices"),
+        required=False,
+        help_text=_("Sellers may type a price other than the price list's at the counter."),
+    )
+    seller_max_discount_pct = forms.DecimalField(
+        label=_("Largest discount a seller gives (%)"),
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+    )
+
+    @classmethod
+    def for_company(cls, company, data=None):
+        fields = ("name", "legal_name", "email", "phone", "address", "city")
+        initial = {name: getattr(company, name) for name in fields}
+        initial.update(
+            nit=company.nit_display,
+            allow_negative_stock=company.allow_negative_stock,
+            sellers_may_change_price=company.sellers_may_change_price,
+            seller_max_discount_pct=company.seller_max_discount_pct,
+        )
+        return cls(data, initial=initial)

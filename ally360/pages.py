@@ -85,6 +85,7 @@ MENU = (
     MenuEntry("pages:numbering", _("Numbering"), "numbering", "write"),
     MenuEntry("pages:pdvs", _("Stores and registers"), "pdvs", "write"),
     MenuEntry("pages:members", _("Team"), "members", "read"),
+    MenuEntry("pages:settings", _("Company"), "company", "write"),
 )
 
 

@@ -7,9 +7,8 @@ there, and posts the file's id here, which checks it (`file_upload_confirm`) and
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -17,23 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 from ally360.exceptions import ServiceError
 from ally360.pages import delete_page, form_once, run_service, tenant_page
 from files import services as file_services
-from files.models import FileObject
+from files.page_uploads import UploadedFileForm, upload_start_response, uploaded_file
 from products import services as product_services
 from products.models import Product, ProductImage
 
 IMAGE_SCOPE = "page product-image"
-
-
-class UploadStartForm(forms.Form):
-    """What the browser declares of the file it is about to send."""
-
-    name = forms.CharField(max_length=255)
-    content_type = forms.CharField(max_length=120)
-    size = forms.IntegerField(min_value=1)
-
-
-class ImageAttachForm(forms.Form):
-    file = forms.UUIDField()
 
 
 def _product_or_404(pk) -> Product:
@@ -82,25 +69,7 @@ def product_image_upload_start_view(request, pk):
     """JSON for the page's script: where to send the file (`file_upload_start`), or the
     refusal's message (a type or size the products module does not take, storage down)."""
     _product_or_404(pk)
-    form = UploadStartForm(request.POST)
-    if not form.is_valid():
-        return JsonResponse({"error": _("Choose an image file.")}, status=400)
-    try:
-        start = run_service(
-            file_services.file_upload_start,
-            module="products",
-            user=request.user,
-            role=request.page.role,
-            base_url=request.build_absolute_uri("/"),
-            **form.cleaned_data,
-        )
-    except ServiceError as error:
-        return JsonResponse({"error": error.message}, status=error.status_code)
-    upload = start.upload
-    return JsonResponse(
-        {"file": str(start.file.pk), "upload": {"url": upload.url, "fields": upload.fields}},
-        status=201,
-    )
+    return upload_start_response(request, "products")
 
 
 @require_POST
@@ -110,12 +79,9 @@ def product_image_attach_view(request, pk):
     file: a resent form finds the image the first made. A file of another company, one never
     sent or one whose content is not what was declared is refused with a message."""
     product = _product_or_404(pk)
-    form = ImageAttachForm(request.POST)
+    form = UploadedFileForm(request.POST)
     back = redirect("pages:product-images", pk=product.pk)
-    if not form.is_valid():
-        messages.error(request, _("Choose an image file."))
-        return back
-    file = FileObject.objects.filter(pk=form.cleaned_data["file"]).first()
+    file = uploaded_file(form)
     if file is None:
         messages.error(request, _("That upload was not found: send the image again."))
         return back

@@ -1,0 +1,100 @@
+"""The company's own page ("Empresa" in the managers' menu): its data, printed on invoices and
+receipts, its counter rules, and its logo. `company_update` as `PATCH companies/current/`;
+the logo sent from the browser straight to storage (files.page_uploads) and set with
+`company_logo_set`, as `PUT companies/current/logo`; removed with `company_logo_remove`."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ally360.exceptions import ServiceError
+from ally360.pages import form_once, form_service_error, run_service, tenant_page
+from files import services as file_services
+from files.page_uploads import UploadedFileForm, upload_start_response, uploaded_file
+
+from . import services
+from .forms import CompanySettingsForm
+from .models import Company
+
+LOGO_SCOPE = "page company-logo"
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_page("company", "write")
+def company_settings_view(request):
+    """The company's data and counter rules; a malformed NIT or a wrong check digit comes back
+    on the form, nothing written."""
+    company = Company.objects.get(pk=request.page.company_id)
+    form = CompanySettingsForm.for_company(company, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = run_service(services.company_update, company=company, data=form.cleaned_data)
+        except ServiceError as error:
+            form_service_error(form, error)
+        else:
+            messages.success(request, _("%(name)s saved.") % {"name": saved.name})
+            return redirect("pages:settings")
+    logo = file_services.company_logo()
+    return render(
+        request,
+        "accounts/settings.html",
+        {
+            "form": form,
+            "company": company,
+            "logo_url": (
+                file_services.signed_url(logo, base_url=request.build_absolute_uri("/"))
+                if logo
+                else None
+            ),
+            "types": ",".join(sorted(file_services.IMAGE_TYPES)),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@tenant_page("company", "write")
+def logo_upload_start_view(request):
+    return upload_start_response(request, "company")
+
+
+@require_POST
+@tenant_page("company", "write")
+def logo_set_view(request):
+    """The uploaded picture checked (`file_upload_confirm`) and made the logo, replacing the
+    previous one (`company_logo_set`), once per file; a refusal as a message."""
+    form = UploadedFileForm(request.POST)
+    file = uploaded_file(form)
+    if file is None:
+        messages.error(request, _("That upload was not found: send the image again."))
+        return redirect("pages:settings")
+
+    def set_logo() -> dict:
+        ready = file_services.file_upload_confirm(file=file, role=request.page.role)
+        file_services.company_logo_set(file=ready)
+        return {"name": ready.original_name}
+
+    form_once(
+        request,
+        form,
+        key=str(file.pk),
+        scope=LOGO_SCOPE,
+        act=set_logo,
+        used=_("This image was already sent: choose it again to use it."),
+        done=_("Logo %(name)s saved: invoices print it."),
+        again=_("The logo was already saved."),
+    )
+    for errors in form.errors.values():  # the services' refusal, if any
+        messages.error(request, " ".join(errors))
+    return redirect("pages:settings")
+
+
+@require_POST
+@tenant_page("company", "write")
+def logo_remove_view(request):
+    run_service(file_services.company_logo_remove)
+    messages.success(request, _("Logo removed."))
+    return redirect("pages:settings")

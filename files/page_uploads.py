@@ -1,0 +1,61 @@
+"""The pages' side of a direct upload (static/ally360/pages.js, `form[data-image-upload]`): the
+script asks a page for an upload URL, sends the file straight to storage, then posts the file's
+id back to the page, which confirms and uses it. The same services as `files/upload` and
+`files/{id}/confirm`, so the modules' types, sizes and content checks hold."""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+
+from ally360.exceptions import ServiceError
+from ally360.pages import run_service
+
+from . import services
+from .models import FileObject
+
+
+class UploadStartForm(forms.Form):
+    """What the browser declares of the file it is about to send."""
+
+    name = forms.CharField(max_length=255)
+    content_type = forms.CharField(max_length=120)
+    size = forms.IntegerField(min_value=1)
+
+
+class UploadedFileForm(forms.Form):
+    """The file the script sent, by id (one of the company's, or "not found")."""
+
+    file = forms.UUIDField()
+
+
+def upload_start_response(request, module: str) -> JsonResponse:
+    """JSON for the page's script: where to send the file (`file_upload_start`), or the
+    refusal's message (a type or size the module does not take, storage down)."""
+    form = UploadStartForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"error": _("Choose an image file.")}, status=400)
+    try:
+        start = run_service(
+            services.file_upload_start,
+            module=module,
+            user=request.user,
+            role=request.page.role,
+            base_url=request.build_absolute_uri("/"),
+            **form.cleaned_data,
+        )
+    except ServiceError as error:
+        return JsonResponse({"error": error.message}, status=error.status_code)
+    upload = start.upload
+    return JsonResponse(
+        {"file": str(start.file.pk), "upload": {"url": upload.url, "fields": upload.fields}},
+        status=201,
+    )
+
+
+def uploaded_file(form: UploadedFileForm) -> FileObject | None:
+    """The company's file the bound form names, or None (invalid, unknown, another company's)."""
+    if not form.is_valid():
+        return None
+    return FileObject.objects.filter(pk=form.cleaned_data["file"]).first()
