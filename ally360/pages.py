@@ -82,6 +82,7 @@ MENU = (
     MenuEntry("pages:customers", _("Customers"), "contacts", "read"),
     MenuEntry("pages:purchases", _("Purchases"), "bills", "read"),
     MenuEntry("pages:reports", _("Reports"), "reports", "read"),
+    MenuEntry("pages:files", _("Files"), "files", "read"),
     MenuEntry("pages:numbering", _("Numbering"), "numbering", "write"),
     MenuEntry("pages:pdvs", _("Stores and registers"), "pdvs", "write"),
     MenuEntry("pages:members", _("Team"), "members", "read"),

@@ -30,7 +30,7 @@ def health(request):
 # and a failed include costs a copy of all of its own (a tenth of a millisecond per request).
 api_v1 = [pattern for app in API_APPS for pattern in import_module(f"{app}.urls").urlpatterns]
 # The server-rendered pages (Spanish by default) of each app, one namespace: "pages:<name>".
-PAGE_APPS = ["accounts", "contacts", "inventory", "invoices", "bills", "pos", "reports"]
+PAGE_APPS = ["accounts", "contacts", "inventory", "invoices", "bills", "pos", "files", "reports"]
 pages = [path("", include(f"{app}.page_urls")) for app in PAGE_APPS]
 api_v1.append(path("schema/", SpectacularAPIView.as_view(), name="schema"))
 

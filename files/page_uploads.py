@@ -1,4 +1,4 @@
-"""The pages' side of a direct upload (static/ally360/pages.js, `form[data-image-upload]`): the
+"""The pages' side of a direct upload (static/ally360/pages.js, `form[data-direct-upload]`): the
 script asks a page for an upload URL, sends the file straight to storage, then posts the file's
 id back to the page, which confirms and uses it. The same services as `files/upload` and
 `files/{id}/confirm`, so the modules' types, sizes and content checks hold."""

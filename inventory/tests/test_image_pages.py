@@ -139,7 +139,7 @@ def test_every_role_sees_the_images_owners_and_admins_change_them(
     client = pages_as(shop_a.company, role)
     page = client.get(f"/products/{product}/images/")
     assert page.status_code == 200 and len(shown(page)) == 1
-    assert page.context["may_write"] is False and b"data-image-upload" not in page.content
+    assert page.context["may_write"] is False and b"data-direct-upload" not in page.content
     for url, data in (
         (
             f"/products/{product}/images/upload/",

@@ -35,10 +35,11 @@
     });
   }
 
-  // A product image goes from the browser straight to storage, as the API's clients send it:
-  // the page asks for an upload URL (data-start), sends the file there, then posts the
-  // file's id (this form) so the server checks it and attaches it.
-  document.querySelectorAll("form[data-image-upload]").forEach(function (form) {
+  // A file (a product image, the logo, a document) goes from the browser straight to
+  // storage, as the API's clients send it: the page asks for an upload URL (data-start, with
+  // the form's [data-upload-field] values), sends the file there, then posts the file's id
+  // (this form) so the server checks it and uses it.
+  document.querySelectorAll("form[data-direct-upload]").forEach(function (form) {
     var status = form.querySelector("[data-upload-status]");
     function failed(message) {
       status.textContent = message || form.dataset.msgFailed;
@@ -53,6 +54,9 @@
       start.append("name", file.name);
       start.append("content_type", file.type);
       start.append("size", String(file.size));
+      form.querySelectorAll("[data-upload-field]").forEach(function (field) {
+        start.append(field.name, field.value);
+      });
       var csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
       fetch(form.dataset.start, {
         method: "POST", body: start, headers: { "X-CSRFToken": csrf }, credentials: "same-origin"
