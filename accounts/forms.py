@@ -100,7 +100,7 @@ class CompanySettingsForm(forms.Form):
     nit = forms.CharField(
         label=_("NIT"), max_length=20, help_text=_("With or without its check digit: 900123456-8")
     )
-    email = forms.EmailField(label=_("E-mail"), required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
     address = forms.CharField(label=_("Address"), max_length=255, required=False)
     city = forms.CharField(label=_("City"), max_length=100, required=False)
@@ -121,6 +121,18 @@ class CompanySettingsForm(forms.Form):
         min_value=0,
         max_value=100,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each field carries the value the page showed (a hidden "initial-" input), so what
+        # changed is judged against the page as opened, not against the row as it is now.
+        for field in self.fields.values():
+            field.show_hidden_initial = True
+
+    def changes(self) -> dict:
+        """Only what was changed on the page, as a PATCH: a value someone else changed since it
+        was opened is not written back, and an untouched NIT is not checked again."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
 
     @classmethod
     def for_company(cls, company, data=None):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ally360.exceptions import ServiceError
-from ally360.pages import form_once, form_service_error, run_service, tenant_page
+from ally360.pages import delete_page, form_once, form_service_error, run_service, tenant_page
 from files import services as file_services
 from files.page_uploads import UploadedFileForm, upload_start_response, uploaded_file
 
@@ -31,7 +31,7 @@ def company_settings_view(request):
     form = CompanySettingsForm.for_company(company, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = run_service(services.company_update, company=company, data=form.cleaned_data)
+            saved = run_service(services.company_update, company=company, data=form.changes())
         except ServiceError as error:
             form_service_error(form, error)
         else:
@@ -95,6 +95,9 @@ def logo_set_view(request):
 @require_POST
 @tenant_page("company", "write")
 def logo_remove_view(request):
-    run_service(file_services.company_logo_remove)
-    messages.success(request, _("Logo removed."))
-    return redirect("pages:settings")
+    """The logo removed with its stored object (`company_logo_remove`); storage down is a
+    message, nothing removed."""
+    back = redirect("pages:settings")
+    return delete_page(
+        request, file_services.company_logo_remove, done=_("Logo removed."), gone=back, back=back
+    )

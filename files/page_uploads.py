@@ -20,7 +20,7 @@ class UploadStartForm(forms.Form):
     """What the browser declares of the file it is about to send."""
 
     name = forms.CharField(max_length=255)
-    content_type = forms.CharField(max_length=120)
+    content_type = forms.CharField(max_length=120, required=False, empty_value="unknown")
     size = forms.IntegerField(min_value=1)
 
 
@@ -32,10 +32,11 @@ class UploadedFileForm(forms.Form):
 
 def upload_start_response(request, module: str) -> JsonResponse:
     """JSON for the page's script: where to send the file (`file_upload_start`), or the
-    refusal's message (a type or size the module does not take, storage down)."""
+    refusal's message (a type or size the module does not take, storage down). A file the
+    browser gives no type is declared as unknown, which the service refuses by name."""
     form = UploadStartForm(request.POST)
     if not form.is_valid():
-        return JsonResponse({"error": _("Choose an image file.")}, status=400)
+        return JsonResponse({"error": _("Choose a file.")}, status=400)
     try:
         start = run_service(
             services.file_upload_start,

@@ -94,7 +94,7 @@ def product_image_attach_view(request, pk):
     form_once(
         request,
         form,
-        key=str(file.pk),
+        key=f"{product.pk}:{file.pk}",
         scope=IMAGE_SCOPE,
         act=attach,
         used=_("This image was already sent: choose it again to add it."),

@@ -75,7 +75,7 @@ class PDVForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if "is_active" in self.fields and data.get("is_main") and not data.get("is_active"):
-            self.add_error("is_active", _("The main point of sale stays active."))
+            self.add_error("is_active", _("The main point of sale must stay active."))
         return data
 
     def _post_clean(self):

@@ -128,7 +128,8 @@ def _pdv_page(request, pdv, *, form=None, register_form=None, status=200):
         )
     if register_form is None and may_write:
         register_form = CashRegisterForm(initial={"key": uuid.uuid4()})
-    allowed = PDVAccess.objects.filter(pdv=pdv).select_related("user").order_by("user__email")
+    allowed = list(PDVAccess.objects.filter(pdv=pdv).select_related("user").order_by("user__email"))
+    ticked = set(form.initial.get("allowed_users", ())) if form else set()
     return render(
         request,
         "pos/pdv_detail.html",
@@ -138,6 +139,9 @@ def _pdv_page(request, pdv, *, form=None, register_form=None, status=200):
             "registers": registers,
             "register_form": register_form,
             "allowed": [access.user for access in allowed],
+            # Kept for the store but not among the ticks (suspended): the store stays closed
+            # to the other members while they are listed.
+            "allowed_suspended": [a.user for a in allowed if form and a.user_id not in ticked],
         },
         status=status,
     )

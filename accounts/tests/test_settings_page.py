@@ -143,3 +143,45 @@ def test_another_company_s_upload_is_not_found(company_a, company_b):
     with tenant_context(company_a):
         assert FileObject.objects.get(pk=spare).status == FileObject.Status.PENDING
         assert company_logo() is None
+
+
+def as_opened(page) -> dict:
+    """The settings form as the page rendered it: every input's value, hidden initials too."""
+    from html.parser import HTMLParser
+
+    fields: dict = {}
+
+    class Form(HTMLParser):
+        inside = False
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "form":
+                self.inside = attrs.get("data-testid") == "settings-form"
+            elif self.inside and tag == "input" and attrs.get("name"):
+                if attrs.get("type") == "checkbox":
+                    if "checked" in attrs:
+                        fields[attrs["name"]] = "on"
+                else:
+                    fields[attrs["name"]] = attrs.get("value", "")
+
+        def handle_endtag(self, tag):
+            if tag == "form":
+                self.inside = False
+
+    Form().feed(page.content.decode())
+    return fields
+
+
+def test_saving_writes_only_what_the_page_changed(company_a):
+    owner = pages_as(company_a, Role.OWNER)
+    opened = as_opened(owner.get(URL))
+    # Meanwhile another admin (or the API) lets the counter sell without stock.
+    Company.objects.filter(pk=company_a.pk).update(allow_negative_stock=True)
+    assert owner.post(URL, {**opened, "name": "Tienda Nueva"}).status_code == 302
+    company = Company.objects.get(pk=company_a.pk)
+    assert (company.name, company.allow_negative_stock) == ("Tienda Nueva", True)
+    long_email = f"{'a' * 250}@example.co"  # valid for the validator, too long for the column
+    answer = owner.post(URL, {**as_opened(owner.get(URL)), "email": long_email})
+    assert answer.status_code == 400 and answer.context["form"].errors["email"]
+    assert Company.objects.get(pk=company_a.pk).email == company.email

@@ -184,3 +184,17 @@ def test_another_company_s_products_images_and_files_are_out_of_reach(
     assert images(shop_b, product_b) == []
     with tenant_context(shop_a.company):
         assert FileObject.objects.get(pk=spare).status == FileObject.Status.PENDING
+
+
+def test_a_file_attached_to_one_product_is_refused_on_another(
+    shop_a, django_capture_on_commit_callbacks
+):
+    owner = pages_as(shop_a.company, Role.OWNER)
+    first = shop_a.variants["iva19"].product_id
+    second = shop_a.variants["inc8"].product_id
+    picture = sent(owner, first)
+    with django_capture_on_commit_callbacks(execute=True):
+        attach(owner, first, picture)
+    answer = attach(owner, second, picture)
+    assert "ya está asociado a un producto" in owner.get(answer["Location"]).content.decode()
+    assert images(shop_a, second) == [] and len(images(shop_a, first)) == 1

@@ -340,6 +340,8 @@ def test_saving_a_store_or_a_seller_keeps_what_suspended_members_had(shop_a):
     owner.post(url, {**pdv_edit(main), "allowed_users": [str(cashier.pk)]})
     owner.post("/sellers/", new_seller("Caro", user=str(cashier.pk)))
     Membership.objects.filter(user=cashier, company=shop_a.company).update(is_active=False)
+    page = owner.get(url).content.decode()  # not a tick any more, but still named
+    assert 'data-testid="allowed-suspended"' in page and cashier.email in page
     # Renamed without touching the (now empty) ticks: the store stays kept for the cashier.
     assert owner.post(url, pdv_edit(main, name="Principal centro")).status_code == 302
     with tenant_context(shop_a.company):

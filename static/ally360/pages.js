@@ -41,14 +41,26 @@
   // (this form) so the server checks it and uses it.
   document.querySelectorAll("form[data-direct-upload]").forEach(function (form) {
     var status = form.querySelector("[data-upload-status]");
+    var button = form.querySelector("button[type=submit]");
     function failed(message) {
       status.textContent = message || form.dataset.msgFailed;
+      delete form.dataset.uploading;
       delete form.dataset.sent;
+      button.disabled = false;
+    }
+    // The server's own message when it answered JSON; ours for anything else (a signed-out
+    // session's login page, a network failure).
+    function refusal(answer) {
+      var json = (answer.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+      return json ? answer.json().then(function (body) { return body.error; }) : Promise.resolve("");
     }
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      if (form.dataset.uploading) { return; }  // a double click sends one file
       var file = form.querySelector("input[type=file]").files[0];
       if (!file) { failed(form.dataset.msgNoFile); return; }
+      form.dataset.uploading = "1";
+      button.disabled = true;
       status.textContent = form.dataset.msgSending;
       var start = new FormData();
       start.append("name", file.name);
@@ -61,20 +73,20 @@
       fetch(form.dataset.start, {
         method: "POST", body: start, headers: { "X-CSRFToken": csrf }, credentials: "same-origin"
       }).then(function (answer) {
+        if (!answer.ok) { return refusal(answer).then(failed); }
         return answer.json().then(function (body) {
-          if (!answer.ok) { throw new Error(body.error); }
           var upload = new FormData();
           Object.keys(body.upload.fields).forEach(function (name) {
             upload.append(name, body.upload.fields[name]);
           });
           upload.append("file", file);
           return fetch(body.upload.url, { method: "POST", body: upload }).then(function (sent) {
-            if (!sent.ok) { throw new Error(""); }
+            if (!sent.ok) { failed(); return; }
             form.querySelector("[name=file]").value = body.file;
             form.submit();
           });
         });
-      }).catch(function (error) { failed(error.message); });
+      }).catch(function () { failed(); });
     });
   });
 
