@@ -113,3 +113,17 @@ def test_another_company_s_files_are_404_and_stay(company_a, company_b):
     answer = other.post(f"{URL}confirm/", {"file": file_id})
     assert "No se encontró ese envío" in other.get(answer["Location"]).content.decode()
     assert status(company_a, file_id) == FileObject.Status.READY
+
+
+def test_the_list_reads_the_same_statements_whatever_its_length(company_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = pages_as(company_a, Role.OWNER)
+    counts = []
+    for number in range(3):
+        kept(owner, name=f"doc-{number}.pdf")
+        with CaptureQueriesContext(connection) as queries:
+            assert owner.get(URL).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] == counts[2], counts

@@ -177,3 +177,18 @@ def test_another_company_s_rows_are_404_and_stay(shop_a, shop_b):
         assert other.post(url, data).status_code == 404, url
     assert row_counts(shop_a.company, *WRITTEN) == before
     assert tax_named(shop_a, "IVA 5%").rate == 5 and unit_coded(shop_a, "box").name == "Caja"
+
+
+def test_the_list_reads_the_same_statements_whatever_its_length(shop_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = pages_as(shop_a.company, Role.OWNER)
+    counts = []
+    for number in range(3):
+        owner.post(URL, new_tax(f"INC {number + 10}%", rate=str(number + 10)))
+        owner.post(URL, new_unit(f"u{number}", f"Unidad {number}"))
+        with CaptureQueriesContext(connection) as queries:
+            assert owner.get(URL).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] == counts[2], counts

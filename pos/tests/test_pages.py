@@ -369,3 +369,24 @@ def test_the_main_store_is_not_closed_from_its_form_and_register_forms_are_per_s
         owner.post(f"/points-of-sale/{pdv.pk}/registers/", new_register("Caja 9", key=key))
     with tenant_context(shop_a.company):
         assert CashRegister.objects.filter(name="Caja 9").count() == 2
+
+
+def test_the_lists_read_the_same_statements_whatever_their_length(shop_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = as_member(shop_a.company)
+    counts = {"/points-of-sale/": [], "/sellers/": [], f"/points-of-sale/{shop_a.pdv.pk}/": []}
+    for number in range(3):
+        owner.post("/points-of-sale/", new_pdv(name=f"Sede {number}", code=f"S{number}"))
+        owner.post(f"/points-of-sale/{shop_a.pdv.pk}/registers/", new_register(f"Caja x{number}"))
+        owner.post(
+            "/sellers/",
+            new_seller(f"Vendedor {number}", user=str(_member(shop_a.company, Role.SELLER).pk)),
+        )
+        for url, found in counts.items():
+            with CaptureQueriesContext(connection) as queries:
+                assert owner.get(url).status_code == 200
+            found.append(len(queries))
+    for url, found in counts.items():
+        assert found[0] == found[1] == found[2], (url, found)
