@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ally360.exceptions import ServiceError
-from ally360.pages import delete_page, form_once, form_service_error, run_service, tenant_page
+from ally360.pages import delete_page, form_service_error, run_service, tenant_page
 from files import services as file_services
-from files.page_uploads import UploadedFileForm, upload_start_response, uploaded_file
+from files.page_uploads import upload_start_response, use_upload
 
 from . import services
 from .forms import CompanySettingsForm
@@ -66,30 +66,19 @@ def logo_upload_start_view(request):
 def logo_set_view(request):
     """The uploaded picture checked (`file_upload_confirm`) and made the logo, replacing the
     previous one (`company_logo_set`), once per file; a refusal as a message."""
-    form = UploadedFileForm(request.POST)
-    file = uploaded_file(form)
-    if file is None:
-        messages.error(request, _("That upload was not found: send the image again."))
-        return redirect("pages:settings")
-
-    def set_logo() -> dict:
-        ready = file_services.file_upload_confirm(file=file, role=request.page.role)
-        file_services.company_logo_set(file=ready)
-        return {"name": ready.original_name}
-
-    form_once(
+    return use_upload(
         request,
-        form,
-        key=str(file.pk),
+        modules=("company",),
+        use=lambda file: file_services.company_logo_set(file=file),
         scope=LOGO_SCOPE,
-        act=set_logo,
-        used=_("This image was already sent: choose it again to use it."),
-        done=_("Logo %(name)s saved: invoices print it."),
-        again=_("The logo was already saved."),
+        back=redirect("pages:settings"),
+        texts={
+            "not_found": _("That upload was not found: send the image again."),
+            "used": _("This image was already sent: choose it again to use it."),
+            "done": _("Logo %(name)s saved: invoices print it."),
+            "again": _("The logo was already saved."),
+        },
     )
-    for errors in form.errors.values():  # the services' refusal, if any
-        messages.error(request, " ".join(errors))
-    return redirect("pages:settings")
 
 
 @require_POST

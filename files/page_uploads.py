@@ -6,11 +6,12 @@ id back to the page, which confirms and uses it. The same services as `files/upl
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
 from ally360.exceptions import ServiceError
-from ally360.pages import run_service
+from ally360.pages import form_once, run_service
 
 from . import services
 from .models import FileObject
@@ -55,8 +56,35 @@ def upload_start_response(request, module: str) -> JsonResponse:
     )
 
 
-def uploaded_file(form: UploadedFileForm) -> FileObject | None:
-    """The company's file the bound form names, or None (invalid, unknown, another company's)."""
-    if not form.is_valid():
-        return None
-    return FileObject.objects.filter(pk=form.cleaned_data["file"]).first()
+def use_upload(request, *, modules, use, scope: str, key: str = "", back, texts: dict):
+    """The file the page's script sent (the POST's `file`, one of `modules`): confirmed
+    (`file_upload_confirm`: size, stored type, first bytes; a mismatch is deleted) and given to
+    `use(file)`, once per file (and `key`: what it is used for); then `back`. An unknown file
+    (another company's too) is `texts["not_found"]`; a refusal, the service's message; the
+    others (`used`, `done` with %(name)s, `again`) are form_once's."""
+    form = UploadedFileForm(request.POST)
+    file = (
+        FileObject.objects.filter(pk=form.cleaned_data["file"]).first() if form.is_valid() else None
+    )
+    if file is None or file.module not in modules:
+        messages.error(request, texts["not_found"])
+        return back
+
+    def act() -> dict:
+        ready = services.file_upload_confirm(file=file, role=request.page.role)
+        use(ready)
+        return {"name": ready.original_name}
+
+    form_once(
+        request,
+        form,
+        key=f"{key}:{file.pk}",
+        scope=scope,
+        act=act,
+        used=texts["used"],
+        done=texts["done"],
+        again=texts["again"],
+    )
+    for errors in form.errors.values():  # the services' refusal, if any
+        messages.error(request, " ".join(errors))
+    return back

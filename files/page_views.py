@@ -7,23 +7,20 @@ logo have their own pages."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from ally360.exceptions import ServiceError
-from ally360.pages import delete_page, form_once, tenant_page
+from ally360.pages import delete_page, tenant_page
 
 from . import services
 from .models import FileObject
-from .page_uploads import UploadedFileForm, upload_start_response, uploaded_file
+from .page_uploads import upload_start_response, use_upload
 
 PAGE_SIZE = 25
 FILE_SCOPE = "page file"
@@ -94,29 +91,19 @@ def file_upload_start_view(request):
 def file_confirm_view(request):
     """The sent file checked against what was declared (`file_upload_confirm`: size, stored
     type, first bytes; a mismatch deletes it), once per file."""
-    form = UploadedFileForm(request.POST)
-    file = uploaded_file(form)
-    if file is None or file.module not in MODULE_LABELS:
-        messages.error(request, _("That upload was not found: send the file again."))
-        return redirect("pages:files")
-
-    def confirm() -> dict:
-        ready = services.file_upload_confirm(file=file, role=request.page.role)
-        return {"name": ready.original_name}
-
-    form_once(
+    return use_upload(
         request,
-        form,
-        key=str(file.pk),
+        modules=tuple(MODULE_LABELS),
+        use=lambda file: None,  # kept: confirmed is all
         scope=FILE_SCOPE,
-        act=confirm,
-        used=_("This file was already sent: choose it again to keep it."),
-        done=_("File %(name)s kept."),
-        again=_("The file was already kept."),
+        back=redirect("pages:files"),
+        texts={
+            "not_found": _("That upload was not found: send the file again."),
+            "used": _("This file was already sent: choose it again to keep it."),
+            "done": _("File %(name)s kept."),
+            "again": _("The file was already kept."),
+        },
     )
-    for errors in form.errors.values():  # the service's refusal, if any
-        messages.error(request, " ".join(errors))
-    return redirect(f"{reverse('pages:files')}?{urlencode({'module': file.module})}")
 
 
 @require_GET

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ally360.exceptions import ServiceError
-from ally360.pages import delete_page, form_once, run_service, tenant_page
+from ally360.pages import delete_page, run_service, tenant_page
 from files import services as file_services
-from files.page_uploads import UploadedFileForm, upload_start_response, uploaded_file
+from files.page_uploads import upload_start_response, use_upload
 from products import services as product_services
 from products.models import Product, ProductImage
 
@@ -79,31 +79,20 @@ def product_image_attach_view(request, pk):
     file: a resent form finds the image the first made. A file of another company, one never
     sent or one whose content is not what was declared is refused with a message."""
     product = _product_or_404(pk)
-    form = UploadedFileForm(request.POST)
-    back = redirect("pages:product-images", pk=product.pk)
-    file = uploaded_file(form)
-    if file is None:
-        messages.error(request, _("That upload was not found: send the image again."))
-        return back
-
-    def attach() -> dict:
-        ready = file_services.file_upload_confirm(file=file, role=request.page.role)
-        product_services.product_image_attach(product=product, file=ready)
-        return {"name": ready.original_name}
-
-    form_once(
+    return use_upload(
         request,
-        form,
-        key=f"{product.pk}:{file.pk}",
+        modules=("products",),
+        use=lambda file: product_services.product_image_attach(product=product, file=file),
         scope=IMAGE_SCOPE,
-        act=attach,
-        used=_("This image was already sent: choose it again to add it."),
-        done=_("Image %(name)s added."),
-        again=_("The image was already added."),
+        key=str(product.pk),
+        back=redirect("pages:product-images", pk=product.pk),
+        texts={
+            "not_found": _("That upload was not found: send the image again."),
+            "used": _("This image was already sent: choose it again to add it."),
+            "done": _("Image %(name)s added."),
+            "again": _("The image was already added."),
+        },
     )
-    for errors in form.errors.values():  # the services' refusal, if any
-        messages.error(request, " ".join(errors))
-    return back
 
 
 @require_POST

@@ -354,10 +354,10 @@ def test_a_product_image_goes_straight_to_storage_from_a_real_browser(
     url = f"{live_server.url}/products/{product}/images/"
     sign_in(page, url, owner)
     page.get_by_role("button", name="Agregar la imagen").click()
-    expect(page.locator("[data-upload-status]")).to_have_text("Elija un archivo de imagen.")
+    expect(page.locator("[data-upload-status]")).to_have_text("Elija un archivo.")
 
     picture = {"name": "frente.png", "mimeType": "image/png", "buffer": png_bytes((600, 400))}
-    page.set_input_files("#image-file", picture)
+    page.set_input_files("#image-form-input", picture)
     page.get_by_role("button", name="Agregar la imagen").dblclick()  # one upload all the same
     expect(page.locator("body")).to_contain_text("Imagen frente.png agregada")
     shown = page.get_by_test_id("image").locator("img")
