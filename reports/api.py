@@ -137,6 +137,29 @@ class ProductsReportSerializer(Serializer):
     results = ProductSoldSerializer(many=True)
 
 
+class SellerFiguresSerializer(Serializer):
+    invoices = serializers.IntegerField()
+    credit_notes = serializers.IntegerField()
+    sales = _money(help_text="The invoices' sales before tax, after discounts.")
+    credited = _money(help_text="What the period's credit notes took back from them.")
+    net = _money()
+    commission = _money(help_text="The net at the seller's rate.")
+
+
+class SellerRowSerializer(SellerFiguresSerializer):
+    seller = serializers.UUIDField(allow_null=True, help_text="null: invoices naming no seller.")
+    name = serializers.CharField()
+    commission_pct = serializers.DecimalField(**PERCENT)
+
+
+class SellersReportSerializer(Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    pdv = serializers.UUIDField(allow_null=True)
+    sellers = SellerRowSerializer(many=True, help_text="By net sales; no seller last.")
+    totals = SellerFiguresSerializer()
+
+
 PERIOD_PARAMETERS = [
     OpenApiParameter("date_from", str, required=True, description="YYYY-MM-DD"),
     OpenApiParameter("date_to", str, required=True, description="YYYY-MM-DD"),
@@ -150,7 +173,7 @@ class ReportViewSet(TenantViewSet):
     count; a return lowers the figures of its own date."""
 
     permission_module = "reports"
-    action_permissions = {"sales": "read", "taxes": "read", "products": "read"}
+    action_permissions = {"sales": "read", "taxes": "read", "products": "read", "sellers": "read"}
     filter_backends: list = []
 
     def _query(self, serializer_class) -> dict:
@@ -216,3 +239,26 @@ class ReportViewSet(TenantViewSet):
             **response.data,
         }
         return response
+
+    @extend_schema(
+        parameters=[*PERIOD_PARAMETERS, PDV_PARAMETER], responses=SellersReportSerializer
+    )
+    @action(detail=False, methods=["get"])
+    def sellers(self, request):
+        """Sales per seller and their commission: invoices issued, their sales before tax less
+        what the period's credit notes took back, and the net at each seller's rate."""
+        query = self._query(SalesQuerySerializer)
+        pdv = query.get("pdv")
+        rows, totals = selectors.sales_by_seller(
+            date_from=query["date_from"],
+            date_to=query["date_to"],
+            pdv_id=pdv.pk if pdv else None,
+        )
+        data = {
+            "date_from": query["date_from"],
+            "date_to": query["date_to"],
+            "pdv": pdv.pk if pdv else None,
+            "sellers": rows,
+            "totals": totals,
+        }
+        return Response(SellersReportSerializer(data).data)

@@ -256,3 +256,65 @@ def products_sold(
         money(totals["margin"] * 100 / totals["sales"]) if totals["sales"] else None
     )
     return rows, totals
+
+
+def sales_by_seller(
+    *, date_from: datetime.date, date_to: datetime.date, pdv_id=None
+) -> tuple[list[dict], dict]:
+    """Per seller named on the period's invoices (and a row for those naming none): invoices
+    issued, their sales before tax, what credit notes of the period took back from them, the
+    net, and the commission at the seller's rate on the net. Credit notes count on their own
+    date, as in the sales report; three statements whatever the period holds."""
+    from pos.models import Seller
+
+    invoices = Invoice.objects.filter(issue_date__range=(date_from, date_to)).exclude(
+        status__in=(Invoice.Status.DRAFT, Invoice.Status.VOID)
+    )
+    notes = CreditNote.objects.filter(issue_date__range=(date_from, date_to))
+    if pdv_id is not None:
+        invoices = invoices.filter(pdv_id=pdv_id)
+        notes = notes.filter(invoice__pdv_id=pdv_id)
+    base = Coalesce(Sum("subtotal"), ZERO) - Coalesce(Sum("discount_total"), ZERO)
+    sold = {
+        row["seller"]: row
+        for row in invoices.values("seller").annotate(invoices=Count("pk"), sales=base)
+    }
+    credited = {
+        row["invoice__seller"]: row
+        for row in notes.values("invoice__seller").annotate(credit_notes=Count("pk"), credited=base)
+    }
+    ids = (sold.keys() | credited.keys()) - {None}
+    sellers = {
+        row["id"]: row
+        for row in Seller.objects.filter(pk__in=ids).values("id", "name", "commission_pct")
+    }
+    rows = []
+    totals = {
+        "invoices": 0,
+        "credit_notes": 0,
+        "sales": ZERO,
+        "credited": ZERO,
+        "net": ZERO,
+        "commission": ZERO,
+    }
+    for seller_id in sold.keys() | credited.keys():
+        out, back = sold.get(seller_id, {}), credited.get(seller_id, {})
+        seller = sellers.get(seller_id, {"name": "", "commission_pct": ZERO})
+        net = out.get("sales", ZERO) - back.get("credited", ZERO)
+        row = {
+            "seller": seller_id,
+            "name": seller["name"],
+            "commission_pct": seller["commission_pct"],
+            "invoices": out.get("invoices", 0),
+            "credit_notes": back.get("credit_notes", 0),
+            "sales": out.get("sales", ZERO),
+            "credited": back.get("credited", ZERO),
+            "net": net,
+            "commission": money(net * seller["commission_pct"] / 100),
+        }
+        for key in totals:
+            totals[key] += row[key]
+        rows.append(row)
+    # The sellers by what they sold; the sales naming no seller last.
+    rows.sort(key=lambda row: (row["seller"] is None, -row["net"], row["name"]))
+    return rows, totals

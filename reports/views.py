@@ -14,7 +14,7 @@ from pos.selectors import open_shift_of
 from products.models import Tax
 
 from .forms import PeriodForm
-from .selectors import products_sold, sales_summary, tax_summary
+from .selectors import products_sold, sales_by_seller, sales_summary, tax_summary
 
 TOP_PRODUCTS = 20
 
@@ -41,9 +41,9 @@ def dashboard_view(request):
 @require_GET
 @tenant_page("reports", "read")
 def reports_view(request):
-    """Sales per day and per payment method, the best-selling products with their margin, and
-    the IVA/INC summary of a period (this month by default): `reports/sales`, `products` and
-    `taxes` on one page."""
+    """Sales per day and per payment method, the best-selling products with their margin, sales
+    and commission per seller, and the IVA/INC summary of a period (this month by default):
+    `reports/sales`, `products`, `sellers` and `taxes` on one page."""
     form = PeriodForm(request.GET or PeriodForm.this_month())
     context = {"form": form}
     if form.is_valid():
@@ -60,7 +60,10 @@ def reports_view(request):
         for row in (*taxes["sales"], *taxes["purchases"]):
             row["treatment_label"] = treatments.get(row["treatment"], row["treatment"])
         products, product_totals = products_sold(**period)
+        sellers, seller_totals = sales_by_seller(**period)
         context.update(
+            sellers=sellers,
+            seller_totals=seller_totals,
             sales=sales,
             products=products[:TOP_PRODUCTS],
             product_count=len(products),

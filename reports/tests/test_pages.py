@@ -39,9 +39,9 @@ def test_dashboard_for_a_viewer_has_no_counter_in_the_menu(shop):  # noqa: F811
     assert b'data-testid="shift"' not in response.content  # a viewer has no shift to show
     assert b'data-testid="sales-today"' in response.content
     urls = [entry["url"] for entry in response.context["menu"]]
-    assert urls == ["/", "/products/", "/invoices/", "/customers/"]
+    assert urls == ["/", "/products/", "/invoices/", "/customers/", "/files/"]
     seller_urls = [e["url"] for e in pages_as(shop.company).get("/").context["menu"]]
-    assert seller_urls == ["/", "/pos/", "/products/", "/invoices/", "/customers/"]
+    assert seller_urls == ["/", "/pos/", "/products/", "/invoices/", "/customers/", "/files/"]
 
 
 def test_the_reports_page_shows_the_period_s_sales_products_and_taxes(shop):  # noqa: F811
@@ -59,6 +59,9 @@ def test_the_reports_page_shows_the_period_s_sales_products_and_taxes(shop):  # 
     assert [row["sku"] for row in response.context["products"]] == ["FV-iva19"]
     assert response.context["taxes"]["iva_generated"] == Decimal("3800.00")
     assert "23.800,00" in page and "Efectivo" in page and "Gravado" in page
+    (no_seller,) = response.context["sellers"]  # the counter's sale named no seller
+    assert no_seller["seller"] is None and no_seller["net"] == Decimal("20000.00")
+    assert 'data-testid="sellers-report"' in page and "Sin vendedor" in page
     # This month by default.
     assert owner.get("/reports/").context["sales"]["totals"]["invoices"] == 1
 

@@ -205,7 +205,7 @@ def test_reports_are_for_owners_admins_and_accountants(role, company_a, client_a
     client = client_as(company_a, role)
     today = timezone.localdate()
     allowed = role in {Role.OWNER, Role.ADMIN, Role.ACCOUNTANT}
-    for url in (SALES, TAXES, "/api/v1/reports/products"):
+    for url in (SALES, TAXES, "/api/v1/reports/products", "/api/v1/reports/sellers"):
         assert client.get(url, _period(today)).status_code == (200 if allowed else 403)
 
 
@@ -217,7 +217,8 @@ def test_a_company_sees_only_its_own_documents_and_points_of_sale(
     assert other["days"] == [] and other["totals"]["invoices"] == 0
     assert owner_b.get(TAXES, _period(today)).json()["sales"] == []
     assert owner_b.get("/api/v1/reports/products", _period(today)).json()["results"] == []
-    for url in (SALES, "/api/v1/reports/products"):
+    assert owner_b.get("/api/v1/reports/sellers", _period(today)).json()["sellers"] == []
+    for url in (SALES, "/api/v1/reports/products", "/api/v1/reports/sellers"):
         foreign = owner_b.get(url, {**_period(today), "pdv": str(shop_a.pdv.id)})
         assert foreign.status_code == 400 and "pdv" in foreign.json()["error"]["fields"]
 
@@ -253,15 +254,15 @@ def test_a_report_reads_the_same_statements_whatever_the_documents(owner_a, shop
     for extra in (1, 4):
         for _ in range(extra):
             issue_invoice(owner_a, shop_a)
-        for url in (SALES, TAXES, "/api/v1/reports/products"):
+        for url in (SALES, TAXES, "/api/v1/reports/products", "/api/v1/reports/sellers"):
             with CaptureQueriesContext(connection) as queries:
                 assert (
                     owner_a.get(url, _period(today - timedelta(days=30), today)).status_code == 200
                 )
             counts.append((url, len(queries)))
-    assert counts[:3] == counts[3:], counts
+    assert counts[:4] == counts[4:], counts
 
-    assert dict(counts[2:])[SALES] <= 8 and dict(counts[2:])[TAXES] <= 8, counts
+    assert dict(counts[4:])[SALES] <= 8 and dict(counts[4:])[TAXES] <= 8, counts
 
 
 PRODUCTS = "/api/v1/reports/products"
@@ -295,3 +296,56 @@ def test_goods_returned_to_stock_take_their_cost_back(owner_a, shop_a):
     assert credit_note(owner_a, invoice, "1", return_stock=True).status_code == 201
     (row,) = owner_a.get(PRODUCTS, _period(timezone.localdate())).json()["results"]
     assert (row["quantity"], row["sales"], row["cost"]) == ("2.000", "20000.00", "12000.00")
+
+
+def test_sales_per_seller_net_of_credit_notes_with_their_commission(owner_a, shop_a, company_a):
+    from ally360.money import money
+    from pos.models import Seller
+
+    with tenant_context(company_a):
+        luisa = Seller.objects.create(name="Luisa", commission_pct=Decimal("5"))
+        pedro = Seller.objects.create(name="Pedro", commission_pct=Decimal("2.5"))
+        Seller.objects.create(name="Sin ventas", commission_pct=Decimal("9"))
+
+    def sold(seller, quantity) -> dict:
+        response = owner_a.post(
+            "/api/v1/invoices/",
+            {
+                "pdv": str(shop_a.pdv.id),
+                "customer": str(shop_a.customer.id),
+                "seller": str(seller.pk) if seller else None,
+                "issue": True,
+                "lines": [{"variant": shop_a.v("iva19"), "quantity": quantity}],
+            },
+            format="json",
+        )
+        assert response.status_code == 201, response.json()
+        return response.json()
+
+    def base(document) -> Decimal:
+        return Decimal(document["subtotal"]) - Decimal(document["discount_total"])
+
+    first, second = sold(luisa, "2"), sold(luisa, "1")
+    pedros, nobodys = sold(pedro, "1"), sold(None, "1")
+    note = credit_note(owner_a, first, "1")
+    assert note.status_code == 201, note.json()
+    today = timezone.localdate()
+    report = owner_a.get("/api/v1/reports/sellers", _period(today)).json()
+    luisa_net = base(first) + base(second) - base(note.json())
+    assert [
+        (row["name"], row["invoices"], row["credit_notes"], Decimal(row["net"]), row["commission"])
+        for row in report["sellers"]
+    ] == [
+        ("Luisa", 2, 1, luisa_net, str(money(luisa_net * 5 / 100))),
+        ("Pedro", 1, 0, base(pedros), str(money(base(pedros) * Decimal("2.5") / 100))),
+        ("", 1, 0, base(nobodys), "0.00"),
+    ]
+    assert report["sellers"][2]["seller"] is None
+    totals = report["totals"]
+    assert (totals["invoices"], totals["credit_notes"]) == (4, 1)
+    assert Decimal(totals["net"]) == luisa_net + base(pedros) + base(nobodys)
+    assert Decimal(totals["commission"]) == money(luisa_net * 5 / 100) + money(
+        base(pedros) * Decimal("2.5") / 100
+    )
+    yesterday = owner_a.get("/api/v1/reports/sellers", _period(today - timedelta(days=1)))
+    assert yesterday.json()["sellers"] == []
