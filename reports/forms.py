@@ -27,3 +27,12 @@ class PeriodForm(forms.Form):
                 message = _("A report covers at most %(days)s days.") % {"days": MAX_DAYS}
                 self.add_error("date_to", message)
         return data
+
+
+class AsOfForm(forms.Form):
+    """The day an aging report is read at the end of: today when empty (a past day rebuilds
+    the balances of then, as the API's `?as_of=`)."""
+
+    as_of = forms.DateField(
+        label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

@@ -1,19 +1,21 @@
 """The home page of a company (`/`): today's figures, each shown to the roles that may read it;
 and the period reports page (`/reports/`), the API's reports in one page."""
 
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ally360.documents import PaymentMethod
 from ally360.pages import tenant_page
+from bills.selectors import payables
 from inventory.selectors import low_stock_count
 from invoices.selectors import receivables
 from invoices.services import shift_cash_in_drawer
 from pos.selectors import open_shift_of
 from products.models import Tax
 
-from .forms import PeriodForm
+from .forms import AsOfForm, PeriodForm
 from .selectors import products_sold, sales_by_seller, sales_summary, tax_summary
 
 TOP_PRODUCTS = 20
@@ -72,3 +74,46 @@ def reports_view(request):
         )
     status = 200 if form.is_valid() else 400
     return render(request, "reports/reports.html", context, status=status)
+
+
+AGING_PAGE_SIZE = 50
+
+
+@require_GET
+@tenant_page("receivables", "read")
+def receivables_view(request):
+    """What customers owe ("Cartera"), per customer in aging buckets at the end of a day
+    (today by default), the largest balance first: `receivables/` on a page."""
+    return _aging_page(request, report=receivables, party="customer", count="invoices")
+
+
+@require_GET
+@tenant_page("payables", "read")
+def payables_view(request):
+    """What the company owes its suppliers, per supplier in aging buckets, the largest balance
+    first, each with a link to pay several of its bills at once: `payables/` on a page."""
+    return _aging_page(request, report=payables, party="supplier", count="bills")
+
+
+def _aging_page(request, *, report, party: str, count: str):
+    form = AsOfForm(request.GET or None)
+    as_of = form.cleaned_data["as_of"] if form.is_valid() else None
+    context = {"form": form, "party": party}
+    if form.is_bound and not form.is_valid():
+        return render(request, "reports/aging.html", context, status=400)
+    rows, totals = report(as_of=as_of or timezone.localdate())
+    page = Paginator(rows, AGING_PAGE_SIZE).get_page(request.GET.get("page"))
+    for row in page:  # the template reads the same names for customers and suppliers
+        row["party_id"] = row[f"{party}_id"]
+        row["name"] = row[f"{party}__name"]
+        row["id_number"] = row[f"{party}__id_number"]
+        row["documents"] = row[count]
+    context.update(
+        page_obj=page,
+        totals=totals,
+        documents=totals[count],
+        as_of=as_of or timezone.localdate(),
+        as_of_query=as_of.isoformat() if as_of else "",
+        can_pay=party == "supplier" and request.page.may("supplier_payments", "write"),
+    )
+    return render(request, "reports/aging.html", context)
