@@ -1,5 +1,5 @@
 """The company's own page ("Empresa" in the managers' menu): its data, printed on invoices and
-receipts, its counter rules, and its logo. `company_update` as `PATCH companies/current/`;
+receipts, its counter rules, and its logo. Here, above `accounts`, because the logo is a file. `company_update` as `PATCH companies/current/`;
 the logo sent from the browser straight to storage (files.page_uploads) and set with
 `company_logo_set`, as `PUT companies/current/logo`; removed with `company_logo_remove`."""
 
@@ -10,14 +10,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import services
+from accounts.forms import CompanySettingsForm
+from accounts.models import Company
 from ally360.exceptions import ServiceError
 from ally360.pages import delete_page, form_service_error, run_service, tenant_page
-from files import services as file_services
-from files.page_uploads import upload_start_response, use_upload
 
-from . import services
-from .forms import CompanySettingsForm
-from .models import Company
+from . import services as file_services
+from .page_uploads import upload_start_response, use_upload
 
 LOGO_SCOPE = "page company-logo"
 
@@ -40,7 +40,7 @@ def company_settings_view(request):
     logo = file_services.company_logo()
     return render(
         request,
-        "accounts/settings.html",
+        "files/company.html",
         {
             "form": form,
             "company": company,
