@@ -309,13 +309,15 @@ def shift_report(shift: Shift) -> dict:
     }
 
 
-def invoice_search(query: str = "") -> QuerySet[Invoice]:
+def invoice_search(query: str = "", *, customer_id=None) -> QuerySet[Invoice]:
     """The invoice list of the pages, newest first, with the customer's name and number read
     in a second query (no join, see `invoice_list`). `query` matches the invoice's number or the
-    customer's name or identification number."""
+    customer's name or identification number; `customer_id` keeps one customer's."""
     from contacts.models import Contact
 
     invoices = invoice_list()
+    if customer_id is not None:
+        invoices = invoices.filter(customer_id=customer_id)
     query = query.strip()
     if query:
         customers = Contact.objects.filter(

@@ -410,12 +410,25 @@ def page_number(request) -> int:
 @require_GET
 @tenant_page("invoices", "read")
 def invoice_list_view(request):
+    """Newest first, searched by number, customer name or ID; `?customer=` keeps one
+    customer's (the receivables page links there)."""
+    from contacts.models import Contact
+
     query = request.GET.get("q", "").strip()[:100]
+    try:
+        customer = Contact.objects.filter(pk=uuid.UUID(request.GET.get("customer", ""))).first()
+    except ValueError:  # none given, or not an id
+        customer = None
     number = page_number(request)
     start = (number - 1) * PAGE_SIZE
-    rows = list(selectors.invoice_search(query)[start : start + PAGE_SIZE + 1])
+    invoices = selectors.invoice_search(query, customer_id=customer.pk if customer else None)
+    rows = list(invoices[start : start + PAGE_SIZE + 1])
     page = LookaheadPage(rows, number, PAGE_SIZE)
-    return render(request, "invoices/invoice_list.html", {"page_obj": page, "q": query})
+    return render(
+        request,
+        "invoices/invoice_list.html",
+        {"page_obj": page, "q": query, "customer": customer},
+    )
 
 
 def _invoice_page(

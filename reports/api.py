@@ -141,7 +141,9 @@ class SellerFiguresSerializer(Serializer):
     invoices = serializers.IntegerField()
     credit_notes = serializers.IntegerField()
     sales = _money(help_text="The invoices' sales before tax, after discounts.")
-    credited = _money(help_text="What the period's credit notes took back from them.")
+    credited = _money(
+        help_text="The period's credit notes, whatever their invoice's date, against its seller."
+    )
     net = _money()
     commission = _money(help_text="The net at the seller's rate.")
 
@@ -245,8 +247,9 @@ class ReportViewSet(TenantViewSet):
     )
     @action(detail=False, methods=["get"])
     def sellers(self, request):
-        """Sales per seller and their commission: invoices issued, their sales before tax less
-        what the period's credit notes took back, and the net at each seller's rate."""
+        """Sales per seller and their commission: the period's invoices before tax less the
+        period's credit notes (on their own date, against their invoice's seller), and the net
+        at each seller's rate."""
         query = self._query(SalesQuerySerializer)
         pdv = query.get("pdv")
         rows, totals = selectors.sales_by_seller(

@@ -261,10 +261,11 @@ def products_sold(
 def sales_by_seller(
     *, date_from: datetime.date, date_to: datetime.date, pdv_id=None
 ) -> tuple[list[dict], dict]:
-    """Per seller named on the period's invoices (and a row for those naming none): invoices
-    issued, their sales before tax, what credit notes of the period took back from them, the
-    net, and the commission at the seller's rate on the net. Credit notes count on their own
-    date, as in the sales report; three statements whatever the period holds."""
+    """Per seller (and a row for the invoices naming none): the period's invoices and their
+    sales before tax, the period's credit notes against their invoice's seller whatever that
+    invoice's date (on their own date, as in `sales_summary`, so the nets add up to its net
+    base), the net, and the commission at the seller's rate on it (negative for a seller with
+    more returned than sold). Three statements whatever the period holds."""
     from pos.models import Seller
 
     invoices = Invoice.objects.filter(issue_date__range=(date_from, date_to)).exclude(

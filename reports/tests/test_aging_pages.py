@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 from django.db import connection
@@ -35,11 +36,18 @@ def test_what_customers_owe_per_age(owner_a, shop_a, company_a):
     assert row["days_31_60"] == Decimal(late["balance"])
     assert row["open_balance"] == Decimal(fresh["balance"]) + Decimal(late["balance"])
     text = page.content.decode()
-    assert f"/invoices/?q={shop_a.customer.id_number}" in text and "31–60 días" in text
+    assert f"/invoices/?customer={shop_a.customer.id}" in text and "31–60 días" in text
+    theirs = pages_as(company_a, Role.SELLER).get(f"/invoices/?customer={shop_a.customer.id}")
+    assert {invoice.pk for invoice in theirs.context["page_obj"]} == {
+        UUID(fresh["id"]),
+        UUID(late["id"]),
+    }
+    assert shop_a.customer.name in theirs.content.decode()
     before = pages_as(company_a, Role.VIEWER).get(
         "/receivables/", {"as_of": (today - timedelta(days=1)).isoformat()}
     )
     assert list(before.context["page_obj"]) == []  # nothing was owed yesterday
+    assert "No se debe nada." in before.content.decode()
     assert pages_as(company_a).get("/receivables/", {"as_of": "2026-13-01"}).status_code == 400
 
 

@@ -349,3 +349,31 @@ def test_sales_per_seller_net_of_credit_notes_with_their_commission(owner_a, sho
     )
     yesterday = owner_a.get("/api/v1/reports/sellers", _period(today - timedelta(days=1)))
     assert yesterday.json()["sellers"] == []
+    # The nets add up to the sales report's net base: one set of books.
+    sales = owner_a.get(SALES, _period(today)).json()["totals"]
+    assert Decimal(totals["net"]) == Decimal(sales["net_base"])
+
+
+def test_a_return_of_last_months_sale_lowers_this_months_commission(owner_a, shop_a, company_a):
+    from pos.models import Seller
+
+    with tenant_context(company_a):
+        luisa = Seller.objects.create(name="Luisa", commission_pct=Decimal("5"))
+    sale = owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop_a.pdv.id),
+            "customer": str(shop_a.customer.id),
+            "seller": str(luisa.pk),
+            "issue": True,
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    ).json()
+    today = timezone.localdate()
+    with tenant_context(company_a):
+        Invoice.objects.filter(pk=sale["id"]).update(issue_date=today - timedelta(days=40))
+    assert credit_note(owner_a, sale, "1").status_code == 201
+    (row,) = owner_a.get("/api/v1/reports/sellers", _period(today)).json()["sellers"]
+    assert (row["invoices"], row["credit_notes"]) == (0, 1)
+    assert Decimal(row["net"]) < 0 and Decimal(row["commission"]) < 0
