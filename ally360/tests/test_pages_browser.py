@@ -371,3 +371,27 @@ def test_a_product_image_goes_straight_to_storage_from_a_real_browser(
         assert image.is_main and image.file.status == "ready"
         assert image.thumbnail_id is not None
         assert FileObject.objects.filter(module="products", purpose="").count() == 1
+
+
+def test_a_document_is_kept_in_the_folder_chosen_from_a_real_browser(
+    live_server, company_a, browser_page
+):
+    """The files page's script sends the chosen folder with the upload's declaration."""
+    from playwright.sync_api import expect
+
+    from files.models import FileObject
+    from files.tests.test_files_api import PDF
+
+    owner = _member(company_a, Role.OWNER)
+    page = browser_page
+    sign_in(page, f"{live_server.url}/files/", owner)
+    page.select_option("#file-form-module", "bills")
+    page.set_input_files(
+        "#file-form-input", {"name": "factura.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    page.get_by_role("button", name="Guardar el archivo").click()
+    expect(page.locator("body")).to_contain_text("Archivo factura.pdf guardado")
+    expect(page.get_by_test_id("files")).to_contain_text("Compras")
+    with tenant_context(company_a):
+        kept = FileObject.objects.get(original_name="factura.pdf")
+        assert (kept.module, kept.status) == ("bills", "ready")
