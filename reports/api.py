@@ -181,25 +181,22 @@ class ReportViewSet(TenantViewSet):
     def _query(self, serializer_class) -> dict:
         return self.validated_input(serializer_class, data=self.request.query_params)
 
+    def _sales_query(self) -> tuple[dict, dict]:
+        """The period and the point of sale asked for: the selector's arguments, and the
+        answer's heading."""
+        query = self._query(SalesQuerySerializer)
+        pdv_id = query["pdv"].pk if query.get("pdv") else None
+        period = {"date_from": query["date_from"], "date_to": query["date_to"]}
+        return {**period, "pdv_id": pdv_id}, {**period, "pdv": pdv_id}
+
     @extend_schema(parameters=[*PERIOD_PARAMETERS, PDV_PARAMETER], responses=SalesReportSerializer)
     @action(detail=False, methods=["get"])
     def sales(self, request):
         """Sales per day: invoices, credit notes and what is left (net), and the money received
         per method."""
-        query = self._query(SalesQuerySerializer)
-        pdv = query.get("pdv")
-        report = selectors.sales_summary(
-            date_from=query["date_from"],
-            date_to=query["date_to"],
-            pdv_id=pdv.pk if pdv else None,
-        )
-        data = {
-            "date_from": query["date_from"],
-            "date_to": query["date_to"],
-            "pdv": pdv.pk if pdv else None,
-            **report,
-        }
-        return Response(SalesReportSerializer(data).data)
+        arguments, heading = self._sales_query()
+        report = selectors.sales_summary(**arguments)
+        return Response(SalesReportSerializer({**heading, **report}).data)
 
     @extend_schema(parameters=PERIOD_PARAMETERS, responses=TaxReportSerializer)
     @action(detail=False, methods=["get"])
@@ -224,19 +221,12 @@ class ReportViewSet(TenantViewSet):
     def products(self, request):
         """What sold and what it earned, per variant, best sellers first: quantity sold less
         returned, net sales before tax, the cost of the goods that left and the margin."""
-        query = self._query(SalesQuerySerializer)
-        pdv = query.get("pdv")
-        rows, totals = selectors.products_sold(
-            date_from=query["date_from"],
-            date_to=query["date_to"],
-            pdv_id=pdv.pk if pdv else None,
-        )
+        arguments, heading = self._sales_query()
+        rows, totals = selectors.products_sold(**arguments)
         page = self.paginate_queryset(rows)
         response = self.get_paginated_response(ProductSoldSerializer(page, many=True).data)
         response.data = {
-            "date_from": query["date_from"],
-            "date_to": query["date_to"],
-            "pdv": pdv.pk if pdv else None,
+            **heading,
             "totals": ProductTotalsSerializer(totals).data,
             **response.data,
         }
@@ -250,18 +240,7 @@ class ReportViewSet(TenantViewSet):
         """Sales per seller and their commission: the period's invoices before tax less the
         period's credit notes (on their own date, against their invoice's seller), and the net
         at each seller's rate."""
-        query = self._query(SalesQuerySerializer)
-        pdv = query.get("pdv")
-        rows, totals = selectors.sales_by_seller(
-            date_from=query["date_from"],
-            date_to=query["date_to"],
-            pdv_id=pdv.pk if pdv else None,
-        )
-        data = {
-            "date_from": query["date_from"],
-            "date_to": query["date_to"],
-            "pdv": pdv.pk if pdv else None,
-            "sellers": rows,
-            "totals": totals,
-        }
+        arguments, heading = self._sales_query()
+        rows, totals = selectors.sales_by_seller(**arguments)
+        data = {**heading, "sellers": rows, "totals": totals}
         return Response(SellersReportSerializer(data).data)
