@@ -1,7 +1,8 @@
 """The company's own page ("Empresa" in the managers' menu): its data, printed on invoices and
-receipts, its counter rules, and its logo. Here, above `accounts`, because the logo is a file. `company_update` as `PATCH companies/current/`;
-the logo sent from the browser straight to storage (files.page_uploads) and set with
-`company_logo_set`, as `PUT companies/current/logo`; removed with `company_logo_remove`."""
+receipts, and its counter rules (`company_update`, as `PATCH companies/current/`); and its logo,
+sent from the browser straight to storage (files.page_uploads), set with `company_logo_set`, as
+`PUT companies/current/logo`, and removed with `company_logo_remove`. It lives here, above
+`accounts`, because the logo is a file."""
 
 from __future__ import annotations
 
