@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -39,10 +39,8 @@ def _modules(request, action: str) -> list[str]:
 
 
 def _file_or_404(request, pk) -> FileObject:
-    file = FileObject.objects.filter(pk=pk, module__in=_modules(request, "read")).first()
-    if file is None:  # another company's, or of a module the role does not read
-        raise Http404
-    return file
+    """Another company's file, or one of a module the role does not read: 404."""
+    return get_object_or_404(FileObject, pk=pk, module__in=_modules(request, "read"))
 
 
 @require_GET

@@ -8,8 +8,7 @@ there, and posts the file's id here, which checks it (`file_upload_confirm`) and
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,26 +22,12 @@ from products.models import Product, ProductImage
 IMAGE_SCOPE = "page product-image"
 
 
-def _product_or_404(pk) -> Product:
-    product = Product.objects.filter(pk=pk).first()
-    if product is None:  # another company's too
-        raise Http404
-    return product
-
-
-def _image_or_404(pk) -> ProductImage:
-    image = ProductImage.objects.filter(pk=pk).first()
-    if image is None:
-        raise Http404
-    return image
-
-
 @require_GET
 @tenant_page("catalog", "read")
 def product_images_view(request, pk):
     """The product's images in their order, the main one first marked, each shown by its
     thumbnail once made (the original until then) through a short-lived signed URL."""
-    product = _product_or_404(pk)
+    product = get_object_or_404(Product, pk=pk)
     images = list(
         ProductImage.objects.filter(product=product)
         .select_related("file", "thumbnail")
@@ -68,7 +53,7 @@ def product_images_view(request, pk):
 def product_image_upload_start_view(request, pk):
     """JSON for the page's script: where to send the file (`file_upload_start`), or the
     refusal's message (a type or size the products module does not take, storage down)."""
-    _product_or_404(pk)
+    get_object_or_404(Product, pk=pk)
     return upload_start_response(request, "products")
 
 
@@ -78,7 +63,7 @@ def product_image_attach_view(request, pk):
     """The uploaded file checked and attached (the first image is the main one), once per
     file: a resent form finds the image the first made. A file of another company, one never
     sent or one whose content is not what was declared is refused with a message."""
-    product = _product_or_404(pk)
+    product = get_object_or_404(Product, pk=pk)
     return use_upload(
         request,
         modules=("products",),
@@ -99,7 +84,7 @@ def product_image_attach_view(request, pk):
 @tenant_page("catalog", "write")
 def product_image_main_view(request, pk):
     """The image made the product's main one (`product_image_update`), shown on the lists."""
-    image = _image_or_404(pk)
+    image = get_object_or_404(ProductImage, pk=pk)
     try:
         run_service(product_services.product_image_update, image=image, data={"is_main": True})
     except ServiceError as error:
@@ -114,7 +99,7 @@ def product_image_main_view(request, pk):
 def product_image_delete_view(request, pk):
     """The image removed with its thumbnail and stored objects (`product_image_remove`); the
     next one becomes the main one."""
-    image = _image_or_404(pk)
+    image = get_object_or_404(ProductImage, pk=pk)
     back = redirect("pages:product-images", pk=image.product_id)
     return delete_page(
         request,

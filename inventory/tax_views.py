@@ -9,8 +9,7 @@ import uuid
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -87,13 +86,6 @@ def tax_list_view(request):
     )
 
 
-def _row_or_404(model, pk):
-    row = model.objects.filter(pk=pk).first()
-    if row is None:  # another company's too
-        raise Http404
-    return row
-
-
 def _edit_page(request, row, form, service, argument: str, data, texts: dict):
     """A tax's or unit's edit page: `service(<argument>=row, data=…)`, then the list; a refusal
     on the form, nothing written."""
@@ -124,7 +116,7 @@ def _edit_page(request, row, form, service, argument: str, data, texts: dict):
 def tax_edit_view(request, pk):
     """A tax's name, kind, treatment, rate and state (`tax_update`). Documents keep the rates
     they were issued with; the shelf price of the products that carry it follows the new rate."""
-    tax = _row_or_404(Tax, pk)
+    tax = get_object_or_404(Tax, pk=pk)
     initial = {
         "name": tax.name,
         "kind": tax.kind,
@@ -150,7 +142,7 @@ def tax_edit_view(request, pk):
 @tenant_page("catalog", "write")
 def unit_edit_view(request, pk):
     """A unit's code, name, DIAN code and whether it is sold in fractions (`unit_update`)."""
-    unit = _row_or_404(Unit, pk)
+    unit = get_object_or_404(Unit, pk=pk)
     initial = {
         "code": unit.code,
         "name": unit.name,
@@ -174,7 +166,7 @@ def unit_edit_view(request, pk):
 @tenant_page("catalog", "write")
 def tax_delete_view(request, pk):
     """A tax deleted (`tax_delete`): not one that products carry (deactivated instead)."""
-    tax = _row_or_404(Tax, pk)
+    tax = get_object_or_404(Tax, pk=pk)
     return delete_page(
         request,
         product_services.tax_delete,
@@ -189,7 +181,7 @@ def tax_delete_view(request, pk):
 @tenant_page("catalog", "write")
 def unit_delete_view(request, pk):
     """A unit deleted (`unit_delete`): not one that products use."""
-    unit = _row_or_404(Unit, pk)
+    unit = get_object_or_404(Unit, pk=pk)
     return delete_page(
         request,
         product_services.unit_delete,

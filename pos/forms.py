@@ -25,8 +25,7 @@ def active_members(*, also=None):
 
 
 def member_label(user) -> str:
-    name = f"{user.first_name} {user.last_name}".strip()
-    return f"{name} ({user.email})" if name else user.email
+    return user.email if user.full_name == user.email else f"{user.full_name} ({user.email})"
 
 
 class MemberChoiceField(forms.ModelChoiceField):

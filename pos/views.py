@@ -10,8 +10,7 @@ import uuid
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -47,10 +46,7 @@ def _pdvs_with_registers():
 
 
 def _pdv_or_404(pk) -> PDV:
-    pdv = _pdvs_with_registers().filter(pk=pk).first()
-    if pdv is None:  # another company's too
-        raise Http404
-    return pdv
+    return get_object_or_404(_pdvs_with_registers(), pk=pk)  # another company's too
 
 
 @require_http_methods(["GET", "POST"])
@@ -189,19 +185,12 @@ def cash_register_create_view(request, pk):
     return _pdv_page(request, pdv, form=editing, register_form=form, status=400)
 
 
-def _register_or_404(pk) -> CashRegister:
-    register = CashRegister.objects.filter(pk=pk).first()
-    if register is None:  # another company's too
-        raise Http404
-    return register
-
-
 @require_POST
 @tenant_page("cash_registers", "write")
 def cash_register_update_view(request, pk):
     """A register renamed, or (de)activated (`cash_register_update`: not while a shift is open
     on it); a refusal as a message, nothing written."""
-    register = _register_or_404(pk)
+    register = get_object_or_404(CashRegister, pk=pk)
     form = CashRegisterEditForm(request.POST, prefix=str(register.pk))
     if not form.is_valid():
         for name, errors in form.errors.items():
@@ -220,7 +209,7 @@ def cash_register_update_view(request, pk):
 @tenant_page("cash_registers", "write")
 def cash_register_delete_view(request, pk):
     """A register deleted (`cash_register_delete`): not one that has had shifts."""
-    register = _register_or_404(pk)
+    register = get_object_or_404(CashRegister, pk=pk)
     back = redirect("pages:pdv", pk=register.pdv_id)
     return delete_page(
         request,
@@ -268,19 +257,12 @@ def seller_list_view(request):
     )
 
 
-def _seller_or_404(pk) -> Seller:
-    seller = Seller.objects.filter(pk=pk).first()
-    if seller is None:  # another company's too
-        raise Http404
-    return seller
-
-
 @require_http_methods(["GET", "POST"])
 @tenant_page("sellers", "write")
 def seller_edit_view(request, pk):
     """A seller's details (`seller_update`); a member already linked to another seller comes
     back on the form, nothing written."""
-    seller = _seller_or_404(pk)
+    seller = get_object_or_404(Seller, pk=pk)
     form = SellerForm(request.POST or None, instance=seller, editing=True)
     if request.method == "POST" and form.is_valid():
         try:
@@ -303,7 +285,7 @@ def seller_edit_view(request, pk):
 @tenant_page("sellers", "write")
 def seller_delete_view(request, pk):
     """A seller deleted (`seller_delete`): not one named on documents (deactivated instead)."""
-    seller = _seller_or_404(pk)
+    seller = get_object_or_404(Seller, pk=pk)
     return delete_page(
         request,
         services.seller_delete,
