@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from .api.renderers import ORJSONRenderer
 from .db import insert_values, prepared_for_save
 from .exceptions import Conflict, ValidationFailed
 from .models import IdempotencyRecord
@@ -137,8 +137,8 @@ def _answer_json(request, response) -> bytes | None:
     if data is None:
         return None
     negotiated = getattr(request, "accepted_renderer", None)
-    if type(negotiated) is not JSONRenderer:  # the browsable API in DEBUG: stored as JSON
-        return JSONRenderer().render(data, "application/json", {"request": request})
+    if type(negotiated) is not ORJSONRenderer:  # the browsable API in DEBUG: stored as JSON
+        return ORJSONRenderer().render(data, "application/json", {"request": request})
     rendered = negotiated.render(data, request.accepted_media_type, {"request": request})
     response.content = rendered  # a rendered response is not rendered again
     response["Content-Type"] = response.content_type or negotiated.media_type

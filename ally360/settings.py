@@ -314,7 +314,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "ally360.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["ally360.api.throttling.TenantRateThrottle"],
     "EXCEPTION_HANDLER": "ally360.api.errors.exception_handler",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["ally360.api.renderers.ORJSONRenderer"],
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -107,6 +107,70 @@ def test_the_row_renderer_refuses_fields_it_cannot_render_like_the_serializer():
     assert [name for name, *_ in RowRenderer(accepted).plan] == ["id", "customer"]
 
 
+def test_the_row_renderer_formats_dates_and_ids_as_drf_in_any_time_zone():
+    """UUIDs, dates and date-times are formatted by the renderer itself, with the time zone
+    read once per page: the answer must stay DRF's in Bogotá, in UTC ("Z") and in a zone with
+    summer time, with and without microseconds; a field with its own format or zone, and a
+    naive value, keep DRF's own path."""
+    import datetime as dt
+    import uuid
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from ally360.api.serializers import RowRenderer
+    from invoices.models import Invoice
+
+    class Probe(ModelSerializer):
+        as_text = serializers.DateTimeField(source="updated_at", format="%d/%m/%Y %H:%M")
+        in_madrid = serializers.DateTimeField(
+            source="issued_at", default_timezone=zoneinfo.ZoneInfo("Europe/Madrid")
+        )
+
+        class Meta:
+            model = Invoice
+            fields = ["id", "issue_date", "created_at", "as_text", "in_madrid"]
+
+    renderer = RowRenderer(Probe())
+    kinds = {name: kind for name, _source, kind, _field in renderer.plan}
+    assert kinds == {
+        "id": "str",
+        "issue_date": "iso",
+        "created_at": "datetime",
+        "as_text": "value",
+        "in_madrid": "value",
+    }
+    utc = dt.UTC
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "issue_date": dt.date(2026, 3, 29),
+            "created_at": moment,
+            "updated_at": moment,
+            "issued_at": moment,
+        }
+        for moment in (
+            dt.datetime(2026, 3, 29, 0, 30, tzinfo=utc),
+            dt.datetime(2026, 7, 1, 23, 59, 59, 123456, tzinfo=utc),
+            dt.datetime(2026, 12, 31, 12, 0, 0, 1, tzinfo=utc),
+        )
+    ]
+    rows.append({**rows[0], "created_at": dt.datetime(2026, 5, 1, 8, 0)})  # naive
+    for zone in ("America/Bogota", "UTC", "Europe/Madrid", "Asia/Kolkata"):
+        with timezone.override(zoneinfo.ZoneInfo(zone)):
+            expected = [Probe().to_representation(_Row(row)) for row in rows]
+            assert renderer.render(rows) == expected, zone
+    with timezone.override(zoneinfo.ZoneInfo("UTC")):
+        assert renderer.render(rows[:1])[0]["created_at"] == "2026-03-29T00:30:00Z"
+
+
+class _Row:
+    """A row read as attributes, as DRF reads a model instance."""
+
+    def __init__(self, values):
+        self.__dict__.update(values)
+
+
 @pytest.mark.django_db
 def test_a_model_is_rendered_as_drf_renders_it(company_a):
     """The bases render a model instance with one `getattr` per plain field

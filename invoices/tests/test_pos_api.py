@@ -3,8 +3,8 @@
 from decimal import Decimal
 
 import pytest
-from rest_framework.renderers import JSONRenderer
 
+from ally360.api.renderers import ORJSONRenderer
 from ally360.models import IdempotencyRecord
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
@@ -683,7 +683,7 @@ def test_idempotent_pos_sale(seller_a, shop_a, company_a):
     # The first answer is rendered once, before it is stored: DRF's own rendering of its data,
     # and what the retry gets back.
     assert first["Content-Type"] == retry["Content-Type"] == "application/json"
-    assert first.content == JSONRenderer().render(first.data)
+    assert first.content == ORJSONRenderer().render(first.data)
     assert retry.json() == first.json()
     with tenant_context(company_a):
         stored = IdempotencyRecord.objects.get(key="ticket-77")
@@ -718,7 +718,7 @@ def test_an_idempotent_answer_is_rendered_once_and_stored_as_rendered(
 
         return call
 
-    monkeypatch.setattr(JSONRenderer, "render", spy(JSONRenderer.render, rendered))
+    monkeypatch.setattr(ORJSONRenderer, "render", spy(ORJSONRenderer.render, rendered))
     monkeypatch.setattr(DjangoJSONEncoder, "encode", spy(DjangoJSONEncoder.encode, encoded_again))
     body = {
         "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
