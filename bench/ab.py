@@ -45,6 +45,8 @@ def run_side(root: Path, args, output: Path) -> dict:
         "--duration",
         str(args.duration),
         "--no-pgbench",
+        "--client",
+        args.client,
         "--output",
         str(output),
     ]
@@ -88,6 +90,7 @@ def main() -> None:
     parser.add_argument("--scenarios", nargs="+", default=["pos_sale", "invoice_list_first"])
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8])
     parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--client", choices=["asyncio", "wrk"], default="asyncio")
     parser.add_argument("--output", default=str(RESULTS / "ab.json"))
     args = parser.parse_args()
 
