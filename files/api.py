@@ -30,7 +30,12 @@ class FileSerializer(ModelSerializer):
 class UploadRequestSerializer(Serializer):
     module = serializers.ChoiceField(choices=sorted(services.MODULE_RULES))
     name = serializers.CharField(max_length=255)
-    content_type = serializers.CharField(max_length=120)
+    content_type = serializers.CharField(
+        max_length=120,
+        allow_blank=True,
+        help_text="The file's MIME type; empty when unknown. A name ending in .csv makes it "
+        "text/csv whatever it says (Windows calls CSV files application/vnd.ms-excel).",
+    )
     size = serializers.IntegerField(min_value=1, help_text="Bytes.")
 
 

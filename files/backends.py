@@ -214,7 +214,9 @@ class LocalBackend:
         data = signing.loads(token, salt=UPLOAD_SALT, max_age=settings.FILE_UPLOAD_EXPIRY)
         if uploaded.size > data["m"] or uploaded.size < 1:
             raise ValueError("size outside the allowed range")
-        self.save(data["k"], uploaded.read(), uploaded.content_type or data["t"])
+        # Stored as the signed type, as S3 stores the signed form's Content-Type field and not
+        # the type the browser gave the file (Windows calls a .csv file an Excel file).
+        self.save(data["k"], uploaded.read(), data["t"])
 
     def promote(self, source: str, target: str) -> bool:
         """Move an uploaded object to its final key; False when nothing was uploaded."""

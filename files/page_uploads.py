@@ -21,7 +21,8 @@ class UploadStartForm(forms.Form):
     """What the browser declares of the file it is about to send."""
 
     name = forms.CharField(max_length=255)
-    content_type = forms.CharField(max_length=120, required=False, empty_value="unknown")
+    # Empty when the browser does not know the type (the service decides by the name).
+    content_type = forms.CharField(max_length=120, required=False)
     size = forms.IntegerField(min_value=1)
 
 

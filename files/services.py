@@ -30,6 +30,17 @@ MB = 1024 * 1024
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCUMENT_TYPES = {"application/pdf", "application/xml", "text/xml", "text/csv", XLSX}
+# What browsers and systems call a .csv file: Windows names it after the program that opens it
+# (Excel), others after older CSV types or none at all.
+CSV_LABELS = {
+    "",
+    "application/vnd.ms-excel",
+    "application/csv",
+    "application/x-csv",
+    "text/comma-separated-values",
+    "text/x-csv",
+    "text/plain",
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,15 @@ def object_key(module: str, when: datetime | None = None) -> str:
     )
 
 
+def declared_type(name: str, content_type: str) -> str:
+    """The type a file is taken as: a .csv file is CSV whatever label the sender gave it (its
+    content is still checked on confirmation: text, no binary)."""
+    content_type = content_type.strip().lower()
+    if content_type in CSV_LABELS and name.strip().lower().endswith(".csv"):
+        return "text/csv"
+    return content_type
+
+
 def _check_declared(module: str, content_type: str, size: int) -> ModuleRule:
     rule = MODULE_RULES.get(module)
     if rule is None:
@@ -82,10 +102,11 @@ def _check_declared(module: str, content_type: str, size: int) -> ModuleRule:
         }
         raise ValidationFailed(message, fields={"module": [message]})
     if content_type not in rule.types:
-        message = _("%(type)s is not accepted here. Accepted: %(types)s.") % {
-            "type": content_type,
-            "types": ", ".join(sorted(rule.types)),
-        }
+        accepted = {"type": content_type, "types": ", ".join(sorted(rule.types))}
+        if content_type:
+            message = _("%(type)s is not accepted here. Accepted: %(types)s.") % accepted
+        else:
+            message = _("The file's type is not known. Accepted: %(types)s.") % accepted
         raise ValidationFailed(message, code="type_not_allowed", fields={"content_type": [message]})
     if not 1 <= size <= rule.max_size:
         message = _("The size must be between 1 byte and %(max)s MB.") % {
@@ -114,6 +135,7 @@ def file_upload_start(
     *, module: str, name: str, content_type: str, size: int, user, role: str, base_url: str
 ) -> UploadStart:
     """Register a pending file and sign a direct upload for its staging key (15 minutes)."""
+    content_type = declared_type(name, content_type)
     rule = _check_declared(module, content_type, size)
     _require_module_write(role, module)
     try:
@@ -347,7 +369,14 @@ def file_read(*, file: FileObject) -> bytes:
 def require_ready(
     file: FileObject, *, module: str, types: set[str] | None = None, field: str = "file"
 ) -> FileObject:
-    """A file another app wants to use: confirmed, of the right module and type."""
+    """A file another app is about to use, confirmed and of the right module and type: locked
+    and read again, in the caller's transaction. A delete (`file_delete_unused`, `file_delete`)
+    takes the same lock, so it either ends first and the file is refused here, or waits for the
+    caller and then finds the file in use."""
+    file = FileObject.objects.select_for_update().get(pk=file.pk)
+    if file.status == FileObject.Status.DELETED:
+        message = _("This file was deleted.")
+        raise ValidationFailed(message, fields={field: [message]})
     if file.status != FileObject.Status.READY:
         message = _("Confirm the upload first.")
         raise ValidationFailed(message, fields={field: [message]})
@@ -442,9 +471,9 @@ def company_logo() -> FileObject | None:
 
 @transaction.atomic
 def company_logo_set(*, file: FileObject) -> FileObject:
-    require_ready(file, module="company", types=IMAGE_TYPES)
     # Two logos set at once would both find the same previous one and leave two.
     serialize_in_tenant("company_logo")
+    file = require_ready(file, module="company", types=IMAGE_TYPES)
     previous = company_logo()
     file.purpose = "logo"
     file.save(update_fields=["purpose", "updated_at"])

@@ -758,12 +758,13 @@ def product_image_attach(
 
     ensure_tenant(product, field="product")
     ensure_tenant(file, field="file")
-    require_ready(file, module="products", types=IMAGE_TYPES)
+    _lock_product(product.pk)  # serialize main switching; the product before its file
+    # Locked: a delete of the file waits, and so does another product attaching it.
+    file = require_ready(file, module="products", types=IMAGE_TYPES)
     # A file is one image's: attached, or made as one's thumbnail (removing that image deletes
     # its thumbnail).
     if ProductImage.objects.filter(Q(file=file) | Q(thumbnail=file)).exists():
         raise Conflict(_("This file is already attached to a product."), code="duplicate")
-    _lock_product(product.pk)  # serialize main switching
     existing = ProductImage.objects.filter(product=product)
     if position is None:
         position = existing.count()

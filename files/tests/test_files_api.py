@@ -352,3 +352,65 @@ def test_s3_disguised_type_foreign_ids_download_name_and_expiry(
     assert "precios.png" in fetched.headers["Content-Disposition"]
     with tenant_context(company_a):
         assert FileObject.objects.get(pk=file_id).status == "ready"
+
+
+@pytest.mark.parametrize("label", ["application/vnd.ms-excel", "", "text/plain", "Text/CSV"])
+def test_a_csv_file_is_csv_whatever_the_browser_calls_it(owner_a, company_a, label):
+    """Windows browsers label a .csv file `application/vnd.ms-excel`; others send no type or
+    plain text. A file named .csv is taken as CSV, stored as CSV, and still checked as text."""
+    content = "fecha;descripción;total\n2026-12-07;Arroz;15000\n".encode()
+    started = request_upload(
+        owner_a, content, module="documents", name="Ventas.CSV", content_type=label
+    )
+    assert started.status_code == 201, started.json()
+    assert started.json()["file"]["content_type"] == "text/csv"
+    local_put(started.json()["upload"], content, content_type=label or "application/octet-stream")
+    confirmed = owner_a.post(f"/api/v1/files/{started.json()['file']['id']}/confirm")
+    assert confirmed.status_code == 200, confirmed.json()
+    assert confirmed.json()["content_type"] == "text/csv"
+
+
+def test_only_a_csv_name_makes_an_excel_label_csv(owner_a, company_a):
+    """An old Excel workbook (.xls) is still refused, and binary content named .csv fails its
+    check on confirmation and is deleted."""
+    refused = request_upload(
+        owner_a,
+        b"x",
+        module="documents",
+        name="ventas.xls",
+        content_type="application/vnd.ms-excel",
+    )
+    assert refused.status_code == 400 and error_code(refused) == "type_not_allowed"
+    untyped = request_upload(owner_a, b"x", module="documents", name="notas", content_type="")
+    assert untyped.status_code == 400 and error_code(untyped) == "type_not_allowed"
+    assert untyped.json()["error"]["message"].startswith("No se conoce el tipo del archivo.")
+    binary = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00"  # an .xls file renamed .csv
+    started = request_upload(
+        owner_a,
+        binary,
+        module="documents",
+        name="ventas.csv",
+        content_type="application/vnd.ms-excel",
+    ).json()
+    local_put(started["upload"], binary, content_type="application/vnd.ms-excel")
+    mismatch = owner_a.post(f"/api/v1/files/{started['file']['id']}/confirm")
+    assert mismatch.status_code == 400 and error_code(mismatch) == "upload_mismatch"
+    with tenant_context(company_a):
+        assert backend().info(FileObject.objects.get(pk=started["file"]["id"]).key) is None
+
+
+def test_s3_stores_a_csv_labelled_as_excel_as_csv(owner_a, company_a, s3_storage):
+    content = b"producto,cantidad\nArroz,3\n"
+    started = request_upload(
+        owner_a,
+        content,
+        module="documents",
+        name="inventario.csv",
+        content_type="application/vnd.ms-excel",
+    ).json()
+    assert s3_put(started["upload"], content, "application/vnd.ms-excel").status_code in (200, 204)
+    confirmed = owner_a.post(f"/api/v1/files/{started['file']['id']}/confirm")
+    assert confirmed.status_code == 200, confirmed.json()
+    with tenant_context(company_a):
+        key = FileObject.objects.get(pk=started["file"]["id"]).key
+    assert backend().info(key).content_type == "text/csv"

@@ -442,3 +442,94 @@ def test_an_image_made_main_from_a_stale_read_leaves_one_main(owner_a, company_a
             ProductImage.objects.filter(product=product, is_main=True).values_list("pk", flat=True)
         )
     assert [str(pk) for pk in mains] == [first["id"]]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_file_deleted_while_it_is_attached_is_either_attached_or_deleted(
+    company_a, make_product, monkeypatch
+):
+    """The attach read the file as ready before the delete ran; the delete found it unused and
+    deleted it; the attach then made an image of a deleted file. The attach now locks the file
+    and reads it again, so the delete waits and finds it in use (409), or went first and the
+    attach is refused: never both."""
+    import time
+
+    from accounts.models import Membership
+    from ally360.roles import Role
+    from conftest import client_for
+    from inventory.tests.test_stock_concurrency import run_in_threads
+    from products import services as product_services
+
+    owner = Membership.objects.get(company=company_a, role=Role.OWNER).user
+    clients = [client_for(owner, company_a), client_for(owner, company_a)]
+    product = make_product(company_a)
+    file_id = uploaded(clients[0])
+    check = product_services.require_ready
+
+    def check_slowly(*args, **kwargs):
+        time.sleep(0.5)  # the delete runs meanwhile
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(product_services, "require_ready", check_slowly)
+
+    def attach_or_delete(index):
+        if index == 0:
+            url = f"/api/v1/products/{product.id}/images"
+            return clients[0].post(url, {"file": file_id}, format="json").status_code
+        time.sleep(0.2)  # the attach has read the file by now
+        return clients[1].delete(f"/api/v1/files/{file_id}/").status_code
+
+    results, errors = run_in_threads(2, attach_or_delete)
+    assert errors == {}, errors
+    with tenant_context(company_a):
+        file = FileObject.objects.get(pk=file_id)
+        images = list(ProductImage.objects.filter(file_id=file_id))
+    if images:
+        assert results == {0: 201, 1: 409} and file.status == FileObject.Status.READY
+    else:
+        assert results == {0: 400, 1: 204} and file.status == FileObject.Status.DELETED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_logo_deleted_while_it_is_set_leaves_the_old_logo(company_a, monkeypatch):
+    """Setting a logo read the new file as ready; a delete of that file ran meanwhile; the
+    set then deleted the old logo for a file already gone, leaving none. The set now locks the
+    file: the delete waits and finds it in use (it is the logo by then)."""
+    import time
+
+    from accounts.models import Membership
+    from ally360.roles import Role
+    from conftest import client_for
+    from files import services as file_services
+    from inventory.tests.test_stock_concurrency import run_in_threads
+
+    owner = Membership.objects.get(company=company_a, role=Role.OWNER).user
+    clients = [client_for(owner, company_a), client_for(owner, company_a)]
+    old, new = (uploaded(clients[0], module="company", name=f"{n}.png") for n in ("old", "new"))
+    url = "/api/v1/companies/current/logo"
+    assert clients[0].put(url, {"file": old}, format="json").status_code == 200
+    check = file_services.require_ready
+
+    def check_slowly(*args, **kwargs):
+        time.sleep(0.5)
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(file_services, "require_ready", check_slowly)
+
+    def set_or_delete(index):
+        if index == 0:
+            return clients[0].put(url, {"file": new}, format="json").status_code
+        time.sleep(0.2)
+        return clients[1].delete(f"/api/v1/files/{new}/").status_code
+
+    results, errors = run_in_threads(2, set_or_delete)
+    assert errors == {}, errors
+    with tenant_context(company_a):
+        logo = file_services.company_logo()
+    assert logo is not None
+    if results == {0: 200, 1: 409}:
+        assert str(logo.pk) == new
+    else:
+        assert results == {0: 400, 1: 204} and str(logo.pk) == old
