@@ -10,6 +10,7 @@ _OPTIONS = (
     orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 )
 _LINE_SEPARATORS = ("\u2028".encode(), "\u2029".encode())
+_drf_default = JSONEncoder().default
 
 
 class ORJSONRenderer(JSONRenderer):
@@ -30,6 +31,3 @@ class ORJSONRenderer(JSONRenderer):
             if separator in rendered:
                 rendered = rendered.replace(separator, separator.decode().encode("unicode_escape"))
         return rendered
-
-
-_drf_default = JSONEncoder().default

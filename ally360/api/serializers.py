@@ -418,15 +418,14 @@ class RowRenderer:
         kind = type(field)
         if kind is serializers.UUIDField and field.uuid_format == "hex_verbose":
             return cls._STR
-        iso = ISO_8601
         if (
             kind is serializers.DateField
-            and getattr(field, "format", api_settings.DATE_FORMAT) == iso
+            and getattr(field, "format", api_settings.DATE_FORMAT) == ISO_8601
         ):
             return cls._ISO
         if (
             kind is serializers.DateTimeField
-            and getattr(field, "format", api_settings.DATETIME_FORMAT) == iso
+            and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
             and not hasattr(field, "timezone")
             and settings.USE_TZ
         ):
