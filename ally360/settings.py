@@ -426,6 +426,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "files.tasks.purge_stale_uploads",
         "schedule": 60 * 60,
     },
+    "purge-superseded-pdfs": {
+        "task": "invoices.tasks.purge_superseded_pdfs",
+        "schedule": 60 * 60,
+    },
     "publish-pending-tasks": {
         "task": "ally360.tasks.publish_pending_tasks",
         "schedule": 30,

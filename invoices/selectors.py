@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import (
     Count,
     DecimalField,
+    Exists,
     F,
     Max,
     Min,
@@ -40,6 +41,22 @@ def invoice_list() -> QuerySet[Invoice]:
     # tables each carry their own row-level-security filter, the planner then underestimates the
     # rows and sorts the whole tenant instead of walking the (tenant, -created_at) index.
     return Invoice.objects.all()
+
+
+def superseded_pdfs(*, all_tenants: bool = False) -> QuerySet:
+    """Stored PDFs no invoice or credit note points to any more: a newer one replaced them
+    (kept while an e-mail waited to send them). `all_tenants` inside `cross_tenant()`."""
+    from files.models import FileObject
+
+    manager = "all_tenants" if all_tenants else "objects"
+    invoices, notes = getattr(Invoice, manager), getattr(CreditNote, manager)
+    return (
+        getattr(FileObject, manager)
+        .filter(module="invoices", purpose="pdf", status=FileObject.Status.READY)
+        .exclude(
+            Exists(invoices.filter(pdf=OuterRef("pk"))) | Exists(notes.filter(pdf=OuterRef("pk")))
+        )
+    )
 
 
 def invoice_detail() -> QuerySet[Invoice]:

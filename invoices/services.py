@@ -1823,6 +1823,23 @@ def document_pdf_generate(*, document: Invoice | CreditNote):
     return file
 
 
+def superseded_pdfs_purge() -> int:
+    """The current company's PDFs that a newer one replaced while an e-mail still waited to send
+    them (`document_pdf_generate` keeps those), deleted once no e-mail waits; how many. No
+    document can point to them again, and no e-mail can start to wait for them: an e-mail
+    attaches its document's current PDF, under the document's lock."""
+    from files.services import file_delete
+
+    from .selectors import superseded_pdfs
+
+    purged = 0
+    for file in superseded_pdfs():
+        if not email_waits_for(file.key):
+            file_delete(file=file)
+            purged += 1
+    return purged
+
+
 def document_pdf_request(*, document: Invoice | CreditNote):
     """The fresh PDF, or None after queuing its generation for when this transaction commits."""
     from .tasks import generate_document_pdf

@@ -1,8 +1,9 @@
 from celery import shared_task
 
+from ally360.tenancy import cross_tenant
 from files.backends import STORAGE_RETRY
 
-from . import services
+from . import selectors, services
 from .models import CreditNote, Invoice
 
 DOCUMENTS = {"invoice": Invoice, "credit_note": CreditNote}
@@ -24,3 +25,20 @@ def email_invoice(invoice_id: str, to: str, *, tenant_id: str, email_id: str | N
         return "gone"
     services.invoice_email(invoice=invoice, to=to, email_id=email_id)
     return "queued"
+
+
+@shared_task
+def purge_superseded_pdfs() -> int:
+    """Beat: one job per company holding a PDF that a newer one replaced while an e-mail waited
+    to send it (`services.superseded_pdfs_purge`)."""
+    with cross_tenant():
+        superseded = selectors.superseded_pdfs(all_tenants=True)
+        tenants = list(superseded.values_list("tenant_id", flat=True).distinct())
+    for tenant_id in tenants:
+        purge_superseded_pdfs_for_tenant.delay(tenant_id=str(tenant_id))
+    return len(tenants)
+
+
+@shared_task(tenant_required=True, **STORAGE_RETRY)
+def purge_superseded_pdfs_for_tenant(*, tenant_id: str) -> int:
+    return services.superseded_pdfs_purge()

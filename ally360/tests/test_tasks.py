@@ -82,3 +82,14 @@ def test_an_outbox_row_of_an_unknown_task_never_holds_back_the_rows_after_it(cap
     stuck = TaskOutbox.objects.get(pk=renamed.pk)
     assert stuck.attempts == 1 and "renamed_task" in stuck.last_error
     assert "renamed_task" in caplog.text
+
+
+def test_every_beat_entry_names_a_registered_task():
+    """A misspelt task in the beat schedule would never run, silently."""
+    from django.conf import settings
+
+    from ally360.celery import app
+
+    app.loader.import_default_modules()
+    for entry, schedule in settings.CELERY_BEAT_SCHEDULE.items():
+        assert schedule["task"] in app.tasks, entry

@@ -220,6 +220,8 @@ def test_an_invoice_e_mail_waiting_for_its_mail_server_keeps_its_pdf_when_a_new_
     from accounts.models import OutboundEmail
     from accounts.tasks import send_outbound_email
     from accounts.tests.test_email_worker import FlakySMTPBackend
+    from files.backends import backend
+    from invoices.tasks import purge_superseded_pdfs
 
     shop = make_shop(company_a)
     invoice = _issued_invoice(owner_a, shop)
@@ -247,11 +249,22 @@ def test_an_invoice_e_mail_waiting_for_its_mail_server_keeps_its_pdf_when_a_new_
         current = Invoice.objects.select_related("pdf").get(pk=invoice["id"]).pdf
         assert current.key != waiting_key  # a new PDF was made
         assert FileObject.objects.get(key=waiting_key).status == FileObject.Status.READY
+    assert purge_superseded_pdfs.apply().get() == 1  # the company has one: its job keeps it
+    with tenant_context(company_a):
+        assert FileObject.objects.get(key=waiting_key).status == FileObject.Status.READY
 
     FlakySMTPBackend.failures = 0  # the server is back: the sweeper's next attempt
     assert send_outbound_email.apply(args=[str(email.pk)]).get() == "sent"
     (message,) = mail.outbox
     assert message.attachments[0][1].startswith(b"%PDF-")
+
+    # Sent, it waits no more: the hourly job deletes it with its object; the current PDF stays.
+    assert purge_superseded_pdfs.apply().get() == 1
+    with tenant_context(company_a):
+        assert FileObject.objects.get(key=waiting_key).status == FileObject.Status.DELETED
+        assert FileObject.objects.get(pk=current.pk).status == FileObject.Status.READY
+    assert backend().info(waiting_key) is None and backend().info(current.key) is not None
+    assert purge_superseded_pdfs.apply().get() == 0
 
     # With no e-mail waiting for it, a superseded PDF is deleted as before.
     owner_a.post(
@@ -295,3 +308,32 @@ def test_the_invoice_pdf_adds_up_after_a_note_gave_money_back(owner_a, company_a
         text = _pdf_text(render_document_pdf(Invoice.objects.get(pk=invoice["id"])))
     assert "Devuelto 9.400,00" in text, text
     assert re.search(r"Retenciones\s+revertidas\s+2\.500,00", text), text  # the label may wrap
+
+
+def test_superseded_pdfs_are_purged_per_company_and_only_its_own(company_a, company_b):
+    """The beat finds the companies holding a PDF no document points to; each company's job
+    deletes its own and never another company's."""
+    from files.services import file_store
+    from invoices.tasks import purge_superseded_pdfs, purge_superseded_pdfs_for_tenant
+
+    def stored_pdf(company):
+        with tenant_context(company):
+            return file_store(
+                module="invoices",
+                purpose="pdf",
+                name="FV1.pdf",
+                content_type="application/pdf",
+                content=b"%PDF-1.4\n%%EOF\n",
+            ).pk
+
+    pdf_a, pdf_b = stored_pdf(company_a), stored_pdf(company_b)
+    assert (
+        purge_superseded_pdfs_for_tenant.apply(kwargs={"tenant_id": str(company_a.id)}).get() == 1
+    )
+    with tenant_context(company_a):
+        assert FileObject.objects.get(pk=pdf_a).status == FileObject.Status.DELETED
+    with tenant_context(company_b):
+        assert FileObject.objects.get(pk=pdf_b).status == FileObject.Status.READY
+    assert purge_superseded_pdfs.apply().get() == 1  # company B's, by its own job
+    with tenant_context(company_b):
+        assert FileObject.objects.get(pk=pdf_b).status == FileObject.Status.DELETED
