@@ -23,6 +23,7 @@ def purge_stale_uploads() -> int:
     with cross_tenant():
         tenants = list(
             FileObject.all_tenants.filter(stale | expired)
+            .order_by()  # the model's ordering would make DISTINCT one row per file
             .values_list("tenant_id", flat=True)
             .distinct()
         )

@@ -33,7 +33,7 @@ from ally360.documents import (
     line_objects,
     line_remainder,
 )
-from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
+from ally360.exceptions import Conflict, PermissionDeniedError, ServiceUnavailable, ValidationFailed
 from ally360.fiscal import uvt_value
 from ally360.models import Writes
 from ally360.money import ZERO, money, quantity_text
@@ -1827,7 +1827,10 @@ def superseded_pdfs_purge() -> int:
     """The current company's PDFs that a newer one replaced while an e-mail still waited to send
     them (`document_pdf_generate` keeps those), deleted once no e-mail waits; how many. No
     document can point to them again, and no e-mail can start to wait for them: an e-mail
-    attaches its document's current PDF, under the document's lock."""
+    attaches its document's current PDF, under the document's lock (`invoice_email` holds it
+    from the PDF's generation to the e-mail's insert). The store down raises
+    `StorageUnavailable`, which the job retries."""
+    from files.backends import StorageUnavailable
     from files.services import file_delete
 
     from .selectors import superseded_pdfs
@@ -1835,7 +1838,10 @@ def superseded_pdfs_purge() -> int:
     purged = 0
     for file in superseded_pdfs():
         if not email_waits_for(file.key):
-            file_delete(file=file)
+            try:
+                file_delete(file=file)
+            except ServiceUnavailable as exc:  # the store is down: the job's own retries
+                raise StorageUnavailable(str(exc)) from exc
             purged += 1
     return purged
 

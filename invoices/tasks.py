@@ -33,7 +33,8 @@ def purge_superseded_pdfs() -> int:
     to send it (`services.superseded_pdfs_purge`)."""
     with cross_tenant():
         superseded = selectors.superseded_pdfs(all_tenants=True)
-        tenants = list(superseded.values_list("tenant_id", flat=True).distinct())
+        # order_by(): the model's ordering would make DISTINCT one row per file, not company.
+        tenants = list(superseded.order_by().values_list("tenant_id", flat=True).distinct())
     for tenant_id in tenants:
         purge_superseded_pdfs_for_tenant.delay(tenant_id=str(tenant_id))
     return len(tenants)

@@ -18,9 +18,11 @@ class ORJSONRenderer(JSONRenderer):
     library's encoder was a twentieth of rendering an invoice page. What orjson does not know
     (decimals, lazy translations, querysets) goes through DRF's own encoder; an indented answer
     (`Accept: application/json; indent=4`) and what orjson refuses (an integer beyond 64 bits)
-    are rendered by DRF itself. One difference: a float NaN or infinity, which DRF refuses
-    (an error) and orjson writes as null; the API writes money and quantities as strings and
-    has no floats."""
+    are rendered by DRF itself. It differs only where the API writes nothing: floats (NaN
+    written as null instead of refused, 1e-05 as 0.00001), a dict subclass with its own
+    `items()` (a QueryDict), and keys or values DRF refuses (UUID or date keys, enums), which
+    orjson writes. Money and quantities are strings; a test compares every kind of value the
+    API writes, byte for byte."""
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None or self.get_indent(accepted_media_type, renderer_context or {}):

@@ -214,15 +214,18 @@ def test_the_beat_job_purges_stale_uploads_with_their_objects(owner_a, company_a
     content = png_bytes()
     stale = request_upload(owner_a, content).json()
     local_put(stale["upload"], content)
+    never_sent = request_upload(owner_a, content).json()
     fresh = request_upload(owner_a, content).json()
     with tenant_context(company_a):
-        FileObject.objects.filter(pk=stale["file"]["id"]).update(
-            created_at=timezone.now() - timedelta(hours=25)
-        )
+        for hours, upload in ((25, stale), (26, never_sent)):
+            FileObject.objects.filter(pk=upload["file"]["id"]).update(
+                created_at=timezone.now() - timedelta(hours=hours)
+            )
         key = FileObject.objects.get(pk=stale["file"]["id"]).key
-    assert purge_stale_uploads.delay().get() == 1
+    assert purge_stale_uploads.delay().get() == 1  # one job for the company's two
     with tenant_context(company_a):
         assert FileObject.objects.get(pk=stale["file"]["id"]).status == "deleted"
+        assert FileObject.objects.get(pk=never_sent["file"]["id"]).status == "deleted"
         assert FileObject.objects.get(pk=fresh["file"]["id"]).status == "pending"
     assert not storages["default"].exists(key)
 

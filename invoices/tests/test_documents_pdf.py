@@ -326,7 +326,7 @@ def test_superseded_pdfs_are_purged_per_company_and_only_its_own(company_a, comp
                 content=b"%PDF-1.4\n%%EOF\n",
             ).pk
 
-    pdf_a, pdf_b = stored_pdf(company_a), stored_pdf(company_b)
+    pdf_a, pdf_b, other_b = stored_pdf(company_a), stored_pdf(company_b), stored_pdf(company_b)
     assert (
         purge_superseded_pdfs_for_tenant.apply(kwargs={"tenant_id": str(company_a.id)}).get() == 1
     )
@@ -334,6 +334,32 @@ def test_superseded_pdfs_are_purged_per_company_and_only_its_own(company_a, comp
         assert FileObject.objects.get(pk=pdf_a).status == FileObject.Status.DELETED
     with tenant_context(company_b):
         assert FileObject.objects.get(pk=pdf_b).status == FileObject.Status.READY
-    assert purge_superseded_pdfs.apply().get() == 1  # company B's, by its own job
+    assert purge_superseded_pdfs.apply().get() == 1  # one job for company B's two
     with tenant_context(company_b):
-        assert FileObject.objects.get(pk=pdf_b).status == FileObject.Status.DELETED
+        assert FileObject.objects.filter(pk__in=[pdf_b, other_b], status="deleted").count() == 2
+
+
+def test_superseded_pdfs_stay_while_the_store_is_down_and_the_job_retries(company_a, monkeypatch):
+    """The store down is StorageUnavailable, which the job's STORAGE_RETRY retries (an API
+    error, ServiceUnavailable, would fail the job for the hour)."""
+    from files.backends import LocalBackend, StorageUnavailable
+    from files.services import file_store
+    from invoices.services import superseded_pdfs_purge
+
+    with tenant_context(company_a):
+        pdf = file_store(
+            module="invoices",
+            purpose="pdf",
+            name="FV1.pdf",
+            content_type="application/pdf",
+            content=b"%PDF-1.4\n%%EOF\n",
+        )
+
+    def down(self, key):
+        raise StorageUnavailable("connection refused")
+
+    monkeypatch.setattr(LocalBackend, "delete", down)
+    with tenant_context(company_a):
+        with pytest.raises(StorageUnavailable):
+            superseded_pdfs_purge()
+        assert FileObject.objects.get(pk=pdf.pk).status == FileObject.Status.READY
