@@ -292,13 +292,18 @@ class VoidForm(forms.Form):
     void_key = forms.UUIDField(widget=forms.HiddenInput)  # one void per form
 
 
+# A form sent again with other data, unless the page says what to open again.
+FORM_USED = _("This form was already used: open it again.")
+
+
 def form_once(
-    request, form, *, key: str, scope: str, act, used: str, done, again: str, fields=None
+    request, form, *, key: str, scope: str, act, done, again: str, used=FORM_USED, fields=None
 ):
     """`act() -> dict` (never empty) once per form (`once_per_form`, its `key` the form's hidden
     one): its result — the first request's when the form was sent before — after the success
-    message (`done % result`, or `done(result)`) or `again`; None with the service's refusal on
-    `form` (`fields` maps the service's field names to the form's), nothing written."""
+    message (`done % result`, or `done(result)`) or `again`, `used` when the form was sent
+    before with other data; None with the service's refusal on `form` (`fields` maps the
+    service's field names to the form's), nothing written."""
     try:
         result, first = once_per_form(request, key, scope, act, used=used)
     except ServiceError as error:

@@ -66,7 +66,6 @@ def tax_list_view(request):
             key=str(form.cleaned_data["key"]),
             scope=scope,
             act=create,
-            used=_("This form was already used: open it again."),
             done=done,
             again=_("It was already created."),
         ):

@@ -424,7 +424,6 @@ def price_list_list_view(request):
             key=str(form.cleaned_data["list_key"]),
             scope=PRICE_LIST_SCOPE,
             act=create,
-            used=_("This form was already used: open it again."),
             done=_("Price list %(name)s created."),
             again=_("This price list was already created."),
         )
@@ -530,7 +529,6 @@ def category_list_view(request):
             key=str(data["key"]),
             scope=scope,
             act=create,
-            used=_("This form was already used: open it again."),
             done=done,
             again=_("It was already created."),
         ):
@@ -856,7 +854,6 @@ def product_variants_view(request, pk):
                 key=f"{product.pk}:{data['variant_key']}",
                 scope=VARIANT_SCOPE,
                 act=add,
-                used=_("This form was already used: open it again."),
                 done=_("%(sku)s added at %(price)s."),
                 again=_("This variant was already added."),
                 fields={"price": "price_with_tax"},

@@ -22,6 +22,7 @@ from ally360.documents import PaymentMethod
 from ally360.exceptions import ServiceError, ValidationFailed
 from ally360.idempotency import once_per_form
 from ally360.pages import (
+    FORM_USED,
     amount,
     delete_page,
     form_once,
@@ -276,7 +277,7 @@ def pos_cash_view(request):
                 str(data["movement_key"]),
                 CASH_SCOPE,
                 move,
-                used=_("This form was already used: open it again."),
+                used=FORM_USED,
             )
         except ServiceError as error:
             if error.code == "not_enough_cash":  # the service's message, with money as shown
@@ -796,7 +797,6 @@ def numbering_create_view(request):
             key=str(form.cleaned_data["range_key"]),
             scope=NUMBERING_SCOPE,
             act=load,
-            used=_("This form was already used: open it again."),
             done=_("Resolution %(range)s loaded."),
             again=_("This resolution was already loaded."),
         ):

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ally360.exceptions import ServiceError
@@ -32,7 +31,6 @@ from .models import PDV, CashRegister, PDVAccess, Seller, Shift
 PDV_SCOPE = "page pdv"
 REGISTER_SCOPE = "page cash-register"
 SELLER_SCOPE = "page seller"
-USED = gettext_lazy("This form was already used: open it again.")
 
 
 def _pdvs_with_registers():
@@ -71,7 +69,6 @@ def pdv_list_view(request):
             key=str(form.cleaned_data["key"]),
             scope=PDV_SCOPE,
             act=create,
-            used=USED,
             done=_("Point of sale %(name)s created: add its cash registers and its numbering."),
             again=_("It was already created."),
         )
@@ -174,7 +171,6 @@ def cash_register_create_view(request, pk):
         act=lambda: {
             "name": services.cash_register_create(pdv=pdv, name=form.cleaned_data["name"]).name
         },
-        used=USED,
         done=_("Register %(name)s created."),
         again=_("It was already created."),
     ):
@@ -243,7 +239,6 @@ def seller_list_view(request):
             key=str(form.cleaned_data["key"]),
             scope=SELLER_SCOPE,
             act=create,
-            used=USED,
             done=_("Seller %(name)s created."),
             again=_("It was already created."),
         ):
