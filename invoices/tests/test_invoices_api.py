@@ -1222,6 +1222,46 @@ def test_the_flat_list_answers_what_the_list_serializer_renders(owner_a, shop_a,
     assert listed == json.loads(expected)
 
 
+def test_the_lists_customers_come_with_the_page_in_one_statement(owner_a, shop_a, company_a):
+    """The page's customers are read by a subquery in the page's statement (RelatedRowJSON),
+    as JSON: names that JSON must escape, a NIT with its check digit and a customer shared by
+    several invoices come out as ContactRefSerializer renders them, and the list reads no
+    second statement for them."""
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.renderers import JSONRenderer
+
+    from invoices.api import InvoiceListSerializer
+
+    names = ['Café "La 14" \\ Ñandú', "Tienda\tdoña Rosa 🛒", "José's <b>&</b>"]
+    customers = []
+    for number, name in zip(("800197268", "800191045", "901451481"), names, strict=True):
+        body = {"id_type": "31", "id_number": number, "name": name, "person_type": "legal"}
+        made = owner_a.post("/api/v1/contacts/", {**body, "is_customer": True}, format="json")
+        assert made.status_code == 201, made.json()
+        customers.append(made.json())
+    for customer in (*customers, customers[0]):
+        with tenant_context(company_a):
+            contact = Contact.objects.get(pk=customer["id"])
+        draft(owner_a, shop_a, customer=contact)
+
+    with CaptureQueriesContext(connection) as queries:
+        listed = owner_a.get(URL).json()["results"]
+    statements = [q["sql"] for q in queries.captured_queries]
+    reading_contacts = [sql for sql in statements if '"contacts_contact"' in sql]
+    assert len(reading_contacts) == 1, statements
+    assert 'FROM "invoices_invoice"' in reading_contacts[0]  # the page's own statement
+    with tenant_context(company_a):
+        invoices = Invoice.objects.order_by("-created_at")
+        expected = JSONRenderer().render(InvoiceListSerializer(invoices, many=True).data)
+    assert listed == json.loads(expected)
+    shown = {(c["name"], c["identification"]) for c in (i["customer"] for i in listed)}
+    assert ('Café "La 14" \\ Ñandú', "800197268-4") in shown
+    assert ("Tienda\tdoña Rosa 🛒", "800191045-1") in shown
+
+
 def test_the_payment_ledger_pages_newest_first_by_cursor(owner_a, shop_a):
     first, second = issued(owner_a, shop_a), issued(owner_a, shop_a)
     for invoice, amount, method in (
