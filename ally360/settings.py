@@ -111,12 +111,14 @@ MIDDLEWARE = [
     # Static files (Swagger UI's assets, the admin's CSS) straight from the app server, also with
     # DEBUG off; compressed and cached. Production has no separate static server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, CSRF, Django's authentication and messages: the pages' and the back-office's;
+    # the API (token authentication in DRF) skips them (ally360.middleware.PagesOnly).
+    "ally360.middleware.PagesSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "ally360.middleware.PagesCsrfViewMiddleware",
+    "ally360.middleware.PagesAuthenticationMiddleware",
+    "ally360.middleware.PagesMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ally360.middleware.TenantContextMiddleware",
     "ally360.middleware.CommitFailureMiddleware",

@@ -104,8 +104,10 @@ class RowListMixin:
 
 @functools.cache
 def _list_renderer(view_class, serializer_class) -> RowRenderer:
-    """One per list: building one deep-copies the serializer's fields (4 % of an invoice page),
-    and rendering keeps no state. So the list serializers render without a request context."""
+    """One per list for every request and company: building one deep-copies the serializer's
+    fields (4 % of an invoice page), and rendering keeps no state. So a list serializer here
+    renders without a context and must not read one (no role- or request-dependent fields),
+    and what the renderer keeps holds no queryset (scoped to the company it was made for)."""
     related = {source: selector() for source, selector in view_class.list_related.items()}
     if not all(isinstance(renderer, RowRenderer) for renderer in related.values()):
         # A queryset is scoped to the company current when it was made: never kept.
