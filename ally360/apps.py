@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.conf import settings
 from django.contrib.admin.apps import AdminConfig
 from django.db.backends.signals import connection_created
 
@@ -34,7 +33,9 @@ class CoreConfig(AppConfig):
         connection_created.connect(_install_tenant_guard, dispatch_uid="ally360-tenant-guard")
         connection_created.connect(_load_timestamps_in_c, dispatch_uid="ally360-timestamps")
 
-        if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
             from .db import cache_long_statements
 
             cache_long_statements()

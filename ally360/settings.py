@@ -162,6 +162,8 @@ def database_config(url: str | None) -> dict:
     # Every request runs in one transaction: the tenant's row-level-security setting is
     # transaction-local, and a failed request leaves nothing behind.
     config["ATOMIC_REQUESTS"] = True
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config["ENGINE"] = "ally360.postgresql"  # Django's, with a cheaper health check
     config["CONN_HEALTH_CHECKS"] = True
     # PgBouncer in transaction mode cannot hold server-side cursors across transactions.
     config["DISABLE_SERVER_SIDE_CURSORS"] = True

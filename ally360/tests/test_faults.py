@@ -82,6 +82,38 @@ def test_a_connection_killed_mid_request_answers_an_error_and_writes_nothing(
     assert again.status_code == 201 and again.json()["full_number"] == "FV1"
 
 
+def backend_query(dsn: str, pid: int) -> str | None:
+    """What the backend `pid` last ran, seen from another connection (None once it is gone)."""
+    with psycopg.connect(dsn, autocommit=True) as observer:
+        row = observer.execute(
+            "SELECT query FROM pg_stat_activity WHERE pid = %s", [pid]
+        ).fetchone()
+    return row[0] if row else None
+
+
+def test_the_health_check_costs_no_round_trip_and_replaces_a_dropped_connection():
+    """Before a request's first statement the idle connection is checked without a statement
+    (ally360.postgresql); one the server closed meanwhile (terminated, as by a restart) is
+    replaced, so the request does not fail."""
+    dsn = settings.TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 'before the check'")
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    assert connection.is_usable()
+    assert backend_query(dsn, pid) == "SELECT pg_backend_pid()"  # no SELECT 1 was sent
+
+    with psycopg.connect(dsn, autocommit=True) as killer:
+        killer.execute("SELECT pg_terminate_backend(%s)", [pid])
+    assert wait_for(lambda: backend_query(dsn, pid) is None)
+    assert not connection.is_usable()
+
+    connection.close_if_unusable_or_obsolete()  # what Django runs as a request starts
+    with connection.cursor() as cursor:  # the request's first statement: the check, then this
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
+
+
 class Broker:
     """A Redis server of our own to stop and start as the Celery broker."""
 
