@@ -406,13 +406,13 @@ class RowRenderer:
     instance, and DRF's per-field attribute lookup on every row costs more than formatting the
     value. Each field's own `to_representation` still formats it (decimal places, time zone,
     choices), so the answer is the serializer's, and the serializer stays the schema. Only plain
-    model fields, primary-key relations and nested serializers of a foreign key (read with one
-    query for the page, through the related model's tenant-scoped manager) are supported;
+    model fields, primary-key relations and nested serializers of a foreign key (read with the
+    page's statement, or one query for the page through the related model's tenant-scoped
+    manager) are supported;
     anything else is refused when the renderer is built, not silently rendered differently.
     `related` may give the queryset a nested foreign key is read from (by source name), e.g. one
-    that loads only the columns the nested serializer shows, or a RowRenderer that reads and
-    renders it as rows too; when all that RowRenderer reads besides the key is text, its columns
-    come with the page's own statement (`_inline_columns`) instead of a second query.
+    that loads only the columns the nested serializer shows, or a RowRenderer that renders it as
+    rows read with the page's own statement (`RelatedRowJSON`; text columns only).
     `handlers` render the fields the renderer cannot (method fields, nested lists) from the row,
     by field name, reading the columns named in `reads`; `omit` leaves fields out of the answer
     (costs a role may not see). `model` names the model of a plain `Serializer`.
@@ -529,23 +529,23 @@ class RowRenderer:
         return list(dict.fromkeys([*sources, *self.reads]))
 
     def _inline_columns(self, source) -> list[str] | None:
-        """The columns of a nested foreign key's RowRenderer, when all but its key are text:
-        they come as one JSON object of strings (exact both ways) from `RelatedRowJSON` in the
-        page's own statement. None: a second query reads them."""
+        """The columns a nested foreign key's RowRenderer reads besides the key, which must all
+        be text: they come as one JSON object of strings (exact both ways) from `RelatedRowJSON`
+        in the page's own statement. None when `related` gives no RowRenderer for it."""
         related = self.related.get(source)
         if not isinstance(related, RowRenderer):
             return None
         if _is_tenant_model(related.model) and not _is_tenant_model(self.model):
-            return None  # the subquery is scoped by the outer row's company
+            raise ImproperlyConfigured(f"{source}: the subquery is scoped by the row's company")
         pk = related.model._meta.pk.attname
         columns = [column for column in related.columns() if column != pk]
         for column in columns:
             try:
-                field = related.model._meta.get_field(column)
+                internal_type = related.model._meta.get_field(column).get_internal_type()
             except FieldDoesNotExist:
-                return None
-            if field.get_internal_type() not in ("CharField", "TextField"):
-                return None
+                internal_type = None
+            if internal_type not in ("CharField", "TextField"):
+                raise ImproperlyConfigured(f"{source}: {column!r} is not a text column")
         return columns
 
     @staticmethod
@@ -611,11 +611,6 @@ class RowRenderer:
             ]
             return dict(zip((row[pk] for row in found), related.render(found), strict=True))
         ids = {row[source] for row in rows} - {None}
-        if isinstance(related, RowRenderer):
-            # Rendered from rows too: no model instance for the page's customers or suppliers.
-            pk = related.model._meta.pk.attname
-            found = list(related.rows(related.model.objects.filter(pk__in=ids), pk))
-            return dict(zip((row[pk] for row in found), related.render(found), strict=True))
         if related is None:
             related = self.model._meta.get_field(source).related_model.objects.all()
         return {obj.pk: field.to_representation(obj) for obj in related.filter(pk__in=ids)}

@@ -105,6 +105,12 @@ def test_the_row_renderer_refuses_fields_it_cannot_render_like_the_serializer():
             RowRenderer(probe)
     accepted = serializer(Invoice, customer=ContactRefSerializer(read_only=True))
     assert [name for name, *_ in RowRenderer(accepted).plan] == ["id", "customer"]
+    # A nested RowRenderer is read in the page's statement as JSON: text columns only.
+    with_dates = RowRenderer(serializer(Contact, created_at=serializers.DateTimeField()))
+    with pytest.raises(ImproperlyConfigured, match="'created_at' is not a text column"):
+        RowRenderer(accepted, {"customer": with_dates})
+    names = RowRenderer(serializer(Contact, name=serializers.CharField()))
+    assert RowRenderer(accepted, {"customer": names}).inline == {"customer": ["name"]}
 
 
 def test_the_row_renderer_formats_dates_and_ids_as_drf_in_any_time_zone():
