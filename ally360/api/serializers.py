@@ -408,8 +408,8 @@ class RowRenderer:
     choices), so the answer is the serializer's, and the serializer stays the schema. Only plain
     model fields, primary-key relations and nested serializers of a foreign key (read with the
     page's statement, or one query for the page through the related model's tenant-scoped
-    manager) are supported;
-    anything else is refused when the renderer is built, not silently rendered differently.
+    manager) are supported; anything else is refused when the renderer is built, not silently
+    rendered differently.
     `related` may give the queryset a nested foreign key is read from (by source name), e.g. one
     that loads only the columns the nested serializer shows, or a RowRenderer that renders it as
     rows read with the page's own statement (`RelatedRowJSON`; text columns only).
