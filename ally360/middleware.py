@@ -15,8 +15,6 @@ from .tenancy import request_scope
 logger = logging.getLogger(__name__)
 
 FOREIGN_KEY_VIOLATION = "23503"
-
-
 API_PREFIX = "/api/"
 
 
@@ -106,7 +104,7 @@ class CommitFailureMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        api = request.path.startswith("/api/")
+        api = request.path.startswith(API_PREFIX)
         if not api and (storage := getattr(request, "_messages", None)) is not None:
             # The view's transaction rolled back: what a page queued as done ("Shift opened",
             # a sale's warnings) did not happen, and the next page must not say it did.
