@@ -29,10 +29,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return False
         pgconn = connection.pgconn
         try:
-            poll = select.poll()
-            poll.register(pgconn.socket, select.POLLIN)
             for _read in range(_MOST_READS):  # the message, then the end of the stream
-                if not poll.poll(0):
+                if not _readable(pgconn.socket):
                     break
                 pgconn.consume_input()
             else:
@@ -41,3 +39,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return False
         # As `SELECT 1` would: usable idle or in a transaction, not in a failed one.
         return pgconn.status == pq.ConnStatus.OK and pgconn.transaction_status in _USABLE
+
+
+def _readable(socket: int) -> bool:
+    """Whether the socket has something to read, without waiting."""
+    if hasattr(select, "poll"):
+        poll = select.poll()
+        poll.register(socket, select.POLLIN)
+        return bool(poll.poll(0))
+    return bool(select.select([socket], [], [], 0)[0])  # Windows has no poll()

@@ -91,10 +91,18 @@ def backend_query(dsn: str, pid: int) -> str | None:
     return row[0] if row else None
 
 
-def test_the_health_check_costs_no_round_trip_and_replaces_a_dropped_connection():
+@pytest.mark.parametrize("waiter", ["poll", "select"])
+def test_the_health_check_costs_no_round_trip_and_replaces_a_dropped_connection(
+    waiter, monkeypatch
+):
     """Before a request's first statement the idle connection is checked without a statement
     (ally360.postgresql); one the server closed meanwhile (terminated, as by a restart) is
-    replaced, so the request does not fail."""
+    replaced, so the request does not fail. With `poll()`, and with `select()` where the
+    platform has no `poll()`."""
+    import select
+
+    if waiter == "select":
+        monkeypatch.delattr(select, "poll")
     dsn = settings.TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]
     with connection.cursor() as cursor:
         cursor.execute("SELECT 'before the check'")
