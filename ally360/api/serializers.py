@@ -23,6 +23,7 @@ from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
 from ally360.documents import aging_bucket
+from ally360.models import TenantModel
 from ally360.money import MONEY
 
 
@@ -352,10 +353,6 @@ def _iso_datetime(value, zone) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _is_tenant_model(model) -> bool:
-    return any(field.name == "tenant" for field in model._meta.concrete_fields)
-
-
 class RelatedRowJSON(Func):
     """Columns of the row a foreign key points to, as the text of one JSON object, read by a
     correlated subquery in the outer statement: `(SELECT json_build_object('name', r.name, …)
@@ -370,7 +367,7 @@ class RelatedRowJSON(Func):
     def __init__(self, key: str, model, columns: list[str]):
         if not all(column.isidentifier() for column in columns):  # they become SQL literals
             raise ImproperlyConfigured(f"{model.__name__}: columns {columns} are not names")
-        scoped = _is_tenant_model(model)
+        scoped = issubclass(model, TenantModel)
         super().__init__(F(key), *([F("tenant")] if scoped else []))
         self.model, self.columns, self.scoped = model, columns, scoped
 
@@ -535,7 +532,7 @@ class RowRenderer:
         related = self.related.get(source)
         if not isinstance(related, RowRenderer):
             return None
-        if _is_tenant_model(related.model) and not _is_tenant_model(self.model):
+        if issubclass(related.model, TenantModel) and not issubclass(self.model, TenantModel):
             raise ImproperlyConfigured(f"{source}: the subquery is scoped by the row's company")
         pk = related.model._meta.pk.attname
         columns = [column for column in related.columns() if column != pk]
