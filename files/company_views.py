@@ -65,12 +65,13 @@ def logo_upload_start_view(request):
 @require_POST
 @tenant_page("company", "write")
 def logo_set_view(request):
-    """The uploaded picture checked (`file_upload_confirm`) and made the logo, replacing the
-    previous one (`company_logo_set`), once per file; a refusal as a message."""
+    """The uploaded picture made the logo, replacing the previous one (`company_logo_set`,
+    which checks it as `file_upload_confirm` does in its turn), once per file; a refusal as a
+    message."""
     return use_upload(
         request,
         modules=("company",),
-        use=lambda file: file_services.company_logo_set(file=file),
+        use=lambda file, role: file_services.company_logo_set(file=file, confirm_as=role),
         scope=LOGO_SCOPE,
         back=redirect("pages:settings"),
         texts={

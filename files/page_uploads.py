@@ -58,11 +58,13 @@ def upload_start_response(request, module: str) -> JsonResponse:
 
 
 def use_upload(request, *, modules, use, scope: str, key: str = "", back, texts: dict):
-    """The file the page's script sent (the POST's `file`, one of `modules`): confirmed
-    (`file_upload_confirm`: size, stored type, first bytes; a mismatch is deleted) and given to
-    `use(file)`, once per file (and `key`: what it is used for); then `back`. An unknown file
-    (another company's too) is `texts["not_found"]`; a refusal, the service's message; the
-    others (`used`, `done` with %(name)s, `again`) are form_once's."""
+    """The file the page's script sent (the POST's `file`, one of `modules`) given to
+    `use(file, role)`, once per file (and `key`: what it is used for); then `back`. `use`
+    confirms the upload (size, stored type, first bytes; a mismatch is deleted) with its own
+    service (`file_upload_confirm`, or a service's `confirm_as`), which locks the file only
+    after what the service locks first, in the API's order. An unknown file (another
+    company's too) is `texts["not_found"]`; a refusal, the service's message; the others
+    (`used`, `done` with %(name)s, `again`) are form_once's."""
     form = UploadedFileForm(request.POST)
     file = (
         FileObject.objects.filter(pk=form.cleaned_data["file"]).first() if form.is_valid() else None
@@ -72,9 +74,8 @@ def use_upload(request, *, modules, use, scope: str, key: str = "", back, texts:
         return back
 
     def act() -> dict:
-        ready = services.file_upload_confirm(file=file, role=request.page.role)
-        use(ready)
-        return {"name": ready.original_name}
+        use(file, request.page.role)
+        return {"name": file.original_name}
 
     form_once(
         request,

@@ -92,7 +92,7 @@ def file_confirm_view(request):
     return use_upload(
         request,
         modules=tuple(MODULE_LABELS),
-        use=lambda file: None,  # kept: confirmed is all
+        use=lambda file, role: services.file_upload_confirm(file=file, role=role),
         scope=FILE_SCOPE,
         back=redirect("pages:files"),
         texts={

@@ -193,7 +193,11 @@ def upload_key(key: str) -> str:
 @transaction.atomic
 def file_upload_confirm(*, file: FileObject, role: str) -> FileObject:
     """Check the uploaded object against what was declared; a mismatch deletes it (400)."""
-    file = FileObject.objects.select_for_update().get(pk=file.pk)
+    return _confirm_locked(FileObject.objects.select_for_update().get(pk=file.pk), role)
+
+
+def _confirm_locked(file: FileObject, role: str) -> FileObject:
+    """`file_upload_confirm` of a file row the caller has locked and read again."""
     _require_module_write(role, file.module)
     if file.status == FileObject.Status.READY:
         return file
@@ -367,21 +371,33 @@ def file_read(*, file: FileObject) -> bytes:
 
 
 def require_ready(
-    file: FileObject, *, module: str, types: set[str] | None = None, field: str = "file"
+    file: FileObject,
+    *,
+    module: str,
+    types: set[str] | None = None,
+    field: str = "file",
+    confirm_as: str | None = None,
 ) -> FileObject:
     """A file another app is about to use, confirmed and of the right module and type: locked
     and read again, in the caller's transaction. A delete (`file_delete_unused`, `file_delete`)
     takes the same lock, so it either ends first and the file is refused here, or waits for the
-    caller and then finds the file in use."""
+    caller and then finds the file in use.
+
+    `confirm_as` (a role): a pending upload is confirmed here, as `file_upload_confirm` would,
+    for the pages, which check and use an upload in one step. Confirming it before calling the
+    service would lock the file before the caller's own lock (the product, the logo's turn),
+    the reverse of the API's order: the two could deadlock on the same file."""
     file = FileObject.objects.select_for_update().get(pk=file.pk)
     if file.status == FileObject.Status.DELETED:
         message = _("This file was deleted.")
         raise ValidationFailed(message, fields={field: [message]})
-    if file.status != FileObject.Status.READY:
-        message = _("Confirm the upload first.")
-        raise ValidationFailed(message, fields={field: [message]})
     if file.module != module or (types and file.content_type not in types):
         message = _("This file cannot be used here.")
+        raise ValidationFailed(message, fields={field: [message]})
+    if file.status == FileObject.Status.PENDING and confirm_as is not None:
+        file = _confirm_locked(file, confirm_as)
+    if file.status != FileObject.Status.READY:
+        message = _("Confirm the upload first.")
         raise ValidationFailed(message, fields={field: [message]})
     return file
 
@@ -470,10 +486,11 @@ def company_logo() -> FileObject | None:
 
 
 @transaction.atomic
-def company_logo_set(*, file: FileObject) -> FileObject:
+def company_logo_set(*, file: FileObject, confirm_as: str | None = None) -> FileObject:
+    """`confirm_as`: a pending upload is confirmed in turn (`require_ready`), for the page."""
     # Two logos set at once would both find the same previous one and leave two.
     serialize_in_tenant("company_logo")
-    file = require_ready(file, module="company", types=IMAGE_TYPES)
+    file = require_ready(file, module="company", types=IMAGE_TYPES, confirm_as=confirm_as)
     previous = company_logo()
     file.purpose = "logo"
     file.save(update_fields=["purpose", "updated_at"])

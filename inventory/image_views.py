@@ -1,9 +1,9 @@
 """A product's images: every role sees them; owners and admins add, reorder the main one and
 remove them. The bytes never pass through this server when storage is S3/MinIO: the page's
 script asks for an upload URL (`file_upload_start`, as `POST files/upload`), sends the file
-there, and posts the file's id here, which checks it (`file_upload_confirm`) and attaches it
-(`product_image_attach`) — the API's flow and services, so its limits (jpeg, png or webp up to
-5 MB, the content matching what was declared) hold."""
+there, and posts the file's id here, which attaches it (`product_image_attach`), checking it
+as `file_upload_confirm` does once the product is locked — the API's flow and services, so its
+limits (jpeg, png or webp up to 5 MB, the content matching what was declared) hold."""
 
 from __future__ import annotations
 
@@ -67,7 +67,9 @@ def product_image_attach_view(request, pk):
     return use_upload(
         request,
         modules=("products",),
-        use=lambda file: product_services.product_image_attach(product=product, file=file),
+        use=lambda file, role: product_services.product_image_attach(
+            product=product, file=file, confirm_as=role
+        ),
         scope=IMAGE_SCOPE,
         key=str(product.pk),
         back=redirect("pages:product-images", pk=product.pk),

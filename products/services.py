@@ -751,16 +751,22 @@ def _make_main(image: ProductImage) -> None:
 
 @transaction.atomic
 def product_image_attach(
-    *, product: Product, file: FileObject, is_main: bool = False, position: int | None = None
+    *,
+    product: Product,
+    file: FileObject,
+    is_main: bool = False,
+    position: int | None = None,
+    confirm_as: str | None = None,
 ) -> ProductImage:
-    """Attach a confirmed image; a thumbnail is made in the background."""
+    """Attach a confirmed image; a thumbnail is made in the background. `confirm_as`: a
+    pending upload is confirmed once the product is locked (`require_ready`), for the page."""
     from .tasks import product_image_thumbnail
 
     ensure_tenant(product, field="product")
     ensure_tenant(file, field="file")
     _lock_product(product.pk)  # serialize main switching; the product before its file
     # Locked: a delete of the file waits, and so does another product attaching it.
-    file = require_ready(file, module="products", types=IMAGE_TYPES)
+    file = require_ready(file, module="products", types=IMAGE_TYPES, confirm_as=confirm_as)
     # A file is one image's: attached, or made as one's thumbnail (removing that image deletes
     # its thumbnail).
     if ProductImage.objects.filter(Q(file=file) | Q(thumbnail=file)).exists():

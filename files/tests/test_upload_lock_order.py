@@ -1,0 +1,119 @@
+"""A page checks and uses an upload in one step, locking in the API's order: what the service
+locks first (the product, the logo's turn), then the file. Confirming the file before calling
+the service locked them the other way round, and a page and an API call on the same file
+deadlocked (PostgreSQL ends one of them: a 503 for nothing)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.db import OperationalError, connection, transaction
+
+from ally360.db import serialize_in_tenant
+from ally360.roles import Role
+from ally360.tenancy import tenant_context
+from files.models import FileObject
+from files.services import company_logo
+from files.tests.test_company_page import sent_logo
+from inventory.tests.test_adjustment_page import pages_as
+from inventory.tests.test_image_pages import attach, sent
+from products.models import ProductImage
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+
+def waits_for_a_lock(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+        found = cursor.fetchone()
+    return found is not None and found[0] == "Lock"
+
+
+def file_lockable_now(company, file_id) -> bool:
+    """What the API's call would do next while holding its first lock: lock the file."""
+    try:
+        with tenant_context(company), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM files_fileobject WHERE id = %s FOR UPDATE NOWAIT", [file_id]
+            )
+        return True
+    except OperationalError:  # 55P03: lock not available
+        return False
+
+
+def page_waiting_behind(company, file_id, hold_first_lock, post) -> tuple[bool, object]:
+    """`hold_first_lock()` in one transaction (as the API's service, first), the page's `post()`
+    sent meanwhile: whether the file could still be locked once the page waits, and the page's
+    answer after the first transaction ends."""
+    holding, release, page = threading.Event(), threading.Event(), {}
+
+    def hold():
+        try:
+            with tenant_context(company), transaction.atomic():
+                hold_first_lock()
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def send():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                page["pid"] = cursor.fetchone()[0]
+            page["answer"] = post()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=send)]
+    threads[0].start()
+    assert holding.wait(timeout=30)
+    threads[1].start()
+    try:
+        deadline = time.monotonic() + 30
+        while not (page.get("pid") and waits_for_a_lock(page["pid"])):
+            assert time.monotonic() < deadline, "the page never waited for the held lock"
+            time.sleep(0.02)
+        free = file_lockable_now(company, file_id)
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    return free, page.get("answer")
+
+
+def test_the_image_page_locks_the_product_before_the_upload(company_a, make_product):
+    owner = pages_as(company_a, Role.OWNER)
+    product = make_product(company_a)
+    file_id = sent(owner, product.pk)
+
+    def lock_product():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM products_product WHERE id = %s FOR UPDATE", [product.pk])
+
+    free, answer = page_waiting_behind(
+        company_a, file_id, lock_product, post=lambda: attach(owner, product.pk, file_id)
+    )
+    assert free, "the page held the file while waiting for the product"
+    assert answer.status_code == 302
+    with tenant_context(company_a):
+        attached = ProductImage.objects.get(product=product)
+        assert str(attached.file_id) == file_id and attached.is_main
+        assert FileObject.objects.get(pk=file_id).status == FileObject.Status.READY
+
+
+def test_the_logo_page_takes_its_turn_before_locking_the_upload(company_a):
+    owner = pages_as(company_a, Role.OWNER)
+    file_id = sent_logo(owner)
+    free, answer = page_waiting_behind(
+        company_a,
+        file_id,
+        lambda: serialize_in_tenant("company_logo"),
+        post=lambda: owner.post("/settings/logo/", {"file": file_id}),
+    )
+    assert free, "the page held the file while waiting for the logo's turn"
+    assert answer.status_code == 302
+    with tenant_context(company_a):
+        assert str(company_logo().pk) == file_id
