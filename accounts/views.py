@@ -14,8 +14,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -277,9 +276,8 @@ def members_view(request):
 @require_POST
 @tenant_page("members", "write")
 def member_update_view(request, pk):
-    membership = Membership.objects.filter(company_id=request.page.company_id, pk=pk).first()
-    if membership is None:  # another company's too
-        raise Http404
+    # Another company's too: 404.
+    membership = get_object_or_404(Membership, company_id=request.page.company_id, pk=pk)
     form = MemberForm(request.POST, prefix=str(membership.pk))
     if form.is_valid():
         try:
@@ -301,9 +299,7 @@ def member_update_view(request, pk):
 @require_POST
 @tenant_page("members", "write")
 def member_remove_view(request, pk):
-    membership = Membership.objects.filter(company_id=request.page.company_id, pk=pk).first()
-    if membership is None:
-        raise Http404
+    membership = get_object_or_404(Membership, company_id=request.page.company_id, pk=pk)
     try:
         run_service(
             services.membership_remove,
@@ -323,9 +319,7 @@ def member_remove_view(request, pk):
 @require_POST
 @tenant_page("invitations", "write")
 def invitation_revoke_view(request, pk):
-    invitation = Invitation.objects.filter(company_id=request.page.company_id, pk=pk).first()
-    if invitation is None:
-        raise Http404
+    invitation = get_object_or_404(Invitation, company_id=request.page.company_id, pk=pk)
     try:
         run_service(services.invitation_revoke, invitation=invitation)
     except ServiceError as error:

@@ -9,8 +9,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -83,10 +82,7 @@ def purchase_create_view(request):
 
 
 def _bill_or_404(pk) -> Bill:
-    bill = selectors.bill_detail().filter(pk=pk).first()
-    if bill is None:  # another company's too
-        raise Http404
-    return bill
+    return get_object_or_404(selectors.bill_detail(), pk=pk)  # another company's too
 
 
 def _purchase_page(request, bill, payment_form=None, status=200, payment_void=None):
@@ -257,9 +253,7 @@ def supplier_bills_payment_view(request, pk):
     page."""
     from contacts.models import Contact
 
-    supplier = Contact.objects.filter(pk=pk, is_supplier=True).first()
-    if supplier is None:  # another company's too
-        raise Http404
+    supplier = get_object_or_404(Contact, pk=pk, is_supplier=True)  # another company's too
     bills = list(selectors.open_bills().filter(supplier=supplier).order_by("due_date", "number"))
     if request.method == "GET":
         form = SupplierBillsPaymentForm(bills=bills, initial={"payment_key": uuid.uuid4()})
@@ -317,9 +311,8 @@ def supplier_payment_void_view(request, pk, payment_pk):
     paid owes it again; a refusal (a bill of it void) on that payment's form, nothing written.
     Once per form."""
     bill = _bill_or_404(pk)
-    payment = SupplierPayment.objects.filter(pk=payment_pk, allocations__bill=bill).first()
-    if payment is None:  # another company's, or another bill's
-        raise Http404
+    # Another company's, or another bill's: 404 (one allocation per payment and bill).
+    payment = get_object_or_404(SupplierPayment, pk=payment_pk, allocations__bill=bill)
     form = SupplierPaymentVoidForm(request.POST, prefix=str(payment.pk))
 
     def void(reason: str) -> dict:

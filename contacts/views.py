@@ -8,8 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -123,9 +122,7 @@ def customer_edit_view(request, pk):
     """A customer's details: `contact_update`, as `PATCH contacts/{id}` (the NIT's check digit,
     duplicates, the final consumer's identification and who may change credit terms are the
     service's). Sellers edit everything but the credit terms and whether it is active."""
-    customer = selectors.customer_search("").filter(pk=pk).first()
-    if customer is None:  # another company's too
-        raise Http404
+    customer = get_object_or_404(selectors.customer_search(""), pk=pk)  # another company's too
     form = CustomerEditForm(
         request.POST or None, contact=customer, credit_terms=request.page.role != SELLER
     )
@@ -144,9 +141,7 @@ def customer_edit_view(request, pk):
 def supplier_edit_view(request, pk):
     """A supplier's details, by the roles that buy: `contact_update`, as `PATCH contacts/{id}`
     (the NIT's check digit and duplicates are the service's)."""
-    supplier = selectors.supplier_search("").filter(pk=pk).first()
-    if supplier is None:  # another company's too
-        raise Http404
+    supplier = get_object_or_404(selectors.supplier_search(""), pk=pk)  # another company's too
     form = SupplierEditForm(request.POST or None, contact=supplier)
     return _contact_edit_page(
         request,

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -207,14 +207,10 @@ def variant_price_view(request, pk):
     from products.models import Variant
     from products.services import variant_update
 
-    variant = (
-        Variant.objects.select_related("product")
-        .prefetch_related("product__product_taxes__tax")
-        .filter(pk=pk)
-        .first()
+    variant = get_object_or_404(  # another company's too
+        Variant.objects.select_related("product").prefetch_related("product__product_taxes__tax"),
+        pk=pk,
     )
-    if variant is None:  # another company's too
-        raise Http404
     taxes = [link.tax for link in variant.product.product_taxes.all()]
     price_list = default_price_list()
     # The shelf is the price on the default list, as the product list and the till price it.
@@ -264,9 +260,7 @@ def product_edit_view(request, pk):
     """A product's name, description, taxes, unit, category, brand and switches:
     `product_update`, as `PATCH products/{id}`; refusals (tracking switched on a product with
     movements, an inactive category given anew…) on the form, nothing written."""
-    product = Product.objects.prefetch_related("taxes").filter(pk=pk).first()
-    if product is None:  # another company's too
-        raise Http404
+    product = _product_or_404(pk)
     form = ProductEditForm(request.POST or None, product=product)
     if request.method == "POST" and form.is_valid():
         try:
@@ -449,9 +443,7 @@ def variant_stock_view(request, pk):
 
     from .models import Stock
 
-    variant = Variant.objects.select_related("product").filter(pk=pk).first()
-    if variant is None:
-        raise Http404
+    variant = get_object_or_404(Variant.objects.select_related("product"), pk=pk)
     may_write = request.page.may("stock", "write")
     if request.method == "POST":
         if not may_write:
@@ -460,9 +452,8 @@ def variant_stock_view(request, pk):
         if not form.is_valid():
             messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
             return redirect("pages:variant-stock", pk=variant.pk)
-        stock = Stock.objects.filter(pk=form.cleaned_data["stock"], variant=variant).first()
-        if stock is None:  # another variant's row, or another company's
-            raise Http404
+        # Another variant's row, or another company's: 404.
+        stock = get_object_or_404(Stock, pk=form.cleaned_data["stock"], variant=variant)
         try:
             run_service(
                 services.stock_set_minimum,
@@ -569,9 +560,7 @@ def brand_update_view(request, pk):
 def _catalog_name_update(request, model, pk, service, argument: str):
     """A category's or brand's name and state (`CatalogNameForm`); a refusal (a name already
     used) as a message, nothing written."""
-    row = model.objects.filter(pk=pk).first()
-    if row is None:
-        raise Http404
+    row = get_object_or_404(model, pk=pk)
     form = CatalogNameForm(request.POST, prefix=str(row.pk))
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
@@ -627,9 +616,7 @@ def brand_delete_view(request, pk):
 
 
 def _catalog_row_delete(request, model, pk, service, argument: str, done: str):
-    row = model.objects.filter(pk=pk).first()
-    if row is None:
-        raise Http404
+    row = get_object_or_404(model, pk=pk)
     back = redirect("pages:categories")
     return delete_page(
         request, service, **{argument: row}, done=done % {"name": row.name}, gone=back, back=back
@@ -639,10 +626,7 @@ def _catalog_row_delete(request, model, pk, service, argument: str, done: str):
 def _price_list_or_404(pk):
     from products.models import PriceList
 
-    price_list = PriceList.objects.filter(pk=pk).first()
-    if price_list is None:  # another company's too
-        raise Http404
-    return price_list
+    return get_object_or_404(PriceList, pk=pk)  # another company's too
 
 
 def _price_list_page(request, price_list, form=None, item_form=None, status=200):
@@ -749,9 +733,7 @@ def price_list_item_remove_view(request, pk, item_pk):
     from products.models import PriceListItem
 
     price_list = _price_list_or_404(pk)
-    item = PriceListItem.objects.filter(price_list=price_list, pk=item_pk).first()
-    if item is None:
-        raise Http404
+    item = get_object_or_404(PriceListItem, price_list=price_list, pk=item_pk)
     run_service(product_services.price_list_item_remove, item=item)
     messages.success(request, _("%(sku)s left the list.") % {"sku": item.variant.sku})
     return redirect("pages:price-list", pk=price_list.pk)
@@ -809,10 +791,7 @@ def _variants_page(request, product, add_form=None, refused=None, status=200):
 
 
 def _product_or_404(pk) -> Product:
-    product = Product.objects.prefetch_related("taxes").filter(pk=pk).first()
-    if product is None:  # another company's too
-        raise Http404
-    return product
+    return get_object_or_404(Product.objects.prefetch_related("taxes"), pk=pk)  # another's too
 
 
 @require_http_methods(["GET", "POST"])
@@ -869,9 +848,7 @@ def variant_options_view(request, pk):
     simple product's variant gets them before a second one is added."""
     from products.models import Variant
 
-    variant = Variant.objects.filter(pk=pk).first()
-    if variant is None:
-        raise Http404
+    variant = get_object_or_404(Variant, pk=pk)
     form = VariantOptionsForm(request.POST, prefix=str(variant.pk))
     if form.is_valid():
         try:
@@ -896,9 +873,7 @@ def variant_delete_view(request, pk):
     default one, nor one with stock or on documents (deactivate it instead)."""
     from products.models import Variant
 
-    variant = Variant.objects.filter(pk=pk).first()
-    if variant is None:
-        raise Http404
+    variant = get_object_or_404(Variant, pk=pk)
     variants = redirect("pages:product-variants", pk=variant.product_id)
     return delete_page(
         request,

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.paginator import Page
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -217,9 +217,7 @@ def _sell_once(request, form, sell, shown_on: str):
 def pos_receipt_view(request, pk):
     from accounts.models import Company
 
-    invoice = selectors.invoice_detail().select_related("numbering_range").filter(pk=pk).first()
-    if invoice is None:
-        raise Http404
+    invoice = get_object_or_404(selectors.invoice_detail().select_related("numbering_range"), pk=pk)
     payments = [p for p in invoice.payments.all() if p.status == p.Status.ACTIVE]
     change = sum((p.change for p in payments), start=0)
     # What a POS receipt must show the DIAN: the seller's NIT and the numbering authorization.
@@ -481,9 +479,8 @@ def _invoice_page(
 @require_GET
 @tenant_page("invoices", "read")
 def invoice_detail_view(request, pk):
-    invoice = selectors.invoice_detail().filter(pk=pk).first()
-    if invoice is None:  # another company's too: its rows are not this tenant's
-        raise Http404
+    # Another company's too: its rows are not this tenant's.
+    invoice = get_object_or_404(selectors.invoice_detail(), pk=pk)
     return _invoice_page(request, invoice)
 
 
@@ -493,9 +490,7 @@ def invoice_payment_view(request, pk):
     """A customer paying what an invoice owes (a sale on credit, an invoice): the service's
     rules hold — not above the balance, cash only into the cashier's open shift, a seller on
     their own documents — and a refusal comes back on the form, nothing written."""
-    invoice = selectors.invoice_detail().filter(pk=pk).first()
-    if invoice is None:
-        raise Http404
+    invoice = get_object_or_404(selectors.invoice_detail(), pk=pk)
     form = InvoicePaymentForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -534,9 +529,7 @@ def invoice_void_view(request, pk):
     """An open invoice voided with its reason (`invoice_void`): the goods come back to stock and
     the number stays used; an invoice with payments or credit notes is refused on the form (void
     the payments first, or issue a credit note), nothing written. Once per form."""
-    invoice = selectors.invoice_detail().filter(pk=pk).first()
-    if invoice is None:
-        raise Http404
+    invoice = get_object_or_404(selectors.invoice_detail(), pk=pk)
     form = InvoiceVoidForm(request.POST)
     if form.is_valid():
 
@@ -567,10 +560,8 @@ def payment_void_view(request, pk, payment_pk):
     again and a cash payment's money leaves the drawer it came into; a refusal (a closed
     shift, a drawer holding less, a credit note that gave it back) comes back on that
     payment's form, nothing written. Once per form."""
-    invoice = selectors.invoice_detail().filter(pk=pk).first()
-    payment = None if invoice is None else invoice.payments.filter(pk=payment_pk).first()
-    if payment is None:  # another company's, or another invoice's
-        raise Http404
+    invoice = get_object_or_404(selectors.invoice_detail(), pk=pk)
+    payment = get_object_or_404(invoice.payments.all(), pk=payment_pk)  # or another invoice's
     form = PaymentVoidForm(request.POST, prefix=str(payment.pk))
 
     def void(reason: str) -> dict:
@@ -672,9 +663,7 @@ def invoice_credit_view(request, pk):
 def _creditable_invoice(pk) -> Invoice | None:
     """The invoice a credit note may correct (issued, not void); None for one of this company
     that takes none; 404 for any other id."""
-    invoice = selectors.invoice_detail().filter(pk=pk).first()
-    if invoice is None:
-        raise Http404
+    invoice = get_object_or_404(selectors.invoice_detail(), pk=pk)
     return invoice if invoice.status in (Invoice.Status.OPEN, Invoice.Status.PAID) else None
 
 
@@ -740,9 +729,7 @@ def invoice_pdf_view(request, pk):
     queued and the detail page says so."""
     from files.services import file_download
 
-    invoice = Invoice.objects.filter(pk=pk).first()
-    if invoice is None:
-        raise Http404
+    invoice = get_object_or_404(Invoice, pk=pk)
     try:
         pdf = services.document_pdf_request(document=invoice)
         if pdf is None:
@@ -811,9 +798,8 @@ def numbering_edit_view(request, pk):
     """A range changed (`numbering_range_update`): extended, its validity moved, switched on or
     off; once used, what its numbers were issued under stays (the service refuses it on the
     form, nothing written)."""
-    numbering = NumberingRange.objects.select_related("pdv").filter(pk=pk).first()
-    if numbering is None:  # another company's too
-        raise Http404
+    # Another company's too: 404.
+    numbering = get_object_or_404(NumberingRange.objects.select_related("pdv"), pk=pk)
     form = NumberingRangeEditForm(request.POST or None, numbering=numbering)
     if request.method == "POST" and form.is_valid():
         try:
@@ -839,9 +825,7 @@ def numbering_edit_view(request, pk):
 def numbering_delete_view(request, pk):
     """A DIAN range deleted (`numbering_range_delete`, as `DELETE numbering-ranges/{id}/`): only
     one that issued no number (a used one is deactivated instead)."""
-    numbering = NumberingRange.objects.filter(pk=pk).first()
-    if numbering is None:
-        raise Http404
+    numbering = get_object_or_404(NumberingRange, pk=pk)
     back = redirect("pages:numbering")
     return delete_page(
         request,
