@@ -14,6 +14,7 @@ from django.db import OperationalError, connection, transaction
 from ally360.db import serialize_in_tenant
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
+from ally360.tests.test_hand_written_sql import waits_for_a_lock
 from files.models import FileObject
 from files.services import company_logo
 from files.tests.test_company_page import sent_logo
@@ -22,13 +23,6 @@ from inventory.tests.test_image_pages import attach, sent
 from products.models import ProductImage
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
-
-
-def waits_for_a_lock(pid: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-        found = cursor.fetchone()
-    return found is not None and found[0] == "Lock"
 
 
 def file_lockable_now(company, file_id) -> bool:
