@@ -22,9 +22,11 @@ run: install
 	$(BIN)/python manage.py bootstrap_demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## test: install and run the whole suite (PostgreSQL and Redis when available, see README)
+## test: install and run the whole suite (PostgreSQL and Redis when available, see README),
+## in TEST_WORKERS processes (pytest-xdist; 0 runs it in this one)
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
