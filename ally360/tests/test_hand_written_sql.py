@@ -3,7 +3,6 @@ answer (`ally360.db.ModelColumns`), and `bulk_create` assembled once per shape
 (`ally360.db.insert_rows`) stores what Django's would."""
 
 import threading
-import time
 import uuid
 from datetime import datetime
 
@@ -16,6 +15,7 @@ from accounts.models import User
 from accounts.selectors import user_by_id
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
+from ally360.tests.locks import while_blocked
 from ally360.tests.tenancy_app.models import Note
 from contacts.services import final_consumer
 from inventory.models import Stock
@@ -190,13 +190,6 @@ def test_existing_stock_rows_are_found_and_locked_in_one_statement(company_a, ma
     assert lockable_elsewhere(company_a, [row.pk for row in rows])  # released at commit
 
 
-def waits_for_a_lock(pid: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-        found = cursor.fetchone()
-    return found is not None and found[0] == "Lock"
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("held", ["first", "last"])
 def test_the_one_statement_locks_stock_rows_in_key_order(company_a, make_shop, held):
@@ -209,46 +202,26 @@ def test_the_one_statement_locks_stock_rows_in_key_order(company_a, make_shop, h
     assert len(rows) >= 3
     keys = [(str(row.variant_id), str(row.pdv_id)) for row in rows]
     position = 0 if held == "first" else len(rows) - 1
-    holding, release, locker = threading.Event(), threading.Event(), {}
 
     def hold():
-        try:
-            with tenant_context(company_a), transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT id FROM inventory_stock WHERE id = %s FOR UPDATE", [rows[position].pk]
-                )
-                holding.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM inventory_stock WHERE id = %s FOR UPDATE", [rows[position].pk]
+            )
 
     def lock():
-        try:
-            with tenant_context(company_a), transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_backend_pid()")
-                    locker["pid"] = cursor.fetchone()[0]
-                locker["rows"] = _stocks_locked_if_all_exist(keys)
-        finally:
-            connection.close()
+        with tenant_context(company_a), transaction.atomic():
+            return _stocks_locked_if_all_exist(keys)
 
-    threads = [threading.Thread(target=hold), threading.Thread(target=lock)]
-    threads[0].start()
-    assert holding.wait(timeout=30)
-    threads[1].start()
-    try:
-        deadline = time.monotonic() + 30
-        while not (locker.get("pid") and waits_for_a_lock(locker["pid"])):
-            assert time.monotonic() < deadline, "the statement never waited for the held row"
-            time.sleep(0.02)
-        others = [index for index in range(len(rows)) if index != position]
-        locked = [not lockable_elsewhere(company_a, [rows[index].pk]) for index in others]
-    finally:
-        release.set()
-        for thread in threads:
-            thread.join(timeout=30)
+    others = [index for index in range(len(rows)) if index != position]
+    locked, locked_rows = while_blocked(
+        company_a,
+        hold,
+        lock,
+        probe=lambda: [not lockable_elsewhere(company_a, [rows[index].pk]) for index in others],
+    )
     assert locked == [index < position for index in others]
-    assert [stock.pk for stock in locker["rows"]] == [row.pk for row in rows]
+    assert [stock.pk for stock in locked_rows] == [row.pk for row in rows]
 
 
 def test_bulk_create_is_one_insert_with_djangos_values(company_a):

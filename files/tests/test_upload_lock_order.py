@@ -5,16 +5,13 @@ deadlocked (PostgreSQL ends one of them: a 503 for nothing)."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection
 
 from ally360.db import serialize_in_tenant
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
-from ally360.tests.test_hand_written_sql import waits_for_a_lock
+from ally360.tests.locks import while_blocked
 from files.models import FileObject
 from files.services import company_logo
 from files.tests.test_company_page import sent_logo
@@ -37,47 +34,6 @@ def file_lockable_now(company, file_id) -> bool:
         return False
 
 
-def page_waiting_behind(company, file_id, hold_first_lock, post) -> tuple[bool, object]:
-    """`hold_first_lock()` in one transaction (as the API's service, first), the page's `post()`
-    sent meanwhile: whether the file could still be locked once the page waits, and the page's
-    answer after the first transaction ends."""
-    holding, release, page = threading.Event(), threading.Event(), {}
-
-    def hold():
-        try:
-            with tenant_context(company), transaction.atomic():
-                hold_first_lock()
-                holding.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    def send():
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                page["pid"] = cursor.fetchone()[0]
-            page["answer"] = post()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=hold), threading.Thread(target=send)]
-    threads[0].start()
-    assert holding.wait(timeout=30)
-    threads[1].start()
-    try:
-        deadline = time.monotonic() + 30
-        while not (page.get("pid") and waits_for_a_lock(page["pid"])):
-            assert time.monotonic() < deadline, "the page never waited for the held lock"
-            time.sleep(0.02)
-        free = file_lockable_now(company, file_id)
-    finally:
-        release.set()
-        for thread in threads:
-            thread.join(timeout=30)
-    return free, page.get("answer")
-
-
 def test_the_image_page_locks_the_product_before_the_upload(company_a, make_product):
     owner = pages_as(company_a, Role.OWNER)
     product = make_product(company_a)
@@ -87,8 +43,11 @@ def test_the_image_page_locks_the_product_before_the_upload(company_a, make_prod
         with connection.cursor() as cursor:
             cursor.execute("SELECT id FROM products_product WHERE id = %s FOR UPDATE", [product.pk])
 
-    free, answer = page_waiting_behind(
-        company_a, file_id, lock_product, post=lambda: attach(owner, product.pk, file_id)
+    free, answer = while_blocked(
+        company_a,
+        lock_product,
+        blocked=lambda: attach(owner, product.pk, file_id),
+        probe=lambda: file_lockable_now(company_a, file_id),
     )
     assert free, "the page held the file while waiting for the product"
     assert answer.status_code == 302
@@ -101,11 +60,11 @@ def test_the_image_page_locks_the_product_before_the_upload(company_a, make_prod
 def test_the_logo_page_takes_its_turn_before_locking_the_upload(company_a):
     owner = pages_as(company_a, Role.OWNER)
     file_id = sent_logo(owner)
-    free, answer = page_waiting_behind(
+    free, answer = while_blocked(
         company_a,
-        file_id,
         lambda: serialize_in_tenant("company_logo"),
-        post=lambda: owner.post("/settings/logo/", {"file": file_id}),
+        blocked=lambda: owner.post("/settings/logo/", {"file": file_id}),
+        probe=lambda: file_lockable_now(company_a, file_id),
     )
     assert free, "the page held the file while waiting for the logo's turn"
     assert answer.status_code == 302
