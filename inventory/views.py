@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -354,7 +353,7 @@ def stock_transfer_view(request):
 @require_GET
 @tenant_page("stock", "read")
 def stock_adjustment_detail_view(request, pk):
-    adjustment = selectors.adjustment_detail().filter(pk=pk).first()
+    adjustment = get_object_or_404(selectors.adjustment_detail(), pk=pk)  # another company's too
     return _stock_document_detail(
         request, adjustment, "inventory/adjustment_detail.html", moved=lambda line: line.delta
     )
@@ -363,7 +362,7 @@ def stock_adjustment_detail_view(request, pk):
 @require_GET
 @tenant_page("stock", "read")
 def stock_transfer_detail_view(request, pk):
-    transfer = selectors.transfer_detail().filter(pk=pk).first()
+    transfer = get_object_or_404(selectors.transfer_detail(), pk=pk)  # another company's too
     return _stock_document_detail(
         request, transfer, "inventory/transfer_detail.html", moved=lambda line: line.quantity
     )
@@ -372,8 +371,6 @@ def stock_transfer_detail_view(request, pk):
 def _stock_document_detail(request, document, template: str, *, moved):
     """A count's or a transfer's page: its lines, their value (`moved(line)` units at their
     cost) for the roles that read costs, and who made it for those that read the members."""
-    if document is None:  # another company's too
-        raise Http404
     show_costs = request.page.show_costs
     lines = [
         {"line": line, "value": money(moved(line) * line.unit_cost) if show_costs else None}

@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Page
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -341,14 +340,12 @@ def pos_close_view(request):
 @require_GET
 @tenant_page("shifts", "read")
 def shift_report_view(request, pk):
-    shift = (
-        shifts_visible_to(request.user, request.page.role)
-        .select_related("register", "register__pdv", "user")
-        .filter(pk=pk)
-        .first()
+    shift = get_object_or_404(  # another company's, or a shift this role does not see
+        shifts_visible_to(request.user, request.page.role).select_related(
+            "register", "register__pdv", "user"
+        ),
+        pk=pk,
     )
-    if shift is None:
-        raise Http404
     report = selectors.shift_report(shift)
     labels = dict(PaymentMethod.choices)
 
