@@ -50,6 +50,7 @@ from ally360.idempotency import idempotent
 from ally360.money import MONEY, PRICE, QUANTITY
 from contacts.api import contact_ref_rows
 from contacts.models import Contact
+from files.api import RecordAttachmentViewSet
 from pos.models import PDV
 from products.api import DocumentVariantField
 from products.models import Tax, Variant
@@ -664,3 +665,11 @@ class PayableViewSet(AgingReportViewSet):
     @action(detail=False, methods=["get"])
     def bills(self, request):
         return self.open_documents_page(request)
+
+
+class BillAttachmentViewSet(RecordAttachmentViewSet):
+    """A supplier bill's files (the supplier's invoice as PDF or XML, its scan)."""
+
+    record_model = Bill
+    file_module = "bills"
+    permission_module = "bills"

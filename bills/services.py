@@ -32,6 +32,7 @@ from ally360.money import ZERO, money, percent_of, quantity_text, unit_price
 from ally360.sequences import next_number
 from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
 from contacts.models import Contact
+from files.services import record_attachments_forget
 from inventory.models import StockMovement
 from inventory.services import Movement, Reference, check_whole_units, stock_apply
 from pos.models import PDV
@@ -315,7 +316,9 @@ def bill_update(*, bill: Bill, data: dict) -> Bill:
 def bill_delete(*, bill: Bill) -> None:
     bill = _lock(bill)
     _require_draft(bill)
+    record_id = bill.pk  # delete() empties it
     bill.delete()
+    record_attachments_forget(module="bills", record_id=record_id)
 
 
 def _net_unit_cost(line: BillLine) -> Decimal:

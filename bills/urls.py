@@ -11,4 +11,4 @@ router.register(
 router.register("debit-notes", api.DebitNoteViewSet, basename="debit-note")
 router.register("payables", api.PayableViewSet, basename="payable")
 
-urlpatterns = router.urls
+urlpatterns = [*api.BillAttachmentViewSet.urls("bills", "bill"), *router.urls]

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from ally360.api.filters import TenantFilterSet
 from ally360.api.serializers import ContactRefSerializer, ModelSerializer, RowRenderer, Serializer
 from ally360.api.viewsets import ServiceModelViewSet, service_crud_schema
+from files.api import RecordAttachmentViewSet
 from pos.models import Seller
 from products.models import PriceList
 
@@ -166,3 +167,11 @@ def contact_ref_rows() -> RowRenderer:
             "identification": lambda row: identification(row["id_number"], row["check_digit"])
         },
     )
+
+
+class ContactAttachmentViewSet(RecordAttachmentViewSet):
+    """A customer's or supplier's files (the RUT, a chamber of commerce certificate)."""
+
+    record_model = Contact
+    file_module = "contacts"
+    permission_module = "contacts"

@@ -10,6 +10,7 @@ from ally360.exceptions import Conflict, PermissionDeniedError, ValidationFailed
 from ally360.fiscal import FINAL_CONSUMER_ID, normalize_nit
 from ally360.roles import SELLER
 from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
+from files.services import record_attachments_forget
 
 from .models import Contact, IdType, PersonType
 
@@ -171,6 +172,7 @@ def contact_update(*, contact: Contact, role: str, data: dict) -> Contact:
 def contact_delete(*, contact: Contact) -> None:
     if contact.is_final_consumer:
         raise Conflict(_("The final consumer cannot be deleted."), code="final_consumer")
+    record_id = contact.pk  # delete() empties it
     delete_unless_used(
         contact,
         message=_(
@@ -178,3 +180,4 @@ def contact_delete(*, contact: Contact) -> None:
             "(is_active: false)."
         ),
     )
+    record_attachments_forget(module="contacts", record_id=record_id)

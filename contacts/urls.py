@@ -5,4 +5,4 @@ from . import api
 router = Router()
 router.register("contacts", api.ContactViewSet, basename="contact")
 
-urlpatterns = router.urls
+urlpatterns = [*api.ContactAttachmentViewSet.urls("contacts", "contact"), *router.urls]

@@ -1,10 +1,12 @@
+from django.shortcuts import get_object_or_404
+from django.urls import re_path
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from ally360.api.serializers import ModelSerializer, Serializer
-from ally360.api.viewsets import ReadOnlyTenantViewSet, TenantViewSet
+from ally360.api.viewsets import UUID_PATTERN, ReadOnlyTenantViewSet, TenantViewSet
 
 from . import services
 from .models import FileObject
@@ -21,6 +23,7 @@ class FileSerializer(ModelSerializer):
             "content_type",
             "size",
             "status",
+            "record_id",
             "confirmed_at",
             "created_at",
         ]
@@ -76,7 +79,7 @@ class FileViewSet(mixins.DestroyModelMixin, ReadOnlyTenantViewSet):
     model = FileObject
     permission_module = "files"
     serializer_class = FileSerializer
-    filterset_fields = ["module", "status", "purpose"]
+    filterset_fields = ["module", "status", "purpose", "record_id"]
     search_fields = ["original_name"]
     action_permissions = {
         "upload": "write",
@@ -175,3 +178,73 @@ class CompanyLogoView(TenantViewSet):
     def remove(self, request):
         services.company_logo_remove()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- a record's attachments --------------------------------------------------------------------
+
+
+class AttachmentInputSerializer(Serializer):
+    file = serializers.PrimaryKeyRelatedField(
+        queryset=FileObject.objects,
+        help_text="A confirmed upload (`files/upload`, then `files/{id}/confirm`) of the "
+        "record's module: `invoices`, `bills` or `contacts`.",
+    )
+
+
+class RecordAttachmentViewSet(TenantViewSet):
+    """`{records}/{id}/attachments`: the files kept with one record (a bill's scan, a
+    contact's RUT). Upload through `files/` with the record's module, then attach here;
+    DELETE deletes the file. Each app names its `record_model` and `file_module`; the record
+    is found as its own endpoint finds it, so another company's is a 404."""
+
+    model = FileObject
+    record_model = None
+    file_module = ""
+    serializer_class = FileSerializer
+    # A record's few files, whole and oldest first: no pages, filters or ordering.
+    pagination_class = None
+    filter_backends: list = []
+    action_permissions = {"list": "read", "create": "write", "destroy": "write"}
+
+    def record(self):
+        return get_object_or_404(self.record_model.objects.all(), pk=self.kwargs["record_pk"])
+
+    def base_queryset(self):
+        return services.record_attachments(module=self.file_module, record_id=self.record().pk)
+
+    @extend_schema(responses=FileSerializer(many=True), tags=["files"])
+    def list(self, request, record_pk=None):
+        return Response(FileSerializer(self.get_queryset(), many=True).data)
+
+    @extend_schema(
+        request=AttachmentInputSerializer, responses={201: FileSerializer}, tags=["files"]
+    )
+    def create(self, request, record_pk=None):
+        data = self.validated_input(AttachmentInputSerializer)
+        file = services.file_attach(
+            record=self.record(), module=self.file_module, role=self.role, **data
+        )
+        return self.output(file, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None}, tags=["files"])
+    def destroy(self, request, record_pk=None, pk=None):
+        services.file_delete_unused(file=self.get_object(), role=self.role)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @classmethod
+    def urls(cls, prefix: str, name: str) -> list:
+        """The two routes of `{prefix}/{id}/attachments`, named `{name}-attachments` and
+        `{name}-attachment`."""
+        record = rf"^{prefix}/(?P<record_pk>{UUID_PATTERN})/attachments"
+        return [
+            re_path(
+                rf"{record}/?$",
+                cls.as_view({"get": "list", "post": "create"}),
+                name=f"{name}-attachments",
+            ),
+            re_path(
+                rf"{record}/(?P<pk>{UUID_PATTERN})/?$",
+                cls.as_view({"delete": "destroy"}),
+                name=f"{name}-attachment",
+            ),
+        ]

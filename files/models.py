@@ -29,6 +29,9 @@ class FileObject(TenantModel):
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    # The record of its module this file is attached to (a bill's scan, a contact's RUT): an id,
+    # not a foreign key, because files sits below every app that attaches files.
+    record_id = models.UUIDField(_("attached to"), null=True, blank=True)
     upload_cleared = models.BooleanField(
         _("upload key cleared"),
         default=False,
@@ -43,6 +46,11 @@ class FileObject(TenantModel):
             models.Index(fields=["tenant", "-created_at"]),
             models.Index(fields=["tenant", "module", "status"]),
             models.Index(fields=["status", "created_at"]),
+            models.Index(
+                fields=["tenant", "record_id"],
+                condition=models.Q(record_id__isnull=False),
+                name="file_attached_idx",
+            ),
             # The sweep of expired upload URLs reads only the files it has not cleared yet.
             models.Index(
                 fields=["created_at"],

@@ -13,12 +13,20 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ally360.db import serialize_in_tenant
-from ally360.exceptions import Conflict, PermissionDeniedError, ServiceUnavailable, ValidationFailed
+from ally360.exceptions import (
+    Conflict,
+    NotFound,
+    PermissionDeniedError,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from ally360.roles import has_permission
+from ally360.services import ensure_tenant
 from ally360.tenancy import require_tenant_id
 
 from .backends import StorageUnavailable, UploadInstructions, backend
@@ -504,3 +512,61 @@ def company_logo_remove() -> None:
     logo = company_logo()
     if logo is not None:
         file_delete(file=logo)
+
+
+# --- attachments: a record's files (a bill's scan, a contact's RUT) ----------------------------
+
+MAX_ATTACHMENTS = 20
+
+
+@transaction.atomic
+def file_attach(
+    *, record, module: str, file: FileObject, role: str, confirm_as: str | None = None
+) -> FileObject:
+    """Attach a confirmed upload of `module` to `record`, a row of the app that owns that
+    module (the caller found it as the role sees it). The record is locked first, then the
+    file (`require_ready`): two attachments at once count right, a delete of the record waits
+    or is waited for, and a delete of the file either ends first or finds it attached.
+    `confirm_as` (a role): a pending upload is confirmed here, for the pages."""
+    ensure_tenant(file, field="file")
+    _require_module_write(role, module)
+    # NO KEY: a plain FOR UPDATE would also block every document's foreign-key check on the
+    # record (a contact is on every sale), while the delete of the record still waits.
+    locked = type(record)._default_manager.select_for_update(no_key=True).filter(pk=record.pk)
+    if not locked.values_list("pk", flat=True):
+        raise NotFound(_("This record no longer exists."), code="not_found")
+    file = require_ready(file, module=module, confirm_as=confirm_as)
+    if file.record_id == record.pk:
+        return file  # attached already: a retry
+    if file.purpose:  # written by the server (a document's PDF): it belongs to its document
+        message = _("This file cannot be used here.")
+        raise ValidationFailed(message, fields={"file": [message]})
+    if file.record_id is not None:
+        message = _("This file is attached to another record.")
+        raise Conflict(message, code="attached_elsewhere", fields={"file": [message]})
+    if record_attachments(module=module, record_id=record.pk).count() >= MAX_ATTACHMENTS:
+        raise Conflict(
+            _("A record keeps up to %(max)s files: delete one first.") % {"max": MAX_ATTACHMENTS},
+            code="too_many_attachments",
+        )
+    file.record_id = record.pk
+    file.save(update_fields=["record_id", "updated_at"])
+    return file
+
+
+def record_attachments(*, module: str, record_id) -> QuerySet[FileObject]:
+    """The files attached to a record of `module`, oldest first; not the deleted ones."""
+    return (
+        FileObject.objects.filter(module=module, record_id=record_id)
+        .exclude(status=FileObject.Status.DELETED)
+        .order_by("created_at", "pk")
+    )
+
+
+def record_attachments_forget(*, module: str, record_id) -> int:
+    """The files of a record being deleted go with it (`file_forget`): called by the record's
+    delete service, in its transaction, once the record is gone."""
+    files = list(record_attachments(module=module, record_id=record_id).select_for_update())
+    for file in files:
+        file_forget(file=file)
+    return len(files)

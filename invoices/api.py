@@ -53,6 +53,7 @@ from ally360.money import MONEY, PRICE, QUANTITY
 from ally360.roles import Role
 from contacts.api import contact_ref_rows
 from contacts.models import Contact
+from files.api import RecordAttachmentViewSet
 from inventory.api import CostFieldsMixin
 from pos.models import PDV, CashMovement, CashRegister, Seller, Shift
 from pos.services import shift_open
@@ -985,3 +986,11 @@ class PosSaleViewSet(TenantViewSet):
             },
             status=status.HTTP_201_CREATED,
         )
+
+
+class InvoiceAttachmentViewSet(RecordAttachmentViewSet):
+    """A sales invoice's files (the customer's purchase order, a signed delivery note)."""
+
+    record_model = Invoice
+    file_module = "invoices"
+    permission_module = "invoices"

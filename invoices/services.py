@@ -42,6 +42,7 @@ from ally360.services import atomic_service, delete_unless_used, ensure_tenant, 
 from ally360.tenancy import require_tenant_id
 from contacts.models import Contact
 from contacts.services import final_consumer
+from files.services import record_attachments_forget
 from inventory.services import Movement, Reference, check_whole_units, stock_apply
 from pos.models import PDV, CashMovement, CashRegister, Shift
 from pos.services import (
@@ -726,7 +727,9 @@ def invoice_update(*, invoice: Invoice, role: str, data: dict) -> Invoice:
 def invoice_delete(*, invoice: Invoice) -> None:
     invoice = _lock(invoice)
     _require_draft(invoice)
+    record_id = invoice.pk  # delete() empties it
     invoice.delete()
+    record_attachments_forget(module="invoices", record_id=record_id)
 
 
 def _check_credit_limit(invoice: Invoice) -> None:

@@ -11,4 +11,4 @@ router.register("receivables", api.ReceivableViewSet, basename="receivable")
 router.register("shifts", api.ShiftViewSet, basename="shift")
 router.register("pos/sales", api.PosSaleViewSet, basename="pos-sale")
 
-urlpatterns = router.urls
+urlpatterns = [*api.InvoiceAttachmentViewSet.urls("invoices", "invoice"), *router.urls]
