@@ -20,6 +20,7 @@ from accounts.models import Company, Invitation, Membership, OutboundEmail, User
 from ally360.models import TenantModel
 from ally360.tenancy import cross_tenant, tenant_context
 from conftest import png_bytes
+from files.tests.test_files_api import uploaded_file
 from files.tests.test_uses import uploaded
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -83,6 +84,14 @@ NESTED_URLS = {
         "products.PriceListItem",
         {"id": "price_list_id", "item_id": "pk"},
     ),
+    **{
+        f"/api/v1/{module}/{{record_pk}}/attachments/{{id}}/": (
+            "files.FileObject",
+            {"record_pk": "record_id", "id": "pk"},
+            {"module": module, "record_id__isnull": False},
+        )
+        for module in ("invoices", "bills", "contacts")
+    },
 }
 
 
@@ -218,6 +227,16 @@ def build_world(company, owner, make_shop, label):
         {"file": uploaded(owner, png_bytes())},
         format="json",
     )
+    for kind, record in (
+        ("invoices", invoice["id"]),
+        ("bills", bill["id"]),
+        ("contacts", str(supplier.id)),
+    ):
+        owner.post(
+            f"/api/v1/{kind}/{record}/attachments",
+            {"file": uploaded_file(owner, kind)},
+            format="json",
+        )
     owner.post(
         "/api/v1/invitations/",
         {"email": f"invitado{label}@example.co", "role": "viewer"},
@@ -270,9 +289,10 @@ def checksum(company) -> str:
 
 
 def url_model(path: str) -> str | None:
-    """The model a URL's `{id}` names: the view's, unless URL_MODELS says otherwise."""
-    view = resolve(re.sub(r"{\w+}", str(uuid.uuid4()), path)).func
-    model = getattr(getattr(view, "cls", None), "model", None)
+    """The model a URL's `{id}` names: the view's (its record's, for a record's
+    attachments), unless URL_MODELS says otherwise."""
+    view = getattr(resolve(re.sub(r"{\w+}", str(uuid.uuid4()), path)).func, "cls", None)
+    model = getattr(view, "record_model", None) or getattr(view, "model", None)
     return URL_MODELS.get(path.split("/")[3], model._meta.label if model else None)
 
 
@@ -283,11 +303,11 @@ def path_ids(path: str, company, ids: dict, fallback: dict | None = None) -> dic
     params = re.findall(r"{(\w+)}", path)
     assert len(params) < 2 or path in NESTED_URLS, f"say how {path} pairs its ids"
     if path in NESTED_URLS:
-        label, columns = NESTED_URLS[path]
+        label, columns, *among = NESTED_URLS[path]  # among: which rows are the URL's children
         with cross_tenant():
             row = (
                 apps.get_model(label)
-                .all_tenants.filter(tenant_id=company.id)
+                .all_tenants.filter(tenant_id=company.id, **(among[0] if among else {}))
                 .order_by("pk")
                 .values(*columns.values())
                 .first()

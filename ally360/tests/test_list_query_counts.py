@@ -21,6 +21,9 @@ PARENTS = {
     "/api/v1/price-lists/{id}/items/": "products.PriceList",
     "/api/v1/products/{product_pk}/images/": "products.Product",
     "/api/v1/shifts/{id}/cash-movements/": "pos.Shift",
+    "/api/v1/invoices/{record_pk}/attachments/": "invoices.Invoice",
+    "/api/v1/bills/{record_pk}/attachments/": "bills.Bill",
+    "/api/v1/contacts/{record_pk}/attachments/": "contacts.Contact",
 }
 
 
@@ -143,7 +146,7 @@ def test_list_endpoints_do_not_query_per_row(company_a, owner_a, make_shop, clie
     checked, single_row, unpaginated, failures = [], [], [], []
     for template in list_paths(spec):
         path = template
-        for placeholder in ("{id}", "{product_pk}"):
+        for placeholder in ("{id}", "{product_pk}", "{record_pk}"):
             if placeholder in path:
                 path = path.replace(placeholder, str(ids[PARENTS[template]][0]))
         counts = {}
