@@ -8,6 +8,7 @@ urlpatterns = [
     path("purchases/", views.purchase_list_view, name="purchases"),
     path("purchases/new/", views.purchase_create_view, name="purchase-new"),
     path("purchases/<uuid:pk>/", views.purchase_detail_view, name="purchase"),
+    *views.PURCHASE_FILES.urls("purchases/"),
     path("purchases/<uuid:pk>/payments/", views.purchase_payment_view, name="purchase-payment"),
     path("purchases/<uuid:pk>/return/", views.purchase_return_view, name="purchase-return"),
     path(

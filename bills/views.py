@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ally360.exceptions import ValidationFailed
 from ally360.pages import amount, form_once, lines_document_page, payment_void_page, tenant_page
+from files.attachment_pages import RecordFiles
 
 from . import selectors, services
 from .forms import (
@@ -85,6 +86,16 @@ def _bill_or_404(pk) -> Bill:
     return get_object_or_404(selectors.bill_detail(), pk=pk)  # another company's too
 
 
+# The supplier's invoice as PDF or XML, its scan: under the purchase, for the back office.
+PURCHASE_FILES = RecordFiles(
+    name="purchase",
+    module="bills",
+    records=Bill.objects.all,
+    permission_module="bills",
+    page="pages:purchase",
+)
+
+
 def _purchase_page(request, bill, payment_form=None, status=200, payment_void=None):
     """The bill's page; `payment_void` is (payment id, bound form) when voiding one of its
     payments was refused, to show the errors on that payment's form."""
@@ -118,6 +129,7 @@ def _purchase_page(request, bill, payment_form=None, status=200, payment_void=No
             "payment_form": payment_form,
             "may_return": bill.status in (Bill.Status.OPEN, Bill.Status.PAID)
             and request.page.may("bills", "write"),
+            "attachments": PURCHASE_FILES.context(request, bill),
         },
         status=status,
     )

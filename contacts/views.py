@@ -17,6 +17,7 @@ from ally360.exceptions import ServiceError
 from ally360.idempotency import once_per_form
 from ally360.pages import form_service_error, run_service, tenant_page
 from ally360.roles import SELLER
+from files.attachment_pages import RecordFiles
 
 from . import selectors, services
 from .forms import CustomerEditForm, CustomerForm, SupplierEditForm, SupplierForm
@@ -116,6 +117,24 @@ def supplier_create_view(request):
     )
 
 
+# A contact's RUT, a chamber of commerce certificate: on its edit page. Suppliers' pages are
+# the buying roles', as the page itself.
+CUSTOMER_FILES = RecordFiles(
+    name="customer",
+    module="contacts",
+    records=lambda: selectors.customer_search(""),
+    permission_module="contacts",
+    page="pages:customer-edit",
+)
+SUPPLIER_FILES = RecordFiles(
+    name="supplier",
+    module="contacts",
+    records=lambda: selectors.supplier_search(""),
+    permission_module="bills",
+    page="pages:supplier-edit",
+)
+
+
 @require_http_methods(["GET", "POST"])
 @tenant_page("contacts", "write")
 def customer_edit_view(request, pk):
@@ -133,6 +152,7 @@ def customer_edit_view(request, pk):
         "contacts/customer_form.html",
         saved=_("Customer %(name)s saved."),
         then="pages:customers",
+        files=CUSTOMER_FILES,
     )
 
 
@@ -150,12 +170,15 @@ def supplier_edit_view(request, pk):
         "contacts/supplier_form.html",
         saved=_("Supplier %(name)s saved."),
         then="pages:suppliers",
+        files=SUPPLIER_FILES,
     )
 
 
-def _contact_edit_page(request, form, contact, template: str, *, saved: str, then: str):
+def _contact_edit_page(
+    request, form, contact, template: str, *, saved: str, then: str, files: RecordFiles
+):
     """An edit form page: `contact_update`, then the list searched for the contact; a refusal
-    on the form, nothing written."""
+    on the form, nothing written. Under the form, the contact's files."""
     if request.method == "POST" and form.is_valid():
         try:
             contact = run_service(
@@ -170,4 +193,9 @@ def _contact_edit_page(request, form, contact, template: str, *, saved: str, the
             messages.success(request, saved % {"name": contact.name})
             return redirect(f"{reverse(then)}?{urlencode({'q': contact.id_number})}")
     status = 400 if request.method == "POST" else 200
-    return render(request, template, {"form": form, "contact": contact}, status=status)
+    return render(
+        request,
+        template,
+        {"form": form, "contact": contact, "attachments": files.context(request, contact)},
+        status=status,
+    )

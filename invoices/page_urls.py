@@ -14,6 +14,7 @@ urlpatterns = [
     path("pos/shifts/<uuid:pk>/", views.shift_report_view, name="shift-report"),
     path("invoices/", views.invoice_list_view, name="invoices"),
     path("invoices/<uuid:pk>/", views.invoice_detail_view, name="invoice"),
+    *views.INVOICE_FILES.urls("invoices/"),
     path("invoices/<uuid:pk>/pdf/", views.invoice_pdf_view, name="invoice-pdf"),
     path("invoices/<uuid:pk>/payments/", views.invoice_payment_view, name="invoice-payment"),
     path(

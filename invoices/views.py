@@ -30,6 +30,7 @@ from ally360.pages import (
     run_service,
     tenant_page,
 )
+from files.attachment_pages import RecordFiles
 from pos.selectors import open_shift_of, registers_to_open, shifts_visible_to
 from pos.services import shift_open
 
@@ -427,6 +428,16 @@ def invoice_list_view(request):
     )
 
 
+# The customer's purchase order, a signed delivery note: under the invoice.
+INVOICE_FILES = RecordFiles(
+    name="invoice",
+    module="invoices",
+    records=Invoice.objects.all,
+    permission_module="invoices",
+    page="pages:invoice",
+)
+
+
 def _invoice_page(
     request, invoice, payment_form=None, void_form=None, status=200, payment_void=None
 ):
@@ -468,6 +479,7 @@ def _invoice_page(
             "void_form": void_form,
             "may_return": invoice.status in (Invoice.Status.OPEN, Invoice.Status.PAID)
             and request.page.may("credit_notes", "write"),
+            "attachments": INVOICE_FILES.context(request, invoice),
         },
         status=status,
     )

@@ -5,7 +5,8 @@ receipt, find the invoice in the list, close the shift — in Spanish, the pages
 the browser asks for English. A stock count typed by a scanner, whose Enter must move from
 field to field instead of sending the form. A supplier's invoice received and paid with a
 withholding the page computes. And an owner's invitation that a cashier accepts from the
-e-mail's link. A deletion that asks for confirmation first."""
+e-mail's link. A deletion that asks for confirmation first. A supplier's invoice sent from
+the purchase's page straight to storage and attached to it."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from django.db import connections
 from accounts.tests.factories import DEFAULT_PASSWORD
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
-from conftest import _member
+from conftest import _member, client_for
 from inventory.models import Stock
 from invoices.models import Invoice
 from pos.models import Shift
@@ -395,3 +396,35 @@ def test_a_document_is_kept_in_the_folder_chosen_from_a_real_browser(
     with tenant_context(company_a):
         kept = FileObject.objects.get(original_name="factura.pdf")
         assert (kept.module, kept.status) == ("bills", "ready")
+
+
+def test_a_suppliers_invoice_is_attached_to_its_purchase_from_a_real_browser(
+    live_server, company_a, make_product, browser_page
+):
+    """The purchase page's script sends the file straight to storage and posts its id: the
+    file is listed under the purchase and downloads as sent."""
+    from playwright.sync_api import expect
+
+    from bills.tests.test_bills_api import Purchases
+    from files.models import FileObject
+    from files.tests.test_attachments import draft_bill
+    from files.tests.test_files_api import PDF
+
+    buy = Purchases(company_a, make_product)
+    accountant = _member(company_a, Role.ACCOUNTANT)
+    bill = draft_bill(client_for(accountant, company_a), buy, number="F-9")
+    page = browser_page
+    url = f"{live_server.url}/purchases/{bill}/"
+    sign_in(page, url, accountant)
+    expect(page.get_by_test_id("attachments")).to_contain_text("No hay archivos adjuntos")
+    scan = {"name": "factura F-9.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    page.set_input_files("#attachment-form-input", scan)
+    page.get_by_role("button", name="Adjuntar el archivo").click()
+    expect(page.locator("body")).to_contain_text("Archivo factura F-9.pdf adjuntado")
+    link = page.get_by_test_id("attachment-list").get_by_role("link", name="factura F-9.pdf")
+    with page.expect_download() as download:
+        link.click()
+    assert Path(download.value.path()).read_bytes() == PDF
+    with tenant_context(company_a):
+        kept = FileObject.objects.get(original_name="factura F-9.pdf")
+        assert (kept.module, kept.status, str(kept.record_id)) == ("bills", "ready", bill)
