@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from ally360.api.serializers import ModelSerializer, Serializer
 from ally360.api.viewsets import UUID_PATTERN, ReadOnlyTenantViewSet, TenantViewSet
 
-from . import services
+from . import selectors, services
 from .models import FileObject
 
 
@@ -210,7 +210,7 @@ class RecordAttachmentViewSet(TenantViewSet):
         return get_object_or_404(self.record_model.objects.all(), pk=self.kwargs["record_pk"])
 
     def base_queryset(self):
-        return services.record_attachments(module=self.file_module, record_id=self.record().pk)
+        return selectors.record_attachments(module=self.file_module, record_id=self.record().pk)
 
     @extend_schema(responses=FileSerializer(many=True), tags=["files"])
     def list(self, request, record_pk=None):

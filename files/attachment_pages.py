@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ally360.exceptions import ServiceError
 from ally360.pages import delete_page, tenant_page
 
-from . import services
+from . import selectors, services
 from .models import FileObject
 from .page_uploads import upload_start_response, use_upload
 
@@ -77,7 +77,7 @@ class RecordFiles:
         """What `files/attachments.html` shows of the record's files: each with its download
         and delete address, and the form to send another where the role may."""
         files = list(
-            services.record_attachments(module=self.module, record_id=record.pk)
+            selectors.record_attachments(module=self.module, record_id=record.pk)
             .filter(status=FileObject.Status.READY)
             .select_related("uploaded_by")
         )
@@ -102,7 +102,7 @@ class RecordFiles:
         return get_object_or_404(self.records(), pk=pk)
 
     def _file_or_404(self, record, file_pk) -> FileObject:
-        attached = services.record_attachments(module=self.module, record_id=record.pk)
+        attached = selectors.record_attachments(module=self.module, record_id=record.pk)
         return get_object_or_404(attached, pk=file_pk)
 
     def upload_start(self, request, pk):

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +30,7 @@ from ally360.tenancy import require_tenant_id
 
 from .backends import StorageUnavailable, UploadInstructions, backend
 from .models import FileObject
+from .selectors import record_attachments
 
 logger = logging.getLogger(__name__)
 
@@ -552,15 +552,6 @@ def file_attach(
     file.record_id = record.pk
     file.save(update_fields=["record_id", "updated_at"])
     return file
-
-
-def record_attachments(*, module: str, record_id) -> QuerySet[FileObject]:
-    """The files attached to a record of `module`, oldest first; not the deleted ones."""
-    return (
-        FileObject.objects.filter(module=module, record_id=record_id)
-        .exclude(status=FileObject.Status.DELETED)
-        .order_by("created_at", "pk")
-    )
 
 
 def record_attachments_forget(*, module: str, record_id) -> int:
