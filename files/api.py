@@ -209,6 +209,9 @@ class RecordAttachmentViewSet(TenantViewSet):
     def record(self):
         return get_object_or_404(self.record_model.objects.all(), pk=self.kwargs["record_pk"])
 
+    def check_record(self, record) -> None:
+        """The record's own rule for changing its files (e.g. a seller's own invoices)."""
+
     def base_queryset(self):
         return selectors.record_attachments(module=self.file_module, record_id=self.record().pk)
 
@@ -220,15 +223,17 @@ class RecordAttachmentViewSet(TenantViewSet):
         request=AttachmentInputSerializer, responses={201: FileSerializer}, tags=["files"]
     )
     def create(self, request, record_pk=None):
+        record = self.record()  # a record not found is a 404 whatever the body says
         data = self.validated_input(AttachmentInputSerializer)
-        file = services.file_attach(
-            record=self.record(), module=self.file_module, role=self.role, **data
-        )
+        self.check_record(record)
+        file = services.file_attach(record=record, module=self.file_module, role=self.role, **data)
         return self.output(file, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None}, tags=["files"])
     def destroy(self, request, record_pk=None, pk=None):
-        services.file_delete_unused(file=self.get_object(), role=self.role)
+        file = self.get_object()
+        self.check_record(self.record())
+        services.file_delete_unused(file=file, role=self.role)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @classmethod

@@ -21,11 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ally360.exceptions import ServiceError
-from ally360.pages import delete_page, tenant_page
+from ally360.pages import tenant_page
 
 from . import selectors, services
 from .models import FileObject
 from .page_uploads import upload_start_response, use_upload
+from .page_views import download_page, file_delete_page
 
 ATTACHMENT_SCOPE = "page attachment"
 
@@ -36,13 +37,15 @@ class RecordFiles:
     `module` is the files' module, `records()` the queryset the page finds its record in (so
     another company's is a 404), `permission_module` what the role needs to read them
     (`read`) and to attach or delete them (`write`), `page` the URL name of the record's page,
-    where each route comes back."""
+    where each route comes back. `check(record, user, role)`, when given, is the record's own
+    rule for changing its files (it raises the service's refusal)."""
 
     name: str
     module: str
     records: Callable
     permission_module: str
     page: str
+    check: Callable | None = None
 
     def urls(self, prefix: str) -> list:
         """The routes under `{prefix}<pk>/attachments/`: `{name}-attachment-upload`,
@@ -86,7 +89,8 @@ class RecordFiles:
             file.delete_url = self._url("delete", record, file)
         return {
             "files": files,
-            "may_write": request.page.may(self.permission_module, "write"),
+            "may_write": request.page.may(self.permission_module, "write")
+            and self._may_change(request, record),
             "full": len(files) >= services.MAX_ATTACHMENTS,
             "max": services.MAX_ATTACHMENTS,
             "start": self._url("upload", record),
@@ -113,12 +117,17 @@ class RecordFiles:
     def attach(self, request, pk):
         """The sent file checked and attached, once per file."""
         record = self._record_or_404(pk)
+
+        def use(file, role):
+            self._check(request, record)
+            services.file_attach(
+                record=record, module=self.module, file=file, role=role, confirm_as=role
+            )
+
         return use_upload(
             request,
             modules=(self.module,),
-            use=lambda file, role: services.file_attach(
-                record=record, module=self.module, file=file, role=role, confirm_as=role
-            ),
+            use=use,
             scope=ATTACHMENT_SCOPE,
             key=str(record.pk),
             back=redirect(self.page, pk=record.pk),
@@ -134,26 +143,27 @@ class RecordFiles:
         """To the file through a short-lived signed URL; storage down is a message."""
         record = self._record_or_404(pk)
         file = self._file_or_404(record, file_pk)
-        try:
-            url, _expires = services.file_download(
-                file=file, base_url=request.build_absolute_uri("/")
-            )
-        except ServiceError as error:
-            messages.error(request, error.message)
-            return redirect(self.page, pk=record.pk)
-        return redirect(url)
+        return download_page(request, file, back=redirect(self.page, pk=record.pk))
 
     def delete(self, request, pk, file_pk):
         """The file deleted with its stored object."""
         record = self._record_or_404(pk)
         file = self._file_or_404(record, file_pk)
         back = redirect(self.page, pk=record.pk)
-        return delete_page(
-            request,
-            services.file_delete_unused,
-            file=file,
-            role=request.page.role,
-            done=_("File %(name)s deleted.") % {"name": file.original_name},
-            gone=back,
-            back=back,
-        )
+        try:
+            self._check(request, record)
+        except ServiceError as error:
+            messages.error(request, error.message)
+            return back
+        return file_delete_page(request, file, back=back)
+
+    def _may_change(self, request, record) -> bool:
+        try:
+            self._check(request, record)
+        except ServiceError:
+            return False
+        return True
+
+    def _check(self, request, record) -> None:
+        if self.check is not None:
+            self.check(record, request.user, request.page.role)

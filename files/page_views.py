@@ -109,12 +109,17 @@ def file_confirm_view(request):
 def file_download_view(request, pk):
     """To the file through a short-lived signed URL (`file_download`); storage down is a
     message, not an error page."""
-    file = _file_or_404(request, pk)
+    return download_page(request, _file_or_404(request, pk), back=redirect("pages:files"))
+
+
+def download_page(request, file: FileObject, *, back):
+    """To `file` through a short-lived signed URL (`file_download`); a refusal (storage down,
+    a file not ready) is a message on `back`, not an error page."""
     try:
         url, _expires = services.file_download(file=file, base_url=request.build_absolute_uri("/"))
     except ServiceError as error:
         messages.error(request, error.message)
-        return redirect("pages:files")
+        return back
     return redirect(url)
 
 
@@ -122,8 +127,12 @@ def file_download_view(request, pk):
 @tenant_page("files", "write")
 def file_delete_view(request, pk):
     """A file deleted with its stored object (`file_delete_unused`): not one in use."""
-    file = _file_or_404(request, pk)
-    back = redirect("pages:files")
+    return file_delete_page(request, _file_or_404(request, pk), back=redirect("pages:files"))
+
+
+def file_delete_page(request, file: FileObject, *, back):
+    """`file` deleted with its stored object (`file_delete_unused`), then `back`, with the
+    message of what happened."""
     return delete_page(
         request,
         services.file_delete_unused,

@@ -531,7 +531,9 @@ def file_attach(
     ensure_tenant(file, field="file")
     _require_module_write(role, module)
     # NO KEY: a plain FOR UPDATE would also block every document's foreign-key check on the
-    # record (a contact is on every sale), while the delete of the record still waits.
+    # record (a contact is on every sale), while the delete of the record still waits. A page's
+    # confirmation (`confirm_as`) then talks to storage under this lock, as a product image's
+    # does: a slow store delays only what changes this one record, never a sale.
     locked = type(record)._default_manager.select_for_update(no_key=True).filter(pk=record.pk)
     if not locked.values_list("pk", flat=True):
         raise NotFound(_("This record no longer exists."), code="not_found")

@@ -994,3 +994,6 @@ class InvoiceAttachmentViewSet(RecordAttachmentViewSet):
     record_model = Invoice
     file_module = "invoices"
     permission_module = "invoices"
+
+    def check_record(self, record) -> None:
+        services.invoice_files_check(invoice=record, user=self.request.user, role=self.role)

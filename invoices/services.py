@@ -966,6 +966,14 @@ def _check_own_document(invoice: Invoice, user, role: str) -> None:
         )
 
 
+def invoice_files_check(*, invoice: Invoice, user, role: str) -> None:
+    """Sellers attach and delete files on their own invoices only, as they pay them."""
+    if role == "seller" and invoice.created_by_id != user.pk:
+        raise PermissionDeniedError(
+            _("Sellers attach files to their own invoices only."), code="not_your_invoice"
+        )
+
+
 @atomic_service
 def payment_create(*, invoice: Invoice, **payment) -> Payment:
     """A payment (the keywords of `_payment_record`) on the invoice, under its row lock."""

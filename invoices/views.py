@@ -435,6 +435,9 @@ INVOICE_FILES = RecordFiles(
     records=Invoice.objects.all,
     permission_module="invoices",
     page="pages:invoice",
+    check=lambda invoice, user, role: services.invoice_files_check(
+        invoice=invoice, user=user, role=role
+    ),
 )
 
 

@@ -16,9 +16,10 @@ from ally360.models import IdempotencyRecord
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
 from ally360.tests.pages import row_counts
-from bills.tests.test_bills_api import buy_a  # noqa: F401 - fixture
+from bills.tests.test_bills_api import buy_a, buy_b  # noqa: F401 - fixtures
 from files.models import FileObject
-from files.tests.test_attachments import draft_bill
+from files.services import MAX_ATTACHMENTS
+from files.tests.test_attachments import draft_bill, draft_invoice, ready_files
 from files.tests.test_files_api import PDF, local_put, uploaded_file
 from inventory.tests.test_adjustment_page import pages_as
 
@@ -64,8 +65,8 @@ def test_a_purchase_keeps_the_suppliers_invoice(owner_a, company_a, buy_a):  # n
     file_id = sent(owner, base, name="factura proveedor.pdf")
     done = owner.post(f"{base}attachments/attach/", {"file": file_id}, follow=True)
     assert "factura proveedor.pdf" in message(done)
-    resent = owner.post(f"{base}attachments/attach/", {"file": file_id})  # once per file
-    assert resent.status_code == 302
+    resent = owner.post(f"{base}attachments/attach/", {"file": file_id}, follow=True)
+    assert "El archivo ya se había adjuntado." in message(resent)  # once per file
     assert attached(company_a, bill) == ["factura proveedor.pdf"]
 
     page = owner.get(base).content.decode()
@@ -85,7 +86,14 @@ def test_a_purchase_keeps_the_suppliers_invoice(owner_a, company_a, buy_a):  # n
     assert owner.get(download).status_code == 404
 
 
-def test_refusals_attach_nothing(owner_a, owner_b, company_a, company_b, buy_a):  # noqa: F811
+def test_refusals_attach_nothing(
+    owner_a,
+    owner_b,
+    company_a,
+    company_b,
+    buy_a,  # noqa: F811
+    buy_b,  # noqa: F811
+):
     bill = draft_bill(owner_a, buy_a)
     owner = pages_as(company_a, Role.OWNER)
     base = f"/purchases/{bill}/"
@@ -94,6 +102,11 @@ def test_refusals_attach_nothing(owner_a, owner_b, company_a, company_b, buy_a):
     never_sent = start(owner, base).json()["file"]
     refused = owner.post(f"{base}attachments/attach/", {"file": never_sent}, follow=True)
     assert message(refused)
+    not_a_pdf = sent(owner, base, content=b"%PDX not a pdf", name="falsa.pdf")
+    refused = owner.post(f"{base}attachments/attach/", {"file": not_a_pdf}, follow=True)
+    assert "falsa" not in message(refused) and "application/pdf" in message(refused)
+    with tenant_context(company_a):
+        assert FileObject.objects.get(pk=not_a_pdf).status == FileObject.Status.PENDING
     assert attached(company_a, bill) == []
 
     # Another company's upload is "not found"; its purchase, a 404.
@@ -109,28 +122,35 @@ def test_refusals_attach_nothing(owner_a, owner_b, company_a, company_b, buy_a):
     assert stranger.post(f"{base}attachments/attach/", {"file": theirs}).status_code == 404
     assert row_counts(company_b, *WRITTEN) == before
 
+    # Company A's attachment through B's pages: its purchase, or B's own purchase, is a 404.
+    kept = sent(owner, base, name="de A.pdf")
+    owner.post(f"{base}attachments/attach/", {"file": kept})
+    assert stranger.get(f"{base}attachments/{kept}/").status_code == 404
+    assert stranger.post(f"{base}attachments/{kept}/delete/").status_code == 404
+    own = f"/purchases/{draft_bill(owner_b, buy_b)}/"
+    assert stranger.get(f"{own}attachments/{kept}/").status_code == 404
+    assert stranger.post(f"{own}attachments/{kept}/delete/").status_code == 404
+    assert attached(company_a, bill) == ["de A.pdf"]
+
 
 def test_roles_follow_the_records_page(owner_a, company_a, buy_a, shop_a):  # noqa: F811
     bill = draft_bill(owner_a, buy_a)
     customer = shop_a.customer.pk
     seller, viewer = pages_as(company_a, Role.SELLER), pages_as(company_a, Role.VIEWER)
-    # Purchases are the back office's: a seller reaches neither the page nor its files.
-    assert seller.get(f"/purchases/{bill}/").status_code == 403
-    assert start(seller, f"/purchases/{bill}/").status_code == 403
+    # Purchases and suppliers' pages are the back office's: a seller or a viewer reaches
+    # neither the page nor its files.
+    supplier = f"/suppliers/{buy_a.supplier.pk}/"
+    for outsider in (seller, viewer):
+        assert outsider.get(f"/purchases/{bill}/").status_code == 403
+        assert start(outsider, f"/purchases/{bill}/").status_code == 403
+        assert outsider.get(f"{supplier}edit/").status_code == 403
+        assert start(outsider, supplier).status_code == 403
     # A seller attaches to a customer; a viewer only sees an invoice's files.
     file_id = sent(seller, f"/customers/{customer}/", name="rut.pdf")
     seller.post(f"/customers/{customer}/attachments/attach/", {"file": file_id})
     assert attached(company_a, customer) == ["rut.pdf"]
     assert b"rut.pdf" in seller.get(f"/customers/{customer}/edit/").content
-    invoice = owner_a.post(
-        "/api/v1/invoices/",
-        {
-            "pdv": str(shop_a.pdv.pk),
-            "customer": str(customer),
-            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
-        },
-        format="json",
-    ).json()["id"]
+    invoice = draft_invoice(owner_a, shop_a)
     page = viewer.get(f"/invoices/{invoice}/")
     assert b'data-testid="attachments"' in page.content
     assert b'data-testid="attachment-form"' not in page.content
@@ -141,6 +161,11 @@ def test_roles_follow_the_records_page(owner_a, company_a, buy_a, shop_a):  # no
     assert attached(company_a, invoice) == ["orden de compra.pdf"]
     assert b"orden de compra.pdf" in viewer.get(f"/invoices/{invoice}/").content
     assert viewer.post(f"/invoices/{invoice}/attachments/{order}/delete/").status_code == 403
+    assert attached(company_a, invoice) == ["orden de compra.pdf"]
+    # A seller changes the files of their own invoices only: no form on another's.
+    assert b'data-testid="attachment-form"' not in seller.get(f"/invoices/{invoice}/").content
+    refused = seller.post(f"/invoices/{invoice}/attachments/{order}/delete/", follow=True)
+    assert "propias" in message(refused)
     assert attached(company_a, invoice) == ["orden de compra.pdf"]
 
 
@@ -154,3 +179,12 @@ def test_a_suppliers_files_on_its_page(owner_a, company_a, buy_a):  # noqa: F811
     # The customers' pages do not reach a supplier that is not a customer.
     other = f"/customers/{buy_a.supplier.pk}/attachments/{file_id}/"
     assert pages_as(company_a, Role.OWNER).get(other).status_code == 404
+
+
+def test_a_full_record_shows_a_note_instead_of_the_form(owner_a, company_a, buy_a):  # noqa: F811
+    bill = draft_bill(owner_a, buy_a)
+    ready_files(company_a, "bills", MAX_ATTACHMENTS, record_id=bill)
+    page = pages_as(company_a, Role.OWNER).get(f"/purchases/{bill}/").content.decode()
+    assert page.count('data-testid="attachment-list"') == 1
+    assert 'data-testid="attachment-form"' not in page
+    assert f"Hasta {MAX_ATTACHMENTS} archivos" in page

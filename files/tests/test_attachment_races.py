@@ -57,3 +57,31 @@ def test_a_file_attached_while_its_record_is_deleted_is_refused(company_a, owner
         assert not Bill.objects.filter(pk=bill_id).exists()
         file = FileObject.objects.get(pk=scan)
         assert file.record_id is None and file.status == FileObject.Status.READY
+
+
+def test_a_record_deleted_while_a_file_is_attached_takes_the_file_with_it(
+    company_a,
+    owner_a,
+    buy_a,  # noqa: F811
+):
+    bill_id = draft_bill(owner_a, buy_a)
+    (scan,) = ready_files(company_a, "bills", 1)
+
+    def attach_the_scan():
+        services.file_attach(
+            record=Bill.objects.get(pk=bill_id),
+            module="bills",
+            file=FileObject.objects.get(pk=scan),
+            role=Role.OWNER,
+        )
+
+    _probe, answer = while_blocked(
+        company_a,
+        attach_the_scan,
+        blocked=lambda: owner_a.delete(f"/api/v1/bills/{bill_id}/"),
+        probe=lambda: None,
+    )
+    assert answer.status_code == 204
+    with tenant_context(company_a):
+        assert not Bill.objects.filter(pk=bill_id).exists()
+        assert FileObject.objects.get(pk=scan).status == FileObject.Status.DELETED

@@ -26,6 +26,21 @@ def draft_bill(client, buy, number="F-1001") -> str:
     return response.json()["id"]
 
 
+def draft_invoice(client, shop) -> str:
+    """A draft invoice for the shop's customer: its id."""
+    response = client.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop.pdv.pk),
+            "customer": str(shop.customer.pk),
+            "lines": [{"variant": shop.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()["id"]
+
+
 def attachments(client, kind, record_id):
     return client.get(f"/api/v1/{kind}/{record_id}/attachments")
 
@@ -145,61 +160,54 @@ def test_a_record_keeps_up_to_the_limit(owner_a, company_a, shop_a):
     assert file_row(company_a, extra).record_id is None
 
 
-def test_a_contacts_and_an_invoices_files_go_with_them_when_deleted(owner_a, company_a, shop_a):
+def test_a_contacts_and_an_invoices_files_go_with_them_when_deleted(
+    owner_a, company_a, shop_a, django_capture_on_commit_callbacks
+):
+    def gone(file_id) -> bool:
+        file = file_row(company_a, file_id)
+        return file.status == FileObject.Status.DELETED and not storages["default"].exists(file.key)
+
     with tenant_context(company_a):
         lead = Contact.objects.create(
             id_type="13", id_number="1020304050", name="Cliente nuevo", person_type="natural"
         )
     rut = uploaded_file(owner_a, "contacts")
     assert attach(owner_a, "contacts", lead.pk, rut).status_code == 201
-    assert owner_a.delete(f"/api/v1/contacts/{lead.pk}/").status_code == 204
-    assert file_row(company_a, rut).status == FileObject.Status.DELETED
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_a.delete(f"/api/v1/contacts/{lead.pk}/").status_code == 204
+    assert gone(rut)
 
     # A contact on documents is not deleted (409), and keeps its files.
     customer = str(shop_a.customer.pk)
     order = uploaded_file(owner_a, "contacts")
     assert attach(owner_a, "contacts", customer, order).status_code == 201
-    draft = owner_a.post(
-        "/api/v1/invoices/",
-        {
-            "pdv": str(shop_a.pdv.pk),
-            "customer": customer,
-            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
-        },
-        format="json",
-    ).json()["id"]
+    draft = draft_invoice(owner_a, shop_a)
     assert owner_a.delete(f"/api/v1/contacts/{customer}/").status_code == 409
     assert file_row(company_a, order).status == FileObject.Status.READY
 
     purchase_order = uploaded_file(owner_a, "invoices")
     assert attach(owner_a, "invoices", draft, purchase_order).status_code == 201
-    assert owner_a.delete(f"/api/v1/invoices/{draft}/").status_code == 204
-    assert file_row(company_a, purchase_order).status == FileObject.Status.DELETED
-
-
-RECORDS = {"invoices": "invoices", "bills": "bills", "contacts": "contacts"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_a.delete(f"/api/v1/invoices/{draft}/").status_code == 204
+    assert gone(purchase_order)
 
 
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_attachment_roles_follow_the_record(company_a, owner_a, client_as, buy_a, shop_a, role):  # noqa: F811
     client = client_as(company_a, role)
-    invoice = owner_a.post(
-        "/api/v1/invoices/",
-        {
-            "pdv": str(shop_a.pdv.pk),
-            "customer": str(shop_a.customer.pk),
-            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
-        },
-        format="json",
-    ).json()["id"]
+    # An invoice of the role's own where it sells (sellers change their own invoices' files).
+    invoice = draft_invoice(
+        client if has_permission(role, "invoices", "write") else owner_a, shop_a
+    )
     records = {
         "invoices": invoice,
         "bills": draft_bill(owner_a, buy_a),
         "contacts": str(shop_a.customer.pk),
     }
     for kind, record in records.items():
-        reads = has_permission(role, RECORDS[kind], "read")
-        writes = has_permission(role, RECORDS[kind], "write")
+        # Each record's permission module has the name of its files' module.
+        reads = has_permission(role, kind, "read")
+        writes = has_permission(role, kind, "write")
         assert attachments(client, kind, record).status_code == (200 if reads else 403), kind
         mine = uploaded_file(owner_a, kind)
         added = attach(client, kind, record, mine)
@@ -210,6 +218,48 @@ def test_attachment_roles_follow_the_record(company_a, owner_a, client_as, buy_a
         assert removed.status_code == (204 if writes else 403), kind
         expected = FileObject.Status.DELETED if writes else FileObject.Status.READY
         assert file_row(company_a, mine).status == expected
+
+
+def test_a_seller_changes_the_files_of_their_own_invoices_only(
+    owner_a, seller_a, company_a, shop_a
+):
+    theirs = draft_invoice(owner_a, shop_a)
+    order = uploaded_file(seller_a, "invoices")
+    refused = attach(seller_a, "invoices", theirs, order)
+    assert refused.status_code == 403 and error_code(refused) == "not_your_invoice"
+    kept = uploaded_file(owner_a, "invoices")
+    assert attach(owner_a, "invoices", theirs, kept).status_code == 201
+    removal = seller_a.delete(f"/api/v1/invoices/{theirs}/attachments/{kept}")
+    assert removal.status_code == 403 and error_code(removal) == "not_your_invoice"
+    assert [f["id"] for f in attachments(seller_a, "invoices", theirs).json()] == [kept]
+    assert file_row(company_a, order).record_id is None
+
+    own = draft_invoice(seller_a, shop_a)
+    assert attach(seller_a, "invoices", own, order).status_code == 201
+    assert seller_a.delete(f"/api/v1/invoices/{own}/attachments/{order}").status_code == 204
+
+
+def test_a_record_not_found_is_a_404_whatever_the_body(owner_a):
+    for kind in ("invoices", "bills", "contacts"):
+        missing = attach(owner_a, kind, uuid.uuid4(), "not an id")
+        assert missing.status_code == 404, kind
+
+
+def test_an_attached_file_deleted_from_files_leaves_its_record_and_a_void_keeps_them(
+    owner_a, company_a, shop_a
+):
+    from invoices.tests.fixtures import issue_invoice
+
+    invoice = issue_invoice(owner_a, shop_a)["id"]
+    order, delivery = uploaded_file(owner_a, "invoices"), uploaded_file(owner_a, "invoices")
+    for file_id in (order, delivery):
+        assert attach(owner_a, "invoices", invoice, file_id).status_code == 201
+    assert owner_a.delete(f"/api/v1/files/{order}/").status_code == 204
+    assert [f["id"] for f in attachments(owner_a, "invoices", invoice).json()] == [delivery]
+    voided = owner_a.post(f"/api/v1/invoices/{invoice}/void", {"reason": "error"}, format="json")
+    assert voided.status_code == 200, voided.json()
+    assert [f["id"] for f in attachments(owner_a, "invoices", invoice).json()] == [delivery]
+    assert file_row(company_a, delivery).status == FileObject.Status.READY
 
 
 def test_another_companys_record_or_file_is_not_found(
