@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -110,8 +111,13 @@ class RecordFiles:
         return get_object_or_404(attached, pk=file_pk)
 
     def upload_start(self, request, pk):
-        """JSON for the page's script: where to send the file, or the refusal's message."""
-        self._record_or_404(pk)
+        """JSON for the page's script: where to send the file, or the refusal's message (the
+        record's own rule first: nothing is sent for a file that could not be attached)."""
+        record = self._record_or_404(pk)
+        try:
+            self._check(request, record)
+        except ServiceError as error:
+            return JsonResponse({"error": error.message}, status=error.status_code)
         return upload_start_response(request, self.module)
 
     def attach(self, request, pk):

@@ -164,6 +164,7 @@ def test_roles_follow_the_records_page(owner_a, company_a, buy_a, shop_a):  # no
     assert attached(company_a, invoice) == ["orden de compra.pdf"]
     # A seller changes the files of their own invoices only: no form on another's.
     assert b'data-testid="attachment-form"' not in seller.get(f"/invoices/{invoice}/").content
+    assert start(seller, f"/invoices/{invoice}/").status_code == 403
     refused = seller.post(f"/invoices/{invoice}/attachments/{order}/delete/", follow=True)
     assert "propias" in message(refused)
     assert attached(company_a, invoice) == ["orden de compra.pdf"]
