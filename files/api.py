@@ -231,8 +231,10 @@ class RecordAttachmentViewSet(TenantViewSet):
 
     @extend_schema(responses={204: None}, tags=["files"])
     def destroy(self, request, record_pk=None, pk=None):
-        file = self.get_object()
-        self.check_record(self.record())
+        record = self.record()
+        attached = selectors.record_attachments(module=self.file_module, record_id=record.pk)
+        file = get_object_or_404(attached, pk=pk)
+        self.check_record(record)
         services.file_delete_unused(file=file, role=self.role)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
