@@ -958,20 +958,18 @@ def _refresh_balance(invoice: Invoice) -> Invoice:
 # --------------------------------------------------------------------------------------------
 
 
-def _check_own_document(invoice: Invoice, user, role: str) -> None:
-    """Sellers register payments on their own documents only."""
+def _check_own_document(invoice: Invoice, user, role: str, message: str = "") -> None:
+    """Sellers register payments (or do what `message` says) on their own documents only."""
     if role == "seller" and invoice.created_by_id != user.pk:
         raise PermissionDeniedError(
-            _("Sellers register payments on their own invoices only."), code="not_your_invoice"
+            message or _("Sellers register payments on their own invoices only."),
+            code="not_your_invoice",
         )
 
 
 def invoice_files_check(*, invoice: Invoice, user, role: str) -> None:
     """Sellers attach and delete files on their own invoices only, as they pay them."""
-    if role == "seller" and invoice.created_by_id != user.pk:
-        raise PermissionDeniedError(
-            _("Sellers attach files to their own invoices only."), code="not_your_invoice"
-        )
+    _check_own_document(invoice, user, role, _("Sellers attach files to their own invoices only."))
 
 
 @atomic_service

@@ -16,6 +16,7 @@ from contacts.models import Contact
 from files.models import FileObject
 from files.services import MAX_ATTACHMENTS
 from files.tests.test_files_api import PDF, request_upload, uploaded_file
+from invoices.tests.test_invoices_api import draft
 
 pytestmark = pytest.mark.django_db
 
@@ -27,18 +28,8 @@ def draft_bill(client, buy, number="F-1001") -> str:
 
 
 def draft_invoice(client, shop) -> str:
-    """A draft invoice for the shop's customer: its id."""
-    response = client.post(
-        "/api/v1/invoices/",
-        {
-            "pdv": str(shop.pdv.pk),
-            "customer": str(shop.customer.pk),
-            "lines": [{"variant": shop.v("iva19"), "quantity": "1"}],
-        },
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    return response.json()["id"]
+    """A draft invoice for the shop's customer (the invoices' tests' `draft`): its id."""
+    return draft(client, shop)["id"]
 
 
 def attachments(client, kind, record_id):
