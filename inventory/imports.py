@@ -13,7 +13,11 @@ from django.utils.translation import gettext as _
 from ally360.imports import ImportResult, RowInvalid, import_rows, read_csv, split_list, yes_no
 from pos.models import PDV
 from products.models import Brand, Category, Tax, Unit
-from products.selectors import base_for_shelf_price
+from products.selectors import (
+    base_for_shelf_price_on_list,
+    default_price_list,
+    shelf_price_refusal,
+)
 from products.services import brand_create, category_create
 
 from . import services
@@ -76,9 +80,12 @@ def _brand(name: str) -> Brand:
     return Brand.objects.filter(name__iexact=name).first() or brand_create(name=name)
 
 
-def price_before_tax(shelf_price: str, rates: list[Decimal]) -> tuple[Decimal, Decimal]:
-    """A shelf price cell read as `products.selectors.base_for_shelf_price` reads it: the price
-    before tax and the till price (at most the shelf price)."""
+def price_before_tax(
+    shelf_price: str, rates: list[Decimal], price_list=None
+) -> tuple[Decimal, Decimal]:
+    """A shelf price cell read as `products.selectors.base_for_shelf_price_on_list` reads it:
+    the base price for which `price_list` (the default one) charges it, and the till price (at
+    most the shelf price)."""
     try:
         shelf = Decimal(shelf_price)
     except InvalidOperation:
@@ -90,9 +97,9 @@ def price_before_tax(shelf_price: str, rates: list[Decimal]) -> tuple[Decimal, D
         or shelf != shelf.quantize(CENT)
     ):
         raise _invalid("price_with_tax", _("A price in pesos with at most two decimals."))
-    found = base_for_shelf_price(shelf, rates)
-    if found is None:  # a shelf price of a few cents
-        raise _invalid("price_with_tax", _("Too low a price for these taxes."))
+    found = base_for_shelf_price_on_list(shelf, rates, price_list)
+    if found is None:
+        raise _invalid("price_with_tax", shelf_price_refusal(shelf, rates, price_list))
     return found
 
 
@@ -122,7 +129,8 @@ def product_payload(cells: dict, warn) -> dict:
         if "price" in cells:
             raise _invalid("price", _("Give either price (before tax) or price_with_tax."))
         shelf = cells["price_with_tax"]
-        base, till = price_before_tax(shelf, [tax.rate for tax in taxes])
+        rates = [tax.rate for tax in taxes]
+        base, till = price_before_tax(shelf, rates, default_price_list())
         if till != Decimal(shelf):
             warn(
                 _(

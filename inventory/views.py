@@ -34,11 +34,11 @@ from ally360.pages import (
 from products import services as product_services
 from products.models import Product
 from products.selectors import (
-    base_for_list_price,
-    base_for_shelf_price,
+    base_for_shelf_price_on_list,
     default_price_list,
     price_with_taxes,
     prices_on_list,
+    shelf_price_refusal,
     variant_price,
     variant_prices,
     variant_taxes,
@@ -125,12 +125,14 @@ def product_list_view(request):
     )
 
 
-def _shelf_base(form, rates) -> tuple | None:
-    """(price before tax, price the till charges) for the form's `price_with_tax` under these
-    tax rates (`base_for_shelf_price`), or None with the form's error."""
-    found = base_for_shelf_price(form.cleaned_data["price_with_tax"], rates)
+def _shelf_base(form, rates, price_list=None) -> tuple | None:
+    """(base price, price the till charges) for the form's `price_with_tax` under these tax
+    rates, for a variant without a fixed price on `price_list`
+    (`base_for_shelf_price_on_list`), or None with the form's error."""
+    shelf = form.cleaned_data["price_with_tax"]
+    found = base_for_shelf_price_on_list(shelf, rates, price_list)
     if found is None:
-        form.add_error("price_with_tax", _("Too low a price for these taxes."))
+        form.add_error("price_with_tax", shelf_price_refusal(shelf, rates, price_list))
     return found
 
 
@@ -157,7 +159,7 @@ def product_create_view(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         taxes = form.taxes()
-        found = _shelf_base(form, [tax.rate for tax in taxes])
+        found = _shelf_base(form, [tax.rate for tax in taxes], default_price_list())
         if found is not None:
             price, till = found
             try:
@@ -186,15 +188,13 @@ def product_create_view(request):
 
 
 def _default_list_sets_price(variant, price_list) -> bool:
-    """The default list, not the variant's base price, decides what the till charges: a
-    percentage off it, or a fixed price for this variant."""
+    """The default list, not the variant's base price, decides what the till charges: a fixed
+    price for this variant. (A percentage list takes its share off the base price.)"""
     from products.models import PriceList, PriceListItem
 
-    if price_list is None or not price_list.is_active:
+    if price_list is None or not price_list.is_active or price_list.kind != PriceList.Kind.FIXED:
         return False
-    if price_list.kind == PriceList.Kind.FIXED:
-        return PriceListItem.objects.filter(price_list=price_list, variant=variant).exists()
-    return bool(price_list.percentage)
+    return PriceListItem.objects.filter(price_list=price_list, variant=variant).exists()
 
 
 @require_http_methods(["GET", "POST"])
@@ -227,7 +227,7 @@ def variant_price_view(request, pk):
                 _("The default price list %(list)s sets this price: change it on the list.")
                 % {"list": price_list.name},
             )
-        elif (found := _shelf_base(form, [tax.rate for tax in taxes])) is not None:
+        elif (found := _shelf_base(form, [tax.rate for tax in taxes], price_list)) is not None:
             price, till = found
             changes = {"price": price, "barcode": data["barcode"]}
             if "cost" in form.changed_data and data["cost"] is not None:
@@ -804,9 +804,9 @@ def product_variants_view(request, pk):
     form = VariantAddForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        found = _shelf_base(form, [tax.rate for tax in product.taxes.all()])
+        found = _shelf_base(form, [tax.rate for tax in product.taxes.all()], default_price_list())
         if found is not None:
-            price, _till = found
+            price, till = found
 
             def add() -> dict:
                 variant = services.variant_create_with_stock(
@@ -814,13 +814,10 @@ def product_variants_view(request, pk):
                     product=product,
                     sku=data["sku"],
                     barcode=data["barcode"],
-                    price=base_for_list_price(price, default_price_list()),
+                    price=price,
                     cost=data["cost"],
                     options=data["options"],
                 )
-                # What the till charges on the default list, with the product's taxes.
-                charged = variant_prices([variant], default_price_list())[variant.pk]
-                till = price_with_taxes(charged, product.taxes.all())
                 _warn_if_not_exact(request, data["price_with_tax"], till)
                 return {"sku": variant.sku, "price": amount(till)}
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 
 from ally360.db import HandWritten
 from ally360.money import HUNDRED, money, unit_price
@@ -39,19 +40,6 @@ def _apply_list(base: Decimal, price_list: PriceList | None, fixed: Decimal | No
     if price_list.kind == PriceList.Kind.FIXED:
         return unit_price(fixed if fixed is not None else base)
     return unit_price(base * (HUNDRED - price_list.percentage) / HUNDRED)
-
-
-def base_for_list_price(price: Decimal, price_list: PriceList | None) -> Decimal:
-    """The base price a variant not on the list needs for the list to charge `price` (the
-    inverse of `_apply_list`): above it under a percentage list, `price` itself otherwise."""
-    if (
-        price_list is None
-        or not price_list.is_active
-        or price_list.kind != PriceList.Kind.PERCENTAGE
-        or not price_list.percentage
-    ):
-        return unit_price(price)
-    return unit_price(price * HUNDRED / (HUNDRED - price_list.percentage))
 
 
 def variant_prices(variants: Iterable[Variant], price_list: PriceList | None) -> dict:
@@ -114,6 +102,38 @@ def base_for_shelf_price(
         return None
     till, base = max(below)
     return base, till
+
+
+def base_for_shelf_price_on_list(
+    shelf: Decimal, rates: Iterable[Decimal], price_list: PriceList | None
+) -> tuple[Decimal, Decimal] | None:
+    """`base_for_shelf_price` for a variant `price_list` has no fixed price for: the base
+    price for which the list (the default one: what the till charges) gives the shelf price
+    with these taxes, and that till price. Under a percentage list the base is above the price
+    before tax; unit prices keep six places, so the list gives that price back to the cent.
+    None when no base price reaches the shelf price, as under a list of 100 % off."""
+    found = base_for_shelf_price(shelf, rates)
+    if (
+        found is None
+        or price_list is None
+        or not price_list.is_active
+        or price_list.kind != PriceList.Kind.PERCENTAGE
+        or not price_list.percentage
+    ):
+        return found
+    price, till = found
+    if price_list.percentage >= HUNDRED:
+        return found if till == 0 else None
+    return unit_price(price * HUNDRED / (HUNDRED - price_list.percentage)), till
+
+
+def shelf_price_refusal(shelf: Decimal, rates: Iterable[Decimal], price_list: PriceList) -> str:
+    """Why `base_for_shelf_price_on_list` found no base price, for the user."""
+    if base_for_shelf_price(shelf, rates) is None:  # a shelf price of a few cents
+        return _("Too low a price for these taxes.")
+    return _("The default price list %(list)s takes everything off: no price gives this one.") % {
+        "list": price_list.name
+    }
 
 
 def default_unit() -> Unit | None:

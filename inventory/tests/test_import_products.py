@@ -122,6 +122,39 @@ def test_a_shelf_price_no_price_before_tax_reaches_is_charged_a_cent_below(
         assert Variant.objects.get(sku="CHI-1").price == Decimal("10.92")
 
 
+def test_under_a_percentage_default_list_the_till_charges_the_shelf_price(
+    tmp_path, company_a, capsys
+):
+    from products.models import PriceList
+    from products.selectors import variant_price
+
+    with tenant_context(company_a):
+        PriceList.objects.filter(is_default=True).update(kind="percentage", percentage=10)
+    text = "name;sku;price_with_tax;taxes\nGaseosa;GAS-400;11900;IVA 19%\n"
+    call_command("import_products", _write(tmp_path, text), company=str(company_a.pk))
+    output = capsys.readouterr()
+    assert "line 2" not in output.out + output.err  # imported exactly: no warning
+    with tenant_context(company_a):
+        variant = Variant.objects.get(sku="GAS-400")
+        charged = variant_price(variant, PriceList.objects.get(is_default=True))
+    assert variant.price == Decimal("11111.111111")
+    assert price_with_rates(charged, [Decimal("19")]) == Decimal("11900.00")
+
+
+def test_a_default_list_of_100_percent_off_is_a_row_error(tmp_path, company_a, capsys):
+    from products.models import PriceList
+
+    with tenant_context(company_a):
+        PriceList.objects.filter(is_default=True).update(kind="percentage", percentage=100)
+    text = "name;sku;price_with_tax;taxes\nGaseosa;GAS-400;11900;IVA 19%\n"
+    with pytest.raises(CommandError):
+        call_command("import_products", _write(tmp_path, text), company=str(company_a.pk))
+    errors = capsys.readouterr().err
+    assert "line 2: " in errors and "price_with_tax" in errors, errors
+    with tenant_context(company_a):
+        assert not Variant.objects.exists()
+
+
 def test_a_doubled_quote_inside_a_quoted_cell_is_one_quote(tmp_path, company_a):
     # Excel writes the inch mark of Tubo PVC 1/2" as "Tubo PVC 1/2""" (RFC 4180).
     text = (

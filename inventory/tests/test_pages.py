@@ -150,6 +150,39 @@ def test_an_owner_creates_a_product_from_its_shelf_price_with_opening_stock(comp
     assert str(listed.context["rows"][0]["price_with_tax"]) == "3000.00"
 
 
+def test_under_a_percentage_default_list_the_till_charges_the_shelf_price_typed(company_a):
+    """The till charges the price on the default list: 10 % off the base price here, so the
+    base price is above the price before tax that the shelf price gives."""
+    from products.models import PriceList
+    from products.selectors import price_with_rates, variant_price
+
+    with tenant_context(company_a):
+        PriceList.objects.filter(is_default=True).update(kind="percentage", percentage=10)
+    client = pages_as(company_a, Role.OWNER)
+    response = client.post("/products/new/", _new_product(company_a, price_with_tax="11900"))
+    assert response.status_code == 302
+    with tenant_context(company_a):
+        variant = Variant.objects.get(sku="GAS-400")
+        charged = variant_price(variant, PriceList.objects.get(is_default=True))
+    assert variant.price == Decimal("11111.111111")
+    assert price_with_rates(charged, [Decimal("19")]) == Decimal("11900.00")
+    listed = client.get(response["Location"])
+    assert str(listed.context["rows"][0]["price_with_tax"]) == "11900.00"
+    assert "No price before tax" not in listed.content.decode()
+
+
+def test_a_default_list_of_100_percent_off_is_a_form_error_not_a_500(company_a):
+    from products.models import PriceList
+
+    with tenant_context(company_a):
+        PriceList.objects.filter(is_default=True).update(kind="percentage", percentage=100)
+    response = pages_as(company_a, Role.OWNER).post("/products/new/", _new_product(company_a))
+    assert response.status_code == 400
+    assert "todo" in response.context["form"].errors["price_with_tax"][0]
+    with tenant_context(company_a):
+        assert not Variant.objects.filter(sku="GAS-400").exists()
+
+
 def test_a_shelf_price_the_till_cannot_charge_is_taken_a_cent_below_and_said(company_a):
     client = pages_as(company_a, Role.ADMIN)
     response = client.post("/products/new/", _new_product(company_a, price_with_tax="13"))

@@ -46,24 +46,41 @@ def test_the_form_sent_back_as_shown_with_a_new_price_is_accepted(shop_a):
 def test_the_new_price_is_what_the_list_and_the_till_show_with_a_discounting_default_list(
     shop_a,
 ):
-    """The shelf (product list, till) is the price on the default list; with a 10 % default
-    list the page's "Now" and its "now sells at" are not what the shelf says."""
+    """The shelf (product list, till) is the price on the default list: with a 10 % default
+    list the base price is set above the price before tax, so that the list charges the shelf
+    price typed."""
     variant = shop_a.variants["iva19"]
     with tenant_context(shop_a.company):
         PriceList.objects.filter(is_default=True).update(percentage=Decimal("10"))
     client = pages_as(shop_a.company, Role.OWNER)
     url = f"/products/variants/{variant.pk}/price/"
-    response = client.post(url, {"price_with_tax": "12500", "barcode": ""})
-    if response.status_code == 400:  # refused, said on the form: no lie
-        with tenant_context(shop_a.company):
-            variant.refresh_from_db()
-        assert variant.price == Decimal("10000.000000")
-        return
+    response = client.post(url, {"price_with_tax": "11900", "barcode": ""})
     assert response.status_code == 302
     listed = client.get(response["Location"])
-    said = "ahora se vende a 12.500,00" in listed.content.decode()
-    shown = listed.context["rows"][0]["price_with_tax"]
-    assert not said or shown == Decimal("12500.00"), (said, shown)
+    assert "ahora se vende a 11.900,00" in listed.content.decode()
+    assert listed.context["rows"][0]["price_with_tax"] == Decimal("11900.00")
+    with tenant_context(shop_a.company):
+        variant.refresh_from_db()
+    assert variant.price == Decimal("11111.111111")
+
+
+def test_a_fixed_price_on_the_default_list_is_changed_on_the_list(shop_a):
+    from products.services import price_list_item_set
+
+    variant = shop_a.variants["iva19"]
+    with tenant_context(shop_a.company):
+        PriceList.objects.filter(is_default=True).update(kind="fixed", percentage=0)
+        price_list_item_set(
+            price_list=PriceList.objects.get(is_default=True), variant=variant, price=Decimal("9000")
+        )
+    client = pages_as(shop_a.company, Role.OWNER)
+    url = f"/products/variants/{variant.pk}/price/"
+    response = client.post(url, {"price_with_tax": "11900", "barcode": ""})
+    assert response.status_code == 400
+    assert "cámbielo en la lista" in str(response.context["form"].non_field_errors())
+    with tenant_context(shop_a.company):
+        variant.refresh_from_db()
+    assert variant.price == Decimal("10000.000000")
 
 
 def test_the_page_s_now_is_the_list_s_shelf_with_a_discounting_default_list(shop_a):

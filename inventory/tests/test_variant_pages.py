@@ -88,6 +88,21 @@ def test_variant_refusals_come_back_on_the_form_and_write_nothing(shop_a, fields
     assert variants(shop_a, first.product_id) == before
 
 
+def test_a_default_list_of_100_percent_off_is_a_form_error_not_a_500(shop_a):
+    from products.models import PriceList
+
+    with tenant_context(shop_a.company):
+        PriceList.objects.filter(is_default=True).update(kind="percentage", percentage=100)
+    owner = pages_as(shop_a.company, Role.OWNER)
+    first = shop_a.variants["iva19"]
+    owner.post(f"/products/variants/{first.pk}/options/", {f"{first.pk}-options": "Talla: S"})
+    before = variants(shop_a, first.product_id)
+    response = owner.post(f"/products/{first.product_id}/variants/", add())
+    assert response.status_code == 400
+    assert "todo" in response.context["add_form"].errors["price_with_tax"][0]
+    assert variants(shop_a, first.product_id) == before
+
+
 @pytest.mark.parametrize("role", [Role.ACCOUNTANT, Role.SELLER, Role.VIEWER])
 def test_every_role_reads_managers_write(shop_a, shop_b, role):
     first = shop_a.variants["iva19"]
