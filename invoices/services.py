@@ -571,6 +571,14 @@ def _check_parties(pdv: PDV, customer: Contact, seller) -> None:
         )
 
 
+def _active_default_seller(customer: Contact):
+    """The customer's default seller while active: deactivating a seller must not stop the
+    sales to the customers it was the default of (a customer's price list likewise applies
+    only while active)."""
+    default = customer.default_seller
+    return default if default is not None and default.is_active else None
+
+
 def _write_lines(invoice: Invoice, built: list) -> list[InvoiceLine]:
     lines = InvoiceLine.objects.bulk_create(line_objects(InvoiceLine, built, invoice=invoice))
     apply_totals(invoice, [amounts for _spec, amounts in built])
@@ -641,7 +649,7 @@ def _draft_create(
         kind=kind,
         pdv=pdv,
         customer=customer,
-        seller=seller or customer.default_seller,
+        seller=seller or _active_default_seller(customer),
         price_list=price_list,
         issue_date=timezone.localdate(),
         due_date=due_date,

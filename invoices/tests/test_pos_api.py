@@ -949,3 +949,38 @@ def test_a_cashier_with_an_open_shift_is_not_left_out_of_the_point_of_sale(
 
     Membership.objects.filter(user=seller_a.user, company=company_a).update(is_active=False)
     assert owner_a.patch(url, {"allowed_users": [str(other.id)]}, format="json").status_code == 200
+
+
+def test_a_deactivated_default_seller_does_not_stop_sales_to_its_customers(owner_a, shop_a):
+    """The final consumer's (a "house seller") and a customer's: the sale is then made without
+    a seller, as a customer's inactive price list gives way to the default one."""
+    seller = owner_a.post("/api/v1/sellers/", {"name": "Casa"}, format="json").json()
+    for contact in (shop_a.consumer, shop_a.customer):
+        patched = owner_a.patch(
+            f"/api/v1/contacts/{contact.id}/", {"default_seller": seller["id"]}, format="json"
+        )
+        assert patched.status_code == 200, patched.json()
+    open_shift(owner_a, shop_a)
+    line = [{"variant": shop_a.v("iva19"), "quantity": "1"}]
+    cash = [{"method": "cash", "amount": "20000"}]
+    before = sell(owner_a, shop_a, line, cash)
+    assert before.status_code == 201 and before.json()["invoice"]["seller"] == seller["id"]
+    off = owner_a.patch(f"/api/v1/sellers/{seller['id']}/", {"is_active": False}, format="json")
+    assert off.status_code == 200
+    counter = sell(owner_a, shop_a, line, cash)
+    assert counter.status_code == 201, counter.json()
+    on_account = sell(owner_a, shop_a, line, cash, customer=str(shop_a.customer.id))
+    assert on_account.status_code == 201, on_account.json()
+    invoice = owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop_a.pdv.id),
+            "customer": str(shop_a.customer.id),
+            "issue": True,
+            "lines": line,
+        },
+        format="json",
+    )
+    assert invoice.status_code == 201, invoice.json()
+    sellers = [sale.json()["invoice"]["seller"] for sale in (counter, on_account)]
+    assert sellers + [invoice.json()["seller"]] == [None, None, None]
