@@ -50,12 +50,12 @@ from ally360.documents import LineAmounts, PaymentMethod
 from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ally360.idempotency import idempotent
 from ally360.money import MONEY, PRICE, QUANTITY
-from ally360.roles import Role
 from contacts.api import contact_ref_rows
 from contacts.models import Contact
 from files.api import RecordAttachmentViewSet
 from inventory.api import CostFieldsMixin
 from pos.models import PDV, CashMovement, CashRegister, Seller, Shift
+from pos.selectors import shifts_visible_to
 from pos.services import shift_open
 from products.api import DocumentVariantField
 from products.models import PriceList, Variant
@@ -867,10 +867,7 @@ class ShiftViewSet(mixins.CreateModelMixin, ReadOnlyTenantViewSet):
     }
 
     def base_queryset(self):
-        shifts = Shift.objects.prefetch_related("register", "user")
-        if self.role == Role.SELLER:
-            shifts = shifts.filter(user=self.request.user)
-        return shifts
+        return shifts_visible_to(self.request.user, self.role).prefetch_related("register", "user")
 
     def create(self, request, *args, **kwargs):
         data = self.validated_input(ShiftOpenSerializer)
