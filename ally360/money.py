@@ -15,6 +15,9 @@ QUANTITY_STEP = Decimal("0.001")
 MONEY = {"max_digits": 18, "decimal_places": 2}
 QUANTITY = {"max_digits": 18, "decimal_places": 3}
 PRICE = {"max_digits": 18, "decimal_places": 6}
+# Cash a drawer takes in at once (the opening float, a cash in): 12 integer digits, so that a
+# shift's expected cash (an amount of 18 digits) still holds their sum with the sales at the close.
+DRAWER_CASH = {"max_digits": 14, "decimal_places": 2}
 
 
 # Rounding needs room for every digit of the result: Python's default 28 digits cannot hold a

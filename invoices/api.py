@@ -49,7 +49,7 @@ from ally360.api.viewsets import (
 from ally360.documents import LineAmounts, PaymentMethod
 from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ally360.idempotency import idempotent
-from ally360.money import MONEY, PRICE, QUANTITY
+from ally360.money import DRAWER_CASH, MONEY, PRICE, QUANTITY
 from contacts.api import contact_ref_rows
 from contacts.models import Contact
 from files.api import RecordAttachmentViewSet
@@ -785,7 +785,7 @@ class CashMovementSerializer(ModelSerializer):
 
 class CashMovementInputSerializer(Serializer):
     kind = serializers.ChoiceField(choices=CashMovement.Kind.choices)
-    amount = serializers.DecimalField(min_value=Decimal("0.01"), **MONEY)
+    amount = serializers.DecimalField(min_value=Decimal("0.01"), **DRAWER_CASH)
     reason = serializers.CharField(max_length=255)
 
 
@@ -818,7 +818,7 @@ class ShiftSerializer(ModelSerializer):
 
 class ShiftOpenSerializer(Serializer):
     register = serializers.PrimaryKeyRelatedField(queryset=CashRegister.objects)
-    opening_cash = serializers.DecimalField(min_value=0, **MONEY)
+    opening_cash = serializers.DecimalField(min_value=0, **DRAWER_CASH)
     notes = serializers.CharField(required=False, allow_blank=True)
 
 

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ally360.documents import PaymentMethod
-from ally360.money import PRICE, QUANTITY, QUANTITY_STEP
+from ally360.money import DRAWER_CASH, PRICE, QUANTITY, QUANTITY_STEP
 from ally360.pages import VoidForm
 from contacts.selectors import customer_by_reference
 from inventory.forms import CodeLineFormSet, ReturnedLinesForm
@@ -27,7 +27,7 @@ MAX_LINES = 200
 class ShiftOpenForm(forms.Form):
     register = forms.ModelChoiceField(queryset=None, label=_("Cash register"), empty_label=None)
     opening_cash = forms.DecimalField(
-        label=_("Opening cash"), min_value=0, initial=Decimal("0"), **MONEY_FIELD
+        label=_("Opening cash"), min_value=0, initial=Decimal("0"), **DRAWER_CASH
     )
 
     def __init__(self, *args, registers, **kwargs):
@@ -212,10 +212,7 @@ class CashMovementForm(forms.Form):
     safe, a small expense): `services.drawer_cash_movement`, as `POST shifts/{id}/cash-movements`."""
 
     kind = forms.ChoiceField(label=_("Movement"), choices=CashMovement.Kind.choices)
-    # 12 integer digits: the drawer's expected cash (18, 2) must still hold the sum at the close.
-    amount = forms.DecimalField(
-        label=_("Amount"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
-    )
+    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), **DRAWER_CASH)
     reason = forms.CharField(label=_("Reason"), max_length=255)
     movement_key = forms.UUIDField(widget=forms.HiddenInput)  # one movement per form
     shift = forms.UUIDField(widget=forms.HiddenInput, required=False)  # the shift it was shown for

@@ -984,3 +984,28 @@ def test_a_deactivated_default_seller_does_not_stop_sales_to_its_customers(owner
     assert invoice.status_code == 201, invoice.json()
     sellers = [sale.json()["invoice"]["seller"] for sale in (counter, on_account)]
     assert sellers + [invoice.json()["seller"]] == [None, None, None]
+
+
+def test_a_float_or_cash_in_the_close_could_not_add_up_is_refused(owner_a, shop_a):
+    """12 integer digits at most (`DRAWER_CASH`), as on the pages: a cash in of 16 was taken
+    and every close of the shift then overflowed the expected cash."""
+    huge = "9999999999999999.99"
+    refused = owner_a.post(
+        "/api/v1/shifts/",
+        {"register": str(shop_a.register.id), "opening_cash": huge},
+        format="json",
+    )
+    assert refused.status_code == 400 and "opening_cash" in refused.json()["error"]["fields"]
+    shift = open_shift(owner_a, shop_a, cash="999999999999.99")  # the most a float may be
+    movements = f"/api/v1/shifts/{shift['id']}/cash-movements"
+    cash_in = {"kind": "in", "amount": huge, "reason": "cambio"}
+    refused = owner_a.post(movements, cash_in, format="json")
+    assert refused.status_code == 400 and "amount" in refused.json()["error"]["fields"]
+    with tenant_context(shop_a.company):
+        assert not CashMovement.objects.exists()
+    cash_in["amount"] = "999999999999.99"
+    assert owner_a.post(movements, cash_in, format="json").status_code == 201
+    counted = {"counted": {"cash": "1999999999999.98"}}
+    closed = owner_a.post(f"/api/v1/shifts/{shift['id']}/close", counted, format="json")
+    assert closed.status_code == 200, closed.json()
+    assert closed.json()["shift"]["difference"] == "0.00"
