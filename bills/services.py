@@ -372,6 +372,14 @@ def bill_void(*, bill: Bill, user, reason: str) -> Bill:
         raise ValidationFailed(
             _("Give the reason for voiding."), fields={"reason": [_("This field is required.")]}
         )
+    # What stands in the way first: a paid bill is told to void its payments, not that it is
+    # paid.
+    if bill.allocations.filter(payment__status=SupplierPayment.Status.ACTIVE).exists():
+        raise Conflict(_("The bill has payments: void them first."), code="bill_has_payments")
+    if bill.debit_notes.exists():
+        raise Conflict(
+            _("The bill has debit notes: it cannot be voided."), code="bill_has_debit_notes"
+        )
     # A bill of nothing (goods received free) is paid on receipt, and voided like an open one.
     free = bill.status == Bill.Status.PAID and bill.total == ZERO
     if bill.status != Bill.Status.OPEN and not free:
@@ -379,12 +387,6 @@ def bill_void(*, bill: Bill, user, reason: str) -> Bill:
             _("Only an open bill can be voided (this one is %(status)s).")
             % {"status": bill.get_status_display()},
             code="bill_not_open",
-        )
-    if bill.allocations.filter(payment__status=SupplierPayment.Status.ACTIVE).exists():
-        raise Conflict(_("The bill has payments: void them first."), code="bill_has_payments")
-    if bill.debit_notes.exists():
-        raise Conflict(
-            _("The bill has debit notes: it cannot be voided."), code="bill_has_debit_notes"
         )
     lines = list(bill.lines.select_related("variant"))
     received = _received_variants(bill)

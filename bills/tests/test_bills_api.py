@@ -868,6 +868,13 @@ def test_a_bill_with_payments_or_debit_notes_cannot_be_voided(owner_a, buy_a):
     with tenant_context(buy_a.company):
         assert set(Bill.objects.values_list("status", flat=True)) == {"open"}
 
+    # Paid in full: told to void the payment, not that a paid bill is not open.
+    full = receive(owner_a, buy_a, number="F-F")
+    assert pay(owner_a, buy_a, full, full["total"]).status_code == 201
+    refused = owner_a.post(f"{URL}{full['id']}/void", {"reason": "x"}, format="json")
+    assert refused.status_code == 409 and error_code(refused) == "bill_has_payments"
+    assert owner_a.get(f"{URL}{full['id']}/").json()["status"] == "paid"
+
 
 def test_a_debit_note_returns_goods_at_their_purchase_cost(owner_a, buy_a):
     bill = receive(owner_a, buy_a)  # 10 at 600 + 20 at 810 -> 30 at 740
