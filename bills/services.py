@@ -508,11 +508,16 @@ def _check_withholding_ceilings(bills: dict, rows: list[Withholding]) -> None:
             )
         withheld[(row.bill_id, row.kind)] += row.amount
         declared[(row.bill_id, row.kind)] += row.base
-    for bill_id in {bill_id for bill_id, _kind in withheld}:
+    kinds_by_bill: dict = defaultdict(list)
+    for bill_id, kind in withheld:
+        kinds_by_bill[bill_id].append(kind)
+    for bill_id, kinds in kinds_by_bill.items():
         bill = bills[bill_id]
         base, iva = _bill_base_and_iva(bill)
         earlier = _already_withheld(bill)
-        for kind in (Kind.RETEFUENTE, Kind.RETEIVA, Kind.RETEICA):
+        # Only the kinds this payment withholds: a return can leave an earlier ReteFuente's
+        # base above what the bill has left, which must not refuse a later ReteIVA.
+        for kind in kinds:
             ceiling = iva if kind == Kind.RETEIVA else base
             for figure, this_payment in (("amount", withheld), ("base", declared)):
                 if this_payment[(bill_id, kind)] + earlier[figure].get(kind, ZERO) <= ceiling:

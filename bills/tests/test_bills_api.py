@@ -1206,6 +1206,28 @@ def test_supplier_withholdings_count_against_what_is_still_billed_after_returns(
     assert refused.status_code == 400 and error_code(refused) == "withholding_above_base"
 
 
+def test_after_a_return_a_withholding_of_another_kind_is_not_refused_for_an_earlier_one(
+    owner_a, buy_a
+):
+    """The first payment withheld ReteFuente on the whole base (10,000); a return leaves 7,000.
+    A later ReteIVA is within the IVA left: only the kinds a payment withholds are checked."""
+    line = {"variant": str(buy_a.variant.id), "quantity": "10", "unit_cost": "1000"}
+    bill = receive(owner_a, buy_a, lines=[line])
+    fuente = buy_a.concept("Compras generales (declarantes)")
+    assert pay(owner_a, buy_a, bill, "5000", (fuente, "10000", "250")).status_code == 201
+    assert return_goods(owner_a, bill, "3").status_code == 201
+    assert owner_a.get(f"{URL}{bill['id']}/").json()["balance"] == "3330.00"
+    second = pay(owner_a, buy_a, bill, "3330", (buy_a.concept("ReteIVA"), "1330", "199.50"))
+    assert second.status_code == 201, second.json()
+    assert owner_a.get(f"{URL}{bill['id']}/").json()["status"] == "paid"
+    # A further ReteFuente is still measured against the 7,000 left.
+    more = receive(owner_a, buy_a, number="F-2", lines=[line])
+    assert pay(owner_a, buy_a, more, "5000", (fuente, "10000", "250")).status_code == 201
+    assert return_goods(owner_a, more, "3").status_code == 201
+    refused = pay(owner_a, buy_a, more, "100", (fuente, "1", "1"))
+    assert refused.status_code == 400 and error_code(refused) == "withholding_above_base"
+
+
 @pytest.mark.parametrize("document", ["bills", "invoices"])
 def test_a_draft_edit_whose_line_lacks_a_field_is_a_400(document, owner_a, company_a, make_shop):
     """Lines replace the draft's lines, so each comes whole, in a PATCH too (DRF skips missing
