@@ -3,7 +3,7 @@
 Document totals are sums of rounded lines, never re-rounded aggregates. Floats never appear.
 """
 
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -54,3 +54,20 @@ def quantity_text(value) -> str:
 def percent_of(amount: Decimal, rate: Decimal) -> Decimal:
     """`rate` percent of `amount`, unrounded (callers round once, per line)."""
     return Decimal(amount) * Decimal(rate) / HUNDRED
+
+
+def money_shares(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """`total` (in cents, not negative) in shares proportional to `weights` that add up to it
+    exactly, where rounding each share on its own can miss it by a cent: each share rounded
+    down to the cent, the cents left to the largest remainders (the first among equals).
+    Zeros when the weights are."""
+    whole = sum(weights, ZERO)
+    if not whole:
+        return [ZERO for _weight in weights]
+    exact = [total * weight / whole for weight in weights]
+    shares = [share.quantize(CENT, rounding=ROUND_DOWN, context=WIDE) for share in exact]
+    cents_left = int((total - sum(shares, ZERO)) / CENT)
+    by_remainder = sorted(range(len(exact)), key=lambda i: shares[i] - exact[i])
+    for index in by_remainder[:cents_left]:
+        shares[index] += CENT
+    return shares

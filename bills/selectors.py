@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from ally360.db import without_jit
 from ally360.documents import aging_filters, aging_report, summed_per_row
-from ally360.money import ZERO, money
+from ally360.money import ZERO, money, money_shares
 
 from .models import (
     Bill,
@@ -151,15 +152,13 @@ def withholding_certificate(*, supplier, year: int) -> list[dict]:
         .values_list("bill_id", "total")
     )
     undone_rows = list(
-        active.filter(bill_id__in=reversed_per_bill).values(
-            "bill_id", "kind", "name", "rate", "base", "amount"
-        )
+        active.filter(bill_id__in=reversed_per_bill)
+        .values("bill_id", "kind", "name", "rate", "base", "amount")
+        .order_by("created_at", "pk")
     )
-    withheld_per_bill: dict = {}
+    rows_per_bill: dict = defaultdict(list)
     for row in undone_rows:
-        withheld_per_bill[row["bill_id"]] = (
-            withheld_per_bill.get(row["bill_id"], ZERO) + row["amount"]
-        )
+        rows_per_bill[row["bill_id"]].append(row)
     concepts: dict = {}
 
     def concept_of(row) -> dict:
@@ -173,14 +172,18 @@ def withholding_certificate(*, supplier, year: int) -> list[dict]:
         concept["base"] += row["base"]
         concept["amount"] += row["amount"]
         concept["payments"].add(row["payment_id"])
-    for row in undone_rows:
-        withheld = withheld_per_bill[row["bill_id"]]
-        share = reversed_per_bill[row["bill_id"]] / withheld if withheld else ZERO
-        undone = money(row["amount"] * share)
-        concept = concept_of(row)
-        concept["base"] -= money(row["base"] * share)
-        concept["amount"] -= undone
-        concept["reversed"] += undone
+    for bill_id, rows in rows_per_bill.items():
+        # The shares add up to what the bill's notes reversed, to the cent.
+        reversal = reversed_per_bill[bill_id]
+        withheld = sum((row["amount"] for row in rows), ZERO)
+        if not withheld:
+            continue
+        undone_shares = money_shares(reversal, [row["amount"] for row in rows])
+        for row, undone in zip(rows, undone_shares, strict=True):
+            concept = concept_of(row)
+            concept["base"] -= money(row["base"] * reversal / withheld)
+            concept["amount"] -= undone
+            concept["reversed"] += undone
     return [
         {
             "kind": kind,

@@ -390,6 +390,33 @@ def test_the_certificate_leaves_out_withholdings_reversed_by_returns(owner_a, bu
     assert certificate() == [("0.00", "0.00", "2500.00")]
 
 
+def test_the_certificate_reverses_to_the_cent_what_the_returns_reversed(owner_a, buy_a):
+    """A reversal shared among three withholdings: each share rounded on its own made 36.61."""
+    line = {"variant": str(buy_a.variant.id), "quantity": "100", "unit_cost": "100"}
+    bill = receive(owner_a, buy_a, lines=[line])
+    assert bill["total"] == "11900.00"
+    paid = pay(
+        owner_a,
+        buy_a,
+        bill,
+        "11900",
+        (buy_a.concept("Compras generales (declarantes)"), "10000", "250"),
+        (buy_a.concept("ReteIVA"), "1900", "285"),
+        (buy_a.concept("ReteICA"), "10000", "96.60"),
+    )
+    assert paid.status_code == 201, paid.json()
+    note = return_goods(owner_a, bill, "95")
+    assert (note.json()["refund_amount"], note.json()["withholding_reversed"]) == (
+        "11268.40",
+        "36.60",
+    )
+    rows = owner_a.get(
+        "/api/v1/supplier-payments/certificate", {"supplier": str(buy_a.supplier.id)}
+    ).json()["withholdings"]
+    assert sum(Decimal(row["reversed"]) for row in rows) == Decimal("36.60")
+    assert sum(Decimal(row["amount"]) for row in rows) == Decimal("631.60") - Decimal("36.60")
+
+
 def test_supplier_payment_validation_changes_nothing(owner_a, buy_a, company_a):
     bill = receive(owner_a, buy_a)
     other = owner_a.post(
