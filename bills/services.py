@@ -424,34 +424,37 @@ def bill_void(*, bill: Bill, user, reason: str) -> Bill:
 
 def _refresh_balance(bill: Bill) -> Bill:
     """balance = what is still owed: total − payments applied − debit notes, never below 0;
-    beyond it the supplier owes the difference back, as the refund due of the latest notes.
+    beyond it the supplier owes the difference back, as the refund due of the notes that went
+    beyond it.
 
-    Both follow the payments: a payment voided after a return was never money the supplier
-    has to give back."""
+    The notes are taken in their order (date, then creation): what each one adds to what is
+    owed back is its share, so a later return never rewrites an earlier one's refund or
+    reversal (nor the closed year's certificate that counts it). Both follow the payments: a
+    payment voided after a return was never money the supplier has to give back."""
     paid = (
         bill.allocations.filter(payment__status=SupplierPayment.Status.ACTIVE).aggregate(
             s=Sum("amount")
         )["s"]
         or ZERO
     )
-    notes = list(bill.debit_notes.order_by("-created_at", "-pk"))
-    debited = sum((note.total for note in notes), ZERO)
-    owed_back = max(ZERO, paid + debited - bill.total)
-    # Of that, the supplier gives back at most the money it received: what we withheld went to
-    # the DIAN in its name, so that part is a withholding to reverse, not money owed to us.
+    notes = list(bill.debit_notes.order_by("issue_date", "created_at", "pk"))
+    # Of what is owed back, the supplier gives back at most the money it received: what we
+    # withheld went to the DIAN in its name, so that part is a withholding to reverse, not
+    # money owed to us. Money comes back first.
     withheld = (
         bill.withholdings.filter(payment__status=SupplierPayment.Status.ACTIVE).aggregate(
             s=Sum("amount")
         )["s"]
         or ZERO
     )
-    money_back = min(owed_back, paid - withheld)
+    debited = owed_before = money_before = ZERO
     changed = []
-    for note in notes:  # the latest returns are the ones that went beyond the balance
-        share = min(note.total, owed_back)
-        owed_back -= share
-        refund = min(share, money_back)
-        money_back -= refund
+    for note in notes:
+        debited += note.total
+        owed = max(ZERO, paid + debited - bill.total)
+        money_back = min(owed, paid - withheld)
+        share, refund = owed - owed_before, money_back - money_before
+        owed_before, money_before = owed, money_back
         if (note.refund_amount, note.withholding_reversed) != (refund, share - refund):
             note.refund_amount, note.withholding_reversed = refund, share - refund
             note.updated_at = timezone.now()

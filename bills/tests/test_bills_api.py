@@ -109,13 +109,14 @@ def return_goods(client, bill, quantity, reason="Devolución"):
     )
 
 
-def pay(client, buy, bill, amount, *withholdings, method="transfer"):
+def pay(client, buy, bill, amount, *withholdings, method="transfer", date=None):
     """POST supplier-payments/: `amount` to one bill, withholding (concept, base, amount)s."""
     return client.post(
         "/api/v1/supplier-payments/",
         {
             "supplier": str(buy.supplier.id),
             "method": method,
+            **({"date": date.isoformat()} if date else {}),
             "allocations": [{"bill": bill["id"], "amount": amount}],
             "withholdings": [
                 {"bill": bill["id"], "concept": str(concept.id), "base": base, "amount": withheld}
@@ -415,6 +416,50 @@ def test_the_certificate_reverses_to_the_cent_what_the_returns_reversed(owner_a,
     ).json()["withholdings"]
     assert sum(Decimal(row["reversed"]) for row in rows) == Decimal("36.60")
     assert sum(Decimal(row["amount"]) for row in rows) == Decimal("631.60") - Decimal("36.60")
+
+
+def test_a_later_return_does_not_rewrite_an_earlier_one_nor_a_closed_years_certificate(
+    owner_a, buy_a
+):
+    """Paid last December with ReteFuente 25 withheld (975 received); 98 units went back on
+    20 December: 975 refunded, 5 reversed, in last year's certificate. The last 2 units go back
+    this year: their 20 are reversed this year; the December note stays as it was."""
+    today = timezone.localdate()
+    december = today.replace(year=today.year - 1, month=12)
+    line = {"variant": str(buy_a.variant.id), "quantity": "100", "unit_cost": "10", "taxes": []}
+    bill = receive(owner_a, buy_a, issue_date=december.replace(day=1).isoformat(), lines=[line])
+    fuente = buy_a.concept("Compras generales (declarantes)")
+    paid = pay(owner_a, buy_a, bill, "1000", (fuente, "1000", "25"), date=december.replace(day=15))
+    assert paid.status_code == 201, paid.json()
+    first = owner_a.post(
+        "/api/v1/debit-notes/",
+        {
+            "bill": bill["id"],
+            "reason": "Devolución",
+            "issue_date": december.replace(day=20).isoformat(),
+            "lines": [{"bill_line": bill["lines"][0]["id"], "quantity": "98"}],
+        },
+        format="json",
+    )
+    assert (first.json()["refund_amount"], first.json()["withholding_reversed"]) == (
+        "975.00",
+        "5.00",
+    )
+
+    def certificate(year):
+        return owner_a.get(
+            "/api/v1/supplier-payments/certificate",
+            {"supplier": str(buy_a.supplier.id), "year": year},
+        ).json()["withholdings"]
+
+    declared = certificate(december.year)
+    assert [row["reversed"] for row in declared] == ["5.00"]
+    last = return_goods(owner_a, bill, "2")
+    assert (last.json()["refund_amount"], last.json()["withholding_reversed"]) == ("0.00", "20.00")
+    assert certificate(december.year) == declared
+    assert [row["reversed"] for row in certificate(today.year)] == ["20.00"]
+    again = owner_a.get(f"/api/v1/debit-notes/{first.json()['id']}/").json()
+    assert (again["refund_amount"], again["withholding_reversed"]) == ("975.00", "5.00")
 
 
 def test_supplier_payment_validation_changes_nothing(owner_a, buy_a, company_a):
