@@ -34,6 +34,7 @@ from ally360.services import delete_unless_used, ensure_tenant, model_update, un
 from contacts.models import Contact
 from files.services import record_attachments_forget
 from inventory.models import StockMovement
+from inventory.selectors import averages_before
 from inventory.services import Movement, Reference, check_whole_units, stock_apply
 from pos.models import PDV
 from pos.services import active_pdvs_taking_stock
@@ -389,12 +390,19 @@ def bill_void(*, bill: Bill, user, reason: str) -> Bill:
             code="bill_not_open",
         )
     lines = list(bill.lines.select_related("variant"))
-    received = _received_variants(bill)
+    # The variants the receipt put into stock, with their average from before it: a void that
+    # empties a stock puts that average back.
+    received = averages_before("bill", bill.pk)
     try:
         stock_apply(
             [
                 Movement(
-                    line.variant, bill.pdv, -line.quantity, "purchase_return", _net_unit_cost(line)
+                    line.variant,
+                    bill.pdv,
+                    -line.quantity,
+                    "purchase_return",
+                    _net_unit_cost(line),
+                    restore_average=received[line.variant_id],
                 )
                 for line in lines
                 if line.variant_id in received

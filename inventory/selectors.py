@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
 
 from ally360.tenancy import require_tenant_id
 from files.models import FileObject
@@ -163,6 +163,26 @@ def kardex(*, variant, pdv=None) -> QuerySet[StockMovement]:
     if pdv is not None:
         movements = movements.filter(pdv=pdv)
     return movements.order_by("created_at", "id")
+
+
+def averages_before(reference_type: str, reference_id) -> dict:
+    """Per variant the document moved, the average cost its stock had before the document's
+    movements (the ledger's row before them at that point of sale), or None when it had none:
+    one statement."""
+    before = (
+        StockMovement.objects.filter(
+            variant_id=OuterRef("variant_id"),
+            pdv_id=OuterRef("pdv_id"),
+            created_at__lt=OuterRef("created_at"),
+        )
+        .order_by("-created_at", "-pk")
+        .values("average_cost_after")[:1]
+    )
+    return dict(
+        StockMovement.objects.filter(reference_type=reference_type, reference_id=reference_id)
+        .annotate(average_before=Subquery(before))
+        .values_list("variant_id", "average_before")
+    )
 
 
 def low_stock_count() -> int:

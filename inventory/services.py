@@ -47,6 +47,9 @@ class Movement:
     # a cost (a return to the supplier at what was paid) takes exactly that value out.
     unit_cost: Decimal | None = None
     note: str = ""
+    # Outgoing at its own cost and leaving no units: the average to go back to (a voided
+    # receipt's, from before it), as value over quantity can no longer tell it.
+    restore_average: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -315,6 +318,8 @@ def stock_apply(
             if remaining > 0:
                 value = max(ZERO, stock.quantity * stock.average_cost + qty * cost)
                 stock.average_cost = unit_price(value / remaining)
+            elif m.restore_average is not None:
+                stock.average_cost = m.restore_average
         stock.quantity += qty
         stock.updated_at = now
         ledger.append(

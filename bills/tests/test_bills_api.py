@@ -1256,6 +1256,28 @@ def test_a_void_or_a_return_takes_out_only_what_the_bill_put_in(owner_a, buy_a):
         assert not StockMovement.objects.filter(variant_id=line["variant"]).exists()
 
 
+def test_voiding_a_bill_received_into_an_empty_stock_puts_the_average_back(owner_a, buy_a):
+    """Counted down to 0, the stock keeps its average of 600; a bill of 20 at 810 voided takes
+    the stock back to 0 and its average back to 600 (value over quantity cannot tell it)."""
+    count = {"variant": str(buy_a.variant.id), "counted_quantity": "0"}
+    drained = owner_a.post(
+        "/api/v1/adjustments/",
+        {"pdv": str(buy_a.pdv.id), "reason": "count", "lines": [count]},
+        format="json",
+    )
+    assert drained.status_code == 201, drained.json()
+    assert buy_a.stock().average_cost == Decimal("600")
+    bill = receive(owner_a, buy_a)  # 20 at 810 net
+    assert buy_a.stock().average_cost == Decimal("810")
+    voided = owner_a.post(f"{URL}{bill['id']}/void", {"reason": "Error"}, format="json")
+    assert voided.status_code == 200
+    stock = buy_a.stock()
+    assert (stock.quantity, stock.average_cost) == (0, Decimal("600"))
+    with tenant_context(buy_a.company):
+        last = StockMovement.objects.filter(reference_type="bill_void").get()
+    assert last.average_cost_after == Decimal("600")
+
+
 def test_a_bill_of_goods_received_free_can_be_voided(owner_a, buy_a):
     line = {"variant": str(buy_a.variant.id), "quantity": "5", "unit_cost": "0"}
     free = receive(owner_a, buy_a, lines=[line])

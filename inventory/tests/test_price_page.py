@@ -71,7 +71,9 @@ def test_a_fixed_price_on_the_default_list_is_changed_on_the_list(shop_a):
     with tenant_context(shop_a.company):
         PriceList.objects.filter(is_default=True).update(kind="fixed", percentage=0)
         price_list_item_set(
-            price_list=PriceList.objects.get(is_default=True), variant=variant, price=Decimal("9000")
+            price_list=PriceList.objects.get(is_default=True),
+            variant=variant,
+            price=Decimal("9000"),
         )
     client = pages_as(shop_a.company, Role.OWNER)
     url = f"/products/variants/{variant.pk}/price/"
