@@ -1009,3 +1009,44 @@ def test_a_float_or_cash_in_the_close_could_not_add_up_is_refused(owner_a, shop_
     closed = owner_a.post(f"/api/v1/shifts/{shift['id']}/close", counted, format="json")
     assert closed.status_code == 200, closed.json()
     assert closed.json()["shift"]["difference"] == "0.00"
+
+
+def test_a_cash_refund_from_a_named_drawer_is_its_cashiers_or_a_managers(
+    seller_a, owner_a, shop_a, company_a, client_as
+):
+    """An accountant keeps no drawer: naming a cashier's shift is a 403 `not_your_shift`,
+    nothing written; a refund by transfer needs none; an admin refunds from any drawer."""
+    shift = open_shift(seller_a, shop_a, cash="50000")
+    sale = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "3"}],
+        [{"method": "cash", "amount": "35700"}],
+    ).json()
+    line = sale["invoice"]["lines"][0]["id"]
+
+    def refund(client, **extra):
+        return client.post(
+            "/api/v1/credit-notes/",
+            {
+                "invoice": sale["invoice"]["id"],
+                "concept": "1",
+                "reason": "Devolución",
+                "lines": [{"invoice_line": line, "quantity": "1"}],
+                **extra,
+            },
+            format="json",
+        )
+
+    accountant = client_as(company_a, Role.ACCOUNTANT)
+    refused = refund(accountant, refund_shift=shift["id"])
+    assert refused.status_code == 403 and error_code(refused) == "not_your_shift"
+    with tenant_context(company_a):
+        assert not Invoice.objects.get(pk=sale["invoice"]["id"]).credit_notes.exists()
+    by_transfer = refund(accountant, refund_method="transfer")
+    assert by_transfer.status_code == 201, by_transfer.json()
+    admin = client_as(company_a, Role.ADMIN)
+    from_drawer = refund(admin, refund_shift=shift["id"])
+    assert from_drawer.status_code == 201, from_drawer.json()
+    report = seller_a.get(f"/api/v1/shifts/{shift['id']}/report").json()
+    assert report["cash"]["expected"] == "73800.00"  # 50,000 + 35,700 − 11,900
