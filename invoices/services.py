@@ -1182,8 +1182,6 @@ def credit_note_create(
     if return_stock and concept not in RETURN_CONCEPTS:
         message = _("Only returns (concepts 1 and 2) give stock back.")
         raise ValidationFailed(message, fields={"return_stock": [message]})
-    if return_stock:
-        _require_pdv_takes_stock(invoice)
     invoice_lines = {line.pk: line for line in invoice.lines.select_related("variant")}
     so_far = credited_so_far(invoice)
     if concept == CreditNote.Concept.ANNULMENT:
@@ -1324,6 +1322,8 @@ def credit_note_create(
         # A note of nothing would still take a DIAN number.
         message = _("This note credits nothing: give a quantity or a price above 0.")
         raise ValidationFailed(message, code="nothing_credited", fields={"lines": [message]})
+    if return_stock and any(_took_stock(line) for line, _amounts in built):
+        _require_pdv_takes_stock(invoice)  # as a void: only goods that left stock come back
     taken = number_take(
         pdv=invoice.pdv,
         document_type=DocumentType.CREDIT_NOTE,

@@ -1777,7 +1777,7 @@ def test_a_resolution_loaded_for_a_later_day_takes_over_when_the_range_in_use_en
 def test_goods_do_not_come_back_to_a_closed_point_of_sale(owner_a, company_a, make_product):
     """Norte closes for good (its stock moved out first). A return, or a void, would put goods
     back where nothing can move or count them out: refused (409 `pdv_inactive`); a credit
-    without returning stock goes through. A PDV with an open shift is not closed either."""
+    without returning stock, or a return of lines that took no stock, goes through. A PDV with an open shift is not closed either."""
     from invoices.tests.fixtures import make_ranges
     from pos.models import PDV, CashRegister
 
@@ -1788,8 +1788,10 @@ def test_goods_do_not_come_back_to_a_closed_point_of_sale(owner_a, company_a, ma
         register = CashRegister.objects.create(pdv=norte, name="Caja Norte")
         consumer = Contact.objects.get(is_final_consumer=True)
     product = make_product(company_a, stock={norte: 5})
+    service = make_product(company_a, track_inventory=False)  # a delivery: no stock
     with tenant_context(company_a):
         variant = str(product.variants.get().id)
+        delivery = str(service.variants.get().id)
     invoices = [
         owner_a.post(
             URL,
@@ -1797,11 +1799,11 @@ def test_goods_do_not_come_back_to_a_closed_point_of_sale(owner_a, company_a, ma
                 "pdv": str(norte.id),
                 "customer": str(consumer.id),
                 "issue": True,
-                "lines": [{"variant": variant, "quantity": "1"}],
+                "lines": [{"variant": sold, "quantity": "1"}],
             },
             format="json",
         ).json()
-        for _ in range(2)
+        for sold in (variant, variant, delivery)
     ]
     shift = owner_a.post(
         "/api/v1/shifts/", {"register": str(register.id), "opening_cash": "0"}, format="json"
@@ -1833,5 +1835,7 @@ def test_goods_do_not_come_back_to_a_closed_point_of_sale(owner_a, company_a, ma
     voided = owner_a.post(f"{URL}{invoices[1]['id']}/void", {"reason": "Error"}, format="json")
     assert voided.status_code == 409 and error_code(voided) == "pdv_inactive"
     assert credit_note(owner_a, invoices[0], "1").status_code == 201  # money only
+    # Nothing of a service came out of stock: its return asks nothing of the closed PDV.
+    assert credit_note(owner_a, invoices[2], "1", return_stock=True).status_code == 201
     with tenant_context(company_a):
         assert Stock.objects.get(pdv=norte).quantity == 0
