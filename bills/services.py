@@ -571,6 +571,10 @@ def withholdings_suggest(*, bills: list[Bill], concepts: list[WithholdingConcept
             "Only received bills take withholdings, not drafts or void ones: %(bills)s."
         ) % {"bills": ", ".join(bill.number or str(bill.pk) for bill in not_open)}
         raise ValidationFailed(message, code="bill_not_open", fields={"bills": [message]})
+    inactive = [concept.name for concept in concepts if not concept.is_active]
+    if inactive:  # the payment would refuse them
+        message = _("The concept %(name)s is inactive.") % {"name": ", ".join(inactive)}
+        raise ValidationFailed(message, fields={"concepts": [message]})
     kinds = [concept.kind for concept in concepts]
     if len(set(kinds)) != len(kinds):
         message = _("Choose at most one concept of each kind.")
@@ -683,6 +687,10 @@ def supplier_payment_create(
             message = _("The concept %(name)s is inactive.") % {"name": concept.name}
             raise ValidationFailed(message, fields={f"{field}.concept": [message]})
         amount = money(item["amount"])
+        if amount <= 0:
+            # A row of nothing would still count the payment in the yearly certificate.
+            message = _("A withholding is above 0: leave out the ones not practised.")
+            raise ValidationFailed(message, fields={f"{field}.amount": [message]})
         per_bill[bill.pk] += amount
         rows.append(
             Withholding(

@@ -1395,6 +1395,31 @@ def test_withholdings_are_suggested_for_open_bills_only(owner_a, buy_a):
     assert suggested.status_code == 400 and error_code(suggested) == "bill_not_open"
 
 
+def test_inactive_concepts_are_not_suggested_and_a_withholding_of_nothing_is_refused(
+    owner_a, buy_a
+):
+    """What the payment would refuse is not proposed; a row of 0 would count the payment in
+    the yearly certificate (the page asks for at least 0.01 too)."""
+    bill = receive(owner_a, buy_a)
+    reteiva = buy_a.concept("ReteIVA")
+    off = owner_a.patch(
+        f"/api/v1/withholding-concepts/{reteiva.id}/", {"is_active": False}, format="json"
+    )
+    assert off.status_code == 200, off.json()
+    suggested = owner_a.post(
+        "/api/v1/supplier-payments/suggest",
+        {"bills": [bill["id"]], "concepts": [str(reteiva.id)]},
+        format="json",
+    )
+    assert suggested.status_code == 400 and "concepts" in suggested.json()["error"]["fields"]
+    fuente = buy_a.concept("Compras generales (declarantes)")
+    nothing = pay(owner_a, buy_a, bill, "1000", (fuente, "1000", "0"))
+    assert nothing.status_code == 400
+    assert "withholdings.0.amount" in nothing.json()["error"]["fields"]
+    with tenant_context(buy_a.company):
+        assert not SupplierPayment.objects.exists()
+
+
 def test_a_return_reverses_withholdings_in_its_own_years_certificate(owner_a, buy_a):
     """Paid in December last year with ReteFuente; the goods came back this year. Last year's
     certificate (issued and declared) keeps what was withheld then; the reversal belongs to the
