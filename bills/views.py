@@ -9,6 +9,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -265,8 +266,11 @@ def supplier_bills_payment_view(request, pk):
     page."""
     from contacts.models import Contact
 
-    supplier = get_object_or_404(Contact, pk=pk, is_supplier=True)  # another company's too
+    supplier = get_object_or_404(Contact, pk=pk)  # another company's too
     bills = list(selectors.open_bills().filter(supplier=supplier).order_by("due_date", "number"))
+    if not (supplier.is_supplier or bills):
+        # A contact no longer marked a supplier is still paid what is owed to it, as by the API.
+        raise Http404
     if request.method == "GET":
         form = SupplierBillsPaymentForm(bills=bills, initial={"payment_key": uuid.uuid4()})
         return render(request, "bills/supplier_payment.html", {"supplier": supplier, "form": form})

@@ -470,6 +470,23 @@ def test_one_payment_settles_several_bills_of_a_supplier(shop_a, supplier):
     assert [row["bill"].pk for row in left.bills] == [second.pk]  # the paid bill is gone
 
 
+def test_a_contact_no_longer_a_supplier_is_still_paid_its_open_bills(shop_a, supplier):
+    """As by the API: what is owed to it is paid; a contact that never sold to us has no such
+    page."""
+    from contacts.models import Contact
+
+    bill = received(shop_a, supplier, number="FE-1")
+    with tenant_context(shop_a.company):
+        Contact.objects.filter(pk=supplier.pk).update(is_supplier=False, is_customer=True)
+        customer = Contact.objects.filter(is_supplier=False).exclude(pk=supplier.pk).first()
+    owner = pages_as(shop_a.company)
+    url = f"/suppliers/{supplier.pk}/payment/"
+    assert [row["bill"].pk for row in owner.get(url).context["form"].bills] == [bill.pk]
+    paid = owner.post(url, bills_payment({bill: "1000"}))
+    assert paid.status_code == 302
+    assert owner.get(f"/suppliers/{customer.pk}/payment/").status_code == 404
+
+
 def test_a_multi_bill_payment_refused_writes_nothing(shop_a, shop_b, supplier):
     first = received(shop_a, supplier, number="FE-1")
     second = received(shop_a, supplier, number="FE-2")
