@@ -824,9 +824,10 @@ class ShiftOpenSerializer(Serializer):
 
 class ShiftCloseSerializer(Serializer):
     counted = serializers.DictField(
-        child=serializers.DecimalField(min_value=0, **MONEY),
+        child=serializers.DecimalField(**MONEY),
         help_text='Counted amount per method, at least cash: {"cash": "152000", "credit_card": '
-        '"48000"}.',
+        '"48000"}. Cash is at least 0; another method\'s closing total may be below 0 (refunds '
+        "beyond what it took).",
     )
     notes = serializers.CharField(required=False, allow_blank=True)
 

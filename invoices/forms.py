@@ -58,10 +58,10 @@ class ShiftCloseForm(forms.Form):
             if method != PaymentMethod.CASH:
                 self.fields[f"counted_{method}"] = forms.DecimalField(
                     label=_("%(method)s: closing total") % {"method": labels[method]},
-                    min_value=0,
                     required=False,
                     help_text=_(
-                        "From the terminal's or the app's closing report; may be left empty."
+                        "From the terminal's or the app's closing report (below 0 when its "
+                        "refunds exceeded what it took); may be left empty."
                     ),
                     **MONEY_FIELD,
                 )

@@ -1777,8 +1777,13 @@ def shift_close(*, shift: Shift, user, role: str, counted: dict, notes: str = ""
             _("Count the cash in the drawer."),
             fields={"counted.cash": [_("This field is required.")]},
         )
-    expected = shift_expected(shift)
     counted = {method: money(amount) for method, amount in counted.items()}
+    if counted[PaymentMethod.CASH] < 0:
+        # A drawer holds no less than nothing; a card terminal's or a wallet's closing total
+        # may be below 0 (refunds beyond what it took in the shift).
+        message = _("The cash counted cannot be below 0.")
+        raise ValidationFailed(message, fields={"counted.cash": [message]})
+    expected = shift_expected(shift)
     # Money as written on documents (SQLite's sums come without their decimal places).
     shift.expected = {method: str(money(amount)) for method, amount in expected.items()}
     shift.counted = {method: str(amount) for method, amount in counted.items()}

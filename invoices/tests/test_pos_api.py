@@ -1050,3 +1050,42 @@ def test_a_cash_refund_from_a_named_drawer_is_its_cashiers_or_a_managers(
     assert from_drawer.status_code == 201, from_drawer.json()
     report = seller_a.get(f"/api/v1/shifts/{shift['id']}/report").json()
     assert report["cash"]["expected"] == "73800.00"  # 50,000 + 35,700 − 11,900
+
+
+def test_a_card_terminal_s_closing_total_below_0_is_counted_cash_is_not(seller_a, owner_a, shop_a):
+    """A refund to a card beyond what the card took in the shift: the terminal closes below 0
+    and the close takes it as counted (it answered 400, so the report showed a surplus)."""
+    shift = open_shift(seller_a, shop_a, cash="0")
+    sale = sell(
+        seller_a,
+        shop_a,
+        [{"variant": shop_a.v("iva19"), "quantity": "2"}],
+        [{"method": "cash", "amount": "23800"}],
+    ).json()
+    refund = owner_a.post(
+        "/api/v1/credit-notes/",
+        {
+            "invoice": sale["invoice"]["id"],
+            "concept": "1",
+            "reason": "Devolución",
+            "refund_method": "credit_card",
+            "refund_shift": shift["id"],
+            "lines": [{"invoice_line": sale["invoice"]["lines"][0]["id"], "quantity": "1"}],
+        },
+        format="json",
+    )
+    assert refund.status_code == 201, refund.json()
+    close = f"/api/v1/shifts/{shift['id']}/close"
+    below = seller_a.post(close, {"counted": {"cash": "-1"}}, format="json")
+    assert below.status_code == 400 and "counted.cash" in below.json()["error"]["fields"]
+    assert seller_a.get(f"/api/v1/shifts/{shift['id']}/").json()["status"] == "open"
+    counted = {"cash": "23800", "credit_card": "-11900"}
+    closed = seller_a.post(close, {"counted": counted}, format="json")
+    assert closed.status_code == 200, closed.json()
+    report = seller_a.get(f"/api/v1/shifts/{shift['id']}/report").json()
+    card = report["counted_by_method"]["credit_card"]
+    assert (card["expected"], card["counted"], card["difference"]) == (
+        "-11900.00",
+        "-11900.00",
+        "0.00",
+    )
