@@ -1190,14 +1190,6 @@ def credit_note_create(
                 _("An annulment credits every remaining line: send no lines."),
                 fields={"lines": [_("An annulment takes no lines.")]},
             )
-        if invoice.credit_notes.exclude(concept__in=RETURN_CONCEPTS).exists():
-            raise Conflict(
-                _(
-                    "After a discount or price-adjustment note an annulment cannot "
-                    "credit whole lines: credit the remaining value with concept 5."
-                ),
-                code="annulment_not_possible",
-            )
         lines = []
         for line in invoice_lines.values():
             remaining = line.quantity - so_far.get(line.pk, {}).get("returned", ZERO)

@@ -701,6 +701,33 @@ def test_an_annulment_after_a_return_at_a_lower_price_credits_all_that_is_left(o
     assert (state["credited_total"], state["balance"]) == ("23800.00", "0.00")
 
 
+@pytest.mark.parametrize("earlier", ["3", "4"])
+def test_an_annulment_after_a_discount_or_adjustment_note_credits_what_is_left(
+    owner_a, shop_a, earlier
+):
+    """A 1,000 discount (or price adjustment) a unit, then the customer cancels: the annulment
+    credits what is left of the line (18,000 + IVA) and takes the goods back (it answered 409
+    and pointed to concept 5, which returns no stock)."""
+    invoice = issued(owner_a, shop_a)  # 2 x 10,000 + IVA = 23,800
+    lowered = credit_note(owner_a, invoice, "2", concept=earlier, unit_price="1000")
+    assert lowered.status_code == 201 and lowered.json()["total"] == "2380.00"
+    annulled = credit_note(owner_a, invoice, concept="2", return_stock=True)
+    assert annulled.status_code == 201, annulled.json()
+    (credit,) = annulled.json()["lines"]
+    assert (annulled.json()["total"], credit["quantity"], credit["unit_price"]) == (
+        "21420.00",
+        "2.000",
+        "9000.000000",
+    )
+    state = owner_a.get(f"{URL}{invoice['id']}/").json()
+    assert (state["credited_total"], state["balance"], state["status"]) == (
+        "23800.00",
+        "0.00",
+        "paid",
+    )
+    assert stock_of(shop_a, "iva19") == 100
+
+
 def test_a_credit_line_after_a_discount_note_reads_quantity_times_its_price(owner_a, shop_a):
     """After a 1,000 discount on one unit, returning both units credits 19,000 + IVA: the line
     states 9,500 a unit (2 x 10,000 with a subtotal of 19,000 read wrong on the PDF)."""
