@@ -15,9 +15,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Max, Q, Sum
 from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company
@@ -226,6 +226,21 @@ def numbering_range_update(*, numbering: NumberingRange, data: dict) -> Numberin
                 _("'to' cannot be below the last number used."),
                 fields={"range_to": [_("'to' cannot be below the last number used.")]},
             )
+        if "valid_to" in data and data["valid_to"] < numbering.valid_to:
+            # Its documents were numbered within the resolution's validity, and their PDFs
+            # print it.
+            last_used = max(
+                (
+                    date_
+                    for documents in (numbering.invoices, numbering.credit_notes)
+                    if (date_ := documents.aggregate(last=Max("issue_date"))["last"])
+                ),
+                default=None,
+            )
+            if last_used is not None and data["valid_to"] < last_used:
+                message = _("The range numbered a document on %(date)s: it is valid until then.")
+                message %= {"date": formats.date_format(last_used, "SHORT_DATE_FORMAT")}
+                raise ValidationFailed(message, fields={"valid_to": [message]})
     merged = {f: data.get(f, getattr(numbering, f)) for f in RANGE_FIELDS}
     _validate_range(merged, exclude_id=numbering.pk)
     if not used:

@@ -1866,3 +1866,21 @@ def test_goods_do_not_come_back_to_a_closed_point_of_sale(owner_a, company_a, ma
     assert credit_note(owner_a, invoices[2], "1", return_stock=True).status_code == 201
     with tenant_context(company_a):
         assert Stock.objects.get(pdv=norte).quantity == 0
+
+
+def test_a_used_range_stays_valid_until_its_last_document(owner_a, shop_a, company_a):
+    """FV1 was numbered today: the range's validity may be shortened to today, not before (its
+    PDF would print a resolution that had expired when it was issued)."""
+    assert issued(owner_a, shop_a)["full_number"] == "FV1"
+    with tenant_context(company_a):
+        numbering = NumberingRange.objects.get(
+            pdv=shop_a.pdv, document_type="invoice", is_active=True
+        )
+    url = f"/api/v1/numbering-ranges/{numbering.pk}/"
+    today = timezone.localdate()
+    moved = owner_a.patch(url, {"valid_to": str(today - timedelta(days=1))}, format="json")
+    assert moved.status_code == 400 and "valid_to" in moved.json()["error"]["fields"]
+    with tenant_context(company_a):
+        numbering.refresh_from_db()
+    assert numbering.valid_to > today
+    assert owner_a.patch(url, {"valid_to": str(today)}, format="json").status_code == 200
