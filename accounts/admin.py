@@ -209,9 +209,12 @@ class CompanyAdmin(RoleCacheOutageMixin, admin.ModelAdmin):
             forget_cached_roles(Membership.objects.filter(company=obj))
 
     def save_formset(self, request, form, formset, change):
+        # A row may have moved to another user: the old user's cached role goes too.
+        edited = [f.instance.pk for f in formset.forms if f.instance.pk and f.has_changed()]
+        before = list(Membership.objects.filter(pk__in=edited))
         super().save_formset(request, form, formset, change)
         changed = [membership for membership, _fields in formset.changed_objects]
-        forget_cached_roles([*formset.new_objects, *changed, *formset.deleted_objects])
+        forget_cached_roles([*before, *formset.new_objects, *changed, *formset.deleted_objects])
 
 
 @admin.register(Membership)

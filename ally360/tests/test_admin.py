@@ -219,6 +219,33 @@ def test_the_back_office_keeps_a_company_with_an_owner(company_a):
     assert staff.post(change, posted_form(staff.get(change), role="viewer")).status_code == 302
 
 
+def test_a_membership_moved_to_another_user_on_the_company_page_leaves_the_old_one_out(
+    company_a, make_member
+):
+    """The company page's inline drops the cached role of the user the row had, as the
+    membership's own page does (the old user kept the company's API until the cache expired)."""
+    from accounts.models import Company, Membership
+    from ally360.roles import Role
+    from conftest import client_for
+
+    member = make_member(company_a, Role.ADMIN)
+    api = client_for(member, company_a)
+    assert api.get("/api/v1/contacts/").status_code == 200  # caches "admin"
+    membership = Membership.objects.get(user=member, company=company_a)
+    other = UserFactory()
+    staff = staff_client()
+    company_page = admin_url(Company, f"{company_a.pk}/change/")
+    page = staff.get(company_page)
+    inline = page.context["inline_admin_formsets"][0].formset
+    index = next(i for i, f in enumerate(inline.forms) if f.instance.pk == membership.pk)
+    moved = posted_form(page, **{f"{inline.prefix}-{index}-user": str(other.id)})
+    assert staff.post(company_page, moved).status_code == 302
+    membership.refresh_from_db()
+    assert membership.user_id == other.id
+    assert api.get("/api/v1/contacts/").status_code == 404
+    assert client_for(other, company_a).get("/api/v1/contacts/").status_code == 200
+
+
 def test_the_back_office_edits_no_field_that_carries_a_service_rule(
     company_a, company_b, owner_b, make_shop
 ):
