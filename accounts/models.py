@@ -61,6 +61,23 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().set_password(raw_password)
         self.token_version += 1
 
+    def check_password(self, raw_password):
+        # A login that upgrades the stored hash (a new Django raises its iterations) goes
+        # through set_password and saves the password alone: not a new password, so the
+        # version, which the login's tokens carry, stays what the database holds.
+        version = self.token_version
+        try:
+            return super().check_password(raw_password)
+        finally:
+            self.token_version = version
+
+    async def acheck_password(self, raw_password):
+        version = self.token_version
+        try:
+            return await super().acheck_password(raw_password)
+        finally:
+            self.token_version = version
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")

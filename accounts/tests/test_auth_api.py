@@ -568,6 +568,35 @@ def test_a_password_change_ends_every_token_issued_before_it(api, company_a):
     assert select(fresh).status_code == 200
 
 
+def test_the_login_that_upgrades_a_password_hash_gives_tokens_that_work(api, company_a):
+    """A new Django raises PBKDF2's iterations and the next login re-hashes the password; that is
+    no new password: the login's tokens carry the version the database keeps (they were
+    refused, 401, until a second login)."""
+    from django.contrib.auth.hashers import make_password
+    from django.test import override_settings
+
+    user = UserFactory()
+    Membership.objects.create(user=user, company=company_a, role=Role.SELLER)
+    hashers = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    ]
+    with override_settings(PASSWORD_HASHERS=hashers):
+        old_hash = make_password(DEFAULT_PASSWORD, hasher="pbkdf2_sha1")
+        User.objects.filter(pk=user.pk).update(password=old_hash)
+        login = api.post(
+            "/api/v1/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json"
+        )
+    assert login.status_code == 200, login.json()
+    stored = User.objects.get(pk=user.pk)
+    assert stored.password.startswith("md5$") and stored.token_version == user.token_version
+    assert api.get("/api/v1/auth/me", **bearer(login.json()["access"])).status_code == 200
+    refreshed = api.post(
+        "/api/v1/auth/refresh", {"refresh": login.json()["refresh"]}, format="json"
+    )
+    assert refreshed.status_code == 200, refreshed.json()
+
+
 def test_a_password_set_by_the_back_office_ends_the_sessions_too(api):
     """The admin's password form and `manage.py changepassword` call set_password and save."""
     user = UserFactory()
