@@ -24,7 +24,9 @@ def _is_active_owner(role, is_active) -> bool:
 
 def _other_active_owners(membership: Membership) -> bool:
     return (
-        Membership.objects.filter(company_id=membership.company_id, role=Role.OWNER, is_active=True)
+        Membership.objects.filter(
+            company_id=membership.company_id, role=Role.OWNER, is_active=True, user__is_active=True
+        )
         .exclude(pk=membership.pk)
         .exists()
     )
@@ -35,7 +37,7 @@ def _leaves_no_owner(memberships) -> bool:
     removed = {m.pk for m in memberships}
     for company_id in {m.company_id for m in memberships if _is_active_owner(m.role, m.is_active)}:
         remaining = Membership.objects.filter(
-            company_id=company_id, role=Role.OWNER, is_active=True
+            company_id=company_id, role=Role.OWNER, is_active=True, user__is_active=True
         ).exclude(pk__in=removed)
         if not remaining.exists():
             return True

@@ -419,8 +419,10 @@ def membership_cache_invalidate(*, user_id, company_id, grants_only: bool = Fals
 
 
 def _active_owner_count(company: Company) -> int:
-    owners = Membership.objects.select_for_update().filter(
-        company=company, role=Role.OWNER, is_active=True
+    """Owners who can act: a membership switched off, or an account the operator switched off,
+    leaves nobody to act as owner."""
+    owners = Membership.objects.select_for_update(of=("self",)).filter(
+        company=company, role=Role.OWNER, is_active=True, user__is_active=True
     )
     return len(list(owners))
 
@@ -438,7 +440,15 @@ def _lock_membership(membership: Membership) -> Membership:
     so the owner rules are checked on rows no other change is altering (an admin's request
     that read a seller must not demote the owner they became)."""
     serialize_in_tenant("members", tenant=membership.company_id)
-    return Membership.objects.select_for_update().select_related("company").get(pk=membership.pk)
+    locked = (
+        Membership.objects.select_for_update()
+        .select_related("company")
+        .filter(pk=membership.pk)
+        .first()
+    )
+    if locked is None:  # removed by another request since it was read (a double click)
+        raise NotFound(_("Member not found."), code="member_not_found")
+    return locked
 
 
 @transaction.atomic

@@ -442,6 +442,50 @@ def test_a_stale_read_of_a_member_cannot_remove_the_owner_they_became(company_a,
     assert Membership.objects.filter(pk=stale.pk).exists()
 
 
+def test_a_member_removed_meanwhile_is_not_found_not_a_500(
+    company_a, client_as, make_member, monkeypatch
+):
+    """A double click on "remove", or two managers at once: the second request read the member
+    before the first removed it, and finds nothing to change (404 `member_not_found`)."""
+    from accounts import api as accounts_api
+
+    owner = client_as(company_a, Role.OWNER)
+    owner.raise_request_exception = False
+    read = accounts_api.MemberViewSet.get_object
+
+    def read_then_removed(view):
+        found = read(view)
+        Membership.objects.filter(pk=found.pk).delete()  # by the other request
+        return found
+
+    monkeypatch.setattr(accounts_api.MemberViewSet, "get_object", read_then_removed)
+    for send in (
+        lambda url: owner.patch(url, {"role": "viewer"}, format="json"),
+        lambda url: owner.delete(url),
+    ):
+        membership = Membership.objects.get(
+            user=make_member(company_a, Role.SELLER), company=company_a
+        )
+        gone = send(f"/api/v1/members/{membership.pk}/")
+        assert gone.status_code == 404 and code(gone) == "member_not_found"
+
+
+def test_an_owner_whose_account_was_switched_off_leaves_nobody_to_act_as_owner(
+    company_a, client_as
+):
+    """The operator switched off the co-owner's account: the other owner is the last one who
+    can act, and may not step down (it left the company to the back office)."""
+    from accounts.models import User
+
+    owner = client_as(company_a, Role.OWNER)
+    other = Membership.objects.exclude(user=owner.user).get(company=company_a, role="owner")
+    User.objects.filter(pk=other.user_id).update(is_active=False)
+    mine = Membership.objects.get(company=company_a, user=owner.user)
+    refused = owner.patch(f"/api/v1/members/{mine.pk}/", {"role": "admin"}, format="json")
+    assert refused.status_code == 409 and code(refused) == "last_owner"
+    assert Membership.objects.get(pk=mine.pk).role == Role.OWNER
+
+
 def test_a_role_change_racing_a_suspension_keeps_the_member_suspended(company_a, make_member):
     """An admin changes a member's role while an owner suspends them: the member must stay
     suspended (the role change must not write back the is_active it read before)."""

@@ -214,6 +214,9 @@ def test_the_back_office_keeps_a_company_with_an_owner(company_a):
     assert through_company.status_code == 200  # the formset's error, nothing saved
     owner.refresh_from_db()
     assert (owner.role, owner.is_active) == ("owner", True)
+    # A second owner whose account is switched off cannot act: the first one stays.
+    Membership.objects.create(company=company_a, user=UserFactory(is_active=False), role="owner")
+    assert staff.post(change, posted_form(staff.get(change), role="viewer")).status_code == 200
     # With a second owner the first one may step down.
     Membership.objects.create(company=company_a, user=UserFactory(), role="owner")
     assert staff.post(change, posted_form(staff.get(change), role="viewer")).status_code == 302
