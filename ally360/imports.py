@@ -79,8 +79,13 @@ def read_csv(path: str | Path, *, columns: Iterable[str], required: Iterable[str
         delimiter = csv.Sniffer().sniff(header_line, delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [name.strip() for name in reader.fieldnames or []]
+    # Strict: a quote opened and never closed is an error, where the lenient reader took every
+    # line after it into that one cell and reported the rows before it as the whole file.
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, strict=True)
+    try:
+        header = [name.strip() for name in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise ImportFileError(f"Line 1: {exc}.") from None
     known = set(columns)
     unknown = [name for name in header if name not in known and not _is_pattern(name, known)]
     if unknown:
@@ -97,7 +102,16 @@ def read_csv(path: str | Path, *, columns: Iterable[str], required: Iterable[str
     def rows():
         # A row's own first line (a quoted cell may span lines; line_num is the last read).
         start = reader.line_num + 1
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise ImportFileError(
+                    f"Line {start}: {exc} (a quote opened in a cell and never closed?). "
+                    "Nothing was imported."
+                ) from None
             line, start = start, reader.line_num + 1
             if None in row:
                 yield line, None  # more cells than columns

@@ -112,3 +112,17 @@ def test_a_file_that_is_not_utf8_or_a_company_that_does_not_exist_is_a_clear_err
         call_command("import_contacts", str(path), company="00000000-0000-0000-0000-000000000000")
     with pytest.raises(CommandError, match="No such file"):
         call_command("import_contacts", str(tmp_path / "missing.csv"), company=str(company_a.pk))
+
+
+@pytest.mark.parametrize("rows_after", [2, 6000])
+def test_a_quote_never_closed_is_an_error_naming_its_line_and_nothing_is_written(
+    tmp_path, company_a, rows_after
+):
+    """The lenient reader took every line after the quote into one cell: two rows were lost
+    behind "1 contacts imported", and a long file stopped on a traceback (a cell over the
+    reader's limit)."""
+    rows = "".join(f"Cliente {n},CC,{52000000 + n},\n" for n in range(rows_after))
+    text = 'name,id_type,id_number,notes\nAna,CC,51123456,"cliente VIP\n' + rows
+    with pytest.raises(CommandError, match="Line 2: .*quote"):
+        call_command("import_contacts", _write(tmp_path, text), company=str(company_a.pk))
+    assert _contacts(company_a) == {}
