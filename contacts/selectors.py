@@ -21,13 +21,30 @@ def customer_by_reference(value: str) -> Contact | None | list[Contact]:
         return customers.filter(pk=uuid.UUID(value)).first()
     except ValueError:
         pass
-    number = value.replace(".", "").replace(" ", "").upper()
-    if "-" in number:
-        number = number.split("-", 1)[0]
-    found = list(customers.filter(Q(id_number=number)).order_by("name", "id")[:5])
+    numbers = identification_numbers(value)
+    found = list(customers.filter(id_number__in=numbers).order_by("name", "id")[:10])
+    # A NIT typed with its check digit names the NIT before any other type's whole number.
+    first = next((number for number in numbers if any(c.id_number == number for c in found)), "")
+    found = [contact for contact in found if contact.id_number == first][:5]
     if not found:
         return None
     return found[0] if len(found) == 1 else found
+
+
+def identification_numbers(typed: str) -> list[str]:
+    """The numbers an identification typed as people write it may be stored as, the likelier
+    first, cleaned as `services._normalized_identification` cleans them: without dots and
+    spaces, upper-cased; a NIT without its check digit after the last dash and without leading
+    zeros; another type without dashes (`E-123456` is `E123456`) and, when all digits, without
+    leading zeros."""
+    compact = typed.replace(".", "").replace(" ", "").upper()
+    numbers = []
+    before, dash, check_digit = compact.rpartition("-")
+    if dash and len(check_digit) == 1:
+        numbers.append(before.replace("-", "").lstrip("0") if before.isdigit() else before)
+    whole = compact.replace("-", "")
+    numbers.append(whole.lstrip("0") if whole.isdigit() else whole)
+    return [number for number in dict.fromkeys(numbers) if number]
 
 
 def customer_search(query: str = ""):
@@ -46,7 +63,8 @@ def _matching(contacts, query: str):
     query = query.strip()
     if not query:
         return contacts
-    number = query.replace(".", "").replace(" ", "").split("-", 1)[0].upper()
     return contacts.filter(
-        Q(name__icontains=query) | Q(trade_name__icontains=query) | Q(id_number=number)
+        Q(name__icontains=query)
+        | Q(trade_name__icontains=query)
+        | Q(id_number__in=identification_numbers(query))
     )

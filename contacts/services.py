@@ -68,18 +68,22 @@ def _normalized_identification(data: dict) -> dict:
     if id_type in NUMERIC_ID_TYPES and not (number.isascii() and number.isdigit()):
         message = _("This identification type has digits only.")
         raise ValidationFailed(message, fields={"id_number": [message]})
-    if not number.isalnum() or not 3 <= len(number) <= 20:
+    if id_type in NUMERIC_ID_TYPES:
+        # A cédula has no leading zeros: a padded one (an import, a form) is the same person.
+        number = number.lstrip("0")
+    # ASCII only: "１２３４５６" (full-width digits) is alphanumeric too, and another number.
+    if not (number.isascii() and number.isalnum()) or not 3 <= len(number) <= 20:
         message = _("Identification numbers have 3 to 20 letters or digits.")
         raise ValidationFailed(message, fields={"id_number": [message]})
     return {"id_number": number, "check_digit": ""}
 
 
-def _validate(data: dict) -> dict:
+def _validate(data: dict, *, final_consumer: bool = False) -> dict:
     data = dict(data)
     ensure_tenant(data.get("default_seller"), field="default_seller")
     ensure_tenant(data.get("default_price_list"), field="default_price_list")
     data.update(_normalized_identification(data))
-    if data["id_number"] == FINAL_CONSUMER_ID:
+    if data["id_number"] == FINAL_CONSUMER_ID and not final_consumer:
         message = _("222222222222 is reserved for the final consumer.")
         raise ValidationFailed(message, fields={"id_number": [message]})
     if data.get("person_type") == PersonType.LEGAL and data["id_type"] not in (
@@ -118,7 +122,8 @@ CREDIT_TERMS = ("payment_term_days", "credit_limit", "default_price_list")
 
 def _check_credit_terms(role: str, data: dict, current: dict) -> None:
     """Sellers keep customers' terms as they are (a new customer's are the defaults): credit
-    and price lists are for owners, admins and accountants."""
+    and price lists are for owners, admins and accountants. Nor do they deactivate a contact:
+    that is the office's, as deleting one (the pages give them no such field)."""
     if role != SELLER:
         return
     changed = [field for field in CREDIT_TERMS if field in data and data[field] != current[field]]
@@ -127,6 +132,11 @@ def _check_credit_terms(role: str, data: dict, current: dict) -> None:
         raise PermissionDeniedError(
             message, code="credit_terms_not_allowed", fields={f: [message] for f in changed}
         )
+    if "is_active" in data and data["is_active"] != current["is_active"]:
+        message = _("Sellers do not deactivate or reactivate contacts.")
+        raise PermissionDeniedError(
+            message, code="activation_not_allowed", fields={"is_active": [message]}
+        )
 
 
 @transaction.atomic
@@ -134,7 +144,10 @@ def contact_create(*, role: str, **data) -> Contact:
     _check_credit_terms(
         role,
         data,
-        {field: Contact._meta.get_field(field).get_default() for field in CREDIT_TERMS},
+        {
+            field: Contact._meta.get_field(field).get_default()
+            for field in (*CREDIT_TERMS, "is_active")
+        },
     )
     data = _validate(data)
     message = _duplicate_check(data)
@@ -150,14 +163,24 @@ def contact_update(*, contact: Contact, role: str, data: dict) -> Contact:
         merged["check_digit"] = ""  # computed again for the new number unless given
     merged.update(data)
     if contact.is_final_consumer:
-        locked = ("id_type", "id_number", "check_digit", "is_active", "is_customer")
+        locked = (
+            "id_type",
+            "id_number",
+            "check_digit",
+            "is_active",
+            "is_customer",
+            "is_supplier",
+            "person_type",
+        )
         if any(merged[field] != getattr(contact, field) for field in locked):
             raise Conflict(
-                _("The final consumer keeps its identification and stays active."),
+                _(
+                    "The final consumer keeps its identification, stays an active customer "
+                    "(not a supplier) and a natural person."
+                ),
                 code="final_consumer",
             )
-        if "addresses" in data:
-            merged["city"] = data["addresses"][0].get("city", "") if data["addresses"] else ""
+        merged = _validate(merged, final_consumer=True)  # the rest as any contact's
     else:
         merged = _validate(merged)
         _duplicate_check(merged, exclude_id=contact.pk)

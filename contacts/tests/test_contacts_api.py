@@ -344,3 +344,67 @@ def test_addresses_sent_in_a_patch_get_their_defaults_as_in_a_post(owner_a, comp
     )
     assert incomplete.status_code == 400
     assert list(incomplete.json()["error"]["fields"]["addresses"]["0"]) == ["city"]
+
+
+def test_sellers_neither_deactivate_nor_reactivate_contacts(company_a, client_as, owner_a):
+    """As on the pages, where the field is not theirs: deactivating is the office's."""
+    seller = client_as(company_a, Role.SELLER)
+    created = seller.post(URL, nit_payload(is_customer=True), format="json")
+    assert created.status_code == 201
+    contact = f"{URL}{created.json()['id']}/"
+    refused = seller.patch(contact, {"is_active": False}, format="json")
+    assert refused.status_code == 403 and error_code(refused) == "activation_not_allowed"
+    assert owner_a.patch(contact, {"is_active": False}, format="json").status_code == 200
+    back = seller.patch(contact, {"is_active": True}, format="json")
+    assert back.status_code == 403 and owner_a.get(contact).json()["is_active"] is False
+    inactive = seller.post(URL, {**nit_payload(id_number="900123456"), "is_active": False})
+    assert inactive.status_code == 403
+    assert seller.patch(contact, {"name": "Otro", "is_active": False}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "change", [{"person_type": "legal"}, {"is_supplier": True}, {"is_customer": False}]
+)
+def test_the_final_consumer_stays_a_natural_person_and_a_customer_only(owner_a, company_a, change):
+    with tenant_context(company_a):
+        consumer = Contact.objects.get(is_final_consumer=True)
+    refused = owner_a.patch(f"{URL}{consumer.pk}/", change, format="json")
+    assert refused.status_code == 409 and error_code(refused) == "final_consumer"
+    with tenant_context(company_a):
+        assert Contact.objects.get(pk=consumer.pk).is_supplier is False
+    sorted_ = owner_a.patch(
+        f"{URL}{consumer.pk}/", {"fiscal_responsibilities": ["R-99-PN", "R-99-PN"]}, format="json"
+    )
+    assert sorted_.status_code == 200 and sorted_.json()["fiscal_responsibilities"] == ["R-99-PN"]
+
+
+@pytest.mark.parametrize(
+    ("id_type", "first", "again"),
+    [
+        ("13", "52123456", "0052123456"),  # a cédula has no leading zeros
+        ("22", "123456", "１２３４５６"),  # full-width digits are not other digits
+    ],
+)
+def test_one_person_one_contact_whatever_the_spelling(owner_a, id_type, first, again):
+    created = owner_a.post(URL, {"id_type": id_type, "id_number": first, "name": "A"})
+    assert created.status_code == 201, created.json()
+    second = owner_a.post(URL, {"id_type": id_type, "id_number": again, "name": "B"})
+    assert second.status_code in (400, 409), second.json()
+
+
+@pytest.mark.parametrize(
+    ("id_type", "typed"),
+    [("31", "0800197268-4"), ("31", "800.197.268"), ("22", "E-123456"), ("41", "AB 12-3456")],
+)
+def test_the_till_and_the_searches_find_a_contact_by_the_number_as_typed(company_a, id_type, typed):
+    """Cleaned as the service cleaned it when it stored it."""
+    from contacts.selectors import customer_by_reference, customer_search, supplier_search
+    from contacts.services import contact_create
+
+    with tenant_context(company_a):
+        created = contact_create(
+            role=Role.OWNER, id_type=id_type, id_number=typed, name="X", is_supplier=True
+        )
+        assert customer_by_reference(typed) == created
+        assert list(customer_search(typed)) == [created]
+        assert list(supplier_search(typed)) == [created]
