@@ -12,6 +12,7 @@ from conftest import ALL_ROLES, error_code
 from inventory.models import Stock, StockMovement
 from invoices.models import Invoice, Payment
 from invoices.tests.fixtures import issue_invoice
+from invoices.tests.test_invoices_api import credit_note
 from pos.models import CashMovement, CashRegister, PDVAccess, Shift
 
 pytestmark = pytest.mark.django_db
@@ -1023,20 +1024,9 @@ def test_a_cash_refund_from_a_named_drawer_is_its_cashiers_or_a_managers(
         [{"variant": shop_a.v("iva19"), "quantity": "3"}],
         [{"method": "cash", "amount": "35700"}],
     ).json()
-    line = sale["invoice"]["lines"][0]["id"]
 
     def refund(client, **extra):
-        return client.post(
-            "/api/v1/credit-notes/",
-            {
-                "invoice": sale["invoice"]["id"],
-                "concept": "1",
-                "reason": "Devolución",
-                "lines": [{"invoice_line": line, "quantity": "1"}],
-                **extra,
-            },
-            format="json",
-        )
+        return credit_note(client, sale["invoice"], "1", **extra)
 
     accountant = client_as(company_a, Role.ACCOUNTANT)
     refused = refund(accountant, refund_shift=shift["id"])
@@ -1062,17 +1052,8 @@ def test_a_card_terminal_s_closing_total_below_0_is_counted_cash_is_not(seller_a
         [{"variant": shop_a.v("iva19"), "quantity": "2"}],
         [{"method": "cash", "amount": "23800"}],
     ).json()
-    refund = owner_a.post(
-        "/api/v1/credit-notes/",
-        {
-            "invoice": sale["invoice"]["id"],
-            "concept": "1",
-            "reason": "Devolución",
-            "refund_method": "credit_card",
-            "refund_shift": shift["id"],
-            "lines": [{"invoice_line": sale["invoice"]["lines"][0]["id"], "quantity": "1"}],
-        },
-        format="json",
+    refund = credit_note(
+        owner_a, sale["invoice"], "1", refund_method="credit_card", refund_shift=shift["id"]
     )
     assert refund.status_code == 201, refund.json()
     close = f"/api/v1/shifts/{shift['id']}/close"
