@@ -214,6 +214,12 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return django_csrf_failure(request, reason=reason)
 
 
+def search_text(request: HttpRequest) -> str:
+    """A list page's search box (`?q=`): trimmed, at most 100 characters, without NUL, which
+    PostgreSQL's text cannot hold (a form field refuses it; a search just drops it)."""
+    return request.GET.get("q", "").replace("\x00", "").strip()[:100]
+
+
 def amount(value) -> str:
     """Money in a page's message as the page shows it ("30.000,00" in Spanish)."""
     from django.utils.formats import number_format

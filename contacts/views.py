@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ally360.exceptions import ServiceError
 from ally360.idempotency import once_per_form
-from ally360.pages import form_service_error, run_service, tenant_page
+from ally360.pages import form_service_error, run_service, search_text, tenant_page
 from ally360.roles import SELLER
 from files.attachment_pages import RecordFiles
 
@@ -29,7 +29,7 @@ CONTACT_SCOPE = "page contact"
 @require_GET
 @tenant_page("contacts", "read")
 def customer_list_view(request):
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_text(request)
     page = Paginator(selectors.customer_search(query), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -91,7 +91,7 @@ def _contact_create_page(request, form, template: str, *, created: str, then):
 @tenant_page("bills", "read")
 def supplier_list_view(request):
     """The suppliers, for the purchases (the roles that buy read them here)."""
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_text(request)
     page = Paginator(selectors.supplier_search(query), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

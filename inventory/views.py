@@ -29,6 +29,7 @@ from ally360.pages import (
     form_service_error,
     lines_document_page,
     run_service,
+    search_text,
     tenant_page,
 )
 from products import services as product_services
@@ -77,7 +78,7 @@ TRANSFER_SCOPE = "page stock-transfer"
 @require_GET
 @tenant_page("catalog", "read")
 def product_list_view(request):
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_text(request)
     low_stock = request.GET.get("low") == "1"
     paginator = Paginator(selectors.product_search(query, low_stock=low_stock), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))

@@ -28,6 +28,7 @@ from ally360.pages import (
     form_service_error,
     payment_void_page,
     run_service,
+    search_text,
     tenant_page,
 )
 from files.attachment_pages import RecordFiles
@@ -358,6 +359,8 @@ def shift_report_view(request, pk):
         "invoices/shift_report.html",
         {
             "shift": shift,
+            # The cashier's e-mail only to who may read the members, as `shifts/{id}`.
+            "show_members": request.page.may("members", "read"),
             "report": report,
             "methods": labelled(report["sales_by_method"]),
             "collections": labelled(report["collections_by_method"]),
@@ -411,7 +414,7 @@ def invoice_list_view(request):
     customer's (the receivables page links there)."""
     from contacts.models import Contact
 
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_text(request)
     try:
         customer = Contact.objects.filter(pk=uuid.UUID(request.GET.get("customer", ""))).first()
     except ValueError:  # none given, or not an id
