@@ -50,6 +50,7 @@ class ShiftCloseForm(forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    shift = forms.UUIDField(widget=forms.HiddenInput, required=False)  # the shift it was shown for
 
     def __init__(self, *args, methods=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -65,7 +66,8 @@ class ShiftCloseForm(forms.Form):
                     ),
                     **MONEY_FIELD,
                 )
-        self.order_fields([*(name for name in self.fields if name != "notes"), "notes"])
+        last = ("notes", "shift")
+        self.order_fields([*(name for name in self.fields if name not in last), *last])
 
     def counted(self) -> dict:
         """{method: amount} of what was counted, cash first."""

@@ -233,6 +233,17 @@ def pos_receipt_view(request, pk):
 # --- POS: cash in and out of the drawer --------------------------------------------------------
 
 
+def _refuse_if_shown_for_another_shift(request, form, shift) -> None:
+    """A form carries the shift it was shown for (hidden `shift`): sent once that shift was
+    closed and another opened, it is refused, nothing written."""
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and form.cleaned_data["shift"] not in (None, shift.pk)
+    ):
+        form.add_error(None, _("This form was opened for a shift now closed: open it again."))
+
+
 @require_http_methods(["GET", "POST"])
 @tenant_page("shifts", "write")
 def pos_cash_view(request):
@@ -245,17 +256,8 @@ def pos_cash_view(request):
     form = CashMovementForm(
         request.POST or None, initial={"movement_key": uuid.uuid4(), "shift": shift.pk}
     )
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and form.cleaned_data["shift"]
-        not in (
-            None,
-            shift.pk,
-        )
-    ):
-        # Shown during a shift since closed: its "the drawer should hold" was that shift's.
-        form.add_error(None, _("This form was opened for a shift now closed: open it again."))
+    # Shown during a shift since closed: its "the drawer should hold" was that shift's.
+    _refuse_if_shown_for_another_shift(request, form, shift)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
 
@@ -319,7 +321,9 @@ def pos_close_view(request):
         return redirect("pages:pos")
     # Besides the cash, each method the shift took money by is counted (card slips, wallets).
     methods = [method for method, amount in services.shift_expected(shift).items() if amount]
-    form = ShiftCloseForm(request.POST or None, methods=methods)
+    form = ShiftCloseForm(request.POST or None, methods=methods, initial={"shift": shift.pk})
+    # A count made for a shift someone else closed since must not close the cashier's next one.
+    _refuse_if_shown_for_another_shift(request, form, shift)
     if request.method == "POST" and form.is_valid():
         try:
             closed = run_service(

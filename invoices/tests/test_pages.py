@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from ally360.models import IdempotencyRecord
@@ -354,6 +354,28 @@ def test_close_the_shift_then_the_report(shop):
     assert client.post("/pos/close/", {"counted_cash": "0"})["Location"] == "/pos/"
 
 
+def test_a_close_form_shown_for_a_shift_closed_since_does_not_close_the_next_one(shop):
+    """The cashier counts while an owner closes that shift elsewhere, then opens a new one in
+    another tab: the count sent is refused, the new shift stays open (it was closed with the
+    old count)."""
+    from invoices.services import shift_close
+
+    seller = pages_as(shop.company)
+    open_shift(seller, shop, cash="10000")
+    shown = seller.get("/pos/close/").context["form"]
+    owner = pages_as(shop.company, Role.OWNER)
+    with tenant_context(shop.company):
+        first = Shift.objects.get(status=Shift.Status.OPEN)
+        with transaction.atomic():
+            shift_close(shift=first, user=owner.user, role="owner", counted={"cash": "10000"})
+    open_shift(seller, shop, cash="20000")
+    refused = seller.post("/pos/close/", {"counted_cash": "10000", "shift": shown["shift"].value()})
+    assert refused.status_code == 400 and refused.context["form"].non_field_errors()
+    with tenant_context(shop.company):
+        second = Shift.objects.exclude(pk=first.pk).get()
+    assert second.status == Shift.Status.OPEN
+
+
 def test_the_close_counts_the_card_terminal_and_each_wallet_too(shop):
     """Each method the shift took money by gets its own count on the close (the close page
     shows nothing of what is expected), stored with the cash's; the report sets each against what it
@@ -366,7 +388,13 @@ def test_the_close_counts_the_card_terminal_and_each_wallet_too(shop):
     nequi = sale_data([("FV-iva19", "1")], cash="", other_method="nequi", other_amount="11900")
     assert client.post("/pos/sale/", nequi).status_code == 302
     form = client.get("/pos/close/").context["form"]
-    assert list(form.fields) == ["counted_cash", "counted_credit_card", "counted_nequi", "notes"]
+    assert list(form.fields) == [
+        "counted_cash",
+        "counted_credit_card",
+        "counted_nequi",
+        "notes",
+        "shift",
+    ]
     assert "11.900" not in client.get("/pos/close/").content.decode()  # nothing expected shown
     refused = client.post("/pos/close/", {"counted_cash": "-1", "counted_credit_card": "-1"})
     assert refused.status_code == 400 and list(refused.context["form"].errors) == ["counted_cash"]
