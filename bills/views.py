@@ -278,7 +278,9 @@ def supplier_bills_payment_view(request, pk):
     if form.is_valid():
         allocations = form.allocations()
         data = form.cleaned_data
-        if not allocations:
+        # Sent again after paying its bills in full, the form has no amounts left to read:
+        # `form_once` then shows the first payment.
+        if not allocations and not form.amounts_for_closed_bills():
             form.add_error(None, _("Give the amount paid of at least one bill."))
         else:
 

@@ -446,6 +446,25 @@ def bills_payment(amounts: dict, *, key=None, **fields) -> dict:
     return data
 
 
+def test_a_payment_of_every_bill_in_full_sent_again_shows_the_first(shop_a, supplier):
+    """The bills it paid are no longer open, so the form sent again has no amounts to read: it
+    showed "give the amount paid of a bill" instead of the payment made."""
+    first = received(shop_a, supplier, number="FE-1")
+    owner = pages_as(shop_a.company)
+    url = f"/suppliers/{supplier.pk}/payment/"
+    data = bills_payment({first: "84490"})
+    assert owner.post(url, data).status_code == 302
+    again = owner.post(url, data, follow=True)
+    assert "ya estaba registrado" in again.content.decode()
+    with tenant_context(shop_a.company):
+        assert SupplierPayment.objects.count() == 1
+    # A new form naming only bills paid since is told so, nothing written.
+    stale = owner.post(url, bills_payment({first: "100"}))
+    assert stale.status_code == 400 and stale.context["form"].non_field_errors()
+    with tenant_context(shop_a.company):
+        assert SupplierPayment.objects.count() == 1
+
+
 def test_one_payment_settles_several_bills_of_a_supplier(shop_a, supplier):
     first = received(shop_a, supplier, number="FE-1")
     second = received(shop_a, supplier, number="FE-2")
