@@ -28,6 +28,7 @@ class PurchaseLineForm(MovedLineForm):
         required=False,
         widget=forms.NumberInput(attrs={"step": "any", "class": "line-qty"}),
     )
+    filled_without_code = ("quantity", "unit_cost")
 
     def clean(self):
         data = super().clean()

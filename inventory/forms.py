@@ -265,10 +265,18 @@ class CountLineForm(forms.Form):
         **QUANTITY_FIELD,
     )
 
+    # What a row may carry besides its code: typed without one (a code the scanner missed),
+    # the row would be dropped in silence.
+    filled_without_code = ("quantity",)
+
     def clean(self):
         data = super().clean()
         if data.get("code") and data.get("quantity") is None and "quantity" not in self.errors:
             self.add_error("quantity", _("Give the quantity."))
+        if not data.get("code") and any(
+            data.get(name) is not None for name in self.filled_without_code
+        ):
+            self.add_error("code", _("Scan or type the product's code."))
         return data
 
 

@@ -109,6 +109,9 @@ def test_a_supplier_s_invoice_is_received_into_stock_at_its_cost(shop_a, supplie
         ([("FV-iva19", "1.5", "100")], {}, "form"),  # received in whole units
         ([("FV-iva19", "1", "100")], {"issue_date": "2999-01-01"}, "issue_date"),
         ([], {}, None),
+        # A quantity and cost typed where the scanner missed the code: not dropped in silence.
+        ([("", "5", "2000"), ("FV-iva19", "10", "7100")], {}, "code"),
+        ([("", "", "2000")], {}, "code"),
     ],
 )
 def test_refusals_come_back_on_the_form_and_write_nothing(shop_a, supplier, lines, fields, where):

@@ -59,6 +59,18 @@ def shop(shop_a):
     return shop_a
 
 
+@pytest.mark.parametrize("reason", ["damage", "count"])
+def test_a_quantity_typed_without_its_code_is_a_form_error_not_dropped(shop, reason):
+    owner = pages_as(shop.company)
+    before = stock(shop, "iva19")
+    response = owner.post(URL, adjustment(shop.pdv, reason, [("FV-iva19", "1"), ("", "3")]))
+    assert response.status_code == 400
+    assert response.context["formset"].forms[1].errors["code"]
+    with tenant_context(shop.company):
+        assert not Adjustment.objects.exists()
+    assert stock(shop, "iva19") == before
+
+
 def test_a_count_sets_the_stock_and_shows_the_differences(shop):
     owner = pages_as(shop.company)
     page = owner.get(URL)
