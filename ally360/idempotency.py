@@ -29,6 +29,7 @@ from .api.renderers import ORJSONRenderer
 from .db import insert_values, prepared_for_save
 from .exceptions import Conflict, ValidationFailed
 from .models import IdempotencyRecord
+from .services import in_range_or_refused
 from .tenancy import require_tenant_id
 
 HEADER = "Idempotency-Key"
@@ -178,7 +179,7 @@ def once_per_form(request, key: str, scope: str, act, *, used: str) -> tuple[dic
     posted = {name: request.POST.getlist(name) for name in sorted(request.POST)}
     posted.pop("csrfmiddlewaretoken", None)  # a new token per page: not the form's data
     fingerprint = hashlib.sha256(json.dumps(posted, sort_keys=True).encode()).hexdigest()
-    with transaction.atomic():
+    with in_range_or_refused():  # a savepoint, as the API's refusal of such a value
         record_id = idempotency_reserve(key, scope, fingerprint, request.user.pk)
         if record_id is None:
             record = IdempotencyRecord.objects.get(user=request.user.pk, key=key, scope=scope)

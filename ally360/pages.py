@@ -29,7 +29,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -40,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 from .exceptions import ServiceError
 from .idempotency import once_per_form
 from .roles import Role, can_see_costs, has_permission
+from .services import in_range_or_refused
 from .tenancy import activate_tenant
 
 SESSION_COMPANY = "ally360_company_id"
@@ -243,7 +243,7 @@ def forbidden(request: HttpRequest, message: str | None = None) -> HttpResponse:
 def run_service(service: Callable, **kwargs):
     """Call a service in a savepoint: when it raises (a `ServiceError`), whatever it wrote is
     rolled back and the page goes on in the request's transaction to show the form again."""
-    with transaction.atomic():
+    with in_range_or_refused():
         return service(**kwargs)
 
 

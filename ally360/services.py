@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import decimal
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from django.db import IntegrityError, models, transaction
+from django.db import DataError, IntegrityError, models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
+from django.utils.translation import gettext as _
 
 from .exceptions import Conflict, ValidationFailed
 from .tenancy import require_tenant_id
@@ -76,6 +78,21 @@ def is_unique_violation(exc: IntegrityError) -> bool:
     if sqlstate is not None:
         return sqlstate == "23505"
     return "UNIQUE constraint failed" in str(exc)
+
+
+@contextmanager
+def in_range_or_refused() -> Iterator[None]:
+    """A value no check caught that a column cannot hold (PostgreSQL's DataError; SQLite's
+    adapter raises decimal.InvalidOperation), written by a page's service: the block's
+    savepoint is rolled back and the page refuses it as the API does (400
+    `value_out_of_range`), where it showed an error page."""
+    try:
+        with transaction.atomic():
+            yield
+    except (DataError, decimal.InvalidOperation) as exc:
+        raise ValidationFailed(
+            _("A value in the request is out of range."), code="value_out_of_range"
+        ) from exc
 
 
 @contextmanager

@@ -615,3 +615,15 @@ def test_a_bill_paid_meanwhile_stops_a_multi_bill_payment_and_a_second_void_says
         assert owner.post(url, data).status_code == expected
     shown = owner.get(url.replace(f"payments/{paid.pk}/void/", "")).content.decode()
     assert "ya está anulado" in shown.lower() or "ya estaba anulado" in shown.lower()
+
+
+def test_a_cost_the_ledger_cannot_hold_is_a_form_error_as_by_the_api(shop_a, supplier):
+    """999,999,999,999 before tax fits the line; with the INC (not recoverable) the net unit
+    cost entering stock does not: the API answers 400 `value_out_of_range`, the page showed an
+    error page (`ally360.services.in_range_or_refused`)."""
+    owner = pages_as(shop_a.company)
+    before = row_counts(shop_a.company, *WRITTEN)
+    response = owner.post(URL, purchase(supplier, shop_a.pdv, [("FV-inc8", "1", "999999999999")]))
+    assert response.status_code == 400
+    assert "fuera de rango" in str(response.context["form"].non_field_errors())
+    assert row_counts(shop_a.company, *WRITTEN) == before

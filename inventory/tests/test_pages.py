@@ -183,6 +183,19 @@ def test_a_default_list_of_100_percent_off_is_a_form_error_not_a_500(company_a):
         assert not Variant.objects.filter(sku="GAS-400").exists()
 
 
+def test_a_base_price_beyond_its_column_under_a_discounting_list_is_a_form_error(company_a):
+    """Half off the base: the base for a shelf price of 12 digits has 13 (a 500 before)."""
+    from products.models import PriceList
+
+    with tenant_context(company_a):
+        PriceList.objects.filter(is_default=True).update(kind="percentage", percentage=50)
+    huge = _new_product(company_a, price_with_tax="999999999999")
+    response = pages_as(company_a, Role.OWNER).post("/products/new/", huge)
+    assert response.status_code == 400
+    with tenant_context(company_a):
+        assert not Variant.objects.filter(sku="GAS-400").exists()
+
+
 def test_a_shelf_price_the_till_cannot_charge_is_taken_a_cent_below_and_said(company_a):
     client = pages_as(company_a, Role.ADMIN)
     response = client.post("/products/new/", _new_product(company_a, price_with_tax="13"))
