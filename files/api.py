@@ -235,7 +235,7 @@ class RecordAttachmentViewSet(TenantViewSet):
         attached = selectors.record_attachments(module=self.file_module, record_id=record.pk)
         file = get_object_or_404(attached, pk=pk)
         self.check_record(record)
-        services.file_delete_unused(file=file, role=self.role)
+        services.file_delete_unused(file=file, role=self.role, record=record)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @classmethod

@@ -161,7 +161,7 @@ class RecordFiles:
         except ServiceError as error:
             messages.error(request, error.message)
             return back
-        return file_delete_page(request, file, back=back)
+        return file_delete_page(request, file, back=back, record=record)
 
     def _may_change(self, request, record) -> bool:
         try:

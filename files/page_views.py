@@ -60,7 +60,9 @@ def file_list_view(request):
     writable = _modules(request, "write")
     for file in page:
         file.module_label = MODULE_LABELS[file.module]
-        file.may_delete = file.module in writable
+        file.may_delete = (
+            file.module in writable and file.record_id is None
+        )  # else under its record
     return render(
         request,
         "files/file_list.html",
@@ -130,14 +132,15 @@ def file_delete_view(request, pk):
     return file_delete_page(request, _file_or_404(request, pk), back=redirect("pages:files"))
 
 
-def file_delete_page(request, file: FileObject, *, back):
-    """`file` deleted with its stored object (`file_delete_unused`), then `back`, with the
-    message of what happened."""
+def file_delete_page(request, file: FileObject, *, back, record=None):
+    """`file` deleted with its stored object (`file_delete_unused`; through its `record` when
+    attached), then `back`, with the message of what happened."""
     return delete_page(
         request,
         services.file_delete_unused,
         file=file,
         role=request.page.role,
+        record=record,
         done=_("File %(name)s deleted.") % {"name": file.original_name},
         gone=back,
         back=back,

@@ -272,6 +272,10 @@ def file_download(*, file: FileObject, base_url: str) -> tuple[str, datetime]:
     return url, timezone.now() + timedelta(seconds=settings.FILE_DOWNLOAD_EXPIRY)
 
 
+# Files the server writes for a record (`FileObject.purpose`); "logo" is the user's own.
+SERVER_PURPOSES = frozenset({"pdf", "thumbnail"})
+
+
 def file_in_use(file: FileObject) -> bool:
     """The company logo, or a file another record points to (a product image or its
     thumbnail, a document's PDF): found from the model relations, so files imports no app."""
@@ -288,16 +292,24 @@ def file_in_use(file: FileObject) -> bool:
 
 
 @transaction.atomic
-def file_delete_unused(*, file: FileObject, role: str) -> FileObject:
+def file_delete_unused(*, file: FileObject, role: str, record=None) -> FileObject:
     """What `DELETE files/{id}/` does: a file in use is removed through its owner instead (the
-    product image, the logo), never from under it (409)."""
+    product image, the logo), never from under it (409). An attached file is removed through
+    its `record`, whose rules the caller applied (`DELETE {record}/attachments/{file}`)."""
     file = FileObject.objects.select_for_update().get(pk=file.pk)
     _require_module_write(role, file.module)
-    if file_in_use(file):
+    # A file the server wrote (a PDF, a thumbnail) goes with what it was made for: a PDF
+    # replaced since may still be waiting in an e-mail; the purge job removes it after.
+    if file.purpose in SERVER_PURPOSES or file_in_use(file):
         raise Conflict(
             _("This file is in use (a product image, the company logo or a document's PDF)."),
             code="file_in_use",
         )
+    if file.record_id is not None and (record is None or record.pk != file.record_id):
+        # Removed through its record, which applies the record's own rules (a seller's own
+        # invoices only).
+        message = _("This file is attached to a record: remove it from the record.")
+        raise Conflict(message, code="file_attached")
     return file_delete(file=file)
 
 

@@ -7,6 +7,7 @@ roles follow the record's page; another company's record or file is a 404."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from django.core.files.storage import storages
@@ -77,6 +78,11 @@ def test_a_purchase_keeps_the_suppliers_invoice(owner_a, company_a, buy_a):  # n
     stored = Client().get(re.sub(r"^https?://[^/]+", "", signed["Location"]))
     assert b"".join(stored.streaming_content) == PDF
 
+    # Listed on /files/ too, deleted only under its record (the record's rules).
+    listed = owner.get("/files/").context["page_obj"]
+    assert [(f.pk, f.may_delete) for f in listed] == [(uuid.UUID(file_id), False)]
+    refused = owner.post(f"/files/{file_id}/delete/", follow=True)
+    assert "adjunto" in message(refused) and attached(company_a, bill) == ["factura proveedor.pdf"]
     with tenant_context(company_a):
         key = FileObject.objects.get(pk=file_id).key
     deleted = owner.post(f"{download}delete/", follow=True)

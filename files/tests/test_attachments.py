@@ -228,6 +228,10 @@ def test_a_seller_changes_the_files_of_their_own_invoices_only(
     own = draft_invoice(seller_a, shop_a)
     assert attach(seller_a, "invoices", own, order).status_code == 201
     assert seller_a.delete(f"/api/v1/invoices/{own}/attachments/{order}").status_code == 204
+    # Nor through `files/`, which removes no attached file (the record's rules are the record's).
+    bypass = seller_a.delete(f"/api/v1/files/{kept}/")
+    assert bypass.status_code == 409 and error_code(bypass) == "file_attached"
+    assert file_row(company_a, kept).status == FileObject.Status.READY
 
 
 def test_a_record_not_found_is_a_404_whatever_the_body(owner_a):
@@ -236,7 +240,7 @@ def test_a_record_not_found_is_a_404_whatever_the_body(owner_a):
         assert missing.status_code == 404, kind
 
 
-def test_an_attached_file_deleted_from_files_leaves_its_record_and_a_void_keeps_them(
+def test_an_attached_file_is_removed_through_its_record_and_a_void_keeps_them(
     owner_a, company_a, shop_a
 ):
     from invoices.tests.fixtures import issue_invoice
@@ -245,7 +249,9 @@ def test_an_attached_file_deleted_from_files_leaves_its_record_and_a_void_keeps_
     order, delivery = uploaded_file(owner_a, "invoices"), uploaded_file(owner_a, "invoices")
     for file_id in (order, delivery):
         assert attach(owner_a, "invoices", invoice, file_id).status_code == 201
-    assert owner_a.delete(f"/api/v1/files/{order}/").status_code == 204
+    refused = owner_a.delete(f"/api/v1/files/{order}/")
+    assert refused.status_code == 409 and error_code(refused) == "file_attached"
+    assert owner_a.delete(f"/api/v1/invoices/{invoice}/attachments/{order}").status_code == 204
     assert [f["id"] for f in attachments(owner_a, "invoices", invoice).json()] == [delivery]
     voided = owner_a.post(f"/api/v1/invoices/{invoice}/void", {"reason": "error"}, format="json")
     assert voided.status_code == 200, voided.json()
