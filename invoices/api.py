@@ -195,7 +195,10 @@ class PdfSerializer(Serializer):
 
 
 class SendSerializer(Serializer):
-    to = serializers.EmailField(required=False, help_text="Defaults to the customer's e-mail.")
+    # 254: what the outbox's column holds (DRF's field takes 320, then the e-mail was lost).
+    to = serializers.EmailField(
+        max_length=254, required=False, help_text="Defaults to the customer's e-mail."
+    )
 
 
 def pdf_response(request, document):

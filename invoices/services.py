@@ -8,6 +8,7 @@ concurrency.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -73,6 +74,8 @@ from .models import (
     Payment,
 )
 from .selectors import credited_so_far
+
+logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------------
 # Numbering ranges
@@ -1848,7 +1851,12 @@ def document_pdf_generate(*, document: Invoice | CreditNote):
     # The PDF an e-mail still waits to send (its mail server down) stays: the customer gets
     # the invoice as it was sent, not an e-mail that fails for a missing attachment.
     if previous is not None and not email_waits_for(previous.key):
-        file_delete(file=previous)
+        try:
+            file_delete(file=previous)
+        except ServiceUnavailable:
+            # The store blinked on the old object: the new PDF stands, and the old one, which
+            # nothing points to now, is left to the purge of replaced PDFs.
+            logger.warning("Replaced PDF %s left to the purge: storage unavailable", previous.pk)
     return file
 
 

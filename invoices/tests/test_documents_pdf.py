@@ -113,6 +113,12 @@ def test_send_emails_the_pdf_to_the_customer(
     invoice = _issued_invoice(owner_a, shop)
     no_email = owner_a.post(f"/api/v1/invoices/{invoice['id']}/send", {}, format="json")
     assert no_email.status_code == 400 and error_code(no_email) == "validation_error"
+    # A valid address the outbox cannot hold (255 to 320 characters) is refused at once.
+    too_long = "c" * 64 + "@" + ".".join(["b" * 60] * 4) + ".co"
+    refused = owner_a.post(
+        f"/api/v1/invoices/{invoice['id']}/send", {"to": too_long}, format="json"
+    )
+    assert refused.status_code == 400 and "to" in refused.json()["error"]["fields"]
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         sent = owner_a.post(
@@ -363,3 +369,39 @@ def test_superseded_pdfs_stay_while_the_store_is_down_and_the_job_retries(compan
         with pytest.raises(StorageUnavailable):
             superseded_pdfs_purge()
         assert FileObject.objects.get(pk=pdf.pk).status == FileObject.Status.READY
+
+
+def test_a_new_pdf_stands_when_the_store_blinks_on_the_old_one(
+    owner_a, company_a, make_shop, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Deleting the replaced PDF met the store down: the job failed for good (the old object's
+    error, not retried). Now the new PDF stands and the old one is left to the purge."""
+    from files.backends import LocalBackend, StorageUnavailable
+    from invoices.selectors import superseded_pdfs
+    from invoices.tasks import generate_document_pdf
+
+    shop = make_shop(company_a)
+    invoice = _issued_invoice(owner_a, shop)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_a.get(f"/api/v1/invoices/{invoice['id']}/pdf").status_code == 202
+    with tenant_context(company_a):
+        first = Invoice.objects.get(pk=invoice["id"]).pdf_id
+    paid = owner_a.post(
+        f"/api/v1/invoices/{invoice['id']}/payments",
+        {"method": "cash", "amount": "1000"},
+        format="json",
+    )
+    assert paid.status_code == 201
+
+    def down(self, key):
+        raise StorageUnavailable("503 SlowDown")
+
+    monkeypatch.setattr(LocalBackend, "delete", down)
+    result = generate_document_pdf.apply(
+        args=["invoice", invoice["id"]], kwargs={"tenant_id": str(company_a.id)}, throw=False
+    )
+    assert result.state == "SUCCESS", repr(result.result)
+    with tenant_context(company_a):
+        second = Invoice.objects.get(pk=invoice["id"]).pdf_id
+        assert second not in (None, first)
+        assert [file.pk for file in superseded_pdfs()] == [first]
