@@ -8,6 +8,17 @@ from .models import CreditNote, Invoice
 
 DOCUMENTS = {"invoice": Invoice, "credit_note": CreditNote}
 
+# Sending an invoice makes its PDF first. The store down, the user was told the e-mail is
+# queued, so it waits about as long as an e-mail waits for its mail server (hours, where
+# STORAGE_RETRY gives up within a minute), each countdown well under the broker's visibility
+# timeout (a longer one is delivered twice).
+PDF_FOR_EMAIL_RETRY = {
+    **STORAGE_RETRY,
+    "retry_backoff": 60,
+    "retry_backoff_max": 600,
+    "max_retries": 48,
+}
+
 
 @shared_task(tenant_required=True, **STORAGE_RETRY)
 def generate_document_pdf(kind: str, document_id: str, *, tenant_id: str) -> str:
@@ -18,7 +29,7 @@ def generate_document_pdf(kind: str, document_id: str, *, tenant_id: str) -> str
     return services.document_pdf_generate(document=document).key
 
 
-@shared_task(tenant_required=True, **STORAGE_RETRY)
+@shared_task(tenant_required=True, **PDF_FOR_EMAIL_RETRY)
 def email_invoice(invoice_id: str, to: str, *, tenant_id: str, email_id: str | None = None) -> str:
     invoice = Invoice.objects.select_related("customer").filter(pk=invoice_id).first()
     if invoice is None:

@@ -405,3 +405,24 @@ def test_a_new_pdf_stands_when_the_store_blinks_on_the_old_one(
         second = Invoice.objects.get(pk=invoice["id"]).pdf_id
         assert second not in (None, first)
         assert [file.pk for file in superseded_pdfs()] == [first]
+
+
+def test_an_invoice_sent_while_the_store_is_down_waits_hours_for_its_pdf():
+    """The user was told the e-mail is queued: its PDF is waited for about as long as an e-mail
+    waits for its mail server (it gave up within a minute, and nothing sent it later), each
+    wait shorter than the broker's visibility timeout (a longer one is delivered twice)."""
+    from celery.utils.time import get_exponential_backoff_interval
+    from django.conf import settings
+
+    from invoices.tasks import email_invoice
+
+    waits = [
+        get_exponential_backoff_interval(
+            email_invoice.retry_backoff, retries, email_invoice.retry_backoff_max, False
+        )
+        for retries in range(email_invoice.max_retries)
+    ]
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert max(waits) < visibility
+    # Jitter draws each wait between 0 and its ceiling: half of the ceilings, hours still.
+    assert sum(waits) / 2 >= 3 * 3600
