@@ -66,6 +66,11 @@ class PDVForm(forms.ModelForm):
                     "user_id", flat=True
                 )
             )
+            # Sent only when changed (`pdv_data`), judged against the page as it was opened (a
+            # hidden "initial-" input): a page opened before another manager closed the store or
+            # chose its cashiers must not undo that by a rename.
+            for name in ("is_main", "is_active", "allowed_users"):
+                self.fields[name].show_hidden_initial = True
         else:
             for name in ("is_active", "allowed_users"):
                 del self.fields[name]
@@ -146,6 +151,8 @@ class SellerForm(forms.ModelForm):
         self.fields["user"].queryset = active_members(also=self.instance.user_id)
         if editing:
             del self.fields["key"]
+            # The member is sent only when changed on the page as it was opened (`seller_data`).
+            self.fields["user"].show_hidden_initial = True
         else:
             del self.fields["is_active"]
             self.fields["key"].required = True

@@ -147,30 +147,9 @@ def test_another_company_s_upload_is_not_found(company_a, company_b):
 
 def as_opened(page) -> dict:
     """The settings form as the page rendered it: every input's value, hidden initials too."""
-    from html.parser import HTMLParser
+    from ally360.tests.pages import form_as_rendered
 
-    fields: dict = {}
-
-    class Form(HTMLParser):
-        inside = False
-
-        def handle_starttag(self, tag, attrs):
-            attrs = dict(attrs)
-            if tag == "form":
-                self.inside = attrs.get("data-testid") == "settings-form"
-            elif self.inside and tag == "input" and attrs.get("name"):
-                if attrs.get("type") == "checkbox":
-                    if "checked" in attrs:
-                        fields[attrs["name"]] = "on"
-                else:
-                    fields[attrs["name"]] = attrs.get("value", "")
-
-        def handle_endtag(self, tag):
-            if tag == "form":
-                self.inside = False
-
-    Form().feed(page.content.decode())
-    return fields
+    return form_as_rendered(page, "settings-form")
 
 
 def test_saving_writes_only_what_the_page_changed(company_a):

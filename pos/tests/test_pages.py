@@ -36,6 +36,14 @@ def new_pdv(name="Sede Norte", code="norte", **fields) -> dict:
 
 
 def pdv_edit(pdv, **changes) -> dict:
+    """The store's form as its page sends it: the values shown, with the hidden initials the
+    page judges changes by (`PDVForm`), and `changes` typed over them."""
+    from pos.forms import active_members
+
+    with tenant_context(pdv.tenant_id):
+        pdv.refresh_from_db()
+        shown = PDVAccess.objects.filter(pdv=pdv, user__in=active_members())  # as the page
+        allowed = [str(user) for user in shown.values_list("user_id", flat=True)]
     data = {
         "name": pdv.name,
         "code": pdv.code,
@@ -44,9 +52,20 @@ def pdv_edit(pdv, **changes) -> dict:
         "phone": pdv.phone,
         "is_main": "on" if pdv.is_main else "",
         "is_active": "on" if pdv.is_active else "",
+        "initial-is_main": str(pdv.is_main),
+        "initial-is_active": str(pdv.is_active),
+        "initial-allowed_users": allowed,
         **changes,
     }
-    return {name: value for name, value in data.items() if value != ""}
+    return {name: value for name, value in data.items() if value not in ("", [])}
+
+
+def seller_edit(seller, **fields) -> dict:
+    """A seller's edit form as its page sends it: `fields`, and the member shown as the hidden
+    initial the page judges a change of member by (`SellerForm`)."""
+    with tenant_context(seller.tenant_id):
+        shown = Seller.objects.values_list("user_id", flat=True).get(pk=seller.pk)
+    return {**fields, "initial-user": str(shown or "")}
 
 
 def new_register(name, key=None) -> dict:
@@ -218,7 +237,7 @@ def test_an_owner_keeps_the_sellers(shop_a, shop_b):
     assert over.status_code == 400 and over.context["form"].errors["commission_pct"]
     with tenant_context(shop_a.company):
         luisa = Seller.objects.get()
-    edit = {"name": "Luisa G.", "commission_pct": "4", "phone": "3001234567"}
+    edit = seller_edit(luisa, name="Luisa G.", commission_pct="4", phone="3001234567")
     assert owner.post(f"/sellers/{luisa.pk}/", edit).status_code == 302  # unticked: inactive
     with tenant_context(shop_a.company):
         assert list(
@@ -347,7 +366,9 @@ def test_saving_a_store_or_a_seller_keeps_what_suspended_members_had(shop_a):
     with tenant_context(shop_a.company):
         assert list(PDVAccess.objects.values_list("user_id", flat=True)) == [cashier.pk]
         seller = Seller.objects.get()
-    edit = {"name": "Caro", "commission_pct": "2", "is_active": "on", "user": str(cashier.pk)}
+    edit = seller_edit(
+        seller, name="Caro", commission_pct="2", is_active="on", user=str(cashier.pk)
+    )
     assert owner.post(f"/sellers/{seller.pk}/", edit).status_code == 302
     with tenant_context(shop_a.company):
         assert Seller.objects.values_list("user_id", "commission_pct").get() == (cashier.pk, 2)
@@ -390,3 +411,44 @@ def test_the_lists_read_the_same_statements_whatever_their_length(shop_a):
             found.append(len(queries))
     for url, found in counts.items():
         assert found[0] == found[1] == found[2], (url, found)
+
+
+def test_a_store_page_opened_before_another_manager_changed_it_undoes_nothing(shop_a):
+    """Whether a store is open and who sells there are sent only when changed on the page as it
+    was opened: a rename from an older page reopened a store closed since, or opened it to
+    every member after its cashiers were chosen."""
+    from ally360.tests.pages import form_as_rendered
+
+    owner, admin = as_member(shop_a.company), as_member(shop_a.company, Role.ADMIN)
+    cashier = _member(shop_a.company, Role.SELLER)
+    with tenant_context(shop_a.company):
+        north = PDV.objects.create(name="Sede Norte", code="NORTE", city="Bogotá")
+    url = f"/points-of-sale/{north.pk}/"
+    opened = form_as_rendered(owner.get(url), "pdv-form")
+    assert opened["is_active"] == ["on"] and "initial-is_active" in opened
+    closed = form_as_rendered(admin.get(url), "pdv-form")
+    closed.pop("is_active")
+    closed["allowed_users"] = [str(cashier.pk)]
+    assert admin.post(url, closed).status_code == 302
+    assert owner.post(url, {**opened, "name": ["Sede Norte 2"]}).status_code == 302
+    with tenant_context(shop_a.company):
+        north.refresh_from_db()
+        cashiers = list(PDVAccess.objects.filter(pdv=north).values_list("user_id", flat=True))
+    assert (north.name, north.is_active, cashiers) == ("Sede Norte 2", False, [cashier.pk])
+
+
+def test_a_seller_page_opened_before_a_member_was_linked_keeps_the_link(shop_a):
+    from ally360.tests.pages import form_as_rendered
+
+    owner, admin = as_member(shop_a.company), as_member(shop_a.company, Role.ADMIN)
+    cashier = _member(shop_a.company, Role.SELLER)
+    with tenant_context(shop_a.company):
+        seller = Seller.objects.create(name="Caro", commission_pct=2)
+    url = f"/sellers/{seller.pk}/"
+    opened = form_as_rendered(owner.get(url), "seller-form")
+    linked = {**form_as_rendered(admin.get(url), "seller-form"), "user": [str(cashier.pk)]}
+    assert admin.post(url, linked).status_code == 302
+    assert owner.post(url, {**opened, "commission_pct": ["3"]}).status_code == 302
+    with tenant_context(shop_a.company):
+        seller.refresh_from_db()
+    assert (seller.commission_pct, seller.user_id) == (3, cashier.pk)
