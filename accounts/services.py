@@ -418,11 +418,15 @@ def membership_cache_invalidate(*, user_id, company_id, grants_only: bool = Fals
     transaction.on_commit(new_generation)
 
 
-def _active_owner_count(company: Company) -> int:
-    """Owners who can act: a membership switched off, or an account the operator switched off,
-    leaves nobody to act as owner."""
-    owners = Membership.objects.select_for_update(of=("self",)).filter(
-        company=company, role=Role.OWNER, is_active=True, user__is_active=True
+def _other_owners_who_can_act(membership: Membership) -> int:
+    """The company's owners besides `membership` who can act: a membership switched off, or an
+    account the operator switched off, leaves nobody to act as owner. Locked, so two owners
+    stepping down at once cannot both go."""
+    owners = (
+        Membership.objects.select_for_update(of=("self",))
+        .filter(company_id=membership.company_id, role=Role.OWNER, is_active=True)
+        .filter(user__is_active=True)
+        .exclude(pk=membership.pk)
     )
     return len(list(owners))
 
@@ -467,7 +471,7 @@ def membership_update(
         and membership.is_active
         and ((role is not None and role != Role.OWNER) or is_active is False)
     )
-    if loses_owner and _active_owner_count(membership.company) <= 1:
+    if loses_owner and not _other_owners_who_can_act(membership):
         raise Conflict(
             _("A company needs at least one active owner. Make someone else owner first."),
             code="last_owner",
@@ -492,7 +496,7 @@ def membership_remove(*, actor: User, actor_role: str, membership: Membership) -
     if (
         membership.role == Role.OWNER
         and membership.is_active
-        and _active_owner_count(membership.company) <= 1
+        and not _other_owners_who_can_act(membership)
     ):
         raise Conflict(_("The last owner cannot leave the company."), code="last_owner")
     membership_cache_invalidate(user_id=membership.user_id, company_id=membership.company_id)

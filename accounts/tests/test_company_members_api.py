@@ -484,6 +484,10 @@ def test_an_owner_whose_account_was_switched_off_leaves_nobody_to_act_as_owner(
     refused = owner.patch(f"/api/v1/members/{mine.pk}/", {"role": "admin"}, format="json")
     assert refused.status_code == 409 and code(refused) == "last_owner"
     assert Membership.objects.get(pk=mine.pk).role == Role.OWNER
+    # The owner who can act still demotes or removes the one who cannot.
+    demoted = owner.patch(f"/api/v1/members/{other.pk}/", {"role": "viewer"}, format="json")
+    assert demoted.status_code == 200, demoted.json()
+    assert owner.delete(f"/api/v1/members/{other.pk}/").status_code == 204
 
 
 def test_a_role_change_racing_a_suspension_keeps_the_member_suspended(company_a, make_member):
