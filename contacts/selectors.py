@@ -35,15 +35,18 @@ def identification_numbers(typed: str) -> list[str]:
     """The numbers an identification typed as people write it may be stored as, the likelier
     first, cleaned as `services._normalized_identification` cleans them: without dots and
     spaces, upper-cased; a NIT without its check digit after the last dash and without leading
-    zeros; another type without dashes (`E-123456` is `E123456`) and, when all digits, without
-    leading zeros."""
+    zeros; another type without dashes (`E-123456` is `E123456`), as typed and, when all
+    digits, without leading zeros."""
     compact = typed.replace(".", "").replace(" ", "").upper()
     numbers = []
     before, dash, check_digit = compact.rpartition("-")
-    if dash and len(check_digit) == 1:
-        numbers.append(before.replace("-", "").lstrip("0") if before.isdigit() else before)
+    if dash and len(check_digit) == 1:  # a NIT's check digit (typed in dash groups too)
+        nit = before.replace("-", "")
+        numbers.append(nit.lstrip("0") if nit.isdigit() else nit)
     whole = compact.replace("-", "")
-    numbers.append(whole.lstrip("0") if whole.isdigit() else whole)
+    # Stored as typed for the alphanumeric types (a CE of "0123456"), without zeros for the
+    # digits-only ones.
+    numbers += [whole, whole.lstrip("0")] if whole.isdigit() else [whole]
     return [number for number in dict.fromkeys(numbers) if number]
 
 

@@ -331,6 +331,7 @@ def invoice_search(query: str = "", *, customer_id=None) -> QuerySet[Invoice]:
     in a second query (no join, see `invoice_list`). `query` matches the invoice's number or the
     customer's name or identification number; `customer_id` keeps one customer's."""
     from contacts.models import Contact
+    from contacts.selectors import identification_numbers
 
     invoices = invoice_list()
     if customer_id is not None:
@@ -338,7 +339,7 @@ def invoice_search(query: str = "", *, customer_id=None) -> QuerySet[Invoice]:
     query = query.strip()
     if query:
         customers = Contact.objects.filter(
-            Q(name__icontains=query) | Q(id_number=query.replace(".", "").split("-")[0])
+            Q(name__icontains=query) | Q(id_number__in=identification_numbers(query))
         ).values("id")
         invoices = invoices.filter(
             Q(full_number__iexact=query.replace(" ", "")) | Q(customer_id__in=customers)

@@ -394,7 +394,14 @@ def test_one_person_one_contact_whatever_the_spelling(owner_a, id_type, first, a
 
 @pytest.mark.parametrize(
     ("id_type", "typed"),
-    [("31", "0800197268-4"), ("31", "800.197.268"), ("22", "E-123456"), ("41", "AB 12-3456")],
+    [
+        ("31", "0800197268-4"),
+        ("31", "800.197.268"),
+        ("31", "800-197-268-4"),  # in dash groups
+        ("22", "E-123456"),
+        ("22", "0123456"),  # a CE keeps its zeros
+        ("41", "AB 12-3456"),
+    ],
 )
 def test_the_till_and_the_searches_find_a_contact_by_the_number_as_typed(company_a, id_type, typed):
     """Cleaned as the service cleaned it when it stored it."""
@@ -408,3 +415,34 @@ def test_the_till_and_the_searches_find_a_contact_by_the_number_as_typed(company
         assert customer_by_reference(typed) == created
         assert list(customer_search(typed)) == [created]
         assert list(supplier_search(typed)) == [created]
+
+
+def test_the_migration_strips_the_leading_zeros_stored_before_unless_a_twin_exists(
+    company_a, company_b
+):
+    """Rows stored padded before the service stripped them: stripped, except where another
+    row of the company would hold the same number (one person twice, for the office)."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    migration = importlib.import_module("contacts.migrations.0003_digit_ids_without_leading_zeros")
+    rows = {
+        company_a: [("13", "0052123456"), ("13", "0079111222"), ("13", "79111222")],
+        company_b: [("12", "000123"), ("22", "0099887"), ("13", "0001")],
+    }
+    for company, numbers in rows.items():
+        with tenant_context(company):
+            for id_type, number in numbers:
+                Contact.objects.create(id_type=id_type, id_number=number, name=number)
+    migration.strip_leading_zeros(None, SimpleNamespace(connection=connection))
+    stored = {}
+    for company in rows:
+        with tenant_context(company):
+            stored[company] = sorted(
+                Contact.objects.filter(is_final_consumer=False).values_list("id_type", "id_number")
+            )
+    assert stored[company_a] == [("13", "0079111222"), ("13", "52123456"), ("13", "79111222")]
+    # A TI stripped; a CE is not digits-only; "0001" would be too short a number.
+    assert stored[company_b] == [("12", "123"), ("13", "0001"), ("22", "0099887")]

@@ -14,7 +14,7 @@ from ally360.models import IdempotencyRecord
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
 from ally360.tests.pages import page_client, row_counts
-from conftest import _member
+from conftest import _member, client_for
 from contacts.models import Contact
 from inventory.models import Stock, StockMovement
 from invoices.models import Invoice, InvoiceLine, Payment
@@ -446,6 +446,14 @@ def test_invoice_list_newest_first_search_and_detail(shop):
     by_customer = client.get("/invoices/", {"q": "consumidor"})
     assert len(by_customer.context["page_obj"]) == 3
     assert list(client.get("/invoices/", {"q": "nadie"}).context["page_obj"]) == []
+    # The customer's NIT as people type it (dots, dash groups, its check digit, zeros ahead).
+    from invoices.tests.fixtures import issue_invoice
+
+    owner = client_for(_member(shop.company, Role.OWNER), shop.company)
+    on_credit = issue_invoice(owner, shop)
+    for typed in ("900.123.456-8", "900-123-456-8", "0900123456"):
+        by_nit = client.get("/invoices/", {"q": typed}).context["page_obj"]
+        assert [str(i.pk) for i in by_nit] == [on_credit["id"]], typed
 
     detail = client.get(f"/invoices/{invoices[0].pk}/")
     assert detail.status_code == 200
