@@ -435,9 +435,9 @@ def _refresh_balance(bill: Bill) -> Bill:
     beyond it the supplier owes the difference back, as the refund due of the notes that went
     beyond it.
 
-    The notes are taken in their order (date, then creation): what each one adds to what is
-    owed back is its share, so a later return never rewrites an earlier one's refund or
-    reversal (nor the closed year's certificate that counts it). Both follow the payments: a
+    The notes are taken in the order they were made (a return may be dated back): what each
+    one adds to what is owed back is its share, so a later return never rewrites an earlier
+    one's refund or reversal (nor the closed year's certificate that counts it). Both follow the payments: a
     payment voided after a return was never money the supplier has to give back."""
     paid = (
         bill.allocations.filter(payment__status=SupplierPayment.Status.ACTIVE).aggregate(
@@ -445,7 +445,7 @@ def _refresh_balance(bill: Bill) -> Bill:
         )["s"]
         or ZERO
     )
-    notes = list(bill.debit_notes.order_by("issue_date", "created_at", "pk"))
+    notes = list(bill.debit_notes.order_by("created_at", "pk"))
     # Of what is owed back, the supplier gives back at most the money it received: what we
     # withheld went to the DIAN in its name, so that part is a withholding to reverse, not
     # money owed to us. Money comes back first.

@@ -462,6 +462,42 @@ def test_a_later_return_does_not_rewrite_an_earlier_one_nor_a_closed_years_certi
     assert (again["refund_amount"], again["withholding_reversed"]) == ("975.00", "5.00")
 
 
+def test_a_return_dated_back_does_not_rewrite_one_made_before_it(owner_a, buy_a):
+    """The notes share what is owed back in the order they were made: a return entered later
+    but dated before another keeps that one's refund as it was (the supplier may have paid it)."""
+    from datetime import timedelta
+
+    today = timezone.localdate()
+    line = {"variant": str(buy_a.variant.id), "quantity": "100", "unit_cost": "10", "taxes": []}
+    bill = receive(
+        owner_a, buy_a, issue_date=(today - timedelta(days=10)).isoformat(), lines=[line]
+    )
+    fuente = buy_a.concept("Compras generales (declarantes)")
+    assert pay(owner_a, buy_a, bill, "1000", (fuente, "1000", "25")).status_code == 201
+    first = return_goods(owner_a, bill, "98")
+    assert (first.json()["refund_amount"], first.json()["withholding_reversed"]) == (
+        "975.00",
+        "5.00",
+    )
+    dated_back = owner_a.post(
+        "/api/v1/debit-notes/",
+        {
+            "bill": bill["id"],
+            "reason": "Devolución",
+            "issue_date": (today - timedelta(days=5)).isoformat(),
+            "lines": [{"bill_line": bill["lines"][0]["id"], "quantity": "2"}],
+        },
+        format="json",
+    )
+    assert dated_back.status_code == 201, dated_back.json()
+    assert (dated_back.json()["refund_amount"], dated_back.json()["withholding_reversed"]) == (
+        "0.00",
+        "20.00",
+    )
+    again = owner_a.get(f"/api/v1/debit-notes/{first.json()['id']}/").json()
+    assert (again["refund_amount"], again["withholding_reversed"]) == ("975.00", "5.00")
+
+
 def test_supplier_payment_validation_changes_nothing(owner_a, buy_a, company_a):
     bill = receive(owner_a, buy_a)
     other = owner_a.post(
