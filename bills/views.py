@@ -268,8 +268,9 @@ def supplier_bills_payment_view(request, pk):
 
     supplier = get_object_or_404(Contact, pk=pk)  # another company's too
     bills = list(selectors.open_bills().filter(supplier=supplier).order_by("due_date", "number"))
-    if not (supplier.is_supplier or bills):
-        # A contact no longer marked a supplier is still paid what is owed to it, as by the API.
+    if not (supplier.is_supplier or bills or supplier.bills.exists()):
+        # A contact no longer marked a supplier is still paid what is owed to it, as by the API
+        # (and a form of it sent again shows the payment made).
         raise Http404
     if request.method == "GET":
         form = SupplierBillsPaymentForm(bills=bills, initial={"payment_key": uuid.uuid4()})
