@@ -109,8 +109,8 @@ def read_csv(path: str | Path, *, columns: Iterable[str], required: Iterable[str
                 return
             except csv.Error as exc:
                 raise ImportFileError(
-                    f"Line {start}: {exc} (a quote opened in a cell and never closed?). "
-                    "Nothing was imported."
+                    f"Line {start}: {exc}. A quoted cell is closed by its quote, and a quote "
+                    'inside it is written twice ("Tubo 1/2"""). Nothing was imported.'
                 ) from None
             line, start = start, reader.line_num + 1
             if None in row:

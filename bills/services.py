@@ -573,7 +573,9 @@ def withholdings_suggest(*, bills: list[Bill], concepts: list[WithholdingConcept
         raise ValidationFailed(message, code="bill_not_open", fields={"bills": [message]})
     inactive = [concept.name for concept in concepts if not concept.is_active]
     if inactive:  # the payment would refuse them
-        message = _("The concept %(name)s is inactive.") % {"name": ", ".join(inactive)}
+        message = _("Inactive concepts are not withheld: %(names)s.") % {
+            "names": ", ".join(inactive)
+        }
         raise ValidationFailed(message, fields={"concepts": [message]})
     kinds = [concept.kind for concept in concepts]
     if len(set(kinds)) != len(kinds):

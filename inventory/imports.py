@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 
 from ally360.imports import ImportResult, RowInvalid, import_rows, read_csv, split_list, yes_no
+from ally360.tenancy import tenant_context
 from pos.models import PDV
 from products.models import Brand, Category, Tax, Unit
 from products.selectors import (
@@ -103,7 +104,9 @@ def price_before_tax(
     return found
 
 
-def product_payload(cells: dict, warn) -> dict:
+def product_payload(cells: dict, warn, price_list=None) -> dict:
+    """A row as `POST products/` takes it; a shelf price is set on `price_list` (the default
+    one, which the till charges)."""
     payload = {
         column: cells[column]
         for column in ("name", "sku", "barcode", "price", "cost", "description")
@@ -130,7 +133,7 @@ def product_payload(cells: dict, warn) -> dict:
             raise _invalid("price", _("Give either price (before tax) or price_with_tax."))
         shelf = cells["price_with_tax"]
         rates = [tax.rate for tax in taxes]
-        base, till = price_before_tax(shelf, rates, default_price_list())
+        base, till = price_before_tax(shelf, rates, price_list)
         if till != Decimal(shelf):
             warn(
                 _(
@@ -159,10 +162,12 @@ def _pdv(column: str):
 
 
 def products_import(*, company, path: str, dry_run: bool = False) -> ImportResult:
+    with tenant_context(company):
+        price_list = default_price_list()  # read once for every row
     return import_rows(
         company=company,
         rows=read_csv(path, columns=COLUMNS, required=REQUIRED),
-        to_payload=product_payload,
+        to_payload=lambda cells, warn: product_payload(cells, warn, price_list),
         serializer_class=ProductCreateSerializer,
         create=lambda data: services.product_create_with_stock(**data),
         dry_run=dry_run,

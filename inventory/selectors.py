@@ -169,17 +169,19 @@ def averages_before(reference_type: str, reference_id) -> dict:
     """Per variant the document moved, the average cost its stock had before the document's
     movements (the ledger's row before them at that point of sale), or None when it had none:
     one statement."""
+    own = {"reference_type": reference_type, "reference_id": reference_id}
     before = (
         StockMovement.objects.filter(
             variant_id=OuterRef("variant_id"),
             pdv_id=OuterRef("pdv_id"),
             created_at__lt=OuterRef("created_at"),
         )
+        .exclude(**own)  # the document's own rows (several lines of one variant) never count
         .order_by("-created_at", "-pk")
         .values("average_cost_after")[:1]
     )
     return dict(
-        StockMovement.objects.filter(reference_type=reference_type, reference_id=reference_id)
+        StockMovement.objects.filter(**own)
         .annotate(average_before=Subquery(before))
         .values_list("variant_id", "average_before")
     )

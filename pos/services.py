@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Company, Membership
 from ally360.db import serialize_in_tenant
 from ally360.exceptions import Conflict, NotFound, PermissionDeniedError, ValidationFailed
-from ally360.money import money
+from ally360.money import DRAWER_CASH, money
 from ally360.roles import has_permission
 from ally360.services import delete_unless_used, model_update, unique_or_conflict
 from ally360.tenancy import require_tenant_id
@@ -381,6 +381,7 @@ def shift_open(*, register: CashRegister, user, role: str, opening_cash, notes: 
             _("You are not allowed to sell at %(pdv)s.") % {"pdv": register.pdv.name},
             code="pdv_not_allowed",
         )
+    _check_drawer_amount(opening_cash, "opening_cash")
     if Shift.objects.filter(register=register, status=Shift.Status.OPEN).exists():
         raise Conflict(_("This register already has an open shift."), code="shift_already_open")
     if Shift.objects.filter(user=user, status=Shift.Status.OPEN).exists():
@@ -391,6 +392,18 @@ def shift_open(*, register: CashRegister, user, role: str, opening_cash, notes: 
         return Shift.objects.create(
             register=register, user=user, opening_cash=money(opening_cash), notes=notes
         )
+
+
+# What a drawer takes in at once (`DRAWER_CASH`): the shift's expected cash must hold the sum.
+DRAWER_LIMIT = Decimal(10) ** (DRAWER_CASH["max_digits"] - DRAWER_CASH["decimal_places"])
+
+
+def _check_drawer_amount(amount: Decimal, field: str) -> None:
+    if money(amount) >= DRAWER_LIMIT:
+        message = _("At most %(digits)s digits before the decimals.") % {
+            "digits": DRAWER_CASH["max_digits"] - DRAWER_CASH["decimal_places"]
+        }
+        raise ValidationFailed(message, fields={field: [message]})
 
 
 def check_drawer_holds(amount: Decimal, in_drawer: Decimal) -> None:
@@ -426,6 +439,7 @@ def shift_cash_movement(
         raise ValidationFailed(
             _("Give the reason."), fields={"reason": [_("This field is required.")]}
         )
+    _check_drawer_amount(amount, "amount")
     if kind == CashMovement.Kind.OUT:
         check_drawer_holds(money(amount), cash_in_drawer(shift))
     return CashMovement.objects.create(

@@ -1004,6 +1004,21 @@ def test_a_float_or_cash_in_the_close_could_not_add_up_is_refused(owner_a, shop_
     assert refused.status_code == 400 and "amount" in refused.json()["error"]["fields"]
     with tenant_context(shop_a.company):
         assert not CashMovement.objects.exists()
+    # The services hold the same limit, whoever calls them.
+    from ally360.exceptions import ValidationFailed
+    from pos.models import Shift as ShiftRow
+    from pos.services import shift_cash_movement
+
+    with tenant_context(shop_a.company), pytest.raises(ValidationFailed):
+        shift_cash_movement(
+            shift=ShiftRow.objects.get(pk=shift["id"]),
+            user=owner_a.user,
+            role="owner",
+            kind="in",
+            amount=Decimal("1000000000000"),
+            reason="cambio",
+            cash_in_drawer=lambda _shift: Decimal("0"),
+        )
     cash_in["amount"] = "999999999999.99"
     assert owner_a.post(movements, cash_in, format="json").status_code == 201
     counted = {"counted": {"cash": "1999999999999.98"}}
