@@ -130,6 +130,16 @@ def category_create(
 @transaction.atomic
 def category_update(*, category: Category, data: dict) -> Category:
     if "parent" in data:
+        # Moves take turns per company, each walking the tree as the one before it left it:
+        # A under B and B under A at once both passed and stored a cycle.
+        serialize_in_tenant("category_tree")
+        if data["parent"] is not None:
+            ensure_tenant(data["parent"], field="parent")
+            parent = Category.objects.filter(pk=data["parent"].pk).first()
+            if parent is None:  # deleted meanwhile
+                message = _("That category no longer exists.")
+                raise ValidationFailed(message, fields={"parent": [message]})
+            data = {**data, "parent": parent}
         _check_category_parent(category, data["parent"])
     parent = data.get("parent", category.parent)
     name = data.get("name", category.name)
@@ -274,6 +284,8 @@ def tax_update(*, tax: Tax, data: dict) -> Tax:
     if data.get("kind", tax.kind) != tax.kind:
         # A product has at most one tax of each kind: an IVA turned INC under it would break
         # that. A tax in use keeps its kind; an unused one takes the new kind's DIAN code.
+        # Locked as `_set_taxes` locks the taxes it gives: one given meanwhile is seen.
+        Tax.objects.select_for_update(no_key=True).filter(pk=tax.pk).exists()
         if ProductTax.objects.filter(tax=tax).exists():
             raise Conflict(
                 _("Products use this tax: its kind cannot change. Create a tax of the new kind."),
@@ -326,6 +338,11 @@ def _check_active_classification(data: dict, *, current: Product | None = None) 
 
 def _set_taxes(product: Product, taxes: list[Tax]) -> None:
     existing = set(ProductTax.objects.filter(product=product).values_list("tax_id", flat=True))
+    # The taxes as they are now, locked in key order as `tax_update` locks one whose kind it
+    # changes: an INC turned IVA meanwhile is seen (two IVAs), and a change waits for this.
+    fresh = Tax.objects.select_for_update(no_key=True).filter(pk__in=[tax.pk for tax in taxes])
+    current = {tax.pk: tax for tax in fresh.order_by("pk")}
+    taxes = [current.get(tax.pk, tax) for tax in taxes]  # another company's: refused below
     validate_taxes(taxes, kept=existing)
     ProductTax.objects.filter(product=product).exclude(tax__in=taxes).delete()
     ProductTax.objects.bulk_create(
