@@ -350,14 +350,29 @@ def _set_taxes(product: Product, taxes: list[Tax]) -> None:
     )
 
 
-def _check_sku_and_barcode(sku: str, barcode: str, exclude_id=None, index: int | None = None):
+def _check_sku_and_barcode(
+    sku: str,
+    barcode: str,
+    exclude_id=None,
+    index: int | None = None,
+    changed=("sku", "barcode"),
+):
     prefix = f"variants.{index}." if index is not None else ""
-    if Variant.objects.filter(sku__iexact=sku).exclude(pk=exclude_id).exists():
+    others = Variant.objects.exclude(pk=exclude_id)
+    if others.filter(sku__iexact=sku).exists():
         raise _duplicate(_("The SKU %(sku)s is already used.") % {"sku": sku}, f"{prefix}sku")
-    if barcode and Variant.objects.filter(barcode=barcode).exclude(pk=exclude_id).exists():
+    if barcode and others.filter(barcode=barcode).exists():
         raise _duplicate(
             _("The barcode %(barcode)s is already used.") % {"barcode": barcode}, f"{prefix}barcode"
         )
+    # A code typed at the till names one product (it tries barcodes, then SKUs): a new SKU is
+    # no other variant's barcode, a new barcode no other's SKU (`changed`: what is new).
+    if "sku" in changed and others.filter(barcode__iexact=sku).exists():
+        message = _("%(code)s is another product's barcode.") % {"code": sku}
+        raise _duplicate(message, f"{prefix}sku")
+    if barcode and "barcode" in changed and others.filter(sku__iexact=barcode).exists():
+        message = _("%(code)s is another product's SKU.") % {"code": barcode}
+        raise _duplicate(message, f"{prefix}barcode")
 
 
 def _create_variant(
@@ -605,7 +620,14 @@ def variant_update(*, variant: Variant, data: dict) -> Variant:
     if "barcode" in data:
         data["barcode"] = (data["barcode"] or "").strip()
     _check_sku_and_barcode(
-        data.get("sku", variant.sku), data.get("barcode", variant.barcode), exclude_id=variant.pk
+        data.get("sku", variant.sku),
+        data.get("barcode", variant.barcode),
+        exclude_id=variant.pk,
+        changed=[
+            name
+            for name in ("sku", "barcode")
+            if data.get(name, getattr(variant, name)) != getattr(variant, name)
+        ],
     )
     if "options" in data:
         _lock_product(variant.product_id)

@@ -166,6 +166,28 @@ def test_sku_and_barcode_are_unique_per_company(owner_a, owner_b):
     assert owner_b.post(URL, first, format="json").status_code == 201
 
 
+def test_a_code_typed_at_the_till_names_one_product(owner_a):
+    """The till tries barcodes, then SKUs: a SKU that is another product's barcode (or the
+    reverse) would sell the other product. A variant's own barcode may be its SKU."""
+    first = {"name": "A", "sku": "SKU-1", "barcode": "770123", "price": "1"}
+    made = owner_a.post(URL, first, format="json")
+    assert made.status_code == 201
+    as_sku = owner_a.post(URL, {**first, "sku": "770123", "barcode": ""}, format="json")
+    assert as_sku.status_code == 409 and "sku" in as_sku.json()["error"]["fields"]
+    as_barcode = owner_a.post(URL, {**first, "sku": "SKU-2", "barcode": "sku-1"}, format="json")
+    assert as_barcode.status_code == 409 and "barcode" in as_barcode.json()["error"]["fields"]
+    own = {"name": "B", "sku": "880", "barcode": "880", "price": "1"}
+    assert owner_a.post(URL, own, format="json").status_code == 201
+    other = {"name": "C", "sku": "C-1", "barcode": "5550", "price": "1"}
+    assert owner_a.post(URL, other, format="json").status_code == 201
+    variant = f"/api/v1/variants/{made.json()['variants'][0]['id']}/"
+    taken = owner_a.patch(variant, {"sku": "5550"}, format="json")
+    assert taken.status_code == 409 and "sku" in taken.json()["error"]["fields"]
+    taken = owner_a.patch(variant, {"barcode": "c-1"}, format="json")
+    assert taken.status_code == 409 and "barcode" in taken.json()["error"]["fields"]
+    assert owner_a.patch(variant, {"price": "2"}, format="json").status_code == 200
+
+
 def test_a_service_takes_no_stock(owner_a, company_a, main_pdv):
     pdv = main_pdv(company_a)
     response = owner_a.post(
