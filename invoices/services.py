@@ -758,7 +758,9 @@ def invoice_delete(*, invoice: Invoice) -> None:
     record_attachments_forget(module="invoices", record_id=record_id)
 
 
-def _check_credit_limit(invoice: Invoice) -> None:
+def _check_credit_limit(invoice: Invoice, owed: Decimal) -> None:
+    """The customer's open balance plus what this invoice leaves `owed` stays within its
+    credit limit."""
     customer = invoice.customer
     if invoice.kind != Invoice.Kind.SALE or customer.credit_limit <= 0:
         return
@@ -778,12 +780,12 @@ def _check_credit_limit(invoice: Invoice) -> None:
         )["total"]
         or ZERO
     )
-    if open_balance + invoice.total > customer.credit_limit:
+    if open_balance + owed > customer.credit_limit:
         raise Conflict(
             _("%(customer)s would owe %(owed)s, above the credit limit of %(limit)s.")
             % {
                 "customer": customer.name,
-                "owed": open_balance + invoice.total,
+                "owed": open_balance + owed,
                 "limit": customer.credit_limit,
             },
             code="credit_limit_exceeded",
@@ -809,13 +811,14 @@ def _issue_draft(
     user,
     *,
     writes: Writes | None = None,
-    on_credit: bool = True,
+    paid_at_once: Decimal = ZERO,
 ) -> tuple[Invoice, list[str]]:
     """Issue a draft whose row this transaction holds: locked by `invoice_issue`, or not yet
     written (a POS sale, with `writes`: the number is taken and the stock locked, and the
     stock's new values, its ledger, the invoice and its lines are left in `writes` for the
-    caller to write at once). A sale paid in full at once (`on_credit=False`) owes nothing, so
-    the customer's credit limit does not apply."""
+    caller to write at once). The customer's credit limit applies to what is left owing once
+    `paid_at_once` (paid with the sale, by its caller) is paid: a sale paid in full owes
+    nothing."""
     # Electronic invoices carry the date they are issued on (no back-dating since 2024).
     invoice.issue_date = timezone.localdate()
     if not lines:
@@ -844,8 +847,8 @@ def _issue_draft(
             % {"skus": ", ".join(inactive)},
             code="variant_inactive",
         )
-    if on_credit:
-        _check_credit_limit(invoice)
+    if invoice.total > paid_at_once:
+        _check_credit_limit(invoice, owed=invoice.total - paid_at_once)
     taken = number_take(
         pdv=invoice.pdv, document_type=_document_type(invoice), on_date=invoice.issue_date
     )
@@ -1626,7 +1629,9 @@ def pos_sale_create(
         invoice.kind = Invoice.Kind.SALE
     tenders_paid, change = _tender_payments(invoice.total, tenders)
     writes = Writes()
-    invoice, warnings = _issue_draft(invoice, invoice_lines, user, writes=writes, on_credit=False)
+    invoice, warnings = _issue_draft(
+        invoice, invoice_lines, user, writes=writes, paid_at_once=invoice.total
+    )
     payments = [
         _payment_record(invoice, user=user, role=role, shift=shift, save=False, **tender)
         for tender in tenders_paid
@@ -1693,13 +1698,46 @@ def pos_sale_quote(
     )
 
 
+def _down_payments(total: Decimal, tenders: list[dict]) -> list[dict]:
+    """What a customer pays at once of a sale on credit (an "abono"): each tender a payment,
+    at its amount; together less than the total (paying it all is a charge), and no change."""
+    if any(money(tender["amount"]) <= 0 for tender in tenders):
+        message = _("Tenders are above 0.")
+        raise ValidationFailed(message, fields={"tenders": [message]})
+    paid = sum((money(tender["amount"]) for tender in tenders), ZERO)
+    if tenders and paid >= total:
+        message = _(
+            "The amounts given (%(paid)s) pay the whole sale of %(total)s: charge it instead "
+            "of selling on credit."
+        ) % {"paid": paid, "total": total}
+        raise ValidationFailed(
+            message, code="down_payment_covers_total", fields={"tenders": [message]}
+        )
+    return [
+        {
+            "method": tender["method"],
+            "amount": money(tender["amount"]),
+            "reference": tender.get("reference", ""),
+        }
+        for tender in tenders
+    ]
+
+
 @atomic_service
 def counter_credit_sale_create(
-    *, user, role: str, lines: list[dict], customer: Contact | None, seller=None
+    *,
+    user,
+    role: str,
+    lines: list[dict],
+    customer: Contact | None,
+    seller=None,
+    down_payment: list[dict] = (),
 ) -> tuple[Invoice, list[str]]:
     """A sale on credit at the counter ("fiado"): a sales invoice to an identified customer,
-    issued at once in the cashier's open shift and owing its total — `invoice_create` then
-    `invoice_issue`, as `POST invoices/ {"issue": true}`, so the customer's credit limit, the
+    issued at once in the cashier's open shift and owing its total less the `down_payment`
+    tenders (paid at once into the shift, as `_tender_payments` takes them) — `invoice_create`
+    then `invoice_issue` and `payment_create`, as `POST invoices/ {"issue": true}` then
+    `POST invoices/{id}/payments`, so the customer's credit limit (on what is left owing), the
     stock and the numbering rules hold. Nobody owes as the final consumer."""
     shift = shift_open_for_user(user)
     if shift is None:
@@ -1716,7 +1754,17 @@ def counter_credit_sale_create(
         seller=seller,
         shift=shift,
     )
-    return invoice_issue.within(invoice=invoice, user=user)
+    payments = _down_payments(invoice.total, list(down_payment))
+    invoice = _lock(invoice, "customer", "pdv", "seller")
+    invoice, warnings = _issue_draft(
+        invoice,
+        list(invoice.lines.select_related("variant__product")),
+        user,
+        paid_at_once=sum((payment["amount"] for payment in payments), ZERO),
+    )
+    for payment in payments:
+        _payment_record(invoice, user=user, role=role, shift=shift, **payment)
+    return invoice, warnings
 
 
 # --------------------------------------------------------------------------------------------

@@ -151,7 +151,9 @@ def pos_sale_view(request):
             return _sell_once(
                 request,
                 form,
-                lambda: services.counter_credit_sale_create(**arguments),
+                lambda: services.counter_credit_sale_create(
+                    down_payment=form.tenders(), **arguments
+                ),
                 "pages:invoice",
             )
         if action != "charge":
@@ -201,15 +203,17 @@ def _sell_once(request, form, sell, shown_on: str):
     for warning in sold["warnings"]:
         messages.warning(request, warning)
     if shown_on == "pages:invoice":
-        messages.success(
-            request,
-            _("Sold on credit: %(number)s, %(customer)s owes %(total)s.")
-            % {
-                "number": invoice.full_number,
-                "customer": invoice.customer.name,
-                "total": amount(invoice.total),
-            },
-        )
+        sold_on_credit = {
+            "number": invoice.full_number,
+            "customer": invoice.customer.name,
+            "owed": amount(invoice.balance),
+            "paid": amount(invoice.amount_paid),
+        }
+        if invoice.amount_paid:
+            message = _("Sold on credit: %(number)s, %(customer)s paid %(paid)s and owes %(owed)s.")
+        else:
+            message = _("Sold on credit: %(number)s, %(customer)s owes %(owed)s.")
+        messages.success(request, message % sold_on_credit)
     return redirect(shown_on, pk=invoice.pk)
 
 

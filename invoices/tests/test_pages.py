@@ -658,6 +658,74 @@ def test_a_sale_on_credit_needs_a_customer_within_its_limit(shop, customer, limi
     assert row_counts(shop.company, *WRITTEN) == before
 
 
+def test_what_is_typed_with_a_sale_on_credit_is_paid_at_once_into_the_shift(shop):
+    """A down payment ("abono"): the drawer takes what the customer paid, and the invoice owes
+    the rest — the typed amounts are not dropped while the cash sits in the drawer."""
+    with tenant_context(shop.company):
+        # 23,800 is above the limit; 23,800 less the 15,000 paid at once is within it.
+        Contact.objects.filter(pk=shop.customer.pk).update(credit_limit=Decimal("10000"))
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    data = sale_data(
+        [("FV-iva19", "2")],
+        action="credit",
+        customer="900123456",
+        cash="10000",
+        other_method="transfer",
+        other_amount="5000",
+        other_reference="TRX-1",
+    )
+    response = client.post("/pos/sale/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with tenant_context(shop.company):
+        invoice = Invoice.objects.get()
+        shift = Shift.objects.get()
+        payments = {p.method: p for p in invoice.payments.all()}
+        cash_in_drawer = shift_cash_in_drawer(shift)
+    assert (invoice.total, invoice.amount_paid, invoice.balance, invoice.status) == (
+        Decimal("23800.00"),
+        Decimal("15000.00"),
+        Decimal("8800.00"),
+        "open",
+    )
+    assert payments["cash"].amount == Decimal("10000.00") and payments["cash"].change == 0
+    assert (payments["transfer"].amount, payments["transfer"].reference) == (
+        Decimal("5000.00"),
+        "TRX-1",
+    )
+    assert {p.shift_id for p in payments.values()} == {shift.pk}
+    assert cash_in_drawer == Decimal("60000.00")  # 50,000 opening + 10,000
+    page = client.get(response["Location"]).content.decode()
+    assert "pagó 15.000,00 y debe 8.800,00" in page, page
+
+
+@pytest.mark.parametrize(
+    ("cash", "other", "limit"),
+    [
+        ("23800", "", None),  # pays it all: a charge, not a sale on credit
+        ("20000", "5000", None),  # more than all, and no change on credit
+        ("5000", "", "10000"),  # 18,800 left owing is above the limit
+    ],
+)
+def test_a_sale_on_credit_paid_in_full_or_owing_above_the_limit_is_refused(
+    shop, cash, other, limit
+):
+    if limit:
+        with tenant_context(shop.company):
+            Contact.objects.filter(pk=shop.customer.pk).update(credit_limit=Decimal(limit))
+    client = pages_as(shop.company)
+    open_shift(client, shop)
+    before = row_counts(shop.company, *WRITTEN)
+    data = sale_data(
+        [("FV-iva19", "2")], action="credit", customer="900123456", cash=cash, other_amount=other
+    )
+    response = client.post("/pos/sale/", data)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors.get("__all__" if limit else "cash"), errors
+    assert row_counts(shop.company, *WRITTEN) == before
+
+
 def pay(method, amount, reference=""):
     """The invoice page's payment form, a new form each time (its one-time key)."""
     return {
