@@ -725,6 +725,15 @@ def invoice_update(*, invoice: Invoice, role: str, data: dict) -> Invoice:
     ):
         # No list asked for: the (new) customer's, or the default, as on creation.
         data["price_list"] = _resolve_price_list(data.get("customer", invoice.customer), None)
+    if (
+        new_customer
+        and "seller" not in data
+        and invoice.seller_id is not None
+        and invoice.seller_id == invoice.customer.default_seller_id
+    ):
+        # The old customer's default seller gives way to the new one's, as on creation; a
+        # seller chosen otherwise stays.
+        data["seller"] = _active_default_seller(data["customer"])
     list_changes = "price_list" in data and data["price_list"] != invoice.price_list
     if list_changes and lines is None and invoice.lines.exists():
         # The lines were priced on the old list: re-pricing them is the client's call (some

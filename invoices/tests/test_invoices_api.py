@@ -155,6 +155,43 @@ def test_the_customers_price_list_and_seller_apply_when_none_is_given(owner_a, s
     assert anonymous["lines"][0]["unit_price"] == "10000.000000" and anonymous["seller"] is None
 
 
+def test_a_drafts_new_customer_brings_its_default_seller_unless_one_was_chosen(owner_a, shop_a):
+    def seller(name):
+        return owner_a.post("/api/v1/sellers/", {"name": name}, format="json").json()["id"]
+
+    def customer(number, default_seller=None):
+        body = {"id_type": "13", "id_number": number, "name": f"Cliente {number}"}
+        made = owner_a.post(
+            "/api/v1/contacts/",
+            {**body, "is_customer": True, "default_seller": default_seller},
+            format="json",
+        )
+        assert made.status_code == 201, made.json()
+        return made.json()["id"]
+
+    ana, beto, carla = seller("Ana"), seller("Beto"), seller("Carla")
+    of_ana, of_beto, of_nobody = customer("1010", ana), customer("2020", beto), customer("3030")
+
+    def moved(draft_id, to):
+        response = owner_a.patch(f"{URL}{draft_id}/", {"customer": to}, format="json")
+        assert response.status_code == 200, response.json()
+        return response.json()["seller"]
+
+    with tenant_context(shop_a.company):
+        first = Contact.objects.get(pk=of_ana)
+    defaulted = draft(owner_a, shop_a, customer=first)
+    assert defaulted["seller"] == ana
+    assert moved(defaulted["id"], of_beto) == beto
+    assert moved(defaulted["id"], of_nobody) is None
+    chosen = draft(owner_a, shop_a, customer=first, seller=carla)
+    assert moved(chosen["id"], of_beto) == carla
+    # Changing the seller with the customer: the one given.
+    both = owner_a.patch(
+        f"{URL}{defaulted['id']}/", {"customer": of_ana, "seller": carla}, format="json"
+    )
+    assert both.json()["seller"] == carla
+
+
 def test_documents_keep_the_tax_rate_they_were_made_with(owner_a, shop_a):
     """Changing a tax's rate changes new documents only: issued ones keep their snapshot."""
     before = issued(owner_a, shop_a, lines=[{"variant": shop_a.v("iva19"), "quantity": "1"}])
