@@ -158,6 +158,41 @@ def test_a_redelivered_send_task_queues_the_email_once(
     assert len(mail.outbox) == 1
 
 
+def test_an_invoice_sent_while_the_store_is_down_is_sent_once_it_is_back(
+    owner_a, company_a, make_shop, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The send task retries on the store's outage (not only is configured to): its PDF could
+    not be written three times, the fourth run sends the e-mail, once."""
+    from accounts.models import OutboundEmail
+    from files.backends import LocalBackend, StorageUnavailable
+    from invoices.tasks import email_invoice
+
+    shop = make_shop(company_a)
+    invoice = _issued_invoice(owner_a, shop)
+    mail.outbox.clear()
+    runs = []
+    save = LocalBackend.save
+
+    def blinking(self, key, content, content_type):
+        runs.append(key)
+        if len(runs) <= 3:
+            raise StorageUnavailable("503 SlowDown")
+        return save(self, key, content, content_type)
+
+    monkeypatch.setattr(LocalBackend, "save", blinking)
+    # Eager, each retry runs at once, without its countdown; an eager retry that propagated
+    # would end the run at the first.
+    monkeypatch.setitem(email_invoice.app.conf, "task_eager_propagates", False)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = email_invoice.apply(
+            args=[invoice["id"], "x@cliente.co"], kwargs={"tenant_id": str(company_a.id)}
+        )
+    assert result.state == "SUCCESS" and result.result == "queued", repr(result.result)
+    assert len(runs) == 4
+    assert OutboundEmail.objects.filter(kind="invoice").count() == 1
+    assert len(mail.outbox) == 1 and mail.outbox[0].attachments[0][0] == "FV1.pdf"
+
+
 def test_invoice_pdf_shows_lines_taxes_totals_payments_and_the_logo(owner_a, company_a, make_shop):
     """What the customer reads: every line, the tax breakdown, the totals, the payments with
     their withholdings, and the company's logo embedded as an image."""
