@@ -17,10 +17,12 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 ## run: install, migrate, create the demo company on first run, serve http://127.0.0.1:8000
+# The links in e-mails and the demo banner point at this server unless FRONTEND_URL is set.
+FRONTEND_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py bootstrap_demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	FRONTEND_URL=$(FRONTEND_URL) $(BIN)/python manage.py bootstrap_demo
+	FRONTEND_URL=$(FRONTEND_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## test: install and run the whole suite (PostgreSQL and Redis when available, see README),
 ## in TEST_WORKERS processes (pytest-xdist; 0 runs it in this one)

@@ -152,9 +152,13 @@ TEMPLATES = [
 
 def database_config(url: str | None) -> dict:
     if url is None:
+        name = env("SQLITE_PATH", str(BASE_DIR / "var" / "ally360.sqlite3"))
+        if name != ":memory:" and not name.startswith("file:"):
+            # SQLite creates the file, not its folder: `var/` is not in a fresh clone.
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
         return {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env("SQLITE_PATH", str(BASE_DIR / "var" / "ally360.sqlite3")),
+            "NAME": name,
             "ATOMIC_REQUESTS": True,
             "OPTIONS": {"timeout": 20},
         }

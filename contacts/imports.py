@@ -1,6 +1,8 @@
 """Customers and suppliers from a spreadsheet (`manage.py import_contacts`)."""
 
-from ally360.imports import ImportResult, import_rows, read_csv, split_list, yes_no
+from django.utils.translation import gettext as _
+
+from ally360.imports import ImportResult, RowInvalid, import_rows, read_csv, split_list, yes_no
 from ally360.roles import OWNER
 
 from . import services
@@ -54,6 +56,11 @@ def contact_payload(cells: dict, warn) -> dict:
             payload[column] = split_list(payload[column])
     address = {key: cells[column] for column, key in ADDRESS_COLUMNS.items() if column in cells}
     if address:
+        # Named as the spreadsheet's columns: the API would say "addresses: 0: line".
+        missing = [column for column in ("address", "city") if column not in cells]
+        if missing:
+            message = _("An address needs both its address and city columns.")
+            raise RowInvalid({column: [message] for column in missing})
         payload["addresses"] = [address]
     return payload
 

@@ -41,7 +41,8 @@ def free_port() -> int:
 @pytest.fixture
 def embedded_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
-    env["SQLITE_PATH"] = str(tmp_path / "ally360.sqlite3")
+    # In a folder not there yet, as `var/` in a fresh clone.
+    env["SQLITE_PATH"] = str(tmp_path / "var" / "ally360.sqlite3")
     env["MEDIA_ROOT"] = str(tmp_path / "media")
     return env
 

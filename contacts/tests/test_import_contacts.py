@@ -78,6 +78,22 @@ def test_every_bad_row_is_reported_and_nothing_is_written(tmp_path, company_a, c
     assert _contacts(company_a) == {}
 
 
+def test_an_address_without_its_city_or_a_city_without_its_address_names_the_column(
+    tmp_path, company_a, capsys
+):
+    rows = (
+        "name,id_type,id_number,address,city,dane_code\n"
+        "Solo ciudad,CC,79111222,,Medellín,05001\n"
+        "Solo dirección,CC,79111333,Calle 10 # 4-20,,\n"
+    )
+    with pytest.raises(CommandError, match="2 of 2 rows refused"):
+        call_command("import_contacts", _write(tmp_path, rows), company=str(company_a.pk))
+    errors = capsys.readouterr().err.splitlines()
+    assert errors[0].startswith("line 2: address: ") and "addresses" not in errors[0], errors
+    assert errors[1].startswith("line 3: city: "), errors
+    assert _contacts(company_a) == {}
+
+
 def test_a_dry_run_checks_and_writes_nothing(tmp_path, company_a, capsys):
     call_command("import_contacts", _write(tmp_path, GOOD), company=str(company_a.pk), dry_run=True)
     assert "3 contacts are valid (dry run" in capsys.readouterr().out

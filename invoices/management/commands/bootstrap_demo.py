@@ -3,6 +3,7 @@
 Here, not in `accounts`, because the shop (numbering, register, products, a customer) comes
 from the apps above accounts (`invoices.demo`)."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -50,11 +51,12 @@ class Command(BaseCommand):
                     f"Caja 1, {len(DEMO_PRODUCTS)} products in stock and a customer."
                 )
             )
+        base = settings.FRONTEND_URL.rstrip("/")  # this server, as `make run` sets it
         self.stdout.write(
             "\n  Demo login (local use only):\n"
             f"    e-mail:   {email}\n"
             f"    password: {password}\n"
-            "  Pages:   http://127.0.0.1:8000/ (the counter: /pos/; scan 7709990000011)\n"
-            "  API:     http://127.0.0.1:8000/api/v1/   Swagger UI: http://127.0.0.1:8000/docs\n"
-            "  Admin:   http://127.0.0.1:8000/admin/ (create staff with `manage.py createsuperuser`)\n"
+            f"  Pages:   {base}/ (the counter: /pos/; scan 7709990000011)\n"
+            f"  API:     {base}/api/v1/…   Swagger UI: {base}/docs\n"
+            f"  Admin:   {base}/admin/ (create staff with `manage.py createsuperuser`)\n"
         )
