@@ -14,6 +14,7 @@ from ally360.roles import Role
 
 from .models import Company, Invitation, Membership, OutboundEmail, User
 from .services import membership_cache_invalidate, normalize_email
+from .tasks import ONE_TIME_LINK_KINDS
 
 LAST_OWNER = _("A company needs at least one active owner. Make someone else owner first.")
 
@@ -273,4 +274,15 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     list_display = ["kind", "to", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "kind"]
     search_fields = ["to", "subject"]
-    readonly_fields = [f.name for f in OutboundEmail._meta.fields]
+    # The body of a reset, verification or invitation e-mail is its one-time link until it is
+    # sent: shown to staff, it would let one who may read e-mails take over any account.
+    exclude = ["body"]
+    readonly_fields = [f.name for f in OutboundEmail._meta.fields if f.name != "body"] + [
+        "shown_body"
+    ]
+
+    @admin.display(description=_("body"))
+    def shown_body(self, email):
+        if email.kind in ONE_TIME_LINK_KINDS:
+            return _("[hidden: it carries a one-time link]")
+        return email.body

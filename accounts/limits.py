@@ -7,6 +7,8 @@ switching between them gives no extra tries.
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 
 from ally360.api.throttling import rate_limit_hit
@@ -15,15 +17,29 @@ LOGIN_IP_RATE = "10/m"
 LOGIN_EMAIL_RATE = "5/m"
 
 
+# One IPv6 host is given a whole /64 to pick addresses from (django-ratelimit's own `ip` key
+# masks it the same way): counted per address, each try could come from a new one.
+IPV6_LIMIT_PREFIX = 64
+
+
 def client_ip(request) -> str:
-    """The client's address for the per-IP limits. Behind proxies that append to
-    X-Forwarded-For, only the entries they added can be trusted: the one the nearest of
-    `RATELIMIT_TRUSTED_PROXIES` wrote (the client can put anything before it)."""
+    """The client's address for the per-IP limits — an IPv6 client's /64 network. Behind
+    proxies that append to X-Forwarded-For, only the entries they added can be trusted: the one
+    the nearest of `RATELIMIT_TRUSTED_PROXIES` wrote (the client can put anything before it)."""
     meta_key = settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR"
     entries = [part.strip() for part in request.META.get(meta_key, "").split(",") if part.strip()]
     if not entries:
         return "unknown"
-    return entries[-min(settings.RATELIMIT_TRUSTED_PROXIES, len(entries))]
+    entry = entries[-min(settings.RATELIMIT_TRUSTED_PROXIES, len(entries))]
+    try:
+        address = ipaddress.ip_address(entry)
+    except ValueError:  # what a proxy wrote is not an address: counted as it is
+        return entry
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped is not None:  # an IPv4 client of a dual-stack socket
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/{IPV6_LIMIT_PREFIX}", strict=False))
 
 
 def login_ip_limit_wait(request) -> int | None:

@@ -8,6 +8,8 @@ from functools import wraps
 
 from django import forms
 from django.contrib import admin
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
 
 from .models import TenantModel
 from .tenancy import cross_tenant, tenant_context
@@ -17,6 +19,26 @@ class Ally360AdminSite(admin.AdminSite):
     site_header = "Ally360 back-office"
     site_title = "Ally360"
     index_title = "Back-office"
+
+    def login(self, request, extra_context=None):
+        """Django's admin sign-in, counted in the buckets of `/login/` and `auth/login` (the
+        one that opens every company's data was the one without a limit)."""
+        if request.method == "POST":
+            from accounts.limits import login_limit_wait
+            from accounts.services import normalize_email
+
+            email = normalize_email(str(request.POST.get("username", "")))
+            wait = login_limit_wait(request, email=email)
+            if wait is not None:
+                message = _("Too many sign-in attempts. Try again in %(seconds)s seconds.")
+                response = HttpResponse(
+                    message % {"seconds": wait},
+                    status=429,
+                    content_type="text/plain; charset=utf-8",
+                )
+                response["Retry-After"] = str(wait)
+                return response
+        return super().login(request, extra_context)
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)

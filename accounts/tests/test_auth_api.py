@@ -788,3 +788,36 @@ def test_the_login_ip_limit_keys_on_the_address_our_proxy_wrote(api, settings):
         )
         statuses.append(response.status_code)
     assert 429 in statuses, statuses
+
+
+@pytest.mark.redis
+def test_the_per_ip_limits_count_one_ipv6_network_as_one_client(api):
+    """One IPv6 host holds a whole /64: thirty addresses of it are one client (each try from a
+    new address escaped the per-IP limit, so one host could spray passwords over accounts)."""
+    statuses = [
+        api.post(
+            "/api/v1/auth/login",
+            {"email": f"victim{n}@example.co", "password": "Verano2026!"},
+            format="json",
+            REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}",
+        ).status_code
+        for n in range(11)
+    ]
+    assert statuses == [400] * 10 + [429]
+    # Another /64 is another client.
+    other = login(api, "victim99@example.co", "wrong")
+    assert other.status_code == 400
+
+
+def test_client_ip_masks_ipv6_and_keeps_ipv4():
+    from django.test import RequestFactory
+
+    from accounts.limits import client_ip
+
+    def ip(address):
+        return client_ip(RequestFactory().get("/", REMOTE_ADDR=address))
+
+    assert ip("203.0.113.7") == "203.0.113.7"
+    assert ip("2001:db8:1:2:aaaa::1") == ip("2001:db8:1:2::ffff") == "2001:db8:1:2::/64"
+    assert ip("::ffff:203.0.113.7") == "203.0.113.7"  # an IPv4 client of a dual-stack socket
+    assert ip("not-an-address") == "not-an-address"

@@ -394,3 +394,65 @@ def test_the_back_office_stores_a_pdv_code_in_upper_case_as_the_api_does(
     path.write_text("name,sku,price,stock:bod2\nGaseosa,GAS-9,1000,5\n", encoding="utf-8")
     call_command("import_products", str(path), company=str(company_a.pk))
     assert code == "BOD2"
+
+
+@pytest.mark.redis
+def test_the_back_office_sign_in_counts_in_the_sign_in_limits(db):
+    """`/admin/login/` opens every company's data: it shares the buckets of `/login/` and
+    `auth/login` (thirty guesses went through after the page had said 429)."""
+    from accounts.tests.factories import DEFAULT_PASSWORD
+
+    staff = UserFactory(email="ops@ally360.co", is_staff=True, is_superuser=True)
+    client = Client()
+    tries = [
+        client.post("/login/", {"email": staff.email, "password": f"x-{n}"}).status_code
+        for n in range(6)
+    ]
+    assert tries[-1] == 429
+    guessed = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": staff.email, "password": DEFAULT_PASSWORD, "next": "/admin/"},
+    )
+    assert guessed.status_code == 429 and 1 <= int(guessed["Retry-After"]) <= 60
+    assert "_auth_user_id" not in client.session
+    # Another e-mail, from another address: the admin's own guesses count too.
+    other = UserFactory(email="ops2@ally360.co", is_staff=True)
+    admin_client = Client(REMOTE_ADDR="10.1.2.3")
+    statuses = [
+        admin_client.post(
+            "/admin/login/", {"username": other.email, "password": f"guess-{n}"}
+        ).status_code
+        for n in range(6)
+    ]
+    assert statuses == [200] * 5 + [429]
+
+
+def test_staff_who_read_e_mails_do_not_read_one_time_links(api, db):
+    """A pending reset e-mail's body is its link: staff allowed to read the outbox could reset
+    a superuser's password with it."""
+    from django.contrib.auth.models import Permission
+
+    from accounts.models import OutboundEmail
+
+    root = UserFactory(email="root@ally360.co", is_staff=True, is_superuser=True)
+    support = UserFactory(email="support@ally360.co", is_staff=True)
+    support.user_permissions.add(Permission.objects.get(codename="view_outboundemail"))
+    assert (
+        api.post("/api/v1/auth/password-reset", {"email": root.email}, format="json").status_code
+        == 200
+    )
+    from accounts.tests.test_auth_api import token_from_mail
+
+    reset = OutboundEmail.objects.get(kind="password_reset", to=root.email)
+    assert reset.status == "pending"  # its mail server is down, say: retried for hours
+    token = token_from_mail(reset)
+    other = OutboundEmail.objects.create(
+        kind="invoice", to="x@cliente.co", subject="S", body="Su factura FV1"
+    )
+    staff = Client()
+    staff.force_login(support)
+    page = staff.get(admin_url(OutboundEmail, f"{reset.pk}/change/"))
+    assert page.status_code == 200
+    assert token not in page.content.decode() and "one-time link" in page.content.decode()
+    shown = staff.get(admin_url(OutboundEmail, f"{other.pk}/change/")).content.decode()
+    assert "Su factura FV1" in shown
