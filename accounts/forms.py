@@ -63,6 +63,18 @@ class MemberForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     is_active = forms.BooleanField(label=_("Active"), required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each field carries the value the page showed (a hidden "initial-" input): what
+        # changed is judged against the page as it was opened (`changes`).
+        for field in self.fields.values():
+            field.show_hidden_initial = True
+
+    def changes(self) -> dict:
+        """Only what was changed on the page, as a PATCH: a page opened before another manager
+        suspended the member or changed their role does not undo that by saving the other."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
+
 
 class PasswordResetRequestForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"), max_length=254)

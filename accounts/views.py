@@ -286,7 +286,7 @@ def member_update_view(request, pk):
                 actor=request.user,
                 actor_role=request.page.role,
                 membership=membership,
-                **form.cleaned_data,
+                **form.changes(),
             )
         except ServiceError as error:
             form_service_error(form, error)

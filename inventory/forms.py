@@ -410,14 +410,25 @@ class PriceListForm(forms.Form):
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.editing = editing
         if editing:  # a list keeps its kind (its prices are of that kind); saving twice is harmless
             del self.fields["kind"], self.fields["list_key"]
+            # Each field carries the value the page showed (a hidden "initial-" input): what
+            # changed is judged against the page as it was opened (`list_data`).
+            for field in self.fields.values():
+                field.show_hidden_initial = True
 
     def list_data(self) -> dict:
-        data = dict(self.cleaned_data)
-        data.pop("list_key", None)
-        if data.get("percentage") is None:
-            data.pop("percentage")
+        """What to save. On the edit page only what was changed on it, as a PATCH: a page
+        opened before another manager deactivated the list, made it the default or renamed it
+        does not undo that by saving another field."""
+        if self.editing:
+            data = {name: self.cleaned_data[name] for name in self.changed_data}
+        else:
+            data = dict(self.cleaned_data)
+            data.pop("list_key", None)
+        if "percentage" in data and data["percentage"] is None:  # left empty: kept
+            del data["percentage"]
         return data
 
 

@@ -363,10 +363,13 @@ class NumberingRangeForm(forms.Form):
         required=False,
         help_text=_("'From' when left empty (a range already used elsewhere may go on)."),
     )
+    # A date input's value is ISO (yyyy-mm-dd) whatever the language; another is shown empty.
     valid_from = forms.DateField(
-        label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Valid from"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
-    valid_to = forms.DateField(label=_("Valid to"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_to = forms.DateField(
+        label=_("Valid to"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     technical_key = forms.CharField(label=_("Technical key"), max_length=128, required=False)
     is_active = forms.BooleanField(
         label=_("Use it now"),
@@ -403,6 +406,13 @@ class NumberingRangeEditForm(NumberingRangeForm):
         super().__init__(*args, initial=initial, **kwargs)
         for name in ("pdv", "document_type", "next_number", "range_key"):
             del self.fields[name]
+        # Each field carries the value the page showed (a hidden "initial-" input): what
+        # changed is judged against the page as it was opened (`range_data`).
+        for field in self.fields.values():
+            field.show_hidden_initial = True
 
     def range_data(self) -> dict:
-        return dict(self.cleaned_data)
+        """Only what was changed on the page, as a PATCH: a page opened before another manager
+        ended the range, moved its validity or switched it off does not undo that by saving
+        another field."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}

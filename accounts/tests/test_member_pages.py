@@ -18,7 +18,7 @@ from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from accounts.tests.test_auth_api import token_from_mail
 from ally360.pages import SESSION_COMPANY
 from ally360.roles import Role
-from ally360.tests.pages import page_client
+from ally360.tests.pages import form_as_rendered, page_client
 from conftest import _member
 
 pytestmark = pytest.mark.django_db
@@ -140,9 +140,9 @@ def test_roles_and_suspensions_follow_the_owner_rules(company_a):
     seller = _member(company_a, Role.SELLER)
     membership = Membership.objects.get(user=seller, company=company_a)
     prefix = str(membership.pk)
-    changed = owner.post(
-        f"/members/{membership.pk}/", {f"{prefix}-role": "admin", f"{prefix}-is_active": ""}
-    )
+    shown = form_as_rendered(owner.get("/members/"), f"member-form-{prefix}")
+    shown.pop(f"{prefix}-is_active")
+    changed = owner.post(f"/members/{membership.pk}/", {**shown, f"{prefix}-role": ["admin"]})
     assert changed.status_code == 302
     membership.refresh_from_db()
     assert (membership.role, membership.is_active) == ("admin", False)
@@ -164,6 +164,37 @@ def test_roles_and_suspensions_follow_the_owner_rules(company_a):
     assert own.role == "owner" and membership.role == "admin"
     assert owner.post(f"/members/{membership.pk}/remove/").status_code == 302
     assert not Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_a_team_page_opened_before_another_manager_changed_a_member_undoes_nothing(company_a):
+    """Only what was changed on the page is saved: a role changed on a page opened before
+    another manager suspended the member made them active again. A change the service
+    refuses comes back on the form, nothing written."""
+    owner, admin = owner_pages(company_a), owner_pages(company_a, Role.ADMIN)
+    membership = Membership.objects.get(user=_member(company_a, Role.SELLER), company=company_a)
+    url, testid, prefix = (
+        f"/members/{membership.pk}/",
+        f"member-form-{membership.pk}",
+        membership.pk,
+    )
+    opened = form_as_rendered(owner.get("/members/"), testid)
+    assert opened[f"{prefix}-is_active"] == ["on"]
+    assert opened[f"initial-{prefix}-is_active"] == ["True"]
+    suspended = form_as_rendered(admin.get("/members/"), testid)
+    suspended.pop(f"{prefix}-is_active")
+    assert admin.post(url, suspended).status_code == 302
+    assert owner.post(url, {**opened, f"{prefix}-role": [Role.ACCOUNTANT]}).status_code == 302
+    membership.refresh_from_db()
+    assert (membership.role, membership.is_active) == (Role.ACCOUNTANT, False)
+    # An admin's page opened before the member was made owner: its suspension is refused.
+    opened = form_as_rendered(admin.get("/members/"), testid)
+    made_owner = {**form_as_rendered(owner.get("/members/"), testid), f"{prefix}-role": ["owner"]}
+    assert owner.post(url, made_owner).status_code == 302
+    refused = admin.post(url, {**opened, f"{prefix}-is_active": ["on"]})
+    assert refused.status_code == 400
+    assert [m for m in refused.context["members"] if m.pk == prefix][0].form.non_field_errors()
+    membership.refresh_from_db()
+    assert (membership.role, membership.is_active) == (Role.OWNER, False)
 
 
 @pytest.mark.parametrize("role", [Role.ACCOUNTANT, Role.SELLER, Role.VIEWER])

@@ -13,6 +13,7 @@ import pytest
 
 from ally360.roles import Role
 from ally360.tenancy import tenant_context
+from ally360.tests.pages import form_as_rendered
 from inventory.tests.test_adjustment_page import pages_as
 from products.models import PriceList, PriceListItem
 from products.selectors import variant_prices
@@ -72,9 +73,9 @@ def test_a_list_made_default_replaces_the_default_and_the_default_stays_active(s
         wholesale = PriceList.objects.get(name="Mayoristas")
         old_default = PriceList.objects.get(is_default=True)
     url = f"/price-lists/{wholesale.pk}/edit/"
-    made_default = owner.post(
-        url, {"name": "Mayoristas", "percentage": "12", "is_default": "on", "is_active": "on"}
-    )
+    page = f"/price-lists/{wholesale.pk}/"
+    shown = form_as_rendered(owner.get(page), "price-list-form")
+    made_default = owner.post(url, {**shown, "percentage": ["12"], "is_default": ["on"]})
     assert made_default.status_code == 302
     with tenant_context(shop_a.company):
         wholesale.refresh_from_db()
@@ -82,11 +83,52 @@ def test_a_list_made_default_replaces_the_default_and_the_default_stays_active(s
     assert (wholesale.is_default, wholesale.percentage, old_default.is_default) == (
         True, Decimal("12.00"), False
     )  # fmt: skip
-    off = owner.post(url, {"name": "Mayoristas", "percentage": "12", "is_default": "on"})
+    off = form_as_rendered(owner.get(page), "price-list-form")
+    off.pop("is_active")
+    off = owner.post(url, off)
     assert off.status_code == 400 and off.context["form"].non_field_errors()
     with tenant_context(shop_a.company):
         wholesale.refresh_from_db()
     assert wholesale.is_active
+
+
+def test_a_list_s_page_opened_before_another_manager_changed_it_undoes_nothing(shop_a):
+    """Only what was changed on the page is saved: a rename from a page opened before another
+    manager deactivated the list and changed its discount reactivated it at the old discount.
+    A change the service refuses comes back on the form, nothing written."""
+    owner, admin = pages_as(shop_a.company, Role.OWNER), pages_as(shop_a.company, Role.ADMIN)
+    assert (
+        owner.post("/price-lists/", new_list(kind="percentage", percentage="10")).status_code == 302
+    )
+    with tenant_context(shop_a.company):
+        wholesale = PriceList.objects.get(name="Mayoristas")
+    page, url = f"/price-lists/{wholesale.pk}/", f"/price-lists/{wholesale.pk}/edit/"
+    opened = form_as_rendered(owner.get(page), "price-list-form")
+    assert opened["is_active"] == ["on"] and opened["initial-is_active"] == ["True"]
+    changed = form_as_rendered(admin.get(page), "price-list-form")
+    changed.pop("is_active")
+    changed["percentage"] = ["15"]
+    assert admin.post(url, changed).status_code == 302
+    assert owner.post(url, {**opened, "name": ["Mayoristas 2"]}).status_code == 302
+    with tenant_context(shop_a.company):
+        wholesale.refresh_from_db()
+    assert (wholesale.name, wholesale.is_active, wholesale.percentage) == (
+        "Mayoristas 2", False, Decimal("15.00")
+    )  # fmt: skip
+    # Made the default meanwhile: deactivating it from the older page is refused.
+    reactivated = {**form_as_rendered(admin.get(page), "price-list-form"), "is_active": ["on"]}
+    assert admin.post(url, reactivated).status_code == 302
+    opened = form_as_rendered(owner.get(page), "price-list-form")
+    made_default = {**form_as_rendered(admin.get(page), "price-list-form"), "is_default": ["on"]}
+    assert admin.post(url, made_default).status_code == 302
+    opened.pop("is_active")
+    refused = owner.post(url, {**opened, "name": ["Mayoristas 3"]})
+    assert refused.status_code == 400 and refused.context["form"].non_field_errors()
+    with tenant_context(shop_a.company):
+        wholesale.refresh_from_db()
+    assert (wholesale.name, wholesale.is_active, wholesale.is_default) == (
+        "Mayoristas 2", True, True
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(

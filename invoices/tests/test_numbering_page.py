@@ -124,7 +124,9 @@ def test_another_company_s_point_of_sale_and_ranges_stay_apart(shop_a, shop_b):
 
 
 def edited(numbering, **fields) -> dict:
-    data = {
+    """The edit form as its page sends it: the values shown, with the hidden initials the page
+    judges changes by (`NumberingRangeEditForm`), and `fields` typed over them."""
+    shown = {
         "resolution_number": numbering.resolution_number,
         "prefix": numbering.prefix,
         "range_from": str(numbering.range_from),
@@ -132,9 +134,11 @@ def edited(numbering, **fields) -> dict:
         "valid_from": str(numbering.valid_from),
         "valid_to": str(numbering.valid_to),
         "technical_key": numbering.technical_key,
-        "is_active": "on" if numbering.is_active else "",
     }
-    return {**data, **fields}
+    initials = {f"initial-{name}": value for name, value in shown.items()}
+    active = {"is_active": "on"} if numbering.is_active else {}
+    initial_active = {"initial-is_active": str(numbering.is_active)}
+    return {**shown, **initials, **active, **initial_active, **fields}
 
 
 def test_a_range_in_use_is_extended_but_keeps_what_its_numbers_were_issued_under(shop_a):
@@ -155,6 +159,30 @@ def test_a_range_in_use_is_extended_but_keeps_what_its_numbers_were_issued_under
     (after,) = ranges(shop_a, pk=numbering.pk)
     assert (after.prefix, after.range_to, after.next_number) == (
         numbering.prefix, numbering.range_to + 1000, numbering.range_from + 5
+    )  # fmt: skip
+
+
+def test_a_range_s_page_opened_before_another_manager_changed_it_undoes_nothing(shop_a):
+    """Only what was changed on the page is saved: a technical key typed on a page opened
+    before another manager switched the range off and shortened it switched it on again at
+    its old end. The dates are shown as a date input takes them (ISO), not left empty."""
+    from ally360.tests.pages import form_as_rendered
+
+    owner, admin = pages_as(shop_a.company, Role.OWNER), pages_as(shop_a.company, Role.ADMIN)
+    (numbering,) = ranges(shop_a, document_type="pos", is_active=True)
+    url = f"/numbering/{numbering.pk}/edit/"
+    opened = form_as_rendered(owner.get(url), "numbering-form")
+    assert opened["valid_to"] == opened["initial-valid_to"] == [str(numbering.valid_to)]
+    assert opened["is_active"] == ["on"] and opened["initial-is_active"] == ["True"]
+    ended = form_as_rendered(admin.get(url), "numbering-form")
+    ended.pop("is_active")
+    ended["range_to"] = [str(numbering.range_from + 99)]
+    assert admin.post(url, ended).status_code == 302
+    saved = owner.post(url, {**opened, "technical_key": ["clave-nueva"]})
+    assert saved.status_code == 302
+    (after,) = ranges(shop_a, pk=numbering.pk)
+    assert (after.technical_key, after.is_active, after.range_to) == (
+        "clave-nueva", False, numbering.range_from + 99
     )  # fmt: skip
 
 
