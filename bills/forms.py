@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ally360.documents import PaymentMethod
+from ally360.forms import DateInput
 from ally360.pages import VoidForm
 from contacts.models import Contact
 from inventory.forms import CodeLineFormSet, MovedLineForm, ReturnedLinesForm
@@ -58,7 +59,7 @@ class PurchaseForm(forms.Form):
     issue_date = forms.DateField(
         label=_("Invoice date"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text=_("The supplier's invoice date; today when left empty."),
     )
     pdv = forms.ModelChoiceField(queryset=None, label=_("Received at"), empty_label=None)
@@ -86,7 +87,7 @@ class SupplierPaymentFieldsForm(forms.Form):
     date = forms.DateField(
         label=_("Payment date"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text=_("Today when left empty."),
     )
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
@@ -150,7 +151,7 @@ class BillReturnForm(ReturnedLinesForm):
     issue_date = forms.DateField(
         label=_("Date"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text=_("Today when left empty."),
     )
     note_key = forms.UUIDField(widget=forms.HiddenInput)  # one note per form

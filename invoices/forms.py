@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ally360.documents import PaymentMethod
+from ally360.forms import DateInput
 from ally360.money import DRAWER_CASH, PRICE, QUANTITY, QUANTITY_STEP
 from ally360.pages import VoidForm
 from contacts.selectors import customer_by_reference
@@ -363,13 +364,8 @@ class NumberingRangeForm(forms.Form):
         required=False,
         help_text=_("'From' when left empty (a range already used elsewhere may go on)."),
     )
-    # A date input's value is ISO (yyyy-mm-dd) whatever the language; another is shown empty.
-    valid_from = forms.DateField(
-        label=_("Valid from"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-    )
-    valid_to = forms.DateField(
-        label=_("Valid to"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-    )
+    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput())
+    valid_to = forms.DateField(label=_("Valid to"), widget=DateInput())
     technical_key = forms.CharField(label=_("Technical key"), max_length=128, required=False)
     is_active = forms.BooleanField(
         label=_("Use it now"),

@@ -4,12 +4,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ally360.forms import DateInput
+
 from .api import MAX_DAYS
 
 
 class PeriodForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), widget=DateInput())
+    date_to = forms.DateField(label=_("To"), widget=DateInput())
 
     @classmethod
     def this_month(cls) -> dict:
@@ -33,6 +35,4 @@ class AsOfForm(forms.Form):
     """The day an aging report is read at the end of: today when empty (a past day rebuilds
     the balances of then, as the API's `?as_of=`)."""
 
-    as_of = forms.DateField(
-        label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    as_of = forms.DateField(label=_("As of"), required=False, widget=DateInput())
