@@ -371,7 +371,7 @@ def email_verify_view(request):
 def password_reset_request_view(request):
     """ "Forgot your password?": the reset e-mail (`services.password_reset_request`); the page
     answers the same whether the account exists or not. The API's limit per client address."""
-    form = PasswordResetRequestForm(request.POST or None)
+    form = PasswordResetRequestForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         status = 400
@@ -391,7 +391,7 @@ def password_reset_view(request):
     invalid or used link, or a weak password, on the form."""
     uid = str(request.GET.get("uid") or request.POST.get("uid") or "")[:100]
     token = str(request.GET.get("token") or request.POST.get("token") or "")[:100]
-    form = PasswordResetForm(request.POST or None)
+    form = PasswordResetForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         status = 400

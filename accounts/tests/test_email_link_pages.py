@@ -110,3 +110,8 @@ def test_reset_requests_share_the_api_s_limit_per_client_address(db):
         for _ in range(6)
     ]
     assert answers == [200] * 5 + [429]
+    # A form sent with nothing in it, over the limit: the same 429 on the form (it was a 500).
+    for url in ("/password-reset/", "/reset-password"):
+        empty = client.post(url, {})
+        assert empty.status_code in (400, 429) and "form" in empty.context, url
+    assert client.post("/password-reset/", {}).status_code == 429

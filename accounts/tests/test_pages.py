@@ -188,6 +188,31 @@ def test_pages_are_spanish_by_default_and_english_on_request(company_a):
     assert 'lang="en"' in english.content.decode() and "Point of sale" in english.content.decode()
 
 
+def test_changing_language_on_a_refused_form_goes_back_to_the_page_of_the_form(shop_a):
+    """A refusal is shown at the form's POST-only address (`/pos/sale/`): the language form
+    sent the browser back there, a 405 and a blank page. It goes back to the form's page."""
+    from ally360.tests.pages import form_as_rendered
+    from invoices.tests.test_pages import open_shift, sale_data
+
+    client = page_client(_member(shop_a.company, Role.SELLER), shop_a.company)
+    open_shift(client, shop_a)
+    refused = client.post(
+        "/pos/sale/",
+        sale_data([("NO-EXISTE", "1")]),
+        HTTP_REFERER="http://testserver/pos/",
+    )
+    assert refused.status_code == 400
+    language = form_as_rendered(refused, "language-form")
+    assert language["next"] == ["http://testserver/pos/"]
+    switched = client.post("/i18n/setlang/", {**language, "language": "en"})
+    assert switched.status_code == 302 and switched["Location"] == "http://testserver/pos/"
+    assert client.get(switched["Location"]).status_code == 200
+    # A page read with GET comes back to itself.
+    assert form_as_rendered(client.get("/invoices/?q=x"), "language-form")["next"] == [
+        "/invoices/?q=x"
+    ]
+
+
 def test_a_deactivated_company_loses_the_pages_at_once(company_a):
     seller = _member(company_a, Role.SELLER)
     client = page_client(seller, company_a)
