@@ -209,14 +209,18 @@ class LocalBackend:
         url = urljoin(base_url, reverse("files-local-upload", args=[token]))
         return UploadInstructions(url=url, method="POST", fields={}, headers={})
 
-    def accept_upload(self, token: str, uploaded) -> None:
-        """Called by the upload view with a verified token and the multipart file."""
-        data = signing.loads(token, salt=UPLOAD_SALT, max_age=settings.FILE_UPLOAD_EXPIRY)
-        if uploaded.size > data["m"] or uploaded.size < 1:
+    def upload_grant(self, token: str) -> dict:
+        """What an upload URL's token allows (`k` key, `t` type, `m` most bytes): checked
+        before the body is read. Expired: `signing.SignatureExpired`; forged: `BadSignature`."""
+        return signing.loads(token, salt=UPLOAD_SALT, max_age=settings.FILE_UPLOAD_EXPIRY)
+
+    def accept_upload(self, grant: dict, uploaded) -> None:
+        """The multipart file sent to a URL whose token granted `grant`."""
+        if uploaded.size > grant["m"] or uploaded.size < 1:
             raise ValueError("size outside the allowed range")
         # Stored as the signed type, as S3 stores the signed form's Content-Type field and not
         # the type the browser gave the file (Windows calls a .csv file an Excel file).
-        self.save(data["k"], uploaded.read(), data["t"])
+        self.save(grant["k"], uploaded.read(), grant["t"])
 
     def promote(self, source: str, target: str) -> bool:
         """Move an uploaded object to its final key; False when nothing was uploaded."""

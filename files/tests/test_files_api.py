@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import requests
 from django.core.files.storage import storages
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.test import Client
 from django.utils import timezone
 
@@ -128,6 +129,38 @@ def test_local_upload_limit_and_expired_urls_are_refused(owner_a, settings):
     forged = re.sub(r"download/([^/]+)$", lambda m: "download/" + m.group(1)[::-1], url)
     settings.FILE_DOWNLOAD_EXPIRY = 3600
     assert Client().get(re.sub(r"^https?://[^/]+", "", forged)).status_code == 403
+
+
+SPOOLED: list[int] = []
+
+
+class CountingUploadHandler(TemporaryFileUploadHandler):
+    """Counts the bytes of a request body Django reads into files."""
+
+    def receive_data_chunk(self, raw_data, start):
+        SPOOLED.append(len(raw_data))
+        return super().receive_data_chunk(raw_data, start)
+
+
+def test_a_local_upload_url_is_checked_before_the_body_is_read(owner_a, settings):
+    """An anonymous body was read to disk whole before its token was looked at: a forged URL
+    filled the disk with whatever size it was sent."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.FILE_UPLOAD_HANDLERS = [f"{__name__}.CountingUploadHandler"]
+    SPOOLED.clear()
+    anonymous = Client()
+    big = SimpleUploadedFile("x.bin", b"\0" * (3 * 1024 * 1024), "application/octet-stream")
+    forged = anonymous.post("/files/local/upload/forged-token", {"file": big})
+    assert forged.status_code == 403 and error_code(forged) == "url_invalid"
+    assert anonymous.post("/files/local/upload/forged-token", {}).status_code == 403
+    # A genuine URL sent more than it allows: refused before reading it.
+    started = request_upload(owner_a, png_bytes()).json()
+    path = re.sub(r"^https?://[^/]+", "", started["upload"]["url"])
+    too_big = SimpleUploadedFile("x.png", b"\x89PNG" + b"0" * (6 * 1024 * 1024), "image/png")
+    refused = anonymous.post(path, {"file": too_big})
+    assert refused.status_code == 400 and error_code(refused) == "entity_too_large"
+    assert sum(SPOOLED) == 0
 
 
 def test_list_delete_and_another_tenants_file(owner_a, owner_b, company_b):
