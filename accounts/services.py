@@ -431,9 +431,17 @@ def _other_owners_who_can_act(membership: Membership) -> int:
     return len(list(owners))
 
 
+def owner_rules_allow(*, actor_role: str, membership: Membership) -> bool:
+    """Whether the owner rules let `actor_role` change or remove `membership` at all: only an
+    owner touches an owner (the pages show an owner's row without its forms to the others)."""
+    return membership.role != Role.OWNER or actor_role == Role.OWNER
+
+
 def _guard_owner_rules(*, actor_role: str, membership: Membership, new_role: str | None) -> None:
-    touches_owner = membership.role == Role.OWNER or new_role == Role.OWNER
-    if touches_owner and actor_role != Role.OWNER:
+    touches_owner = not owner_rules_allow(actor_role=actor_role, membership=membership) or (
+        new_role == Role.OWNER and actor_role != Role.OWNER
+    )
+    if touches_owner:
         raise PermissionDeniedError(
             _("Only an owner can grant, change or remove the owner role."), code="owner_required"
         )

@@ -217,6 +217,9 @@ def _members_page(request, invite_form=None, refused=None, status=200):
     members = list(selectors.company_members(company=company))
     refused_id, refused_form = refused or (None, None)
     for member in members:
+        member.changeable = services.owner_rules_allow(
+            actor_role=request.page.role, membership=member
+        )
         member.form = (
             refused_form
             if member.pk == refused_id

@@ -166,6 +166,21 @@ def test_roles_and_suspensions_follow_the_owner_rules(company_a):
     assert not Membership.objects.filter(pk=membership.pk).exists()
 
 
+def test_an_admin_sees_an_owner_s_row_without_forms_it_could_only_be_refused(company_a):
+    owner = owner_pages(company_a)
+    own = Membership.objects.get(user=owner.user, company=company_a)
+    seller = Membership.objects.get(user=_member(company_a, Role.SELLER), company=company_a)
+    admin = owner_pages(company_a, Role.ADMIN)
+    page = admin.get("/members/").content.decode()
+    assert f'data-testid="member-form-{own.pk}"' not in page
+    assert f"/members/{own.pk}/remove/" not in page
+    assert f'data-testid="member-form-{seller.pk}"' in page
+    assert f"/members/{seller.pk}/remove/" in page
+    # An owner sees an owner's form (their own too; removing themself is another page's).
+    assert f"/members/{own.pk}/remove/" not in owner.get("/members/").content.decode()  # own
+    assert f'data-testid="member-form-{own.pk}"' in owner.get("/members/").content.decode()
+
+
 def test_a_team_page_opened_before_another_manager_changed_a_member_undoes_nothing(company_a):
     """Only what was changed on the page is saved: a role changed on a page opened before
     another manager suspended the member made them active again. A change the service
