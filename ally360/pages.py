@@ -62,6 +62,17 @@ class PageContext:
         return can_see_costs(self.role)
 
     @property
+    def may_sell(self) -> bool:
+        """The counter (`/pos/`) is theirs: its links are shown to them only."""
+        return self.may("pos_sales", "write")
+
+    @property
+    def show_members(self) -> bool:
+        """Members' e-mails are shown to the roles that read the team (and each member their
+        own), as the API answers them: the documents are no way around the members list."""
+        return self.may("members", "read")
+
+    @property
     def role_label(self) -> str:
         return Role(self.role).label if self.role in Role.values else self.role
 
