@@ -41,16 +41,6 @@ def quantity(value) -> Decimal:
 MAX_QUANTITY = Decimal(10) ** 15
 
 
-def quantity_text(value) -> str:
-    """A quantity for a message, as its reader writes numbers and without trailing zeros:
-    "3" and "2,5" in Spanish, never "3.000" (which a Spanish reader takes for three thousand)."""
-    from django.utils.formats import number_format
-
-    value = Decimal(value)
-    shown = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-    return number_format(shown, use_l10n=True)
-
-
 def percent_of(amount: Decimal, rate: Decimal) -> Decimal:
     """`rate` percent of `amount`, unrounded (callers round once, per line)."""
     return Decimal(amount) * Decimal(rate) / HUNDRED

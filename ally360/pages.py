@@ -37,6 +37,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import ServiceError
+from .formatting import shown_amount
 from .idempotency import once_per_form
 from .roles import Role, can_see_costs, has_permission
 from .services import in_range_or_refused
@@ -231,11 +232,8 @@ def search_text(request: HttpRequest) -> str:
     return request.GET.get("q", "").replace("\x00", "").strip()[:100]
 
 
-def amount(value) -> str:
-    """Money in a page's message as the page shows it ("30.000,00" in Spanish)."""
-    from django.utils.formats import number_format
-
-    return number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+# Money in a page's message as the page shows it ("30.000,00" in Spanish).
+amount = shown_amount
 
 
 def forbidden(request: HttpRequest, message: str | None = None) -> HttpResponse:

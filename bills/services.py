@@ -28,7 +28,8 @@ from ally360.documents import (
 )
 from ally360.exceptions import Conflict, ValidationFailed
 from ally360.fiscal import uvt_value
-from ally360.money import ZERO, money, percent_of, quantity_text, unit_price
+from ally360.formatting import shown_amount, shown_date, shown_quantity
+from ally360.money import ZERO, money, percent_of, unit_price
 from ally360.sequences import next_number
 from ally360.services import delete_unless_used, ensure_tenant, model_update, unique_or_conflict
 from contacts.models import Contact
@@ -241,7 +242,7 @@ def _check_dated_between(day: date, bills, *, field: str, code: str) -> None:
     latest = max(bill.issue_date for bill in bills)
     if not latest <= day <= timezone.localdate():
         message = _("This date must be between the bill's date (%(issued)s) and today.") % {
-            "issued": latest
+            "issued": shown_date(latest)
         }
         raise ValidationFailed(message, code=code, fields={field: [message]})
 
@@ -545,7 +546,7 @@ def _check_withholding_ceilings(bills: dict, rows: list[Withholding]) -> None:
                 message = message % {
                     "kind": Kind(kind).label,
                     "number": bill.number,
-                    "ceiling": ceiling,
+                    "ceiling": shown_amount(ceiling),
                     "of": "IVA" if kind == Kind.RETEIVA else "base",
                 }
                 raise ValidationFailed(
@@ -663,9 +664,9 @@ def supplier_payment_create(
             )
         if money(item["amount"]) > bill.balance:
             message = _("%(amount)s is above the balance of bill %(number)s (%(balance)s).") % {
-                "amount": money(item["amount"]),
+                "amount": shown_amount(item["amount"]),
                 "number": bill.number,
-                "balance": bill.balance,
+                "balance": shown_amount(bill.balance),
             }
             raise ValidationFailed(
                 message, code="payment_above_balance", fields={f"{field}.amount": [message]}
@@ -816,7 +817,7 @@ def debit_note_create(
 
         if spec["quantity"] > available:
             message = _("At most %(max)s of %(item)s can still be returned.") % {
-                "max": quantity_text(available),
+                "max": shown_quantity(available),
                 "item": line.description,
             }
             raise ValidationFailed(

@@ -24,6 +24,7 @@ from ally360.exceptions import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from ally360.formatting import shown_quantity
 from ally360.roles import has_permission
 from ally360.services import ensure_tenant
 from ally360.tenancy import require_tenant_id
@@ -224,7 +225,7 @@ def _confirm_locked(file: FileObject, role: str) -> FileObject:
         if info.size != file.size:
             problems.append(
                 _("the stored size is %(actual)s bytes, %(declared)s were declared")
-                % {"actual": info.size, "declared": file.size}
+                % {"actual": shown_quantity(info.size), "declared": shown_quantity(file.size)}
             )
         stored_type = (info.content_type or "").split(";")[0].strip().lower()
         if stored_type and stored_type != file.content_type:

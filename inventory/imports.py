@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from ally360.formatting import shown_amount
 from ally360.imports import ImportResult, RowInvalid, import_rows, read_csv, split_list, yes_no
 from ally360.tenancy import tenant_context
 from pos.models import PDV
@@ -140,7 +141,7 @@ def product_payload(cells: dict, warn, price_list=None) -> dict:
                     "No price before tax gives exactly %(shelf)s with these taxes: the till "
                     "charges %(till)s."
                 )
-                % {"shelf": shelf, "till": till}
+                % {"shelf": shown_amount(shelf), "till": shown_amount(till)}
             )
         payload["price"] = str(base)
 

@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from accounts.models import Company
 from ally360.db import HandWritten
 from ally360.exceptions import Conflict, ValidationFailed
+from ally360.formatting import shown_quantity
 from ally360.models import Writes
-from ally360.money import MAX_QUANTITY, ZERO, quantity, quantity_text, unit_price
+from ally360.money import MAX_QUANTITY, ZERO, quantity, unit_price
 from ally360.sequences import next_number
 from ally360.services import ensure_tenant
 from ally360.tenancy import require_tenant_id
@@ -157,8 +158,8 @@ def _shortage_error(shortages: list[dict]) -> Conflict:
         _("%(sku)s at %(pdv)s: %(available)s available, %(requested)s requested")
         % {
             **shortage,
-            "available": quantity_text(shortage["available"]),
-            "requested": quantity_text(shortage["requested"]),
+            "available": shown_quantity(shortage["available"]),
+            "requested": shown_quantity(shortage["requested"]),
         }
         for shortage in shortages
     ]
@@ -257,7 +258,7 @@ def stock_apply(
             message = _("%(sku)s at %(pdv)s would hold %(quantity)s: more than a stock can hold.")
             raise ValidationFailed(
                 message
-                % {"sku": m.variant.sku, "pdv": m.pdv.name, "quantity": quantity_text(held)},
+                % {"sku": m.variant.sku, "pdv": m.pdv.name, "quantity": shown_quantity(held)},
                 code="value_out_of_range",
             )
     goes_negative = any(
@@ -521,7 +522,7 @@ def adjustment_create(
             raise ValidationFailed(message, fields={f"lines.{index}.delta": [message]})
         if abs(delta) >= MAX_QUANTITY:
             message = _("A difference of %(delta)s is more than a stock can hold.") % {
-                "delta": quantity_text(delta)
+                "delta": shown_quantity(delta)
             }
             raise ValidationFailed(
                 message, code="value_out_of_range", fields={f"lines.{index}": [message]}

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Max, Q, Sum
 from django.db.models.functions import TruncDate
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Company
@@ -36,8 +36,9 @@ from ally360.documents import (
 )
 from ally360.exceptions import Conflict, PermissionDeniedError, ServiceUnavailable, ValidationFailed
 from ally360.fiscal import uvt_value
+from ally360.formatting import shown_amount, shown_date, shown_price, shown_quantity
 from ally360.models import Writes
-from ally360.money import ZERO, money, quantity_text
+from ally360.money import ZERO, money
 from ally360.roles import SELLER
 from ally360.services import atomic_service, delete_unless_used, ensure_tenant, model_update
 from ally360.tenancy import require_tenant_id
@@ -107,13 +108,17 @@ def range_warnings(numbering: NumberingRange, today: date | None = None) -> list
                 "Only %(remaining)s numbers remain in range %(range)s: request a new "
                 "DIAN resolution."
             )
-            % {"remaining": remaining, "range": str(numbering)}
+            % {"remaining": shown_quantity(remaining), "range": str(numbering)}
         )
     days_left = (numbering.valid_to - today).days
     if days_left < WARN_DAYS:
         warnings.append(
             _("Range %(range)s expires on %(date)s (%(days)s days): request a new DIAN resolution.")
-            % {"range": str(numbering), "date": numbering.valid_to, "days": max(days_left, 0)}
+            % {
+                "range": str(numbering),
+                "date": shown_date(numbering.valid_to),
+                "days": max(days_left, 0),
+            }
         )
     return warnings
 
@@ -166,7 +171,7 @@ def _deactivate_others(numbering: NumberingRange, merged: dict | None = None) ->
         message = _(
             "Another range is in use until this one starts: create it inactive; from %(date)s "
             "it takes over as soon as the range in use can no longer issue."
-        ) % {"date": values["valid_from"]}
+        ) % {"date": shown_date(values["valid_from"])}
         raise Conflict(message, code="range_not_started")
     spent = values["valid_to"] < today or values["next_number"] > values["range_to"]
     if spent and in_use.exists():
@@ -242,7 +247,7 @@ def numbering_range_update(*, numbering: NumberingRange, data: dict) -> Numberin
             )
             if last_used is not None and data["valid_to"] < last_used:
                 message = _("The range numbered a document on %(date)s: it is valid until then.")
-                message %= {"date": formats.date_format(last_used, "SHORT_DATE_FORMAT")}
+                message %= {"date": shown_date(last_used)}
                 raise ValidationFailed(message, fields={"valid_to": [message]})
     merged = {f: data.get(f, getattr(numbering, f)) for f in RANGE_FIELDS}
     _validate_range(merged, exclude_id=numbering.pk)
@@ -416,9 +421,9 @@ def _range_problem(
             )
             % {
                 "range": str(numbering),
-                "start": numbering.valid_from,
-                "end": numbering.valid_to,
-                "date": on_date,
+                "start": shown_date(numbering.valid_from),
+                "end": shown_date(numbering.valid_to),
+                "date": shown_date(on_date),
             },
             code="numbering_range_expired",
         )
@@ -475,7 +480,7 @@ class SellerPricing:
                 message = _(
                     "Sellers sell at the price list's price (%(price)s): ask an administrator "
                     "to change prices."
-                ) % {"price": list_price}
+                ) % {"price": shown_price(list_price)}
                 raise PermissionDeniedError(
                     message,
                     code="price_change_not_allowed",
@@ -486,7 +491,8 @@ class SellerPricing:
             _may_change, max_discount = self._company_policy()
             if discount > max_discount:
                 message = (
-                    _("Sellers give discounts of up to %(max)s %%.") % {"max": max_discount}
+                    _("Sellers give discounts of up to %(max)s %%.")
+                    % {"max": shown_quantity(max_discount)}
                     if max_discount > 0
                     else _("Sellers give no discounts: ask an administrator.")
                 )
@@ -794,8 +800,8 @@ def _check_credit_limit(invoice: Invoice, owed: Decimal) -> None:
             _("%(customer)s would owe %(owed)s, above the credit limit of %(limit)s.")
             % {
                 "customer": customer.name,
-                "owed": open_balance + owed,
-                "limit": customer.credit_limit,
+                "owed": shown_amount(open_balance + owed),
+                "limit": shown_amount(customer.credit_limit),
             },
             code="credit_limit_exceeded",
             extra={"open_balance": str(open_balance), "credit_limit": str(customer.credit_limit)},
@@ -1034,7 +1040,7 @@ def _check_withholdings(invoice: Invoice, **withheld: Decimal) -> None:
                 message = _("reteiva cannot exceed the invoice's IVA (%(ceiling)s) in all.")
             else:
                 message = _("%(name)s cannot exceed the invoice's base (%(ceiling)s) in all.")
-            message %= {"name": name, "ceiling": ceiling}
+            message %= {"name": name, "ceiling": shown_amount(ceiling)}
             raise ValidationFailed(message, code="withholding_above_base", fields={name: [message]})
 
 
@@ -1072,11 +1078,11 @@ def _payment_record(
     if applied > invoice.balance:
         message = _(
             "The payment (%(applied)s with withholdings) is above the balance of %(balance)s."
-        ) % {"applied": applied, "balance": invoice.balance}
+        ) % {"applied": shown_amount(applied), "balance": shown_amount(invoice.balance)}
         raise ValidationFailed(message, code="payment_above_balance", fields={"amount": [message]})
     if date_ is not None and not invoice.issue_date <= date_ <= timezone.localdate():
         message = _("A payment is dated between the invoice's date (%(issued)s) and today.") % {
-            "issued": invoice.issue_date
+            "issued": shown_date(invoice.issue_date)
         }
         raise ValidationFailed(message, code="payment_date", fields={"date": [message]})
     if withholdings:
@@ -1254,14 +1260,14 @@ def credit_note_create(
 
         if concept in RETURN_CONCEPTS and qty > line.quantity - previous["returned"]:
             message = _("At most %(max)s of %(item)s can still be returned.") % {
-                "max": quantity_text(line.quantity - previous["returned"]),
+                "max": shown_quantity(line.quantity - previous["returned"]),
                 "item": line.description,
             }
             raise ValidationFailed(
                 message, code="above_invoiced", fields={f"{field}.quantity": [message]}
             )
         if qty > line.quantity:
-            message = _("At most %(max)s were invoiced.") % {"max": quantity_text(line.quantity)}
+            message = _("At most %(max)s were invoiced.") % {"max": shown_quantity(line.quantity)}
             raise ValidationFailed(
                 message, code="above_invoiced", fields={f"{field}.quantity": [message]}
             )
@@ -1269,7 +1275,7 @@ def credit_note_create(
             # A discount or adjustment on units already returned (and refunded) credits them
             # twice.
             message = _("Only %(max)s of %(item)s are left after returns.") % {
-                "max": quantity_text(line.quantity - previous["returned"]),
+                "max": shown_quantity(line.quantity - previous["returned"]),
                 "item": line.description,
             }
             raise ValidationFailed(
@@ -1282,7 +1288,7 @@ def credit_note_create(
         if price > line.unit_price:
             message = _("A credit note cannot price %(item)s above its invoiced %(price)s.") % {
                 "item": line.description,
-                "price": line.unit_price,
+                "price": shown_price(line.unit_price),
             }
             raise ValidationFailed(
                 message, code="above_invoiced", fields={f"{field}.unit_price": [message]}
@@ -1332,7 +1338,7 @@ def credit_note_create(
             )
         if amounts.total > line.total - previous["total"]:
             message = _("At most %(max)s of %(item)s can still be credited.") % {
-                "max": line.total - previous["total"],
+                "max": shown_amount(line.total - previous["total"]),
                 "item": line.description,
             }
             raise ValidationFailed(
@@ -1452,12 +1458,12 @@ def _tender_payments(total: Decimal, tenders: list[dict]) -> tuple[list[dict], D
         message = _(
             "Card, transfer and wallet tenders (%(other)s) exceed the total %(total)s: "
             "only cash gives change."
-        ) % {"other": other_total, "total": total}
+        ) % {"other": shown_amount(other_total), "total": shown_amount(total)}
         raise ValidationFailed(message, code="tender_above_total", fields={"tenders": [message]})
     if cash + other_total < total:
         message = _("The tenders (%(paid)s) do not cover the total %(total)s.") % {
-            "paid": cash + other_total,
-            "total": total,
+            "paid": shown_amount(cash + other_total),
+            "total": shown_amount(total),
         }
         raise ValidationFailed(message, code="tenders_short", fields={"tenders": [message]})
     cash_applied = total - other_total
@@ -1631,7 +1637,11 @@ def pos_sale_create(
                     "This sale is %(base)s before tax, above %(n)s UVT (%(limit)s): the DIAN requires "
                     "an electronic invoice with an identified customer. Choose the customer."
                 )
-                % {"base": base, "n": settings.POS_MAX_UVT, "limit": limit},
+                % {
+                    "base": shown_amount(base),
+                    "n": settings.POS_MAX_UVT,
+                    "limit": shown_amount(limit),
+                },
                 code="identified_customer_required",
                 extra={"limit": str(limit), "base": str(base)},
             )
@@ -1718,7 +1728,7 @@ def _down_payments(total: Decimal, tenders: list[dict]) -> list[dict]:
         message = _(
             "The amounts given (%(paid)s) pay the whole sale of %(total)s: charge it instead "
             "of selling on credit."
-        ) % {"paid": paid, "total": total}
+        ) % {"paid": shown_amount(paid), "total": shown_amount(total)}
         raise ValidationFailed(
             message, code="down_payment_covers_total", fields={"tenders": [message]}
         )

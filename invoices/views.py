@@ -9,7 +9,6 @@ Thin, as the API: forms check the shape, services write (`pos.services.shift_ope
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.paginator import Page
@@ -285,15 +284,8 @@ def pos_cash_view(request):
                 used=FORM_USED,
             )
         except ServiceError as error:
-            if error.code == "not_enough_cash":  # the service's message, with money as shown
-                form.add_error(
-                    "amount",
-                    _("The drawer holds %(cash)s in cash: %(amount)s cannot come out of it.")
-                    % {
-                        "cash": amount(Decimal(error.extra["in_drawer"])),
-                        "amount": amount(data["amount"]),
-                    },
-                )
+            if error.code == "not_enough_cash":  # it names no field: it is about the amount
+                form.add_error("amount", error.message)
             else:
                 form_service_error(form, error)
         else:

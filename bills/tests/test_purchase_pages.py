@@ -635,9 +635,9 @@ def test_a_cost_the_ledger_cannot_hold_is_a_form_error_as_by_the_api(shop_a, sup
 def test_the_purchase_date_is_shown_in_the_value_a_date_picker_takes(shop_a, supplier, language):
     """A date input's value is ISO whatever the language: the Spanish page wrote "07/12/2026",
     which the browser does not take, and showed the field empty."""
-    from ally360.tests.pages import form_as_rendered
-
     from django.conf import settings
+
+    from ally360.tests.pages import form_as_rendered
 
     client = pages_as(shop_a.company, Role.OWNER)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language  # the footer's choice

@@ -117,7 +117,7 @@ def test_a_shelf_price_no_price_before_tax_reaches_is_charged_a_cent_below(
     text = "name,sku,price_with_tax,taxes\nChicle,CHI-1,13,IVA 19%\n"
     call_command("import_products", _write(tmp_path, text), company=str(company_a.pk))
     out = capsys.readouterr().out
-    assert "line 2: " in out and "12.99" in out and "1 products imported" in out
+    assert "line 2: " in out and "13,00" in out and "12,99" in out and "1 products imported" in out
     with tenant_context(company_a):
         assert Variant.objects.get(sku="CHI-1").price == Decimal("10.92")
 

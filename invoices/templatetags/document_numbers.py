@@ -1,9 +1,8 @@
 """Numbers on printed documents."""
 
-from decimal import Decimal
-
 from django import template
-from django.template.defaultfilters import floatformat
+
+from ally360.formatting import shown_price
 
 register = template.Library()
 
@@ -14,7 +13,4 @@ def unit_price(value) -> str:
     has them: 1.234,50 and 333,335, never 1.234,500000."""
     if value in (None, ""):
         return ""
-    exponent = Decimal(str(value)).normalize().as_tuple().exponent
-
-    places = min(max(2, -exponent if isinstance(exponent, int) else 2), 6)
-    return floatformat(value, f"{places}g")
+    return shown_price(value)

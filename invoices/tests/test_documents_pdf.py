@@ -128,6 +128,9 @@ def test_send_emails_the_pdf_to_the_customer(
     (message,) = mail.outbox
     assert message.to == ["compras@cliente.co"]
     assert "FV1" in message.subject
+    # The figures as the pages show them (they were "32440.00").
+    total = f"{Decimal(invoice['total']):,.2f}".translate(str.maketrans(",.", ".,"))
+    assert f"por {total} (saldo {total})" in message.body, message.body
     (attachment,) = message.attachments
     assert attachment[0] == "FV1.pdf" and attachment[1].startswith(b"%PDF-")
     assert attachment[2] == "application/pdf"

@@ -322,7 +322,7 @@ def test_a_range_not_yet_valid_refuses_and_each_warning_comes_alone(owner_a, sho
             valid_from=today, valid_to=today + timedelta(days=5), range_to=1000, next_number=1
         )
     (dated,) = owner_a.post(f"{URL}{draft(owner_a, shop_a)['id']}/issue").json()["warnings"]
-    assert str(today + timedelta(days=5)) in dated
+    assert f"{today + timedelta(days=5):%d/%m/%Y}" in dated  # as the pages show a date
 
     with tenant_context(company_a):
         # A year left, 5 of 1,000 numbers left: only the numbers warning.

@@ -160,7 +160,7 @@ def test_double_submit_sells_once_and_shows_the_first_receipt(shop):
         # no stock: 100 in stock (an identified customer: above 5 UVT)
         ([("FV-iva19", "101")], {"cash": "2000000", "customer": "900123456"}, None, "FV-iva19"),
         # tenders short
-        ([("FV-iva19", "1")], {"cash": "1000"}, "cash", "11900"),
+        ([("FV-iva19", "1")], {"cash": "1000"}, "cash", "(1.000,00) no cubre el total 11.900,00"),
         # no tender at all
         ([("FV-iva19", "1")], {}, "cash", None),
         # card above the total: only cash gives change
