@@ -1011,6 +1011,12 @@ def _check_own_document(invoice: Invoice, user, role: str, message: str = "") ->
         )
 
 
+def invoice_payments_check(*, invoice: Invoice, user, role: str) -> None:
+    """Whether `user` may register payments on the invoice (the pages show the form to them
+    only); `payment_create` checks the same."""
+    _check_own_document(invoice, user, role)
+
+
 def invoice_files_check(*, invoice: Invoice, user, role: str) -> None:
     """Sellers attach and delete files on their own invoices only, as they pay them."""
     _check_own_document(invoice, user, role, _("Sellers attach files to their own invoices only."))

@@ -444,6 +444,15 @@ INVOICE_FILES = RecordFiles(
 )
 
 
+def _allowed(check, invoice, request) -> bool:
+    """`check` (a service's rule on what this member may do with the invoice) lets them."""
+    try:
+        check(invoice=invoice, user=request.user, role=request.page.role)
+    except ServiceError:
+        return False
+    return True
+
+
 def _invoice_page(
     request, invoice, payment_form=None, void_form=None, status=200, payment_void=None
 ):
@@ -453,6 +462,7 @@ def _invoice_page(
         payment_form is None
         and invoice.status == Invoice.Status.OPEN
         and request.page.may("payments", "write")
+        and _allowed(services.invoice_payments_check, invoice, request)
     ):
         payment_form = InvoicePaymentForm(
             initial={"amount": invoice.balance, "payment_key": uuid.uuid4()}

@@ -765,6 +765,23 @@ def test_a_customer_pays_part_of_an_invoice_in_cash_into_the_shift(shop):
         assert Payment.objects.count() == 1
 
 
+def test_a_seller_is_shown_the_payment_form_on_their_own_invoices_only(shop):
+    """The service refuses a seller's payment on another's invoice: the form it could only be
+    refused on is not shown (the files' form already was not)."""
+    maker = pages_as(shop.company)
+    invoice = _credit_invoice(shop, maker)
+    url = f"/invoices/{invoice.pk}/"
+    assert 'data-testid="payment-form"' in maker.get(url).content.decode()
+    other = pages_as(shop.company)
+    assert 'data-testid="payment-form"' not in other.get(url).content.decode()
+    refused = other.post(f"{url}payments/", pay("cash", "1000"))
+    assert refused.status_code in (400, 403)
+    with tenant_context(shop.company):
+        assert not Payment.objects.exists()
+    admin = pages_as(shop.company, Role.ADMIN)
+    assert 'data-testid="payment-form"' in admin.get(url).content.decode()
+
+
 def test_money_taken_by_someone_without_a_shift_is_in_no_drawer(shop):
     """As the API: a cash payment goes into the open shift of whoever takes it; an owner
     recording at the office, with no shift, records it outside any drawer's count."""
