@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ally360.documents import PaymentMethod
 from ally360.models import DocumentTotalsFields, TenantModel
@@ -151,8 +152,8 @@ class SupplierPayment(TenantModel):
     paid; the withholdings practised reduce it but count toward the bills' balances."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        VOID = "void", _("Void")
+        ACTIVE = "active", pgettext_lazy("payment", "Active")
+        VOID = "void", pgettext_lazy("payment", "Void")
 
     number = models.CharField(_("number"), max_length=20)
     supplier = models.ForeignKey(

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ally360.documents import PaymentMethod
 from ally360.models import DocumentTotalsFields, TenantModel
@@ -201,8 +202,8 @@ class Payment(TenantModel):
     customer practised reduce that cash but count toward the balance (`applied`)."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        VOID = "void", _("Void")
+        ACTIVE = "active", pgettext_lazy("payment", "Active")
+        VOID = "void", pgettext_lazy("payment", "Void")
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     shift = models.ForeignKey(

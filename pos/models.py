@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ally360.models import TenantModel
 
@@ -125,8 +126,8 @@ class Shift(TenantModel):
     """A cashier's shift on a register: opening float, sales, cash in/out, counted close."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("shift", "Open")
+        CLOSED = "closed", pgettext_lazy("shift", "Closed")
 
     register = models.ForeignKey(
         CashRegister,
