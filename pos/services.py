@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Company, Membership
 from ally360.db import serialize_in_tenant
 from ally360.exceptions import Conflict, NotFound, PermissionDeniedError, ValidationFailed
+from ally360.formatting import shown_amount, shown_quantity
 from ally360.money import DRAWER_CASH, money
 from ally360.roles import has_permission
 from ally360.services import delete_unless_used, model_update, unique_or_conflict
@@ -156,7 +157,7 @@ def pdv_update(*, pdv: PDV, data: dict) -> PDV:
                     "%(pdv)s still holds stock of %(count)s items: transfer it out or count it "
                     "out before closing it."
                 )
-                % {"pdv": pdv.name, "count": held},
+                % {"pdv": pdv.name, "count": shown_quantity(held)},
                 code="pdv_has_stock",
             )
     with unique_or_conflict(_("A point of sale with this code already exists."), field="code"):
@@ -411,7 +412,7 @@ def check_drawer_holds(amount: Decimal, in_drawer: Decimal) -> None:
     if amount > in_drawer:
         raise Conflict(
             _("The drawer holds %(cash)s in cash: %(amount)s cannot come out of it.")
-            % {"cash": in_drawer, "amount": amount},
+            % {"cash": shown_amount(in_drawer), "amount": shown_amount(amount)},
             code="not_enough_cash",
             extra={"in_drawer": str(in_drawer)},
         )
