@@ -68,10 +68,21 @@ EMBEDDED = DATABASE_URL is None
 # The embedded default is a developer's machine; anything configured defaults to production.
 DEBUG = env_bool("DEBUG", default=EMBEDDED)
 SECRET_KEY = env("APP_SECRET_STRING") or env("SECRET_KEY") or DEFAULT_SECRET
+# Whoever knows the key forges tokens and signed links: with DEBUG off, a key anyone can read
+# (the default, `.env.example`'s placeholder) or guess (a short one) is refused at start-up.
+MIN_SECRET_LENGTH = 32
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET:
     raise ImproperlyConfigured(
         "APP_SECRET_STRING is not set. With DEBUG off Ally360 refuses to start on the default "
         "secret: set APP_SECRET_STRING to a long random value (or DEBUG=1 for local work)."
+    )
+if not DEBUG and (
+    SECRET_KEY.lower().startswith("change-me") or len(SECRET_KEY) < MIN_SECRET_LENGTH
+):
+    raise ImproperlyConfigured(
+        f"APP_SECRET_STRING is a placeholder or shorter than {MIN_SECRET_LENGTH} characters. "
+        "Set it to a long random value, e.g. the output of "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
     )
 
 ALLOWED_HOSTS = (env("ALLOWED_HOSTS") or ("*" if DEBUG else "localhost,127.0.0.1")).split(",")

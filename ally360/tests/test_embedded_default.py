@@ -131,6 +131,30 @@ def test_default_secret_is_refused_with_debug_off(embedded_env):
     assert "APP_SECRET_STRING is not set" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "change-me-to-a-long-random-string",  # what .env.example once shipped
+        "s3cr3t-0123456789",  # short enough to guess
+    ],
+)
+def test_a_placeholder_or_short_secret_is_refused_with_debug_off(embedded_env, secret):
+    env = {**embedded_env, "DEBUG": "0", "APP_SECRET_STRING": secret}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "placeholder or shorter than 32 characters" in result.stderr
+    # The example's own value is empty: refused as not set.
+    example = (ROOT / ".env.example").read_text()
+    assert "\nAPP_SECRET_STRING=\n" in example
+
+
 NUMBERING_ON_SQLITE = """
 from datetime import date
 from django.db import transaction
