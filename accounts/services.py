@@ -726,3 +726,13 @@ def invitations_expire() -> int:
     return Invitation.objects.filter(
         status=Invitation.Status.PENDING, expires_at__lte=timezone.now()
     ).update(status=Invitation.Status.EXPIRED)
+
+
+def expired_tokens_purge() -> int:
+    """Forget refresh tokens past their expiry, with their blacklist rows (a cascade): an
+    expired token is refused by its own date, and every login and refresh writes a row, so the
+    tables would only grow. Answers how many tokens went."""
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    expired = OutstandingToken.objects.filter(expires_at__lt=timezone.now())
+    return expired.delete()[1].get(OutstandingToken._meta.label, 0)

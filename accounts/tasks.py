@@ -11,7 +11,7 @@ from django.utils import timezone
 from files.backends import StorageUnavailable, backend
 
 from .models import OutboundEmail
-from .services import invitations_expire
+from .services import expired_tokens_purge, invitations_expire
 
 logger = logging.getLogger(__name__)
 
@@ -121,3 +121,8 @@ def resend_pending_emails(older_than_seconds: int = 60) -> int:
 @shared_task
 def expire_invitations() -> int:
     return invitations_expire()
+
+
+@shared_task
+def purge_expired_tokens() -> int:
+    return expired_tokens_purge()

@@ -437,6 +437,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.expire_invitations",
         "schedule": 60 * 60,
     },
+    "purge-expired-tokens": {
+        "task": "accounts.tasks.purge_expired_tokens",
+        "schedule": 24 * 60 * 60,
+    },
     "resend-pending-emails": {
         "task": "accounts.tasks.resend_pending_emails",
         "schedule": 60,

@@ -821,3 +821,30 @@ def test_client_ip_masks_ipv6_and_keeps_ipv4():
     assert ip("2001:db8:1:2:aaaa::1") == ip("2001:db8:1:2::ffff") == "2001:db8:1:2::/64"
     assert ip("::ffff:203.0.113.7") == "203.0.113.7"  # an IPv4 client of a dual-stack socket
     assert ip("not-an-address") == "not-an-address"
+
+
+def test_the_beat_forgets_refresh_tokens_past_their_expiry(api):
+    """Every login and refresh writes a token row (and a rotation a blacklist row): those past
+    their expiry are deleted daily, the others kept — a live one still refreshes."""
+    from django.conf import settings
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+    from accounts.tasks import purge_expired_tokens
+
+    schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "accounts.tasks.purge_expired_tokens" in schedule
+    user = UserFactory()
+    old = login(api, user.email).json()["refresh"]
+    assert api.post("/api/v1/auth/refresh", {"refresh": old}, format="json").status_code == 200
+    live = login(api, user.email).json()["refresh"]
+    assert BlacklistedToken.objects.count() == 1
+    OutstandingToken.objects.exclude(jti=RefreshToken(live)["jti"]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert purge_expired_tokens.delay().get() == 2  # the rotated one and its successor
+    assert list(OutstandingToken.objects.values_list("jti", flat=True)) == [
+        RefreshToken(live)["jti"]
+    ]
+    assert BlacklistedToken.objects.count() == 0
+    assert api.post("/api/v1/auth/refresh", {"refresh": live}, format="json").status_code == 200
