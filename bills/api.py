@@ -15,7 +15,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
 from ally360.api.filters import (
@@ -48,7 +47,7 @@ from ally360.documents import LineAmounts, PaymentMethod
 from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ally360.idempotency import idempotent
 from ally360.money import MONEY, PRICE, QUANTITY
-from contacts.api import contact_ref_rows
+from contacts.api import IdentificationSearchFilter, contact_ref_rows
 from contacts.models import Contact
 from files.api import RecordAttachmentViewSet
 from pos.models import PDV
@@ -224,10 +223,11 @@ class BillViewSet(RowListMixin, ServiceModelViewSet):
     serializer_class = BillSerializer
     input_serializer_class = BillInputSerializer
     filterset_class = BillFilter
-    search_fields = ["number", "supplier_invoice_number", "supplier__name"]
+    search_fields = ["number", "supplier_invoice_number", "supplier__name", "supplier__id_number"]
+    identification_search_field = "supplier__id_number"
     pagination_class = CursorPagination
     # The cursor owns the order: it cannot page past rows with no value.
-    filter_backends = [TenantFilterBackend, SearchFilter, CursorOrder]
+    filter_backends = [TenantFilterBackend, IdentificationSearchFilter, CursorOrder]
     list_related = {"supplier": contact_ref_rows}
     action_permissions = {"issue": "write", "void": "void"}
 

@@ -1,8 +1,9 @@
 import django_filters
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import serializers
+from rest_framework.filters import SearchFilter
 
-from ally360.api.filters import TenantFilterSet
+from ally360.api.filters import TenantFilterBackend, TenantFilterSet, TotalOrderingFilter
 from ally360.api.serializers import ContactRefSerializer, ModelSerializer, RowRenderer, Serializer
 from ally360.api.viewsets import ServiceModelViewSet, service_crud_schema
 from files.api import RecordAttachmentViewSet
@@ -11,6 +12,7 @@ from products.models import PriceList
 
 from . import services
 from .models import Contact, FiscalResponsibility, IdType, PersonType, TaxRegime, identification
+from .selectors import identification_numbers
 
 
 class AddressSerializer(Serializer):
@@ -130,6 +132,22 @@ class ContactFilter(TenantFilterSet):
         fields = ["is_customer", "is_supplier", "is_active", "id_type", "person_type", "city"]
 
 
+class IdentificationSearchFilter(SearchFilter):
+    """DRF's `?search=`, and also a contact's identification number typed as documents print
+    it — with its check digit, dots, dashes or leading zeros (`800.197.268-4`) — found whole,
+    as the pages find it: the view's `identification_search_field` names the number's column
+    (`id_number`, `customer__id_number`). DRF's search alone compared it in part with the
+    clean stored number, and missed it."""
+
+    def filter_queryset(self, request, queryset, view):
+        searched = super().filter_queryset(request, queryset, view)
+        text = " ".join(self.get_search_terms(request))
+        field = getattr(view, "identification_search_field", None)
+        if field is None or not text:
+            return searched
+        return searched | queryset.filter(**{f"{field}__in": identification_numbers(text)})
+
+
 @extend_schema_view(
     **service_crud_schema(ContactInputSerializer, ContactSerializer, tags=["contacts"])
 )
@@ -144,6 +162,8 @@ class ContactViewSet(ServiceModelViewSet):
     input_serializer_class = ContactInputSerializer
     filterset_class = ContactFilter
     search_fields = ["name", "trade_name", "id_number", "email"]
+    identification_search_field = "id_number"
+    filter_backends = [TenantFilterBackend, IdentificationSearchFilter, TotalOrderingFilter]
     ordering_fields = ["name", "id_number", "created_at", "city"]
 
     def perform_create_service(self, data):

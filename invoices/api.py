@@ -50,7 +50,7 @@ from ally360.documents import LineAmounts, PaymentMethod
 from ally360.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from ally360.idempotency import idempotent
 from ally360.money import DRAWER_CASH, MONEY, PRICE, QUANTITY
-from contacts.api import contact_ref_rows
+from contacts.api import IdentificationSearchFilter, contact_ref_rows
 from contacts.models import Contact
 from files.api import RecordAttachmentViewSet
 from inventory.api import CostFieldsMixin
@@ -430,9 +430,10 @@ class InvoiceViewSet(RowListMixin, ServiceModelViewSet):
     input_serializer_class = InvoiceInputSerializer
     filterset_class = InvoiceFilter
     search_fields = ["full_number", "customer__name", "customer__id_number"]
+    identification_search_field = "customer__id_number"
     pagination_class = CursorPagination
     # The cursor owns the order: it cannot page past rows with no value (a draft's due date).
-    filter_backends = [TenantFilterBackend, SearchFilter, CursorOrder]
+    filter_backends = [TenantFilterBackend, IdentificationSearchFilter, CursorOrder]
     list_related = {"customer": contact_ref_rows}
     action_permissions = {
         "issue": "write",

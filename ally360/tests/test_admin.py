@@ -453,6 +453,6 @@ def test_staff_who_read_e_mails_do_not_read_one_time_links(api, db):
     staff.force_login(support)
     page = staff.get(admin_url(OutboundEmail, f"{reset.pk}/change/"))
     assert page.status_code == 200
-    assert token not in page.content.decode() and "one-time link" in page.content.decode()
+    assert token not in page.content.decode() and "enlace de un solo uso" in page.content.decode()
     shown = staff.get(admin_url(OutboundEmail, f"{other.pk}/change/")).content.decode()
     assert "Su factura FV1" in shown

@@ -446,3 +446,54 @@ def test_the_migration_strips_the_leading_zeros_stored_before_unless_a_twin_exis
     assert stored[company_a] == [("13", "0079111222"), ("13", "52123456"), ("13", "79111222")]
     # A TI stripped; a CE is not digits-only; "0001" would be too short a number.
     assert stored[company_b] == [("12", "123"), ("13", "0001"), ("22", "0099887")]
+
+
+@pytest.mark.parametrize("typed", ["800197268", "800197268-4", "800.197.268", "800.197.268-4"])
+def test_the_api_searches_find_a_contact_by_its_number_as_documents_print_it(
+    owner_a, shop_a, typed
+):
+    """`?search=` on contacts, invoices and bills finds the NIT typed as printed (with its check
+    digit, dots); DRF's search compared it in part with the clean stored number and missed it."""
+    created = owner_a.post(
+        "/api/v1/contacts/",
+        {
+            "id_type": "31",
+            "id_number": "800197268",
+            "name": "Distribuidora Andina SAS",
+            "person_type": "legal",
+            "is_customer": True,
+            "is_supplier": True,
+        },
+        format="json",
+    ).json()
+    assert created["identification"] == "800197268-4"
+    found = owner_a.get("/api/v1/contacts/", {"search": typed}).json()["results"]
+    assert [c["id"] for c in found] == [created["id"]], typed
+    invoice = owner_a.post(
+        "/api/v1/invoices/",
+        {
+            "pdv": str(shop_a.pdv.id),
+            "customer": created["id"],
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    ).json()
+    listed = owner_a.get("/api/v1/invoices/", {"search": typed}).json()["results"]
+    assert [i["id"] for i in listed] == [invoice["id"]], typed
+    bill = owner_a.post(
+        "/api/v1/bills/",
+        {
+            "pdv": str(shop_a.pdv.id),
+            "supplier": created["id"],
+            "supplier_invoice_number": "FE-1",
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1", "unit_cost": "1000"}],
+        },
+        format="json",
+    )
+    assert bill.status_code == 201, bill.json()
+    bills = owner_a.get("/api/v1/bills/", {"search": typed}).json()["results"]
+    assert [b["id"] for b in bills] == [bill.json()["id"]], typed
+    # A part of a name or number still finds it; another number does not.
+    assert owner_a.get("/api/v1/contacts/", {"search": "andina"}).json()["results"]
+    assert owner_a.get("/api/v1/contacts/", {"search": "197268"}).json()["results"]
+    assert not owner_a.get("/api/v1/contacts/", {"search": "800197269-1"}).json()["results"]
