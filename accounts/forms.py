@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ally360.forms import changed_on_page
 from ally360.roles import Role
 
 
@@ -73,7 +74,7 @@ class MemberForm(forms.Form):
     def changes(self) -> dict:
         """Only what was changed on the page, as a PATCH: a page opened before another manager
         suspended the member or changed their role does not undo that by saving the other."""
-        return {name: self.cleaned_data[name] for name in self.changed_data}
+        return {name: self.cleaned_data[name] for name in changed_on_page(self)}
 
 
 class PasswordResetRequestForm(forms.Form):
@@ -144,7 +145,7 @@ class CompanySettingsForm(forms.Form):
     def changes(self) -> dict:
         """Only what was changed on the page, as a PATCH: a value someone else changed since it
         was opened is not written back, and an untouched NIT is not checked again."""
-        return {name: self.cleaned_data[name] for name in self.changed_data}
+        return {name: self.cleaned_data[name] for name in changed_on_page(self)}
 
     @classmethod
     def for_company(cls, company, data=None):

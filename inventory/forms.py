@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ally360.exceptions import ServiceError
+from ally360.forms import changed_on_page
 from pos.models import PDV
 from products.models import Brand, Category, PriceList, Tax, Unit
 from products.selectors import variants_by_code
@@ -423,7 +424,7 @@ class PriceListForm(forms.Form):
         opened before another manager deactivated the list, made it the default or renamed it
         does not undo that by saving another field."""
         if self.editing:
-            data = {name: self.cleaned_data[name] for name in self.changed_data}
+            data = {name: self.cleaned_data[name] for name in changed_on_page(self)}
         else:
             data = dict(self.cleaned_data)
             data.pop("list_key", None)

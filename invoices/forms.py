@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ally360.documents import PaymentMethod
-from ally360.forms import DateInput
+from ally360.forms import DateInput, changed_on_page
 from ally360.money import DRAWER_CASH, PRICE, QUANTITY, QUANTITY_STEP
 from ally360.pages import VoidForm
 from contacts.selectors import customer_by_reference
@@ -411,4 +411,4 @@ class NumberingRangeEditForm(NumberingRangeForm):
         """Only what was changed on the page, as a PATCH: a page opened before another manager
         ended the range, moved its validity or switched it off does not undo that by saving
         another field."""
-        return {name: self.cleaned_data[name] for name in self.changed_data}
+        return {name: self.cleaned_data[name] for name in changed_on_page(self)}

@@ -603,6 +603,15 @@ def _active_default_seller(customer: Contact):
     return default if default is not None and default.is_active else None
 
 
+def _seller_defaulted(invoice: Invoice) -> bool:
+    """Whether the draft's seller is what its customer gave it: the customer's default seller,
+    or none where the customer has no active default (nobody chose one)."""
+    customer = invoice.customer
+    if invoice.seller_id is None:
+        return _active_default_seller(customer) is None
+    return invoice.seller_id == customer.default_seller_id
+
+
 def _write_lines(invoice: Invoice, built: list) -> list[InvoiceLine]:
     lines = InvoiceLine.objects.bulk_create(line_objects(InvoiceLine, built, invoice=invoice))
     apply_totals(invoice, [amounts for _spec, amounts in built])
@@ -731,14 +740,9 @@ def invoice_update(*, invoice: Invoice, role: str, data: dict) -> Invoice:
     ):
         # No list asked for: the (new) customer's, or the default, as on creation.
         data["price_list"] = _resolve_price_list(data.get("customer", invoice.customer), None)
-    if (
-        new_customer
-        and "seller" not in data
-        and invoice.seller_id is not None
-        and invoice.seller_id == invoice.customer.default_seller_id
-    ):
-        # The old customer's default seller gives way to the new one's, as on creation; a
-        # seller chosen otherwise stays.
+    if new_customer and "seller" not in data and _seller_defaulted(invoice):
+        # The old customer's default seller (or none, where it had none) gives way to the new
+        # customer's, as on creation; a seller chosen otherwise, or removed, stays so.
         data["seller"] = _active_default_seller(data["customer"])
     list_changes = "price_list" in data and data["price_list"] != invoice.price_list
     if list_changes and lines is None and invoice.lines.exists():

@@ -10,6 +10,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, User
+from ally360.forms import changed_on_page
 from ally360.tenancy import require_tenant_id
 
 from .models import PDV, PDVAccess, Seller
@@ -95,10 +96,11 @@ class PDVForm(forms.ModelForm):
             if name in self.fields
         }
         if "allowed_users" in self.fields:  # editing
+            changed = changed_on_page(self)
             for name in ("is_main", "is_active"):
-                if name not in self.changed_data:
+                if name not in changed:
                     del data[name]
-            if "allowed_users" in self.changed_data:
+            if "allowed_users" in changed:
                 data["allowed_users"] = list(self.cleaned_data["allowed_users"])
         return data
 
@@ -164,6 +166,6 @@ class SellerForm(forms.ModelForm):
         """What to save; on the edit page the member only when changed (the service checks a
         new one)."""
         data = {name: self.cleaned_data[name] for name in SELLER_FIELDS if name in self.fields}
-        if "key" not in self.fields and "user" not in self.changed_data:
+        if "key" not in self.fields and "user" not in changed_on_page(self):
             del data["user"]
         return data

@@ -208,8 +208,22 @@ def test_a_team_page_opened_before_another_manager_changed_a_member_undoes_nothi
     refused = admin.post(url, {**opened, f"{prefix}-is_active": ["on"]})
     assert refused.status_code == 400
     assert [m for m in refused.context["members"] if m.pk == prefix][0].form.non_field_errors()
+    # Shown on the page, though the row is now an owner's (drawn without its forms for an admin).
+    assert "Solo un propietario puede otorgar" in refused.content.decode()
     membership.refresh_from_db()
     assert (membership.role, membership.is_active) == (Role.OWNER, False)
+
+
+def test_a_member_s_form_without_the_values_it_was_shown_with_saves_what_it_sends(company_a):
+    """A page opened before the forms carried the values they showed (or a client posting only
+    what it shows): an unticked "active" suspends, instead of reading as unchanged and being
+    dropped while the page said it was saved."""
+    owner = owner_pages(company_a)
+    membership = Membership.objects.get(user=_member(company_a, Role.SELLER), company=company_a)
+    answer = owner.post(f"/members/{membership.pk}/", {f"{membership.pk}-role": Role.SELLER})
+    assert answer.status_code == 302
+    membership.refresh_from_db()
+    assert (membership.role, membership.is_active) == (Role.SELLER, False)
 
 
 @pytest.mark.parametrize("role", [Role.ACCOUNTANT, Role.SELLER, Role.VIEWER])

@@ -185,6 +185,17 @@ def test_a_drafts_new_customer_brings_its_default_seller_unless_one_was_chosen(o
     assert moved(defaulted["id"], of_nobody) is None
     chosen = draft(owner_a, shop_a, customer=first, seller=carla)
     assert moved(chosen["id"], of_beto) == carla
+    # A draft nobody gave a seller takes the new customer's default, whatever the path.
+    with tenant_context(shop_a.company):
+        nobody = Contact.objects.get(pk=of_nobody)
+    unassigned = draft(owner_a, shop_a, customer=nobody)
+    assert unassigned["seller"] is None
+    assert moved(unassigned["id"], of_beto) == beto
+    # A default removed on purpose stays removed.
+    removed = draft(owner_a, shop_a, customer=first)
+    cleared = owner_a.patch(f"{URL}{removed['id']}/", {"seller": None}, format="json")
+    assert cleared.status_code == 200 and cleared.json()["seller"] is None
+    assert moved(removed["id"], of_beto) is None
     # Changing the seller with the customer: the one given.
     both = owner_a.patch(
         f"{URL}{defaulted['id']}/", {"customer": of_ana, "seller": carla}, format="json"
