@@ -31,6 +31,10 @@ def client_ip(request) -> str:
     if not entries:
         return "unknown"
     entry = entries[-min(settings.RATELIMIT_TRUSTED_PROXIES, len(entries))]
+    if entry.startswith("["):  # "[2001:db8::1]:443": an IPv6 address with a port
+        entry = entry[1:].partition("]")[0]
+    elif entry.count(":") == 1:  # "203.0.113.7:443"
+        entry = entry.partition(":")[0]
     try:
         address = ipaddress.ip_address(entry)
     except ValueError:  # what a proxy wrote is not an address: counted as it is

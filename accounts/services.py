@@ -728,11 +728,23 @@ def invitations_expire() -> int:
     ).update(status=Invitation.Status.EXPIRED)
 
 
+TOKEN_PURGE_BATCH = 5000
+
+
 def expired_tokens_purge() -> int:
     """Forget refresh tokens past their expiry, with their blacklist rows (a cascade): an
     expired token is refused by its own date, and every login and refresh writes a row, so the
     tables would only grow. Answers how many tokens went."""
     from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-    expired = OutstandingToken.objects.filter(expires_at__lt=timezone.now())
-    return expired.delete()[1].get(OutstandingToken._meta.label, 0)
+    now, purged = timezone.now(), 0
+    while True:  # in batches: the cascade reads each token it deletes
+        batch = list(
+            OutstandingToken.objects.filter(expires_at__lt=now).values_list("pk", flat=True)[
+                :TOKEN_PURGE_BATCH
+            ]
+        )
+        if not batch:
+            return purged
+        deleted = OutstandingToken.objects.filter(pk__in=batch).delete()[1]
+        purged += deleted.get(OutstandingToken._meta.label, 0)

@@ -164,7 +164,7 @@ def pos_sale_view(request):
                         "Above %(limit)s before tax the DIAN requires an electronic invoice: "
                         "give the customer's ID or NIT."
                     )
-                    % {"limit": quote.limit},
+                    % {"limit": amount(quote.limit)},
                 )
             return _sale_page(request, shift, form, _rows_formset(formset), quote=quote)
 

@@ -820,10 +820,12 @@ def test_client_ip_masks_ipv6_and_keeps_ipv4():
     assert ip("203.0.113.7") == "203.0.113.7"
     assert ip("2001:db8:1:2:aaaa::1") == ip("2001:db8:1:2::ffff") == "2001:db8:1:2::/64"
     assert ip("::ffff:203.0.113.7") == "203.0.113.7"  # an IPv4 client of a dual-stack socket
+    assert ip("203.0.113.7:443") == "203.0.113.7"  # what a proxy may write, with the port
+    assert ip("[2001:db8:1:2::1]:443") == "2001:db8:1:2::/64"
     assert ip("not-an-address") == "not-an-address"
 
 
-def test_the_beat_forgets_refresh_tokens_past_their_expiry(api):
+def test_the_beat_forgets_refresh_tokens_past_their_expiry(api, monkeypatch):
     """Every login and refresh writes a token row (and a rotation a blacklist row): those past
     their expiry are deleted daily, the others kept — a live one still refreshes."""
     from django.conf import settings
@@ -842,6 +844,7 @@ def test_the_beat_forgets_refresh_tokens_past_their_expiry(api):
     OutstandingToken.objects.exclude(jti=RefreshToken(live)["jti"]).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
+    monkeypatch.setattr("accounts.services.TOKEN_PURGE_BATCH", 1)  # a batch per token
     assert purge_expired_tokens.delay().get() == 2  # the rotated one and its successor
     assert list(OutstandingToken.objects.values_list("jti", flat=True)) == [
         RefreshToken(live)["jti"]

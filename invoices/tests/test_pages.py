@@ -212,6 +212,9 @@ def test_quote_warns_when_an_identified_customer_is_needed(shop):
     open_shift(client, shop)
     response = client.post("/pos/sale/", sale_data([("FV-iva19", "50")], action="quote"))
     assert response.status_code == 200 and response.context["form"].errors["customer"]
+    limit = response.context["quote"].limit  # 5 UVT, as the page shows money
+    shown = f"{limit:,.2f}".translate(str.maketrans(",.", ".,"))
+    assert f"Por encima de {shown} antes de impuestos" in response.content.decode()
     assert row_counts(shop.company, Invoice) == {"Invoice": 0}
 
 
