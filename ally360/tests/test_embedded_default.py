@@ -117,9 +117,12 @@ def test_make_run_steps_serve_docs_and_login(embedded_env):
         assert login.json()["companies"][0]["name"] == "Tienda Demo"
 
 
-def test_default_secret_is_refused_with_debug_off(embedded_env):
-    env = {**embedded_env, "DEBUG": "0"}
-    result = subprocess.run(
+def check_with_debug_off(env, secret=None):
+    """`manage.py check` as a production start would run it: DEBUG off, the secret given."""
+    env = {**env, "DEBUG": "0"}
+    if secret is not None:
+        env["APP_SECRET_STRING"] = secret
+    return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
         env=env,
@@ -127,6 +130,10 @@ def test_default_secret_is_refused_with_debug_off(embedded_env):
         text=True,
         timeout=60,
     )
+
+
+def test_default_secret_is_refused_with_debug_off(embedded_env):
+    result = check_with_debug_off(embedded_env)
     assert result.returncode != 0
     assert "APP_SECRET_STRING is not set" in result.stderr
 
@@ -139,15 +146,7 @@ def test_default_secret_is_refused_with_debug_off(embedded_env):
     ],
 )
 def test_a_placeholder_or_short_secret_is_refused_with_debug_off(embedded_env, secret):
-    env = {**embedded_env, "DEBUG": "0", "APP_SECRET_STRING": secret}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = check_with_debug_off(embedded_env, secret)
     assert result.returncode != 0
     assert "placeholder or shorter than 32 characters" in result.stderr
     # The example's own value is empty: refused as not set.
