@@ -365,6 +365,19 @@ def bill_issue(*, bill: Bill, user) -> Bill:
     return _refresh_balance(bill)
 
 
+def _require_pdv_gives_stock(bill: Bill) -> None:
+    """Goods go back to the supplier from the point of sale that received them: not from a
+    closed one, which holds none (closing it needed its stock out) and would be left below
+    zero where no count or transfer could set it right. Read under the shared lock a closing
+    waits for."""
+    if not active_pdvs_taking_stock([bill.pdv_id]).get(bill.pdv_id, False):
+        raise Conflict(
+            _("%(pdv)s is inactive: reactivate it to send the goods back from there.")
+            % {"pdv": bill.pdv.name},
+            code="pdv_inactive",
+        )
+
+
 @transaction.atomic
 def bill_void(*, bill: Bill, user, reason: str) -> Bill:
     """Undo a received bill without payments or returns: the goods leave stock again. When
@@ -394,6 +407,8 @@ def bill_void(*, bill: Bill, user, reason: str) -> Bill:
     # The variants the receipt put into stock, with their average from before it: a void that
     # empties a stock puts that average back.
     received = averages_before("bill", bill.pk)
+    if any(line.variant_id in received for line in lines):
+        _require_pdv_gives_stock(bill)
     try:
         stock_apply(
             [
@@ -859,6 +874,8 @@ def debit_note_create(
         ]
     )
     received = _received_variants(bill)
+    if any(line.variant_id in received for line, _amounts in built):
+        _require_pdv_gives_stock(bill)
     stock_apply(
         [
             Movement(

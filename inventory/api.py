@@ -8,7 +8,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as drf_filters
 from drf_spectacular.types import OpenApiTypes
@@ -851,9 +851,7 @@ class StockFilter(TenantFilterSet):
         fields = ["pdv", "variant", "product"]
 
     def filter_low(self, queryset, name, value):
-        from django.db.models import F
-
-        low = Q(min_quantity__gt=0, quantity__lte=F("min_quantity"))
+        low = selectors.low_stock()
         return queryset.filter(low) if value else queryset.exclude(low)
 
 

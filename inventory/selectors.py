@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from ally360.tenancy import require_tenant_id
 from files.models import FileObject
@@ -144,9 +144,15 @@ def variant_catalog() -> QuerySet[Variant]:
     )
 
 
+def low_stock() -> Q:
+    """A stock row at or under its minimum, at an open point of sale: a closed one holds
+    nothing and takes no stock, so its minimums can never be met again."""
+    return Q(min_quantity__gt=0, quantity__lte=F("min_quantity"), pdv__is_active=True)
+
+
 def low_stock_condition(variant_path: str = "variant", pdv_id=None):
     """Exists(a stock row of the variant at or under its minimum) for filtering."""
-    rows = Stock.objects.filter(min_quantity__gt=0, quantity__lte=F("min_quantity"))
+    rows = Stock.objects.filter(low_stock())
     if pdv_id is not None:
         rows = rows.filter(pdv_id=pdv_id)
     return Exists(rows.filter(**{variant_path: OuterRef("pk")}))
@@ -189,7 +195,7 @@ def averages_before(reference_type: str, reference_id) -> dict:
 
 def low_stock_count() -> int:
     """Stock rows (a variant at a point of sale) at or under their minimum."""
-    return Stock.objects.filter(min_quantity__gt=0, quantity__lte=F("min_quantity")).count()
+    return Stock.objects.filter(low_stock()).count()
 
 
 def product_search(query: str = "", *, low_stock: bool = False) -> QuerySet[Product]:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Company
 from accounts.services import email_waits_for
-from ally360.db import HandWritten
+from ally360.db import HandWritten, serialize_in_tenant
 from ally360.documents import (
     LineAmounts,
     PaymentMethod,
@@ -123,6 +123,9 @@ def range_warnings(numbering: NumberingRange, today: date | None = None) -> list
     return warnings
 
 
+NUMBERING_RANGES_LOCK = "numbering_ranges"
+
+
 def _validate_range(data: dict, exclude_id=None) -> None:
     prefix = data.get("prefix", "")
     if prefix and not prefix.isalnum():
@@ -191,6 +194,9 @@ def _deactivate_others(numbering: NumberingRange, merged: dict | None = None) ->
 @transaction.atomic
 def numbering_range_create(*, pdv: PDV, document_type: str, **data) -> NumberingRange:
     ensure_tenant(pdv, field="pdv")
+    # Two loads of one prefix at once both found no overlap, and the second store's sales then
+    # failed on a number the first had used: the check and the write take turns.
+    serialize_in_tenant(NUMBERING_RANGES_LOCK)
     data["prefix"] = data.get("prefix", "").strip().upper()
     _validate_range(data)
     numbering = NumberingRange(
@@ -212,6 +218,7 @@ def numbering_range_create(*, pdv: PDV, document_type: str, **data) -> Numbering
 
 @transaction.atomic
 def numbering_range_update(*, numbering: NumberingRange, data: dict) -> NumberingRange:
+    serialize_in_tenant(NUMBERING_RANGES_LOCK)  # the overlap check, as on creation
     numbering = NumberingRange.objects.select_for_update(of=("self",)).get(pk=numbering.pk)
     data = dict(data)
     if "prefix" in data:

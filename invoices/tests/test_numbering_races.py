@@ -45,3 +45,58 @@ def test_a_range_whose_first_number_a_sale_takes_meanwhile_is_not_deleted(shop_a
     assert isinstance(box["delete"], Conflict) and box["delete"].code == "in_use", box
     with tenant_context(company):
         assert NumberingRange.objects.filter(pk=stale.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_stores_loading_one_prefix_at_once_cannot_overlap(shop_a, monkeypatch):
+    """Both loads found no overlap before either wrote: two ranges of ZZ 1–100, and every sale
+    of the second store then failed (a 500) on a number the first had used. They take turns:
+    the second sees the first's range and is refused."""
+    import contextlib
+    from datetime import date
+
+    from ally360.exceptions import ValidationFailed
+    from invoices import services
+    from pos.models import PDV
+
+    company = shop_a.company
+    with tenant_context(company):
+        stores = [PDV.objects.create(name=f"Sede {code}", code=code) for code in ("SUR", "OESTE")]
+    both_checked = threading.Barrier(2)
+    validate = services._validate_range
+
+    def validate_then_wait(*args, **kwargs):
+        validate(*args, **kwargs)
+        # Without turns both get here; with them the second waits for the first's commit, so
+        # the wait gives up and the first goes on.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_checked.wait(timeout=2)
+
+    monkeypatch.setattr(services, "_validate_range", validate_then_wait)
+
+    def load(pdv):
+        with tenant_context(company), transaction.atomic():
+            services.numbering_range_create(
+                pdv=pdv,
+                document_type="invoice",
+                prefix="ZZ",
+                resolution_number=f"1876{pdv.code}",
+                range_from=1,
+                range_to=100,
+                valid_from=date(2026, 1, 1),
+                valid_to=date(2027, 12, 31),
+                is_active=False,
+            )
+        return "loaded"
+
+    box = {}
+    threads = [start_thread(lambda store=store: load(store), box, store.code) for store in stores]
+    for thread in threads:
+        thread.join(30)
+    outcomes = sorted(
+        "loaded" if result == "loaded" else type(result).__name__ for result in box.values()
+    )
+    assert outcomes == [ValidationFailed.__name__, "loaded"], box
+    with tenant_context(company):
+        assert NumberingRange.objects.filter(prefix="ZZ").count() == 1
