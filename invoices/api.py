@@ -469,7 +469,9 @@ class InvoiceViewSet(RowListMixin, ServiceModelViewSet):
         return self._issued(invoice, warnings, status.HTTP_201_CREATED)
 
     def perform_update_service(self, instance, data):
-        return services.invoice_update(invoice=instance, role=self.role, data=data)
+        return services.invoice_update(
+            invoice=instance, user=self.request.user, role=self.role, data=data
+        )
 
     def perform_delete_service(self, instance):
         services.invoice_delete(invoice=instance)

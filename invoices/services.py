@@ -54,6 +54,7 @@ from pos.services import (
     shift_check_actor,
     shift_open_for_money,
     shift_open_for_user,
+    user_allowed_at_pdv,
 )
 from products.models import PriceList
 from products.selectors import (
@@ -642,6 +643,7 @@ def invoice_create(
     shift: Shift | None = None,
 ) -> Invoice:
     """A draft: no number, no stock movement, freely editable until issued."""
+    _check_sells_at(pdv, user, role)
     invoice, _lines = _draft_create(
         user=user,
         role=role,
@@ -727,11 +729,24 @@ def _require_draft(invoice: Invoice) -> None:
 INVOICE_DRAFT_FIELDS = ("pdv", "customer", "seller", "price_list", "due_date", "notes")
 
 
+def _check_sells_at(pdv: PDV, user, role: str) -> None:
+    """A point of sale that names who sells there (`allowed_users`) is closed to the others
+    for invoices too, not only for shifts: a cashier kept out of a store sold its stock by
+    `POST invoices/`."""
+    if not user_allowed_at_pdv(user=user, role=role, pdv=pdv):
+        raise PermissionDeniedError(
+            _("You are not allowed to sell at %(pdv)s.") % {"pdv": pdv.name},
+            code="pdv_not_allowed",
+        )
+
+
 @transaction.atomic
-def invoice_update(*, invoice: Invoice, role: str, data: dict) -> Invoice:
+def invoice_update(*, invoice: Invoice, user, role: str, data: dict) -> Invoice:
     invoice = _lock(invoice)
     _require_draft(invoice)
     data = dict(data)
+    if "pdv" in data and data["pdv"].pk != invoice.pdv_id:
+        _check_sells_at(data["pdv"], user, role)
     lines = data.pop("lines", None)
     pricing = SellerPricing(role)
     if data.get("price_list") is not None:

@@ -1932,3 +1932,42 @@ def test_a_used_range_stays_valid_until_its_last_document(owner_a, shop_a, compa
         numbering.refresh_from_db()
     assert numbering.valid_to > today
     assert owner_a.patch(url, {"valid_to": str(today)}, format="json").status_code == 200
+
+
+def test_a_store_that_names_its_cashiers_is_closed_to_the_others_for_invoices_too(owner_a, shop_a):
+    """Opening a shift at a store whose cashiers were chosen was refused to the others, but a
+    kept-out seller still sold its stock with `POST invoices/`."""
+    from conftest import _member, client_for
+    from pos.models import PDV
+
+    company = shop_a.company
+    kept_out, allowed = _member(company, Role.SELLER), _member(company, Role.SELLER)
+    with tenant_context(company):
+        norte = PDV.objects.create(name="Sede Norte", code="NORTE")
+    chosen = owner_a.patch(
+        f"/api/v1/pdvs/{norte.pk}/", {"allowed_users": [str(allowed.pk)]}, format="json"
+    )
+    assert chosen.status_code == 200, chosen.json()
+    refused = client_for(kept_out, company).post(
+        URL,
+        {
+            "pdv": str(norte.pk),
+            "customer": str(shop_a.customer.id),
+            "lines": [{"variant": shop_a.v("iva19"), "quantity": "1"}],
+        },
+        format="json",
+    )
+    assert refused.status_code == 403 and error_code(refused) == "pdv_not_allowed"
+    with tenant_context(company):
+        assert not Invoice.objects.exists()
+    # A draft at an open store moved there: refused too, the draft unchanged.
+    mine = draft(client_for(kept_out, company), shop_a)
+    moved = client_for(kept_out, company).patch(
+        f"{URL}{mine['id']}/", {"pdv": str(norte.pk)}, format="json"
+    )
+    assert moved.status_code == 403 and error_code(moved) == "pdv_not_allowed"
+    with tenant_context(company):
+        assert Invoice.objects.get(pk=mine["id"]).pdv_id == shop_a.pdv.pk
+    # The chosen cashier and the owner sell there.
+    assert draft(client_for(allowed, company), shop_a, pdv=str(norte.pk))["pdv"] == str(norte.pk)
+    assert draft(owner_a, shop_a, pdv=str(norte.pk))["pdv"] == str(norte.pk)
