@@ -137,6 +137,51 @@ def test_sell_by_barcode_with_cash_in_a_real_browser(live_server, shop_a, browse
         assert shift.status == Shift.Status.CLOSED and shift.difference == 0
 
 
+def test_the_change_shown_at_the_counter_follows_the_lines_and_the_other_tender(
+    live_server, shop_a, browser_page
+):
+    """The change preview showed the change of the total before a line was edited (3 units
+    typed, 1 priced: 38,100 of change shown, 14,300 given) and ignored a card amount; an
+    unknown code left the cursor on an empty row, so the next scan was refused with it."""
+    from playwright.sync_api import expect
+
+    seller = _member(shop_a.company, Role.SELLER)
+    with tenant_context(shop_a.company):
+        Variant.objects.filter(pk=shop_a.variants["iva19"].pk).update(barcode="7701234000019")
+    page = browser_page
+    sign_in(page, f"{live_server.url}/pos/", seller)
+    page.select_option("#id_register", str(shop_a.register.id))
+    page.fill("#id_opening_cash", "50000")
+    page.locator("form button.primary").click()
+    page.wait_for_selector("#sale-form")
+
+    page.locator("#id_lines-0-code").fill("7701234000019")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("quote-total")).to_contain_text("11.900,00")
+    preview = page.locator("#change-preview")
+    page.fill("#id_cash", "50000")
+    expect(preview).to_contain_text("38.100,00")
+    # Three units typed, the total not updated: no change is shown for the old total.
+    page.fill("#id_lines-0-quantity", "3")
+    page.fill("#id_cash", "50001")
+    expect(preview).to_be_hidden()
+    page.locator("#id_lines-0-quantity").press("Enter")
+    expect(page.get_by_test_id("quote-total")).to_contain_text("35.700,00")
+    page.fill("#id_cash", "50000")
+    expect(preview).to_contain_text("14.300,00")
+    # 20,000 by card: the cash pays the 15,700 left.
+    page.locator("details summary").click()
+    page.fill("#id_other_amount", "20000")
+    page.fill("#id_cash", "20000")
+    expect(preview).to_contain_text("4.300,00")
+
+    # An unknown code: the cursor goes to it, to fix it.
+    page.locator("#id_lines-1-code").fill("999")
+    page.locator("#id_lines-1-code").press("Enter")
+    expect(page.locator(".field-error").first).to_contain_text("999")
+    expect(page.locator("#id_lines-1-code")).to_be_focused()
+
+
 def test_count_stock_with_a_scanner_in_a_real_browser(live_server, shop_a, browser_page):
     """A scanner types the code and Enter: the cursor goes to that row's quantity, and Enter
     there to the next row's code, so a count is never sent half filled."""

@@ -93,10 +93,17 @@
   var saleForm = document.getElementById("sale-form");
   if (!saleForm) { return; }
 
-  // Focus the first empty product row, ready for the scanner.
-  var codes = saleForm.querySelectorAll(".line-code");
-  for (var i = 0; i < codes.length; i++) {
-    if (!codes[i].value) { codes[i].focus(); break; }
+  // Focus a row the server refused (an unknown code), to fix it: the next scan would be refused
+  // with it. Otherwise the first empty product row, ready for the scanner.
+  var refusedCode = saleForm.querySelector(".line-row.has-error .line-code");
+  if (refusedCode) {
+    refusedCode.focus();
+    refusedCode.select();
+  } else {
+    var codes = saleForm.querySelectorAll(".line-code");
+    for (var i = 0; i < codes.length; i++) {
+      if (!codes[i].value) { codes[i].focus(); break; }
+    }
   }
 
   // Enter in the cash field charges (the default button, pressed by Enter elsewhere, updates
@@ -109,18 +116,30 @@
     });
   }
 
-  // The change as the cashier types the cash received (the server computes the real one).
+  // The change as the cashier types the cash received (the server computes the real one): the
+  // cash less what the card, transfer or wallet amount leaves of the total. Only while the total
+  // shown is the lines' own: an edited line hides it until the total is updated (it showed the
+  // change of the total before the edit).
   var totalCell = saleForm.querySelector("[data-total]");
   var preview = document.getElementById("change-preview");
+  var other = saleForm.querySelector("[name=other_amount]");
+  var lineRows = document.getElementById("line-rows");
   if (cash && totalCell && preview) {
     var total = parseFloat(totalCell.dataset.total);
+    var linesEdited = false;
     var show = function () {
       var given = parseFloat(cash.value);
-      if (isNaN(given) || given < total) { preview.hidden = true; return; }
+      var paidOtherwise = other ? parseFloat(other.value || "0") : 0;
+      var due = total - (isNaN(paidOtherwise) ? 0 : paidOtherwise);
+      if (linesEdited || isNaN(given) || due <= 0 || given < due) { preview.hidden = true; return; }
       preview.hidden = false;
-      preview.querySelector("strong").textContent = "$ " + (given - total).toLocaleString(document.documentElement.lang || "es-CO", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+      preview.querySelector("strong").textContent = "$ " + (given - due).toLocaleString(document.documentElement.lang || "es-CO", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
     };
     cash.addEventListener("input", show);
+    if (other) { other.addEventListener("input", show); }
+    if (lineRows) {
+      lineRows.addEventListener("input", function () { linesEdited = true; show(); });
+    }
     show();
   }
 })();
