@@ -176,7 +176,18 @@ def pos_sale_view(request):
     except ServiceError as error:
         if not formset.add_service_error(error):
             form_service_error(form, error, {"tenders": "cash"})
-        return _sale_page(request, shift, form, formset, status=400)
+        # The total stays on the page (and the change preview with it) when the lines price.
+        quote = _quote_or_none(arguments) if action in ("charge", "credit") else None
+        return _sale_page(request, shift, form, formset, quote=quote, status=400)
+
+
+def _quote_or_none(arguments: dict):
+    """The lines' quote, or None when they do not price (an unknown code, a discount above the
+    seller's limit): what the refused sale page shows as its total."""
+    try:
+        return run_service(services.pos_sale_quote, **arguments)
+    except ServiceError:
+        return None
 
 
 def _sell_once(request, form, sell, shown_on: str):

@@ -192,6 +192,12 @@ def test_service_errors_show_on_the_form_and_write_nothing(shop, lines, fields, 
     assert errors, (form.errors, formset.errors)
     if fragment:
         assert any(fragment in str(error) for error in errors), errors
+    # The total stays shown when the lines price (not for a code, discount or quantity refused).
+    quote = response.context["quote"]
+    if field in ("code", "quantity", "discount_pct"):
+        assert quote is None
+    else:
+        assert quote is not None and 'data-testid="quote-total"' in response.content.decode()
 
 
 def test_identified_customer_above_5_uvt_is_a_sales_invoice(shop):
