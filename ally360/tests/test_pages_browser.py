@@ -182,6 +182,42 @@ def test_the_change_shown_at_the_counter_follows_the_lines_and_the_other_tender(
     expect(page.locator("#id_lines-1-code")).to_be_focused()
 
 
+def test_the_counter_s_pages_fit_a_phone(live_server, shop_a, browser_page):
+    """At 390 px the counter was 497 px wide (its one column sized to the lines table), the
+    receipt cut its totals off and the invoice page, the shift report and the reports ran
+    past the screen. A table wider than the phone now scrolls in its place."""
+    from playwright.sync_api import expect
+
+    owner = _member(shop_a.company, Role.OWNER)
+    with tenant_context(shop_a.company):
+        Variant.objects.filter(pk=shop_a.variants["iva19"].pk).update(barcode="7701234000019")
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    base = live_server.url
+    sign_in(page, f"{base}/pos/", owner)
+    page.select_option("#id_register", str(shop_a.register.id))
+    page.fill("#id_opening_cash", "50000")
+    page.locator("form button.primary").click()
+    page.wait_for_selector("#sale-form")
+    page.locator("#id_lines-0-code").fill("7701234000019")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("quote-total")).to_contain_text("11.900,00")
+
+    def page_width() -> int:
+        return page.evaluate("document.documentElement.scrollWidth")
+
+    assert page_width() <= 390, "the counter"
+    page.fill("#id_cash", "20000")
+    page.locator("#id_cash").press("Enter")
+    expect(page.get_by_test_id("receipt")).to_be_visible()
+    assert page_width() <= 390, "the receipt"
+    with tenant_context(shop_a.company):
+        invoice, shift = Invoice.objects.get(), Shift.objects.get()
+    for url in (f"/invoices/{invoice.pk}/", f"/pos/shifts/{shift.pk}/", "/reports/"):
+        page.goto(f"{base}{url}")
+        assert page_width() <= 390, url
+
+
 def test_count_stock_with_a_scanner_in_a_real_browser(live_server, shop_a, browser_page):
     """A scanner types the code and Enter: the cursor goes to that row's quantity, and Enter
     there to the next row's code, so a count is never sent half filled."""
