@@ -175,6 +175,15 @@ def test_the_change_shown_at_the_counter_follows_the_lines_and_the_other_tender(
     page.fill("#id_cash", "20000")
     expect(preview).to_contain_text("4.300,00")
 
+    # Cash short: the cursor goes to the cash, with the total still shown.
+    page.fill("#id_other_amount", "")
+    page.fill("#id_cash", "1000")
+    page.locator("#id_cash").press("Enter")
+    expect(page.locator("#id_cash")).to_be_focused()
+    expect(page.get_by_test_id("quote-total")).to_contain_text("35.700,00")
+    page.fill("#id_cash", "40000")
+    expect(preview).to_contain_text("4.300,00")
+
     # An unknown code: the cursor goes to it, to fix it.
     page.locator("#id_lines-1-code").fill("999")
     page.locator("#id_lines-1-code").press("Enter")

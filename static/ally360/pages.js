@@ -21,6 +21,12 @@
     window.setTimeout(function () { delete form.dataset.sent; }, 4000);
   });
 
+  // A refused form: the cursor goes to the first field in error, to fix it (a line row's first).
+  var refusedField = document.querySelector(
+    ".line-row.has-error .line-code, .field.has-error input:not([type=hidden]), .field.has-error select, .field.has-error textarea"
+  );
+  if (refusedField) { refusedField.focus(); }
+
   // Counting by scanner: the scanner's Enter after a code goes to that row's quantity, and
   // Enter in a quantity to the next row's code, instead of sending the form half filled.
   var countForm = document.getElementById("count-form");
@@ -99,7 +105,7 @@
   if (refusedCode) {
     refusedCode.focus();
     refusedCode.select();
-  } else {
+  } else if (!refusedField) {
     var codes = saleForm.querySelectorAll(".line-code");
     for (var i = 0; i < codes.length; i++) {
       if (!codes[i].value) { codes[i].focus(); break; }
