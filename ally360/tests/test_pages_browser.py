@@ -149,6 +149,7 @@ def test_the_change_shown_at_the_counter_follows_the_lines_and_the_other_tender(
     with tenant_context(shop_a.company):
         Variant.objects.filter(pk=shop_a.variants["iva19"].pk).update(barcode="7701234000019")
     page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 768})
     sign_in(page, f"{live_server.url}/pos/", seller)
     page.select_option("#id_register", str(shop_a.register.id))
     page.fill("#id_opening_cash", "50000")
@@ -167,6 +168,9 @@ def test_the_change_shown_at_the_counter_follows_the_lines_and_the_other_tender(
     expect(preview).to_be_hidden()
     page.locator("#id_lines-0-quantity").press("Enter")
     expect(page.get_by_test_id("quote-total")).to_contain_text("35.700,00")
+    # The total beside the cash, in view at 1366 x 768 however long the ticket.
+    expect(page.get_by_test_id("payment-total")).to_contain_text("35.700,00")
+    expect(page.get_by_test_id("payment-total")).to_be_in_viewport()
     page.fill("#id_cash", "50000")
     expect(preview).to_contain_text("14.300,00")
     # 20,000 by card: the cash pays the 15,700 left.
