@@ -137,6 +137,23 @@ def test_sell_by_barcode_with_cash_in_a_real_browser(live_server, shop_a, browse
         assert shift.status == Shift.Status.CLOSED and shift.difference == 0
 
 
+def one_scanned_in_a_new_shift(page, base: str, shop, role) -> None:
+    """A member of `role` signs in, opens a shift with 50,000 and scans one product (11,900)."""
+    from playwright.sync_api import expect
+
+    member = _member(shop.company, role)
+    with tenant_context(shop.company):
+        Variant.objects.filter(pk=shop.variants["iva19"].pk).update(barcode="7701234000019")
+    sign_in(page, f"{base}/pos/", member)
+    page.select_option("#id_register", str(shop.register.id))
+    page.fill("#id_opening_cash", "50000")
+    page.locator("form button.primary").click()
+    page.wait_for_selector("#sale-form")
+    page.locator("#id_lines-0-code").fill("7701234000019")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("quote-total")).to_contain_text("11.900,00")
+
+
 def test_the_change_shown_at_the_counter_follows_the_lines_and_the_other_tender(
     live_server, shop_a, browser_page
 ):
@@ -145,20 +162,9 @@ def test_the_change_shown_at_the_counter_follows_the_lines_and_the_other_tender(
     unknown code left the cursor on an empty row, so the next scan was refused with it."""
     from playwright.sync_api import expect
 
-    seller = _member(shop_a.company, Role.SELLER)
-    with tenant_context(shop_a.company):
-        Variant.objects.filter(pk=shop_a.variants["iva19"].pk).update(barcode="7701234000019")
     page = browser_page
     page.set_viewport_size({"width": 1366, "height": 768})
-    sign_in(page, f"{live_server.url}/pos/", seller)
-    page.select_option("#id_register", str(shop_a.register.id))
-    page.fill("#id_opening_cash", "50000")
-    page.locator("form button.primary").click()
-    page.wait_for_selector("#sale-form")
-
-    page.locator("#id_lines-0-code").fill("7701234000019")
-    page.keyboard.press("Enter")
-    expect(page.get_by_test_id("quote-total")).to_contain_text("11.900,00")
+    one_scanned_in_a_new_shift(page, live_server.url, shop_a, Role.SELLER)
     preview = page.locator("#change-preview")
     page.fill("#id_cash", "50000")
     expect(preview).to_contain_text("38.100,00")
@@ -201,20 +207,10 @@ def test_the_counter_s_pages_fit_a_phone(live_server, shop_a, browser_page):
     past the screen. A table wider than the phone now scrolls in its place."""
     from playwright.sync_api import expect
 
-    owner = _member(shop_a.company, Role.OWNER)
-    with tenant_context(shop_a.company):
-        Variant.objects.filter(pk=shop_a.variants["iva19"].pk).update(barcode="7701234000019")
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})
     base = live_server.url
-    sign_in(page, f"{base}/pos/", owner)
-    page.select_option("#id_register", str(shop_a.register.id))
-    page.fill("#id_opening_cash", "50000")
-    page.locator("form button.primary").click()
-    page.wait_for_selector("#sale-form")
-    page.locator("#id_lines-0-code").fill("7701234000019")
-    page.keyboard.press("Enter")
-    expect(page.get_by_test_id("quote-total")).to_contain_text("11.900,00")
+    one_scanned_in_a_new_shift(page, base, shop_a, Role.OWNER)
 
     def page_width() -> int:
         return page.evaluate("document.documentElement.scrollWidth")
