@@ -38,7 +38,7 @@ from inventory.models import StockMovement
 from inventory.selectors import averages_before
 from inventory.services import Movement, Reference, check_whole_units, stock_apply
 from pos.models import PDV
-from pos.services import active_pdvs_taking_stock
+from pos.services import require_pdv_moves_stock
 from products.selectors import variant_description, variant_taxes, variants_with_taxes
 from products.services import validate_taxes
 
@@ -339,8 +339,7 @@ def bill_issue(*, bill: Bill, user) -> Bill:
     if not lines:
         raise Conflict(_("A bill without lines cannot be received."), code="no_lines")
     # Under the shared lock a closing of the point of sale waits for: it then sees this stock.
-    if not active_pdvs_taking_stock([bill.pdv_id]).get(bill.pdv_id, False):
-        raise Conflict(_("The point of sale is inactive."), code="pdv_inactive")
+    require_pdv_moves_stock(bill.pdv, _("The point of sale is inactive."))
     if not (bill.supplier.is_active and bill.supplier.is_supplier):
         # A draft keeps its supplier; one deactivated since does not bill us.
         raise Conflict(
@@ -370,12 +369,11 @@ def _require_pdv_gives_stock(bill: Bill) -> None:
     closed one, which holds none (closing it needed its stock out) and would be left below
     zero where no count or transfer could set it right. Read under the shared lock a closing
     waits for."""
-    if not active_pdvs_taking_stock([bill.pdv_id]).get(bill.pdv_id, False):
-        raise Conflict(
-            _("%(pdv)s is inactive: reactivate it to send the goods back from there.")
-            % {"pdv": bill.pdv.name},
-            code="pdv_inactive",
-        )
+    require_pdv_moves_stock(
+        bill.pdv,
+        _("%(pdv)s is inactive: reactivate it to send the goods back from there.")
+        % {"pdv": bill.pdv.name},
+    )
 
 
 @transaction.atomic

@@ -48,13 +48,13 @@ from files.services import record_attachments_forget
 from inventory.services import Movement, Reference, check_whole_units, stock_apply
 from pos.models import PDV, CashMovement, CashRegister, Shift
 from pos.services import (
-    active_pdvs_taking_stock,
     check_drawer_holds,
+    check_sells_at,
+    require_pdv_moves_stock,
     shift_cash_movement,
     shift_check_actor,
     shift_open_for_money,
     shift_open_for_user,
-    user_allowed_at_pdv,
 )
 from products.models import PriceList
 from products.selectors import (
@@ -643,7 +643,7 @@ def invoice_create(
     shift: Shift | None = None,
 ) -> Invoice:
     """A draft: no number, no stock movement, freely editable until issued."""
-    _check_sells_at(pdv, user, role)
+    check_sells_at(user=user, role=role, pdv=pdv)  # a cashier kept out of a store, too
     invoice, _lines = _draft_create(
         user=user,
         role=role,
@@ -729,24 +729,13 @@ def _require_draft(invoice: Invoice) -> None:
 INVOICE_DRAFT_FIELDS = ("pdv", "customer", "seller", "price_list", "due_date", "notes")
 
 
-def _check_sells_at(pdv: PDV, user, role: str) -> None:
-    """A point of sale that names who sells there (`allowed_users`) is closed to the others
-    for invoices too, not only for shifts: a cashier kept out of a store sold its stock by
-    `POST invoices/`."""
-    if not user_allowed_at_pdv(user=user, role=role, pdv=pdv):
-        raise PermissionDeniedError(
-            _("You are not allowed to sell at %(pdv)s.") % {"pdv": pdv.name},
-            code="pdv_not_allowed",
-        )
-
-
 @transaction.atomic
 def invoice_update(*, invoice: Invoice, user, role: str, data: dict) -> Invoice:
     invoice = _lock(invoice)
     _require_draft(invoice)
     data = dict(data)
     if "pdv" in data and data["pdv"].pk != invoice.pdv_id:
-        _check_sells_at(data["pdv"], user, role)
+        check_sells_at(user=user, role=role, pdv=data["pdv"])
     lines = data.pop("lines", None)
     pricing = SellerPricing(role)
     if data.get("price_list") is not None:
@@ -984,15 +973,14 @@ def _require_pdv_takes_stock(invoice: Invoice) -> None:
     """Goods come back to the point of sale they left: not to a closed one, where they could
     never be moved or counted out again (closing it needed its stock out). Read under the
     shared lock a closing waits for."""
-    if not active_pdvs_taking_stock([invoice.pdv_id]).get(invoice.pdv_id, False):
-        raise Conflict(
-            _(
-                "%(pdv)s is inactive: reactivate it to take the goods back there, or credit "
-                "without returning stock."
-            )
-            % {"pdv": invoice.pdv.name},
-            code="pdv_inactive",
+    require_pdv_moves_stock(
+        invoice.pdv,
+        _(
+            "%(pdv)s is inactive: reactivate it to take the goods back there, or credit "
+            "without returning stock."
         )
+        % {"pdv": invoice.pdv.name},
+    )
 
 
 def _took_stock(line: InvoiceLine) -> bool:

@@ -43,6 +43,13 @@ def _code_taken(code: str, exclude_id=None) -> bool:
     return PDV.objects.filter(code__iexact=code).exclude(id=exclude_id).exists()
 
 
+def require_pdv_moves_stock(pdv: PDV, message: str) -> None:
+    """`active_pdvs_taking_stock` for one point of sale whose stock a document moves: a closed
+    one is a 409 `pdv_inactive` saying `message`."""
+    if not active_pdvs_taking_stock([pdv.pk]).get(pdv.pk, False):
+        raise Conflict(message, code="pdv_inactive")
+
+
 def active_pdvs_taking_stock(pdv_ids) -> dict:
     """{id: is_active} of these points of sale, read under a shared row lock (FOR SHARE, in
     key order) until the transaction ends: for a document bringing stock in (a receipt, a
@@ -272,12 +279,17 @@ def _refuse_shutting_out_open_shifts(pdv: PDV, users: list) -> None:
         )
 
 
-def user_allowed_at_pdv(*, user, role: str, pdv: PDV) -> bool:
-
+def check_sells_at(*, user, role: str, pdv: PDV) -> None:
+    """A point of sale that names who sells there (`allowed_users`) is closed to the others:
+    for shifts and for invoices alike (owners and admins sell anywhere)."""
     if has_permission(role, "shifts", "manage_any"):
-        return True
+        return
     access = PDVAccess.objects.filter(pdv=pdv)
-    return not access.exists() or access.filter(user=user).exists()
+    if access.exists() and not access.filter(user=user).exists():
+        raise PermissionDeniedError(
+            _("You are not allowed to sell at %(pdv)s.") % {"pdv": pdv.name},
+            code="pdv_not_allowed",
+        )
 
 
 # --- cash registers ----------------------------------------------------------------------------
@@ -377,11 +389,7 @@ def shift_open(*, register: CashRegister, user, role: str, opening_cash, notes: 
     if not (register.is_active and pdv_open):
         message = _("This register or its point of sale is inactive.")
         raise ValidationFailed(message, fields={"register": [message]})
-    if not user_allowed_at_pdv(user=user, role=role, pdv=register.pdv):
-        raise PermissionDeniedError(
-            _("You are not allowed to sell at %(pdv)s.") % {"pdv": register.pdv.name},
-            code="pdv_not_allowed",
-        )
+    check_sells_at(user=user, role=role, pdv=register.pdv)
     _check_drawer_amount(opening_cash, "opening_cash")
     if Shift.objects.filter(register=register, status=Shift.Status.OPEN).exists():
         raise Conflict(_("This register already has an open shift."), code="shift_already_open")

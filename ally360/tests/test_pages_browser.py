@@ -88,11 +88,7 @@ def test_sell_by_barcode_with_cash_in_a_real_browser(live_server, shop_a, browse
     expect(menu).to_contain_text("Productos")
     expect(page.locator(".account")).to_contain_text("Vendedor")
 
-    # Open a shift.
-    page.select_option("#id_register", str(shop.register.id))
-    page.fill("#id_opening_cash", "50000")
-    page.locator("form button.primary").click()
-    page.wait_for_selector("#sale-form")
+    open_shift_at_the_counter(page, shop)
 
     # Two products by barcode: each scan ends with Enter, which prices the lines and leaves
     # the cursor on the next empty row.
@@ -137,6 +133,14 @@ def test_sell_by_barcode_with_cash_in_a_real_browser(live_server, shop_a, browse
         assert shift.status == Shift.Status.CLOSED and shift.difference == 0
 
 
+def open_shift_at_the_counter(page, shop) -> None:
+    """On `/pos/` without a shift: the shop's register with 50,000, to the sale form."""
+    page.select_option("#id_register", str(shop.register.id))
+    page.fill("#id_opening_cash", "50000")
+    page.locator("form button.primary").click()
+    page.wait_for_selector("#sale-form")
+
+
 def one_scanned_in_a_new_shift(page, base: str, shop, role) -> None:
     """A member of `role` signs in, opens a shift with 50,000 and scans one product (11,900)."""
     from playwright.sync_api import expect
@@ -145,10 +149,7 @@ def one_scanned_in_a_new_shift(page, base: str, shop, role) -> None:
     with tenant_context(shop.company):
         Variant.objects.filter(pk=shop.variants["iva19"].pk).update(barcode="7701234000019")
     sign_in(page, f"{base}/pos/", member)
-    page.select_option("#id_register", str(shop.register.id))
-    page.fill("#id_opening_cash", "50000")
-    page.locator("form button.primary").click()
-    page.wait_for_selector("#sale-form")
+    open_shift_at_the_counter(page, shop)
     page.locator("#id_lines-0-code").fill("7701234000019")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("quote-total")).to_contain_text("11.900,00")
